@@ -1,0 +1,92 @@
+# xsell - see README.md. `make run` serves a demo shop; `make check` runs every test.
+
+CC      ?= cc
+PKGS    := libmicrohttpd libcjson libpq
+WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+           -Wformat=2 -Wvla -Wpointer-arith -Wundef
+CFLAGS  ?= -O2 -g
+CFLAGS  += -std=c11 $(WARN) -D_GNU_SOURCE -Iinclude -Ibuild/gen -pthread \
+           -I/usr/include/postgresql
+LDLIBS  := -lmicrohttpd -lcjson -lpq -lopenblas -llapacke -lm -pthread
+SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+
+SRC      := $(sort $(wildcard src/*.c))
+LIB_SRC  := $(filter-out src/main.c,$(SRC)) build/gen/embedded.c
+EMBED    := $(sort $(wildcard sql/*.sql)) openapi.yaml
+UNIT_SRC := $(sort $(wildcard tests/unit/*.c))
+INT_SRC  := $(sort $(wildcard tests/integration/*.c))
+
+OBJ      := $(patsubst %.c,build/obj/%.o,$(LIB_SRC))
+ASAN_OBJ := $(patsubst %.c,build/asan/obj/%.o,$(LIB_SRC))
+
+.PHONY: all deps build run check test-unit bench format check-layers clean distclean
+
+all: build
+build: deps build/xsell
+
+deps:
+	@deploy/deps.sh
+
+build/gen/embedded.c: $(EMBED) src/embed.sh
+	@mkdir -p $(@D)
+	src/embed.sh $(EMBED) > $@.tmp && mv $@.tmp $@
+
+build/obj/%.o: %.c $(wildcard include/xsell/*.h)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+build/asan/obj/%.o: %.c $(wildcard include/xsell/*.h)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(SAN) -O1 -c $< -o $@
+
+build/libxsell.a: $(OBJ)
+	ar rcs $@ $^
+
+build/asan/libxsell.a: $(ASAN_OBJ)
+	ar rcs $@ $^
+
+build/xsell: build/obj/src/main.o build/libxsell.a
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+build/asan/xsell: build/asan/obj/src/main.o build/asan/libxsell.a
+	$(CC) $(CFLAGS) $(SAN) -o $@ $^ $(LDLIBS)
+
+build/test_unit: $(UNIT_SRC) tests/unit/unit.h build/libxsell.a
+	$(CC) $(CFLAGS) -Itests -o $@ $(UNIT_SRC) build/libxsell.a $(LDLIBS) -lcmocka
+
+build/asan/test_unit: $(UNIT_SRC) tests/unit/unit.h build/asan/libxsell.a
+	$(CC) $(CFLAGS) $(SAN) -Itests -o $@ $(UNIT_SRC) build/asan/libxsell.a $(LDLIBS) -lcmocka
+
+build/test_integration: $(INT_SRC) tests/integration/harness.h
+	$(CC) $(CFLAGS) -Itests -o $@ $(INT_SRC) -lcmocka -lcurl -lcjson -lpq -pthread
+
+# `make run`: a private PostgreSQL under .xsell/, demo data when empty, train, serve.
+run: build
+	@deploy/run.sh
+
+# `make check`: throwaway PostgreSQL under /tmp, unit + integration tests, then the
+# same suites again built with ASan+UBSan. Ends with "N passed, N failed".
+check: deps build/xsell build/test_unit build/test_integration build/asan/xsell build/asan/test_unit
+	@tests/run.sh
+
+test-unit: deps build/test_unit
+	build/test_unit
+
+bench: deps build/xsell
+	@bench/run.sh
+
+format:
+	clang-format -i src/*.c include/xsell/*.h tests/*/*.c tests/*/*.h
+
+# Models and maths know nothing of HTTP, SQL or JSON (STYLE.md).
+check-layers:
+	@! grep -lE '#include <(microhttpd|libpq-fe|cjson/cJSON)\.h>|xsell/(db|request|http_server)\.h' \
+	    src/model_*.c src/history.c src/rng.c include/xsell/model_*.h include/xsell/history.h \
+	    || (echo "check-layers: a model includes HTTP, SQL or JSON headers" && false)
+	@echo "check-layers: ok"
+
+clean:
+	rm -rf build
+
+distclean: clean
+	rm -rf .xsell

@@ -1,0 +1,45 @@
+/* db.h - PostgreSQL access: connections, parameterized statements, a small pool.
+ * Every statement goes through PQexecParams (or COPY); results are cleared on
+ * every path by the caller or by the helpers here. */
+#ifndef XSELL_DB_H
+#define XSELL_DB_H
+
+#include <libpq-fe.h>
+#include <pthread.h>
+
+#include "xsell/caps.h"
+#include "xsell/common.h"
+
+/* Connects with session time zone UTC and a connect timeout. NULL on failure,
+ * with the reason in err. */
+PGconn *db_connect(const char *url, char *err, size_t errlen);
+/* Runs sql with n text parameters. Returns the result when it succeeded (the
+ * caller PQclear()s it), NULL after logging why it did not. */
+PGresult *db_query(PGconn *c, const char *sql, int n, const char *const *params);
+/* As db_query for statements whose rows nobody reads: 0 or -1. */
+int db_cmd(PGconn *c, const char *sql, int n, const char *const *params);
+/* The error text of the last failure on c, one line. */
+const char *db_error(PGconn *c);
+
+/* A pool of connections for request-time writes. Connections that broke are
+ * dropped and replaced on the next take, so a PostgreSQL restart heals. */
+struct db_pool {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    char *url;
+    PGconn *idle[DB_POOL_MAX];
+    int nidle;
+    int open;
+    int max;
+};
+
+void db_pool_init(struct db_pool *p, const char *url, int max);
+void db_pool_release(struct db_pool *p);
+/* A connection, or NULL when the database cannot be reached right now. */
+PGconn *db_pool_take(struct db_pool *p);
+/* Returns a connection; one in a bad state (or inside a transaction) is closed. */
+void db_pool_give(struct db_pool *p, PGconn *c);
+/* True when the database answers a trivial query now. */
+bool db_pool_ping(struct db_pool *p);
+
+#endif

@@ -1,0 +1,18 @@
+/* handlers.h - one function per route (see the table in router.c). Each parses and
+ * validates its request, asks a model or the data layer, and renders the answer. */
+#ifndef XSELL_HANDLERS_H
+#define XSELL_HANDLERS_H
+
+#include "xsell/request.h"
+
+int handle_healthz(struct request *req);
+int handle_readyz(struct request *req);
+int handle_metrics(struct request *req);
+int handle_openapi(struct request *req);
+int handle_recommend(struct request *req);
+int handle_orders_post(struct request *req);
+int handle_product_put(struct request *req);
+int handle_admin_train(struct request *req);
+int handle_admin_models(struct request *req);
+
+#endif

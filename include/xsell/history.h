@@ -1,0 +1,66 @@
+/* history.h - the purchase history and catalogue as dense arrays, the one input of
+ * every model's fit. Built from PostgreSQL by history_load() (binary COPY), or by
+ * hand through the history_add_* calls (tests, benchmarks).
+ *
+ * Indices: products 0..nproducts-1, customers 0..ncustomers-1, orders
+ * 0..norders-1 sorted by time; order o's lines are order_first[o]..order_first[o+1]-1.
+ * All memory belongs to the history and lives until history_release(). */
+#ifndef XSELL_HISTORY_H
+#define XSELL_HISTORY_H
+
+#include "xsell/arena.h"
+#include "xsell/common.h"
+#include "xsell/idmap.h"
+
+struct history {
+    struct arena arena;
+    struct idmap products, customers, orders;
+    /* catalogue, per product */
+    const char **name, **category; /* NULL when unknown */
+    double *price, *cost;           /* cost NAN when unknown */
+    bool *in_stock;
+    bool *in_catalog;               /* false for products seen only in orders */
+    size_t product_cap;
+    /* orders */
+    int32_t *order_customer;        /* -1 for a guest */
+    double *order_time;             /* seconds since the epoch */
+    int32_t *order_first;           /* norders + 1 entries after history_finish() */
+    size_t order_cap;
+    /* lines, grouped by order */
+    int32_t *line_order, *line_product, *line_qty;
+    double *line_price;
+    size_t nlines, line_cap;
+    /* derived by history_finish(): each customer's distinct products, sorted */
+    int32_t *cust_first;            /* ncustomers + 1 */
+    int32_t *cust_items;
+    double t_min, t_max;            /* first and last order time (0 when no orders) */
+    bool finished;
+};
+
+void history_init(struct history *h);
+void history_release(struct history *h);
+/* Adds or updates a catalogue entry; returns its index. cost NAN = unknown. */
+int32_t history_add_product(struct history *h, const char *id, const char *name,
+                            const char *category, double price, double cost, bool in_stock);
+/* Adds one order line. Lines of one order must come together, orders in time order. */
+void history_add_line(struct history *h, const char *order_id, const char *customer_id,
+                      double when, const char *product_id, int32_t qty, double unit_price);
+/* Sorts out the derived arrays; call once after the last add. */
+void history_finish(struct history *h);
+
+static inline size_t history_nproducts(const struct history *h)
+{
+    return idmap_size(&h->products);
+}
+static inline size_t history_ncustomers(const struct history *h)
+{
+    return idmap_size(&h->customers);
+}
+static inline size_t history_norders(const struct history *h)
+{
+    return idmap_size(&h->orders);
+}
+/* True when customer c bought product p (binary search in cust_items). */
+bool history_customer_bought(const struct history *h, int32_t c, int32_t p);
+
+#endif

@@ -1,0 +1,79 @@
+/* request.h - one HTTP request as handlers see it: parameters, body, the caller's
+ * role and snapshot, and the response being built. No libmicrohttpd here.
+ *
+ * Memory: everything hangs off req->arena and is freed when the response is sent.
+ * Handlers answer through respond_json() / req_fail() and return 0. */
+#ifndef XSELL_REQUEST_H
+#define XSELL_REQUEST_H
+
+#include <cjson/cJSON.h>
+
+#include "xsell/app.h"
+#include "xsell/arena.h"
+#include "xsell/auth.h"
+#include "xsell/buf.h"
+#include "xsell/caps.h"
+#include "xsell/problem.h"
+#include "xsell/snapshot.h"
+
+struct route;
+
+struct param {
+    const char *name, *value;
+};
+
+struct request {
+    struct arena arena;
+    struct app *app;
+    char id[24];
+    double t_start;
+    const char *method;
+    const char *path;
+    const char *path_arg;        /* the {id} of a route like /products/{id}, decoded */
+    struct param params[PARAMS_MAX];
+    int nparams;
+    bool too_many_params;
+    const char *authorization, *origin, *content_type, *client;
+    struct buf body;
+    bool body_too_large;
+    const struct route *route;
+    int route_index;             /* -1: none */
+    enum role role;
+    int key_index;
+    struct snapshot *snap;       /* taken at the start, dropped at the end; may be NULL */
+    /* the response */
+    int status;
+    char *resp_body;             /* malloc'd; handed to the HTTP layer */
+    size_t resp_len;
+    const char *resp_type;
+    const char *allow;           /* for 405 and OPTIONS */
+    int retry_after;             /* seconds; 0 = no header */
+    bool www_authenticate;
+    bool preflight;              /* a CORS preflight from an allowed origin */
+    const char *location;
+};
+
+/* The value of query parameter name, or NULL. Repeated names: the first. */
+const char *req_param(const struct request *req, const char *name);
+/* Answers with the problem; detail is printf-style (name the parameter and value). */
+int req_fail(struct request *req, enum problem p, const char *fmt, ...) PRINTF_LIKE(3, 4);
+/* limit-style integer parameter: absent -> def; out of min..max or not an integer ->
+ * answers 400 naming it and returns -1. */
+int param_int(struct request *req, const char *name, int min, int max, int def, int *out);
+/* A finite number in min..max; absent -> def. -1 after answering 400. */
+int param_double(struct request *req, const char *name, double min, double max, double def,
+                 double *out);
+/* true/false parameter; absent -> def. -1 after answering 400. */
+int param_bool(struct request *req, const char *name, bool def, bool *out);
+/* Splits a comma-separated parameter into at most max non-empty ids of at most ID_MAX
+ * bytes (arena memory). Absent -> 0 items. -1 after answering 400. */
+int param_list(struct request *req, const char *name, int max, const char ***out, int *n);
+/* Renders root (then deletes it) as the response body. */
+int respond_json(struct request *req, int status, cJSON *root);
+/* A body the caller owns for the request's lifetime is copied. */
+int respond_body(struct request *req, int status, const char *type, const char *body,
+                 size_t len);
+/* As respond_body, taking over a malloc'd body. */
+int respond_take(struct request *req, int status, const char *type, char *body, size_t len);
+
+#endif

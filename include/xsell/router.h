@@ -1,0 +1,31 @@
+/* router.h - the route table: the only list of endpoints (Redis's command table). */
+#ifndef XSELL_ROUTER_H
+#define XSELL_ROUTER_H
+
+#include "xsell/auth.h"
+#include "xsell/request.h"
+
+typedef int (*handler_fn)(struct request *req);
+
+struct route {
+    const char *method;
+    const char *path;     /* a trailing "{id}" segment matches one non-empty segment */
+    enum role role;       /* least role allowed; ROLE_NONE = no key needed */
+    bool needs_model;     /* 503 until a snapshot serves */
+    bool has_body;        /* JSON body expected */
+    bool limited;         /* counted by the rate limiter */
+    handler_fn fn;
+};
+
+extern const struct route routes[];
+extern const int routes_count;
+
+/* The route for method and path, with *arg set to an {id} segment (not decoded).
+ * NULL when none: then *path_known tells whether another method would have matched,
+ * and allow (at least 64 bytes) lists those methods, comma-separated. */
+const struct route *router_match(const char *method, const char *path, const char **arg,
+                                 bool *path_known, char *allow, size_t allowlen);
+/* The route's path pattern for metrics, by index; NULL past the end. */
+const char *router_name(int i);
+
+#endif

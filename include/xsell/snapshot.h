@@ -1,0 +1,48 @@
+/* snapshot.h - one trained state of every model, immutable once published.
+ *
+ * A request takes a reference at its start (snapshot_take) and drops it at its end;
+ * training publishes a new snapshot atomically (registry_publish) and the old one is
+ * freed when its last reader lets go. Nothing in a published snapshot changes. */
+#ifndef XSELL_SNAPSHOT_H
+#define XSELL_SNAPSHOT_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "xsell/arena.h"
+#include "xsell/history.h"
+#include "xsell/model_popular.h"
+
+struct snapshot {
+    atomic_int refs;
+    int64_t version;             /* model_runs.version that built it */
+    double trained_at;           /* when it was built */
+    double as_of;                /* the time its models see as "now" */
+    struct history hist;         /* catalogue and purchases */
+    struct arena arena;          /* the models' memory */
+    struct model_popular popular;
+    char *metrics_json;          /* every model's figures, as stored in model_runs */
+    size_t bytes;                /* approximate memory held */
+};
+
+/* A new, empty snapshot with one reference (the builder's). */
+struct snapshot *snapshot_new(void);
+void snapshot_ref(struct snapshot *s);
+/* Drops a reference; the last one frees. NULL is a no-op. */
+void snapshot_unref(struct snapshot *s);
+/* Counts snapshots freed so far (tests check that old ones go away). */
+long snapshot_freed_count(void);
+
+struct registry {
+    pthread_mutex_t mu;
+    struct snapshot *current;
+};
+
+void registry_init(struct registry *r);
+void registry_release(struct registry *r);
+/* The serving snapshot with a reference for the caller, or NULL before the first. */
+struct snapshot *registry_take(struct registry *r);
+/* Makes s current, taking over the caller's reference; the previous one is unref'd. */
+void registry_publish(struct registry *r, struct snapshot *s);
+
+#endif

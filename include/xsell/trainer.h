@@ -1,0 +1,42 @@
+/* trainer.h - builds snapshots from the database and publishes them.
+ *
+ * train_build() is one run, used by `xsell train` and by the trainer thread. The
+ * thread trains at start-up, on request (trainer_request) and every retrain_s
+ * seconds; while the database is unreachable it retries with backoff, and a failed
+ * run keeps the serving snapshot and records why in model_runs. */
+#ifndef XSELL_TRAINER_H
+#define XSELL_TRAINER_H
+
+#include <libpq-fe.h>
+#include <pthread.h>
+
+#include "xsell/config.h"
+#include "xsell/db.h"
+#include "xsell/snapshot.h"
+
+/* Loads the history and fits every model into a new snapshot (one reference, the
+ * caller's) whose metrics_json holds every model's figures. -1 with err. */
+int train_build(PGconn *conn, const struct config *cfg, int64_t version, struct snapshot **out,
+                char *err, size_t errlen);
+
+struct trainer {
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    bool stop;
+    int64_t queued;          /* a requested run not yet started, 0 if none */
+    const struct config *cfg;
+    struct registry *reg;
+    /* figures for /metrics, under mu */
+    double last_seconds;
+    long runs_succeeded, runs_failed;
+    bool running;
+};
+
+int trainer_start(struct trainer *t, const struct config *cfg, struct registry *reg);
+void trainer_stop(struct trainer *t);
+/* Queues a run (or returns the one already queued) and wakes the trainer.
+ * The run's version into *version. -1 when the database cannot record it. */
+int trainer_request(struct trainer *t, struct db_pool *pool, int64_t *version);
+
+#endif

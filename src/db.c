@@ -1,0 +1,144 @@
+#include "xsell/db.h"
+
+#include "xsell/log.h"
+#include "xsell/xalloc.h"
+
+/* Server notices ("relation already exists, skipping") are not errors: drop them. */
+static void quiet_notices(void *arg, const char *message)
+{
+    UNUSED(arg);
+    UNUSED(message);
+}
+
+PGconn *db_connect(const char *url, char *err, size_t errlen)
+{
+    const char *keys[] = {"dbname", "connect_timeout", "application_name", "options", NULL};
+    const char *vals[] = {url, "5", "xsell", "-c timezone=UTC -c client_encoding=UTF8", NULL};
+    if (!url || !*url) {
+        keys[0] = "connect_timeout";
+        vals[0] = "5";
+    }
+    PGconn *c = PQconnectdbParams(keys, vals, 1);
+    if (!c) {
+        snprintf(err, errlen, "out of memory connecting to PostgreSQL");
+        return NULL;
+    }
+    if (PQstatus(c) != CONNECTION_OK) {
+        snprintf(err, errlen, "%s", PQerrorMessage(c));
+        size_t n = strlen(err);
+        while (n && (err[n - 1] == '\n' || err[n - 1] == ' '))
+            err[--n] = '\0';
+        PQfinish(c);
+        return NULL;
+    }
+    PQsetNoticeProcessor(c, quiet_notices, NULL);
+    return c;
+}
+
+const char *db_error(PGconn *c)
+{
+    static _Thread_local char msg[512];
+    snprintf(msg, sizeof(msg), "%s", c ? PQerrorMessage(c) : "no connection");
+    for (char *p = msg; *p; p++)
+        if (*p == '\n')
+            *p = ' ';
+    size_t n = strlen(msg);
+    while (n && msg[n - 1] == ' ')
+        msg[--n] = '\0';
+    return msg;
+}
+
+PGresult *db_query(PGconn *c, const char *sql, int n, const char *const *params)
+{
+    PGresult *r = PQexecParams(c, sql, n, NULL, params, NULL, NULL, 0);
+    ExecStatusType st = PQresultStatus(r);
+    if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK)
+        return r;
+    log_error("query failed: %s", db_error(c));
+    PQclear(r);
+    return NULL;
+}
+
+int db_cmd(PGconn *c, const char *sql, int n, const char *const *params)
+{
+    PGresult *r = db_query(c, sql, n, params);
+    if (!r)
+        return -1;
+    PQclear(r);
+    return 0;
+}
+
+void db_pool_init(struct db_pool *p, const char *url, int max)
+{
+    memset(p, 0, sizeof(*p));
+    pthread_mutex_init(&p->mu, NULL);
+    pthread_cond_init(&p->cv, NULL);
+    p->url = xstrdup(url);
+    p->max = max < 1 ? 1 : max > DB_POOL_MAX ? DB_POOL_MAX : max;
+}
+
+void db_pool_release(struct db_pool *p)
+{
+    for (int i = 0; i < p->nidle; i++)
+        PQfinish(p->idle[i]);
+    pthread_mutex_destroy(&p->mu);
+    pthread_cond_destroy(&p->cv);
+    free(p->url);
+}
+
+PGconn *db_pool_take(struct db_pool *p)
+{
+    pthread_mutex_lock(&p->mu);
+    while (p->nidle == 0 && p->open >= p->max)
+        pthread_cond_wait(&p->cv, &p->mu);
+    if (p->nidle > 0) {
+        PGconn *c = p->idle[--p->nidle];
+        pthread_mutex_unlock(&p->mu);
+        if (PQstatus(c) == CONNECTION_OK)
+            return c;
+        /* Broken while idle (server restarted): replace it. */
+        PQfinish(c);
+        pthread_mutex_lock(&p->mu);
+        p->open--;
+    }
+    p->open++;
+    pthread_mutex_unlock(&p->mu);
+    char err[512];
+    PGconn *c = db_connect(p->url, err, sizeof(err));
+    if (!c) {
+        log_warn("database unreachable: %s", err);
+        pthread_mutex_lock(&p->mu);
+        p->open--;
+        pthread_cond_signal(&p->cv);
+        pthread_mutex_unlock(&p->mu);
+    }
+    return c;
+}
+
+void db_pool_give(struct db_pool *p, PGconn *c)
+{
+    if (!c)
+        return;
+    bool keep = PQstatus(c) == CONNECTION_OK && PQtransactionStatus(c) == PQTRANS_IDLE;
+    if (!keep)
+        PQfinish(c);
+    pthread_mutex_lock(&p->mu);
+    if (keep)
+        p->idle[p->nidle++] = c;
+    else
+        p->open--;
+    pthread_cond_signal(&p->cv);
+    pthread_mutex_unlock(&p->mu);
+}
+
+bool db_pool_ping(struct db_pool *p)
+{
+    PGconn *c = db_pool_take(p);
+    if (!c)
+        return false;
+    PGresult *r = PQexecParams(c, "SELECT 1", 0, NULL, NULL, NULL, NULL, 0);
+    bool ok = PQresultStatus(r) == PGRES_TUPLES_OK;
+    PQclear(r);
+    db_pool_give(p, c);
+    return ok;
+}

@@ -1,0 +1,384 @@
+#include "xsell/gen.h"
+
+#include <errno.h>
+#include <math.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "xsell/rng.h"
+#include "xsell/xalloc.h"
+
+#define NCAT 8
+#define NLINE 4
+#define NTIER 3
+#define NPROD (NCAT * NLINE * NTIER)
+#define NPRICE_STEPS 8       /* price periods per product */
+#define GEN_START 1693526400 /* 2023-09-01T00:00:00Z */
+#define DAY 86400.0
+#define YEARLY_PEAK_DOY 340  /* early December */
+
+static const char *const cat_names[NCAT] = {"coffee", "tea",   "kitchen", "bakery",
+                                            "garden", "pets", "stationery", "outdoor"};
+static const char *const line_names[NCAT][NLINE] = {
+    {"Espresso Beans", "Paper Filters", "Coffee Grinder", "Milk Frother"},
+    {"Loose Leaf Tea", "Tea Strainer", "Teapot", "Honey Jar"},
+    {"Chef Knife", "Cutting Board", "Frying Pan", "Spatula Set"},
+    {"Bread Flour", "Dry Yeast", "Baking Tray", "Proofing Basket"},
+    {"Garden Hose", "Hose Nozzle", "Pruning Shears", "Garden Gloves"},
+    {"Dog Food", "Food Bowl", "Dog Leash", "Chew Toy"},
+    {"Notebook", "Fountain Pen", "Ink Cartridges", "Desk Organizer"},
+    {"Tent", "Tent Pegs", "Sleeping Bag", "Camping Lantern"}};
+static const double line_price[NLINE] = {14.0, 6.0, 45.0, 19.0};
+static const char *const tier_names[NTIER] = {"Basic", "Plus", "Premium"};
+static const double tier_mult[NTIER] = {1.0, 1.7, 2.8};
+/* Monday..Sunday demand multipliers (mean 1). */
+static const double weekly[7] = {0.92, 0.95, 0.98, 1.0, 1.08, 1.3, 0.77};
+/* Cross-category complements: (category, line) pairs bought together. */
+static const int cross_pairs[][4] = {{0, 2, 2, 3}, {1, 3, 3, 0}, {5, 0, 4, 3}, {6, 0, 7, 3}};
+
+struct product {
+    char id[8];
+    int cat, line, tier;
+    double base, cost, elasticity;
+    double price_at[NPRICE_STEPS]; /* price in each period */
+    int complement;                /* product index or -1 */
+    int cross;                     /* cross-category complement or -1 */
+    bool in_stock;
+};
+
+struct shop {
+    struct product p[NPROD];
+    double period_len;
+    struct rng r;
+    const struct gen_params *gp;
+    FILE *orders;
+    long norders, nlines;
+    long next_order;
+};
+
+static int pidx(int c, int l, int t)
+{
+    return (c * NLINE + l) * NTIER + t;
+}
+
+static double season(double t)
+{
+    time_t secs = (time_t)t;
+    struct tm tm;
+    gmtime_r(&secs, &tm);
+    int dow = (tm.tm_wday + 6) % 7; /* Monday = 0 */
+    double d = tm.tm_yday - YEARLY_PEAK_DOY;
+    double yearly = 1.0 + 0.6 * exp(-(d * d) / (2 * 18.0 * 18.0)) +
+                    0.15 * cos(2 * M_PI * (tm.tm_yday - 172) / 365.0);
+    return weekly[dow] * yearly;
+}
+
+static const double season_max = 1.3 * 1.75;
+
+static double price_now(const struct shop *s, const struct product *p, double t)
+{
+    int k = (int)((t - GEN_START) / s->period_len);
+    if (k < 0)
+        k = 0;
+    if (k >= NPRICE_STEPS)
+        k = NPRICE_STEPS - 1;
+    return p->price_at[k];
+}
+
+static void build_catalog(struct shop *s)
+{
+    struct rng *r = &s->r;
+    for (int c = 0; c < NCAT; c++)
+        for (int l = 0; l < NLINE; l++)
+            for (int t = 0; t < NTIER; t++) {
+                struct product *p = &s->p[pidx(c, l, t)];
+                snprintf(p->id, sizeof(p->id), "P%03d", pidx(c, l, t) + 1);
+                p->cat = c, p->line = l, p->tier = t;
+                p->base = round(line_price[l] * tier_mult[t] * rng_range(r, 0.85, 1.15) * 100) /
+                          100;
+                p->cost = round(p->base * rng_range(r, 0.4, 0.65) * 100) / 100;
+                p->elasticity = round(rng_range(r, -3.0, -1.2) * 100) / 100;
+                p->in_stock = rng_uniform(r) < 0.95;
+                p->complement = -1;
+                p->cross = -1;
+                /* Prices move in steps; about half the periods change the price. */
+                double cur = p->base;
+                for (int k = 0; k < NPRICE_STEPS; k++) {
+                    if (k > 0 && rng_uniform(r) < 0.6)
+                        cur = round(p->base * rng_range(r, 0.8, 1.2) * 100) / 100;
+                    p->price_at[k] = cur;
+                }
+            }
+    for (int c = 0; c < NCAT; c++)
+        for (int t = 0; t < NTIER; t++) {
+            s->p[pidx(c, 0, t)].complement = pidx(c, 1, t);
+            s->p[pidx(c, 1, t)].complement = pidx(c, 0, t);
+        }
+    for (size_t i = 0; i < ARRAY_SIZE(cross_pairs); i++)
+        for (int t = 0; t < NTIER; t++) {
+            int a = pidx(cross_pairs[i][0], cross_pairs[i][1], t);
+            int b = pidx(cross_pairs[i][2], cross_pairs[i][3], t);
+            s->p[a].cross = b;
+            s->p[b].cross = a;
+        }
+}
+
+/* Demand response to price by thinning: keep with (price/base)^e over its maximum. */
+static bool price_accepts(struct shop *s, const struct product *p, double t)
+{
+    double m = pow(price_now(s, p, t) / p->base, p->elasticity);
+    double cap = pow(0.8, p->elasticity);
+    return rng_uniform(&s->r) < m / cap;
+}
+
+static int quantity(struct rng *r)
+{
+    double u = rng_uniform(r);
+    return u < 0.8 ? 1 : u < 0.95 ? 2 : 3;
+}
+
+static void write_line(struct shop *s, const char *order, const char *customer, double t,
+                       const struct product *p, int qty)
+{
+    time_t secs = (time_t)t;
+    struct tm tm;
+    gmtime_r(&secs, &tm);
+    fprintf(s->orders, "%s,%s,%04d-%02d-%02dT%02d:%02d:%02dZ,%s,%d,%.2f\n", order, customer,
+            tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+            p->id, qty, price_now(s, p, t));
+    s->nlines++;
+}
+
+struct customer {
+    char id[12];
+    double cat_weight[NCAT];
+    int tier[NCAT];
+    double rate, dropout, dead_at;
+};
+
+/* One basket at time t; returns lines written (0: nothing the customer would pay). */
+static int basket(struct shop *s, struct customer *cu, const char *cid, double t)
+{
+    struct rng *r = &s->r;
+    int chosen[16], n = 0;
+    int primaries = 1 + rng_poisson(r, 0.7);
+    for (int k = 0; k < primaries && n < 12; k++) {
+        double u = rng_uniform(r), acc = 0;
+        int c = 0;
+        for (c = 0; c < NCAT - 1; c++) {
+            acc += cu->cat_weight[c];
+            if (u < acc)
+                break;
+        }
+        int line = rng_int(r, NLINE);
+        int tier = cu->tier[c];
+        if (rng_uniform(r) < 0.15)
+            tier = rng_int(r, NTIER);
+        int pi = pidx(c, line, tier);
+        if (!price_accepts(s, &s->p[pi], t))
+            continue;
+        chosen[n++] = pi;
+        const struct product *p = &s->p[pi];
+        if (p->complement >= 0 && rng_uniform(r) < s->gp->complement_p)
+            chosen[n++] = p->complement;
+        if (p->cross >= 0 && rng_uniform(r) < s->gp->complement_p * 0.6)
+            chosen[n++] = p->cross;
+        /* Having bought in this category, the customer may move up a tier next time. */
+        if (cu->tier[c] < NTIER - 1 && rng_uniform(r) < s->gp->upgrade_p)
+            cu->tier[c]++;
+    }
+    if (n == 0)
+        return 0;
+    char oid[24];
+    snprintf(oid, sizeof(oid), "O%07ld", ++s->next_order);
+    for (int i = 0; i < n; i++) {
+        bool dup = false;
+        for (int j = 0; j < i; j++)
+            dup |= chosen[j] == chosen[i];
+        if (!dup)
+            write_line(s, oid, cid, t, &s->p[chosen[i]], quantity(r));
+    }
+    s->norders++;
+    /* A few baskets send one line back a week or two later. */
+    if (cid[0] && rng_uniform(r) < 0.03) {
+        char rid[24];
+        snprintf(rid, sizeof(rid), "R%07ld", s->next_order);
+        double tr = t + rng_range(r, 3, 15) * DAY;
+        if (tr < GEN_START + s->gp->days * DAY) {
+            write_line(s, rid, cid, tr, &s->p[chosen[0]], -1);
+            s->norders++;
+        }
+    }
+    return n;
+}
+
+static void simulate_customer(struct shop *s, struct customer *cu, int i, FILE *truth,
+                              bool *first)
+{
+    struct rng *r = &s->r;
+    double end = GEN_START + s->gp->days * DAY;
+    snprintf(cu->id, sizeof(cu->id), "C%05d", i + 1);
+    double total = 0;
+    int favourites = 1 + rng_int(r, 3);
+    memset(cu->cat_weight, 0, sizeof(cu->cat_weight));
+    for (int k = 0; k < favourites; k++) {
+        double w = rng_range(r, 0.5, 1.5);
+        cu->cat_weight[rng_int(r, NCAT)] += w;
+        total += w;
+    }
+    for (int c = 0; c < NCAT; c++) {
+        cu->cat_weight[c] = (cu->cat_weight[c] + 0.03) / (total + 0.03 * NCAT);
+        double u = rng_uniform(r);
+        cu->tier[c] = u < 0.55 ? 0 : u < 0.85 ? 1 : 2;
+    }
+    /* BG/NBD-style: a Poisson purchase rate while alive, a chance to drop out after
+     * each purchase. */
+    cu->rate = rng_gamma(r, 1.8, 1.0 / 1.8 / 26.0); /* mean one order per 26 days */
+    cu->dropout = rng_beta(r, 1.0, 9.0);
+    cu->dead_at = 0;
+    double t = GEN_START + rng_uniform(r) * 0.85 * s->gp->days * DAY;
+    bool first_order = true;
+    while (t < end) {
+        if (first_order || rng_uniform(r) < season(t) / season_max) {
+            if (basket(s, cu, cu->id, t) > 0) {
+                first_order = false;
+                if (rng_uniform(r) < cu->dropout) {
+                    cu->dead_at = t;
+                    break;
+                }
+            }
+        }
+        t += rng_exponential(r, cu->rate * season_max) * DAY;
+    }
+    if (cu->dead_at > 0) {
+        fprintf(truth, "%s\"%s\"", *first ? "" : ",", cu->id);
+        *first = false;
+    }
+}
+
+static void simulate_guests(struct shop *s)
+{
+    double end = GEN_START + s->gp->days * DAY;
+    struct customer guest = {0};
+    for (int c = 0; c < NCAT; c++) {
+        guest.cat_weight[c] = 1.0 / NCAT;
+        guest.tier[c] = 0;
+    }
+    double rate = s->gp->customers / 500.0; /* guest baskets per day */
+    for (double t = GEN_START; t < end; t += rng_exponential(&s->r, rate * season_max) * DAY)
+        if (rng_uniform(&s->r) < season(t) / season_max)
+            basket(s, &guest, "", t);
+}
+
+static void write_truth_catalog(struct shop *s, FILE *truth)
+{
+    fprintf(truth, "  \"products\": {");
+    for (int i = 0; i < NPROD; i++) {
+        const struct product *p = &s->p[i];
+        fprintf(truth,
+                "%s\n    \"%s\": {\"category\": \"%s\", \"line\": %d, \"tier\": %d, "
+                "\"base_price\": %.2f, \"cost\": %.2f, \"elasticity\": %.2f, \"prices\": [",
+                i ? "," : "", p->id, cat_names[p->cat], p->line, p->tier, p->base, p->cost,
+                p->elasticity);
+        for (int k = 0; k < NPRICE_STEPS; k++)
+            fprintf(truth, "%s%.2f", k ? ", " : "", p->price_at[k]);
+        fprintf(truth, "]}");
+    }
+    fprintf(truth, "\n  },\n  \"complements\": [");
+    bool first = true;
+    for (int i = 0; i < NPROD; i++) {
+        const struct product *p = &s->p[i];
+        if (p->complement > i || p->cross > i) {
+            int other = p->complement > i ? p->complement : p->cross;
+            fprintf(truth, "%s[\"%s\", \"%s\"]", first ? "" : ", ", p->id, s->p[other].id);
+            first = false;
+            if (p->complement > i && p->cross > i)
+                fprintf(truth, ", [\"%s\", \"%s\"]", p->id, s->p[p->cross].id);
+        }
+    }
+    fprintf(truth, "],\n  \"upgrades\": [");
+    first = true;
+    for (int i = 0; i < NPROD; i++) {
+        const struct product *p = &s->p[i];
+        if (p->tier < NTIER - 1) {
+            fprintf(truth, "%s{\"from\": \"%s\", \"to\": \"%s\"}", first ? "" : ", ", p->id,
+                    s->p[i + 1].id);
+            first = false;
+        }
+    }
+    fprintf(truth, "],\n  \"seasonality\": {\"weekly_mon_to_sun\": [");
+    for (int d = 0; d < 7; d++)
+        fprintf(truth, "%s%.2f", d ? ", " : "", weekly[d]);
+    fprintf(truth, "], \"yearly_peak_day_of_year\": %d},\n", YEARLY_PEAK_DOY);
+}
+
+static FILE *open_in(const char *dir, const char *name, char *err, size_t errlen)
+{
+    char path[4096];
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    FILE *f = fopen(path, "w");
+    if (!f)
+        snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
+    return f;
+}
+
+void gen_defaults(struct gen_params *p)
+{
+    p->seed = 42;
+    p->customers = 6000;
+    p->days = 790;
+    p->complement_p = 0.55;
+    p->upgrade_p = 0.12;
+}
+
+int gen_write(const char *dir, const struct gen_params *gp, struct gen_stats *st, char *err,
+              size_t errlen)
+{
+    struct shop *s = xcalloc(1, sizeof(*s));
+    FILE *products = NULL, *truth = NULL;
+    int rc = -1;
+    if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
+        snprintf(err, errlen, "cannot create %s: %s", dir, strerror(errno));
+        goto out;
+    }
+    s->gp = gp;
+    s->period_len = gp->days * DAY / NPRICE_STEPS;
+    rng_seed(&s->r, gp->seed);
+    build_catalog(s);
+    if (!(products = open_in(dir, "products.csv", err, errlen)) ||
+        !(s->orders = open_in(dir, "orders.csv", err, errlen)) ||
+        !(truth = open_in(dir, "truth.json", err, errlen)))
+        goto out;
+    fprintf(products, "product_id,name,category,price,cost,in_stock\n");
+    for (int i = 0; i < NPROD; i++) {
+        const struct product *p = &s->p[i];
+        fprintf(products, "%s,%s %s,%s,%.2f,%.2f,%s\n", p->id, tier_names[p->tier],
+                line_names[p->cat][p->line], cat_names[p->cat], p->price_at[NPRICE_STEPS - 1],
+                p->cost, p->in_stock ? "true" : "false");
+    }
+    fprintf(s->orders, "order_id,customer_id,ordered_at,product_id,quantity,unit_price\n");
+    fprintf(truth, "{\n  \"seed\": %llu,\n  \"start\": \"2023-09-01\",\n  \"days\": %d,\n",
+            (unsigned long long)gp->seed, gp->days);
+    write_truth_catalog(s, truth);
+    fprintf(truth, "  \"dropped_out_customers\": [");
+    bool first = true;
+    struct customer cu;
+    for (int i = 0; i < gp->customers; i++)
+        simulate_customer(s, &cu, i, truth, &first);
+    simulate_guests(s);
+    fprintf(truth, "]\n}\n");
+    st->products = NPROD;
+    st->customers = gp->customers;
+    st->orders = s->norders;
+    st->lines = s->nlines;
+    rc = 0;
+out:
+    if (products && fclose(products) && rc == 0)
+        rc = -1, snprintf(err, errlen, "cannot write products.csv");
+    if (s->orders && fclose(s->orders) && rc == 0)
+        rc = -1, snprintf(err, errlen, "cannot write orders.csv");
+    if (truth && fclose(truth) && rc == 0)
+        rc = -1, snprintf(err, errlen, "cannot write truth.json");
+    free(s);
+    return rc;
+}

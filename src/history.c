@@ -1,0 +1,186 @@
+#include "xsell/history.h"
+
+#include <assert.h>
+#include <math.h>
+
+#include "xsell/xalloc.h"
+
+void history_init(struct history *h)
+{
+    memset(h, 0, sizeof(*h));
+    arena_init(&h->arena);
+    idmap_init(&h->products);
+    idmap_init(&h->customers);
+    idmap_init(&h->orders);
+}
+
+void history_release(struct history *h)
+{
+    arena_release(&h->arena);
+    idmap_release(&h->products);
+    idmap_release(&h->customers);
+    idmap_release(&h->orders);
+    free(h->name);
+    free(h->category);
+    free(h->price);
+    free(h->cost);
+    free(h->in_stock);
+    free(h->in_catalog);
+    free(h->order_customer);
+    free(h->order_time);
+    free(h->order_first);
+    free(h->line_order);
+    free(h->line_product);
+    free(h->line_qty);
+    free(h->line_price);
+    free(h->cust_first);
+    free(h->cust_items);
+    memset(h, 0, sizeof(*h));
+}
+
+static void grow_products(struct history *h, size_t n)
+{
+    if (n <= h->product_cap)
+        return;
+    size_t old = h->product_cap, cap;
+#define GROW(field)                                                                            \
+    cap = old;                                                                                 \
+    xgrow((void **)&h->field, &cap, n, sizeof(*h->field));                                     \
+    memset(h->field + old, 0, (cap - old) * sizeof(*h->field))
+    GROW(name);
+    GROW(category);
+    GROW(price);
+    GROW(cost);
+    GROW(in_stock);
+    GROW(in_catalog);
+#undef GROW
+    for (size_t i = old; i < cap; i++)
+        h->cost[i] = NAN;
+    h->product_cap = cap;
+}
+
+int32_t history_add_product(struct history *h, const char *id, const char *name,
+                            const char *category, double price, double cost, bool in_stock)
+{
+    int32_t p = idmap_put(&h->products, id, strlen(id), NULL);
+    grow_products(h, (size_t)p + 1);
+    h->name[p] = name ? arena_strdup(&h->arena, name) : NULL;
+    h->category[p] = category ? arena_strdup(&h->arena, category) : NULL;
+    h->price[p] = price;
+    h->cost[p] = cost;
+    h->in_stock[p] = in_stock;
+    h->in_catalog[p] = true;
+    return p;
+}
+
+void history_add_line(struct history *h, const char *order_id, const char *customer_id,
+                      double when, const char *product_id, int32_t qty, double unit_price)
+{
+    bool added;
+    int32_t o = idmap_put(&h->orders, order_id, strlen(order_id), &added);
+    if (added) {
+        size_t cap = h->order_cap;
+        xgrow((void **)&h->order_customer, &cap, (size_t)o + 1, sizeof(int32_t));
+        cap = h->order_cap;
+        xgrow((void **)&h->order_time, &cap, (size_t)o + 1, sizeof(double));
+        h->order_cap = cap;
+        h->order_customer[o] =
+            customer_id && *customer_id
+                ? idmap_put(&h->customers, customer_id, strlen(customer_id), NULL)
+                : -1;
+        h->order_time[o] = when;
+        if (h->t_min == 0 || when < h->t_min)
+            h->t_min = when;
+        if (when > h->t_max)
+            h->t_max = when;
+    }
+    bool new_product;
+    int32_t p = idmap_put(&h->products, product_id, strlen(product_id), &new_product);
+    grow_products(h, (size_t)p + 1);
+    if (new_product) {
+        h->price[p] = unit_price;
+        h->in_stock[p] = true;
+    }
+    if (h->nlines == h->line_cap) {
+        size_t cap = h->line_cap;
+        xgrow((void **)&h->line_order, &cap, h->nlines + 1, sizeof(int32_t));
+        cap = h->line_cap;
+        xgrow((void **)&h->line_product, &cap, h->nlines + 1, sizeof(int32_t));
+        cap = h->line_cap;
+        xgrow((void **)&h->line_qty, &cap, h->nlines + 1, sizeof(int32_t));
+        cap = h->line_cap;
+        xgrow((void **)&h->line_price, &cap, h->nlines + 1, sizeof(double));
+        h->line_cap = cap;
+    }
+    assert(h->nlines == 0 || h->line_order[h->nlines - 1] <= o);
+    h->line_order[h->nlines] = o;
+    h->line_product[h->nlines] = p;
+    h->line_qty[h->nlines] = qty;
+    h->line_price[h->nlines] = unit_price;
+    h->nlines++;
+}
+
+static int cmp_i32(const void *a, const void *b)
+{
+    int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
+    return (x > y) - (x < y);
+}
+
+void history_finish(struct history *h)
+{
+    size_t no = history_norders(h), nc = history_ncustomers(h);
+    grow_products(h, history_nproducts(h) + 1);
+    h->order_first = xcalloc(no + 1, sizeof(int32_t));
+    for (size_t i = 0; i < h->nlines; i++)
+        h->order_first[h->line_order[i] + 1]++;
+    for (size_t o = 0; o < no; o++)
+        h->order_first[o + 1] += h->order_first[o];
+
+    /* Each customer's distinct products: count, fill, sort, dedupe in place. */
+    int32_t *count = xcalloc(nc + 1, sizeof(int32_t));
+    for (size_t i = 0; i < h->nlines; i++) {
+        int32_t c = h->order_customer[h->line_order[i]];
+        if (c >= 0)
+            count[c + 1]++;
+    }
+    for (size_t c = 0; c < nc; c++)
+        count[c + 1] += count[c];
+    int32_t *items = xmalloc(((size_t)count[nc] + 1) * sizeof(int32_t));
+    int32_t *fill = xmalloc((nc + 1) * sizeof(int32_t));
+    memcpy(fill, count, (nc + 1) * sizeof(int32_t));
+    for (size_t i = 0; i < h->nlines; i++) {
+        int32_t c = h->order_customer[h->line_order[i]];
+        if (c >= 0)
+            items[fill[c]++] = h->line_product[i];
+    }
+    h->cust_first = xcalloc(nc + 1, sizeof(int32_t));
+    int32_t out = 0;
+    for (size_t c = 0; c < nc; c++) {
+        int32_t a = count[c], b = count[c + 1];
+        qsort(items + a, (size_t)(b - a), sizeof(int32_t), cmp_i32);
+        h->cust_first[c] = out;
+        for (int32_t k = a; k < b; k++)
+            if (k == a || items[k] != items[k - 1])
+                items[out++] = items[k];
+    }
+    h->cust_first[nc] = out;
+    h->cust_items = items;
+    free(count);
+    free(fill);
+    h->finished = true;
+}
+
+bool history_customer_bought(const struct history *h, int32_t c, int32_t p)
+{
+    if (c < 0 || (size_t)c >= history_ncustomers(h))
+        return false;
+    int32_t lo = h->cust_first[c], hi = h->cust_first[c + 1];
+    while (lo < hi) {
+        int32_t mid = lo + (hi - lo) / 2;
+        if (h->cust_items[mid] < p)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < h->cust_first[c + 1] && h->cust_items[lo] == p;
+}

@@ -1,0 +1,222 @@
+#include "xsell/history_load.h"
+
+#include <arpa/inet.h>
+#include <math.h>
+
+#include "xsell/db.h"
+#include "xsell/log.h"
+
+/* Binary COPY: an 11-byte signature, flags and header extension, then per row an
+ * int16 field count and per field an int32 length (-1 = NULL) and the bytes, all
+ * big-endian (PostgreSQL docs, "COPY", Binary Format). */
+static const char copy_signature[11] = "PGCOPY\n\377\r\n";
+
+struct row_reader {
+    const char *p, *end;
+    bool bad;
+};
+
+static uint32_t rd32(struct row_reader *r)
+{
+    uint32_t v;
+    if (r->end - r->p < 4) {
+        r->bad = true;
+        return 0;
+    }
+    memcpy(&v, r->p, 4);
+    r->p += 4;
+    return ntohl(v);
+}
+
+static int16_t rd16(struct row_reader *r)
+{
+    uint16_t v;
+    if (r->end - r->p < 2) {
+        r->bad = true;
+        return 0;
+    }
+    memcpy(&v, r->p, 2);
+    r->p += 2;
+    return (int16_t)ntohs(v);
+}
+
+/* A field's bytes; *len -1 for NULL. */
+static const char *rd_field(struct row_reader *r, int32_t *len)
+{
+    *len = (int32_t)rd32(r);
+    if (*len < 0)
+        return NULL;
+    if (r->end - r->p < *len) {
+        r->bad = true;
+        return NULL;
+    }
+    const char *f = r->p;
+    r->p += *len;
+    return f;
+}
+
+static double rd_float8(struct row_reader *r)
+{
+    int32_t len;
+    const char *f = rd_field(r, &len);
+    if (!f)
+        return NAN;
+    if (len != 8) {
+        r->bad = true;
+        return NAN;
+    }
+    uint32_t hi, lo;
+    memcpy(&hi, f, 4);
+    memcpy(&lo, f + 4, 4);
+    uint64_t bits = ((uint64_t)ntohl(hi) << 32) | ntohl(lo);
+    double d;
+    memcpy(&d, &bits, 8);
+    return d;
+}
+
+static int32_t rd_int4(struct row_reader *r)
+{
+    int32_t len;
+    const char *f = rd_field(r, &len);
+    if (!f || len != 4) {
+        r->bad = true;
+        return 0;
+    }
+    uint32_t v;
+    memcpy(&v, f, 4);
+    return (int32_t)ntohl(v);
+}
+
+/* A text field copied into a NUL-terminated scratch buffer; NULL for SQL NULL. */
+static const char *rd_text(struct row_reader *r, char *scratch, size_t cap)
+{
+    int32_t len;
+    const char *f = rd_field(r, &len);
+    if (!f)
+        return NULL;
+    if ((size_t)len >= cap) {
+        r->bad = true;
+        return NULL;
+    }
+    memcpy(scratch, f, (size_t)len);
+    scratch[len] = '\0';
+    return scratch;
+}
+
+typedef int (*row_fn)(struct history *h, struct row_reader *r, double as_of);
+
+static int product_row(struct history *h, struct row_reader *r, double as_of)
+{
+    char id[512], name[4096], cat[4096];
+    UNUSED(as_of);
+    const char *pid = rd_text(r, id, sizeof(id));
+    const char *pname = rd_text(r, name, sizeof(name));
+    const char *pcat = rd_text(r, cat, sizeof(cat));
+    double price = rd_float8(r), cost = rd_float8(r);
+    int32_t len;
+    const char *stock = rd_field(r, &len);
+    if (r->bad || !pid || !stock || len != 1)
+        return -1;
+    history_add_product(h, pid, pname, pcat, price, cost, *stock != 0);
+    return 0;
+}
+
+static int line_row(struct history *h, struct row_reader *r, double as_of)
+{
+    char oid[512], cid[512], pid[512];
+    const char *order = rd_text(r, oid, sizeof(oid));
+    const char *customer = rd_text(r, cid, sizeof(cid));
+    double when = rd_float8(r);
+    const char *product = rd_text(r, pid, sizeof(pid));
+    int32_t qty = rd_int4(r);
+    double price = rd_float8(r);
+    if (r->bad || !order || !product)
+        return -1;
+    if (as_of > 0 && when > as_of)
+        return 0;
+    history_add_line(h, order, customer, when, product, qty, price);
+    return 0;
+}
+
+static int copy_out(PGconn *conn, const char *sql, struct history *h, double as_of, row_fn fn,
+                    long *rows, char *err, size_t errlen)
+{
+    PGresult *res = PQexecParams(conn, sql, 0, NULL, NULL, NULL, NULL, 1);
+    bool ok = PQresultStatus(res) == PGRES_COPY_OUT;
+    PQclear(res);
+    if (!ok) {
+        snprintf(err, errlen, "database: %s", db_error(conn));
+        return -1;
+    }
+    char *row;
+    int n, rc = 0;
+    bool first = true;
+    *rows = 0;
+    while ((n = PQgetCopyData(conn, &row, 0)) > 0) {
+        struct row_reader r = {row, row + n, false};
+        if (first) {
+            if (n < 19 || memcmp(row, copy_signature, 11) != 0) {
+                rc = -1;
+            } else {
+                r.p += 15;
+                uint32_t ext = rd32(&r);
+                r.p += ext;
+            }
+            first = false;
+        }
+        if (rc == 0 && r.p < r.end) {
+            int16_t nf = rd16(&r);
+            if (nf != -1 && (r.bad || fn(h, &r, as_of)))
+                rc = -1;
+            else if (nf != -1)
+                (*rows)++;
+        }
+        PQfreemem(row);
+    }
+    while ((res = PQgetResult(conn))) {
+        if (PQresultStatus(res) != PGRES_COMMAND_OK && rc == 0) {
+            snprintf(err, errlen, "database: %s", db_error(conn));
+            rc = -2;
+        }
+        PQclear(res);
+    }
+    if (n == -2 && rc == 0) {
+        snprintf(err, errlen, "database: %s", db_error(conn));
+        rc = -2;
+    }
+    if (rc == -1)
+        snprintf(err, errlen, "unexpected binary COPY data");
+    return rc ? -1 : 0;
+}
+
+int history_load(PGconn *conn, double as_of, struct history *h, char *err, size_t errlen)
+{
+    long nprod, nlines;
+    double t0 = mono_seconds();
+    /* One snapshot of the database for both reads. */
+    if (db_cmd(conn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", 0, NULL)) {
+        snprintf(err, errlen, "database: %s", db_error(conn));
+        return -1;
+    }
+    int rc = copy_out(conn,
+                      "COPY (SELECT product_id, name, category, price::float8, cost::float8, "
+                      "in_stock FROM products ORDER BY product_id) TO STDOUT (FORMAT binary)",
+                      h, as_of, product_row, &nprod, err, errlen);
+    if (rc == 0)
+        rc = copy_out(conn,
+                      "COPY (SELECT o.order_id, o.customer_id, "
+                      "extract(epoch FROM o.ordered_at)::float8, l.product_id, l.quantity, "
+                      "l.unit_price::float8 FROM orders o JOIN order_lines l USING (order_id) "
+                      "ORDER BY o.ordered_at, o.order_id, l.line_no) TO STDOUT (FORMAT binary)",
+                      h, as_of, line_row, &nlines, err, errlen);
+    db_cmd(conn, "COMMIT", 0, NULL);
+    if (rc) {
+        history_release(h);
+        return -1;
+    }
+    history_finish(h);
+    log_info("history: %zu products, %zu customers, %zu orders, %zu lines in %.2fs",
+             history_nproducts(h), history_ncustomers(h), history_norders(h), h->nlines,
+             mono_seconds() - t0);
+    return 0;
+}

@@ -1,0 +1,160 @@
+#include "xsell/request.h"
+
+#include <stdarg.h>
+
+#include "xsell/strparse.h"
+#include "xsell/xalloc.h"
+
+const char *req_param(const struct request *req, const char *name)
+{
+    for (int i = 0; i < req->nparams; i++)
+        if (strcmp(req->params[i].name, name) == 0)
+            return req->params[i].value;
+    return NULL;
+}
+
+int respond_take(struct request *req, int status, const char *type, char *body, size_t len)
+{
+    free(req->resp_body);
+    req->resp_body = body;
+    req->resp_len = len;
+    req->resp_type = type;
+    req->status = status;
+    return 0;
+}
+
+int respond_body(struct request *req, int status, const char *type, const char *body,
+                 size_t len)
+{
+    return respond_take(req, status, type, xstrndup(body, len), len);
+}
+
+int respond_json(struct request *req, int status, cJSON *root)
+{
+    char *text = cJSON_PrintUnformatted(root);
+    cJSON_Delete(root);
+    if (!text) {
+        fprintf(stderr, "xsell: out of memory rendering JSON\n");
+        abort();
+    }
+    return respond_take(req, status, "application/json", text, strlen(text));
+}
+
+int req_fail(struct request *req, enum problem p, const char *fmt, ...)
+{
+    const struct problem_info *info = problem_info(p);
+    char detail[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(detail, sizeof(detail), fmt, ap);
+    va_end(ap);
+    /* A detail may quote client input cut mid-character; keep the JSON valid UTF-8. */
+    size_t n = strlen(detail);
+    while (n && !strparse_utf8_valid(detail, n))
+        detail[--n] = '\0';
+    cJSON *root = cJSON_CreateObject();
+    cJSON_AddStringToObject(root, "type", info->type);
+    cJSON_AddStringToObject(root, "title", info->title);
+    cJSON_AddNumberToObject(root, "status", info->status);
+    cJSON_AddStringToObject(root, "detail", detail);
+    cJSON_AddStringToObject(root, "instance", req->path ? req->path : "");
+    cJSON_AddStringToObject(root, "request_id", req->id);
+    respond_json(req, info->status, root);
+    req->resp_type = "application/problem+json";
+    if (info->status == 401)
+        req->www_authenticate = true;
+    if (info->status == 503 && req->retry_after == 0)
+        req->retry_after = 5;
+    return 0;
+}
+
+/* A parameter value shown in a message: cut to 60 bytes. */
+static const char *shown(const char *v)
+{
+    static _Thread_local char out[72];
+    size_t n = strlen(v);
+    if (n <= 60)
+        return v;
+    memcpy(out, v, 60);
+    memcpy(out + 60, "...", 4);
+    return out;
+}
+
+int param_int(struct request *req, const char *name, int min, int max, int def, int *out)
+{
+    const char *v = req_param(req, name);
+    int64_t x;
+    if (!v) {
+        *out = def;
+        return 0;
+    }
+    if (strparse_int64(v, strlen(v), min, max, &x)) {
+        req_fail(req, PROBLEM_BAD_PARAM, "%s must be an integer in %d..%d, got \"%s\"", name, min,
+                 max, shown(v));
+        return -1;
+    }
+    *out = (int)x;
+    return 0;
+}
+
+int param_double(struct request *req, const char *name, double min, double max, double def,
+                 double *out)
+{
+    const char *v = req_param(req, name);
+    if (!v) {
+        *out = def;
+        return 0;
+    }
+    if (strparse_double(v, strlen(v), out) || *out < min || *out > max) {
+        req_fail(req, PROBLEM_BAD_PARAM, "%s must be a number in %g..%g, got \"%s\"", name, min,
+                 max, shown(v));
+        return -1;
+    }
+    return 0;
+}
+
+int param_bool(struct request *req, const char *name, bool def, bool *out)
+{
+    const char *v = req_param(req, name);
+    if (!v) {
+        *out = def;
+        return 0;
+    }
+    if (strparse_bool(v, strlen(v), out)) {
+        req_fail(req, PROBLEM_BAD_PARAM, "%s must be true or false, got \"%s\"", name, shown(v));
+        return -1;
+    }
+    return 0;
+}
+
+int param_list(struct request *req, const char *name, int max, const char ***out, int *n)
+{
+    const char *v = req_param(req, name);
+    *n = 0;
+    *out = NULL;
+    if (!v)
+        return 0;
+    const char **items = arena_array(&req->arena, (size_t)max, sizeof(char *));
+    const char *p = v;
+    while (*p) {
+        const char *end = strchr(p, ',');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        if (len > 0) {
+            if (*n == max) {
+                req_fail(req, PROBLEM_BAD_PARAM, "%s holds more than %d ids", name, max);
+                return -1;
+            }
+            if (len > ID_MAX) {
+                req_fail(req, PROBLEM_BAD_PARAM, "%s: an id is longer than %d bytes", name,
+                         ID_MAX);
+                return -1;
+            }
+            items[(*n)++] = arena_strndup(&req->arena, p, len);
+        }
+        p += len;
+        if (*p == ',')
+            p++;
+    }
+    *out = items;
+    return 0;
+}

@@ -1,0 +1,77 @@
+#include "xsell/router.h"
+
+#include "xsell/handlers.h"
+#include "xsell/metrics.h"
+
+/* method, path, least role, needs a model, has a body, rate-limited, handler */
+const struct route routes[] = {
+    {"GET", "/healthz", ROLE_NONE, false, false, false, handle_healthz},
+    {"GET", "/readyz", ROLE_NONE, false, false, false, handle_readyz},
+    {"GET", "/metrics", ROLE_NONE, false, false, false, handle_metrics},
+    {"GET", "/openapi.yaml", ROLE_NONE, false, false, false, handle_openapi},
+    {"GET", "/recommend", ROLE_PUBLIC, true, false, true, handle_recommend},
+    {"POST", "/orders", ROLE_ADMIN, false, true, true, handle_orders_post},
+    {"PUT", "/products/{id}", ROLE_ADMIN, false, true, true, handle_product_put},
+    {"POST", "/admin/train", ROLE_ADMIN, false, false, true, handle_admin_train},
+    {"GET", "/admin/models", ROLE_ADMIN, false, false, true, handle_admin_models},
+};
+const int routes_count = (int)ARRAY_SIZE(routes);
+
+_Static_assert(ARRAY_SIZE(routes) < METRICS_ROUTES, "metrics need a slot per route");
+
+static bool path_matches(const char *pattern, const char *path, const char **arg)
+{
+    const char *brace = strstr(pattern, "{id}");
+    if (!brace) {
+        *arg = NULL;
+        return strcmp(pattern, path) == 0;
+    }
+    size_t prefix = (size_t)(brace - pattern);
+    if (strncmp(pattern, path, prefix) != 0)
+        return false;
+    const char *rest = path + prefix;
+    if (!*rest || strchr(rest, '/'))
+        return false;
+    *arg = rest;
+    return true;
+}
+
+const struct route *router_match(const char *method, const char *path, const char **arg,
+                                 bool *path_known, char *allow, size_t allowlen)
+{
+    size_t used = 0;
+    *path_known = false;
+    allow[0] = '\0';
+    /* HEAD is GET without a body; libmicrohttpd drops the body. */
+    const char *m = strcmp(method, "HEAD") == 0 ? "GET" : method;
+    for (int i = 0; i < routes_count; i++) {
+        const char *a;
+        if (!path_matches(routes[i].path, path, &a))
+            continue;
+        if (strcmp(routes[i].method, m) == 0) {
+            *arg = a;
+            return &routes[i];
+        }
+        *path_known = true;
+        int n = snprintf(allow + used, allowlen - used, "%s%s", used ? ", " : "",
+                         routes[i].method);
+        if (n > 0 && (size_t)n < allowlen - used)
+            used += (size_t)n;
+        if (strcmp(routes[i].method, "GET") == 0) {
+            n = snprintf(allow + used, allowlen - used, ", HEAD");
+            if (n > 0 && (size_t)n < allowlen - used)
+                used += (size_t)n;
+        }
+    }
+    if (*path_known) {
+        int n = snprintf(allow + used, allowlen - used, ", OPTIONS");
+        if (n > 0 && (size_t)n < allowlen - used)
+            used += (size_t)n;
+    }
+    return NULL;
+}
+
+const char *router_name(int i)
+{
+    return i >= 0 && i < routes_count ? routes[i].path : NULL;
+}

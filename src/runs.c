@@ -1,0 +1,61 @@
+#include "xsell/runs.h"
+
+#include "xsell/caps.h"
+#include "xsell/db.h"
+#include "xsell/xalloc.h"
+
+int runs_create(PGconn *conn, const char *trigger, int64_t *version)
+{
+    const char *params[] = {trigger};
+    PGresult *r = db_query(conn, "INSERT INTO model_runs (trigger) VALUES ($1) RETURNING version",
+                           1, params);
+    if (!r)
+        return -1;
+    *version = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+    PQclear(r);
+    return 0;
+}
+
+int runs_start(PGconn *conn, int64_t version)
+{
+    char v[24];
+    snprintf(v, sizeof(v), "%lld", (long long)version);
+    const char *params[] = {v};
+    return db_cmd(conn,
+                  "UPDATE model_runs SET status = 'running', started_at = now() "
+                  "WHERE version = $1",
+                  1, params);
+}
+
+int runs_finish(PGconn *conn, int64_t version, bool ok, const char *metrics_json,
+                const char *error)
+{
+    char v[24];
+    snprintf(v, sizeof(v), "%lld", (long long)version);
+    const char *params[] = {v, ok ? "succeeded" : "failed", metrics_json, error};
+    return db_cmd(conn,
+                  "UPDATE model_runs SET status = $2, finished_at = now(), "
+                  "metrics = $3::jsonb, error = $4 WHERE version = $1",
+                  4, params);
+}
+
+char *runs_list_json(PGconn *conn)
+{
+    char lim[16];
+    snprintf(lim, sizeof(lim), "%d", MODEL_RUNS_LISTED);
+    const char *params[] = {lim};
+    PGresult *r = db_query(
+        conn,
+        "SELECT coalesce(json_agg(json_build_object('version', version, 'trigger', trigger, "
+        "'status', status, 'requested_at', requested_at, 'started_at', started_at, "
+        "'finished_at', finished_at, 'seconds', "
+        "extract(epoch FROM finished_at - started_at), 'error', error, 'metrics', metrics) "
+        "ORDER BY version DESC), '[]')::text FROM (SELECT * FROM model_runs "
+        "ORDER BY version DESC LIMIT $1::int) r",
+        1, params);
+    if (!r)
+        return NULL;
+    char *out = xstrdup(PQgetvalue(r, 0, 0));
+    PQclear(r);
+    return out;
+}

@@ -1,0 +1,220 @@
+#include "xsell/trainer.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <math.h>
+#include <time.h>
+
+#include "xsell/history_load.h"
+#include "xsell/log.h"
+#include "xsell/runs.h"
+#include "xsell/strparse.h"
+#include "xsell/xalloc.h"
+
+#define BACKOFF_MAX_S 30.0
+
+static void add_figures(cJSON *obj, const struct figures *f)
+{
+    for (int i = 0; i < f->n; i++)
+        cJSON_AddNumberToObject(obj, f->item[i].name, f->item[i].value);
+}
+
+static void add_date(cJSON *obj, const char *name, double t)
+{
+    char d[11];
+    if (t <= 0) {
+        cJSON_AddNullToObject(obj, name);
+        return;
+    }
+    strparse_format_date(t, d);
+    cJSON_AddStringToObject(obj, name, d);
+}
+
+int train_build(PGconn *conn, const struct config *cfg, int64_t version, struct snapshot **out,
+                char *err, size_t errlen)
+{
+    double t0 = mono_seconds();
+    struct snapshot *s = snapshot_new();
+    if (history_load(conn, cfg->as_of, &s->hist, err, errlen)) {
+        history_init(&s->hist); /* released by history_load; keep unref valid */
+        snapshot_unref(s);
+        return -1;
+    }
+    double t_load = mono_seconds() - t0;
+    const struct history *h = &s->hist;
+    s->version = version;
+    s->trained_at = now_seconds();
+    s->as_of = cfg->as_of > 0 ? cfg->as_of : h->t_max > 0 ? h->t_max : s->trained_at;
+
+    cJSON *root = cJSON_CreateObject();
+    cJSON_AddNumberToObject(root, "version", (double)version);
+    add_date(root, "as_of", s->as_of);
+    cJSON *data = cJSON_AddObjectToObject(root, "data");
+    cJSON_AddNumberToObject(data, "products", (double)history_nproducts(h));
+    cJSON_AddNumberToObject(data, "customers", (double)history_ncustomers(h));
+    cJSON_AddNumberToObject(data, "orders", (double)history_norders(h));
+    cJSON_AddNumberToObject(data, "lines", (double)h->nlines);
+    add_date(data, "first_order", h->t_min);
+    add_date(data, "last_order", h->t_max);
+    cJSON *models = cJSON_AddObjectToObject(root, "models");
+
+    struct figures fig = {0};
+    double t1 = mono_seconds();
+    model_popular_fit(h, s->as_of, cfg->half_life_days, &s->arena, &s->popular, &fig);
+    figures_add(&fig, "fit_seconds", mono_seconds() - t1);
+    add_figures(cJSON_AddObjectToObject(models, "popular"), &fig);
+
+    s->bytes = s->arena.bytes + s->hist.arena.bytes + s->hist.products.arena.bytes +
+               s->hist.customers.arena.bytes + s->hist.orders.arena.bytes +
+               s->hist.nlines * (3 * sizeof(int32_t) + sizeof(double)) +
+               history_norders(h) * (2 * sizeof(int32_t) + sizeof(double)) +
+               history_nproducts(h) * (4 * sizeof(void *) + 2 * sizeof(double));
+    cJSON *secs = cJSON_AddObjectToObject(root, "seconds");
+    cJSON_AddNumberToObject(secs, "load", t_load);
+    cJSON_AddNumberToObject(secs, "total", mono_seconds() - t0);
+    cJSON_AddNumberToObject(root, "snapshot_bytes", (double)s->bytes);
+    s->metrics_json = cJSON_PrintUnformatted(root);
+    cJSON_Delete(root);
+    *out = s;
+    return 0;
+}
+
+/* Waits until woken or for seconds; false when asked to stop. Called with mu held. */
+static bool wait_for(struct trainer *t, double seconds, bool wake_on_request)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    double whole = floor(seconds);
+    ts.tv_sec += (time_t)whole;
+    ts.tv_nsec += (long)((seconds - whole) * 1e9);
+    if (ts.tv_nsec >= 1000000000L) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000L;
+    }
+    while (!t->stop && (!wake_on_request || t->queued == 0)) {
+        if (pthread_cond_timedwait(&t->cv, &t->mu, &ts) == ETIMEDOUT)
+            break;
+    }
+    return !t->stop;
+}
+
+/* One run; 0 on success, -1 on failure, -2 when the database could not be reached. */
+static int run_once(struct trainer *t, PGconn **conn, const char *trigger)
+{
+    char err[512];
+    if (!*conn || PQstatus(*conn) != CONNECTION_OK) {
+        PQfinish(*conn);
+        *conn = db_connect(t->cfg->database_url, err, sizeof(err));
+        if (!*conn) {
+            log_warn("trainer: database unreachable: %s", err);
+            return -2;
+        }
+    }
+    pthread_mutex_lock(&t->mu);
+    int64_t version = t->queued;
+    pthread_mutex_unlock(&t->mu);
+    if ((version == 0 && runs_create(*conn, trigger, &version)) || runs_start(*conn, version))
+        return -2;
+    pthread_mutex_lock(&t->mu);
+    if (t->queued == version)
+        t->queued = 0;
+    t->running = true;
+    pthread_mutex_unlock(&t->mu);
+
+    double t0 = mono_seconds();
+    struct snapshot *s = NULL;
+    int rc = train_build(*conn, t->cfg, version, &s, err, sizeof(err));
+    double secs = mono_seconds() - t0;
+    if (rc == 0) {
+        runs_finish(*conn, version, true, s->metrics_json, NULL);
+        log_info("trainer: run %lld succeeded in %.2fs; serving version %lld",
+                 (long long)version, secs, (long long)version);
+        registry_publish(t->reg, s);
+    } else {
+        log_error("trainer: run %lld failed: %s", (long long)version, err);
+        if (PQstatus(*conn) == CONNECTION_OK)
+            runs_finish(*conn, version, false, NULL, err);
+    }
+    pthread_mutex_lock(&t->mu);
+    t->running = false;
+    t->last_seconds = secs;
+    if (rc == 0)
+        t->runs_succeeded++;
+    else
+        t->runs_failed++;
+    pthread_mutex_unlock(&t->mu);
+    if (rc && PQstatus(*conn) != CONNECTION_OK)
+        return -2;
+    return rc;
+}
+
+static void *trainer_main(void *arg)
+{
+    struct trainer *t = arg;
+    PGconn *conn = NULL;
+    double backoff = 1.0;
+    const char *trigger = "startup";
+    for (;;) {
+        int rc = run_once(t, &conn, trigger);
+        pthread_mutex_lock(&t->mu);
+        double wait;
+        if (rc == -2) {
+            wait = backoff;
+            backoff = MIN(backoff * 2, BACKOFF_MAX_S);
+        } else {
+            backoff = 1.0;
+            wait = t->cfg->retrain_s > 0 ? t->cfg->retrain_s : 1e9;
+            trigger = "schedule";
+        }
+        bool go_on = wait_for(t, wait, rc != -2);
+        if (go_on && t->queued != 0)
+            trigger = "request";
+        pthread_mutex_unlock(&t->mu);
+        if (!go_on)
+            break;
+    }
+    PQfinish(conn);
+    return NULL;
+}
+
+int trainer_start(struct trainer *t, const struct config *cfg, struct registry *reg)
+{
+    pthread_condattr_t ca;
+    memset(t, 0, sizeof(*t));
+    t->cfg = cfg;
+    t->reg = reg;
+    pthread_mutex_init(&t->mu, NULL);
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&t->cv, &ca);
+    pthread_condattr_destroy(&ca);
+    if (pthread_create(&t->thread, NULL, trainer_main, t) != 0)
+        return log_fail("trainer: cannot start thread");
+    return 0;
+}
+
+void trainer_stop(struct trainer *t)
+{
+    pthread_mutex_lock(&t->mu);
+    t->stop = true;
+    pthread_cond_broadcast(&t->cv);
+    pthread_mutex_unlock(&t->mu);
+    pthread_join(t->thread, NULL);
+    pthread_mutex_destroy(&t->mu);
+    pthread_cond_destroy(&t->cv);
+}
+
+int trainer_request(struct trainer *t, struct db_pool *pool, int64_t *version)
+{
+    int rc = 0;
+    pthread_mutex_lock(&t->mu);
+    if (t->queued == 0) {
+        PGconn *c = db_pool_take(pool);
+        rc = c ? runs_create(c, "request", &t->queued) : -1;
+        db_pool_give(pool, c);
+    }
+    *version = t->queued;
+    pthread_cond_broadcast(&t->cv);
+    pthread_mutex_unlock(&t->mu);
+    return rc;
+}
