@@ -150,7 +150,7 @@ static void write_line(struct shop *s, const char *order, const char *customer, 
 }
 
 struct customer {
-    char id[12];
+    char id[16];
     double cat_weight[NCAT];
     int tier[NCAT];
     double rate, dropout, dead_at;

@@ -328,12 +328,12 @@ struct http_server *http_server_start(struct app *app)
     struct http_server *s = xcalloc(1, sizeof(*s));
     s->app = app;
     s->daemon = MHD_start_daemon(
-        flags, 0, NULL, NULL, on_request, app, MHD_OPTION_SOCK_ADDR, ai->ai_addr,
+        flags, 0, NULL, NULL, on_request, app, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+        MHD_OPTION_SOCK_ADDR, ai->ai_addr,
         MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)cfg->threads, MHD_OPTION_CONNECTION_LIMIT,
         (unsigned int)cfg->conn_limit, MHD_OPTION_CONNECTION_TIMEOUT,
         (unsigned int)cfg->conn_timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-        cfg->conn_memory, MHD_OPTION_NOTIFY_COMPLETED, on_completed, app,
-        MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_END);
+        cfg->conn_memory, MHD_OPTION_NOTIFY_COMPLETED, on_completed, app, MHD_OPTION_END);
     freeaddrinfo(ai);
     if (!s->daemon) {
         log_error("cannot listen on %s:%u (in use, or not an address of this host)",

@@ -1,0 +1,68 @@
+#!/bin/sh
+# `make run`: a private PostgreSQL under .xsell/, migrate, demo data when the database
+# is empty, train, then serve on XSELL_LISTEN (default 127.0.0.1:8080) until Ctrl-C.
+set -eu
+root=$(cd "$(dirname "$0")/.." && pwd)
+state="$root/.xsell"
+xsell="$root/build/xsell"
+mkdir -p "$state"
+
+DATABASE_URL=$("$root/deploy/pg.sh" start "$state/pg")
+export DATABASE_URL
+stop_db() { "$root/deploy/pg.sh" stop "$state/pg" || true; }
+trap stop_db EXIT
+trap 'exit 130' INT TERM
+
+"$xsell" migrate
+lines=$(psql -X -q -tA "$DATABASE_URL" -c "SELECT count(*) FROM order_lines")
+if [ "$lines" = 0 ]; then
+    echo "run: the database is empty; loading a demo shop (xsell gen)"
+    "$xsell" gen "$state/demo"
+    "$xsell" import products "$state/demo/products.csv"
+    "$xsell" import orders "$state/demo/orders.csv"
+fi
+
+# API keys: made once, kept (mode 0600) so a second `make run` takes the same ones.
+if [ ! -f "$state/keys.env" ]; then
+    key() { od -An -N16 -tx1 /dev/urandom | tr -d ' \n'; }
+    umask 077
+    {
+        echo "XSELL_PUBLIC_KEY=$(key)"
+        echo "XSELL_INTERNAL_KEY=$(key)"
+        echo "XSELL_ADMIN_KEY=$(key)"
+    } >"$state/keys.env"
+fi
+. "$state/keys.env"
+export XSELL_API_KEYS="public:$XSELL_PUBLIC_KEY,internal:$XSELL_INTERNAL_KEY,admin:$XSELL_ADMIN_KEY"
+export XSELL_CORS_ORIGINS="${XSELL_CORS_ORIGINS:-http://localhost:3000}"
+listen="${XSELL_LISTEN:-127.0.0.1:8080}"
+
+echo "run: training once to show the figures (the server trains again at start-up)"
+"$xsell" train >"$state/train.json"
+cat "$state/train.json"
+echo
+
+customer=$(psql -X -q -tA "$DATABASE_URL" -c \
+    "SELECT customer_id FROM orders WHERE customer_id IS NOT NULL ORDER BY ordered_at DESC LIMIT 1")
+items=$(psql -X -q -tA "$DATABASE_URL" -c \
+    "SELECT string_agg(product_id, ',') FROM (SELECT product_id FROM order_lines GROUP BY product_id ORDER BY count(*) DESC LIMIT 2) t")
+cat <<MSG
+
+xsell serves on http://$listen  (Ctrl-C stops the server and the database)
+API keys (kept in .xsell/keys.env):
+  public   $XSELL_PUBLIC_KEY
+  internal $XSELL_INTERNAL_KEY
+  admin    $XSELL_ADMIN_KEY
+
+Try, from another terminal:
+  curl -s 'http://$listen/recommend?items=$items&limit=5' -H 'Authorization: Bearer $XSELL_PUBLIC_KEY'
+  curl -s 'http://$listen/recommend?customer=$customer&limit=5' -H 'Authorization: Bearer $XSELL_PUBLIC_KEY'
+  curl -s -X POST 'http://$listen/admin/train' -H 'Authorization: Bearer $XSELL_ADMIN_KEY'
+  curl -s 'http://$listen/admin/models' -H 'Authorization: Bearer $XSELL_ADMIN_KEY'
+  curl -s 'http://$listen/metrics'
+
+MSG
+XSELL_LISTEN="$listen" "$xsell" serve &
+pid=$!
+trap 'kill -INT $pid 2>/dev/null' INT TERM
+wait $pid || wait $pid || true

@@ -1,0 +1,11 @@
+#include "unit/unit.h"
+
+int main(void)
+{
+    int failed = 0;
+    failed += run_support_tests();
+    failed += run_csv_tests();
+    failed += run_model_tests();
+    failed += run_http_tests();
+    return failed ? 1 : 0;
+}

@@ -1,0 +1,98 @@
+/* Unit tests: the route table, the problem catalogue, metrics text, and that
+ * openapi.yaml documents every route the server has. */
+#include "xsell/embedded.h"
+#include "xsell/metrics.h"
+#include "xsell/problem.h"
+#include "xsell/router.h"
+
+#include "unit/unit.h"
+
+static void test_router(void **state)
+{
+    const char *arg = NULL;
+    bool known;
+    char allow[128];
+    (void)state;
+    const struct route *r = router_match("PUT", "/products/abc", &arg, &known, allow, 128);
+    assert_non_null(r);
+    assert_string_equal(arg, "abc");
+    assert_null(router_match("PUT", "/products/", &arg, &known, allow, 128));
+    assert_false(known);
+    assert_null(router_match("PUT", "/products/a/b", &arg, &known, allow, 128));
+    assert_null(router_match("DELETE", "/recommend", &arg, &known, allow, 128));
+    assert_true(known);
+    assert_string_equal(allow, "GET, HEAD, OPTIONS");
+    assert_null(router_match("GET", "/orders", &arg, &known, allow, 128));
+    assert_string_equal(allow, "POST, OPTIONS");
+    r = router_match("HEAD", "/healthz", &arg, &known, allow, 128);
+    assert_non_null(r);
+    assert_string_equal(r->method, "GET");
+    assert_null(router_match("GET", "/nope", &arg, &known, allow, 128));
+    assert_false(known);
+}
+
+static void test_problem_catalogue(void **state)
+{
+    (void)state;
+    assert_int_equal(problem_info(PROBLEM_BAD_PARAM)->status, 400);
+    assert_int_equal(problem_info(PROBLEM_METHOD)->status, 405);
+    assert_int_equal(problem_info(PROBLEM_TOO_LARGE)->status, 413);
+    assert_int_equal(problem_info(PROBLEM_RATE_LIMITED)->status, 429);
+    assert_int_equal(problem_info(PROBLEM_DB_DOWN)->status, 503);
+    for (int p = 0; p < PROBLEM_COUNT; p++)
+        assert_true(strncmp(problem_info((enum problem)p)->type, "/problems/", 10) == 0);
+}
+
+static void test_metrics_text(void **state)
+{
+    static struct metrics m;
+    struct buf out;
+    (void)state;
+    metrics_init(&m);
+    metrics_observe(&m, 4, 200, 0.0003);
+    metrics_observe(&m, 4, 200, 0.2);
+    metrics_observe(&m, -1, 404, 0.00001);
+    buf_init(&out, 1 << 20);
+    metrics_render(&m, router_name, &out);
+    assert_non_null(strstr(out.data, "xsell_requests_total{route=\"/recommend\",status=\"200\"} 2"));
+    assert_non_null(strstr(out.data, "xsell_requests_total{route=\"unmatched\",status=\"404\"} 1"));
+    assert_non_null(strstr(
+        out.data, "xsell_request_duration_seconds_bucket{route=\"/recommend\",le=\"0.0005\"} 1"));
+    assert_non_null(strstr(
+        out.data, "xsell_request_duration_seconds_bucket{route=\"/recommend\",le=\"+Inf\"} 2"));
+    buf_release(&out);
+}
+
+static void test_openapi_lists_every_route(void **state)
+{
+    (void)state;
+    const struct embedded_file *f = embedded_find("openapi.yaml");
+    assert_non_null(f);
+    for (int i = 0; i < routes_count; i++) {
+        char key[128], method[16];
+        snprintf(key, sizeof(key), "\n  %s:\n", routes[i].path);
+        const char *at = strstr((const char *)f->data, key);
+        if (!at)
+            fail_msg("openapi.yaml has no path %s", routes[i].path);
+        size_t k = 0;
+        for (const char *m = routes[i].method; *m && k < sizeof(method) - 1; m++)
+            method[k++] = (char)(*m - 'A' + 'a');
+        method[k] = '\0';
+        snprintf(key, sizeof(key), "\n    %s:\n", method);
+        const char *op = strstr(at, key);
+        const char *next = strstr(at + 3, "\n  /");
+        if (!op || (next && op > next))
+            fail_msg("openapi.yaml has no %s under %s", method, routes[i].path);
+    }
+}
+
+int run_http_tests(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_router),
+        cmocka_unit_test(test_problem_catalogue),
+        cmocka_unit_test(test_metrics_text),
+        cmocka_unit_test(test_openapi_lists_every_route),
+    };
+    return cmocka_run_group_tests_name("http", tests, NULL, NULL);
+}

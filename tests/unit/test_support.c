@@ -1,0 +1,268 @@
+/* Unit tests: strict parsing, buffers, arenas, id maps, auth, rate limits, config. */
+#include "xsell/arena.h"
+#include "xsell/auth.h"
+#include "xsell/buf.h"
+#include "xsell/config.h"
+#include "xsell/idmap.h"
+#include "xsell/ratelimit.h"
+#include "xsell/strparse.h"
+
+#include "unit/unit.h"
+
+#define S(x) x, strlen(x)
+
+static void test_int64(void **state)
+{
+    int64_t v;
+    (void)state;
+    static const struct {
+        const char *in;
+        int ok;
+        int64_t want;
+    } cases[] = {
+        {"0", 1, 0},       {"42", 1, 42},   {"-7", 1, -7},        {"+3", 1, 3},
+        {"", 0, 0},        {"-", 0, 0},     {"1.5", 0, 0},        {" 1", 0, 0},
+        {"1 ", 0, 0},      {"0x10", 0, 0},  {"9223372036854775807", 1, INT64_MAX},
+        {"9223372036854775808", 0, 0},      {"-9223372036854775808", 1, INT64_MIN},
+        {"99999999999999999999", 0, 0},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        int rc = strparse_int64(S(cases[i].in), INT64_MIN, INT64_MAX, &v);
+        assert_int_equal(rc == 0, cases[i].ok);
+        if (cases[i].ok)
+            assert_true(v == cases[i].want);
+    }
+    assert_int_equal(strparse_int64(S("101"), 1, 100, &v), -1);
+    assert_int_equal(strparse_int64(S("100"), 1, 100, &v), 0);
+}
+
+static void test_double(void **state)
+{
+    double v;
+    (void)state;
+    const char *good[] = {"1", "1.5", "-2.25", "0.001", ".5", "5.", "1e3", "2.5E-2"};
+    const double want[] = {1, 1.5, -2.25, 0.001, 0.5, 5, 1000, 0.025};
+    for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+        assert_int_equal(strparse_double(S(good[i]), &v), 0);
+        assert_true(v == want[i]);
+    }
+    const char *bad[] = {"", "abc", "1,5", "1.5.2", "inf", "nan", "0x1p3", "1e", "--1", "1e999",
+                         " 1", "."};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        assert_int_equal(strparse_double(S(bad[i]), &v), -1);
+}
+
+static void test_bool(void **state)
+{
+    bool b;
+    (void)state;
+    assert_int_equal(strparse_bool(S("TRUE"), &b), 0);
+    assert_true(b);
+    assert_int_equal(strparse_bool(S("f"), &b), 0);
+    assert_false(b);
+    assert_int_equal(strparse_bool(S("maybe"), &b), -1);
+    assert_int_equal(strparse_bool(S(""), &b), -1);
+}
+
+static void test_timestamp(void **state)
+{
+    double t;
+    char canon[STRPARSE_TS_LEN];
+    (void)state;
+    assert_int_equal(strparse_timestamp(S("1970-01-01"), &t, canon), 0);
+    assert_true(t == 0);
+    assert_string_equal(canon, "1970-01-01 00:00:00.000000+00");
+    assert_int_equal(strparse_timestamp(S("2010-12-01 08:26:00"), &t, canon), 0);
+    assert_true(t == 1291191960);
+    assert_int_equal(strparse_timestamp(S("2010-12-01T09:26:00+01:00"), &t, canon), 0);
+    assert_true(t == 1291191960);
+    assert_string_equal(canon, "2010-12-01 08:26:00.000000+00");
+    assert_int_equal(strparse_timestamp(S("2024-02-29T23:59:59.5Z"), &t, canon), 0);
+    assert_string_equal(canon, "2024-02-29 23:59:59.500000+00");
+    assert_int_equal(strparse_timestamp(S("2000-03-01T00:30-0130"), &t, canon), 0);
+    assert_string_equal(canon, "2000-03-01 02:00:00.000000+00");
+    const char *bad[] = {"2023-02-29", "2023-13-01", "2023-00-10", "2023-01-32", "23-01-01",
+                         "2023-01-01T24:00", "2023-01-01T10:60", "2023-01-01 10:00:00 UTC",
+                         "2023/01/01", "", "2023-01-01T", "2023-01-01T10:00:00+15:00",
+                         "1800-01-01"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        assert_int_equal(strparse_timestamp(S(bad[i]), &t, canon), -1);
+    char d[11];
+    strparse_format_date(1291191960, d);
+    assert_string_equal(d, "2010-12-01");
+}
+
+static void test_utf8(void **state)
+{
+    (void)state;
+    assert_true(strparse_utf8_valid(S("plain ascii")));
+    assert_true(strparse_utf8_valid(S("\xC2\xA3 5 \xE2\x82\xAC \xF0\x9F\x98\x80")));
+    assert_false(strparse_utf8_valid(S("\xC0\xAF")));         /* overlong */
+    assert_false(strparse_utf8_valid(S("\xED\xA0\x80")));     /* surrogate */
+    assert_false(strparse_utf8_valid(S("\xF4\x90\x80\x80"))); /* > U+10FFFF */
+    assert_false(strparse_utf8_valid(S("abc\xE2\x82")));      /* truncated */
+    assert_false(strparse_utf8_valid(S("\xFF")));
+    assert_false(strparse_utf8_valid("a\0b", 3));
+}
+
+static void test_buf_cap(void **state)
+{
+    struct buf b;
+    (void)state;
+    buf_init(&b, 8);
+    assert_int_equal(buf_append(&b, "12345", 5), 0);
+    assert_int_equal(buf_appendf(&b, "%d", 678), 0);
+    assert_string_equal(b.data, "12345678");
+    assert_int_equal(buf_putc(&b, 'x'), -1);
+    assert_int_equal(buf_append(&b, "y", 1), -1);
+    assert_int_equal(b.len, 8);
+    assert_string_equal(b.data, "12345678");
+    buf_release(&b);
+}
+
+static void test_arena(void **state)
+{
+    struct arena a;
+    (void)state;
+    arena_init(&a);
+    char *small = arena_alloc(&a, 10);
+    char *big = arena_alloc(&a, 100000);
+    char *after = arena_alloc(&a, 10);
+    assert_true(((uintptr_t)small % 16) == 0 && ((uintptr_t)big % 16) == 0);
+    memset(big, 1, 100000);
+    assert_true(after == small + 16); /* the big one did not close the open block */
+    assert_string_equal(arena_printf(&a, "%s-%d", "x", 7), "x-7");
+    arena_release(&a);
+}
+
+static int deferred_calls;
+static void note_call(void *p)
+{
+    deferred_calls += *(int *)p;
+}
+
+static void test_arena_defer(void **state)
+{
+    struct arena a;
+    int one = 1;
+    (void)state;
+    arena_init(&a);
+    arena_defer(&a, note_call, &one);
+    arena_defer(&a, note_call, &one);
+    assert_int_equal(deferred_calls, 0);
+    arena_release(&a);
+    assert_int_equal(deferred_calls, 2);
+}
+
+static void test_idmap(void **state)
+{
+    struct idmap m;
+    char key[32];
+    bool added;
+    (void)state;
+    idmap_init(&m);
+    for (int i = 0; i < 10000; i++) {
+        snprintf(key, sizeof(key), "id-%d", i);
+        assert_int_equal(idmap_put(&m, key, strlen(key), &added), i);
+        assert_true(added);
+    }
+    assert_int_equal(idmap_put(&m, S("id-77"), &added), 77);
+    assert_false(added);
+    assert_int_equal(idmap_find(&m, S("id-9999")), 9999);
+    assert_int_equal(idmap_find(&m, S("id-10000")), -1);
+    assert_int_equal(idmap_find(&m, "id-1", 3), -1); /* a prefix is another key */
+    assert_string_equal(idmap_key(&m, 1234), "id-1234");
+    idmap_release(&m);
+}
+
+static void test_auth(void **state)
+{
+    struct api_key keys[] = {{ROLE_PUBLIC, "pubkey-12345", 12}, {ROLE_ADMIN, "adminkey-999", 12}};
+    int idx;
+    (void)state;
+    assert_true(auth_equal(S("abc"), S("abc")));
+    assert_false(auth_equal(S("abd"), S("abc")));
+    assert_false(auth_equal(S("ab"), S("abc")));
+    assert_false(auth_equal(S("abcd"), S("abc")));
+    assert_false(auth_equal(S(""), S("abc")));
+    assert_int_equal(auth_role(keys, 2, "Bearer pubkey-12345", &idx), ROLE_PUBLIC);
+    assert_int_equal(idx, 0);
+    assert_int_equal(auth_role(keys, 2, "bearer adminkey-999", &idx), ROLE_ADMIN);
+    assert_int_equal(idx, 1);
+    assert_int_equal(auth_role(keys, 2, "Bearer adminkey-99", &idx), ROLE_NONE);
+    assert_int_equal(auth_role(keys, 2, "Basic pubkey-12345", &idx), ROLE_NONE);
+    assert_int_equal(auth_role(keys, 2, NULL, &idx), ROLE_NONE);
+    assert_int_equal(idx, -1);
+}
+
+static void test_ratelimit(void **state)
+{
+    struct ratelimit r;
+    int retry = 0;
+    (void)state;
+    ratelimit_init(&r, 2.0, 3.0);
+    assert_true(ratelimit_allow(&r, "a", 100.0, &retry));
+    assert_true(ratelimit_allow(&r, "a", 100.0, &retry));
+    assert_true(ratelimit_allow(&r, "a", 100.0, &retry));
+    assert_false(ratelimit_allow(&r, "a", 100.0, &retry));
+    assert_int_equal(retry, 1);
+    assert_true(ratelimit_allow(&r, "b", 100.0, &retry)); /* others are not affected */
+    assert_true(ratelimit_allow(&r, "a", 100.5, &retry));  /* 0.5 s refills one token */
+    assert_false(ratelimit_allow(&r, "a", 100.5, &retry));
+    ratelimit_release(&r);
+    ratelimit_init(&r, 0, 1); /* off */
+    for (int i = 0; i < 100; i++)
+        assert_true(ratelimit_allow(&r, "a", 1.0, &retry));
+    ratelimit_release(&r);
+}
+
+static void test_config(void **state)
+{
+    struct config c;
+    char err[300];
+    (void)state;
+    setenv("XSELL_API_KEYS", "public:abcdefgh1,admin:zyxwvuts2", 1);
+    setenv("XSELL_LISTEN", "0.0.0.0:9090", 1);
+    setenv("XSELL_CORS_ORIGINS", "https://a.example, https://b.example", 1);
+    assert_int_equal(config_load(&c, err, sizeof(err)), 0);
+    assert_int_equal(c.nkeys, 2);
+    assert_int_equal(c.keys[1].role, ROLE_ADMIN);
+    assert_string_equal(c.keys[1].key, "zyxwvuts2");
+    assert_string_equal(c.listen_host, "0.0.0.0");
+    assert_int_equal(c.port, 9090);
+    assert_int_equal(c.ncors, 2);
+    assert_string_equal(c.cors[1], "https://b.example");
+    config_release(&c);
+
+    setenv("XSELL_API_KEYS", "root:abcdefgh1", 1);
+    assert_int_equal(config_load(&c, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "XSELL_API_KEYS"));
+    config_release(&c);
+    setenv("XSELL_API_KEYS", "public:short", 1);
+    assert_int_equal(config_load(&c, err, sizeof(err)), -1);
+    config_release(&c);
+    unsetenv("XSELL_API_KEYS");
+    setenv("XSELL_THREADS", "0", 1);
+    assert_int_equal(config_load(&c, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "XSELL_THREADS"));
+    config_release(&c);
+    unsetenv("XSELL_THREADS");
+    setenv("XSELL_LISTEN", "nohostport", 1);
+    assert_int_equal(config_load(&c, err, sizeof(err)), -1);
+    config_release(&c);
+    unsetenv("XSELL_LISTEN");
+    unsetenv("XSELL_CORS_ORIGINS");
+}
+
+int run_support_tests(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_int64),   cmocka_unit_test(test_double),
+        cmocka_unit_test(test_bool),    cmocka_unit_test(test_timestamp),
+        cmocka_unit_test(test_utf8),    cmocka_unit_test(test_buf_cap),
+        cmocka_unit_test(test_arena),   cmocka_unit_test(test_arena_defer),
+        cmocka_unit_test(test_idmap),   cmocka_unit_test(test_auth),
+        cmocka_unit_test(test_ratelimit), cmocka_unit_test(test_config),
+    };
+    return cmocka_run_group_tests_name("support", tests, NULL, NULL);
+}

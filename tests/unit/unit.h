@@ -1,0 +1,16 @@
+/* unit.h - the unit test groups; each file defines one run_*() with cmocka. */
+#ifndef XSELL_TEST_UNIT_H
+#define XSELL_TEST_UNIT_H
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+int run_support_tests(void);
+int run_csv_tests(void);
+int run_model_tests(void);
+int run_http_tests(void);
+
+#endif
