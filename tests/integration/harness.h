@@ -1,0 +1,73 @@
+/* harness.h - integration tests drive the real build/xsell on a real PostgreSQL.
+ * tests/run.sh sets XSELL_BIN, XSELL_PG_DIR, DATABASE_URL and XSELL_REPO. */
+#ifndef XSELL_TEST_HARNESS_H
+#define XSELL_TEST_HARNESS_H
+
+#define _GNU_SOURCE 1
+#include <cjson/cJSON.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+#include <cmocka.h>
+
+struct env {
+    const char *bin, *pg_dir, *db_url, *repo;
+    char tmp[256];       /* a scratch folder for this run */
+};
+extern struct env E;
+
+int harness_init(void);
+
+/* Runs a shell command line; returns its exit status, output (stdout+stderr) in *out
+ * (free()) when out is not NULL. */
+int run(char **out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* One value of a query (first row, first column) as text (free()), or NULL. */
+char *sql_text(const char *sql);
+long sql_long(const char *sql);
+int sql_exec(const char *sql);
+/* A digest of everything the importer writes: any change to the data changes it. */
+char *data_fingerprint(void);
+
+struct server {
+    pid_t pid;
+    int port;
+    char log[300];
+};
+
+/* Starts `xsell serve` with the environment plus extra NAME=VALUE entries
+ * (NULL-terminated), on a free port. Does not wait. */
+int server_start(struct server *s, const char *const *extra_env);
+/* Waits for GET path to answer want (e.g. /readyz 200) within seconds. */
+bool server_wait(struct server *s, const char *path, long want, double seconds);
+/* SIGTERM, then waits; the exit status (or -1). */
+int server_stop(struct server *s);
+
+struct resp {
+    long status;
+    char *body;
+    char headers[8192];
+    cJSON *json;         /* parsed body when it is JSON, else NULL */
+};
+
+/* One HTTP request. key may be NULL; body may be NULL; header may be NULL or one
+ * extra "Name: value". */
+int http(struct server *s, const char *method, const char *path, const char *key,
+         const char *body, const char *header, struct resp *r);
+/* The value of a response header (case-insensitive), copied into out; NULL if absent. */
+const char *resp_header(const struct resp *r, const char *name, char *out, size_t n);
+void resp_free(struct resp *r);
+/* A string or number member of r->json (top level). */
+const char *jstr(const struct resp *r, const char *name);
+double jnum(const struct resp *r, const char *name);
+
+int run_cli_tests(void);
+int run_server_tests(void);
+
+#endif

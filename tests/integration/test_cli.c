@@ -1,0 +1,175 @@
+/* Integration: xsell migrate, gen, import and train against a real PostgreSQL. */
+#include "integration/harness.h"
+
+#include <unistd.h>
+
+static char demo[300];
+
+static void test_migrate_twice(void **state)
+{
+    char *out;
+    (void)state;
+    assert_int_equal(run(&out, "%s migrate", E.bin), 0);
+    assert_non_null(strstr(out, "applied"));
+    free(out);
+    assert_int_equal(run(&out, "%s migrate", E.bin), 0);
+    assert_non_null(strstr(out, "up to date"));
+    free(out);
+    assert_int_equal(sql_long("SELECT count(*) FROM schema_migrations"),
+                     sql_long("SELECT count(*) FROM schema_migrations"));
+    assert_true(sql_long("SELECT count(*) FROM information_schema.tables WHERE table_name IN "
+                         "('products','customers','orders','order_lines','model_runs')") == 5);
+}
+
+static void test_gen_and_import(void **state)
+{
+    char *out;
+    (void)state;
+    snprintf(demo, sizeof(demo), "%s/demo", E.tmp);
+    assert_int_equal(run(&out, "%s gen %s --seed 42", E.bin, demo), 0);
+    free(out);
+    assert_int_equal(run(&out, "%s import products %s/products.csv", E.bin, demo), 0);
+    assert_non_null(strstr(out, "96 created"));
+    free(out);
+    assert_int_equal(run(&out, "%s import orders %s/orders.csv", E.bin, demo), 0);
+    free(out);
+    long lines = sql_long("SELECT count(*) FROM order_lines");
+    assert_true(lines >= 100000);
+    char cmd[400];
+    snprintf(cmd, sizeof(cmd), "tail -n +2 %s/orders.csv | wc -l", demo);
+    assert_int_equal(run(&out, "%s", cmd), 0);
+    assert_int_equal(strtol(out, NULL, 10), lines);
+    free(out);
+    /* Guests are orders without a customer; returns are negative lines. */
+    assert_true(sql_long("SELECT count(*) FROM orders WHERE customer_id IS NULL") > 0);
+    assert_true(sql_long("SELECT count(*) FROM order_lines WHERE quantity < 0") > 0);
+    assert_int_equal(sql_long("SELECT count(*) FROM order_lines l LEFT JOIN products p "
+                              "USING (product_id) WHERE p.product_id IS NULL"),
+                     0);
+
+    /* Re-importing the same files changes nothing. */
+    char *before = data_fingerprint();
+    assert_int_equal(run(&out, "%s import orders %s/orders.csv", E.bin, demo), 0);
+    assert_non_null(strstr(out, " 0 orders created"));
+    free(out);
+    assert_int_equal(run(&out, "%s import products %s/products.csv", E.bin, demo), 0);
+    assert_non_null(strstr(out, "0 created, 0 updated"));
+    free(out);
+    char *after = data_fingerprint();
+    assert_string_equal(before, after);
+    free(before);
+    free(after);
+}
+
+static void write_file(const char *path, const char *text, size_t n)
+{
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(text, 1, n, f), n);
+    fclose(f);
+}
+
+#define GOOD "o-a,c-1,2024-01-02T10:00:00Z,P001,1,9.50\no-a,c-1,2024-01-02T10:00:00Z,P002,2,3\n"
+#define NUL_CASE HEAD GOOD "o-b,c-1,2024-01-02,P0\0" "01,1,2\n"
+#define HEAD "order_id,customer_id,ordered_at,product_id,quantity,unit_price\n"
+
+static void test_import_rejects_whole_file(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *text;
+        size_t n;
+        const char *where, *says;
+    } cases[] = {
+        {"order_id,customer,ordered_at,product_id,quantity,unit_price\n" GOOD, 0, ":1:", "header"},
+        {HEAD GOOD "o-b,c-1,2024-01-02T10:00:00Z,P001,1\n", 0, ":4:", "expected 6 fields"},
+        {HEAD GOOD "o-b,c-1,2024-01-02T10:00:00Z,P001,1,2,3\n", 0, ":4:", "expected 6 fields"},
+        {HEAD GOOD "o-b,c-1,2024-01-02T10:00:00Z,P001,one,2\n", 0, ":4:", "quantity \"one\""},
+        {HEAD GOOD "o-b,c-1,2024-01-02T10:00:00Z,P001,1,2.x\n", 0, ":4:", "unit_price \"2.x\""},
+        {HEAD GOOD "o-b,c-1,2024-02-30,P001,1,2\n", 0, ":4:", "ordered_at"},
+        {HEAD GOOD "o-b,c-1,2024-01-02,P001,1,-2\n", 0, ":4:", "negative"},
+        {HEAD GOOD "o-b,c-1,2024-01-02,\"P001,1,2\n", 0, ":4:", "unterminated"},
+        {NUL_CASE, sizeof(NUL_CASE), ":4:", "NUL"},
+        {HEAD GOOD "o-b,c-\xC3\x28,2024-01-02,P001,1,2\n", 0, ":4:", "UTF-8"},
+        {HEAD GOOD "o-a,c-2,2024-01-02T10:00:00Z,P003,1,2\n", 0, ":4:", "different customer_id"},
+        {HEAD GOOD "o-b,c-1,2024-01-02,P001,0,2\n", 0, ":4:", "quantity is 0"},
+        {HEAD GOOD "o-b,c-1,2024-01-02,,1,2\n", 0, ":4:", "product_id is empty"},
+    };
+    char path[400];
+    snprintf(path, sizeof(path), "%s/bad.csv", E.tmp);
+    char *before = data_fingerprint();
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char *out;
+        size_t n = cases[i].n ? cases[i].n - 1 : strlen(cases[i].text);
+        write_file(path, cases[i].text, n);
+        int rc = run(&out, "%s import orders %s", E.bin, path);
+        if (rc == 0 || !strstr(out, cases[i].where) || !strstr(out, cases[i].says))
+            fail_msg("case %zu: exit %d, said: %s", i, rc, out);
+        free(out);
+    }
+    char *after = data_fingerprint();
+    assert_string_equal(before, after);
+    free(before);
+    free(after);
+
+    /* Products: a negative price or a bad in_stock rejects the file, too. */
+    write_file(path, "product_id,name,category,price,cost,in_stock\nZ1,a,b,1,,true\nZ2,a,b,-1,,true\n",
+               strlen("product_id,name,category,price,cost,in_stock\nZ1,a,b,1,,true\nZ2,a,b,-1,,true\n"));
+    char *out;
+    assert_int_not_equal(run(&out, "%s import products %s", E.bin, path), 0);
+    assert_non_null(strstr(out, ":3:"));
+    free(out);
+    assert_int_equal(sql_long("SELECT count(*) FROM products WHERE product_id = 'Z1'"), 0);
+    assert_int_not_equal(run(&out, "%s import products /nonexistent.csv", E.bin), 0);
+    free(out);
+}
+
+static void test_train_prints_figures(void **state)
+{
+    char *out;
+    (void)state;
+    assert_int_equal(run(&out, "{ %s train 2>/dev/null; }", E.bin), 0);
+    cJSON *j = cJSON_Parse(out);
+    assert_true(cJSON_IsObject(j));
+    cJSON *data = cJSON_GetObjectItem(j, "data");
+    assert_non_null(data);
+    assert_int_equal((long)cJSON_GetObjectItem(data, "lines")->valuedouble,
+                     sql_long("SELECT count(*) FROM order_lines"));
+    assert_non_null(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "models"), "popular"));
+    long v = (long)cJSON_GetObjectItem(j, "version")->valuedouble;
+    char q[200];
+    snprintf(q, sizeof(q),
+             "SELECT count(*) FROM model_runs WHERE version = %ld AND status = 'succeeded' "
+             "AND metrics ? 'models'",
+             v);
+    assert_int_equal(sql_long(q), 1);
+    cJSON_Delete(j);
+    free(out);
+}
+
+static void test_serve_needs_keys(void **state)
+{
+    char *out;
+    (void)state;
+    int rc = run(&out, "env -u XSELL_API_KEYS -u XSELL_AUTH XSELL_LISTEN=127.0.0.1:1 %s serve",
+                 E.bin);
+    assert_int_not_equal(rc, 0);
+    assert_non_null(strstr(out, "XSELL_API_KEYS"));
+    free(out);
+    rc = run(&out, "XSELL_API_KEYS=public:abc %s serve", E.bin);
+    assert_int_not_equal(rc, 0);
+    assert_non_null(strstr(out, "8 characters"));
+    free(out);
+}
+
+int run_cli_tests(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_migrate_twice),
+        cmocka_unit_test(test_gen_and_import),
+        cmocka_unit_test(test_import_rejects_whole_file),
+        cmocka_unit_test(test_train_prints_figures),
+        cmocka_unit_test(test_serve_needs_keys),
+    };
+    return cmocka_run_group_tests_name("cli", tests, NULL, NULL);
+}

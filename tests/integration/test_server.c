@@ -1,0 +1,736 @@
+/* Integration: a real `xsell serve` on the database test_cli.c loaded. Every route
+ * and error path, ingestion, retraining under load, a PostgreSQL restart, and a
+ * clean SIGTERM. */
+#include "integration/harness.h"
+
+#include <curl/curl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <unistd.h>
+
+#define PUB "pubkey-test-1"
+#define INT "intkey-test-1"
+#define ADM "admkey-test-1"
+#define KEYS "XSELL_API_KEYS=public:" PUB ",internal:" INT ",admin:" ADM
+
+static struct server main_srv;
+
+static const char *const main_env[] = {KEYS,
+                                       "XSELL_CORS_ORIGINS=https://shop.example",
+                                       "XSELL_RATE_RPS=100000",
+                                       "XSELL_RETRAIN_S=0",
+                                       "XSELL_THREADS=4",
+                                       NULL};
+
+static int setup(void **state)
+{
+    (void)state;
+    if (server_start(&main_srv, main_env))
+        return -1;
+    return server_wait(&main_srv, "/readyz", 200, 60) ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    if (main_srv.pid > 0)
+        server_stop(&main_srv);
+    return 0;
+}
+
+#define GET(path, key, r) http(&main_srv, "GET", path, key, NULL, NULL, r)
+
+static void expect_problem(struct resp *r, long status, const char *detail_has)
+{
+    char ct[100];
+    if (r->status != status)
+        fail_msg("want %ld, got %ld: %s", status, r->status, r->body);
+    assert_non_null(resp_header(r, "Content-Type", ct, sizeof(ct)));
+    assert_string_equal(ct, "application/problem+json");
+    assert_true(jnum(r, "status") == status);
+    assert_non_null(jstr(r, "type"));
+    assert_non_null(jstr(r, "title"));
+    const char *d = jstr(r, "detail");
+    assert_non_null(d);
+    if (detail_has && !strstr(d, detail_has))
+        fail_msg("detail \"%s\" does not say \"%s\"", d, detail_has);
+}
+
+static void test_health_metrics_openapi(void **state)
+{
+    struct resp r;
+    char v[200];
+    (void)state;
+    GET("/healthz", NULL, &r);
+    assert_int_equal(r.status, 200);
+    assert_string_equal(jstr(&r, "status"), "ok");
+    assert_non_null(resp_header(&r, "X-Request-Id", v, sizeof(v)));
+    resp_free(&r);
+    http(&main_srv, "HEAD", "/healthz", NULL, NULL, NULL, &r);
+    assert_int_equal(r.status, 200);
+    resp_free(&r);
+    GET("/readyz", NULL, &r);
+    assert_int_equal(r.status, 200);
+    assert_string_equal(jstr(&r, "status"), "ready");
+    assert_true(jnum(&r, "model_version") >= 1);
+    resp_free(&r);
+    GET("/openapi.yaml", NULL, &r);
+    assert_int_equal(r.status, 200);
+    assert_non_null(resp_header(&r, "Content-Type", v, sizeof(v)));
+    assert_string_equal(v, "application/yaml");
+    assert_true(strncmp(r.body, "openapi: 3", 10) == 0);
+    resp_free(&r);
+    GET("/metrics", NULL, &r);
+    assert_int_equal(r.status, 200);
+    assert_non_null(strstr(r.body, "xsell_requests_total{route=\"/healthz\",status=\"200\"}"));
+    assert_non_null(strstr(r.body, "xsell_request_duration_seconds_bucket{route=\"/readyz\""));
+    assert_non_null(strstr(r.body, "xsell_model_version "));
+    assert_non_null(strstr(r.body, "xsell_snapshot_bytes "));
+    assert_non_null(strstr(r.body, "xsell_training_seconds "));
+    assert_null(strstr(r.body, "xsell_model_version 0\n"));
+    resp_free(&r);
+}
+
+static void test_auth_roles(void **state)
+{
+    struct resp r;
+    char v[200];
+    (void)state;
+    GET("/recommend", NULL, &r);
+    expect_problem(&r, 401, "Bearer");
+    assert_non_null(resp_header(&r, "WWW-Authenticate", v, sizeof(v)));
+    resp_free(&r);
+    GET("/recommend", "not-a-key-at-all", &r);
+    expect_problem(&r, 401, "not valid");
+    resp_free(&r);
+    GET("/recommend", PUB, &r);
+    assert_int_equal(r.status, 200);
+    resp_free(&r);
+    GET("/admin/models", PUB, &r);
+    expect_problem(&r, 403, "admin");
+    resp_free(&r);
+    http(&main_srv, "POST", "/orders", INT, "{}", NULL, &r);
+    expect_problem(&r, 403, NULL);
+    resp_free(&r);
+    GET("/admin/models", ADM, &r);
+    assert_int_equal(r.status, 200);
+    resp_free(&r);
+    /* A key is never logged. */
+    char *out;
+    run(&out, "grep -c -e '%s' -e '%s' %s", PUB, ADM, main_srv.log);
+    assert_int_equal(strtol(out, NULL, 10), 0);
+    free(out);
+}
+
+static void test_routes_404_405(void **state)
+{
+    struct resp r;
+    char allow[100];
+    (void)state;
+    GET("/nope", PUB, &r);
+    expect_problem(&r, 404, "/nope");
+    resp_free(&r);
+    http(&main_srv, "DELETE", "/recommend", PUB, NULL, NULL, &r);
+    expect_problem(&r, 405, "DELETE");
+    assert_non_null(resp_header(&r, "Allow", allow, sizeof(allow)));
+    assert_string_equal(allow, "GET, HEAD, OPTIONS");
+    resp_free(&r);
+    GET("/orders", ADM, &r);
+    expect_problem(&r, 405, NULL);
+    assert_non_null(resp_header(&r, "Allow", allow, sizeof(allow)));
+    assert_string_equal(allow, "POST, OPTIONS");
+    resp_free(&r);
+    http(&main_srv, "PUT", "/products/", ADM, "{}", NULL, &r);
+    expect_problem(&r, 404, NULL);
+    resp_free(&r);
+}
+
+static void test_cors(void **state)
+{
+    struct resp r;
+    char v[200];
+    (void)state;
+    http(&main_srv, "GET", "/recommend?limit=1", PUB, NULL, "Origin: https://shop.example", &r);
+    assert_int_equal(r.status, 200);
+    assert_non_null(resp_header(&r, "Access-Control-Allow-Origin", v, sizeof(v)));
+    assert_string_equal(v, "https://shop.example");
+    assert_non_null(resp_header(&r, "Vary", v, sizeof(v)));
+    resp_free(&r);
+    http(&main_srv, "GET", "/recommend?limit=1", PUB, NULL, "Origin: https://evil.example", &r);
+    assert_null(resp_header(&r, "Access-Control-Allow-Origin", v, sizeof(v)));
+    resp_free(&r);
+    /* Preflight: no key needed, methods and headers allowed for that path. */
+    http(&main_srv, "OPTIONS", "/recommend", NULL, NULL, "Origin: https://shop.example", &r);
+    assert_int_equal(r.status, 204);
+    assert_non_null(resp_header(&r, "Access-Control-Allow-Origin", v, sizeof(v)));
+    assert_non_null(resp_header(&r, "Access-Control-Allow-Methods", v, sizeof(v)));
+    assert_non_null(strstr(v, "GET"));
+    assert_non_null(resp_header(&r, "Access-Control-Allow-Headers", v, sizeof(v)));
+    assert_non_null(strstr(v, "Authorization"));
+    resp_free(&r);
+    http(&main_srv, "OPTIONS", "/nope", NULL, NULL, "Origin: https://shop.example", &r);
+    assert_int_equal(r.status, 404);
+    resp_free(&r);
+}
+
+/* True when product id is in the JSON items list. */
+static bool listed(const struct resp *r, const char *id)
+{
+    const cJSON *it;
+    cJSON_ArrayForEach(it, cJSON_GetObjectItem(r->json, "items"))
+    {
+        if (strcmp(cJSON_GetObjectItem(it, "product_id")->valuestring, id) == 0)
+            return true;
+    }
+    return false;
+}
+
+static void test_recommend_rules(void **state)
+{
+    struct resp r;
+    const cJSON *it;
+    char q[300];
+    (void)state;
+    GET("/recommend?items=P001,P004&limit=5", PUB, &r);
+    assert_int_equal(r.status, 200);
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(r.json, "items")), 5);
+    assert_false(listed(&r, "P001") || listed(&r, "P004"));
+    assert_true(jnum(&r, "model_version") >= 1);
+    cJSON_ArrayForEach(it, cJSON_GetObjectItem(r.json, "items"))
+    {
+        assert_non_null(cJSON_GetObjectItem(it, "score"));
+        assert_non_null(cJSON_GetObjectItem(cJSON_GetObjectItem(it, "reason"), "kind"));
+        snprintf(q, sizeof(q), "SELECT count(*) FROM products WHERE product_id = '%s' AND in_stock",
+                 cJSON_GetObjectItem(it, "product_id")->valuestring);
+        assert_int_equal(sql_long(q), 1); /* never out of stock */
+    }
+    const char *top = cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(r.json, "items"), 0),
+                                          "product_id")->valuestring;
+    char path[200];
+    snprintf(path, sizeof(path), "/recommend?items=P001&exclude=%s&limit=20", top);
+    struct resp r2;
+    GET(path, PUB, &r2);
+    assert_int_equal(r2.status, 200);
+    assert_false(listed(&r2, top));
+    resp_free(&r2);
+    resp_free(&r);
+
+    /* What the customer bought is left out unless include_purchased=true. */
+    GET("/recommend?customer=C00001&limit=100", PUB, &r);
+    assert_int_equal(r.status, 200);
+    cJSON_ArrayForEach(it, cJSON_GetObjectItem(r.json, "items"))
+    {
+        snprintf(q, sizeof(q),
+                 "SELECT count(*) FROM orders o JOIN order_lines l USING (order_id) WHERE "
+                 "o.customer_id = 'C00001' AND l.product_id = '%s'",
+                 cJSON_GetObjectItem(it, "product_id")->valuestring);
+        assert_int_equal(sql_long(q), 0);
+    }
+    int without = cJSON_GetArraySize(cJSON_GetObjectItem(r.json, "items"));
+    resp_free(&r);
+    GET("/recommend?customer=C00001&limit=100&include_purchased=true", PUB, &r);
+    assert_true(cJSON_GetArraySize(cJSON_GetObjectItem(r.json, "items")) > without);
+    resp_free(&r);
+
+    GET("/recommend?category=tea&limit=50", PUB, &r);
+    assert_int_equal(r.status, 200);
+    assert_true(cJSON_GetArraySize(cJSON_GetObjectItem(r.json, "items")) > 0);
+    cJSON_ArrayForEach(it, cJSON_GetObjectItem(r.json, "items"))
+        assert_string_equal(cJSON_GetObjectItem(it, "category")->valuestring, "tea");
+    resp_free(&r);
+    GET("/recommend?min_price=10&max_price=20&limit=50", PUB, &r);
+    cJSON_ArrayForEach(it, cJSON_GetObjectItem(r.json, "items"))
+    {
+        double p = cJSON_GetObjectItem(it, "price")->valuedouble;
+        assert_true(p >= 10 && p <= 20);
+    }
+    resp_free(&r);
+    GET("/recommend?items=NOPE,P001", PUB, &r);
+    assert_int_equal(r.status, 200);
+    assert_string_equal(cJSON_GetArrayItem(cJSON_GetObjectItem(r.json, "unknown_items"), 0)->valuestring,
+                        "NOPE");
+    resp_free(&r);
+}
+
+static void test_recommend_errors(void **state)
+{
+    struct resp r;
+    (void)state;
+    static const struct {
+        const char *path;
+        long status;
+        const char *says;
+    } cases[] = {
+        {"/recommend?limit=0", 400, "limit"},
+        {"/recommend?limit=abc", 400, "\"abc\""},
+        {"/recommend?limit=101", 400, "1..100"},
+        {"/recommend?min_price=5&max_price=1", 400, "min_price"},
+        {"/recommend?max_price=-1", 400, "max_price"},
+        {"/recommend?include_purchased=maybe", 400, "include_purchased"},
+        {"/recommend?category=", 400, "category"},
+        {"/recommend?customer=", 400, "customer"},
+        {"/recommend?items=NOPE", 404, "none of the items"},
+        {"/recommend?customer=NOPE", 404, "NOPE"},
+        {"/recommend?items=NOPE&customer=NOPE2", 404, "nor the customer"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        GET(cases[i].path, PUB, &r);
+        expect_problem(&r, cases[i].status, cases[i].says);
+        resp_free(&r);
+    }
+    char path[1400] = "/recommend?items=";
+    for (int i = 0; i < 101; i++)
+        snprintf(path + strlen(path), sizeof(path) - strlen(path), "P%03d,", i);
+    GET(path, PUB, &r);
+    expect_problem(&r, 400, "more than 100");
+    resp_free(&r);
+}
+
+#define ORDER(id, lines) "{\"order_id\":\"" id "\",\"customer_id\":\"T-cust\",\"ordered_at\":" \
+                         "\"2025-11-01T10:00:00Z\",\"lines\":" lines "}"
+#define LINES2 "[{\"product_id\":\"P001\",\"quantity\":2,\"unit_price\":13.5}," \
+               "{\"product_id\":\"T-NEW\",\"quantity\":1,\"unit_price\":\"9.99\"}]"
+
+static void test_orders_post(void **state)
+{
+    struct resp r;
+    (void)state;
+    http(&main_srv, "POST", "/orders", ADM, ORDER("T-1", LINES2), NULL, &r);
+    assert_int_equal(r.status, 201);
+    assert_string_equal(cJSON_GetArrayItem(cJSON_GetObjectItem(r.json, "created"), 0)->valuestring,
+                        "T-1");
+    resp_free(&r);
+    assert_int_equal(sql_long("SELECT count(*) FROM order_lines WHERE order_id = 'T-1'"), 2);
+    assert_int_equal(sql_long("SELECT (price * 100)::int FROM products WHERE product_id = 'T-NEW'"),
+                     999);
+    /* Posting it again is a no-op, answered 200. */
+    http(&main_srv, "POST", "/orders", ADM, ORDER("T-1", LINES2), NULL, &r);
+    assert_int_equal(r.status, 200);
+    assert_true(jnum(&r, "orders_existing") == 1);
+    resp_free(&r);
+    assert_int_equal(sql_long("SELECT count(*) FROM order_lines WHERE order_id = 'T-1'"), 2);
+    /* A guest order. */
+    http(&main_srv, "POST", "/orders", ADM,
+         "{\"order_id\":\"T-guest\",\"ordered_at\":\"2025-11-02\",\"lines\":[{\"product_id\":"
+         "\"P002\",\"quantity\":1,\"unit_price\":5}]}",
+         NULL, &r);
+    assert_int_equal(r.status, 201);
+    resp_free(&r);
+    assert_int_equal(
+        sql_long("SELECT count(*) FROM orders WHERE order_id = 'T-guest' AND customer_id IS NULL"), 1);
+
+    /* Nothing of a rejected body is written. */
+    char *before = data_fingerprint();
+    static const struct {
+        const char *body, *header;
+        long status;
+        const char *says;
+    } bad[] = {
+        {"[" ORDER("T-2", LINES2) "," ORDER("T-3", "[{\"product_id\":\"P1\",\"quantity\":\"x\","
+                                                   "\"unit_price\":1}]") "]",
+         NULL, 400, "[1].lines[0].quantity"},
+        {"[" ORDER("T-4", LINES2) "," ORDER("T-4", LINES2) "]", NULL, 400, "appears twice"},
+        {ORDER("T-5", "[]"), NULL, 400, "lines"},
+        {"{\"order_id\":\"T-6\",\"ordered_at\":\"2025-13-01\",\"lines\":" LINES2 "}", NULL, 400,
+         "ordered_at"},
+        {"{\"ordered_at\":\"2025-11-01\",\"lines\":" LINES2 "}", NULL, 400, "order_id"},
+        {ORDER("T-7", "[{\"product_id\":\"P1\",\"quantity\":1,\"unit_price\":-3}]"), NULL, 400,
+         "negative"},
+        {ORDER("T-8", "[{\"product_id\":\"P1\",\"quantity\":0,\"unit_price\":3}]"), NULL, 400,
+         "quantity"},
+        {"{\"order_id\": 5}", NULL, 400, "order_id"},
+        {"{not json", NULL, 400, "JSON"},
+        {"{} trailing", NULL, 400, "JSON"},
+        {"[]", NULL, 400, "1..1000"},
+        {ORDER("T-9", LINES2), "Content-Type: text/plain", 415, "application/json"},
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        http(&main_srv, "POST", "/orders", ADM, bad[i].body, bad[i].header, &r);
+        expect_problem(&r, bad[i].status, bad[i].says);
+        resp_free(&r);
+    }
+    size_t big = 2u << 20;
+    char *huge = malloc(big + 1);
+    memset(huge, ' ', big);
+    huge[0] = '[';
+    huge[big - 1] = ']';
+    huge[big] = '\0';
+    http(&main_srv, "POST", "/orders", ADM, huge, NULL, &r);
+    expect_problem(&r, 413, "larger");
+    resp_free(&r);
+    free(huge);
+    char *after = data_fingerprint();
+    assert_string_equal(before, after);
+    free(before);
+    free(after);
+}
+
+static void test_products_put(void **state)
+{
+    struct resp r;
+    (void)state;
+    const char *body = "{\"name\":\"Test Kettle\",\"category\":\"kitchen\",\"price\":12.5,\"cost\":5}";
+    http(&main_srv, "PUT", "/products/T-P1", ADM, body, NULL, &r);
+    assert_int_equal(r.status, 201);
+    assert_true(cJSON_IsTrue(cJSON_GetObjectItem(r.json, "created")));
+    resp_free(&r);
+    http(&main_srv, "PUT", "/products/T-P1", ADM, body, NULL, &r);
+    assert_int_equal(r.status, 200);
+    assert_true(cJSON_IsFalse(cJSON_GetObjectItem(r.json, "changed")));
+    resp_free(&r);
+    http(&main_srv, "PUT", "/products/T-P1", ADM,
+         "{\"name\":\"Test Kettle\",\"category\":\"kitchen\",\"price\":\"13.25\",\"in_stock\":false}",
+         NULL, &r);
+    assert_int_equal(r.status, 200);
+    assert_true(cJSON_IsTrue(cJSON_GetObjectItem(r.json, "changed")));
+    resp_free(&r);
+    assert_int_equal(sql_long("SELECT count(*) FROM products WHERE product_id = 'T-P1' AND "
+                              "price = 13.25 AND cost IS NULL AND NOT in_stock"),
+                     1);
+    static const struct {
+        const char *body, *says;
+    } bad[] = {
+        {"{\"price\":-1}", "negative"},         {"{\"price\":\"abc\"}", "price"},
+        {"{\"name\":\"x\"}", "price"},          {"{\"price\":1,\"in_stock\":\"yes\"}", "in_stock"},
+        {"[1]", "object"},                      {"{\"price\":1,\"cost\":-2}", "cost"},
+        {"{\"price\":1,\"name\":7}", "name"},
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        http(&main_srv, "PUT", "/products/T-P2", ADM, bad[i].body, NULL, &r);
+        expect_problem(&r, 400, bad[i].says);
+        resp_free(&r);
+    }
+    assert_int_equal(sql_long("SELECT count(*) FROM products WHERE product_id = 'T-P2'"), 0);
+}
+
+static void test_rate_limit(void **state)
+{
+    struct server s;
+    struct resp r;
+    char v[32];
+    (void)state;
+    const char *const env[] = {KEYS, "XSELL_RATE_RPS=0.5", "XSELL_RATE_BURST=3", NULL};
+    assert_int_equal(server_start(&s, env), 0);
+    assert_true(server_wait(&s, "/readyz", 200, 60));
+    for (int i = 0; i < 3; i++) {
+        http(&s, "GET", "/recommend?limit=1", PUB, NULL, NULL, &r);
+        assert_int_equal(r.status, 200);
+        resp_free(&r);
+    }
+    http(&s, "GET", "/recommend?limit=1", PUB, NULL, NULL, &r);
+    expect_problem(&r, 429, "rate limit");
+    assert_non_null(resp_header(&r, "Retry-After", v, sizeof(v)));
+    assert_true(strtol(v, NULL, 10) >= 1);
+    resp_free(&r);
+    http(&s, "GET", "/recommend?limit=1", INT, NULL, NULL, &r); /* another key: its own bucket */
+    assert_int_equal(r.status, 200);
+    resp_free(&r);
+    for (int i = 0; i < 10; i++) { /* probes are never limited */
+        http(&s, "GET", "/healthz", NULL, NULL, NULL, &r);
+        assert_int_equal(r.status, 200);
+        resp_free(&r);
+    }
+    assert_int_equal(server_stop(&s), 0);
+}
+
+static long serving_version(struct server *s)
+{
+    struct resp r;
+    http(s, "GET", "/admin/models", ADM, NULL, NULL, &r);
+    long v = r.status == 200 ? (long)jnum(&r, "serving_version") : -1;
+    resp_free(&r);
+    return v;
+}
+
+/* The status of run v in /admin/models, copied into out. */
+static const char *run_status(long v, char *out, size_t n)
+{
+    struct resp r;
+    const cJSON *it;
+    out[0] = '\0';
+    http(&main_srv, "GET", "/admin/models", ADM, NULL, NULL, &r);
+    cJSON_ArrayForEach(it, cJSON_GetObjectItem(r.json, "runs"))
+    {
+        if ((long)cJSON_GetObjectItem(it, "version")->valuedouble == v)
+            snprintf(out, n, "%s", cJSON_GetObjectItem(it, "status")->valuestring);
+    }
+    resp_free(&r);
+    return out;
+}
+
+static long request_training(void)
+{
+    struct resp r;
+    http(&main_srv, "POST", "/admin/train", ADM, NULL, NULL, &r);
+    assert_int_equal(r.status, 202);
+    long run = (long)jnum(&r, "run");
+    resp_free(&r);
+    return run;
+}
+
+static bool wait_run(long run, const char *status, double seconds)
+{
+    char st[32];
+    for (int i = 0; i < seconds * 10; i++) {
+        if (strcmp(run_status(run, st, sizeof(st)), status) == 0)
+            return true;
+        usleep(100000);
+    }
+    return false;
+}
+
+static void test_admin_train(void **state)
+{
+    (void)state;
+    long run = request_training();
+    assert_true(run > 0);
+    assert_true(wait_run(run, "succeeded", 60));
+    for (int i = 0; i < 50 && serving_version(&main_srv) < run; i++)
+        usleep(100000);
+    assert_int_equal(serving_version(&main_srv), run);
+    char q[200];
+    snprintf(q, sizeof(q),
+             "SELECT count(*) FROM model_runs WHERE version = %ld AND metrics->'models' ? 'popular' "
+             "AND finished_at >= started_at",
+             run);
+    assert_int_equal(sql_long(q), 1);
+    /* The order posted earlier is in the new snapshot: T-NEW is now a known item. */
+    struct resp r;
+    GET("/recommend?items=T-NEW", PUB, &r);
+    assert_int_equal(r.status, 200);
+    resp_free(&r);
+}
+
+static void test_failed_training_keeps_snapshot(void **state)
+{
+    (void)state;
+    long serving = serving_version(&main_srv);
+    assert_int_equal(sql_exec("ALTER TABLE order_lines RENAME TO order_lines_away"), 0);
+    long run = request_training();
+    bool failed = wait_run(run, "failed", 60);
+    assert_int_equal(sql_exec("ALTER TABLE order_lines_away RENAME TO order_lines"), 0);
+    assert_true(failed);
+    assert_int_equal(serving_version(&main_srv), serving);
+    char q[200];
+    snprintf(q, sizeof(q), "SELECT count(*) FROM model_runs WHERE version = %ld AND error LIKE "
+                           "'%%order_lines%%'",
+             run);
+    assert_int_equal(sql_long(q), 1);
+    struct resp r;
+    GET("/recommend?items=P001", PUB, &r);
+    assert_int_equal(r.status, 200);
+    assert_true(jnum(&r, "model_version") == serving);
+    resp_free(&r);
+    GET("/metrics", NULL, &r);
+    assert_null(strstr(r.body, "xsell_training_runs_total{status=\"failed\"} 0\n"));
+    resp_free(&r);
+}
+
+struct load {
+    atomic_int stop;
+    atomic_long ok, bad;
+};
+
+static void *hammer(void *arg)
+{
+    struct load *l = arg;
+    while (!atomic_load(&l->stop)) {
+        struct resp r;
+        http(&main_srv, "GET", "/recommend?items=P001,P004&limit=10", PUB, NULL, NULL, &r);
+        if (r.status == 200 && cJSON_GetArraySize(cJSON_GetObjectItem(r.json, "items")) == 10)
+            atomic_fetch_add(&l->ok, 1);
+        else
+            atomic_fetch_add(&l->bad, 1);
+        resp_free(&r);
+    }
+    return NULL;
+}
+
+static long metric(const char *name)
+{
+    struct resp r;
+    GET("/metrics", NULL, &r);
+    const char *at = strstr(r.body, name);
+    long v = at ? strtol(at + strlen(name), NULL, 10) : -1;
+    resp_free(&r);
+    return v;
+}
+
+static void test_swap_under_load(void **state)
+{
+    struct load l = {0};
+    pthread_t th[4];
+    (void)state;
+    long freed0 = metric("\nxsell_snapshots_freed_total ");
+    for (int i = 0; i < 4; i++)
+        pthread_create(&th[i], NULL, hammer, &l);
+    for (int k = 0; k < 3; k++) {
+        long run = request_training();
+        assert_true(wait_run(run, "succeeded", 60));
+        for (int i = 0; i < 50 && serving_version(&main_srv) < run; i++)
+            usleep(100000);
+    }
+    usleep(200000);
+    atomic_store(&l.stop, 1);
+    for (int i = 0; i < 4; i++)
+        pthread_join(th[i], NULL);
+    print_message("swap under load: %ld ok, %ld failed\n", atomic_load(&l.ok),
+                  atomic_load(&l.bad));
+    assert_int_equal(atomic_load(&l.bad), 0);
+    assert_true(atomic_load(&l.ok) > 20);
+    /* Every replaced snapshot was freed once its last reader let go. */
+    assert_true(metric("\nxsell_snapshots_freed_total ") >= freed0 + 3);
+}
+
+static void pg(const char *verb)
+{
+    char *out;
+    int rc = run(&out, "%s/deploy/pg.sh %s %s", E.repo, verb, E.pg_dir);
+    if (rc != 0)
+        fail_msg("pg.sh %s: %s", verb, out);
+    free(out);
+}
+
+static void test_database_restart(void **state)
+{
+    struct resp r;
+    struct server late;
+    char v[32];
+    (void)state;
+    pg("stop");
+    GET("/recommend?items=P001", PUB, &r); /* models answer from the snapshot */
+    assert_int_equal(r.status, 200);
+    resp_free(&r);
+    GET("/readyz", NULL, &r);
+    assert_int_equal(r.status, 503);
+    assert_non_null(resp_header(&r, "Retry-After", v, sizeof(v)));
+    resp_free(&r);
+    http(&main_srv, "POST", "/orders", ADM, ORDER("T-down", LINES2), NULL, &r);
+    expect_problem(&r, 503, "nothing was written");
+    assert_non_null(resp_header(&r, "Retry-After", v, sizeof(v)));
+    resp_free(&r);
+    http(&main_srv, "POST", "/admin/train", ADM, NULL, NULL, &r);
+    expect_problem(&r, 503, NULL);
+    resp_free(&r);
+
+    /* A server started while the database is down: alive, not ready, and it keeps
+     * trying until the database is back. */
+    assert_int_equal(server_start(&late, main_env), 0);
+    assert_true(server_wait(&late, "/healthz", 200, 30));
+    http(&late, "GET", "/readyz", NULL, NULL, NULL, &r);
+    assert_int_equal(r.status, 503);
+    resp_free(&r);
+    http(&late, "GET", "/recommend", PUB, NULL, NULL, &r);
+    expect_problem(&r, 503, "training");
+    assert_non_null(resp_header(&r, "Retry-After", v, sizeof(v)));
+    resp_free(&r);
+
+    pg("start");
+    assert_true(server_wait(&main_srv, "/readyz", 200, 30));
+    http(&main_srv, "POST", "/orders", ADM, ORDER("T-after", LINES2), NULL, &r);
+    assert_int_equal(r.status, 201);
+    resp_free(&r);
+    assert_int_equal(sql_long("SELECT count(*) FROM orders WHERE order_id = 'T-down'"), 0);
+    assert_true(server_wait(&late, "/readyz", 200, 90));
+    http(&late, "GET", "/recommend?items=P001", PUB, NULL, NULL, &r);
+    assert_int_equal(r.status, 200);
+    resp_free(&r);
+    assert_int_equal(server_stop(&late), 0);
+}
+
+/* Sends the body only after a pause, so the request is in flight at SIGTERM. */
+struct slow {
+    const char *body;
+    size_t len, sent;
+    bool paused;
+};
+
+static size_t slow_read(char *buf, size_t size, size_t n, void *ud)
+{
+    struct slow *s = ud;
+    if (!s->paused) {
+        usleep(600000);
+        s->paused = true;
+    }
+    size_t k = s->len - s->sent < size * n ? s->len - s->sent : size * n;
+    memcpy(buf, s->body + s->sent, k);
+    s->sent += k;
+    return k;
+}
+
+struct slow_post {
+    int port;
+    long status;
+};
+
+static size_t discard(char *p, size_t size, size_t n, void *ud)
+{
+    (void)p;
+    (void)ud;
+    return size * n;
+}
+
+static void *post_slowly(void *arg)
+{
+    struct slow_post *sp = arg;
+    struct slow s = {ORDER("T-inflight", LINES2), strlen(ORDER("T-inflight", LINES2)), 0, false};
+    char url[100];
+    struct curl_slist *h = NULL;
+    CURL *c = curl_easy_init();
+    snprintf(url, sizeof(url), "http://127.0.0.1:%d/orders", sp->port);
+    h = curl_slist_append(h, "Authorization: Bearer " ADM);
+    h = curl_slist_append(h, "Content-Type: application/json");
+    h = curl_slist_append(h, "Expect:");
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_POST, 1L);
+    curl_easy_setopt(c, CURLOPT_READFUNCTION, slow_read);
+    curl_easy_setopt(c, CURLOPT_READDATA, &s);
+    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)s.len);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard);
+    if (curl_easy_perform(c) == CURLE_OK)
+        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &sp->status);
+    curl_slist_free_all(h);
+    curl_easy_cleanup(c);
+    return NULL;
+}
+
+static void test_sigterm_finishes_in_flight(void **state)
+{
+    struct slow_post sp = {main_srv.port, 0};
+    pthread_t th;
+    (void)state;
+    pthread_create(&th, NULL, post_slowly, &sp);
+    usleep(250000);
+    int rc = server_stop(&main_srv); /* SIGTERM while the body is still coming */
+    pthread_join(th, NULL);
+    assert_int_equal(sp.status, 201);
+    assert_int_equal(rc, 0);
+    assert_int_equal(sql_long("SELECT count(*) FROM orders WHERE order_id = 'T-inflight'"), 1);
+    char *out;
+    run(&out, "grep -c 'stopped' %s", main_srv.log);
+    assert_int_equal(strtol(out, NULL, 10), 1);
+    free(out);
+}
+
+int run_server_tests(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_health_metrics_openapi),
+        cmocka_unit_test(test_auth_roles),
+        cmocka_unit_test(test_routes_404_405),
+        cmocka_unit_test(test_cors),
+        cmocka_unit_test(test_recommend_rules),
+        cmocka_unit_test(test_recommend_errors),
+        cmocka_unit_test(test_orders_post),
+        cmocka_unit_test(test_products_put),
+        cmocka_unit_test(test_rate_limit),
+        cmocka_unit_test(test_admin_train),
+        cmocka_unit_test(test_failed_training_keeps_snapshot),
+        cmocka_unit_test(test_swap_under_load),
+        cmocka_unit_test(test_database_restart),
+        cmocka_unit_test(test_sigterm_finishes_in_flight),
+    };
+    return cmocka_run_group_tests_name("server", tests, setup, teardown);
+}

@@ -1,0 +1,57 @@
+#!/bin/sh
+# `make check`: a throwaway PostgreSQL under /tmp, the unit and integration suites,
+# then both again with the ASan+UBSan build. Ends with "N passed, N failed".
+set -u
+root=$(cd "$(dirname "$0")/.." && pwd)
+tmp=$(mktemp -d /tmp/xsell-check.XXXXXX)
+chmod 755 "$tmp"
+pgdir="$tmp/pg"
+passed=0
+failed=0
+
+cleanup() {
+    "$root/deploy/pg.sh" stop "$pgdir" >/dev/null 2>&1 || true
+    rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+export XSELL_PG_FAST=1
+url_plain=$("$root/deploy/pg.sh" start "$pgdir" xsell_plain) || exit 1
+url_asan=$("$root/deploy/pg.sh" start "$pgdir" xsell_asan) || exit 1
+export ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:strict_string_checks=1"
+export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
+
+# Runs one suite, adds its cmocka counts; a suite that dies without a summary counts
+# as one failure.
+suite() {
+    name=$1
+    shift
+    log="$tmp/$name.log"
+    echo "== $name"
+    "$@" >"$log" 2>&1
+    rc=$?
+    cat "$log"
+    p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$log" | awk '{s+=$1} END {print s+0}')
+    f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$log" | awk '{s+=$1} END {print s+0}')
+    if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+        echo "!! $name exited with $rc without a failing test: counted as one failure"
+        f=1
+    fi
+    passed=$((passed + p))
+    failed=$((failed + f))
+}
+
+integration() {
+    env XSELL_BIN="$1" DATABASE_URL="$2" XSELL_PG_DIR="$pgdir" XSELL_REPO="$root" \
+        "$root/build/test_integration"
+}
+
+suite unit "$root/build/test_unit"
+suite integration integration "$root/build/xsell" "$url_plain"
+suite unit-asan "$root/build/asan/test_unit"
+suite integration-asan integration "$root/build/asan/xsell" "$url_asan"
+
+echo
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
