@@ -33,11 +33,13 @@ build/gen/embedded.c: $(EMBED) src/embed.sh
 
 build/obj/%.o: %.c $(wildcard include/xsell/*.h)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -c $< -o $@
+	@echo "cc $<"
+	@$(CC) $(CFLAGS) -c $< -o $@
 
 build/asan/obj/%.o: %.c $(wildcard include/xsell/*.h)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(SAN) -O1 -c $< -o $@
+	@echo "cc (asan) $<"
+	@$(CC) $(CFLAGS) $(SAN) -O1 -c $< -o $@
 
 build/libxsell.a: $(OBJ)
 	ar rcs $@ $^

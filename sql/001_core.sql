@@ -1,8 +1,9 @@
--- Core tables (DESIGN.md). Applied once by `xsell migrate`, recorded in schema_migrations.
+-- Core tables (DESIGN.md). Ids are opaque: COLLATE "C" compares their bytes, which
+-- orders them sensibly and makes every key comparison a memcmp. Applied once by `xsell migrate`, recorded in schema_migrations.
 -- Statements end with a semicolon at the end of a line.
 
 CREATE TABLE products (
-    product_id text PRIMARY KEY CHECK (length(product_id) BETWEEN 1 AND 200),
+    product_id text COLLATE "C" PRIMARY KEY CHECK (length(product_id) BETWEEN 1 AND 200),
     name text,
     category text,
     price numeric NOT NULL CHECK (price >= 0),
@@ -12,13 +13,14 @@ CREATE TABLE products (
 );
 
 CREATE TABLE customers (
-    customer_id text PRIMARY KEY CHECK (length(customer_id) BETWEEN 1 AND 200),
+    customer_id text COLLATE "C" PRIMARY KEY CHECK (length(customer_id) BETWEEN 1 AND 200),
     created_at timestamptz NOT NULL DEFAULT now()
 );
 
 CREATE TABLE orders (
-    order_id text PRIMARY KEY CHECK (length(order_id) BETWEEN 1 AND 200),
-    customer_id text NULL REFERENCES customers (customer_id),
+    order_id text COLLATE "C" PRIMARY KEY CHECK (length(order_id) BETWEEN 1 AND 200),
+    -- Checked at commit: an import creates a batch's orders before their customers.
+    customer_id text COLLATE "C" NULL REFERENCES customers (customer_id) DEFERRABLE INITIALLY DEFERRED,
     ordered_at timestamptz NOT NULL,
     created_at timestamptz NOT NULL DEFAULT now()
 );
@@ -26,19 +28,19 @@ CREATE TABLE orders (
 CREATE INDEX orders_customer_idx ON orders (customer_id);
 CREATE INDEX orders_ordered_at_idx ON orders (ordered_at);
 
--- No foreign keys here: per-row FK triggers would halve bulk import speed. The one
--- writer (src/ingest.c) creates the order and any new product in the same
--- transaction as the lines, which keeps the references whole.
+-- No foreign keys and no index beyond the key here: per-row FK triggers and a
+-- randomly filled product_id index would each cost more than the bulk COPY itself.
+-- The one writer (src/ingest.c) creates each order and any new product in the same
+-- transaction as its lines, which keeps the references whole; training reads the
+-- whole table, so nothing needs to find lines by product.
 CREATE TABLE order_lines (
-    order_id text NOT NULL,
+    order_id text COLLATE "C" NOT NULL,
     line_no int NOT NULL CHECK (line_no >= 1),
-    product_id text NOT NULL,
+    product_id text COLLATE "C" NOT NULL,
     quantity int NOT NULL CHECK (quantity <> 0),
     unit_price numeric NOT NULL CHECK (unit_price >= 0),
     PRIMARY KEY (order_id, line_no)
 );
-
-CREATE INDEX order_lines_product_idx ON order_lines (product_id);
 
 -- One row per training run; version is the snapshot version it publishes.
 CREATE TABLE model_runs (

@@ -83,9 +83,10 @@ static int write_orders(struct request *req, struct order_in *orders, int n)
     db_pool_give(&req->app->pool, conn);
 
     cJSON *root = cJSON_CreateObject();
-    cJSON *created = res.created_ids ? cJSON_Parse(res.created_ids) : NULL;
-    free(res.created_ids);
-    cJSON_AddItemToObject(root, "created", created ? created : cJSON_CreateArray());
+    cJSON *created = cJSON_AddArrayToObject(root, "created");
+    for (long i = 0; i < res.orders_created; i++)
+        cJSON_AddItemToArray(created, cJSON_CreateString(res.created_ids[i]));
+    ingest_result_release(&res);
     cJSON_AddNumberToObject(root, "orders_created", (double)res.orders_created);
     cJSON_AddNumberToObject(root, "orders_existing", (double)res.orders_existing);
     cJSON_AddNumberToObject(root, "lines_created", (double)res.lines_created);

@@ -1,5 +1,6 @@
 #include "xsell/ingest.h"
 
+#include <assert.h>
 #include <math.h>
 #include <stdarg.h>
 
@@ -10,6 +11,7 @@
 #include "xsell/xalloc.h"
 
 #define COPY_CHUNK (256 * 1024)
+#define LINES_PER_CHUNK 65536
 #define QUANTITY_MAX 10000000
 #define PRICE_MAX 1e9
 
@@ -111,12 +113,12 @@ static int flush_copy(struct ingest *g, bool force, char *err, size_t errlen)
     return 0;
 }
 
-static int end_copy(struct ingest *g, char *err, size_t errlen)
+/* Waits for the outcome of a COPY whose end was sent (see send_copy_end). */
+static int collect_copy(struct ingest *g, char *err, size_t errlen)
 {
-    if (flush_copy(g, true, err, errlen))
-        return -1;
-    if (PQputCopyEnd(g->conn, NULL) != 1)
-        return failf(err, errlen, "database: %s", db_error(g->conn));
+    if (!g->copy_pending)
+        return 0;
+    g->copy_pending = false;
     PGresult *r = PQgetResult(g->conn);
     bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
     PQclear(r);
@@ -127,6 +129,22 @@ static int end_copy(struct ingest *g, char *err, size_t errlen)
     return 0;
 }
 
+/* Ends a COPY without waiting: the server finishes the rows while we read on. */
+static int send_copy_end(struct ingest *g, char *err, size_t errlen)
+{
+    if (flush_copy(g, true, err, errlen))
+        return -1;
+    if (PQputCopyEnd(g->conn, NULL) != 1)
+        return failf(err, errlen, "database: %s", db_error(g->conn));
+    g->copy_pending = true;
+    return 0;
+}
+
+static int end_copy(struct ingest *g, char *err, size_t errlen)
+{
+    return send_copy_end(g, err, errlen) || collect_copy(g, err, errlen) ? -1 : 0;
+}
+
 static int start_copy(struct ingest *g, const char *sql, char *err, size_t errlen)
 {
     PGresult *r = PQexecParams(g->conn, sql, 0, NULL, NULL, NULL, NULL, 0);
@@ -135,213 +153,6 @@ static int start_copy(struct ingest *g, const char *sql, char *err, size_t errle
     if (!ok)
         return failf(err, errlen, "database: %s", db_error(g->conn));
     return 0;
-}
-
-int ingest_begin(struct ingest *g, PGconn *conn, enum ingest_kind kind, bool want_ids,
-                 char *err, size_t errlen)
-{
-    memset(g, 0, sizeof(*g));
-    g->conn = conn;
-    g->kind = kind;
-    g->want_ids = want_ids;
-    buf_init(&g->copy, SIZE_MAX / 2);
-    arena_init(&g->arena);
-    idmap_init(&g->orders);
-    idmap_init(&g->products);
-    const char *stage =
-        kind == INGEST_PRODUCTS
-            ? "CREATE TEMP TABLE stage_products (product_id text, name text, category text, "
-              "price numeric, cost numeric, in_stock boolean) ON COMMIT DROP"
-            : "CREATE TEMP TABLE stage_lines (order_id text, line_no int, product_id text, "
-              "quantity int, unit_price numeric) ON COMMIT DROP";
-    const char *copy = kind == INGEST_PRODUCTS ? "COPY stage_products FROM STDIN"
-                                               : "COPY stage_lines FROM STDIN";
-    if (db_cmd(conn, "BEGIN", 0, NULL) || db_cmd(conn, stage, 0, NULL)) {
-        failf(err, errlen, "database: %s", db_error(conn));
-        ingest_abort(g);
-        return -1;
-    }
-    if (start_copy(g, copy, err, errlen)) {
-        ingest_abort(g);
-        return -1;
-    }
-    return 0;
-}
-
-static int parse_product(const struct product_in *p, bool *in_stock, char *err, size_t errlen)
-{
-    *in_stock = true;
-    if (check_text(p->product_id, "product_id", ID_MAX, true, err, errlen) ||
-        check_text(p->name, "name", TEXT_MAX, false, err, errlen) ||
-        check_text(p->category, "category", TEXT_MAX, false, err, errlen) ||
-        check_price(p->price, "price", err, errlen))
-        return -1;
-    if (p->cost.n && check_price(p->cost, "cost", err, errlen))
-        return -1;
-    if (p->in_stock.n && strparse_bool(p->in_stock.p, p->in_stock.n, in_stock))
-        return failf(err, errlen, "in_stock \"%s\" is not true or false", shown(p->in_stock));
-    return 0;
-}
-
-int ingest_check_product(const struct product_in *p, char *err, size_t errlen)
-{
-    bool in_stock;
-    return parse_product(p, &in_stock, err, errlen);
-}
-
-int ingest_product(struct ingest *g, const struct product_in *p, char *err, size_t errlen)
-{
-    bool in_stock;
-    if (parse_product(p, &in_stock, err, errlen))
-        return -1;
-    bool added;
-    idmap_put(&g->products, p->product_id.p, p->product_id.n, &added);
-    if (!added)
-        return failf(err, errlen, "product_id \"%s\" appears twice", shown(p->product_id));
-    put_field(&g->copy, p->product_id, '\t');
-    put_field(&g->copy, p->name, '\t');
-    put_field(&g->copy, p->category, '\t');
-    put_field(&g->copy, p->price, '\t');
-    put_field(&g->copy, p->cost, '\t');
-    buf_append(&g->copy, in_stock ? "t\n" : "f\n", 2);
-    g->rows++;
-    return flush_copy(g, false, err, errlen) ? -2 : 0;
-}
-
-static void grow_orders(struct ingest *g, size_t n)
-{
-    if (n <= g->order_cap)
-        return;
-    size_t cap = g->order_cap;
-    xgrow((void **)&g->order_customer, &cap, n, sizeof(char *));
-    cap = g->order_cap;
-    xgrow((void **)&g->order_time, &cap, n, sizeof(double));
-    cap = g->order_cap;
-    xgrow((void **)&g->order_time_text, &cap, n, sizeof(char *));
-    cap = g->order_cap;
-    xgrow((void **)&g->order_lines, &cap, n, sizeof(int32_t));
-    g->order_cap = cap;
-}
-
-static void grow_products(struct ingest *g, size_t n)
-{
-    if (n <= g->product_cap)
-        return;
-    size_t cap = g->product_cap;
-    xgrow((void **)&g->product_time, &cap, n, sizeof(double));
-    cap = g->product_cap;
-    xgrow((void **)&g->product_price, &cap, n, sizeof(char *));
-    g->product_cap = cap;
-}
-
-static int parse_order_line(const struct order_line_in *l, double *when, int64_t *qty,
-                            char *canon, char *err, size_t errlen)
-{
-    if (check_text(l->order_id, "order_id", ID_MAX, true, err, errlen) ||
-        check_text(l->customer_id, "customer_id", ID_MAX, false, err, errlen) ||
-        check_text(l->product_id, "product_id", ID_MAX, true, err, errlen))
-        return -1;
-    if (strparse_timestamp(l->ordered_at.p, l->ordered_at.n, when, canon))
-        return failf(err, errlen, "ordered_at \"%s\" is not an ISO-8601 date or time",
-                     shown(l->ordered_at));
-    if (strparse_int64(l->quantity.p, l->quantity.n, -QUANTITY_MAX, QUANTITY_MAX, qty))
-        return failf(err, errlen, "quantity \"%s\" is not an integer in -%d..%d",
-                     shown(l->quantity), QUANTITY_MAX, QUANTITY_MAX);
-    if (*qty == 0)
-        return failf(err, errlen, "quantity is 0");
-    return check_price(l->unit_price, "unit_price", err, errlen);
-}
-
-int ingest_check_order_line(const struct order_line_in *l, char *err, size_t errlen)
-{
-    double when;
-    int64_t qty;
-    char canon[STRPARSE_TS_LEN];
-    return parse_order_line(l, &when, &qty, canon, err, errlen);
-}
-
-int ingest_order_line(struct ingest *g, const struct order_line_in *l, char *err, size_t errlen)
-{
-    double when;
-    int64_t qty;
-    char canon[STRPARSE_TS_LEN];
-    if (parse_order_line(l, &when, &qty, canon, err, errlen))
-        return -1;
-
-    bool added;
-    int32_t o = idmap_put(&g->orders, l->order_id.p, l->order_id.n, &added);
-    grow_orders(g, (size_t)o + 1);
-    if (added) {
-        g->order_customer[o] =
-            l->customer_id.n ? arena_strndup(&g->arena, l->customer_id.p, l->customer_id.n)
-                             : NULL;
-        g->order_time[o] = when;
-        g->order_time_text[o] = arena_strdup(&g->arena, canon);
-        g->order_lines[o] = 0;
-    } else {
-        const char *c = g->order_customer[o];
-        bool same_customer = c ? strlen(c) == l->customer_id.n &&
-                                     memcmp(c, l->customer_id.p, l->customer_id.n) == 0
-                               : l->customer_id.n == 0;
-        if (!same_customer)
-            return failf(err, errlen, "order %s has lines with different customer_id values",
-                         shown(l->order_id));
-        if (g->order_time[o] != when)
-            return failf(err, errlen, "order %s has lines with different ordered_at values",
-                         shown(l->order_id));
-    }
-    if (g->order_lines[o] >= LINES_PER_ORDER_MAX)
-        return failf(err, errlen, "order %s has more than %d lines", shown(l->order_id),
-                     LINES_PER_ORDER_MAX);
-    int32_t line_no = ++g->order_lines[o];
-
-    int32_t p = idmap_put(&g->products, l->product_id.p, l->product_id.n, &added);
-    grow_products(g, (size_t)p + 1);
-    if (added || when >= g->product_time[p]) {
-        g->product_time[p] = when;
-        g->product_price[p] = arena_strndup(&g->arena, l->unit_price.p, l->unit_price.n);
-    }
-
-    put_field(&g->copy, l->order_id, '\t');
-    buf_appendf(&g->copy, "%d\t", (int)line_no);
-    put_field(&g->copy, l->product_id, '\t');
-    buf_appendf(&g->copy, "%lld\t", (long long)qty);
-    put_field(&g->copy, l->unit_price, '\n');
-    g->rows++;
-    return flush_copy(g, false, err, errlen) ? -2 : 0;
-}
-
-/* Stages the orders and the products the lines named, collected in memory. */
-static int stage_orders_and_products(struct ingest *g, char *err, size_t errlen)
-{
-    if (db_cmd(g->conn,
-               "CREATE TEMP TABLE stage_orders (order_id text, customer_id text, "
-               "ordered_at timestamptz) ON COMMIT DROP",
-               0, NULL) ||
-        db_cmd(g->conn,
-               "CREATE TEMP TABLE stage_new_products (product_id text, price numeric) "
-               "ON COMMIT DROP",
-               0, NULL))
-        return failf(err, errlen, "database: %s", db_error(g->conn));
-    if (start_copy(g, "COPY stage_orders FROM STDIN", err, errlen))
-        return -1;
-    for (size_t i = 0; i < idmap_size(&g->orders); i++) {
-        put_cstr(&g->copy, idmap_key(&g->orders, (int32_t)i), '\t');
-        put_cstr(&g->copy, g->order_customer[i], '\t');
-        put_cstr(&g->copy, g->order_time_text[i], '\n');
-        if (flush_copy(g, false, err, errlen))
-            return -1;
-    }
-    if (end_copy(g, err, errlen) ||
-        start_copy(g, "COPY stage_new_products FROM STDIN", err, errlen))
-        return -1;
-    for (size_t i = 0; i < idmap_size(&g->products); i++) {
-        put_cstr(&g->copy, idmap_key(&g->products, (int32_t)i), '\t');
-        put_cstr(&g->copy, g->product_price[i], '\n');
-        if (flush_copy(g, false, err, errlen))
-            return -1;
-    }
-    return end_copy(g, err, errlen);
 }
 
 static long count_of(PGresult *r, const char *col)
@@ -376,44 +187,352 @@ static int upsert_products(struct ingest *g, struct ingest_result *res, char *er
     return 0;
 }
 
-static int upsert_orders(struct ingest *g, struct ingest_result *res, char *err, size_t errlen)
+enum { ORDER_PENDING, ORDER_NEW, ORDER_EXISTING };
+
+struct order_state {
+    const char *customer; /* NULL for a guest */
+    const char *time_text;
+    double time;
+    int32_t lines;
+    int32_t state;
+};
+
+struct product_state {
+    double time;       /* of the latest line naming it */
+    const char *price; /* that line's unit price: a new product's price */
+};
+
+void ingest_result_release(struct ingest_result *res)
 {
-    const char *params[] = {g->want_ids ? "t" : "f"};
+    if (res->created_ids) {
+        for (long i = 0; i < res->orders_created; i++)
+            free(res->created_ids[i]);
+        free(res->created_ids);
+    }
+    res->created_ids = NULL;
+}
+
+static int db_fail(struct ingest *g, char *err, size_t errlen)
+{
+    return failf(err, errlen, "database: %s", db_error(g->conn));
+}
+
+int ingest_begin(struct ingest *g, PGconn *conn, enum ingest_kind kind, bool want_ids,
+                 char *err, size_t errlen)
+{
+    memset(g, 0, sizeof(*g));
+    err[0] = '\0';
+    g->conn = conn;
+    g->kind = kind;
+    g->want_ids = want_ids;
+    buf_init(&g->copy, SIZE_MAX / 2);
+    buf_init(&g->chunk, SIZE_MAX / 2);
+    arena_init(&g->arena);
+    idmap_init(&g->orders);
+    idmap_init(&g->products);
+    idmap_init(&g->customers);
+    int rc;
+    if (kind == INGEST_PRODUCTS)
+        rc = db_cmd(conn, "BEGIN", 0, NULL) ||
+             db_cmd(conn,
+                    "CREATE TEMP TABLE stage_products (product_id text, name text, category text, "
+                    "price numeric, cost numeric, in_stock boolean) ON COMMIT DROP",
+                    0, NULL) ||
+             start_copy(g, "COPY stage_products FROM STDIN", err, errlen);
+    else
+        rc = db_cmd(conn, "BEGIN", 0, NULL) ||
+             db_cmd(conn,
+                    "CREATE TEMP TABLE stage_orders (order_id text, customer_id text, "
+                    "ordered_at timestamptz) ON COMMIT DROP",
+                    0, NULL);
+    if (rc) {
+        if (!err[0])
+            db_fail(g, err, errlen);
+        ingest_abort(g);
+        return -1;
+    }
+    return 0;
+}
+
+static int parse_product(const struct product_in *p, bool *in_stock, char *err, size_t errlen)
+{
+    *in_stock = true;
+    if (check_text(p->product_id, "product_id", ID_MAX, true, err, errlen) ||
+        check_text(p->name, "name", TEXT_MAX, false, err, errlen) ||
+        check_text(p->category, "category", TEXT_MAX, false, err, errlen) ||
+        check_price(p->price, "price", err, errlen))
+        return -1;
+    if (p->cost.n && check_price(p->cost, "cost", err, errlen))
+        return -1;
+    if (p->in_stock.n && strparse_bool(p->in_stock.p, p->in_stock.n, in_stock))
+        return failf(err, errlen, "in_stock \"%s\" is not true or false", shown(p->in_stock));
+    return 0;
+}
+
+int ingest_check_product(const struct product_in *p, char *err, size_t errlen)
+{
+    bool in_stock;
+    return parse_product(p, &in_stock, err, errlen);
+}
+
+int ingest_product(struct ingest *g, const struct product_in *p, char *err, size_t errlen)
+{
+    bool in_stock, added;
+    if (parse_product(p, &in_stock, err, errlen))
+        return -1;
+    idmap_put(&g->products, p->product_id.p, p->product_id.n, &added);
+    if (!added)
+        return failf(err, errlen, "product_id \"%s\" appears twice", shown(p->product_id));
+    put_field(&g->copy, p->product_id, '\t');
+    put_field(&g->copy, p->name, '\t');
+    put_field(&g->copy, p->category, '\t');
+    put_field(&g->copy, p->price, '\t');
+    put_field(&g->copy, p->cost, '\t');
+    buf_append(&g->copy, in_stock ? "t\n" : "f\n", 2);
+    g->rows++;
+    return flush_copy(g, false, err, errlen) ? -2 : 0;
+}
+
+static int parse_order_line(const struct order_line_in *l, double *when, int64_t *qty,
+                            char *canon, char *err, size_t errlen)
+{
+    if (check_text(l->order_id, "order_id", ID_MAX, true, err, errlen) ||
+        check_text(l->customer_id, "customer_id", ID_MAX, false, err, errlen) ||
+        check_text(l->product_id, "product_id", ID_MAX, true, err, errlen))
+        return -1;
+    if (strparse_timestamp(l->ordered_at.p, l->ordered_at.n, when, canon))
+        return failf(err, errlen, "ordered_at \"%s\" is not an ISO-8601 date or time",
+                     shown(l->ordered_at));
+    if (strparse_int64(l->quantity.p, l->quantity.n, -QUANTITY_MAX, QUANTITY_MAX, qty))
+        return failf(err, errlen, "quantity \"%s\" is not an integer in -%d..%d",
+                     shown(l->quantity), QUANTITY_MAX, QUANTITY_MAX);
+    if (*qty == 0)
+        return failf(err, errlen, "quantity is 0");
+    return check_price(l->unit_price, "unit_price", err, errlen);
+}
+
+int ingest_check_order_line(const struct order_line_in *l, char *err, size_t errlen)
+{
+    double when;
+    int64_t qty;
+    char canon[STRPARSE_TS_LEN];
+    return parse_order_line(l, &when, &qty, canon, err, errlen);
+}
+
+/* The first line of an order fixes its customer and time; later lines must agree. */
+static int track_order(struct ingest *g, const struct order_line_in *l, double when,
+                       const char *canon, int32_t *out, char *err, size_t errlen)
+{
+    bool added;
+    int32_t o = idmap_put(&g->orders, l->order_id.p, l->order_id.n, &added);
+    xgrow((void **)&g->order, &g->order_cap, (size_t)o + 1, sizeof(*g->order));
+    struct order_state *os = &g->order[o];
+    if (added) {
+        os->customer = l->customer_id.n
+                           ? arena_strndup(&g->arena, l->customer_id.p, l->customer_id.n)
+                           : NULL;
+        os->time_text = arena_strdup(&g->arena, canon);
+        os->time = when;
+        os->lines = 0;
+        os->state = ORDER_PENDING;
+        xgrow((void **)&g->pending, &g->pending_cap, g->npending + 1, sizeof(int32_t));
+        g->pending[g->npending++] = o;
+    } else {
+        bool same = os->customer ? strlen(os->customer) == l->customer_id.n &&
+                                       memcmp(os->customer, l->customer_id.p, l->customer_id.n) == 0
+                                 : l->customer_id.n == 0;
+        if (!same)
+            return failf(err, errlen, "order %s has lines with different customer_id values",
+                         shown(l->order_id));
+        if (os->time != when)
+            return failf(err, errlen, "order %s has lines with different ordered_at values",
+                         shown(l->order_id));
+    }
+    if (os->lines >= ORDER_LINES_MAX)
+        return failf(err, errlen, "order %s has more than %d lines", shown(l->order_id),
+                     ORDER_LINES_MAX);
+    os->lines++;
+    *out = o;
+    return 0;
+}
+
+static void track_product_and_customer(struct ingest *g, const struct order_line_in *l,
+                                       double when, const char *canon)
+{
+    bool added;
+    int32_t p = idmap_put(&g->products, l->product_id.p, l->product_id.n, &added);
+    xgrow((void **)&g->product, &g->product_cap, (size_t)p + 1, sizeof(*g->product));
+    if (added || when >= g->product[p].time) {
+        g->product[p].time = when;
+        g->product[p].price = arena_strndup(&g->arena, l->unit_price.p, l->unit_price.n);
+    }
+    if (l->customer_id.n == 0)
+        return;
+    int32_t c = idmap_put(&g->customers, l->customer_id.p, l->customer_id.n, &added);
+    if ((size_t)c >= g->customer_cap) {
+        size_t cap = g->customer_cap;
+        xgrow((void **)&g->customer_first, &cap, (size_t)c + 1, sizeof(char *));
+        cap = g->customer_cap;
+        xgrow((void **)&g->customer_first_t, &cap, (size_t)c + 1, sizeof(double));
+        g->customer_cap = cap;
+    }
+    if (added || when < g->customer_first_t[c]) {
+        g->customer_first_t[c] = when;
+        g->customer_first[c] = arena_strdup(&g->arena, canon);
+    }
+}
+
+/* Settles the chunk: inserts the orders first seen in it (those already in the
+ * database stay as they are), then COPYs the lines of every order this ingest
+ * created straight into order_lines. */
+static int flush_chunk(struct ingest *g, char *err, size_t errlen)
+{
+    if (collect_copy(g, err, errlen)) /* the previous chunk's lines */
+        return -1;
+    if (g->npending > 0) {
+        if (start_copy(g, "COPY stage_orders FROM STDIN", err, errlen))
+            return -1;
+        for (size_t i = 0; i < g->npending; i++) {
+            const struct order_state *os = &g->order[g->pending[i]];
+            put_cstr(&g->copy, idmap_key(&g->orders, g->pending[i]), '\t');
+            put_cstr(&g->copy, os->customer, '\t');
+            put_cstr(&g->copy, os->time_text, '\n');
+            if (flush_copy(g, false, err, errlen))
+                return -1;
+        }
+        if (end_copy(g, err, errlen))
+            return -1;
+        PGresult *r = db_query(g->conn,
+                               "INSERT INTO orders (order_id, customer_id, ordered_at) "
+                               "SELECT order_id, customer_id, ordered_at FROM stage_orders "
+                               "ON CONFLICT DO NOTHING RETURNING order_id",
+                               0, NULL);
+        if (!r)
+            return db_fail(g, err, errlen);
+        for (size_t i = 0; i < g->npending; i++)
+            g->order[g->pending[i]].state = ORDER_EXISTING;
+        int n = PQntuples(r);
+        if (g->want_ids)
+            g->res.created_ids = xrealloc(g->res.created_ids,
+                                          (size_t)(g->res.orders_created + n) * sizeof(char *));
+        for (int i = 0; i < n; i++) {
+            const char *id = PQgetvalue(r, i, 0);
+            int32_t o = idmap_find(&g->orders, id, strlen(id));
+            assert(o >= 0);
+            g->order[o].state = ORDER_NEW;
+            if (g->want_ids)
+                g->res.created_ids[g->res.orders_created] = xstrdup(id);
+            g->res.orders_created++;
+        }
+        g->res.orders_existing += (long)g->npending - n;
+        PQclear(r);
+        g->npending = 0;
+        if (db_cmd(g->conn, "TRUNCATE stage_orders", 0, NULL))
+            return db_fail(g, err, errlen);
+    }
+    bool any = false;
+    for (size_t i = 0; i < g->nchunk && !any; i++)
+        any = g->order[g->chunk_order[i]].state == ORDER_NEW;
+    if (any) {
+        if (start_copy(g, "COPY order_lines (order_id, line_no, product_id, quantity, "
+                          "unit_price) FROM STDIN",
+                       err, errlen))
+            return -1;
+        size_t start = 0;
+        for (size_t i = 0; i < g->nchunk; i++) {
+            if (g->order[g->chunk_order[i]].state == ORDER_NEW) {
+                buf_append(&g->copy, g->chunk.data + start, g->chunk_end[i] - start);
+                g->res.lines_created++;
+                if (flush_copy(g, false, err, errlen))
+                    return -1;
+            }
+            start = g->chunk_end[i];
+        }
+        if (send_copy_end(g, err, errlen))
+            return -1;
+    }
+    g->nchunk = 0;
+    buf_reset(&g->chunk);
+    return 0;
+}
+
+int ingest_order_line(struct ingest *g, const struct order_line_in *l, char *err, size_t errlen)
+{
+    double when;
+    int64_t qty;
+    int32_t o = -1;
+    char canon[STRPARSE_TS_LEN];
+    if (parse_order_line(l, &when, &qty, canon, err, errlen) ||
+        track_order(g, l, when, canon, &o, err, errlen))
+        return -1;
+    track_product_and_customer(g, l, when, canon);
+
+    struct buf *b = &g->chunk;
+    put_field(b, l->order_id, '\t');
+    buf_appendf(b, "%d\t", (int)g->order[o].lines);
+    put_field(b, l->product_id, '\t');
+    buf_appendf(b, "%lld\t", (long long)qty);
+    put_field(b, l->unit_price, '\n');
+    if (g->nchunk == g->chunk_cap) {
+        size_t cap = g->chunk_cap;
+        xgrow((void **)&g->chunk_order, &cap, g->nchunk + 1, sizeof(int32_t));
+        cap = g->chunk_cap;
+        xgrow((void **)&g->chunk_end, &cap, g->nchunk + 1, sizeof(size_t));
+        g->chunk_cap = cap;
+    }
+    g->chunk_order[g->nchunk] = o;
+    g->chunk_end[g->nchunk] = b->len;
+    g->nchunk++;
+    g->rows++;
+    if (g->nchunk >= LINES_PER_CHUNK && flush_chunk(g, err, errlen))
+        return -2;
+    return 0;
+}
+
+/* Customers and products first named by this ingest's orders. */
+static int create_customers_and_products(struct ingest *g, char *err, size_t errlen)
+{
+    if (db_cmd(g->conn,
+               "CREATE TEMP TABLE stage_customers (customer_id text, created_at timestamptz) "
+               "ON COMMIT DROP",
+               0, NULL) ||
+        db_cmd(g->conn,
+               "CREATE TEMP TABLE stage_new_products (product_id text, price numeric) "
+               "ON COMMIT DROP",
+               0, NULL))
+        return db_fail(g, err, errlen);
+    if (start_copy(g, "COPY stage_customers FROM STDIN", err, errlen))
+        return -1;
+    for (size_t i = 0; i < idmap_size(&g->customers); i++) {
+        put_cstr(&g->copy, idmap_key(&g->customers, (int32_t)i), '\t');
+        put_cstr(&g->copy, g->customer_first[i], '\n');
+        if (flush_copy(g, false, err, errlen))
+            return -1;
+    }
+    if (end_copy(g, err, errlen) ||
+        start_copy(g, "COPY stage_new_products FROM STDIN", err, errlen))
+        return -1;
+    for (size_t i = 0; i < idmap_size(&g->products); i++) {
+        put_cstr(&g->copy, idmap_key(&g->products, (int32_t)i), '\t');
+        put_cstr(&g->copy, g->product[i].price, '\n');
+        if (flush_copy(g, false, err, errlen))
+            return -1;
+    }
+    if (end_copy(g, err, errlen))
+        return -1;
     PGresult *r = db_query(
         g->conn,
         "WITH cust AS (INSERT INTO customers (customer_id, created_at) "
-        "  SELECT customer_id, min(ordered_at) FROM stage_orders WHERE customer_id IS NOT NULL "
-        "  GROUP BY customer_id ON CONFLICT DO NOTHING RETURNING 1), "
+        "  SELECT customer_id, created_at FROM stage_customers ON CONFLICT DO NOTHING RETURNING 1), "
         "prod AS (INSERT INTO products (product_id, price, updated_at) "
         "  SELECT product_id, price, now() FROM stage_new_products "
         "  ON CONFLICT DO NOTHING RETURNING 1) "
         "SELECT (SELECT count(*) FROM cust) AS customers, (SELECT count(*) FROM prod) AS products",
         0, NULL);
     if (!r)
-        return failf(err, errlen, "database: %s", db_error(g->conn));
-    res->customers_created = count_of(r, "customers");
-    res->products_created = count_of(r, "products");
-    PQclear(r);
-    r = db_query(g->conn,
-                 "WITH ins AS (INSERT INTO orders (order_id, customer_id, ordered_at) "
-                 "  SELECT order_id, customer_id, ordered_at FROM stage_orders "
-                 "  ON CONFLICT DO NOTHING RETURNING order_id), "
-                 "lines AS (INSERT INTO order_lines (order_id, line_no, product_id, quantity, "
-                 "  unit_price) SELECT s.order_id, s.line_no, s.product_id, s.quantity, "
-                 "  s.unit_price FROM stage_lines s JOIN ins USING (order_id) RETURNING 1) "
-                 "SELECT (SELECT count(*) FROM ins) AS orders, "
-                 "(SELECT count(*) FROM lines) AS lines, "
-                 "CASE WHEN $1::boolean THEN (SELECT coalesce(json_agg(order_id), '[]') "
-                 "  FROM ins) END AS ids",
-                 1, params);
-    if (!r)
-        return failf(err, errlen, "database: %s", db_error(g->conn));
-    res->orders_created = count_of(r, "orders");
-    res->lines_created = count_of(r, "lines");
-    res->orders_existing = (long)idmap_size(&g->orders) - res->orders_created;
-    int f = PQfnumber(r, "ids");
-    if (g->want_ids && f >= 0 && !PQgetisnull(r, 0, f))
-        res->created_ids = xstrdup(PQgetvalue(r, 0, f));
+        return db_fail(g, err, errlen);
+    g->res.customers_created = count_of(r, "customers");
+    g->res.products_created = count_of(r, "products");
     PQclear(r);
     return 0;
 }
@@ -421,46 +540,43 @@ static int upsert_orders(struct ingest *g, struct ingest_result *res, char *err,
 static void ingest_free(struct ingest *g)
 {
     buf_release(&g->copy);
+    buf_release(&g->chunk);
     arena_release(&g->arena);
     idmap_release(&g->orders);
     idmap_release(&g->products);
-    free(g->order_customer);
-    free(g->order_time);
-    free(g->order_time_text);
-    free(g->order_lines);
-    free(g->product_time);
-    free(g->product_price);
-    g->order_customer = NULL;
-    g->order_time = NULL;
-    g->order_time_text = NULL;
-    g->order_lines = NULL;
-    g->product_time = NULL;
-    g->product_price = NULL;
-    g->order_cap = g->product_cap = 0;
+    idmap_release(&g->customers);
+    free(g->order);
+    free(g->product);
+    free(g->customer_first);
+    free(g->customer_first_t);
+    free(g->chunk_order);
+    free(g->chunk_end);
+    free(g->pending);
+    ingest_result_release(&g->res);
+    memset(g, 0, sizeof(*g));
 }
 
 int ingest_commit(struct ingest *g, struct ingest_result *res, char *err, size_t errlen)
 {
     memset(res, 0, sizeof(*res));
-    res->rows = g->rows;
-    if (end_copy(g, err, errlen))
-        goto fail;
+    g->res.rows = g->rows;
     if (g->kind == INGEST_PRODUCTS) {
-        if (upsert_products(g, res, err, errlen))
+        if (end_copy(g, err, errlen) || upsert_products(g, &g->res, err, errlen))
             goto fail;
     } else {
-        if (stage_orders_and_products(g, err, errlen) || upsert_orders(g, res, err, errlen))
+        if (flush_chunk(g, err, errlen) || collect_copy(g, err, errlen) ||
+            create_customers_and_products(g, err, errlen))
             goto fail;
     }
     if (db_cmd(g->conn, "COMMIT", 0, NULL)) {
         failf(err, errlen, "database: commit failed: %s", db_error(g->conn));
         goto fail;
     }
+    *res = g->res;
+    g->res.created_ids = NULL; /* handed over */
     ingest_free(g);
     return 0;
 fail:
-    free(res->created_ids);
-    res->created_ids = NULL;
     ingest_abort(g);
     return -1;
 }
@@ -468,6 +584,8 @@ fail:
 void ingest_abort(struct ingest *g)
 {
     if (g->conn) {
+        char ignored[8];
+        collect_copy(g, ignored, sizeof(ignored));
         if (PQtransactionStatus(g->conn) == PQTRANS_ACTIVE) {
             /* Still inside COPY: end it with an error so the server drops the rows. */
             PQputCopyEnd(g->conn, "aborted");

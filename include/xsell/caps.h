@@ -12,7 +12,8 @@
 #define LIMIT_MAX 100                 /* limit= on list answers */
 #define CART_MAX 100                  /* items= in one request */
 #define ORDERS_PER_POST_MAX 1000      /* orders in one POST /orders */
-#define LINES_PER_ORDER_MAX 1000      /* lines in one order */
+#define LINES_PER_ORDER_MAX 1000      /* lines in one order of a POST /orders body */
+#define ORDER_LINES_MAX 100000        /* lines in one order of an import (wholesale) */
 #define API_KEYS_MAX 64               /* entries in XSELL_API_KEYS */
 #define CORS_ORIGINS_MAX 32           /* entries in XSELL_CORS_ORIGINS */
 #define RATE_BUCKETS_MAX 4096         /* distinct clients tracked by the rate limiter */

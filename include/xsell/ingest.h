@@ -1,10 +1,15 @@
 /* ingest.h - the one write path for products and orders, used by `xsell import`
  * (CSV) and by POST /orders and PUT /products (JSON).
  *
- * Rows are validated one by one and streamed with COPY into temporary staging
- * tables inside one transaction; ingest_commit() then upserts and commits. Any
- * failure leaves the database exactly as it was. Orders are idempotent on
- * order_id: an order that exists already is left alone, lines and all. */
+ * Everything happens in one transaction; any failure leaves the database exactly
+ * as it was. Products stream with COPY into a staging table and are upserted at
+ * commit. Order lines are validated one by one and held in chunks of up to
+ * 65,536 lines; per chunk, the orders first seen in it are inserted (ON CONFLICT
+ * DO NOTHING tells which were already there) and the lines of the orders this
+ * ingest created go with COPY straight into order_lines. Orders are idempotent on
+ * order_id: an order that exists already is left alone, lines and all. New
+ * customers and products (a product priced at its latest unit price) are created
+ * at commit. */
 #ifndef XSELL_INGEST_H
 #define XSELL_INGEST_H
 
@@ -37,26 +42,42 @@ struct ingest_result {
     long orders_existing;   /* already present: left untouched */
     long lines_created;
     long customers_created;
-    char *created_ids;      /* with want_ids: JSON array of created order ids (free()) */
+    char **created_ids;     /* with want_ids: the created order ids (ingest_result_release) */
 };
+
+void ingest_result_release(struct ingest_result *res);
+
+struct order_state;
+struct product_state;
 
 struct ingest {
     PGconn *conn;
     enum ingest_kind kind;
     bool want_ids;
+    bool copy_pending;      /* a COPY's end was sent, its outcome not yet read */
     struct buf copy;        /* COPY data not yet sent */
     struct arena arena;
-    struct idmap orders;    /* order_id -> per-order facts below */
-    const char **order_customer;
-    double *order_time;
-    const char **order_time_text;
-    int32_t *order_lines;
-    size_t order_cap;
-    struct idmap products;  /* products seen in lines: latest price for new ones */
-    double *product_time;
-    const char **product_price;
-    size_t product_cap;
     long rows;
+    /* products ingest: ids seen, to refuse a product twice in one file */
+    struct idmap products;
+    /* orders ingest: every order and product the lines named */
+    struct idmap orders;
+    struct order_state *order;
+    size_t order_cap;
+    struct product_state *product;
+    size_t product_cap;
+    struct idmap customers;
+    const char **customer_first; /* earliest ordered_at text per customer */
+    double *customer_first_t;
+    size_t customer_cap;
+    /* the current chunk of lines, held until its orders are known new or old */
+    struct buf chunk;
+    int32_t *chunk_order;   /* order per line */
+    size_t *chunk_end;      /* end offset of each line in chunk */
+    size_t nchunk, chunk_cap;
+    int32_t *pending;       /* orders first seen in this chunk */
+    size_t npending, pending_cap;
+    struct ingest_result res;
 };
 
 /* Opens the transaction and the staging COPY. -1 with err on failure. */
