@@ -68,13 +68,18 @@ run: build
 
 # `make check`: throwaway PostgreSQL under /tmp, unit + integration tests, then the
 # same suites again built with ASan+UBSan. Ends with "N passed, N failed".
-check: deps build/xsell build/test_unit build/test_integration build/asan/xsell build/asan/test_unit
+check: deps check-layers build/xsell build/test_unit build/test_integration build/asan/xsell build/asan/test_unit
 	@tests/run.sh
 
 test-unit: deps build/test_unit
 	build/test_unit
 
-bench: deps build/xsell
+build/retail2csv: bench/retail2csv.c build/libxsell.a
+	$(CC) $(CFLAGS) -o $@ $< build/libxsell.a $(LDLIBS)
+
+# `make bench`: import throughput on UCI Online Retail (../shared/data) beside raw
+# COPY, and HTTP throughput beside /healthz. Prints figures; timings are not tests.
+bench: deps build/xsell build/retail2csv
 	@bench/run.sh
 
 format:
