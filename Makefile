@@ -16,10 +16,15 @@ EMBED    := $(sort $(wildcard sql/*.sql)) openapi.yaml
 UNIT_SRC := $(sort $(wildcard tests/unit/*.c))
 INT_SRC  := $(sort $(wildcard tests/integration/*.c))
 
+FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_TARGETS := $(patsubst tests/fuzz/fuzz_%.c,%,$(FUZZ_SRC))
+FUZZ_SECONDS ?= 60
+
 OBJ      := $(patsubst %.c,build/obj/%.o,$(LIB_SRC))
+FUZZ_OBJ := $(patsubst %.c,build/fuzz/obj/%.o,$(LIB_SRC))
 ASAN_OBJ := $(patsubst %.c,build/asan/obj/%.o,$(LIB_SRC))
 
-.PHONY: all deps build run check test-unit bench format check-layers clean distclean
+.PHONY: all deps build run check test-unit bench fuzz format check-layers clean distclean
 
 all: build
 build: deps build/xsell
@@ -59,6 +64,32 @@ build/test_unit: $(UNIT_SRC) tests/unit/unit.h build/libxsell.a
 build/asan/test_unit: $(UNIT_SRC) tests/unit/unit.h build/asan/libxsell.a
 	$(CC) $(CFLAGS) $(SAN) -Itests -o $@ $(UNIT_SRC) build/asan/libxsell.a $(LDLIBS) -lcmocka
 
+# The fuzz drivers replayed over their checked-in corpus, under ASan+UBSan.
+build/asan/fuzz_replay: $(FUZZ_SRC) tests/fuzz/replay.c tests/fuzz/fuzz.h build/asan/libxsell.a
+	$(CC) $(CFLAGS) $(SAN) -DFUZZ_REPLAY -Itests -o $@ $(FUZZ_SRC) tests/fuzz/replay.c \
+	    build/asan/libxsell.a $(LDLIBS) -lcmocka
+
+# libFuzzer builds (clang): `make fuzz` explores each target for FUZZ_SECONDS and
+# adds what it finds to tests/fuzz/corpus/<target>.
+FUZZ_CFLAGS := $(CFLAGS) -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer \
+               -fno-sanitize-recover=undefined
+
+build/fuzz/obj/%.o: %.c $(wildcard include/xsell/*.h)
+	@mkdir -p $(@D)
+	@echo "clang (fuzz) $<"
+	@clang $(FUZZ_CFLAGS) -c $< -o $@
+
+build/fuzz/%: tests/fuzz/fuzz_%.c $(FUZZ_OBJ)
+	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer -Itests -o $@ $< $(FUZZ_OBJ) $(LDLIBS)
+
+fuzz: deps
+	@command -v clang >/dev/null || (echo "fuzz: installing clang" && deploy/deps.sh clang libclang-rt-14-dev)
+	@$(MAKE) --no-print-directory $(addprefix build/fuzz/,$(FUZZ_TARGETS))
+	@for t in $(FUZZ_TARGETS); do \
+	    echo "== fuzz $$t for $(FUZZ_SECONDS)s"; \
+	    build/fuzz/$$t -max_total_time=$(FUZZ_SECONDS) -max_len=65536 tests/fuzz/corpus/$$t || exit 1; \
+	done
+
 build/test_integration: $(INT_SRC) tests/integration/harness.h
 	$(CC) $(CFLAGS) -Itests -o $@ $(INT_SRC) -lcmocka -lcurl -lcjson -lpq -pthread
 
@@ -68,7 +99,8 @@ run: build
 
 # `make check`: throwaway PostgreSQL under /tmp, unit + integration tests, then the
 # same suites again built with ASan+UBSan. Ends with "N passed, N failed".
-check: deps check-layers build/xsell build/test_unit build/test_integration build/asan/xsell build/asan/test_unit
+check: deps check-layers build/xsell build/test_unit build/test_integration build/asan/xsell \
+       build/asan/test_unit build/asan/fuzz_replay
 	@tests/run.sh
 
 test-unit: deps build/test_unit
@@ -83,7 +115,7 @@ bench: deps build/xsell build/retail2csv
 	@bench/run.sh
 
 format:
-	clang-format -i src/*.c include/xsell/*.h tests/*/*.c tests/*/*.h
+	clang-format -i src/*.c include/xsell/*.h tests/*/*.c tests/*/*.h bench/*.c
 
 # Models and maths know nothing of HTTP, SQL or JSON (STYLE.md).
 check-layers:

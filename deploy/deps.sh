@@ -2,8 +2,9 @@
 # Installs the Debian packages xsell builds, runs and tests with, when missing.
 # Uses sudo when not root. Quiet when everything is there.
 set -eu
+# Extra package names on the command line are installed too (make fuzz: clang).
 PKGS="gcc make pkg-config libmicrohttpd-dev libcjson-dev libpq-dev libopenblas-dev
-liblapacke-dev postgresql libcmocka-dev libcurl4-openssl-dev curl"
+liblapacke-dev postgresql libcmocka-dev libcurl4-openssl-dev curl $*"
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||

@@ -13,6 +13,7 @@ void csv_init(struct csv *c, FILE *in)
     c->in = in;
     c->rbuf = xmalloc(CSV_READ_CHUNK);
     buf_init(&c->rec, (size_t)CSV_FIELD_MAX * CSV_FIELDS_MAX);
+    buf_append(&c->rec, "", 0); /* allocate, so that an empty first field has an address */
     c->next_line = 1;
 }
 

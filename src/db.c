@@ -25,6 +25,9 @@ PGconn *db_connect(const char *url, char *err, size_t errlen)
     }
     if (PQstatus(c) != CONNECTION_OK) {
         snprintf(err, errlen, "%s", PQerrorMessage(c));
+        for (char *p = err; *p; p++)
+            if (*p == '\n' || *p == '\t')
+                *p = ' ';
         size_t n = strlen(err);
         while (n && (err[n - 1] == '\n' || err[n - 1] == ' '))
             err[--n] = '\0';

@@ -297,6 +297,10 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     atomic_fetch_sub(&app->in_flight, 1);
 }
 
+/* libmicrohttpd's messages; its format strings are its own, not user input. */
+#if defined(__clang__)
+#pragma clang diagnostic ignored "-Wformat-nonliteral"
+#endif
 static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
     char line[512];

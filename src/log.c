@@ -24,6 +24,7 @@ double mono_seconds(void)
     return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+static void vlog(enum log_level level, const char *fmt, va_list ap) PRINTF_LIKE(2, 0);
 static void vlog(enum log_level level, const char *fmt, va_list ap)
 {
     static const char *names[] = {"debug", "info", "warn", "error"};

@@ -51,6 +51,7 @@ suite unit "$root/build/test_unit"
 suite integration integration "$root/build/xsell" "$url_plain"
 suite unit-asan "$root/build/asan/test_unit"
 suite integration-asan integration "$root/build/asan/xsell" "$url_asan"
+suite fuzz-replay-asan "$root/build/asan/fuzz_replay" "$root/tests/fuzz/corpus"
 
 echo
 echo "$passed passed, $failed failed"

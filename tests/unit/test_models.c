@@ -78,8 +78,8 @@ static void test_popularity_decay(void **state)
 struct stress {
     struct registry *reg;
     atomic_int stop;
-    long reads;
-    bool bad;
+    atomic_long reads;
+    atomic_bool bad;
 };
 
 static void *reader(void *arg)
@@ -90,9 +90,9 @@ static void *reader(void *arg)
         if (s) {
             /* A freed snapshot would show a broken canary (and ASan would say so). */
             if (s->as_of != (double)s->version * 2)
-                st->bad = true;
+                atomic_store(&st->bad, true);
             snapshot_unref(s);
-            st->reads++;
+            atomic_fetch_add(&st->reads, 1);
         }
     }
     return NULL;
@@ -107,7 +107,10 @@ static void test_snapshot_publish_under_readers(void **state)
     registry_init(&reg);
     long freed0 = snapshot_freed_count();
     for (int i = 0; i < 4; i++) {
-        st[i] = (struct stress){.reg = &reg};
+        st[i].reg = &reg;
+        atomic_init(&st[i].stop, 0);
+        atomic_init(&st[i].reads, 0);
+        atomic_init(&st[i].bad, false);
         pthread_create(&th[i], NULL, reader, &st[i]);
     }
     const int publishes = 300;
@@ -119,12 +122,20 @@ static void test_snapshot_publish_under_readers(void **state)
         if (v % 50 == 0)
             usleep(1000);
     }
+    /* Let every reader take part before stopping (2 cores, 5 threads). */
+    for (int i = 0; i < 4; i++)
+        for (int k = 0; k < 2000 && atomic_load(&st[i].reads) == 0; k++)
+            usleep(1000);
+    bool all_read = true, any_bad = false;
     for (int i = 0; i < 4; i++) {
         atomic_store(&st[i].stop, 1);
         pthread_join(th[i], NULL);
-        assert_false(st[i].bad);
-        assert_true(st[i].reads > 0);
+        any_bad |= atomic_load(&st[i].bad);
+        all_read &= atomic_load(&st[i].reads) > 0;
     }
+    /* Assert only once every thread is joined: a failed assertion leaves the frame. */
+    assert_false(any_bad);
+    assert_true(all_read);
     assert_int_equal(snapshot_freed_count() - freed0, publishes - 1);
     /* A reader holding an old snapshot keeps it alive past a publish. */
     struct snapshot *held = registry_take(&reg);

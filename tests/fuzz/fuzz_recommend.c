@@ -1,0 +1,83 @@
+/* GET /recommend with any query parameters against a small snapshot: always one
+ * answer, 200/400/404, valid JSON, never more items than the limit allows and never
+ * a cart item. The input is "name=value" pairs separated by '&'. */
+#include "xsell/handlers.h"
+
+#include "fuzz/fuzz.h"
+
+#ifdef FUZZ_REPLAY
+#define FUZZ_ENTRY fuzz_recommend
+#else
+#define FUZZ_ENTRY LLVMFuzzerTestOneInput
+int FUZZ_ENTRY(const uint8_t *data, size_t size);
+#endif
+
+static struct snapshot *demo_snapshot(void)
+{
+    struct snapshot *s = snapshot_new();
+    struct history *h = &s->hist;
+    static const char *cats[] = {"tea", "coffee", "garden"};
+    char id[16], order[16], cust[16];
+    for (int p = 0; p < 30; p++) {
+        snprintf(id, sizeof(id), "P%d", p);
+        history_add_product(h, id, id, cats[p % 3], 1.0 + p, 0.5 + p / 2.0, p % 7 != 0);
+    }
+    for (int o = 0; o < 200; o++) {
+        snprintf(order, sizeof(order), "O%d", o);
+        snprintf(cust, sizeof(cust), "C%d", o % 17);
+        for (int k = 0; k < 1 + o % 3; k++) {
+            snprintf(id, sizeof(id), "P%d", (o * 7 + k * 3) % 30);
+            history_add_line(h, order, o % 5 ? cust : "", 86400.0 * o, id, 1, 2.0);
+        }
+    }
+    history_finish(h);
+    struct figures fig = {0};
+    model_popular_fit(h, 86400.0 * 200, 30, &s->arena, &s->popular, &fig);
+    s->version = 1;
+    return s;
+}
+
+int FUZZ_ENTRY(const uint8_t *data, size_t size)
+{
+    static struct snapshot *snap;
+    if (!snap)
+        snap = demo_snapshot();
+    struct request req = {0};
+    arena_init(&req.arena);
+    req.snap = snap;
+    req.path = "/recommend";
+    snprintf(req.id, sizeof(req.id), "fuzz");
+    char *text = arena_strndup(&req.arena, (const char *)data, size);
+    if (strlen(text) == size) { /* MHD hands over NUL-free strings */
+        for (char *p = text; p && req.nparams < PARAMS_MAX;) {
+            char *amp = strchr(p, '&');
+            if (amp)
+                *amp = '\0';
+            char *eq = strchr(p, '=');
+            if (eq)
+                *eq = '\0';
+            req.params[req.nparams].name = p;
+            req.params[req.nparams].value = eq ? eq + 1 : "";
+            req.nparams++;
+            p = amp ? amp + 1 : NULL;
+        }
+        handle_recommend(&req);
+        if (req.status != 200 && req.status != 400 && req.status != 404)
+            abort();
+        cJSON *j = cJSON_ParseWithLength(req.resp_body, req.resp_len);
+        if (!j)
+            abort();
+        if (req.status == 200) {
+            int limit = 10;
+            const char *l = req_param(&req, "limit");
+            if (l)
+                limit = (int)strtol(l, NULL, 10);
+            if (cJSON_GetArraySize(cJSON_GetObjectItem(j, "items")) > limit)
+                abort();
+        }
+        cJSON_Delete(j);
+    }
+    free(req.resp_body);
+    arena_release(&req.arena);
+    return 0;
+}
