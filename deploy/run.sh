@@ -64,5 +64,5 @@ Try, from another terminal:
 MSG
 XSELL_LISTEN="$listen" "$xsell" serve &
 pid=$!
-trap 'kill -INT $pid 2>/dev/null' INT TERM
+trap 'kill -TERM $pid 2>/dev/null' INT TERM
 wait $pid || wait $pid || true

@@ -85,6 +85,10 @@ static int cmd_serve(int argc, char **argv)
         log_warn("XSELL_AUTH=none: every request is treated as admin");
     /* Block the signals before any thread starts, so that only sigwait() below sees
      * them (DESIGN.md: a signal landing on a pool thread hangs the exit). */
+    /* A shell without job control starts background jobs with SIGINT ignored, and
+     * an ignored signal is dropped even while blocked: take the default back. */
+    signal(SIGINT, SIG_DFL);
+    signal(SIGTERM, SIG_DFL);
     sigset_t sigs;
     sigemptyset(&sigs);
     sigaddset(&sigs, SIGINT);
