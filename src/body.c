@@ -40,17 +40,28 @@ static int to_text(struct request *req, const char *s, struct text *out)
     return 0;
 }
 
+/* The member name of obj in *v: 1 present, 0 absent or null (out left empty), -1
+ * absent but required (answered). */
+static int member(struct request *req, const cJSON *obj, const char *name, const char *where,
+                  bool required, const cJSON **v, struct text *out)
+{
+    *v = cJSON_GetObjectItemCaseSensitive(obj, name);
+    out->p = "";
+    out->n = 0;
+    if (*v && !cJSON_IsNull(*v))
+        return 1;
+    if (required)
+        return req_fail(req, PROBLEM_BAD_BODY, "%s%s is required", where, name), -1;
+    return 0;
+}
+
 int body_string(struct request *req, const cJSON *obj, const char *name, const char *where,
                 bool required, struct text *out)
 {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, name);
-    out->p = "";
-    out->n = 0;
-    if (!v || cJSON_IsNull(v)) {
-        if (required)
-            return req_fail(req, PROBLEM_BAD_BODY, "%s%s is required", where, name), -1;
-        return 0;
-    }
+    const cJSON *v;
+    int got = member(req, obj, name, where, required, &v, out);
+    if (got <= 0)
+        return got;
     if (!cJSON_IsString(v))
         return req_fail(req, PROBLEM_BAD_BODY, "%s%s must be a string", where, name), -1;
     return to_text(req, v->valuestring, out);
@@ -59,15 +70,11 @@ int body_string(struct request *req, const cJSON *obj, const char *name, const c
 int body_number(struct request *req, const cJSON *obj, const char *name, const char *where,
                 bool required, bool integer, struct text *out)
 {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, name);
+    const cJSON *v;
     char num[40];
-    out->p = "";
-    out->n = 0;
-    if (!v || cJSON_IsNull(v)) {
-        if (required)
-            return req_fail(req, PROBLEM_BAD_BODY, "%s%s is required", where, name), -1;
-        return 0;
-    }
+    int got = member(req, obj, name, where, required, &v, out);
+    if (got <= 0)
+        return got;
     if (cJSON_IsString(v) && !integer)
         return to_text(req, v->valuestring, out); /* exact decimal text, checked by ingest */
     if (!cJSON_IsNumber(v))
@@ -88,11 +95,10 @@ int body_number(struct request *req, const cJSON *obj, const char *name, const c
 int body_bool(struct request *req, const cJSON *obj, const char *name, const char *where,
               struct text *out)
 {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, name);
-    out->p = "";
-    out->n = 0;
-    if (!v || cJSON_IsNull(v))
-        return 0;
+    const cJSON *v;
+    int got = member(req, obj, name, where, false, &v, out);
+    if (got <= 0)
+        return got;
     if (!cJSON_IsBool(v))
         return req_fail(req, PROBLEM_BAD_BODY, "%s%s must be true or false", where, name), -1;
     return to_text(req, cJSON_IsTrue(v) ? "true" : "false", out);

@@ -2,21 +2,12 @@
 
 #include <stdarg.h>
 
+#include "xsell/log.h"
 #include "xsell/strparse.h"
 #include "xsell/xalloc.h"
 
-static int bad(char *err, size_t errlen, const char *fmt, ...) PRINTF_LIKE(3, 4);
-static int bad(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-    return -1;
-}
-
-static int env_int(const char *name, int64_t min, int64_t max, int64_t def, int64_t *out,
-                   char *err, size_t errlen)
+static int env_int(const char *name, int64_t min, int64_t max, int64_t def, int64_t *out, char *err,
+                   size_t errlen)
 {
     const char *v = getenv(name);
     if (!v || !*v) {
@@ -24,13 +15,13 @@ static int env_int(const char *name, int64_t min, int64_t max, int64_t def, int6
         return 0;
     }
     if (strparse_int64(v, strlen(v), min, max, out))
-        return bad(err, errlen, "%s must be an integer in %lld..%lld, got \"%s\"", name,
-                   (long long)min, (long long)max, v);
+        return fmt_error(err, errlen, "%s must be an integer in %lld..%lld, got \"%s\"", name,
+                         (long long)min, (long long)max, v);
     return 0;
 }
 
-static int env_double(const char *name, double min, double max, double def, double *out,
-                      char *err, size_t errlen)
+static int env_double(const char *name, double min, double max, double def, double *out, char *err,
+                      size_t errlen)
 {
     const char *v = getenv(name);
     if (!v || !*v) {
@@ -38,7 +29,8 @@ static int env_double(const char *name, double min, double max, double def, doub
         return 0;
     }
     if (strparse_double(v, strlen(v), out) || *out < min || *out > max)
-        return bad(err, errlen, "%s must be a number in %g..%g, got \"%s\"", name, min, max, v);
+        return fmt_error(err, errlen, "%s must be a number in %g..%g, got \"%s\"", name, min, max,
+                         v);
     return 0;
 }
 
@@ -47,7 +39,7 @@ static int parse_listen(struct config *c, const char *v, char *err, size_t errle
     const char *colon = strrchr(v, ':');
     int64_t port;
     if (!colon || colon == v || strparse_int64(colon + 1, strlen(colon + 1), 1, 65535, &port))
-        return bad(err, errlen, "XSELL_LISTEN must be host:port, got \"%s\"", v);
+        return fmt_error(err, errlen, "XSELL_LISTEN must be host:port, got \"%s\"", v);
     c->listen_host = xstrndup(v, (size_t)(colon - v));
     c->port = (uint16_t)port;
     return 0;
@@ -63,16 +55,18 @@ static int parse_keys(struct config *c, const char *v, char *err, size_t errlen)
         enum role role;
         if (n > 0) {
             if (!colon || role_parse(p, (size_t)(colon - p), &role))
-                return bad(err, errlen,
-                           "XSELL_API_KEYS entry %d must be role:key with role public, "
-                           "internal or admin",
-                           c->nkeys + 1);
+                return fmt_error(err, errlen,
+                                 "XSELL_API_KEYS entry %d must be role:key with role public, "
+                                 "internal or admin",
+                                 c->nkeys + 1);
             size_t klen = n - (size_t)(colon - p) - 1;
             if (klen < 8)
-                return bad(err, errlen, "XSELL_API_KEYS entry %d: a key needs 8 characters or more",
-                           c->nkeys + 1);
+                return fmt_error(err, errlen,
+                                 "XSELL_API_KEYS entry %d: a key needs 8 characters or more",
+                                 c->nkeys + 1);
             if (c->nkeys == API_KEYS_MAX)
-                return bad(err, errlen, "XSELL_API_KEYS holds more than %d keys", API_KEYS_MAX);
+                return fmt_error(err, errlen, "XSELL_API_KEYS holds more than %d keys",
+                                 API_KEYS_MAX);
             c->keys[c->nkeys].role = role;
             c->keys[c->nkeys].key = xstrndup(colon + 1, klen);
             c->keys[c->nkeys].len = klen;
@@ -99,8 +93,8 @@ static int parse_cors(struct config *c, const char *v, char *err, size_t errlen)
             c->cors_any = true;
         } else if (n > 0) {
             if (c->ncors == CORS_ORIGINS_MAX)
-                return bad(err, errlen, "XSELL_CORS_ORIGINS holds more than %d origins",
-                           CORS_ORIGINS_MAX);
+                return fmt_error(err, errlen, "XSELL_CORS_ORIGINS holds more than %d origins",
+                                 CORS_ORIGINS_MAX);
             c->cors[c->ncors++] = xstrndup(p, n);
         }
         p = end ? end + 1 : p + n;
@@ -132,7 +126,7 @@ int config_load(struct config *c, char *err, size_t errlen)
         if (strcmp(s, "none") == 0)
             c->auth_none = true;
         else if (strcmp(s, "keys") != 0)
-            return bad(err, errlen, "XSELL_AUTH must be \"keys\" or \"none\", got \"%s\"", s);
+            return fmt_error(err, errlen, "XSELL_AUTH must be \"keys\" or \"none\", got \"%s\"", s);
     }
     s = getenv("XSELL_CORS_ORIGINS");
     if (s && parse_cors(c, s, err, errlen))
@@ -155,9 +149,9 @@ int config_load(struct config *c, char *err, size_t errlen)
     c->db_pool = (int)v;
     s = getenv("XSELL_AS_OF");
     if (s && *s && strparse_timestamp(s, strlen(s), &c->as_of, NULL))
-        return bad(err, errlen, "XSELL_AS_OF must be an ISO-8601 date or time, got \"%s\"", s);
-    if (env_double("XSELL_POPULAR_HALF_LIFE_DAYS", 0.1, 3650, 30, &c->half_life_days, err,
-                   errlen))
+        return fmt_error(err, errlen, "XSELL_AS_OF must be an ISO-8601 date or time, got \"%s\"",
+                         s);
+    if (env_double("XSELL_POPULAR_HALF_LIFE_DAYS", 0.1, 3650, 30, &c->half_life_days, err, errlen))
         return -1;
     return 0;
 }

@@ -8,16 +8,16 @@
 #include "xsell/rng.h"
 #include "xsell/xalloc.h"
 
-#define NCAT 8
-#define NLINE 4
-#define NTIER 3
-#define NPROD (NCAT * NLINE * NTIER)
-#define NPRICE_STEPS 8       /* price periods per product */
-#define GEN_START 1693526400 /* 2023-09-01T00:00:00Z */
-#define DAY 86400.0
-#define YEARLY_PEAK_DOY 340  /* early December */
+#define NCAT            8
+#define NLINE           4
+#define NTIER           3
+#define NPROD           (NCAT * NLINE * NTIER)
+#define NPRICE_STEPS    8          /* price periods per product */
+#define GEN_START       1693526400 /* 2023-09-01T00:00:00Z */
+#define DAY             86400.0
+#define YEARLY_PEAK_DOY 340 /* early December */
 
-static const char *const cat_names[NCAT] = {"coffee", "tea",   "kitchen", "bakery",
+static const char *const cat_names[NCAT] = {"coffee", "tea",  "kitchen",    "bakery",
                                             "garden", "pets", "stationery", "outdoor"};
 static const char *const line_names[NCAT][NLINE] = {
     {"Espresso Beans", "Paper Filters", "Coffee Grinder", "Milk Frother"},
@@ -94,8 +94,8 @@ static void build_catalog(struct shop *s)
                 struct product *p = &s->p[pidx(c, l, t)];
                 snprintf(p->id, sizeof(p->id), "P%03d", pidx(c, l, t) + 1);
                 p->cat = c, p->line = l, p->tier = t;
-                p->base = round(line_price[l] * tier_mult[t] * rng_range(r, 0.85, 1.15) * 100) /
-                          100;
+                p->base =
+                    round(line_price[l] * tier_mult[t] * rng_range(r, 0.85, 1.15) * 100) / 100;
                 p->cost = round(p->base * rng_range(r, 0.4, 0.65) * 100) / 100;
                 p->elasticity = round(rng_range(r, -3.0, -1.2) * 100) / 100;
                 p->in_stock = rng_uniform(r) < 0.95;
@@ -144,8 +144,8 @@ static void write_line(struct shop *s, const char *order, const char *customer, 
     struct tm tm;
     gmtime_r(&secs, &tm);
     fprintf(s->orders, "%s,%s,%04d-%02d-%02dT%02d:%02d:%02dZ,%s,%d,%.2f\n", order, customer,
-            tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-            p->id, qty, price_now(s, p, t));
+            tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, p->id,
+            qty, price_now(s, p, t));
     s->nlines++;
 }
 
@@ -212,8 +212,7 @@ static int basket(struct shop *s, struct customer *cu, const char *cid, double t
     return n;
 }
 
-static void simulate_customer(struct shop *s, struct customer *cu, int i, FILE *truth,
-                              bool *first)
+static void simulate_customer(struct shop *s, struct customer *cu, int i, FILE *truth, bool *first)
 {
     struct rng *r = &s->r;
     double end = GEN_START + s->gp->days * DAY;

@@ -10,8 +10,7 @@ struct order_in {
     int nlines;
 };
 
-static int read_order(struct request *req, const cJSON *o, const char *where,
-                      struct order_in *out)
+static int read_order(struct request *req, const cJSON *o, const char *where, struct order_in *out)
 {
     char at[96];
     if (!cJSON_IsObject(o))

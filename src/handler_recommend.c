@@ -9,7 +9,7 @@
 
 struct rec_query {
     const struct snapshot *snap;
-    bool *excluded;        /* per product */
+    bool *excluded; /* per product */
     const char *category;
     double min_price, max_price;
 };
@@ -70,8 +70,8 @@ int handle_recommend(struct request *req)
         param_double(req, "max_price", 0, PRICE_PARAM_MAX, PRICE_PARAM_MAX, &q.max_price))
         return 0;
     if (q.min_price > q.max_price)
-        return req_fail(req, PROBLEM_BAD_PARAM, "min_price %g is above max_price %g",
-                        q.min_price, q.max_price);
+        return req_fail(req, PROBLEM_BAD_PARAM, "min_price %g is above max_price %g", q.min_price,
+                        q.max_price);
     const char *customer = req_param(req, "customer");
     if (customer && (!*customer || strlen(customer) > ID_MAX))
         return req_fail(req, PROBLEM_BAD_PARAM, "customer must be an id of 1..%d bytes", ID_MAX);

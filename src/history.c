@@ -43,9 +43,9 @@ static void grow_products(struct history *h, size_t n)
     if (n <= h->product_cap)
         return;
     size_t old = h->product_cap, cap;
-#define GROW(field)                                                                            \
-    cap = old;                                                                                 \
-    xgrow((void **)&h->field, &cap, n, sizeof(*h->field));                                     \
+#define GROW(field)                                                                                \
+    cap = old;                                                                                     \
+    xgrow((void **)&h->field, &cap, n, sizeof(*h->field));                                         \
     memset(h->field + old, 0, (cap - old) * sizeof(*h->field))
     GROW(name);
     GROW(category);
@@ -73,8 +73,8 @@ int32_t history_add_product(struct history *h, const char *id, const char *name,
     return p;
 }
 
-void history_add_line(struct history *h, const char *order_id, const char *customer_id,
-                      double when, const char *product_id, int32_t qty, double unit_price)
+void history_add_line(struct history *h, const char *order_id, const char *customer_id, double when,
+                      const char *product_id, int32_t qty, double unit_price)
 {
     bool added;
     int32_t o = idmap_put(&h->orders, order_id, strlen(order_id), &added);
@@ -84,10 +84,9 @@ void history_add_line(struct history *h, const char *order_id, const char *custo
         cap = h->order_cap;
         xgrow((void **)&h->order_time, &cap, (size_t)o + 1, sizeof(double));
         h->order_cap = cap;
-        h->order_customer[o] =
-            customer_id && *customer_id
-                ? idmap_put(&h->customers, customer_id, strlen(customer_id), NULL)
-                : -1;
+        h->order_customer[o] = customer_id && *customer_id ? idmap_put(&h->customers, customer_id,
+                                                                       strlen(customer_id), NULL)
+                                                           : -1;
         h->order_time[o] = when;
         if (h->t_min == 0 || when < h->t_min)
             h->t_min = when;

@@ -47,8 +47,8 @@ static const char *client_address(struct request *req, struct MHD_Connection *c)
             inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, host,
                       sizeof(host));
         else if (sa->sa_family == AF_INET6)
-            inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr,
-                      host, sizeof(host));
+            inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, host,
+                      sizeof(host));
     }
     return arena_strdup(&req->arena, host);
 }
@@ -244,9 +244,8 @@ static void dispatch(struct request *req)
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
-                                  const char *method, const char *version,
-                                  const char *upload_data, size_t *upload_data_size,
-                                  void **con_cls)
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **con_cls)
 {
     struct app *app = cls;
     struct request *req = *con_cls;
@@ -256,8 +255,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
          * the connection after the response (DESIGN.md: ~4x less throughput). */
         req = request_new(app, c, url, method);
         *con_cls = req;
-        const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-                                                     MHD_HTTP_HEADER_CONTENT_LENGTH);
+        const char *cl =
+            MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
         if (cl && strtoull(cl, NULL, 10) > app->cfg.body_max) {
             /* Refuse before reading a byte of it; the connection closes. */
             req->body_too_large = true;
@@ -333,11 +332,10 @@ struct http_server *http_server_start(struct app *app)
     s->app = app;
     s->daemon = MHD_start_daemon(
         flags, 0, NULL, NULL, on_request, app, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
-        MHD_OPTION_SOCK_ADDR, ai->ai_addr,
-        MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)cfg->threads, MHD_OPTION_CONNECTION_LIMIT,
-        (unsigned int)cfg->conn_limit, MHD_OPTION_CONNECTION_TIMEOUT,
-        (unsigned int)cfg->conn_timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-        cfg->conn_memory, MHD_OPTION_NOTIFY_COMPLETED, on_completed, app, MHD_OPTION_END);
+        MHD_OPTION_SOCK_ADDR, ai->ai_addr, MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)cfg->threads,
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned int)cfg->conn_limit, MHD_OPTION_CONNECTION_TIMEOUT,
+        (unsigned int)cfg->conn_timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT, cfg->conn_memory,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, app, MHD_OPTION_END);
     freeaddrinfo(ai);
     if (!s->daemon) {
         log_error("cannot listen on %s:%u (in use, or not an address of this host)",

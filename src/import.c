@@ -4,12 +4,11 @@
 #include "xsell/log.h"
 
 static const char *const product_cols[] = {"product_id", "name", "category",
-                                           "price", "cost", "in_stock"};
+                                           "price",      "cost", "in_stock"};
 static const char *const order_header[] = {"order_id",   "customer_id", "ordered_at",
                                            "product_id", "quantity",    "unit_price"};
 
-static int check_header(struct csv *c, const char *const *cols, size_t n, char *msg,
-                        size_t msglen)
+static int check_header(struct csv *c, const char *const *cols, size_t n, char *msg, size_t msglen)
 {
     if (c->nfields != (int)n)
         goto bad;

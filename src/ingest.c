@@ -10,20 +10,10 @@
 #include "xsell/strparse.h"
 #include "xsell/xalloc.h"
 
-#define COPY_CHUNK (256 * 1024)
+#define COPY_CHUNK      (256 * 1024)
 #define LINES_PER_CHUNK 65536
-#define QUANTITY_MAX 10000000
-#define PRICE_MAX 1e9
-
-static int failf(char *err, size_t errlen, const char *fmt, ...) PRINTF_LIKE(3, 4);
-static int failf(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-    return -1;
-}
+#define QUANTITY_MAX    10000000
+#define PRICE_MAX       1e9
 
 /* A value quoted for a message: at most 40 bytes, control bytes as '?'. */
 static const char *shown(struct text t)
@@ -44,11 +34,11 @@ static int check_text(struct text t, const char *field, size_t max, bool require
                       size_t errlen)
 {
     if (required && t.n == 0)
-        return failf(err, errlen, "%s is empty", field);
+        return fmt_error(err, errlen, "%s is empty", field);
     if (t.n > max)
-        return failf(err, errlen, "%s is longer than %zu bytes", field, max);
+        return fmt_error(err, errlen, "%s is longer than %zu bytes", field, max);
     if (!strparse_utf8_valid(t.p, t.n))
-        return failf(err, errlen, "%s is not valid UTF-8 text", field);
+        return fmt_error(err, errlen, "%s is not valid UTF-8 text", field);
     return 0;
 }
 
@@ -56,11 +46,11 @@ static int check_price(struct text t, const char *field, char *err, size_t errle
 {
     double v;
     if (strparse_double(t.p, t.n, &v))
-        return failf(err, errlen, "%s \"%s\" is not a number", field, shown(t));
+        return fmt_error(err, errlen, "%s \"%s\" is not a number", field, shown(t));
     if (v < 0)
-        return failf(err, errlen, "%s %s is negative", field, shown(t));
+        return fmt_error(err, errlen, "%s %s is negative", field, shown(t));
     if (v > PRICE_MAX)
-        return failf(err, errlen, "%s %s is above %g", field, shown(t), PRICE_MAX);
+        return fmt_error(err, errlen, "%s %s is above %g", field, shown(t), PRICE_MAX);
     return 0;
 }
 
@@ -108,7 +98,7 @@ static int flush_copy(struct ingest *g, bool force, char *err, size_t errlen)
     if (g->copy.len == 0 || (!force && g->copy.len < COPY_CHUNK))
         return 0;
     if (PQputCopyData(g->conn, g->copy.data, (int)g->copy.len) != 1)
-        return failf(err, errlen, "database: %s", db_error(g->conn));
+        return fmt_error(err, errlen, "database: %s", db_error(g->conn));
     buf_reset(&g->copy);
     return 0;
 }
@@ -125,7 +115,7 @@ static int collect_copy(struct ingest *g, char *err, size_t errlen)
     while ((r = PQgetResult(g->conn)))
         PQclear(r);
     if (!ok)
-        return failf(err, errlen, "database: %s", db_error(g->conn));
+        return fmt_error(err, errlen, "database: %s", db_error(g->conn));
     return 0;
 }
 
@@ -135,7 +125,7 @@ static int send_copy_end(struct ingest *g, char *err, size_t errlen)
     if (flush_copy(g, true, err, errlen))
         return -1;
     if (PQputCopyEnd(g->conn, NULL) != 1)
-        return failf(err, errlen, "database: %s", db_error(g->conn));
+        return fmt_error(err, errlen, "database: %s", db_error(g->conn));
     g->copy_pending = true;
     return 0;
 }
@@ -151,7 +141,7 @@ static int start_copy(struct ingest *g, const char *sql, char *err, size_t errle
     bool ok = PQresultStatus(r) == PGRES_COPY_IN;
     PQclear(r);
     if (!ok)
-        return failf(err, errlen, "database: %s", db_error(g->conn));
+        return fmt_error(err, errlen, "database: %s", db_error(g->conn));
     return 0;
 }
 
@@ -180,7 +170,7 @@ static int upsert_products(struct ingest *g, struct ingest_result *res, char *er
         "count(*) FILTER (WHERE NOT inserted) AS updated FROM up",
         0, NULL);
     if (!r)
-        return failf(err, errlen, "database: %s", db_error(g->conn));
+        return fmt_error(err, errlen, "database: %s", db_error(g->conn));
     res->products_created = count_of(r, "created");
     res->products_updated = count_of(r, "updated");
     PQclear(r);
@@ -214,11 +204,11 @@ void ingest_result_release(struct ingest_result *res)
 
 static int db_fail(struct ingest *g, char *err, size_t errlen)
 {
-    return failf(err, errlen, "database: %s", db_error(g->conn));
+    return fmt_error(err, errlen, "database: %s", db_error(g->conn));
 }
 
-int ingest_begin(struct ingest *g, PGconn *conn, enum ingest_kind kind, bool want_ids,
-                 char *err, size_t errlen)
+int ingest_begin(struct ingest *g, PGconn *conn, enum ingest_kind kind, bool want_ids, char *err,
+                 size_t errlen)
 {
     memset(g, 0, sizeof(*g));
     err[0] = '\0';
@@ -265,7 +255,7 @@ static int parse_product(const struct product_in *p, bool *in_stock, char *err, 
     if (p->cost.n && check_price(p->cost, "cost", err, errlen))
         return -1;
     if (p->in_stock.n && strparse_bool(p->in_stock.p, p->in_stock.n, in_stock))
-        return failf(err, errlen, "in_stock \"%s\" is not true or false", shown(p->in_stock));
+        return fmt_error(err, errlen, "in_stock \"%s\" is not true or false", shown(p->in_stock));
     return 0;
 }
 
@@ -282,7 +272,7 @@ int ingest_product(struct ingest *g, const struct product_in *p, char *err, size
         return -1;
     idmap_put(&g->products, p->product_id.p, p->product_id.n, &added);
     if (!added)
-        return failf(err, errlen, "product_id \"%s\" appears twice", shown(p->product_id));
+        return fmt_error(err, errlen, "product_id \"%s\" appears twice", shown(p->product_id));
     put_field(&g->copy, p->product_id, '\t');
     put_field(&g->copy, p->name, '\t');
     put_field(&g->copy, p->category, '\t');
@@ -293,21 +283,21 @@ int ingest_product(struct ingest *g, const struct product_in *p, char *err, size
     return flush_copy(g, false, err, errlen) ? -2 : 0;
 }
 
-static int parse_order_line(const struct order_line_in *l, double *when, int64_t *qty,
-                            char *canon, char *err, size_t errlen)
+static int parse_order_line(const struct order_line_in *l, double *when, int64_t *qty, char *canon,
+                            char *err, size_t errlen)
 {
     if (check_text(l->order_id, "order_id", ID_MAX, true, err, errlen) ||
         check_text(l->customer_id, "customer_id", ID_MAX, false, err, errlen) ||
         check_text(l->product_id, "product_id", ID_MAX, true, err, errlen))
         return -1;
     if (strparse_timestamp(l->ordered_at.p, l->ordered_at.n, when, canon))
-        return failf(err, errlen, "ordered_at \"%s\" is not an ISO-8601 date or time",
-                     shown(l->ordered_at));
+        return fmt_error(err, errlen, "ordered_at \"%s\" is not an ISO-8601 date or time",
+                         shown(l->ordered_at));
     if (strparse_int64(l->quantity.p, l->quantity.n, -QUANTITY_MAX, QUANTITY_MAX, qty))
-        return failf(err, errlen, "quantity \"%s\" is not an integer in -%d..%d",
-                     shown(l->quantity), QUANTITY_MAX, QUANTITY_MAX);
+        return fmt_error(err, errlen, "quantity \"%s\" is not an integer in -%d..%d",
+                         shown(l->quantity), QUANTITY_MAX, QUANTITY_MAX);
     if (*qty == 0)
-        return failf(err, errlen, "quantity is 0");
+        return fmt_error(err, errlen, "quantity is 0");
     return check_price(l->unit_price, "unit_price", err, errlen);
 }
 
@@ -328,9 +318,8 @@ static int track_order(struct ingest *g, const struct order_line_in *l, double w
     xgrow((void **)&g->order, &g->order_cap, (size_t)o + 1, sizeof(*g->order));
     struct order_state *os = &g->order[o];
     if (added) {
-        os->customer = l->customer_id.n
-                           ? arena_strndup(&g->arena, l->customer_id.p, l->customer_id.n)
-                           : NULL;
+        os->customer =
+            l->customer_id.n ? arena_strndup(&g->arena, l->customer_id.p, l->customer_id.n) : NULL;
         os->time_text = arena_strdup(&g->arena, canon);
         os->time = when;
         os->lines = 0;
@@ -342,22 +331,22 @@ static int track_order(struct ingest *g, const struct order_line_in *l, double w
                                        memcmp(os->customer, l->customer_id.p, l->customer_id.n) == 0
                                  : l->customer_id.n == 0;
         if (!same)
-            return failf(err, errlen, "order %s has lines with different customer_id values",
-                         shown(l->order_id));
+            return fmt_error(err, errlen, "order %s has lines with different customer_id values",
+                             shown(l->order_id));
         if (os->time != when)
-            return failf(err, errlen, "order %s has lines with different ordered_at values",
-                         shown(l->order_id));
+            return fmt_error(err, errlen, "order %s has lines with different ordered_at values",
+                             shown(l->order_id));
     }
     if (os->lines >= ORDER_LINES_MAX)
-        return failf(err, errlen, "order %s has more than %d lines", shown(l->order_id),
-                     ORDER_LINES_MAX);
+        return fmt_error(err, errlen, "order %s has more than %d lines", shown(l->order_id),
+                         ORDER_LINES_MAX);
     os->lines++;
     *out = o;
     return 0;
 }
 
-static void track_product_and_customer(struct ingest *g, const struct order_line_in *l,
-                                       double when, const char *canon)
+static void track_product_and_customer(struct ingest *g, const struct order_line_in *l, double when,
+                                       const char *canon)
 {
     bool added;
     int32_t p = idmap_put(&g->products, l->product_id.p, l->product_id.n, &added);
@@ -413,8 +402,8 @@ static int flush_chunk(struct ingest *g, char *err, size_t errlen)
             g->order[g->pending[i]].state = ORDER_EXISTING;
         int n = PQntuples(r);
         if (g->want_ids)
-            g->res.created_ids = xrealloc(g->res.created_ids,
-                                          (size_t)(g->res.orders_created + n) * sizeof(char *));
+            g->res.created_ids =
+                xrealloc(g->res.created_ids, (size_t)(g->res.orders_created + n) * sizeof(char *));
         for (int i = 0; i < n; i++) {
             const char *id = PQgetvalue(r, i, 0);
             int32_t o = idmap_find(&g->orders, id, strlen(id));
@@ -434,8 +423,9 @@ static int flush_chunk(struct ingest *g, char *err, size_t errlen)
     for (size_t i = 0; i < g->nchunk && !any; i++)
         any = g->order[g->chunk_order[i]].state == ORDER_NEW;
     if (any) {
-        if (start_copy(g, "COPY order_lines (order_id, line_no, product_id, quantity, "
-                          "unit_price) FROM STDIN",
+        if (start_copy(g,
+                       "COPY order_lines (order_id, line_no, product_id, quantity, "
+                       "unit_price) FROM STDIN",
                        err, errlen))
             return -1;
         size_t start = 0;
@@ -523,7 +513,8 @@ static int create_customers_and_products(struct ingest *g, char *err, size_t err
     PGresult *r = db_query(
         g->conn,
         "WITH cust AS (INSERT INTO customers (customer_id, created_at) "
-        "  SELECT customer_id, created_at FROM stage_customers ON CONFLICT DO NOTHING RETURNING 1), "
+        "  SELECT customer_id, created_at FROM stage_customers ON CONFLICT DO NOTHING RETURNING "
+        "1), "
         "prod AS (INSERT INTO products (product_id, price, updated_at) "
         "  SELECT product_id, price, now() FROM stage_new_products "
         "  ON CONFLICT DO NOTHING RETURNING 1) "
@@ -569,7 +560,7 @@ int ingest_commit(struct ingest *g, struct ingest_result *res, char *err, size_t
             goto fail;
     }
     if (db_cmd(g->conn, "COMMIT", 0, NULL)) {
-        failf(err, errlen, "database: commit failed: %s", db_error(g->conn));
+        fmt_error(err, errlen, "database: commit failed: %s", db_error(g->conn));
         goto fail;
     }
     *res = g->res;

@@ -36,8 +36,8 @@ static void vlog(enum log_level level, const char *fmt, va_list ap)
     struct tm tm;
     gmtime_r(&ts.tv_sec, &tm);
     int n = snprintf(line, sizeof(line), "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ %s ",
-                     tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
-                     tm.tm_sec, ts.tv_nsec / 1000000, names[level]);
+                     tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                     ts.tv_nsec / 1000000, names[level]);
     if (n < 0 || (size_t)n >= sizeof(line))
         return;
     vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
@@ -63,6 +63,15 @@ int log_fail(const char *fmt, ...)
     va_list ap;
     va_start(ap, fmt);
     vlog(LOG_ERROR, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+int fmt_error(char *err, size_t errlen, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
     va_end(ap);
     return -1;
 }

@@ -21,8 +21,9 @@
 static const struct {
     const char *flag, *env;
 } env_flags[] = {
-    {"--database", "DATABASE_URL"}, {"--listen", "XSELL_LISTEN"}, {"--threads", "XSELL_THREADS"},
-    {"--as-of", "XSELL_AS_OF"},     {"--retrain", "XSELL_RETRAIN_S"},
+    {"--database", "DATABASE_URL"},   {"--listen", "XSELL_LISTEN"},
+    {"--threads", "XSELL_THREADS"},   {"--as-of", "XSELL_AS_OF"},
+    {"--retrain", "XSELL_RETRAIN_S"},
 };
 
 /* Moves known --flag VALUE pairs into the environment; returns the remaining argc. */
@@ -178,8 +179,7 @@ static int cmd_import(int argc, char **argv)
         printf("import orders: %ld lines in %.2fs (%.0f lines/s): %ld orders created, "
                "%ld already present, %ld lines created, %ld new products, %ld new customers\n",
                res.rows, secs, secs > 0 ? res.rows / secs : 0.0, res.orders_created,
-               res.orders_existing, res.lines_created, res.products_created,
-               res.customers_created);
+               res.orders_existing, res.lines_created, res.products_created, res.customers_created);
     PQfinish(c);
     config_release(&cfg);
     if (in != stdin)

@@ -43,8 +43,8 @@ void metrics_render(const struct metrics *m, const char *(*route_name)(int i), s
             if (!v)
                 continue;
             if (s == METRICS_STATUSES - 1)
-                buf_appendf(out, "xsell_requests_total{route=\"%s\",status=\"other\"} %lu\n",
-                            name, v);
+                buf_appendf(out, "xsell_requests_total{route=\"%s\",status=\"other\"} %lu\n", name,
+                            v);
             else
                 buf_appendf(out, "xsell_requests_total{route=\"%s\",status=\"%d\"} %lu\n", name,
                             statuses[s], v);

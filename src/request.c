@@ -23,8 +23,7 @@ int respond_take(struct request *req, int status, const char *type, char *body, 
     return 0;
 }
 
-int respond_body(struct request *req, int status, const char *type, const char *body,
-                 size_t len)
+int respond_body(struct request *req, int status, const char *type, const char *body, size_t len)
 {
     return respond_take(req, status, type, xstrndup(body, len), len);
 }
@@ -145,8 +144,7 @@ int param_list(struct request *req, const char *name, int max, const char ***out
                 return -1;
             }
             if (len > ID_MAX) {
-                req_fail(req, PROBLEM_BAD_PARAM, "%s: an id is longer than %d bytes", name,
-                         ID_MAX);
+                req_fail(req, PROBLEM_BAD_PARAM, "%s: an id is longer than %d bytes", name, ID_MAX);
                 return -1;
             }
             items[(*n)++] = arena_strndup(&req->arena, p, len);

@@ -53,8 +53,7 @@ const struct route *router_match(const char *method, const char *path, const cha
             return &routes[i];
         }
         *path_known = true;
-        int n = snprintf(allow + used, allowlen - used, "%s%s", used ? ", " : "",
-                         routes[i].method);
+        int n = snprintf(allow + used, allowlen - used, "%s%s", used ? ", " : "", routes[i].method);
         if (n > 0 && (size_t)n < allowlen - used)
             used += (size_t)n;
         if (strcmp(routes[i].method, "GET") == 0) {

@@ -7,8 +7,8 @@
 int runs_create(PGconn *conn, const char *trigger, int64_t *version)
 {
     const char *params[] = {trigger};
-    PGresult *r = db_query(conn, "INSERT INTO model_runs (trigger) VALUES ($1) RETURNING version",
-                           1, params);
+    PGresult *r =
+        db_query(conn, "INSERT INTO model_runs (trigger) VALUES ($1) RETURNING version", 1, params);
     if (!r)
         return -1;
     *version = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
@@ -27,8 +27,7 @@ int runs_start(PGconn *conn, int64_t version)
                   1, params);
 }
 
-int runs_finish(PGconn *conn, int64_t version, bool ok, const char *metrics_json,
-                const char *error)
+int runs_finish(PGconn *conn, int64_t version, bool ok, const char *metrics_json, const char *error)
 {
     char v[24];
     snprintf(v, sizeof(v), "%lld", (long long)version);

@@ -96,13 +96,11 @@ static bool word_is(const char *s, size_t n, const char *w)
 
 int strparse_bool(const char *s, size_t n, bool *out)
 {
-    if (word_is(s, n, "true") || word_is(s, n, "t") || word_is(s, n, "1") ||
-        word_is(s, n, "yes")) {
+    if (word_is(s, n, "true") || word_is(s, n, "t") || word_is(s, n, "1") || word_is(s, n, "yes")) {
         *out = true;
         return 0;
     }
-    if (word_is(s, n, "false") || word_is(s, n, "f") || word_is(s, n, "0") ||
-        word_is(s, n, "no")) {
+    if (word_is(s, n, "false") || word_is(s, n, "f") || word_is(s, n, "0") || word_is(s, n, "no")) {
         *out = false;
         return 0;
     }
@@ -148,8 +146,8 @@ int strparse_timestamp(const char *s, size_t n, double *epoch, char *canon)
 {
     size_t i = 0;
     int y, mo, d, h = 0, mi = 0, sec = 0, usec = 0, off = 0;
-    if (digits(s, n, &i, 4, &y) || i >= n || s[i++] != '-' || digits(s, n, &i, 2, &mo) ||
-        i >= n || s[i++] != '-' || digits(s, n, &i, 2, &d))
+    if (digits(s, n, &i, 4, &y) || i >= n || s[i++] != '-' || digits(s, n, &i, 2, &mo) || i >= n ||
+        s[i++] != '-' || digits(s, n, &i, 2, &d))
         return -1;
     if (y < 1900 || y > 2999 || mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo))
         return -1;
@@ -209,9 +207,8 @@ int strparse_timestamp(const char *s, size_t n, double *epoch, char *canon)
         int64_t dd = doy - (153 * mp + 2) / 5 + 1;
         int64_t mm = mp < 10 ? mp + 3 : mp - 9;
         int64_t yy = yoe + era * 400 + (mm <= 2);
-        snprintf(canon, STRPARSE_TS_LEN, "%04d-%02d-%02d %02d:%02d:%02d.%06d+00", (int)yy,
-                 (int)mm, (int)dd, (int)(rem / 3600), (int)(rem / 60 % 60), (int)(rem % 60),
-                 usec);
+        snprintf(canon, STRPARSE_TS_LEN, "%04d-%02d-%02d %02d:%02d:%02d.%06d+00", (int)yy, (int)mm,
+                 (int)dd, (int)(rem / 3600), (int)(rem / 60 % 60), (int)(rem % 60), usec);
     }
     return 0;
 }

@@ -127,8 +127,8 @@ static int run_once(struct trainer *t, PGconn **conn, const char *trigger)
     double secs = mono_seconds() - t0;
     if (rc == 0) {
         runs_finish(*conn, version, true, s->metrics_json, NULL);
-        log_info("trainer: run %lld succeeded in %.2fs; serving version %lld",
-                 (long long)version, secs, (long long)version);
+        log_info("trainer: run %lld succeeded in %.2fs; serving version %lld", (long long)version,
+                 secs, (long long)version);
         registry_publish(t->reg, s);
     } else {
         log_error("trainer: run %lld failed: %s", (long long)version, err);

@@ -18,7 +18,7 @@ struct app {
     struct trainer trainer;
     struct metrics metrics;
     struct ratelimit limiter;
-    atomic_int in_flight;   /* requests between arrival and completion */
+    atomic_int in_flight; /* requests between arrival and completion */
     atomic_long request_seq;
 };
 

@@ -2,22 +2,22 @@
 #ifndef XSELL_CAPS_H
 #define XSELL_CAPS_H
 
-#define BODY_MAX_DEFAULT (1u << 20)    /* request body, bytes (XSELL_BODY_MAX) */
-#define URL_MAX 4096                  /* request target, bytes */
-#define PARAMS_MAX 32                 /* query parameters per request */
-#define ID_MAX 200                    /* product, customer, order id, bytes */
-#define TEXT_MAX 2000                 /* product name, category, bytes */
-#define CSV_FIELD_MAX 8192            /* one CSV field, bytes */
-#define CSV_FIELDS_MAX 64             /* fields in one CSV record */
-#define LIMIT_MAX 100                 /* limit= on list answers */
-#define CART_MAX 100                  /* items= in one request */
-#define ORDERS_PER_POST_MAX 1000      /* orders in one POST /orders */
-#define LINES_PER_ORDER_MAX 1000      /* lines in one order of a POST /orders body */
-#define ORDER_LINES_MAX 100000        /* lines in one order of an import (wholesale) */
-#define API_KEYS_MAX 64               /* entries in XSELL_API_KEYS */
-#define CORS_ORIGINS_MAX 32           /* entries in XSELL_CORS_ORIGINS */
-#define RATE_BUCKETS_MAX 4096         /* distinct clients tracked by the rate limiter */
-#define DB_POOL_MAX 16                /* connections in the request pool */
-#define MODEL_RUNS_LISTED 50          /* runs shown by GET /admin/models */
+#define BODY_MAX_DEFAULT    (1u << 20) /* request body, bytes (XSELL_BODY_MAX) */
+#define URL_MAX             4096       /* request target, bytes */
+#define PARAMS_MAX          32         /* query parameters per request */
+#define ID_MAX              200        /* product, customer, order id, bytes */
+#define TEXT_MAX            2000       /* product name, category, bytes */
+#define CSV_FIELD_MAX       8192       /* one CSV field, bytes */
+#define CSV_FIELDS_MAX      64         /* fields in one CSV record */
+#define LIMIT_MAX           100        /* limit= on list answers */
+#define CART_MAX            100        /* items= in one request */
+#define ORDERS_PER_POST_MAX 1000       /* orders in one POST /orders */
+#define LINES_PER_ORDER_MAX 1000       /* lines in one order of a POST /orders body */
+#define ORDER_LINES_MAX     100000     /* lines in one order of an import (wholesale) */
+#define API_KEYS_MAX        64         /* entries in XSELL_API_KEYS */
+#define CORS_ORIGINS_MAX    32         /* entries in XSELL_CORS_ORIGINS */
+#define RATE_BUCKETS_MAX    4096       /* distinct clients tracked by the rate limiter */
+#define DB_POOL_MAX         16         /* connections in the request pool */
+#define MODEL_RUNS_LISTED   50         /* runs shown by GET /admin/models */
 
 #endif

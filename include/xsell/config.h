@@ -7,26 +7,26 @@
 #include "xsell/common.h"
 
 struct config {
-    char *database_url;        /* DATABASE_URL; "" means libpq's PG* defaults */
-    char *listen_host;         /* XSELL_LISTEN host part */
-    uint16_t port;             /* XSELL_LISTEN port part */
-    int threads;               /* XSELL_THREADS: HTTP thread pool */
-    int retrain_s;             /* XSELL_RETRAIN_S: 0 = only at start and on request */
+    char *database_url;                /* DATABASE_URL; "" means libpq's PG* defaults */
+    char *listen_host;                 /* XSELL_LISTEN host part */
+    uint16_t port;                     /* XSELL_LISTEN port part */
+    int threads;                       /* XSELL_THREADS: HTTP thread pool */
+    int retrain_s;                     /* XSELL_RETRAIN_S: 0 = only at start and on request */
     struct api_key keys[API_KEYS_MAX]; /* XSELL_API_KEYS */
     int nkeys;
-    bool auth_none;            /* XSELL_AUTH=none: every request is admin */
+    bool auth_none;               /* XSELL_AUTH=none: every request is admin */
     char *cors[CORS_ORIGINS_MAX]; /* XSELL_CORS_ORIGINS */
     int ncors;
-    bool cors_any;             /* "*" among the origins */
-    size_t body_max;           /* XSELL_BODY_MAX, bytes */
-    double rate_rps;           /* XSELL_RATE_RPS: sustained requests/s per client, 0 = off */
-    double rate_burst;         /* XSELL_RATE_BURST */
-    int conn_limit;            /* XSELL_CONN_LIMIT */
-    int conn_timeout_s;        /* XSELL_CONN_TIMEOUT_S: idle connection timeout */
-    size_t conn_memory;        /* per-connection memory limit for libmicrohttpd */
-    int db_pool;               /* XSELL_DB_POOL: connections for request writes */
-    double as_of;              /* XSELL_AS_OF: train as of this time; 0 = latest order */
-    double half_life_days;     /* XSELL_POPULAR_HALF_LIFE_DAYS */
+    bool cors_any;         /* "*" among the origins */
+    size_t body_max;       /* XSELL_BODY_MAX, bytes */
+    double rate_rps;       /* XSELL_RATE_RPS: sustained requests/s per client, 0 = off */
+    double rate_burst;     /* XSELL_RATE_BURST */
+    int conn_limit;        /* XSELL_CONN_LIMIT */
+    int conn_timeout_s;    /* XSELL_CONN_TIMEOUT_S: idle connection timeout */
+    size_t conn_memory;    /* per-connection memory limit for libmicrohttpd */
+    int db_pool;           /* XSELL_DB_POOL: connections for request writes */
+    double as_of;          /* XSELL_AS_OF: train as of this time; 0 = latest order */
+    double half_life_days; /* XSELL_POPULAR_HALF_LIFE_DAYS */
 };
 
 /* Reads the environment into c. On a bad value returns -1 with err naming it. */

@@ -17,13 +17,13 @@ struct csv {
     char *rbuf;
     size_t rlen, rpos;
     bool eof;
-    struct buf rec;                 /* the fields, each NUL-terminated */
+    struct buf rec; /* the fields, each NUL-terminated */
     size_t off[CSV_FIELDS_MAX];
     size_t len[CSV_FIELDS_MAX];
     int nfields;
-    long line;                      /* line on which the current record starts */
+    long line; /* line on which the current record starts */
     long next_line;
-    uint64_t bytes;                 /* bytes consumed so far */
+    uint64_t bytes; /* bytes consumed so far */
     char err[256];
 };
 

@@ -15,9 +15,9 @@
 struct gen_params {
     uint64_t seed;
     int customers;
-    int days;              /* length of the history */
-    double complement_p;   /* chance a complement joins the basket */
-    double upgrade_p;      /* chance, per purchase in a category, of moving up a tier */
+    int days;            /* length of the history */
+    double complement_p; /* chance a complement joins the basket */
+    double upgrade_p;    /* chance, per purchase in a category, of moving up a tier */
 };
 
 struct gen_stats {

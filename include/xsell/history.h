@@ -17,23 +17,23 @@ struct history {
     struct idmap products, customers, orders;
     /* catalogue, per product */
     const char **name, **category; /* NULL when unknown */
-    double *price, *cost;           /* cost NAN when unknown */
+    double *price, *cost;          /* cost NAN when unknown */
     bool *in_stock;
-    bool *in_catalog;               /* false for products seen only in orders */
+    bool *in_catalog; /* false for products seen only in orders */
     size_t product_cap;
     /* orders */
-    int32_t *order_customer;        /* -1 for a guest */
-    double *order_time;             /* seconds since the epoch */
-    int32_t *order_first;           /* norders + 1 entries after history_finish() */
+    int32_t *order_customer; /* -1 for a guest */
+    double *order_time;      /* seconds since the epoch */
+    int32_t *order_first;    /* norders + 1 entries after history_finish() */
     size_t order_cap;
     /* lines, grouped by order */
     int32_t *line_order, *line_product, *line_qty;
     double *line_price;
     size_t nlines, line_cap;
     /* derived by history_finish(): each customer's distinct products, sorted */
-    int32_t *cust_first;            /* ncustomers + 1 */
+    int32_t *cust_first; /* ncustomers + 1 */
     int32_t *cust_items;
-    double t_min, t_max;            /* first and last order time (0 when no orders) */
+    double t_min, t_max; /* first and last order time (0 when no orders) */
     bool finished;
 };
 
@@ -43,8 +43,8 @@ void history_release(struct history *h);
 int32_t history_add_product(struct history *h, const char *id, const char *name,
                             const char *category, double price, double cost, bool in_stock);
 /* Adds one order line. Lines of one order must come together, orders in time order. */
-void history_add_line(struct history *h, const char *order_id, const char *customer_id,
-                      double when, const char *product_id, int32_t qty, double unit_price);
+void history_add_line(struct history *h, const char *order_id, const char *customer_id, double when,
+                      const char *product_id, int32_t qty, double unit_price);
 /* Sorts out the derived arrays; call once after the last add. */
 void history_finish(struct history *h);
 

@@ -9,9 +9,9 @@
 
 struct idmap {
     struct arena arena;
-    int32_t *slots;     /* index+1 per slot, 0 = empty */
-    uint32_t *hashes;   /* hash per index */
-    const char **keys;  /* key per index */
+    int32_t *slots;    /* index+1 per slot, 0 = empty */
+    uint32_t *hashes;  /* hash per index */
+    const char **keys; /* key per index */
     uint32_t *lens;
     size_t nslots;
     size_t n, cap;

@@ -35,14 +35,14 @@ struct order_line_in {
 enum ingest_kind { INGEST_PRODUCTS, INGEST_ORDERS };
 
 struct ingest_result {
-    long rows;              /* rows handed in */
+    long rows; /* rows handed in */
     long products_created;
     long products_updated;
     long orders_created;
-    long orders_existing;   /* already present: left untouched */
+    long orders_existing; /* already present: left untouched */
     long lines_created;
     long customers_created;
-    char **created_ids;     /* with want_ids: the created order ids (ingest_result_release) */
+    char **created_ids; /* with want_ids: the created order ids (ingest_result_release) */
 };
 
 void ingest_result_release(struct ingest_result *res);
@@ -54,8 +54,8 @@ struct ingest {
     PGconn *conn;
     enum ingest_kind kind;
     bool want_ids;
-    bool copy_pending;      /* a COPY's end was sent, its outcome not yet read */
-    struct buf copy;        /* COPY data not yet sent */
+    bool copy_pending; /* a COPY's end was sent, its outcome not yet read */
+    struct buf copy;   /* COPY data not yet sent */
     struct arena arena;
     long rows;
     /* products ingest: ids seen, to refuse a product twice in one file */
@@ -72,17 +72,17 @@ struct ingest {
     size_t customer_cap;
     /* the current chunk of lines, held until its orders are known new or old */
     struct buf chunk;
-    int32_t *chunk_order;   /* order per line */
-    size_t *chunk_end;      /* end offset of each line in chunk */
+    int32_t *chunk_order; /* order per line */
+    size_t *chunk_end;    /* end offset of each line in chunk */
     size_t nchunk, chunk_cap;
-    int32_t *pending;       /* orders first seen in this chunk */
+    int32_t *pending; /* orders first seen in this chunk */
     size_t npending, pending_cap;
     struct ingest_result res;
 };
 
 /* Opens the transaction and the staging COPY. -1 with err on failure. */
-int ingest_begin(struct ingest *g, PGconn *conn, enum ingest_kind kind, bool want_ids,
-                 char *err, size_t errlen);
+int ingest_begin(struct ingest *g, PGconn *conn, enum ingest_kind kind, bool want_ids, char *err,
+                 size_t errlen);
 /* Checks one row's fields alone (no database): 0, or -1 with err naming the field
  * and value. The ingest_* calls below run these too. */
 int ingest_check_product(const struct product_in *p, char *err, size_t errlen);

@@ -8,13 +8,16 @@ enum log_level { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR };
 
 void log_set_level(enum log_level level);
 void log_msg(enum log_level level, const char *fmt, ...) PRINTF_LIKE(2, 3);
-#define log_info(...) log_msg(LOG_INFO, __VA_ARGS__)
-#define log_warn(...) log_msg(LOG_WARN, __VA_ARGS__)
+#define log_info(...)  log_msg(LOG_INFO, __VA_ARGS__)
+#define log_warn(...)  log_msg(LOG_WARN, __VA_ARGS__)
 #define log_error(...) log_msg(LOG_ERROR, __VA_ARGS__)
 #define log_debug(...) log_msg(LOG_DEBUG, __VA_ARGS__)
 /* error()-style: logs and returns -1, so failing is one line. */
 int log_fail(const char *fmt, ...) PRINTF_LIKE(1, 2);
-double now_seconds(void); /* wall clock, seconds since the epoch */
+/* Writes a message into err (errlen bytes) and returns -1: for functions that hand
+ * their reason to the caller instead of logging it. */
+int fmt_error(char *err, size_t errlen, const char *fmt, ...) PRINTF_LIKE(3, 4);
+double now_seconds(void);  /* wall clock, seconds since the epoch */
 double mono_seconds(void); /* monotonic clock */
 
 #endif

@@ -8,9 +8,9 @@
 #include "xsell/buf.h"
 #include "xsell/common.h"
 
-#define METRICS_ROUTES 24  /* route slots; the last one counts requests matching no route */
+#define METRICS_ROUTES   24 /* route slots; the last one counts requests matching no route */
 #define METRICS_STATUSES 16
-#define METRICS_BUCKETS 12
+#define METRICS_BUCKETS  12
 
 struct metrics {
     atomic_ulong requests[METRICS_ROUTES][METRICS_STATUSES];

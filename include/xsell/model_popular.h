@@ -13,9 +13,9 @@
 #include "xsell/history.h"
 
 struct model_popular {
-    size_t n;          /* products */
-    double *score;     /* per product */
-    int32_t *ranked;   /* products with score > 0, best first */
+    size_t n;        /* products */
+    double *score;   /* per product */
+    int32_t *ranked; /* products with score > 0, best first */
     size_t nranked;
     double t_ref, half_life_days;
 };

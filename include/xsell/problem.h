@@ -3,20 +3,20 @@
 #ifndef XSELL_PROBLEM_H
 #define XSELL_PROBLEM_H
 
-#define PROBLEM_LIST(X)                                                                        \
-    X(BAD_PARAM, 400, "bad-parameter", "Bad parameter")                                       \
-    X(BAD_BODY, 400, "bad-body", "Malformed request body")                                    \
-    X(UNAUTHORIZED, 401, "unauthorized", "API key required")                                  \
-    X(FORBIDDEN, 403, "forbidden", "This key may not use this route")                         \
-    X(NOT_FOUND, 404, "not-found", "No such route")                                           \
-    X(UNKNOWN_ID, 404, "unknown-id", "Unknown id")                                            \
-    X(METHOD, 405, "method-not-allowed", "Method not allowed")                                \
-    X(TOO_LARGE, 413, "body-too-large", "Request body too large")                             \
-    X(MEDIA_TYPE, 415, "unsupported-media-type", "Unsupported media type")                    \
-    X(URI_TOO_LONG, 414, "uri-too-long", "Request target too long")                           \
-    X(RATE_LIMITED, 429, "rate-limited", "Too many requests")                                 \
-    X(INTERNAL, 500, "internal-error", "Internal error")                                      \
-    X(NOT_READY, 503, "not-ready", "No model is serving yet")                                 \
+#define PROBLEM_LIST(X)                                                                            \
+    X(BAD_PARAM, 400, "bad-parameter", "Bad parameter")                                            \
+    X(BAD_BODY, 400, "bad-body", "Malformed request body")                                         \
+    X(UNAUTHORIZED, 401, "unauthorized", "API key required")                                       \
+    X(FORBIDDEN, 403, "forbidden", "This key may not use this route")                              \
+    X(NOT_FOUND, 404, "not-found", "No such route")                                                \
+    X(UNKNOWN_ID, 404, "unknown-id", "Unknown id")                                                 \
+    X(METHOD, 405, "method-not-allowed", "Method not allowed")                                     \
+    X(TOO_LARGE, 413, "body-too-large", "Request body too large")                                  \
+    X(MEDIA_TYPE, 415, "unsupported-media-type", "Unsupported media type")                         \
+    X(URI_TOO_LONG, 414, "uri-too-long", "Request target too long")                                \
+    X(RATE_LIMITED, 429, "rate-limited", "Too many requests")                                      \
+    X(INTERNAL, 500, "internal-error", "Internal error")                                           \
+    X(NOT_READY, 503, "not-ready", "No model is serving yet")                                      \
     X(DB_DOWN, 503, "database-unavailable", "Database unavailable")
 
 enum problem {
@@ -28,7 +28,7 @@ enum problem {
 
 struct problem_info {
     int status;
-    const char *type;  /* a URI reference: "/problems/<slug>" */
+    const char *type; /* a URI reference: "/problems/<slug>" */
     const char *title;
 };
 

@@ -29,7 +29,7 @@ struct request {
     double t_start;
     const char *method;
     const char *path;
-    const char *path_arg;        /* the {id} of a route like /products/{id}, decoded */
+    const char *path_arg; /* the {id} of a route like /products/{id}, decoded */
     struct param params[PARAMS_MAX];
     int nparams;
     bool too_many_params;
@@ -37,19 +37,19 @@ struct request {
     struct buf body;
     bool body_too_large;
     const struct route *route;
-    int route_index;             /* -1: none */
+    int route_index; /* -1: none */
     enum role role;
     int key_index;
-    struct snapshot *snap;       /* taken at the start, dropped at the end; may be NULL */
+    struct snapshot *snap; /* taken at the start, dropped at the end; may be NULL */
     /* the response */
     int status;
-    char *resp_body;             /* malloc'd; handed to the HTTP layer */
+    char *resp_body; /* malloc'd; handed to the HTTP layer */
     size_t resp_len;
     const char *resp_type;
-    const char *allow;           /* for 405 and OPTIONS */
-    int retry_after;             /* seconds; 0 = no header */
+    const char *allow; /* for 405 and OPTIONS */
+    int retry_after;   /* seconds; 0 = no header */
     bool www_authenticate;
-    bool preflight;              /* a CORS preflight from an allowed origin */
+    bool preflight; /* a CORS preflight from an allowed origin */
     const char *location;
 };
 
@@ -71,8 +71,7 @@ int param_list(struct request *req, const char *name, int max, const char ***out
 /* Renders root (then deletes it) as the response body. */
 int respond_json(struct request *req, int status, cJSON *root);
 /* A body the caller owns for the request's lifetime is copied. */
-int respond_body(struct request *req, int status, const char *type, const char *body,
-                 size_t len);
+int respond_body(struct request *req, int status, const char *type, const char *body, size_t len);
 /* As respond_body, taking over a malloc'd body. */
 int respond_take(struct request *req, int status, const char *type, char *body, size_t len);
 

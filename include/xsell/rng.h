@@ -12,13 +12,13 @@ struct rng {
 
 void rng_seed(struct rng *r, uint64_t seed);
 uint64_t rng_next(struct rng *r);
-double rng_uniform(struct rng *r);                 /* [0, 1) */
+double rng_uniform(struct rng *r); /* [0, 1) */
 double rng_range(struct rng *r, double lo, double hi);
-int rng_int(struct rng *r, int n);                 /* 0..n-1 */
+int rng_int(struct rng *r, int n); /* 0..n-1 */
 double rng_exponential(struct rng *r, double rate);
 double rng_normal(struct rng *r);
 double rng_gamma(struct rng *r, double shape, double scale); /* Marsaglia & Tsang 2000 */
 double rng_beta(struct rng *r, double a, double b);
-int rng_poisson(struct rng *r, double mean);       /* Knuth; for small means */
+int rng_poisson(struct rng *r, double mean); /* Knuth; for small means */
 
 #endif

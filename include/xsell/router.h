@@ -9,11 +9,11 @@ typedef int (*handler_fn)(struct request *req);
 
 struct route {
     const char *method;
-    const char *path;     /* a trailing "{id}" segment matches one non-empty segment */
-    enum role role;       /* least role allowed; ROLE_NONE = no key needed */
-    bool needs_model;     /* 503 until a snapshot serves */
-    bool has_body;        /* JSON body expected */
-    bool limited;         /* counted by the rate limiter */
+    const char *path; /* a trailing "{id}" segment matches one non-empty segment */
+    enum role role;   /* least role allowed; ROLE_NONE = no key needed */
+    bool needs_model; /* 503 until a snapshot serves */
+    bool has_body;    /* JSON body expected */
+    bool limited;     /* counted by the rate limiter */
     handler_fn fn;
 };
 

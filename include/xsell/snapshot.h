@@ -15,14 +15,14 @@
 
 struct snapshot {
     atomic_int refs;
-    int64_t version;             /* model_runs.version that built it */
-    double trained_at;           /* when it was built */
-    double as_of;                /* the time its models see as "now" */
-    struct history hist;         /* catalogue and purchases */
-    struct arena arena;          /* the models' memory */
+    int64_t version;     /* model_runs.version that built it */
+    double trained_at;   /* when it was built */
+    double as_of;        /* the time its models see as "now" */
+    struct history hist; /* catalogue and purchases */
+    struct arena arena;  /* the models' memory */
     struct model_popular popular;
-    char *metrics_json;          /* every model's figures, as stored in model_runs */
-    size_t bytes;                /* approximate memory held */
+    char *metrics_json; /* every model's figures, as stored in model_runs */
+    size_t bytes;       /* approximate memory held */
 };
 
 /* A new, empty snapshot with one reference (the builder's). */

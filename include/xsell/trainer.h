@@ -24,7 +24,7 @@ struct trainer {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     bool stop;
-    int64_t queued;          /* a requested run not yet started, 0 if none */
+    int64_t queued; /* a requested run not yet started, 0 if none */
     const struct config *cfg;
     struct registry *reg;
     /* figures for /metrics, under mu */

@@ -115,7 +115,8 @@ int sql_exec(const char *sql)
 char *data_fingerprint(void)
 {
     return sql_text(
-        "SELECT md5((SELECT coalesce(string_agg(t::text, '|' ORDER BY t::text), '') FROM products t)"
+        "SELECT md5((SELECT coalesce(string_agg(t::text, '|' ORDER BY t::text), '') FROM products "
+        "t)"
         " || (SELECT coalesce(string_agg(t::text, '|' ORDER BY t::text), '') FROM customers t)"
         " || (SELECT coalesce(string_agg(t::text, '|' ORDER BY t::text), '') FROM orders t)"
         " || (SELECT coalesce(string_agg(t::text, '|' ORDER BY t::text), '') FROM order_lines t))");
@@ -128,7 +129,8 @@ static int free_port(void)
     socklen_t len = sizeof(a);
     a.sin_family = AF_INET;
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (bind(fd, (struct sockaddr *)&a, sizeof(a)) || getsockname(fd, (struct sockaddr *)&a, &len)) {
+    if (bind(fd, (struct sockaddr *)&a, sizeof(a)) ||
+        getsockname(fd, (struct sockaddr *)&a, &len)) {
         close(fd);
         return -1;
     }
@@ -229,8 +231,8 @@ static size_t on_header(char *p, size_t size, size_t n, void *ud)
     return add;
 }
 
-int http(struct server *s, const char *method, const char *path, const char *key,
-         const char *body, const char *header, struct resp *r)
+int http(struct server *s, const char *method, const char *path, const char *key, const char *body,
+         const char *header, struct resp *r)
 {
     char url[2048], auth[300];
     struct sink sink = {0};

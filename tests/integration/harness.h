@@ -18,7 +18,7 @@
 
 struct env {
     const char *bin, *pg_dir, *db_url, *repo;
-    char tmp[256];       /* a scratch folder for this run */
+    char tmp[256]; /* a scratch folder for this run */
 };
 extern struct env E;
 
@@ -53,13 +53,13 @@ struct resp {
     long status;
     char *body;
     char headers[8192];
-    cJSON *json;         /* parsed body when it is JSON, else NULL */
+    cJSON *json; /* parsed body when it is JSON, else NULL */
 };
 
 /* One HTTP request. key may be NULL; body may be NULL; header may be NULL or one
  * extra "Name: value". */
-int http(struct server *s, const char *method, const char *path, const char *key,
-         const char *body, const char *header, struct resp *r);
+int http(struct server *s, const char *method, const char *path, const char *key, const char *body,
+         const char *header, struct resp *r);
 /* The value of a response header (case-insensitive), copied into out; NULL if absent. */
 const char *resp_header(const struct resp *r, const char *name, char *out, size_t n);
 void resp_free(struct resp *r);

@@ -70,7 +70,9 @@ static void write_file(const char *path, const char *text, size_t n)
 }
 
 #define GOOD "o-a,c-1,2024-01-02T10:00:00Z,P001,1,9.50\no-a,c-1,2024-01-02T10:00:00Z,P002,2,3\n"
-#define NUL_CASE HEAD GOOD "o-b,c-1,2024-01-02,P0\0" "01,1,2\n"
+#define NUL_CASE                                                                                   \
+    HEAD GOOD "o-b,c-1,2024-01-02,P0\0"                                                            \
+              "01,1,2\n"
 #define HEAD "order_id,customer_id,ordered_at,product_id,quantity,unit_price\n"
 
 static void test_import_rejects_whole_file(void **state)
@@ -113,8 +115,9 @@ static void test_import_rejects_whole_file(void **state)
     free(after);
 
     /* Products: a negative price or a bad in_stock rejects the file, too. */
-    write_file(path, "product_id,name,category,price,cost,in_stock\nZ1,a,b,1,,true\nZ2,a,b,-1,,true\n",
-               strlen("product_id,name,category,price,cost,in_stock\nZ1,a,b,1,,true\nZ2,a,b,-1,,true\n"));
+    write_file(
+        path, "product_id,name,category,price,cost,in_stock\nZ1,a,b,1,,true\nZ2,a,b,-1,,true\n",
+        strlen("product_id,name,category,price,cost,in_stock\nZ1,a,b,1,,true\nZ2,a,b,-1,,true\n"));
     char *out;
     assert_int_not_equal(run(&out, "%s import products %s", E.bin, path), 0);
     assert_non_null(strstr(out, ":3:"));
@@ -151,8 +154,8 @@ static void test_serve_needs_keys(void **state)
 {
     char *out;
     (void)state;
-    int rc = run(&out, "env -u XSELL_API_KEYS -u XSELL_AUTH XSELL_LISTEN=127.0.0.1:1 %s serve",
-                 E.bin);
+    int rc =
+        run(&out, "env -u XSELL_API_KEYS -u XSELL_AUTH XSELL_LISTEN=127.0.0.1:1 %s serve", E.bin);
     assert_int_not_equal(rc, 0);
     assert_non_null(strstr(out, "XSELL_API_KEYS"));
     free(out);

@@ -9,9 +9,9 @@
 #include <stdatomic.h>
 #include <unistd.h>
 
-#define PUB "pubkey-test-1"
-#define INT "intkey-test-1"
-#define ADM "admkey-test-1"
+#define PUB  "pubkey-test-1"
+#define INT  "intkey-test-1"
+#define ADM  "admkey-test-1"
 #define KEYS "XSELL_API_KEYS=public:" PUB ",internal:" INT ",admin:" ADM
 
 static struct server main_srv;
@@ -205,8 +205,9 @@ static void test_recommend_rules(void **state)
                  cJSON_GetObjectItem(it, "product_id")->valuestring);
         assert_int_equal(sql_long(q), 1); /* never out of stock */
     }
-    const char *top = cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(r.json, "items"), 0),
-                                          "product_id")->valuestring;
+    const char *top = cJSON_GetObjectItem(
+                          cJSON_GetArrayItem(cJSON_GetObjectItem(r.json, "items"), 0), "product_id")
+                          ->valuestring;
     char path[200];
     snprintf(path, sizeof(path), "/recommend?items=P001&exclude=%s&limit=20", top);
     struct resp r2;
@@ -248,8 +249,8 @@ static void test_recommend_rules(void **state)
     resp_free(&r);
     GET("/recommend?items=NOPE,P001", PUB, &r);
     assert_int_equal(r.status, 200);
-    assert_string_equal(cJSON_GetArrayItem(cJSON_GetObjectItem(r.json, "unknown_items"), 0)->valuestring,
-                        "NOPE");
+    assert_string_equal(
+        cJSON_GetArrayItem(cJSON_GetObjectItem(r.json, "unknown_items"), 0)->valuestring, "NOPE");
     resp_free(&r);
 }
 
@@ -287,10 +288,12 @@ static void test_recommend_errors(void **state)
     resp_free(&r);
 }
 
-#define ORDER(id, lines) "{\"order_id\":\"" id "\",\"customer_id\":\"T-cust\",\"ordered_at\":" \
-                         "\"2025-11-01T10:00:00Z\",\"lines\":" lines "}"
-#define LINES2 "[{\"product_id\":\"P001\",\"quantity\":2,\"unit_price\":13.5}," \
-               "{\"product_id\":\"T-NEW\",\"quantity\":1,\"unit_price\":\"9.99\"}]"
+#define ORDER(id, lines)                                                                           \
+    "{\"order_id\":\"" id "\",\"customer_id\":\"T-cust\",\"ordered_at\":"                          \
+    "\"2025-11-01T10:00:00Z\",\"lines\":" lines "}"
+#define LINES2                                                                                     \
+    "[{\"product_id\":\"P001\",\"quantity\":2,\"unit_price\":13.5},"                               \
+    "{\"product_id\":\"T-NEW\",\"quantity\":1,\"unit_price\":\"9.99\"}]"
 
 static void test_orders_post(void **state)
 {
@@ -318,7 +321,8 @@ static void test_orders_post(void **state)
     assert_int_equal(r.status, 201);
     resp_free(&r);
     assert_int_equal(
-        sql_long("SELECT count(*) FROM orders WHERE order_id = 'T-guest' AND customer_id IS NULL"), 1);
+        sql_long("SELECT count(*) FROM orders WHERE order_id = 'T-guest' AND customer_id IS NULL"),
+        1);
 
     /* Nothing of a rejected body is written. */
     char *before = data_fingerprint();
@@ -370,7 +374,8 @@ static void test_products_put(void **state)
 {
     struct resp r;
     (void)state;
-    const char *body = "{\"name\":\"Test Kettle\",\"category\":\"kitchen\",\"price\":12.5,\"cost\":5}";
+    const char *body =
+        "{\"name\":\"Test Kettle\",\"category\":\"kitchen\",\"price\":12.5,\"cost\":5}";
     http(&main_srv, "PUT", "/products/T-P1", ADM, body, NULL, &r);
     assert_int_equal(r.status, 201);
     assert_true(cJSON_IsTrue(cJSON_GetObjectItem(r.json, "created")));
@@ -380,7 +385,8 @@ static void test_products_put(void **state)
     assert_true(cJSON_IsFalse(cJSON_GetObjectItem(r.json, "changed")));
     resp_free(&r);
     http(&main_srv, "PUT", "/products/T-P1", ADM,
-         "{\"name\":\"Test Kettle\",\"category\":\"kitchen\",\"price\":\"13.25\",\"in_stock\":false}",
+         "{\"name\":\"Test "
+         "Kettle\",\"category\":\"kitchen\",\"price\":\"13.25\",\"in_stock\":false}",
          NULL, &r);
     assert_int_equal(r.status, 200);
     assert_true(cJSON_IsTrue(cJSON_GetObjectItem(r.json, "changed")));
@@ -391,9 +397,12 @@ static void test_products_put(void **state)
     static const struct {
         const char *body, *says;
     } bad[] = {
-        {"{\"price\":-1}", "negative"},         {"{\"price\":\"abc\"}", "price"},
-        {"{\"name\":\"x\"}", "price"},          {"{\"price\":1,\"in_stock\":\"yes\"}", "in_stock"},
-        {"[1]", "object"},                      {"{\"price\":1,\"cost\":-2}", "cost"},
+        {"{\"price\":-1}", "negative"},
+        {"{\"price\":\"abc\"}", "price"},
+        {"{\"name\":\"x\"}", "price"},
+        {"{\"price\":1,\"in_stock\":\"yes\"}", "in_stock"},
+        {"[1]", "object"},
+        {"{\"price\":1,\"cost\":-2}", "cost"},
         {"{\"price\":1,\"name\":7}", "name"},
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -490,10 +499,11 @@ static void test_admin_train(void **state)
         usleep(100000);
     assert_int_equal(serving_version(&main_srv), run);
     char q[200];
-    snprintf(q, sizeof(q),
-             "SELECT count(*) FROM model_runs WHERE version = %ld AND metrics->'models' ? 'popular' "
-             "AND finished_at >= started_at",
-             run);
+    snprintf(
+        q, sizeof(q),
+        "SELECT count(*) FROM model_runs WHERE version = %ld AND metrics->'models' ? 'popular' "
+        "AND finished_at >= started_at",
+        run);
     assert_int_equal(sql_long(q), 1);
     /* The order posted earlier is in the new snapshot: T-NEW is now a known item. */
     struct resp r;
@@ -513,8 +523,9 @@ static void test_failed_training_keeps_snapshot(void **state)
     assert_true(failed);
     assert_int_equal(serving_version(&main_srv), serving);
     char q[200];
-    snprintf(q, sizeof(q), "SELECT count(*) FROM model_runs WHERE version = %ld AND error LIKE "
-                           "'%%order_lines%%'",
+    snprintf(q, sizeof(q),
+             "SELECT count(*) FROM model_runs WHERE version = %ld AND error LIKE "
+             "'%%order_lines%%'",
              run);
     assert_int_equal(sql_long(q), 1);
     struct resp r;
@@ -575,8 +586,7 @@ static void test_swap_under_load(void **state)
     atomic_store(&l.stop, 1);
     for (int i = 0; i < 4; i++)
         pthread_join(th[i], NULL);
-    print_message("swap under load: %ld ok, %ld failed\n", atomic_load(&l.ok),
-                  atomic_load(&l.bad));
+    print_message("swap under load: %ld ok, %ld failed\n", atomic_load(&l.ok), atomic_load(&l.bad));
     assert_int_equal(atomic_load(&l.bad), 0);
     assert_true(atomic_load(&l.ok) > 20);
     /* Every replaced snapshot was freed once its last reader let go. */

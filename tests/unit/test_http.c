@@ -54,7 +54,8 @@ static void test_metrics_text(void **state)
     metrics_observe(&m, -1, 404, 0.00001);
     buf_init(&out, 1 << 20);
     metrics_render(&m, router_name, &out);
-    assert_non_null(strstr(out.data, "xsell_requests_total{route=\"/recommend\",status=\"200\"} 2"));
+    assert_non_null(
+        strstr(out.data, "xsell_requests_total{route=\"/recommend\",status=\"200\"} 2"));
     assert_non_null(strstr(out.data, "xsell_requests_total{route=\"unmatched\",status=\"404\"} 1"));
     assert_non_null(strstr(
         out.data, "xsell_request_duration_seconds_bucket{route=\"/recommend\",le=\"0.0005\"} 1"));

@@ -57,14 +57,14 @@ static void test_popularity_decay(void **state)
     history_add_line(&h, "o1", "c1", 80 * DAY, "C", 1, 1);
     history_add_line(&h, "o2", "c1", 90 * DAY, "A", 1, 1);
     history_add_line(&h, "o3", "c2", 100 * DAY, "A", 1, 1);
-    history_add_line(&h, "o3", "c2", 100 * DAY, "B", 5, 1); /* units do not count, orders do */
+    history_add_line(&h, "o3", "c2", 100 * DAY, "B", 5, 1);  /* units do not count, orders do */
     history_add_line(&h, "o4", "c2", 100 * DAY, "B", -1, 1); /* returns do not count */
-    history_add_line(&h, "o5", "c3", 120 * DAY, "D", 1, 1); /* after t_ref: unseen */
+    history_add_line(&h, "o5", "c3", 120 * DAY, "D", 1, 1);  /* after t_ref: unseen */
     history_finish(&h);
     model_popular_fit(&h, 100 * DAY, 10.0, &a, &m, &fig);
     int32_t pa = idmap_find(&h.products, "A", 1), pb = idmap_find(&h.products, "B", 1),
             pc = idmap_find(&h.products, "C", 1);
-    assert_true(fabs(m.score[pa] - 1.5) < 1e-12);  /* 1 + 2^-1 */
+    assert_true(fabs(m.score[pa] - 1.5) < 1e-12); /* 1 + 2^-1 */
     assert_true(fabs(m.score[pb] - 1.0) < 1e-12);
     assert_true(fabs(m.score[pc] - 0.25) < 1e-12); /* 2^-2 */
     assert_int_equal(model_popular_top(&m, NULL, NULL, 4, top), 3);
@@ -190,7 +190,8 @@ static void load_orders(const char *path, struct history *h)
 
 static double pair_lift(const struct history *h, const char *x, const char *y)
 {
-    int32_t px = idmap_find(&h->products, x, strlen(x)), py = idmap_find(&h->products, y, strlen(y));
+    int32_t px = idmap_find(&h->products, x, strlen(x)),
+            py = idmap_find(&h->products, y, strlen(y));
     double nx = 0, ny = 0, nxy = 0, n = (double)history_norders(h);
     for (size_t o = 0; o < history_norders(h); o++) {
         bool hx = false, hy = false;

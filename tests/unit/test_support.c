@@ -20,10 +20,19 @@ static void test_int64(void **state)
         int ok;
         int64_t want;
     } cases[] = {
-        {"0", 1, 0},       {"42", 1, 42},   {"-7", 1, -7},        {"+3", 1, 3},
-        {"", 0, 0},        {"-", 0, 0},     {"1.5", 0, 0},        {" 1", 0, 0},
-        {"1 ", 0, 0},      {"0x10", 0, 0},  {"9223372036854775807", 1, INT64_MAX},
-        {"9223372036854775808", 0, 0},      {"-9223372036854775808", 1, INT64_MIN},
+        {"0", 1, 0},
+        {"42", 1, 42},
+        {"-7", 1, -7},
+        {"+3", 1, 3},
+        {"", 0, 0},
+        {"-", 0, 0},
+        {"1.5", 0, 0},
+        {" 1", 0, 0},
+        {"1 ", 0, 0},
+        {"0x10", 0, 0},
+        {"9223372036854775807", 1, INT64_MAX},
+        {"9223372036854775808", 0, 0},
+        {"-9223372036854775808", 1, INT64_MIN},
         {"99999999999999999999", 0, 0},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -46,8 +55,8 @@ static void test_double(void **state)
         assert_int_equal(strparse_double(S(good[i]), &v), 0);
         assert_true(v == want[i]);
     }
-    const char *bad[] = {"", "abc", "1,5", "1.5.2", "inf", "nan", "0x1p3", "1e", "--1", "1e999",
-                         " 1", "."};
+    const char *bad[] = {"",      "abc", "1,5", "1.5.2", "inf", "nan",
+                         "0x1p3", "1e",  "--1", "1e999", " 1",  "."};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
         assert_int_equal(strparse_double(S(bad[i]), &v), -1);
 }
@@ -81,9 +90,12 @@ static void test_timestamp(void **state)
     assert_string_equal(canon, "2024-02-29 23:59:59.500000+00");
     assert_int_equal(strparse_timestamp(S("2000-03-01T00:30-0130"), &t, canon), 0);
     assert_string_equal(canon, "2000-03-01 02:00:00.000000+00");
-    const char *bad[] = {"2023-02-29", "2023-13-01", "2023-00-10", "2023-01-32", "23-01-01",
-                         "2023-01-01T24:00", "2023-01-01T10:60", "2023-01-01 10:00:00 UTC",
-                         "2023/01/01", "", "2023-01-01T", "2023-01-01T10:00:00+15:00",
+    const char *bad[] = {"2023-02-29",       "2023-13-01",
+                         "2023-00-10",       "2023-01-32",
+                         "23-01-01",         "2023-01-01T24:00",
+                         "2023-01-01T10:60", "2023-01-01 10:00:00 UTC",
+                         "2023/01/01",       "",
+                         "2023-01-01T",      "2023-01-01T10:00:00+15:00",
                          "1800-01-01"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
         assert_int_equal(strparse_timestamp(S(bad[i]), &t, canon), -1);
@@ -207,7 +219,7 @@ static void test_ratelimit(void **state)
     assert_false(ratelimit_allow(&r, "a", 100.0, &retry));
     assert_int_equal(retry, 1);
     assert_true(ratelimit_allow(&r, "b", 100.0, &retry)); /* others are not affected */
-    assert_true(ratelimit_allow(&r, "a", 100.5, &retry));  /* 0.5 s refills one token */
+    assert_true(ratelimit_allow(&r, "a", 100.5, &retry)); /* 0.5 s refills one token */
     assert_false(ratelimit_allow(&r, "a", 100.5, &retry));
     ratelimit_release(&r);
     ratelimit_init(&r, 0, 1); /* off */
@@ -257,11 +269,11 @@ static void test_config(void **state)
 int run_support_tests(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_int64),   cmocka_unit_test(test_double),
-        cmocka_unit_test(test_bool),    cmocka_unit_test(test_timestamp),
-        cmocka_unit_test(test_utf8),    cmocka_unit_test(test_buf_cap),
-        cmocka_unit_test(test_arena),   cmocka_unit_test(test_arena_defer),
-        cmocka_unit_test(test_idmap),   cmocka_unit_test(test_auth),
+        cmocka_unit_test(test_int64),     cmocka_unit_test(test_double),
+        cmocka_unit_test(test_bool),      cmocka_unit_test(test_timestamp),
+        cmocka_unit_test(test_utf8),      cmocka_unit_test(test_buf_cap),
+        cmocka_unit_test(test_arena),     cmocka_unit_test(test_arena_defer),
+        cmocka_unit_test(test_idmap),     cmocka_unit_test(test_auth),
         cmocka_unit_test(test_ratelimit), cmocka_unit_test(test_config),
     };
     return cmocka_run_group_tests_name("support", tests, NULL, NULL);
