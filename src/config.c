@@ -153,6 +153,9 @@ int config_load(struct config *c, char *err, size_t errlen)
                          s);
     if (env_double("XSELL_POPULAR_HALF_LIFE_DAYS", 0.1, 3650, 30, &c->half_life_days, err, errlen))
         return -1;
+    if (env_int("XSELL_ASSOC_MIN_COUNT", 2, 1000000, 5, &v, err, errlen))
+        return -1;
+    c->assoc_min_count = (long)v;
     return 0;
 }
 

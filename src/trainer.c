@@ -64,6 +64,19 @@ int train_build(PGconn *conn, const struct config *cfg, int64_t version, struct 
     figures_add(&fig, "fit_seconds", mono_seconds() - t1);
     add_figures(cJSON_AddObjectToObject(models, "popular"), &fig);
 
+    struct baskets baskets;
+    struct assoc_params ap = {.min_support = 0,
+                              .min_count = cfg->assoc_min_count,
+                              .min_count_long = 40,
+                              .min_confidence = 0.02,
+                              .min_len = 2,
+                              .max_len = 3,
+                              .max_itemsets = 4000000};
+    baskets_from_history(h, &s->arena, &baskets);
+    memset(&fig, 0, sizeof(fig));
+    model_assoc_fit(&baskets, &ap, 50, &s->arena, &s->assoc, &fig);
+    add_figures(cJSON_AddObjectToObject(models, "assoc"), &fig);
+
     s->bytes = s->arena.bytes + s->hist.arena.bytes + s->hist.products.arena.bytes +
                s->hist.customers.arena.bytes + s->hist.orders.arena.bytes +
                s->hist.nlines * (3 * sizeof(int32_t) + sizeof(double)) +

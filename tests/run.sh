@@ -17,6 +17,7 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 export XSELL_PG_FAST=1
+export XSELL_SHARED_DATA="$root/../shared/data"
 url_plain=$("$root/deploy/pg.sh" start "$pgdir" xsell_plain) || exit 1
 url_asan=$("$root/deploy/pg.sh" start "$pgdir" xsell_asan) || exit 1
 export ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:strict_string_checks=1"

@@ -27,6 +27,7 @@ struct config {
     int db_pool;           /* XSELL_DB_POOL: connections for request writes */
     double as_of;          /* XSELL_AS_OF: train as of this time; 0 = latest order */
     double half_life_days; /* XSELL_POPULAR_HALF_LIFE_DAYS */
+    long assoc_min_count;  /* XSELL_ASSOC_MIN_COUNT: baskets an itemset needs */
 };
 
 /* Reads the environment into c. On a bad value returns -1 with err naming it. */

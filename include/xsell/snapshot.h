@@ -11,6 +11,7 @@
 
 #include "xsell/arena.h"
 #include "xsell/history.h"
+#include "xsell/model_assoc.h"
 #include "xsell/model_popular.h"
 
 struct snapshot {
@@ -21,6 +22,7 @@ struct snapshot {
     struct history hist; /* catalogue and purchases */
     struct arena arena;  /* the models' memory */
     struct model_popular popular;
+    struct model_assoc assoc;
     char *metrics_json; /* every model's figures, as stored in model_runs */
     size_t bytes;       /* approximate memory held */
 };

@@ -7,5 +7,6 @@ int main(void)
     failed += run_csv_tests();
     failed += run_model_tests();
     failed += run_http_tests();
+    failed += run_assoc_tests();
     return failed ? 1 : 0;
 }

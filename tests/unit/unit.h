@@ -12,5 +12,6 @@ int run_support_tests(void);
 int run_csv_tests(void);
 int run_model_tests(void);
 int run_http_tests(void);
+int run_assoc_tests(void);
 
 #endif
