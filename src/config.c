@@ -153,6 +153,11 @@ int config_load(struct config *c, char *err, size_t errlen)
                          s);
     if (env_double("XSELL_POPULAR_HALF_LIFE_DAYS", 0.1, 3650, 30, &c->half_life_days, err, errlen))
         return -1;
+    if (env_int("XSELL_EASE_MAX_ITEMS", 0, 20000, 3000, &v, err, errlen))
+        return -1;
+    c->ease_max_items = (int)v;
+    if (env_double("XSELL_EASE_LAMBDA", 0.001, 1e7, 50, &c->ease_lambda, err, errlen))
+        return -1;
     if (env_int("XSELL_ASSOC_MIN_COUNT", 2, 1000000, 5, &v, err, errlen))
         return -1;
     c->assoc_min_count = (long)v;

@@ -3,6 +3,7 @@
  * that exists already is left as it is (200 when nothing was new). */
 #include "xsell/body.h"
 #include "xsell/handlers.h"
+#include "xsell/log.h"
 
 struct order_in {
     struct text order_id, customer_id, ordered_at;
@@ -80,6 +81,15 @@ static int write_orders(struct request *req, struct order_in *orders, int n)
         return 0;
     }
     db_pool_give(&req->app->pool, conn);
+
+    /* Read your writes: the buyers' next recommendations leave these out at once. */
+    double now = now_seconds();
+    for (int i = 0; i < n; i++)
+        if (orders[i].customer_id.n)
+            for (int j = 0; j < orders[i].nlines; j++)
+                if (orders[i].lines[j].quantity.p[0] != '-')
+                    recent_add(&req->app->recent, orders[i].customer_id.p,
+                               orders[i].lines[j].product_id.p, now);
 
     cJSON *root = cJSON_CreateObject();
     cJSON *created = cJSON_AddArrayToObject(root, "created");

@@ -5,12 +5,16 @@
 #include "xsell/app.h"
 #include "xsell/common.h"
 #include "xsell/config.h"
+#include "xsell/csv.h"
+#include "xsell/xalloc.h"
 #include "xsell/db.h"
 #include "xsell/gen.h"
 #include "xsell/http_server.h"
 #include "xsell/import.h"
 #include "xsell/log.h"
+#include "xsell/history_load.h"
 #include "xsell/migrate.h"
+#include "xsell/model_assoc.h"
 #include "xsell/runs.h"
 #include "xsell/strparse.h"
 #include "xsell/trainer.h"
@@ -101,6 +105,7 @@ static int cmd_serve(int argc, char **argv)
     db_pool_init(&app.pool, app.cfg.database_url, app.cfg.db_pool);
     metrics_init(&app.metrics);
     ratelimit_init(&app.limiter, app.cfg.rate_rps, app.cfg.rate_burst);
+    recent_init(&app.recent);
     int rc = 1;
     struct http_server *http = NULL;
     if (trainer_start(&app.trainer, &app.cfg, &app.reg) == 0) {
@@ -115,6 +120,7 @@ static int cmd_serve(int argc, char **argv)
         trainer_stop(&app.trainer);
     }
     ratelimit_release(&app.limiter);
+    recent_release(&app.recent);
     db_pool_release(&app.pool);
     registry_release(&app.reg);
     config_release(&app.cfg);
@@ -253,6 +259,197 @@ usage:
     return 2;
 }
 
+/* `xsell rules`: every association rule as CSV, for analysts. */
+struct rules_out {
+    const struct idmap *names;
+    size_t nbaskets;
+    const int32_t *item_count;
+};
+
+static void csv_put(const char *s)
+{
+    if (strpbrk(s, ",\"\n\r|")) {
+        putchar('"');
+        for (; *s; s++) {
+            if (*s == '"')
+                putchar('"');
+            putchar(*s);
+        }
+        putchar('"');
+    } else {
+        fputs(s, stdout);
+    }
+}
+
+static void print_rule(const int32_t *lhs, int nlhs, int32_t rhs, int32_t count,
+                       int32_t lhs_count, void *ctx)
+{
+    const struct rules_out *o = ctx;
+    for (int i = 0; i < nlhs; i++) {
+        if (i)
+            putchar('|');
+        csv_put(idmap_key(o->names, lhs[i]));
+    }
+    putchar(',');
+    csv_put(idmap_key(o->names, rhs));
+    double conf = (double)count / lhs_count;
+    double supp_rhs = (double)o->item_count[rhs] / (double)o->nbaskets;
+    printf(",%d,%.6f,%.6f,%.6f\n", count, (double)count / (double)o->nbaskets, conf,
+           conf / supp_rhs);
+}
+
+/* Baskets from a file of one basket per line, items comma-separated (Groceries). */
+static int read_basket_file(const char *path, struct idmap *names, struct arena *a,
+                            struct baskets *b)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        perror(path);
+        return -1;
+    }
+    struct csv c;
+    size_t n = 0, ni = 0, cap_b = 0, cap_i = 0;
+    int32_t *first = NULL, *items = NULL;
+    int got;
+    csv_init(&c, f);
+    while ((got = csv_next(&c)) > 0) {
+        xgrow((void **)&first, &cap_b, n + 2, sizeof(int32_t));
+        first[n] = (int32_t)ni;
+        for (int k = 0; k < c.nfields; k++) {
+            size_t len;
+            const char *name = csv_field(&c, k, &len);
+            if (!len)
+                continue;
+            int32_t id = idmap_put(names, name, len, NULL);
+            xgrow((void **)&items, &cap_i, ni + 1, sizeof(int32_t));
+            size_t j = ni;
+            bool dup = false;
+            while (j > (size_t)first[n] && items[j - 1] >= id) {
+                dup |= items[j - 1] == id;
+                j--;
+            }
+            if (dup)
+                continue;
+            memmove(items + j + 1, items + j, (ni - j) * sizeof(int32_t));
+            items[j] = id;
+            ni++;
+        }
+        n++;
+    }
+    if (got < 0)
+        fprintf(stderr, "xsell: %s:%ld: %s\n", path, c.line, c.err);
+    csv_release(&c);
+    fclose(f);
+    if (got < 0) {
+        free(first);
+        free(items);
+        return -1;
+    }
+    int32_t *fa = arena_array(a, n + 1, sizeof(int32_t));
+    int32_t *ia = arena_array(a, ni + 1, sizeof(int32_t));
+    if (n)
+        memcpy(fa, first, n * sizeof(int32_t));
+    fa[n] = (int32_t)ni;
+    if (ni)
+        memcpy(ia, items, ni * sizeof(int32_t));
+    free(first);
+    free(items);
+    *b = (struct baskets){n, idmap_size(names), fa, ia};
+    return 0;
+}
+
+static int parse_double_flag(const char *flag, const char *v, double min, double max, double *out)
+{
+    if (strparse_double(v, strlen(v), out) || *out < min || *out > max) {
+        fprintf(stderr, "xsell: %s must be a number in %g..%g, got \"%s\"\n", flag, min, max, v);
+        return -1;
+    }
+    return 0;
+}
+
+static int cmd_rules(int argc, char **argv)
+{
+    struct assoc_params p = {.min_support = 0.01, .min_confidence = 0.5, .min_len = 1,
+                             .max_len = 10};
+    const char *basket_file = NULL;
+    for (int i = 0; i < argc; i++) {
+        int64_t v;
+        const char *next = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!next)
+            goto usage;
+        if (strcmp(argv[i], "--min-support") == 0) {
+            if (parse_double_flag(argv[i], next, 1e-9, 1, &p.min_support))
+                return 2;
+        } else if (strcmp(argv[i], "--min-confidence") == 0) {
+            if (parse_double_flag(argv[i], next, 0, 1, &p.min_confidence))
+                return 2;
+        } else if (strcmp(argv[i], "--max-len") == 0 || strcmp(argv[i], "--min-len") == 0) {
+            if (strparse_int64(next, strlen(next), 1, 16, &v)) {
+                fprintf(stderr, "xsell: %s must be an integer in 1..16\n", argv[i]);
+                return 2;
+            }
+            *(argv[i][3] == 'a' ? &p.max_len : &p.min_len) = (int)v;
+        } else if (strcmp(argv[i], "--baskets") == 0) {
+            basket_file = next;
+        } else {
+            goto usage;
+        }
+        i++;
+    }
+    struct arena a;
+    struct history h;
+    struct baskets b;
+    struct idmap names;
+    const struct idmap *ids;
+    arena_init(&a);
+    history_init(&h);
+    idmap_init(&names);
+    int rc = 1;
+    if (basket_file) {
+        if (read_basket_file(basket_file, &names, &a, &b))
+            goto out;
+        ids = &names;
+    } else {
+        struct config cfg;
+        char err[512];
+        if (load_config(&cfg))
+            goto out;
+        PGconn *c = connect_or_say(&cfg);
+        int loaded = c ? history_load(c, cfg.as_of, &h, err, sizeof(err)) : -1;
+        PQfinish(c);
+        config_release(&cfg);
+        if (loaded) {
+            if (c)
+                fprintf(stderr, "xsell: %s\n", err);
+            history_init(&h);
+            goto out;
+        }
+        baskets_from_history(&h, &a, &b);
+        ids = &h.products;
+    }
+    struct itemsets sets;
+    assoc_mine(&b, &p, &sets);
+    int32_t *item_count = arena_array(&a, b.nitems + 1, sizeof(int32_t));
+    for (size_t i = 0; i < sets.n; i++)
+        if (sets.first[i + 1] - sets.first[i] == 1)
+            item_count[sets.items[sets.first[i]]] = sets.count[i];
+    struct rules_out o = {ids, b.n, item_count};
+    printf("lhs,rhs,count,support,confidence,lift\n");
+    size_t n = assoc_rules(&sets, &b, &p, print_rule, &o);
+    fprintf(stderr, "rules: %zu baskets, %zu frequent itemsets, %zu rules\n", b.n, sets.n, n);
+    itemsets_release(&sets);
+    rc = 0;
+out:
+    history_release(&h);
+    idmap_release(&names);
+    arena_release(&a);
+    return rc;
+usage:
+    fprintf(stderr, "usage: xsell rules [--min-support S] [--min-confidence C] [--min-len N] "
+                    "[--max-len N] [--baskets FILE]\n");
+    return 2;
+}
+
 static const struct command {
     const char *name;
     int (*fn)(int argc, char **argv);
@@ -263,6 +460,7 @@ static const struct command {
     {"import", cmd_import, "import products|orders FILE: load a CSV, all or nothing"},
     {"gen", cmd_gen, "gen DIR [--seed N]: write a demo shop with known planted structure"},
     {"train", cmd_train, "train once and print every model's figures as JSON"},
+    {"rules", cmd_rules, "rules [--min-support S] [--min-confidence C] [--max-len N]: CSV"},
 };
 
 static void usage(void)

@@ -35,6 +35,7 @@ int train_build(PGconn *conn, const struct config *cfg, int64_t version, struct 
 {
     double t0 = mono_seconds();
     struct snapshot *s = snapshot_new();
+    s->loaded_at = now_seconds();
     if (history_load(conn, cfg->as_of, &s->hist, err, errlen)) {
         history_init(&s->hist); /* released by history_load; keep unref valid */
         snapshot_unref(s);
@@ -76,6 +77,27 @@ int train_build(PGconn *conn, const struct config *cfg, int64_t version, struct 
     memset(&fig, 0, sizeof(fig));
     model_assoc_fit(&baskets, &ap, 50, &s->arena, &s->assoc, &fig);
     add_figures(cJSON_AddObjectToObject(models, "assoc"), &fig);
+
+    struct i2i_params ip = {.k = 50,
+                            .ease_max_items = cfg->ease_max_items,
+                            .lambda = cfg->ease_lambda,
+                            .shrink = 10};
+    memset(&fig, 0, sizeof(fig));
+    if (model_item2item_fit(h, &ip, &s->arena, &s->i2i, &fig)) {
+        snprintf(err, errlen, "item2item: EASE's Gram matrix is not positive definite");
+        cJSON_Delete(root);
+        snapshot_unref(s);
+        return -1;
+    }
+    add_figures(cJSON_AddObjectToObject(models, "item2item"), &fig);
+
+    memset(&fig, 0, sizeof(fig));
+    model_content_fit(h, 20, &s->arena, &s->content, &fig);
+    add_figures(cJSON_AddObjectToObject(models, "content"), &fig);
+
+    memset(&fig, 0, sizeof(fig));
+    model_repeat_fit(h, s->as_of, 90, &s->arena, &s->repeat, &fig);
+    add_figures(cJSON_AddObjectToObject(models, "repeat"), &fig);
 
     s->bytes = s->arena.bytes + s->hist.arena.bytes + s->hist.products.arena.bytes +
                s->hist.customers.arena.bytes + s->hist.orders.arena.bytes +

@@ -8,6 +8,7 @@
 #include "xsell/db.h"
 #include "xsell/metrics.h"
 #include "xsell/ratelimit.h"
+#include "xsell/recent.h"
 #include "xsell/snapshot.h"
 #include "xsell/trainer.h"
 
@@ -18,6 +19,7 @@ struct app {
     struct trainer trainer;
     struct metrics metrics;
     struct ratelimit limiter;
+    struct recent recent;       /* purchases not yet in the snapshot */
     atomic_int in_flight; /* requests between arrival and completion */
     atomic_long request_seq;
 };

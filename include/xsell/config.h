@@ -27,6 +27,8 @@ struct config {
     int db_pool;           /* XSELL_DB_POOL: connections for request writes */
     double as_of;          /* XSELL_AS_OF: train as of this time; 0 = latest order */
     double half_life_days; /* XSELL_POPULAR_HALF_LIFE_DAYS */
+    int ease_max_items;    /* XSELL_EASE_MAX_ITEMS: EASE up to this many products, kNN beyond */
+    double ease_lambda;    /* XSELL_EASE_LAMBDA */
     long assoc_min_count;  /* XSELL_ASSOC_MIN_COUNT: baskets an itemset needs */
 };
 

@@ -12,6 +12,9 @@
 #include "xsell/arena.h"
 #include "xsell/history.h"
 #include "xsell/model_assoc.h"
+#include "xsell/model_content.h"
+#include "xsell/model_item2item.h"
+#include "xsell/model_repeat.h"
 #include "xsell/model_popular.h"
 
 struct snapshot {
@@ -23,6 +26,10 @@ struct snapshot {
     struct arena arena;  /* the models' memory */
     struct model_popular popular;
     struct model_assoc assoc;
+    struct model_item2item i2i;
+    struct model_content content;
+    struct model_repeat repeat;
+    double loaded_at;            /* when the history was read: later writes are not in it */
     char *metrics_json; /* every model's figures, as stored in model_runs */
     size_t bytes;       /* approximate memory held */
 };

@@ -33,6 +33,14 @@ static struct snapshot *demo_snapshot(void)
     history_finish(h);
     struct figures fig = {0};
     model_popular_fit(h, 86400.0 * 200, 30, &s->arena, &s->popular, &fig);
+    struct baskets b;
+    struct assoc_params ap = {.min_count = 2, .min_confidence = 0.01, .min_len = 2, .max_len = 3};
+    baskets_from_history(h, &s->arena, &b);
+    model_assoc_fit(&b, &ap, 20, &s->arena, &s->assoc, &fig);
+    struct i2i_params ip = {.k = 10, .ease_max_items = 100, .lambda = 10, .shrink = 5};
+    model_item2item_fit(h, &ip, &s->arena, &s->i2i, &fig);
+    model_content_fit(h, 10, &s->arena, &s->content, &fig);
+    model_repeat_fit(h, 86400.0 * 200, 90, &s->arena, &s->repeat, &fig);
     s->version = 1;
     return s;
 }
@@ -40,10 +48,15 @@ static struct snapshot *demo_snapshot(void)
 int FUZZ_ENTRY(const uint8_t *data, size_t size)
 {
     static struct snapshot *snap;
-    if (!snap)
+    static struct app app;
+    if (!snap) {
         snap = demo_snapshot();
+        recent_init(&app.recent);
+        recent_add(&app.recent, "C3", "P4", 1e12); /* a purchase after the snapshot */
+    }
     struct request req = {0};
     arena_init(&req.arena);
+    req.app = &app;
     req.snap = snap;
     req.path = "/recommend";
     snprintf(req.id, sizeof(req.id), "fuzz");

@@ -150,6 +150,39 @@ static void test_train_prints_figures(void **state)
     free(out);
 }
 
+static void test_rules_export(void **state)
+{
+    char *out;
+    (void)state;
+    /* From the database (the demo shop), with the header the README names. */
+    assert_int_equal(run(&out, "{ %s rules --min-support 0.01 --min-confidence 0.3 "
+                               "--max-len 2 2>/dev/null; }",
+                         E.bin),
+                     0);
+    assert_true(strncmp(out, "lhs,rhs,count,support,confidence,lift\n", 38) == 0);
+    assert_non_null(strstr(out, "\nP001,P004,")); /* a planted pair */
+    free(out);
+    /* A basket file: Groceries, where arules finds 410 rules at 0.001 / 0.8. */
+    const char *dir = getenv("XSELL_SHARED_DATA");
+    char path[400];
+    snprintf(path, sizeof(path), "%s/groceries/groceries.csv", dir ? dir : "../shared/data");
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        print_message("skipped the Groceries part: %s is missing\n", path);
+    } else {
+        fclose(f);
+        assert_int_equal(run(&out, "{ %s rules --min-support 0.001 --min-confidence 0.8 "
+                                   "--baskets %s 2>/dev/null; } | wc -l",
+                             E.bin, path),
+                         0);
+        assert_int_equal(strtol(out, NULL, 10), 411); /* with the header */
+        free(out);
+    }
+    assert_int_not_equal(run(&out, "%s rules --min-support 2", E.bin), 0);
+    assert_non_null(strstr(out, "--min-support"));
+    free(out);
+}
+
 static void test_serve_needs_keys(void **state)
 {
     char *out;
@@ -172,6 +205,7 @@ int run_cli_tests(void)
         cmocka_unit_test(test_gen_and_import),
         cmocka_unit_test(test_import_rejects_whole_file),
         cmocka_unit_test(test_train_prints_figures),
+        cmocka_unit_test(test_rules_export),
         cmocka_unit_test(test_serve_needs_keys),
     };
     return cmocka_run_group_tests_name("cli", tests, NULL, NULL);

@@ -254,6 +254,155 @@ static void test_recommend_rules(void **state)
     resp_free(&r);
 }
 
+static const char *top_id(const struct resp *r, int i)
+{
+    const cJSON *it = cJSON_GetArrayItem(cJSON_GetObjectItem(r->json, "items"), i);
+    return it ? cJSON_GetObjectItem(it, "product_id")->valuestring : "";
+}
+
+static void test_recommend_planted_complements(void **state)
+{
+    char path[600], *out;
+    (void)state;
+    /* The generator's truth: pairs of products bought together on purpose. */
+    snprintf(path, sizeof(path), "cat %s/demo/truth.json", E.tmp);
+    assert_int_equal(run(&out, "%s", path), 0);
+    cJSON *truth = cJSON_Parse(out);
+    free(out);
+    assert_non_null(truth);
+    const cJSON *pair;
+    int hit = 0, total = 0;
+    cJSON_ArrayForEach(pair, cJSON_GetObjectItem(truth, "complements"))
+    {
+        const char *a = cJSON_GetArrayItem(pair, 0)->valuestring;
+        const char *b = cJSON_GetArrayItem(pair, 1)->valuestring;
+        struct resp r;
+        snprintf(path, sizeof(path), "/recommend?items=%s&limit=3", a);
+        GET(path, PUB, &r);
+        assert_int_equal(r.status, 200);
+        for (int i = 0; i < 3; i++)
+            if (strcmp(top_id(&r, i), b) == 0) {
+                hit++;
+                const cJSON *reason =
+                    cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(r.json, "items"), i),
+                                        "reason");
+                const char *kind = cJSON_GetObjectItem(reason, "kind")->valuestring;
+                if (strcmp(kind, "bought_together") == 0) {
+                    assert_true(cJSON_GetObjectItem(reason, "count")->valuedouble > 0);
+                    assert_true(cJSON_GetObjectItem(reason, "lift")->valuedouble > 1);
+                    assert_string_equal(
+                        cJSON_GetArrayItem(cJSON_GetObjectItem(reason, "with"), 0)->valuestring, a);
+                }
+            }
+        total++;
+        resp_free(&r);
+    }
+    print_message("planted complements in the top 3: %d of %d\n", hit, total);
+    assert_true(total >= 24);
+    assert_true(hit >= total * 8 / 10);
+    cJSON_Delete(truth);
+}
+
+static void test_recommend_strategies_and_objectives(void **state)
+{
+    struct resp r, m;
+    (void)state;
+    GET("/recommend?items=P001&limit=10&strategy=complements", PUB, &r);
+    assert_int_equal(r.status, 200);
+    assert_string_equal(jstr(&r, "strategy"), "complements");
+    assert_non_null(jstr(&r, "recommendation_id"));
+    assert_string_equal(
+        cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(r.json,
+                                                                                        "items"),
+                                                                     0),
+                                                 "reason"),
+                            "kind")
+            ->valuestring,
+        "bought_together");
+    resp_free(&r);
+    /* Margin reorders when costs differ from prices. */
+    GET("/recommend?items=P001&limit=10&strategy=personal", PUB, &r);
+    GET("/recommend?items=P001&limit=10&strategy=personal&objective=margin", PUB, &m);
+    assert_int_equal(m.status, 200);
+    bool differs = false;
+    for (int i = 0; i < 10; i++)
+        differs |= strcmp(top_id(&r, i), top_id(&m, i)) != 0;
+    assert_true(differs);
+    resp_free(&r);
+    resp_free(&m);
+    /* Buy again lists the customer's own purchases. */
+    GET("/recommend?customer=C00001&strategy=buy_again&limit=5", PUB, &r);
+    assert_int_equal(r.status, 200);
+    const cJSON *it;
+    char q[300];
+    int n = 0;
+    cJSON_ArrayForEach(it, cJSON_GetObjectItem(r.json, "items"))
+    {
+        const cJSON *reason = cJSON_GetObjectItem(it, "reason");
+        if (strcmp(cJSON_GetObjectItem(reason, "kind")->valuestring, "buy_again") != 0)
+            continue;
+        assert_true(cJSON_GetObjectItem(reason, "times")->valuedouble >= 1);
+        assert_non_null(cJSON_GetObjectItem(reason, "last_bought"));
+        snprintf(q, sizeof(q),
+                 "SELECT count(*) FROM orders JOIN order_lines USING (order_id) WHERE "
+                 "customer_id = 'C00001' AND product_id = '%s'",
+                 cJSON_GetObjectItem(it, "product_id")->valuestring);
+        assert_true(sql_long(q) >= 1);
+        n++;
+    }
+    assert_true(n >= 1);
+    resp_free(&r);
+    static const struct {
+        const char *path, *says;
+    } bad[] = {
+        {"/recommend?items=P001&strategy=best", "strategy"},
+        {"/recommend?items=P001&objective=profit", "objective"},
+        {"/recommend?items=P001&strategy=buy_again", "customer"},
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        GET(bad[i].path, PUB, &r);
+        expect_problem(&r, 400, bad[i].says);
+        resp_free(&r);
+    }
+}
+
+static void test_recommend_reads_its_writes(void **state)
+{
+    struct resp r;
+    char path[300], body[600];
+    (void)state;
+    GET("/recommend?customer=C00002&limit=5", PUB, &r);
+    assert_int_equal(r.status, 200);
+    char top[64];
+    snprintf(top, sizeof(top), "%s", top_id(&r, 0));
+    resp_free(&r);
+    snprintf(body, sizeof(body),
+             "{\"order_id\":\"T-ryw\",\"customer_id\":\"C00002\",\"ordered_at\":"
+             "\"2025-11-03T09:00:00Z\",\"lines\":[{\"product_id\":\"%s\",\"quantity\":1,"
+             "\"unit_price\":5}]}",
+             top);
+    http(&main_srv, "POST", "/orders", ADM, body, NULL, &r);
+    assert_int_equal(r.status, 201);
+    resp_free(&r);
+    GET("/recommend?customer=C00002&limit=20", PUB, &r);
+    assert_false(listed(&r, top)); /* no retraining in between */
+    resp_free(&r);
+    /* A customer the snapshot has never seen is known from their first order on. */
+    http(&main_srv, "POST", "/orders", ADM,
+         "{\"order_id\":\"T-ryw2\",\"customer_id\":\"T-newbie\",\"ordered_at\":"
+         "\"2025-11-03\",\"lines\":[{\"product_id\":\"P001\",\"quantity\":1,"
+         "\"unit_price\":5}]}",
+         NULL, &r);
+    assert_int_equal(r.status, 201);
+    resp_free(&r);
+    snprintf(path, sizeof(path), "/recommend?customer=T-newbie&limit=10");
+    GET(path, PUB, &r);
+    assert_int_equal(r.status, 200);
+    assert_false(listed(&r, "P001"));
+    assert_true(listed(&r, "P004")); /* P001's planted complement */
+    resp_free(&r);
+}
+
 static void test_recommend_errors(void **state)
 {
     struct resp r;
@@ -512,6 +661,39 @@ static void test_admin_train(void **state)
     resp_free(&r);
 }
 
+static void test_new_product_by_content(void **state)
+{
+    struct resp r;
+    (void)state;
+    http(&main_srv, "PUT", "/products/T-BEANS", ADM,
+         "{\"name\":\"Basic Espresso Beans Decaf\",\"category\":\"coffee\",\"price\":15}",
+         NULL, &r);
+    assert_int_equal(r.status, 201);
+    resp_free(&r);
+    long run = request_training();
+    assert_true(wait_run(run, "succeeded", 60));
+    for (int i = 0; i < 50 && serving_version(&main_srv) < run; i++)
+        usleep(100000);
+    /* Never bought, yet it has neighbours from its name and category... */
+    GET("/recommend?items=T-BEANS&limit=5&strategy=personal", PUB, &r);
+    assert_int_equal(r.status, 200);
+    const cJSON *it;
+    int coffee = 0;
+    cJSON_ArrayForEach(it, cJSON_GetObjectItem(r.json, "items"))
+    {
+        coffee += strcmp(cJSON_GetObjectItem(it, "category")->valuestring, "coffee") == 0;
+        assert_string_equal(
+            cJSON_GetObjectItem(cJSON_GetObjectItem(it, "reason"), "kind")->valuestring,
+            "similar_content");
+    }
+    assert_true(coffee >= 3);
+    resp_free(&r);
+    /* ...and it is offered beside its nearest neighbour. */
+    GET("/recommend?items=P001&limit=20&strategy=personal", PUB, &r);
+    assert_true(listed(&r, "T-BEANS"));
+    resp_free(&r);
+}
+
 static void test_failed_training_keeps_snapshot(void **state)
 {
     (void)state;
@@ -733,10 +915,14 @@ int run_server_tests(void)
         cmocka_unit_test(test_cors),
         cmocka_unit_test(test_recommend_rules),
         cmocka_unit_test(test_recommend_errors),
+        cmocka_unit_test(test_recommend_planted_complements),
+        cmocka_unit_test(test_recommend_strategies_and_objectives),
+        cmocka_unit_test(test_recommend_reads_its_writes),
         cmocka_unit_test(test_orders_post),
         cmocka_unit_test(test_products_put),
         cmocka_unit_test(test_rate_limit),
         cmocka_unit_test(test_admin_train),
+        cmocka_unit_test(test_new_product_by_content),
         cmocka_unit_test(test_failed_training_keeps_snapshot),
         cmocka_unit_test(test_swap_under_load),
         cmocka_unit_test(test_database_restart),

@@ -1,0 +1,12 @@
+/* mat.h - dense matrix routines; the only caller of CBLAS and LAPACKE. Matrices are
+ * row-major double arrays. Runs on the trainer thread only. */
+#ifndef XSELL_MAT_H
+#define XSELL_MAT_H
+
+#include "xsell/common.h"
+
+/* Replaces the symmetric positive definite n x n matrix a by its inverse (Cholesky:
+ * dpotrf, then dpotri), both triangles filled. -1 when a is not positive definite. */
+int mat_spd_inverse(double *a, int n);
+
+#endif
