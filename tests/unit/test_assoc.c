@@ -5,6 +5,8 @@
 #include "xsell/csv.h"
 #include "xsell/idmap.h"
 #include "xsell/model_assoc.h"
+#include "xsell/model_content.h"
+#include "xsell/model_item2item.h"
 #include "xsell/xalloc.h"
 
 #include "unit/unit.h"
@@ -211,6 +213,81 @@ static void test_groceries_published_counts(void **state)
     free(g.items);
 }
 
+
+/* --- the personal and content models ---------------------------------------- */
+
+/* Gauss-Jordan inverse, by hand, to check the LAPACK path against. */
+static void invert(double *a, double *inv, int n)
+{
+    for (int i = 0; i < n; i++)
+        for (int j = 0; j < n; j++)
+            inv[i * n + j] = i == j;
+    for (int c = 0; c < n; c++) {
+        double piv = a[c * n + c];
+        for (int j = 0; j < n; j++)
+            a[c * n + j] /= piv, inv[c * n + j] /= piv;
+        for (int r = 0; r < n; r++) {
+            if (r == c)
+                continue;
+            double f = a[r * n + c];
+            for (int j = 0; j < n; j++)
+                a[r * n + j] -= f * a[c * n + j], inv[r * n + j] -= f * inv[c * n + j];
+        }
+    }
+}
+
+static void test_ease_against_direct_inverse(void **state)
+{
+    (void)state;
+    /* X: 5 customers x 4 items */
+    static const double x[5][4] = {
+        {1, 1, 0, 0}, {1, 1, 1, 0}, {0, 1, 1, 0}, {1, 0, 0, 1}, {0, 0, 1, 1}};
+    const int n = 4;
+    const double lambda = 2.0;
+    double g[16] = {0}, a[16], p[16];
+    for (int u = 0; u < 5; u++)
+        for (int i = 0; i < n; i++)
+            for (int j = 0; j < n; j++)
+                g[i * n + j] += x[u][i] * x[u][j];
+    for (int i = 0; i < 16; i++)
+        a[i] = g[i] + (i % 5 == 0 ? lambda : 0);
+    invert(a, p, n);
+    assert_int_equal(ease_weights(g, n, lambda), 0);
+    for (int i = 0; i < n; i++)
+        for (int j = 0; j < n; j++) {
+            double want = i == j ? 0 : -p[i * n + j] / p[j * n + j]; /* Steck 2019, eq. 8 */
+            assert_true(fabs(g[i * n + j] - want) < 1e-12);
+        }
+    /* Not positive definite: refused, not garbage. */
+    double bad[4] = {0, 1, 1, 0};
+    assert_int_equal(ease_weights(bad, 2, 0.0), -1);
+}
+
+static void test_content_neighbours(void **state)
+{
+    struct history h;
+    struct arena a;
+    struct model_content m;
+    struct figures fig = {0};
+    (void)state;
+    history_init(&h);
+    arena_init(&a);
+    history_add_product(&h, "A", "Basic Espresso Beans", "coffee", 10, NAN, true);
+    history_add_product(&h, "B", "Premium Espresso Beans", "coffee", 20, NAN, true);
+    history_add_product(&h, "C", "Garden Hose", "garden", 15, NAN, true);
+    history_add_product(&h, "D", "Coffee Grinder", "coffee", 40, NAN, true);
+    history_finish(&h);
+    model_content_fit(&h, 3, &a, &m, &fig);
+    /* A's nearest is B (two words and the category), then D (the category); never C. */
+    assert_int_equal(m.nbr[0 * 3 + 0], 1);
+    assert_int_equal(m.nbr[0 * 3 + 1], 3);
+    assert_int_equal(m.nbr[0 * 3 + 2], -1);
+    assert_true(m.w[0] > m.w[1] && m.w[1] > 0);
+    assert_int_equal(m.nbr[2 * 3 + 0], -1); /* the hose shares nothing */
+    arena_release(&a);
+    history_release(&h);
+}
+
 int run_assoc_tests(void)
 {
     const struct CMUnitTest tests[] = {
@@ -218,6 +295,8 @@ int run_assoc_tests(void)
         cmocka_unit_test(test_serving_rules),
         cmocka_unit_test(test_wilson),
         cmocka_unit_test(test_groceries_published_counts),
+        cmocka_unit_test(test_ease_against_direct_inverse),
+        cmocka_unit_test(test_content_neighbours),
     };
     return cmocka_run_group_tests_name("assoc", tests, NULL, NULL);
 }
