@@ -158,6 +158,8 @@ int config_load(struct config *c, char *err, size_t errlen)
     c->ease_max_items = (int)v;
     if (env_double("XSELL_EASE_LAMBDA", 0.001, 1e7, 50, &c->ease_lambda, err, errlen))
         return -1;
+    if (env_double("XSELL_EVAL_HOLDOUT_DAYS", 0, 3650, 28, &c->eval_holdout_days, err, errlen))
+        return -1;
     if (env_int("XSELL_ASSOC_MIN_COUNT", 2, 1000000, 5, &v, err, errlen))
         return -1;
     c->assoc_min_count = (long)v;

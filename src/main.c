@@ -12,6 +12,7 @@
 #include "xsell/http_server.h"
 #include "xsell/import.h"
 #include "xsell/log.h"
+#include "xsell/eval_json.h"
 #include "xsell/history_load.h"
 #include "xsell/migrate.h"
 #include "xsell/model_assoc.h"
@@ -450,6 +451,58 @@ usage:
     return 2;
 }
 
+static int cmd_eval(int argc, char **argv)
+{
+    double days = 28;
+    if (argc < 1 || strcmp(argv[0], "recommend") != 0)
+        goto usage;
+    for (int i = 1; i < argc; i++) {
+        if (i + 1 < argc && strcmp(argv[i], "--holdout-days") == 0) {
+            if (parse_double_flag(argv[i], argv[i + 1], 1, 3650, &days))
+                return 2;
+            i++;
+        } else {
+            goto usage;
+        }
+    }
+    struct config cfg;
+    struct history h;
+    char err[512];
+    if (load_config(&cfg))
+        return 1;
+    history_init(&h);
+    PGconn *c = connect_or_say(&cfg);
+    int rc = 1;
+    if (!c || history_load(c, cfg.as_of, &h, err, sizeof(err))) {
+        if (c)
+            fprintf(stderr, "xsell: %s\n", err);
+        history_init(&h);
+    } else {
+        struct model_params mp = {.half_life_days = cfg.half_life_days,
+                                  .assoc_min_count = cfg.assoc_min_count,
+                                  .ease_max_items = cfg.ease_max_items,
+                                  .ease_lambda = cfg.ease_lambda};
+        struct eval_result ev;
+        if (eval_recommend(&h, days, &mp, &ev, err, sizeof(err))) {
+            fprintf(stderr, "xsell: eval: %s\n", err);
+        } else {
+            cJSON *j = eval_json(&ev, days);
+            char *text = cJSON_Print(j);
+            printf("%s\n", text);
+            free(text);
+            cJSON_Delete(j);
+            rc = 0;
+        }
+    }
+    PQfinish(c);
+    history_release(&h);
+    config_release(&cfg);
+    return rc;
+usage:
+    fprintf(stderr, "usage: xsell eval recommend [--holdout-days N]\n");
+    return 2;
+}
+
 static const struct command {
     const char *name;
     int (*fn)(int argc, char **argv);
@@ -460,6 +513,7 @@ static const struct command {
     {"import", cmd_import, "import products|orders FILE: load a CSV, all or nothing"},
     {"gen", cmd_gen, "gen DIR [--seed N]: write a demo shop with known planted structure"},
     {"train", cmd_train, "train once and print every model's figures as JSON"},
+    {"eval", cmd_eval, "eval recommend [--holdout-days N]: offline evaluation, as JSON"},
     {"rules", cmd_rules, "rules [--min-support S] [--min-confidence C] [--max-len N]: CSV"},
 };
 

@@ -84,20 +84,23 @@ static void neighbours(struct work *w, int32_t i, double ws)
     const struct model_item2item *cf = &w->s->i2i;
     const struct model_content *ct = &w->s->content;
     double bi = evidence(w->s, i);
-    for (int x = 0; x < cf->k; x++) {
+    enum rec_only only = w->q->only;
+    for (int x = 0; x < cf->k && only != REC_ONLY_CONTENT; x++) {
         int32_t j = cf->nbr[(size_t)i * cf->k + x];
         if (j < 0)
             break;
-        double v = ws * cf->w[(size_t)i * cf->k + x] * MIN(bi, evidence(w->s, j));
+        double b = only == REC_ONLY_CF ? 1 : MIN(bi, evidence(w->s, j));
+        double v = ws * cf->w[(size_t)i * cf->k + x] * b;
         w->pers[j] += v;
         if (v > w->pers_best[j])
             w->pers_best[j] = v, w->pers_src[j] = i;
     }
-    for (int x = 0; x < ct->k; x++) {
+    for (int x = 0; x < ct->k && only != REC_ONLY_CF; x++) {
         int32_t j = ct->nbr[(size_t)i * ct->k + x];
         if (j < 0)
             break;
-        double v = ws * ct->w[(size_t)i * ct->k + x] * (1 - MIN(bi, evidence(w->s, j)));
+        double b = only == REC_ONLY_CONTENT ? 0 : MIN(bi, evidence(w->s, j));
+        double v = ws * ct->w[(size_t)i * ct->k + x] * (1 - b);
         w->cont[j] += v;
         if (v > w->cont_best[j])
             w->cont_best[j] = v, w->cont_src[j] = i;

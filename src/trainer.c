@@ -5,7 +5,9 @@
 #include <math.h>
 #include <time.h>
 
+#include "xsell/eval_json.h"
 #include "xsell/history_load.h"
+#include "xsell/models.h"
 #include "xsell/log.h"
 #include "xsell/runs.h"
 #include "xsell/strparse.h"
@@ -59,45 +61,28 @@ int train_build(PGconn *conn, const struct config *cfg, int64_t version, struct 
     add_date(data, "last_order", h->t_max);
     cJSON *models = cJSON_AddObjectToObject(root, "models");
 
-    struct figures fig = {0};
-    double t1 = mono_seconds();
-    model_popular_fit(h, s->as_of, cfg->half_life_days, &s->arena, &s->popular, &fig);
-    figures_add(&fig, "fit_seconds", mono_seconds() - t1);
-    add_figures(cJSON_AddObjectToObject(models, "popular"), &fig);
-
-    struct baskets baskets;
-    struct assoc_params ap = {.min_support = 0,
-                              .min_count = cfg->assoc_min_count,
-                              .min_count_long = 40,
-                              .min_confidence = 0.02,
-                              .min_len = 2,
-                              .max_len = 3,
-                              .max_itemsets = 4000000};
-    baskets_from_history(h, &s->arena, &baskets);
-    memset(&fig, 0, sizeof(fig));
-    model_assoc_fit(&baskets, &ap, 50, &s->arena, &s->assoc, &fig);
-    add_figures(cJSON_AddObjectToObject(models, "assoc"), &fig);
-
-    struct i2i_params ip = {.k = 50,
-                            .ease_max_items = cfg->ease_max_items,
-                            .lambda = cfg->ease_lambda,
-                            .shrink = 10};
-    memset(&fig, 0, sizeof(fig));
-    if (model_item2item_fit(h, &ip, &s->arena, &s->i2i, &fig)) {
-        snprintf(err, errlen, "item2item: EASE's Gram matrix is not positive definite");
+    struct model_params mp = {.as_of = s->as_of,
+                              .half_life_days = cfg->half_life_days,
+                              .assoc_min_count = cfg->assoc_min_count,
+                              .ease_max_items = cfg->ease_max_items,
+                              .ease_lambda = cfg->ease_lambda};
+    struct model_figures figs;
+    if (models_fit(s, &mp, &figs, err, errlen)) {
         cJSON_Delete(root);
         snapshot_unref(s);
         return -1;
     }
-    add_figures(cJSON_AddObjectToObject(models, "item2item"), &fig);
+    for (int i = 0; i < MODELS_COUNT; i++)
+        add_figures(cJSON_AddObjectToObject(models, figs.name[i]), &figs.fig[i]);
 
-    memset(&fig, 0, sizeof(fig));
-    model_content_fit(h, 20, &s->arena, &s->content, &fig);
-    add_figures(cJSON_AddObjectToObject(models, "content"), &fig);
-
-    memset(&fig, 0, sizeof(fig));
-    model_repeat_fit(h, s->as_of, 90, &s->arena, &s->repeat, &fig);
-    add_figures(cJSON_AddObjectToObject(models, "repeat"), &fig);
+    if (cfg->eval_holdout_days > 0) {
+        struct eval_result ev;
+        char eerr[200];
+        if (eval_recommend(h, cfg->eval_holdout_days, &mp, &ev, eerr, sizeof(eerr)) == 0)
+            cJSON_AddItemToObject(root, "evaluation", eval_json(&ev, cfg->eval_holdout_days));
+        else
+            cJSON_AddStringToObject(root, "evaluation", eerr);
+    }
 
     s->bytes = s->arena.bytes + s->hist.arena.bytes + s->hist.products.arena.bytes +
                s->hist.customers.arena.bytes + s->hist.orders.arena.bytes +

@@ -29,6 +29,7 @@ struct config {
     double half_life_days; /* XSELL_POPULAR_HALF_LIFE_DAYS */
     int ease_max_items;    /* XSELL_EASE_MAX_ITEMS: EASE up to this many products, kNN beyond */
     double ease_lambda;    /* XSELL_EASE_LAMBDA */
+    double eval_holdout_days; /* XSELL_EVAL_HOLDOUT_DAYS: evaluate each run; 0 = off */
     long assoc_min_count;  /* XSELL_ASSOC_MIN_COUNT: baskets an itemset needs */
 };
 

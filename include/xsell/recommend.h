@@ -32,6 +32,9 @@ enum rec_kind {
     KIND_POPULAR
 };
 
+/* For offline evaluation: neighbour links of one kind only, at full weight. */
+enum rec_only { REC_ONLY_ALL, REC_ONLY_CF, REC_ONLY_CONTENT };
+
 struct rec_query {
     const int32_t *cart;      /* known cart products */
     int ncart;
@@ -46,6 +49,7 @@ struct rec_query {
     bool include_purchased;
     const char *category;     /* NULL: any */
     double min_price, max_price;
+    enum rec_only only;
 };
 
 struct rec_item {

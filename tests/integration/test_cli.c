@@ -183,6 +183,39 @@ static void test_rules_export(void **state)
     free(out);
 }
 
+static void test_eval_recommend(void **state)
+{
+    char *out;
+    (void)state;
+    assert_int_equal(run(&out, "{ %s eval recommend --holdout-days 28 2>/dev/null; }", E.bin), 0);
+    cJSON *j = cJSON_Parse(out);
+    free(out);
+    assert_true(cJSON_IsObject(j));
+    assert_true(cJSON_GetObjectItem(j, "customers")->valuedouble > 100);
+    cJSON *m = cJSON_GetObjectItem(j, "methods");
+    const char *names[] = {"popularity", "basket_rules", "content", "item_knn", "ease", "blend"};
+    for (int i = 0; i < 6; i++)
+        assert_true(cJSON_IsObject(cJSON_GetObjectItem(m, names[i])));
+    double pop = cJSON_GetObjectItem(cJSON_GetObjectItem(m, "popularity"), "recall_at_10")->valuedouble;
+    double blend = cJSON_GetObjectItem(cJSON_GetObjectItem(m, "blend"), "recall_at_10")->valuedouble;
+    double cart_pop =
+        cJSON_GetObjectItem(cJSON_GetObjectItem(m, "popularity"), "cart_hit_rate_at_10")->valuedouble;
+    double cart_blend =
+        cJSON_GetObjectItem(cJSON_GetObjectItem(m, "blend"), "cart_hit_rate_at_10")->valuedouble;
+    print_message("eval: recall@10 blend %.3f vs popularity %.3f; cart hit %.3f vs %.3f\n", blend,
+                  pop, cart_blend, cart_pop);
+    assert_true(blend > 1.5 * pop);
+    assert_true(cart_blend > 1.5 * cart_pop);
+    cJSON_Delete(j);
+    /* Training stores the same figures. */
+    assert_true(sql_long("SELECT count(*) FROM model_runs WHERE metrics->'evaluation'->'methods' "
+                         "? 'blend'") >= 1);
+    assert_int_not_equal(run(&out, "%s eval recommend --holdout-days 0", E.bin), 0);
+    free(out);
+    assert_int_not_equal(run(&out, "%s eval nothing", E.bin), 0);
+    free(out);
+}
+
 static void test_serve_needs_keys(void **state)
 {
     char *out;
@@ -206,6 +239,7 @@ int run_cli_tests(void)
         cmocka_unit_test(test_import_rejects_whole_file),
         cmocka_unit_test(test_train_prints_figures),
         cmocka_unit_test(test_rules_export),
+        cmocka_unit_test(test_eval_recommend),
         cmocka_unit_test(test_serve_needs_keys),
     };
     return cmocka_run_group_tests_name("cli", tests, NULL, NULL);

@@ -1,0 +1,42 @@
+/* eval.h - offline evaluation of /recommend (`xsell eval recommend`, and each
+ * training run). Trains every model on the history before a cut-off, then scores
+ * what happened after it:
+ *  - next basket: for each customer known before the cut who bought after it, the
+ *    history is the input and the distinct products of the later orders the truth;
+ *    HitRate@10, Recall@10, NDCG@10, with the truth split into products the
+ *    customer had bought before (repeat) and not (new); catalogue coverage;
+ *  - carts: for each later basket of 2+ known products, one is hidden (the last)
+ *    and the rest is the cart: HitRate@10 and NDCG@10 of getting it back.
+ * Methods: popularity, basket rules, content, item-kNN, EASE (when the catalogue
+ * allows) and the blend that serves (strategy auto). */
+#ifndef XSELL_EVAL_H
+#define XSELL_EVAL_H
+
+#include "xsell/history.h"
+#include "xsell/models.h"
+
+#define EVAL_METHODS 6
+#define EVAL_CASES_MAX 3000 /* customers and baskets scored, each */
+
+struct eval_method {
+    const char *name;
+    bool skipped;                     /* e.g. EASE on a catalogue too large for it */
+    double hit, recall, ndcg;         /* next basket, means over customers */
+    double recall_repeat, recall_new; /* over customers with such truth */
+    double coverage;                  /* share of the catalogue ever recommended */
+    double cart_hit, cart_ndcg;
+};
+
+struct eval_result {
+    double cut;
+    long customers, repeat_customers, new_customers, baskets;
+    struct eval_method m[EVAL_METHODS];
+    double seconds;
+};
+
+/* -1 with err when the cut leaves no training data or nothing to score. */
+int eval_recommend(const struct history *full, double holdout_days,
+                   const struct model_params *p, struct eval_result *out, char *err,
+                   size_t errlen);
+
+#endif
