@@ -55,25 +55,77 @@ grep -o "[0-9]* orders created.*" "$tmp/import.out"
 grep -o "[0-9]* orders created.*" "$tmp/reimport.out"
 
 echo
-echo "== http: wrk, keep-alive, 2 threads, 64 connections, 5 s each"
-if ! command -v wrk >/dev/null 2>&1; then
-    SUDO=""
-    [ "$(id -u)" -eq 0 ] || SUDO=sudo
-    $SUDO apt-get install -y -qq wrk >/dev/null 2>&1 || true
-fi
-if ! command -v wrk >/dev/null 2>&1; then
-    echo "http: skipped: wrk is not installed and could not be"
+echo "== training on Online Retail (models after loading; evaluation off, then on)"
+url=$("$root/deploy/pg.sh" url "$pgdir" imp1)
+for ev in 0 28; do
+    DATABASE_URL="$url" XSELL_EVAL_HOLDOUT_DAYS=$ev "$xsell" train 2>/dev/null >"$tmp/train.json"
+    python3 - "$tmp/train.json" "$ev" <<'PY' 2>/dev/null || grep -o '"seconds":{[^}]*}' "$tmp/train.json"
+import json, sys
+d = json.load(open(sys.argv[1]))
+s = d["seconds"]
+fits = ", ".join(f'{k} {v.get("fit_seconds", 0):.2f}s' for k, v in d["models"].items())
+print(f'evaluation {sys.argv[2]} days: load {s["load"]:.2f}s, total {s["total"]:.2f}s, models after load {s["total"] - s["load"]:.2f}s ({fits}); snapshot {d["snapshot_bytes"] / 1e6:.1f} MB')
+PY
+done
+
+echo
+echo "== http: wrk, keep-alive, loopback, 64 connections, 2 threads, 8 s each, beside h2o"
+for tool in wrk h2o; do
+    if ! command -v $tool >/dev/null 2>&1; then
+        SUDO=""
+        [ "$(id -u)" -eq 0 ] || SUDO=sudo
+        $SUDO apt-get install -y -qq $tool >/dev/null 2>&1 || true
+    fi
+done
+if ! command -v wrk >/dev/null 2>&1 || ! command -v h2o >/dev/null 2>&1; then
+    echo "http: skipped: wrk or h2o is not installed and could not be"
     exit 0
 fi
-url=$("$root/deploy/pg.sh" url "$pgdir" imp1)
 DATABASE_URL="$url" XSELL_API_KEYS="public:benchkey-0001" XSELL_RATE_RPS=0 \
-    XSELL_LISTEN=127.0.0.1:18555 XSELL_THREADS=2 "$xsell" serve 2>"$tmp/serve.log" &
+    XSELL_EVAL_HOLDOUT_DAYS=0 XSELL_LISTEN=127.0.0.1:18555 XSELL_THREADS=2 \
+    "$xsell" serve 2>"$tmp/serve.log" &
 server=$!
-for _ in $(seq 1 100); do
+for _ in $(seq 1 150); do
     curl -sf http://127.0.0.1:18555/readyz >/dev/null 2>&1 && break
     sleep 0.2
 done
-for path in /healthz "/recommend?items=85123A,71053&limit=10"; do
-    wrk -t2 -c64 -d5s -H "Authorization: Bearer benchkey-0001" "http://127.0.0.1:18555$path" |
-        awk -v p="$path" '/Requests\/sec/ {r=$2} /Latency/ {l=$2} END {printf "%-45s %10s req/s  mean latency %s\n", p, r, l}'
-done
+# Thousands of different carts (1-3 items of real baskets) and customers.
+psql -X -q -tA "$url" -c "SELECT '/recommend?items=' || string_agg(product_id, ',') || '&limit=10'
+    FROM (SELECT order_id, product_id, row_number() OVER (PARTITION BY order_id ORDER BY line_no) r,
+                 (abs(hashtext(order_id)) % 3) + 1 k FROM order_lines) t
+    WHERE r <= k GROUP BY order_id LIMIT 5000" >"$tmp/carts.txt"
+psql -X -q -tA "$url" -c "SELECT '/recommend?customer=' || customer_id || '&limit=10'
+    FROM customers ORDER BY customer_id LIMIT 4000" >"$tmp/customers.txt"
+# h2o serves a static file the size of a typical answer.
+mkdir -p "$tmp/www"
+curl -s "http://127.0.0.1:18555$(sed -n 1p "$tmp/carts.txt")" -H "Authorization: Bearer benchkey-0001" >"$tmp/www/answer.json"
+printf '/answer.json\n' >"$tmp/static.txt"
+cat >"$tmp/h2o.conf" <<CONF
+listen:
+  host: 127.0.0.1
+  port: 18556
+num-threads: 2
+hosts:
+  default:
+    paths:
+      /:
+        file.dir: $tmp/www
+CONF
+h2o -c "$tmp/h2o.conf" >"$tmp/h2o.log" 2>&1 &
+h2o_pid=$!
+sleep 1
+bench() { # name port pathfile
+    wrk -t2 -c64 -d8s -s "$root/bench/paths.lua" "http://127.0.0.1:$2" -- "$3" 2>/dev/null |
+        awk -v n="$1" '/^RESULT/ {printf "%-26s %9.0f req/s  p50 %6.2f ms  p99 %6.2f ms\n", n, $2, $3, $4; print $2, $4 > "/dev/stderr"}'
+}
+bench "h2o static file ($(wc -c <"$tmp/www/answer.json") B)" 18556 "$tmp/static.txt" 2>"$tmp/h2o.res"
+bench "xsell /recommend carts" 18555 "$tmp/carts.txt" 2>"$tmp/carts.res"
+bench "xsell /recommend customers" 18555 "$tmp/customers.txt" 2>"$tmp/cust.res"
+kill $h2o_pid 2>/dev/null
+read -r h_rps h_p99 <"$tmp/h2o.res"
+read -r c_rps c_p99 <"$tmp/carts.res"
+read -r u_rps u_p99 <"$tmp/cust.res"
+awk -v hr="$h_rps" -v hp="$h_p99" -v cr="$c_rps" -v cp="$c_p99" -v ur="$u_rps" -v up="$u_p99" 'BEGIN {
+    printf "carts: %.2f x h2o requests/s, p99 %.2f x h2o\n", cr / hr, cp / hp;
+    printf "customers: %.2f x h2o requests/s, p99 %.2f x h2o\n", ur / hr, up / hp }'
+curl -s http://127.0.0.1:18555/metrics | grep '^xsell_snapshot_bytes'

@@ -1,6 +1,9 @@
 #include "xsell/recommend.h"
 
 #include <math.h>
+#include <pthread.h>
+
+#include "xsell/xalloc.h"
 
 #define W_COMPLEMENTS 1.0
 #define W_PERSONAL 0.7
@@ -11,11 +14,6 @@
 #define CART_PAIRS_MAX 20 /* two-item rule sides are looked up for the first 20 items */
 #define BUY_AGAIN_SHARE_MAX 0.5
 
-static double pop_score_top(const struct snapshot *s)
-{
-    return s->popular.nranked ? s->popular.score[s->popular.ranked[0]] : 0;
-}
-
 const char *rec_kind_name(enum rec_kind k)
 {
     static const char *names[] = {"bought_together", "similar_customers", "similar_content",
@@ -23,22 +21,106 @@ const char *rec_kind_name(enum rec_kind k)
     return names[k];
 }
 
+/* What the lists know of one product during one request. */
+struct cand {
+    double comp, pers, cont, pers_best, cont_best;
+    const struct assoc_rule *rule; /* best rule */
+    int32_t pers_src, cont_src;    /* the source that added most */
+};
+
+/* Per-thread scratch, reused across requests: an entry is valid when its stamp is
+ * the request's epoch, so nothing of catalogue size is cleared per request. */
+struct scratch {
+    size_t cap;
+    uint32_t epoch;
+    uint32_t *seen, *blocked;
+    struct cand *c;
+    int32_t *touched;
+    size_t ntouched;
+};
+
+static pthread_key_t scratch_key;
+static pthread_once_t scratch_once = PTHREAD_ONCE_INIT;
+
+static void scratch_free(void *p)
+{
+    struct scratch *sc = p;
+    if (!sc)
+        return;
+    free(sc->seen);
+    free(sc->blocked);
+    free(sc->c);
+    free(sc->touched);
+    free(sc);
+}
+
+static void scratch_key_init(void)
+{
+    pthread_key_create(&scratch_key, scratch_free);
+}
+
+static struct scratch *scratch_get(size_t n)
+{
+    pthread_once(&scratch_once, scratch_key_init);
+    struct scratch *sc = pthread_getspecific(scratch_key);
+    if (!sc) {
+        sc = xcalloc(1, sizeof(*sc));
+        pthread_setspecific(scratch_key, sc);
+    }
+    if (sc->cap < n) {
+        free(sc->seen);
+        free(sc->blocked);
+        free(sc->c);
+        free(sc->touched);
+        sc->cap = n;
+        sc->seen = xcalloc(n, sizeof(uint32_t));
+        sc->blocked = xcalloc(n, sizeof(uint32_t));
+        sc->c = xmalloc(n * sizeof(struct cand));
+        sc->touched = xmalloc(n * sizeof(int32_t));
+        sc->epoch = 0;
+    }
+    if (++sc->epoch == 0) { /* wrapped: start the stamps afresh */
+        memset(sc->seen, 0, sc->cap * sizeof(uint32_t));
+        memset(sc->blocked, 0, sc->cap * sizeof(uint32_t));
+        sc->epoch = 1;
+    }
+    sc->ntouched = 0;
+    return sc;
+}
+
 struct work {
     const struct snapshot *s;
     const struct rec_query *q;
-    size_t n;
-    bool *blocked;            /* never recommended (cart, exclude, bought) */
-    double *comp, *pers, *cont;
-    const struct assoc_rule **rule; /* best rule per product */
-    int32_t *pers_src, *cont_src;   /* the source that added most */
-    double *pers_best, *cont_best;
+    struct scratch *sc;
 };
+
+static struct cand *touch(struct work *w, int32_t p)
+{
+    struct scratch *sc = w->sc;
+    if (sc->seen[p] != sc->epoch) {
+        sc->seen[p] = sc->epoch;
+        memset(&sc->c[p], 0, sizeof(struct cand));
+        sc->c[p].pers_src = sc->c[p].cont_src = -1;
+        sc->touched[sc->ntouched++] = p;
+    }
+    return &sc->c[p];
+}
+
+static void block(struct work *w, int32_t p, bool on)
+{
+    w->sc->blocked[p] = on ? w->sc->epoch : 0;
+}
+
+static bool blocked(const struct work *w, int32_t p)
+{
+    return w->sc->blocked[p] == w->sc->epoch;
+}
 
 static bool eligible(const struct work *w, int32_t p)
 {
     const struct history *h = &w->s->hist;
     const struct rec_query *q = w->q;
-    if (w->blocked[p] || !h->in_stock[p])
+    if (blocked(w, p) || !h->in_stock[p])
         return false;
     if (q->category && (!h->category[p] || strcmp(h->category[p], q->category) != 0))
         return false;
@@ -48,10 +130,10 @@ static bool eligible(const struct work *w, int32_t p)
 static void apply_rules(struct work *w, const struct assoc_rule *r, int32_t n)
 {
     for (int32_t i = 0; i < n; i++) {
-        int32_t p = r[i].rhs;
-        if (r[i].score > w->comp[p]) {
-            w->comp[p] = r[i].score;
-            w->rule[p] = &r[i];
+        struct cand *c = touch(w, r[i].rhs);
+        if (r[i].score > c->comp) {
+            c->comp = r[i].score;
+            c->rule = &r[i];
         }
     }
 }
@@ -91,9 +173,10 @@ static void neighbours(struct work *w, int32_t i, double ws)
             break;
         double b = only == REC_ONLY_CF ? 1 : MIN(bi, evidence(w->s, j));
         double v = ws * cf->w[(size_t)i * cf->k + x] * b;
-        w->pers[j] += v;
-        if (v > w->pers_best[j])
-            w->pers_best[j] = v, w->pers_src[j] = i;
+        struct cand *c = touch(w, j);
+        c->pers += v;
+        if (v > c->pers_best)
+            c->pers_best = v, c->pers_src = i;
     }
     for (int x = 0; x < ct->k && only != REC_ONLY_CF; x++) {
         int32_t j = ct->nbr[(size_t)i * ct->k + x];
@@ -101,20 +184,28 @@ static void neighbours(struct work *w, int32_t i, double ws)
             break;
         double b = only == REC_ONLY_CONTENT ? 0 : MIN(bi, evidence(w->s, j));
         double v = ws * ct->w[(size_t)i * ct->k + x] * (1 - b);
-        w->cont[j] += v;
-        if (v > w->cont_best[j])
-            w->cont_best[j] = v, w->cont_src[j] = i;
+        struct cand *c = touch(w, j);
+        c->cont += v;
+        if (v > c->cont_best)
+            c->cont_best = v, c->cont_src = i;
     }
 }
 
-static void scale(double *v, size_t n)
+/* Scales each list over the touched products so that its best is 1. */
+static void scale(struct work *w)
 {
-    double best = 0;
-    for (size_t i = 0; i < n; i++)
-        best = MAX(best, v[i]);
-    if (best > 0)
-        for (size_t i = 0; i < n; i++)
-            v[i] /= best;
+    struct scratch *sc = w->sc;
+    double bc = 0, bp = 0, bt = 0;
+    for (size_t i = 0; i < sc->ntouched; i++) {
+        const struct cand *c = &sc->c[sc->touched[i]];
+        bc = MAX(bc, c->comp), bp = MAX(bp, c->pers), bt = MAX(bt, c->cont);
+    }
+    for (size_t i = 0; i < sc->ntouched; i++) {
+        struct cand *c = &sc->c[sc->touched[i]];
+        c->comp = bc > 0 ? c->comp / bc : 0;
+        c->pers = bp > 0 ? c->pers / bp : 0;
+        c->cont = bt > 0 ? c->cont / bt : 0;
+    }
 }
 
 static double worth(const struct work *w, int32_t p)
@@ -138,108 +229,144 @@ static int by_score_desc(const void *a, const void *b)
     return (x->product > y->product) - (x->product < y->product);
 }
 
-/* Appends the best eligible items of a scored list to out, marking them taken. */
-static void take_best(struct work *w, struct arena *a, const double *score,
-                      void (*describe)(const struct work *, int32_t, struct rec_item *),
-                      int want, struct rec_result *out)
+/* Keeps the best `want` (product, score) offers, best first, in top[0..*n). */
+static void offer(struct rec_item *top, int want, int *n, int32_t p, double v)
 {
-    struct rec_item *cand = arena_array(a, w->n + 1, sizeof(struct rec_item));
-    size_t nc = 0;
-    for (size_t p = 0; p < w->n; p++) {
-        if (score[p] <= 0 || !eligible(w, (int32_t)p))
-            continue;
-        double v = score[p] * worth(w, (int32_t)p);
-        if (v <= 0)
-            continue;
-        cand[nc].product = (int32_t)p;
-        cand[nc].score = v;
-        nc++;
+    if (v <= 0 || (*n == want && v <= top[*n - 1].score))
+        return;
+    int at = *n < want ? (*n)++ : want - 1;
+    while (at > 0 && (top[at - 1].score < v ||
+                      (top[at - 1].score == v && top[at - 1].product > p))) {
+        top[at] = top[at - 1];
+        at--;
     }
-    qsort(cand, nc, sizeof(struct rec_item), by_score_desc);
-    for (size_t i = 0; i < nc && want > 0; i++) {
+    memset(&top[at], 0, sizeof(top[at]));
+    top[at].product = p;
+    top[at].score = v;
+}
+
+/* Moves the best of the offers into out, relative to the best (1), and blocks them. */
+static void accept(struct work *w, struct rec_item *top, int n, struct rec_result *out)
+{
+    for (int i = 0; i < n; i++) {
         struct rec_item *it = &out->items[out->n++];
-        *it = cand[i];
-        it->score /= cand[0].score; /* each list's best is 1, so lists can be merged */
+        *it = top[i];
+        it->score /= top[0].score; /* each list's best is 1, so lists can be merged */
         it->because[0] = it->because[1] = -1;
-        describe(w, it->product, it);
-        w->blocked[it->product] = true;
-        want--;
+        block(w, it->product, true);
     }
 }
 
-static void describe_blend(const struct work *w, int32_t p, struct rec_item *it)
+static void describe(const struct work *w, struct rec_item *it)
 {
-    double c = W_COMPLEMENTS * w->comp[p], pe = W_PERSONAL * w->pers[p],
-           co = W_CONTENT * w->cont[p];
-    if (w->q->strategy == REC_COMPLEMENTS)
-        pe = co = 0;
-    if (w->q->strategy == REC_PERSONAL)
-        c = 0;
-    if (c >= pe && c >= co && w->rule[p]) {
-        const struct assoc_rule *r = w->rule[p];
+    const struct cand *c = &w->sc->c[it->product];
+    double cp = w->q->strategy == REC_PERSONAL ? 0 : W_COMPLEMENTS * c->comp;
+    double pe = w->q->strategy == REC_COMPLEMENTS ? 0 : W_PERSONAL * c->pers;
+    double co = w->q->strategy == REC_COMPLEMENTS ? 0 : W_CONTENT * c->cont;
+    if (cp >= pe && cp >= co && c->rule) {
         it->kind = KIND_BOUGHT_TOGETHER;
-        it->because[0] = r->lhs[0];
-        it->because[1] = r->lhs[1];
-        it->count = r->count;
-        it->confidence = r->confidence;
-        it->lift = r->lift;
+        it->because[0] = c->rule->lhs[0];
+        it->because[1] = c->rule->lhs[1];
+        it->count = c->rule->count;
+        it->confidence = c->rule->confidence;
+        it->lift = c->rule->lift;
     } else if (pe >= co) {
         it->kind = KIND_SIMILAR_CUSTOMERS;
-        it->because[0] = w->pers_src[p];
+        it->because[0] = c->pers_src;
     } else {
         it->kind = KIND_SIMILAR_CONTENT;
-        it->because[0] = w->cont_src[p];
+        it->because[0] = c->cont_src;
     }
 }
 
-static void describe_popular(const struct work *w, int32_t p, struct rec_item *it)
+static void blend(struct work *w, struct arena *a, int want, struct rec_result *out)
 {
-    UNUSED(w);
-    UNUSED(p);
-    it->kind = KIND_POPULAR;
+    if (want <= 0)
+        return;
+    struct rec_item *top = arena_array(a, (size_t)want, sizeof(struct rec_item));
+    int n = 0;
+    const struct scratch *sc = w->sc;
+    for (size_t i = 0; i < sc->ntouched; i++) {
+        int32_t p = sc->touched[i];
+        const struct cand *c = &sc->c[p];
+        double cp = w->q->strategy == REC_PERSONAL ? 0 : W_COMPLEMENTS * c->comp;
+        double pc = w->q->strategy == REC_COMPLEMENTS ? 0 : W_PERSONAL * c->pers +
+                                                                W_CONTENT * c->cont;
+        if (cp + pc > 0 && eligible(w, p))
+            offer(top, want, &n, p, (cp + pc) * worth(w, p));
+    }
+    int first = out->n;
+    accept(w, top, n, out);
+    for (int i = first; i < out->n; i++)
+        describe(w, &out->items[i]);
 }
 
-static void add_buy_again(struct work *w, struct arena *a, int want, struct rec_result *out)
+static int32_t entry_of(const struct history *h, int32_t c, int32_t p)
+{
+    int32_t lo = h->cust_first[c], hi = h->cust_first[c + 1];
+    while (lo < hi) {
+        int32_t mid = lo + (hi - lo) / 2;
+        if (h->cust_items[mid] < p)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+static void buy_again(struct work *w, struct arena *a, int want, struct rec_result *out)
 {
     const struct history *h = &w->s->hist;
     const struct model_repeat *m = &w->s->repeat;
-    int32_t c = w->q->customer;
+    const struct rec_query *q = w->q;
+    int32_t c = q->customer;
     if (c < 0 || want <= 0)
         return;
-    double *score = arena_array(a, w->n + 1, sizeof(double));
-    bool *was = arena_array(a, w->n + 1, sizeof(bool));
+    /* Purchases are the point here: only the cart and exclude= stay out. */
+    bool *stays_out = arena_array(a, (size_t)(h->cust_first[c + 1] - h->cust_first[c]) + 1,
+                                  sizeof(bool));
+    struct rec_item *top = arena_array(a, (size_t)want, sizeof(struct rec_item));
+    int n = 0;
     for (int32_t k = h->cust_first[c]; k < h->cust_first[c + 1]; k++) {
         int32_t p = h->cust_items[k];
-        score[p] = model_repeat_score(m, (size_t)k);
-        /* buy-again items are purchases by definition: not blocked for that */
-        was[p] = w->blocked[p];
-        w->blocked[p] = false;
+        bool out_by_rule = false;
+        for (int i = 0; i < q->ncart; i++)
+            out_by_rule |= q->cart[i] == p;
+        for (int i = 0; i < q->nexclude; i++)
+            out_by_rule |= q->exclude[i] == p;
+        stays_out[k - h->cust_first[c]] = blocked(w, p);
+        block(w, p, out_by_rule);
+        if (eligible(w, p))
+            offer(top, want, &n, p, model_repeat_score(m, (size_t)k) * worth(w, p));
+        block(w, p, stays_out[k - h->cust_first[c]]);
     }
-    for (int i = 0; i < w->q->ncart; i++)
-        w->blocked[w->q->cart[i]] = true;
-    for (int i = 0; i < w->q->nexclude; i++)
-        w->blocked[w->q->exclude[i]] = true;
-    int before = out->n;
-    take_best(w, a, score, describe_popular, want, out);
-    for (int i = before; i < out->n; i++) {
+    int first = out->n;
+    accept(w, top, n, out);
+    for (int i = first; i < out->n; i++) {
         struct rec_item *it = &out->items[i];
-        int32_t p = it->product;
+        int32_t k = entry_of(h, c, it->product);
         it->kind = KIND_BUY_AGAIN;
-        int32_t lo = h->cust_first[c], hi = h->cust_first[c + 1];
-        while (lo < hi) {
-            int32_t mid = lo + (hi - lo) / 2;
-            if (h->cust_items[mid] < p)
-                lo = mid + 1;
-            else
-                hi = mid;
-        }
-        it->times = m->times[lo];
-        it->last = m->last[lo];
+        it->times = m->times[k];
+        it->last = m->last[k];
     }
-    for (int32_t k = h->cust_first[c]; k < h->cust_first[c + 1]; k++) {
-        int32_t p = h->cust_items[k];
-        if (!w->blocked[p])
-            w->blocked[p] = was[p];
+}
+
+static void fill_popular(struct work *w, const struct rec_query *q, struct rec_result *out)
+{
+    const struct model_popular *pop = &w->s->popular;
+    double top = pop->nranked ? pop->score[pop->ranked[0]] : 0;
+    double factor = out->n > 0 ? 0.01 : 1.0; /* fill-ins rank below the models' picks */
+    for (size_t i = 0; i < pop->nranked && out->n < q->limit; i++) {
+        int32_t p = pop->ranked[i];
+        if (!eligible(w, p) || worth(w, p) <= 0)
+            continue;
+        struct rec_item *it = &out->items[out->n++];
+        memset(it, 0, sizeof(*it));
+        it->product = p;
+        it->kind = KIND_POPULAR;
+        it->because[0] = it->because[1] = -1;
+        it->score = top > 0 ? factor * pop->score[p] / top : 0;
+        block(w, p, true);
     }
 }
 
@@ -247,38 +374,28 @@ void recommend(const struct snapshot *s, const struct rec_query *q, struct arena
                struct rec_result *out)
 {
     const struct history *h = &s->hist;
-    struct work w = {.s = s, .q = q, .n = history_nproducts(h)};
-    size_t n = w.n + 1;
-    w.blocked = arena_array(a, n, sizeof(bool));
-    w.comp = arena_array(a, n, sizeof(double));
-    w.pers = arena_array(a, n, sizeof(double));
-    w.cont = arena_array(a, n, sizeof(double));
-    w.rule = arena_array(a, n, sizeof(*w.rule));
-    w.pers_src = arena_array(a, n, sizeof(int32_t));
-    w.cont_src = arena_array(a, n, sizeof(int32_t));
-    w.pers_best = arena_array(a, n, sizeof(double));
-    w.cont_best = arena_array(a, n, sizeof(double));
+    struct work w = {.s = s, .q = q, .sc = scratch_get(history_nproducts(h) + 1)};
     out->items = arena_array(a, (size_t)q->limit + 1, sizeof(struct rec_item));
     out->n = 0;
 
     for (int i = 0; i < q->ncart; i++)
-        w.blocked[q->cart[i]] = true;
+        block(&w, q->cart[i], true);
     for (int i = 0; i < q->nexclude; i++)
-        w.blocked[q->exclude[i]] = true;
+        block(&w, q->exclude[i], true);
     int32_t c = q->customer;
     if (!q->include_purchased) {
         if (c >= 0)
             for (int32_t k = h->cust_first[c]; k < h->cust_first[c + 1]; k++)
-                w.blocked[h->cust_items[k]] = true;
+                block(&w, h->cust_items[k], true);
         for (int i = 0; i < q->nrecent; i++)
-            w.blocked[q->recent[i]] = true;
+            block(&w, q->recent[i], true);
     }
 
-    int buy_again = 0;
+    int again = 0;
     if (q->strategy == REC_BUY_AGAIN)
-        buy_again = q->limit;
+        again = q->limit;
     else if (q->strategy == REC_AUTO && c >= 0 && q->include_purchased)
-        buy_again = (int)lround(q->limit * MIN(s->repeat.repeat_share[c], BUY_AGAIN_SHARE_MAX));
+        again = (int)lround(q->limit * MIN(s->repeat.repeat_share[c], BUY_AGAIN_SHARE_MAX));
 
     if (q->strategy != REC_BUY_AGAIN) {
         /* complements: the cart, else the customer's last order */
@@ -286,11 +403,10 @@ void recommend(const struct snapshot *s, const struct rec_query *q, struct arena
             if (q->ncart > 0) {
                 complements(&w, q->cart, q->ncart);
             } else if (c >= 0 && s->repeat.last_order[c] >= 0) {
-                int32_t o = s->repeat.last_order[c];
-                int32_t src[CART_PAIRS_MAX];
+                int32_t o = s->repeat.last_order[c], src[CART_PAIRS_MAX];
                 int ns = 0;
-                for (int32_t l = h->order_first[o]; l < h->order_first[o + 1] && ns < CART_PAIRS_MAX;
-                     l++)
+                for (int32_t l = h->order_first[o];
+                     l < h->order_first[o + 1] && ns < CART_PAIRS_MAX; l++)
                     if (h->line_qty[l] > 0)
                         src[ns++] = h->line_product[l];
                 complements(&w, src, ns);
@@ -308,50 +424,11 @@ void recommend(const struct snapshot *s, const struct rec_query *q, struct arena
                                HISTORY_WEIGHT * exp2(-MAX(age, 0) / HISTORY_HALF_LIFE_DAYS));
                 }
         }
-        scale(w.comp, w.n);
-        scale(w.pers, w.n);
-        scale(w.cont, w.n);
-        double *total = arena_array(a, n, sizeof(double));
-        for (size_t p = 0; p < w.n; p++) {
-            double cp = q->strategy == REC_PERSONAL ? 0 : W_COMPLEMENTS * w.comp[p];
-            double pc = q->strategy == REC_COMPLEMENTS ? 0 : W_PERSONAL * w.pers[p] +
-                                                                 W_CONTENT * w.cont[p];
-            total[p] = cp + pc;
-        }
-        add_buy_again(&w, a, buy_again, out);
-        take_best(&w, a, total, describe_blend, q->limit - out->n, out);
-    } else {
-        add_buy_again(&w, a, buy_again, out);
+        scale(&w);
     }
-    /* What the models leave empty comes from what sells now. */
-    if (out->n < q->limit) {
-        const struct model_popular *pop = &s->popular;
-        for (size_t i = 0; i < pop->nranked && out->n < q->limit; i++) {
-            int32_t p = pop->ranked[i];
-            if (!eligible(&w, p) || worth(&w, p) <= 0)
-                continue;
-            struct rec_item *it = &out->items[out->n++];
-            memset(it, 0, sizeof(*it));
-            it->product = p;
-            it->kind = KIND_POPULAR;
-            it->because[0] = it->because[1] = -1;
-            it->score = 0;
-            w.blocked[p] = true;
-        }
-    }
-    /* Scores relative to the best of the answer; popular fill-ins rank below. */
-    double best = 0;
-    for (int i = 0; i < out->n; i++)
-        best = MAX(best, out->items[i].score);
-    double pop_factor = best > 0 ? 0.01 : 1.0; /* fill-ins rank below model picks */
-    for (int i = 0; i < out->n; i++) {
-        struct rec_item *it = &out->items[i];
-        if (it->kind == KIND_POPULAR) {
-            double top = pop_score_top(s);
-            it->score = top > 0 ? pop_factor * s->popular.score[it->product] / top : 0;
-        } else if (best > 0) {
-            it->score /= best;
-        }
-    }
+    buy_again(&w, a, again, out);
+    if (q->strategy != REC_BUY_AGAIN)
+        blend(&w, a, q->limit - out->n, out);
+    fill_popular(&w, q, out);
     qsort(out->items, (size_t)out->n, sizeof(struct rec_item), by_score_desc);
 }
