@@ -82,7 +82,7 @@ if ! command -v wrk >/dev/null 2>&1 || ! command -v h2o >/dev/null 2>&1; then
     exit 0
 fi
 DATABASE_URL="$url" XSELL_API_KEYS="public:benchkey-0001" XSELL_RATE_RPS=0 \
-    XSELL_EVAL_HOLDOUT_DAYS=0 XSELL_LISTEN=127.0.0.1:18555 XSELL_THREADS=2 \
+    XSELL_EVAL_HOLDOUT_DAYS=0 XSELL_ACCESS_LOG=false XSELL_LISTEN=127.0.0.1:18555 XSELL_THREADS=2 \
     "$xsell" serve 2>"$tmp/serve.log" &
 server=$!
 for _ in $(seq 1 150); do
@@ -96,7 +96,8 @@ psql -X -q -tA "$url" -c "SELECT '/recommend?items=' || string_agg(product_id, '
     WHERE r <= k GROUP BY order_id LIMIT 5000" >"$tmp/carts.txt"
 psql -X -q -tA "$url" -c "SELECT '/recommend?customer=' || customer_id || '&limit=10'
     FROM customers ORDER BY customer_id LIMIT 4000" >"$tmp/customers.txt"
-# h2o serves a static file the size of a typical answer.
+# h2o serves a static file the size of a typical answer (neither server writes an
+# access log here: a line per request would be a write(2) per request).
 mkdir -p "$tmp/www"
 curl -s "http://127.0.0.1:18555$(sed -n 1p "$tmp/carts.txt")" -H "Authorization: Bearer benchkey-0001" >"$tmp/www/answer.json"
 printf '/answer.json\n' >"$tmp/static.txt"

@@ -128,6 +128,10 @@ int config_load(struct config *c, char *err, size_t errlen)
         else if (strcmp(s, "keys") != 0)
             return fmt_error(err, errlen, "XSELL_AUTH must be \"keys\" or \"none\", got \"%s\"", s);
     }
+    s = getenv("XSELL_ACCESS_LOG");
+    c->access_log = true;
+    if (s && *s && strparse_bool(s, strlen(s), &c->access_log))
+        return fmt_error(err, errlen, "XSELL_ACCESS_LOG must be true or false, got \"%s\"", s);
     s = getenv("XSELL_CORS_ORIGINS");
     if (s && parse_cors(c, s, err, errlen))
         return -1;

@@ -4,6 +4,7 @@
 #include <math.h>
 
 #include "xsell/handlers.h"
+#include "xsell/jsonw.h"
 #include "xsell/recommend.h"
 #include "xsell/strparse.h"
 
@@ -27,8 +28,9 @@ static int parse_choice(struct request *req, const char *name, const char *const
     return -1;
 }
 
-/* Product indices of ids (unknown ones into unknown when not NULL). */
-static int32_t *map_ids(struct request *req, const char **ids, int n, int *known, cJSON *unknown)
+/* Product indices of ids (unknown ones listed in unknown when not NULL). */
+static int32_t *map_ids(struct request *req, const char **ids, int n, int *known,
+                        const char **unknown, int *nunknown)
 {
     const struct history *h = &req->snap->hist;
     int32_t *out = arena_array(&req->arena, (size_t)n + 1, sizeof(int32_t));
@@ -38,61 +40,55 @@ static int32_t *map_ids(struct request *req, const char **ids, int n, int *known
         if (p >= 0)
             out[(*known)++] = p;
         else if (unknown)
-            cJSON_AddItemToArray(unknown, cJSON_CreateString(ids[i]));
+            unknown[(*nunknown)++] = ids[i];
     }
     return out;
 }
 
-static void add_product(cJSON *item, const struct history *h, int32_t p)
+static void write_ids(struct jsonw *j, const char *key, const struct history *h,
+                      const int32_t *p, int n)
 {
-    cJSON_AddStringToObject(item, "product_id", idmap_key(&h->products, p));
-    if (h->name[p])
-        cJSON_AddStringToObject(item, "name", h->name[p]);
-    else
-        cJSON_AddNullToObject(item, "name");
-    if (h->category[p])
-        cJSON_AddStringToObject(item, "category", h->category[p]);
-    else
-        cJSON_AddNullToObject(item, "category");
-    cJSON_AddNumberToObject(item, "price", h->price[p]);
-}
-
-static cJSON *ids_array(const struct history *h, const int32_t *p, int n)
-{
-    cJSON *a = cJSON_CreateArray();
+    jsonw_open(j, key, '[');
     for (int i = 0; i < n; i++)
         if (p[i] >= 0)
-            cJSON_AddItemToArray(a, cJSON_CreateString(idmap_key(&h->products, p[i])));
-    return a;
+            jsonw_str(j, NULL, idmap_key(&h->products, p[i]));
+    jsonw_close(j, ']');
 }
 
-static cJSON *reason(const struct history *h, const struct rec_item *it)
+static void write_item(struct jsonw *j, const struct history *h, const struct rec_item *it)
 {
-    cJSON *r = cJSON_CreateObject();
+    int32_t p = it->product;
     char day[11];
-    cJSON_AddStringToObject(r, "kind", rec_kind_name(it->kind));
+    jsonw_open(j, NULL, '{');
+    jsonw_str(j, "product_id", idmap_key(&h->products, p));
+    jsonw_str(j, "name", h->name[p]);
+    jsonw_str(j, "category", h->category[p]);
+    jsonw_num(j, "price", h->price[p]);
+    jsonw_num(j, "score", round(it->score * 1e6) / 1e6);
+    jsonw_open(j, "reason", '{');
+    jsonw_str(j, "kind", rec_kind_name(it->kind));
     switch (it->kind) {
     case KIND_BOUGHT_TOGETHER:
-        cJSON_AddItemToObject(r, "with", ids_array(h, it->because, 2));
-        cJSON_AddNumberToObject(r, "count", it->count);
-        cJSON_AddNumberToObject(r, "confidence", round(it->confidence * 1e4) / 1e4);
-        cJSON_AddNumberToObject(r, "lift", round(it->lift * 1e3) / 1e3);
+        write_ids(j, "with", h, it->because, 2);
+        jsonw_int(j, "count", it->count);
+        jsonw_num(j, "confidence", round(it->confidence * 1e4) / 1e4);
+        jsonw_num(j, "lift", round(it->lift * 1e3) / 1e3);
         break;
     case KIND_SIMILAR_CUSTOMERS:
     case KIND_SIMILAR_CONTENT:
-        cJSON_AddItemToObject(r, "because", ids_array(h, it->because, 2));
+        write_ids(j, "because", h, it->because, 2);
         break;
     case KIND_BUY_AGAIN:
         strparse_format_date(it->last, day);
-        cJSON_AddStringToObject(r, "last_bought", day);
-        cJSON_AddNumberToObject(r, "times", it->times);
+        jsonw_str(j, "last_bought", day);
+        jsonw_int(j, "times", it->times);
         break;
     case KIND_POPULAR:
-        cJSON_AddStringToObject(r, "detail",
-                                "what sells now: nothing more specific passed the rules");
+        jsonw_str(j, "detail", "what sells now: nothing more specific passed the rules");
         break;
     }
-    return r;
+    jsonw_close(j, '}');
+    jsonw_close(j, '}');
 }
 
 int handle_recommend(struct request *req)
@@ -124,17 +120,17 @@ int handle_recommend(struct request *req)
     if (strategy == REC_BUY_AGAIN && !customer)
         return req_fail(req, PROBLEM_BAD_PARAM, "strategy=buy_again needs customer=");
 
-    cJSON *unknown = cJSON_CreateArray();
-    q.cart = map_ids(req, items, nitems, &q.ncart, unknown);
-    q.exclude = map_ids(req, exclude, nexclude, &q.nexclude, NULL);
+    const char **unknown = arena_array(&req->arena, (size_t)nitems + 1, sizeof(char *));
+    int nunknown = 0;
+    q.cart = map_ids(req, items, nitems, &q.ncart, unknown, &nunknown);
+    q.exclude = map_ids(req, exclude, nexclude, &q.nexclude, NULL, NULL);
     q.customer = customer ? idmap_find(&h->customers, customer, strlen(customer)) : -1;
     size_t nrecent = customer ? recent_for(&req->app->recent, customer, req->snap->loaded_at,
                                            &req->arena, &recent_ids)
                               : 0;
-    q.recent = map_ids(req, recent_ids, (int)nrecent, &q.nrecent, NULL);
+    q.recent = map_ids(req, recent_ids, (int)nrecent, &q.nrecent, NULL, NULL);
     bool customer_known = q.customer >= 0 || nrecent > 0;
     if ((nitems > 0 || customer) && q.ncart == 0 && !customer_known) {
-        cJSON_Delete(unknown);
         if (customer && nitems == 0)
             return req_fail(req, PROBLEM_UNKNOWN_ID, "unknown customer \"%s\"", customer);
         return req_fail(req, PROBLEM_UNKNOWN_ID, "none of the items%s is known",
@@ -147,23 +143,28 @@ int handle_recommend(struct request *req)
     struct rec_result res;
     recommend(req->snap, &q, &req->arena, &res);
 
-    cJSON *root = cJSON_CreateObject();
-    cJSON *list = cJSON_AddArrayToObject(root, "items");
-    for (int i = 0; i < res.n; i++) {
-        const struct rec_item *it = &res.items[i];
-        cJSON *item = cJSON_CreateObject();
-        add_product(item, h, it->product);
-        cJSON_AddNumberToObject(item, "score", round(it->score * 1e6) / 1e6);
-        cJSON_AddItemToObject(item, "reason", reason(h, it));
-        cJSON_AddItemToArray(list, item);
-    }
-    cJSON_AddNumberToObject(root, "model_version", (double)req->snap->version);
+    struct buf b;
+    struct jsonw j;
+    buf_init(&b, 1 << 22);
+    jsonw_init(&j, &b);
+    jsonw_open(&j, NULL, '{');
+    jsonw_open(&j, "items", '[');
+    for (int i = 0; i < res.n; i++)
+        write_item(&j, h, &res.items[i]);
+    jsonw_close(&j, ']');
+    jsonw_int(&j, "model_version", (long long)req->snap->version);
     char *rid = arena_printf(&req->arena, "%lld-%s", (long long)req->snap->version, req->id);
-    cJSON_AddStringToObject(root, "recommendation_id", rid);
-    cJSON_AddStringToObject(root, "strategy", strategies[strategy]);
-    cJSON_AddStringToObject(root, "objective", objectives[objective]);
-    cJSON_AddItemToObject(root, "unknown_items", unknown);
+    jsonw_str(&j, "recommendation_id", rid);
+    jsonw_str(&j, "strategy", strategies[strategy]);
+    jsonw_str(&j, "objective", objectives[objective]);
+    jsonw_open(&j, "unknown_items", '[');
+    for (int i = 0; i < nunknown; i++)
+        jsonw_str(&j, NULL, unknown[i]);
+    jsonw_close(&j, ']');
     if (customer)
-        cJSON_AddBoolToObject(root, "customer_known", customer_known);
-    return respond_json(req, 200, root);
+        jsonw_bool(&j, "customer_known", customer_known);
+    jsonw_close(&j, '}');
+    size_t len;
+    char *text = buf_detach(&b, &len);
+    return respond_take(req, 200, "application/json", text, len);
 }

@@ -62,7 +62,10 @@ static struct request *request_new(struct app *app, struct MHD_Connection *c, co
     req->t_start = mono_seconds();
     req->route_index = -1;
     req->key_index = -1;
-    snprintf(req->id, sizeof(req->id), "%lx-%lx", (unsigned long)getpid() & 0xffff,
+    static unsigned long pid; /* a request id: process, then sequence */
+    if (!pid)
+        pid = (unsigned long)getpid() & 0xffff;
+    snprintf(req->id, sizeof(req->id), "%lx-%lx", pid,
              (unsigned long)atomic_fetch_add(&app->request_seq, 1) + 1);
     req->method = arena_strdup(&req->arena, method);
     req->path = arena_strdup(&req->arena, url);
@@ -288,7 +291,8 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
         return;
     double secs = mono_seconds() - req->t_start;
     metrics_observe(&app->metrics, req->route_index, req->status, secs);
-    log_info("access id=%s client=%s method=%s path=%s status=%d ms=%.3f role=%s%s", req->id,
+    if (app->cfg.access_log)
+        log_info("access id=%s client=%s method=%s path=%s status=%d ms=%.3f role=%s%s", req->id,
              req->client, req->method, req->path, req->status, secs * 1e3, role_name(req->role),
              toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " aborted=1");
     *con_cls = NULL;

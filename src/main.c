@@ -1,4 +1,5 @@
 /* xsell: the command table (serve, migrate, import, gen, train) and process setup. */
+#include <errno.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -12,6 +13,7 @@
 #include "xsell/http_server.h"
 #include "xsell/import.h"
 #include "xsell/log.h"
+#include "xsell/mat.h"
 #include "xsell/eval_json.h"
 #include "xsell/history_load.h"
 #include "xsell/migrate.h"
@@ -71,6 +73,18 @@ static PGconn *connect_or_say(const struct config *cfg)
     return c;
 }
 
+static int stop_pipe[2];
+
+static void on_stop_signal(int sig)
+{
+    unsigned char b = (unsigned char)sig;
+    int saved = errno;
+    if (write(stop_pipe[1], &b, 1) < 0) {
+        /* nothing to do: a stop is already pending */
+    }
+    errno = saved;
+}
+
 static int cmd_serve(int argc, char **argv)
 {
     static struct app app; /* process lifetime; large (metrics) */
@@ -91,16 +105,24 @@ static int cmd_serve(int argc, char **argv)
         log_warn("XSELL_AUTH=none: every request is treated as admin");
     /* Block the signals before any thread starts, so that only sigwait() below sees
      * them (DESIGN.md: a signal landing on a pool thread hangs the exit). */
-    /* A shell without job control starts background jobs with SIGINT ignored, and
-     * an ignored signal is dropped even while blocked: take the default back. */
-    signal(SIGINT, SIG_DFL);
-    signal(SIGTERM, SIG_DFL);
-    sigset_t sigs;
-    sigemptyset(&sigs);
-    sigaddset(&sigs, SIGINT);
-    sigaddset(&sigs, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+    /* Any thread may be handed SIGINT/SIGTERM (libraries start threads of their own
+     * before main runs, with every signal open), so the handler only writes to a
+     * pipe and main reads it. It also takes back SIGINT from a shell without job
+     * control, which starts background jobs with SIGINT ignored. */
+    if (pipe(stop_pipe) != 0) {
+        perror("pipe");
+        config_release(&app.cfg);
+        return 1;
+    }
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_stop_signal;
+    sa.sa_flags = SA_RESTART;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
+    mat_init();
 
     registry_init(&app.reg);
     db_pool_init(&app.pool, app.cfg.database_url, app.cfg.db_pool);
@@ -112,8 +134,9 @@ static int cmd_serve(int argc, char **argv)
     if (trainer_start(&app.trainer, &app.cfg, &app.reg) == 0) {
         http = http_server_start(&app);
         if (http) {
-            int sig = 0;
-            sigwait(&sigs, &sig);
+            unsigned char sig = 0;
+            while (read(stop_pipe[0], &sig, 1) < 0 && errno == EINTR)
+                ;
             log_info("signal %d: stopping (finishing requests in flight)", sig);
             http_server_stop(http, SHUTDOWN_GRACE_S);
             rc = 0;

@@ -1,6 +1,12 @@
 #include "xsell/mat.h"
 
+#include <cblas.h>
 #include <lapacke.h>
+
+void mat_init(void)
+{
+    openblas_set_num_threads(1);
+}
 
 int mat_spd_inverse(double *a, int n)
 {

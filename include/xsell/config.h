@@ -14,7 +14,8 @@ struct config {
     int retrain_s;                     /* XSELL_RETRAIN_S: 0 = only at start and on request */
     struct api_key keys[API_KEYS_MAX]; /* XSELL_API_KEYS */
     int nkeys;
-    bool auth_none;               /* XSELL_AUTH=none: every request is admin */
+    bool auth_none;
+    bool access_log;           /* XSELL_ACCESS_LOG: one line per request (default on) */               /* XSELL_AUTH=none: every request is admin */
     char *cors[CORS_ORIGINS_MAX]; /* XSELL_CORS_ORIGINS */
     int ncors;
     bool cors_any;         /* "*" among the origins */

@@ -5,6 +5,10 @@
 
 #include "xsell/common.h"
 
+/* OpenBLAS on one thread: its own pool would fight the server's threads for the
+ * two cores (DESIGN.md). Call once at start-up. */
+void mat_init(void);
+
 /* Replaces the symmetric positive definite n x n matrix a by its inverse (Cholesky:
  * dpotrf, then dpotri), both triangles filled. -1 when a is not positive definite. */
 int mat_spd_inverse(double *a, int n);

@@ -1,6 +1,9 @@
 /* Unit tests: the route table, the problem catalogue, metrics text, and that
  * openapi.yaml documents every route the server has. */
+#include <cjson/cJSON.h>
+
 #include "xsell/embedded.h"
+#include "xsell/jsonw.h"
 #include "xsell/metrics.h"
 #include "xsell/problem.h"
 #include "xsell/router.h"
@@ -87,6 +90,38 @@ static void test_openapi_lists_every_route(void **state)
     }
 }
 
+static void test_jsonw(void **state)
+{
+    struct buf b;
+    struct jsonw j;
+    (void)state;
+    buf_init(&b, 1 << 16);
+    jsonw_init(&j, &b);
+    jsonw_open(&j, NULL, '{');
+    jsonw_str(&j, "s", "a\"b\\c\n\x01\xC2\xA3");
+    jsonw_str(&j, "null", NULL);
+    jsonw_num(&j, "price", 2.95);
+    jsonw_num(&j, "neg", -0.5);
+    jsonw_num(&j, "whole", 40);
+    jsonw_num(&j, "tiny", 1e-9);
+    jsonw_num(&j, "round", 0.1234567);
+    jsonw_int(&j, "n", -12);
+    jsonw_open(&j, "list", '[');
+    jsonw_bool(&j, NULL, true);
+    jsonw_str(&j, NULL, "x");
+    jsonw_close(&j, ']');
+    jsonw_open(&j, "empty", '[');
+    jsonw_close(&j, ']');
+    jsonw_close(&j, '}');
+    assert_string_equal(b.data, "{\"s\":\"a\\\"b\\\\c\\u000a\\u0001\xC2\xA3\",\"null\":null,"
+                                "\"price\":2.95,\"neg\":-0.5,\"whole\":40,\"tiny\":1e-09,"
+                                "\"round\":0.123457,\"n\":-12,\"list\":[true,\"x\"],\"empty\":[]}");
+    cJSON *parsed = cJSON_Parse(b.data);
+    assert_non_null(parsed);
+    cJSON_Delete(parsed);
+    buf_release(&b);
+}
+
 int run_http_tests(void)
 {
     const struct CMUnitTest tests[] = {
@@ -94,6 +129,7 @@ int run_http_tests(void)
         cmocka_unit_test(test_problem_catalogue),
         cmocka_unit_test(test_metrics_text),
         cmocka_unit_test(test_openapi_lists_every_route),
+        cmocka_unit_test(test_jsonw),
     };
     return cmocka_run_group_tests_name("http", tests, NULL, NULL);
 }

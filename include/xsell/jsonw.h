@@ -1,0 +1,26 @@
+/* jsonw.h - a small JSON writer into a struct buf, for hot answers where building
+ * a cJSON tree (a malloc per node, printf and a scanf round-trip per number) costs
+ * more than the answer itself. The caller writes keys and values in order;
+ * commas are placed by the writer. */
+#ifndef XSELL_JSONW_H
+#define XSELL_JSONW_H
+
+#include "xsell/buf.h"
+
+#define JSONW_DEPTH 16
+
+struct jsonw {
+    struct buf *b;
+    int depth;
+    bool first[JSONW_DEPTH]; /* nothing written yet at this level */
+};
+
+void jsonw_init(struct jsonw *w, struct buf *b);
+void jsonw_open(struct jsonw *w, const char *key, char bracket);  /* key NULL in arrays */
+void jsonw_close(struct jsonw *w, char bracket);
+void jsonw_str(struct jsonw *w, const char *key, const char *s);  /* s NULL: null */
+void jsonw_num(struct jsonw *w, const char *key, double v);       /* 6 decimals at most */
+void jsonw_int(struct jsonw *w, const char *key, long long v);
+void jsonw_bool(struct jsonw *w, const char *key, bool v);
+
+#endif
