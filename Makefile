@@ -120,7 +120,9 @@ format:
 # Models and maths know nothing of HTTP, SQL or JSON (STYLE.md).
 check-layers:
 	@! grep -lE '#include <(microhttpd|libpq-fe|cjson/cJSON)\.h>|xsell/(db|request|http_server)\.h' \
-	    src/model_*.c src/history.c src/rng.c include/xsell/model_*.h include/xsell/history.h \
+	    src/model_*.c src/models.c src/recommend.c src/eval.c src/history.c src/rng.c src/mat.c \
+	    include/xsell/model_*.h include/xsell/models.h include/xsell/recommend.h \
+	    include/xsell/eval.h include/xsell/history.h \
 	    || (echo "check-layers: a model includes HTTP, SQL or JSON headers" && false)
 	@echo "check-layers: ok"
 
