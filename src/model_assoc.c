@@ -355,6 +355,7 @@ void baskets_from_history(const struct history *h, struct arena *a, struct baske
 struct collect {
     struct assoc_rule *rules;
     size_t n, cap;
+    size_t pairs;  /* one-item-side rules meeting the thresholds, before top_k */
     const struct baskets *b;
     const int32_t *item_count;
 };
@@ -403,17 +404,99 @@ static size_t slot_of(const struct model_assoc *m, int64_t key)
     return j;
 }
 
+/* Rules with one item on the left, straight from counting: for each frequent item
+ * i, count the items beside it over its baskets and keep the best top_k rules
+ * i -> j. No itemset is stored: on wide baskets (Online Retail) there are millions
+ * of frequent pairs, of which only the best few per item are ever served. */
+static void single_rules(const struct baskets *b, int32_t minc, double min_conf, int top_k,
+                         const int32_t *count, struct collect *c)
+{
+    size_t ni = b->nitems;
+    int32_t *tfirst = xcalloc(ni + 2, sizeof(int32_t));
+    for (size_t t = 0; t < b->n; t++)
+        for (int32_t k = b->first[t]; k < b->first[t + 1]; k++)
+            tfirst[b->items[k] + 1]++;
+    for (size_t i = 0; i < ni; i++)
+        tfirst[i + 1] += tfirst[i];
+    int32_t *tids = xmalloc(((size_t)tfirst[ni] + 1) * sizeof(int32_t));
+    int32_t *fill = xmalloc((ni + 1) * sizeof(int32_t));
+    memcpy(fill, tfirst, (ni + 1) * sizeof(int32_t));
+    for (size_t t = 0; t < b->n; t++)
+        for (int32_t k = b->first[t]; k < b->first[t + 1]; k++)
+            tids[fill[b->items[k]]++] = (int32_t)t;
+    int32_t *co = xcalloc(ni + 1, sizeof(int32_t));
+    int32_t *touched = xmalloc((ni + 1) * sizeof(int32_t));
+    struct assoc_rule *top = xmalloc(((size_t)top_k + 1) * sizeof(struct assoc_rule));
+    for (size_t i = 0; i < ni; i++) {
+        if (count[i] < minc)
+            continue;
+        int nt = 0, n = 0;
+        for (int32_t x = tfirst[i]; x < tfirst[i + 1]; x++) {
+            int32_t t = tids[x];
+            for (int32_t k = b->first[t]; k < b->first[t + 1]; k++) {
+                int32_t j = b->items[k];
+                if ((size_t)j != i && co[j]++ == 0)
+                    touched[nt++] = j;
+            }
+        }
+        for (int x = 0; x < nt; x++) {
+            int32_t j = touched[x], both = co[j];
+            co[j] = 0;
+            if (both < minc || (double)both / count[i] < min_conf - 1e-12)
+                continue;
+            c->pairs++;
+            struct assoc_rule r = {{(int32_t)i, -1}, j, both, count[i], 0, 0, 0};
+            r.confidence = (float)((double)both / count[i]);
+            r.lift = (float)(r.confidence / ((double)count[j] / (double)b->n));
+            r.score = (float)wilson_lower(both, count[i]);
+            if (n == top_k && r.score <= top[n - 1].score)
+                continue;
+            int at = n < top_k ? n++ : top_k - 1;
+            while (at > 0 && (top[at - 1].score < r.score ||
+                              (top[at - 1].score == r.score && top[at - 1].rhs > j))) {
+                top[at] = top[at - 1];
+                at--;
+            }
+            top[at] = r;
+        }
+        xgrow((void **)&c->rules, &c->cap, c->n + (size_t)n + 1, sizeof(struct assoc_rule));
+        memcpy(c->rules + c->n, top, (size_t)n * sizeof(struct assoc_rule));
+        c->n += (size_t)n;
+    }
+    free(top);
+    free(touched);
+    free(co);
+    free(fill);
+    free(tids);
+    free(tfirst);
+}
+
+static void pair_rule(const int32_t *lhs, int nlhs, int32_t rhs, int32_t count,
+                      int32_t lhs_count, void *ctx)
+{
+    if (nlhs == 2)
+        collect_rule(lhs, nlhs, rhs, count, lhs_count, ctx);
+}
+
 void model_assoc_fit(const struct baskets *b, const struct assoc_params *params, int top_k,
                      struct arena *a, struct model_assoc *m, struct figures *fig)
 {
     double t0 = mono_seconds();
-    struct itemsets sets;
     struct assoc_params pp = *params;
     const struct assoc_params *p = &pp;
     memset(m, 0, sizeof(*m));
     m->nbaskets = b->n;
-    /* Rules with two items on the left cost about the sum of squared basket sizes
-     * to count; past a budget (wholesale baskets of hundreds of lines) serve pairs. */
+    int32_t minc = min_count_of(b, p);
+    int32_t *item_count = xcalloc(b->nitems + 1, sizeof(int32_t));
+    for (size_t t = 0; t < b->n; t++)
+        for (int32_t k = b->first[t]; k < b->first[t + 1]; k++)
+            item_count[b->items[k]]++;
+    struct collect c = {.b = b, .item_count = item_count};
+    single_rules(b, minc, p->min_confidence, top_k, item_count, &c);
+    size_t singles = c.n;
+
+    /* Two items on the left cost about the sum of squared basket sizes to count;
+     * past a budget (wholesale baskets of hundreds of lines) serve one-item sides. */
     double work = 0;
     for (size_t t = 0; t < b->n; t++) {
         double k = b->first[t + 1] - b->first[t];
@@ -422,35 +505,38 @@ void model_assoc_fit(const struct baskets *b, const struct assoc_params *params,
     if (pp.max_len > 2 && work > ASSOC_TRIPLE_BUDGET) {
         pp.max_len = 2;
         log_info("assoc: baskets too wide for 2-item rule sides (sum of squared sizes %.0f "
-                 "> %.0f): pairs only",
+                 "> %.0f): one-item sides only",
                  work, ASSOC_TRIPLE_BUDGET);
     }
-    assoc_mine(b, p, &sets);
-    int32_t *item_count = xcalloc(b->nitems + 1, sizeof(int32_t));
-    for (size_t i = 0; i < sets.n; i++)
-        if (sets.first[i + 1] - sets.first[i] == 1)
-            item_count[sets.items[sets.first[i]]] = sets.count[i];
-    struct collect c = {.b = b, .item_count = item_count};
-    assoc_rules(&sets, b, p, collect_rule, &c);
-    /* Group by the LHS's first item with a counting sort, then order each (small)
-     * group by its second item and score: far cheaper than one sort of millions. */
-    int32_t *bucket = xcalloc(b->nitems + 2, sizeof(int32_t));
-    for (size_t i = 0; i < c.n; i++)
-        bucket[c.rules[i].lhs[0] + 1]++;
-    for (size_t i = 0; i < b->nitems; i++)
-        bucket[i + 1] += bucket[i];
-    struct assoc_rule *grouped = xmalloc((c.n + 1) * sizeof(struct assoc_rule));
-    int32_t *fill = xmalloc((b->nitems + 1) * sizeof(int32_t));
-    memcpy(fill, bucket, (b->nitems + 1) * sizeof(int32_t));
-    for (size_t i = 0; i < c.n; i++)
-        grouped[fill[c.rules[i].lhs[0]]++] = c.rules[i];
-    for (size_t i = 0; i < b->nitems; i++)
-        qsort(grouped + bucket[i], (size_t)(bucket[i + 1] - bucket[i]),
-              sizeof(struct assoc_rule), by_lhs_then_score);
-    free(c.rules);
-    free(fill);
-    free(bucket);
-    c.rules = grouped;
+    size_t nsets = 0;
+    if (pp.max_len > 2) {
+        struct itemsets sets;
+        assoc_mine(b, p, &sets);
+        nsets = sets.n;
+        assoc_rules(&sets, b, p, pair_rule, &c);
+        itemsets_release(&sets);
+        /* Group the two-item sides by their first item with a counting sort, then
+         * order each (small) group by second item and score. */
+        size_t np2 = c.n - singles;
+        struct assoc_rule *pairs = c.rules + singles;
+        int32_t *bucket = xcalloc(b->nitems + 2, sizeof(int32_t));
+        for (size_t i = 0; i < np2; i++)
+            bucket[pairs[i].lhs[0] + 1]++;
+        for (size_t i = 0; i < b->nitems; i++)
+            bucket[i + 1] += bucket[i];
+        struct assoc_rule *grouped = xmalloc((np2 + 1) * sizeof(struct assoc_rule));
+        int32_t *fill = xmalloc((b->nitems + 1) * sizeof(int32_t));
+        memcpy(fill, bucket, (b->nitems + 1) * sizeof(int32_t));
+        for (size_t i = 0; i < np2; i++)
+            grouped[fill[pairs[i].lhs[0]]++] = pairs[i];
+        for (size_t i = 0; i < b->nitems; i++)
+            qsort(grouped + bucket[i], (size_t)(bucket[i + 1] - bucket[i]),
+                  sizeof(struct assoc_rule), by_lhs_then_score);
+        memcpy(pairs, grouped, np2 * sizeof(struct assoc_rule));
+        free(grouped);
+        free(fill);
+        free(bucket);
+    }
 
     /* Keep the best top_k of each LHS group, and index the groups. */
     size_t groups = 0, kept = 0;
@@ -486,15 +572,13 @@ void model_assoc_fit(const struct baskets *b, const struct assoc_params *params,
     }
     figures_add(fig, "baskets", (double)b->n);
     figures_add(fig, "max_len", pp.max_len);
-    figures_add(fig, "min_count", (double)min_count_of(b, p));
-    figures_add(fig, "itemsets", (double)sets.n);
-    figures_add(fig, "itemsets_truncated", sets.truncated ? 1 : 0);
-    figures_add(fig, "rules_mined", (double)c.n);
+    figures_add(fig, "min_count", (double)minc);
+    figures_add(fig, "frequent_pairs_as_rules", (double)c.pairs);
+    figures_add(fig, "itemsets_for_two_item_sides", (double)nsets);
     figures_add(fig, "rules_kept", (double)m->nrules);
     figures_add(fig, "fit_seconds", mono_seconds() - t0);
     free(c.rules);
     free(item_count);
-    itemsets_release(&sets);
 }
 
 const struct assoc_rule *model_assoc_rules(const struct model_assoc *m, int32_t a, int32_t b,
