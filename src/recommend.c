@@ -13,6 +13,7 @@
 #define EVIDENCE_PRIOR 10.0
 #define CART_PAIRS_MAX 20 /* two-item rule sides are looked up for the first 20 items */
 #define BUY_AGAIN_SHARE_MAX 0.5
+#define HISTORY_SOURCES_MAX 64 /* a wholesaler's thousand products: the 64 most recent speak */
 
 const char *rec_kind_name(enum rec_kind k)
 {
@@ -188,6 +189,38 @@ static void neighbours(struct work *w, int32_t i, double ws)
         c->cont += v;
         if (v > c->cont_best)
             c->cont_best = v, c->cont_src = i;
+    }
+}
+
+static int by_last_desc(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x < y) - (x > y);
+}
+
+/* The customer's history as sources, each weighted by recency; past
+ * HISTORY_SOURCES_MAX products only the most recent ones (the weights of the rest
+ * are small, and their neighbours' cost is not). */
+static void history_sources(struct work *w, struct arena *a)
+{
+    const struct history *h = &w->s->hist;
+    const struct model_repeat *m = &w->s->repeat;
+    int32_t c = w->q->customer, first = h->cust_first[c], n = h->cust_first[c + 1] - first;
+    double cutoff = -1e300;
+    if (n > HISTORY_SOURCES_MAX) {
+        double *last = arena_array(a, (size_t)n, sizeof(double));
+        memcpy(last, m->last + first, (size_t)n * sizeof(double));
+        qsort(last, (size_t)n, sizeof(double), by_last_desc);
+        cutoff = last[HISTORY_SOURCES_MAX - 1];
+    }
+    int used = 0;
+    for (int32_t k = first; k < first + n && used < HISTORY_SOURCES_MAX; k++) {
+        if (m->last[k] < cutoff)
+            continue;
+        double age = (m->as_of - m->last[k]) / 86400.0;
+        neighbours(w, h->cust_items[k],
+                   HISTORY_WEIGHT * exp2(-MAX(age, 0) / HISTORY_HALF_LIFE_DAYS));
+        used++;
     }
 }
 
@@ -418,11 +451,7 @@ void recommend(const struct snapshot *s, const struct rec_query *q, struct arena
             for (int i = 0; i < q->nrecent; i++)
                 neighbours(&w, q->recent[i], 1.0);
             if (c >= 0)
-                for (int32_t k = h->cust_first[c]; k < h->cust_first[c + 1]; k++) {
-                    double age = (s->repeat.as_of - s->repeat.last[k]) / 86400.0;
-                    neighbours(&w, h->cust_items[k],
-                               HISTORY_WEIGHT * exp2(-MAX(age, 0) / HISTORY_HALF_LIFE_DAYS));
-                }
+                history_sources(&w, a);
         }
         scale(&w);
     }

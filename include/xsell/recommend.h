@@ -6,7 +6,8 @@
  *    an item's score is its best rule's Wilson bound. Without a cart, the
  *    customer's last order stands in for it.
  *  - personal: the item-to-item neighbours of the cart (weight 1) and of the
- *    customer's history (each item 0.5 x 2^(-age / 180 days)), summed.
+ *    customer's history (each item 0.5 x 2^(-age / 180 days); the 64 most recent
+ *    products of a longer history), summed.
  *  - content: the same sources through the catalogue's TF-IDF neighbours.
  *    Collaborative and content links are blended per pair by evidence: with
  *    b(i) = buyers(i) / (buyers(i) + 10), a link i->j counts b as collaborative and
