@@ -169,10 +169,10 @@ void history_finish(struct history *h)
     h->finished = true;
 }
 
-bool history_customer_bought(const struct history *h, int32_t c, int32_t p)
+int32_t history_customer_entry(const struct history *h, int32_t c, int32_t p)
 {
     if (c < 0 || (size_t)c >= history_ncustomers(h))
-        return false;
+        return -1;
     int32_t lo = h->cust_first[c], hi = h->cust_first[c + 1];
     while (lo < hi) {
         int32_t mid = lo + (hi - lo) / 2;
@@ -181,5 +181,10 @@ bool history_customer_bought(const struct history *h, int32_t c, int32_t p)
         else
             hi = mid;
     }
-    return lo < h->cust_first[c + 1] && h->cust_items[lo] == p;
+    return lo < h->cust_first[c + 1] && h->cust_items[lo] == p ? lo : -1;
+}
+
+bool history_customer_bought(const struct history *h, int32_t c, int32_t p)
+{
+    return history_customer_entry(h, c, p) >= 0;
 }

@@ -346,17 +346,7 @@ static int read_basket_file(const char *path, struct idmap *names, struct arena 
                 continue;
             int32_t id = idmap_put(names, name, len, NULL);
             xgrow((void **)&items, &cap_i, ni + 1, sizeof(int32_t));
-            size_t j = ni;
-            bool dup = false;
-            while (j > (size_t)first[n] && items[j - 1] >= id) {
-                dup |= items[j - 1] == id;
-                j--;
-            }
-            if (dup)
-                continue;
-            memmove(items + j + 1, items + j, (ni - j) * sizeof(int32_t));
-            items[j] = id;
-            ni++;
+            basket_add(items, (size_t)first[n], &ni, id);
         }
         n++;
     }

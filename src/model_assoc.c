@@ -312,6 +312,20 @@ double wilson_lower(double x, double n)
 
 /* --- serving ---------------------------------------------------------------- */
 
+bool basket_add(int32_t *items, size_t start, size_t *end, int32_t item)
+{
+    size_t j = *end;
+    while (j > start && items[j - 1] >= item) {
+        if (items[j - 1] == item)
+            return false;
+        j--;
+    }
+    memmove(items + j + 1, items + j, (*end - j) * sizeof(int32_t));
+    items[j] = item;
+    (*end)++;
+    return true;
+}
+
 void baskets_from_history(const struct history *h, struct arena *a, struct baskets *out)
 {
     size_t no = history_norders(h);
@@ -323,22 +337,7 @@ void baskets_from_history(const struct history *h, struct arena *a, struct baske
         for (int32_t l = h->order_first[o]; l < h->order_first[o + 1]; l++) {
             if (h->line_qty[l] <= 0)
                 continue;
-            int32_t p = h->line_product[l];
-            /* insert sorted, without repeats (orders are small) */
-            size_t j = k;
-            bool dup = false;
-            while (j > start && items[j - 1] >= p) {
-                if (items[j - 1] == p) {
-                    dup = true;
-                    break;
-                }
-                j--;
-            }
-            if (dup)
-                continue;
-            memmove(items + j + 1, items + j, (k - j) * sizeof(int32_t));
-            items[j] = p;
-            k++;
+            basket_add(items, start, &k, h->line_product[l]);
         }
         if (k > start) {
             first[n] = (int32_t)start;

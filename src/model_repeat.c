@@ -4,19 +4,6 @@
 
 #include "xsell/log.h"
 
-static int32_t entry_of(const struct history *h, int32_t c, int32_t p)
-{
-    int32_t lo = h->cust_first[c], hi = h->cust_first[c + 1];
-    while (lo < hi) {
-        int32_t mid = lo + (hi - lo) / 2;
-        if (h->cust_items[mid] < p)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo;
-}
-
 void model_repeat_fit(const struct history *h, double as_of, double half_life_days,
                       struct arena *a, struct model_repeat *m, struct figures *fig)
 {
@@ -40,8 +27,8 @@ void model_repeat_fit(const struct history *h, double as_of, double half_life_da
         for (int32_t l = h->order_first[o]; l < h->order_first[o + 1]; l++) {
             if (h->line_qty[l] <= 0)
                 continue;
-            int32_t k = entry_of(h, c, h->line_product[l]);
-            if (m->times[k] > 0 && m->last[k] == t)
+            int32_t k = history_customer_entry(h, c, h->line_product[l]);
+            if (k < 0 || (m->times[k] > 0 && m->last[k] == t))
                 continue; /* the same product twice in one order */
             m->times[k]++;
             m->last[k] = t;

@@ -334,19 +334,6 @@ static void blend(struct work *w, struct arena *a, int want, struct rec_result *
         describe(w, &out->items[i]);
 }
 
-static int32_t entry_of(const struct history *h, int32_t c, int32_t p)
-{
-    int32_t lo = h->cust_first[c], hi = h->cust_first[c + 1];
-    while (lo < hi) {
-        int32_t mid = lo + (hi - lo) / 2;
-        if (h->cust_items[mid] < p)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo;
-}
-
 static void buy_again(struct work *w, struct arena *a, int want, struct rec_result *out)
 {
     const struct history *h = &w->s->hist;
@@ -377,7 +364,7 @@ static void buy_again(struct work *w, struct arena *a, int want, struct rec_resu
     accept(w, top, n, out);
     for (int i = first; i < out->n; i++) {
         struct rec_item *it = &out->items[i];
-        int32_t k = entry_of(h, c, it->product);
+        int32_t k = history_customer_entry(h, c, it->product);
         it->kind = KIND_BUY_AGAIN;
         it->times = m->times[k];
         it->last = m->last[k];

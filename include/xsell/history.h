@@ -60,7 +60,9 @@ static inline size_t history_norders(const struct history *h)
 {
     return idmap_size(&h->orders);
 }
-/* True when customer c bought product p (binary search in cust_items). */
+/* The index k in cust_items of customer c's product p (binary search), or -1. */
+int32_t history_customer_entry(const struct history *h, int32_t c, int32_t p);
+/* True when customer c bought product p. */
 bool history_customer_bought(const struct history *h, int32_t c, int32_t p);
 
 #endif

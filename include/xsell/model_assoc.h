@@ -81,6 +81,9 @@ struct model_assoc {
     size_t nslots;
 };
 
+/* Adds item to the basket items[start..*end), keeping it sorted and without
+ * repeats; items must have room for one more. false when it was there already. */
+bool basket_add(int32_t *items, size_t start, size_t *end, int32_t item);
 /* Baskets of h: each order's distinct products bought (returns left out). Memory
  * from a. */
 void baskets_from_history(const struct history *h, struct arena *a, struct baskets *out);

@@ -150,13 +150,7 @@ static int load_groceries(struct groceries *g)
             const char *name = csv_field(&c, k, &len);
             int32_t id = idmap_put(&g->names, name, len, NULL);
             xgrow((void **)&g->items, &cap_i, ni + 1, sizeof(int32_t));
-            size_t j = ni;
-            while (j > (size_t)g->first[nb] && g->items[j - 1] > id) {
-                g->items[j] = g->items[j - 1];
-                j--;
-            }
-            g->items[j] = id;
-            ni++;
+            basket_add(g->items, (size_t)g->first[nb], &ni, id);
         }
         nb++;
     }
