@@ -55,15 +55,13 @@ static void write_ids(struct jsonw *j, const char *key, const struct history *h,
     jsonw_close(j, ']');
 }
 
-static void write_item(struct jsonw *j, const struct history *h, const struct rec_item *it)
+static void write_item(struct jsonw *j, const struct snapshot *s, const struct rec_item *it)
 {
+    const struct history *h = &s->hist;
     int32_t p = it->product;
     char day[11];
     jsonw_open(j, NULL, '{');
-    jsonw_str(j, "product_id", idmap_key(&h->products, p));
-    jsonw_str(j, "name", h->name[p]);
-    jsonw_str(j, "category", h->category[p]);
-    jsonw_num(j, "price", h->price[p]);
+    jsonw_raw_members(j, s->product_json[p], s->product_json_len[p]);
     jsonw_num(j, "score", round(it->score * 1e6) / 1e6);
     jsonw_open(j, "reason", '{');
     jsonw_str(j, "kind", rec_kind_name(it->kind));
@@ -150,7 +148,7 @@ int handle_recommend(struct request *req)
     jsonw_open(&j, NULL, '{');
     jsonw_open(&j, "items", '[');
     for (int i = 0; i < res.n; i++)
-        write_item(&j, h, &res.items[i]);
+        write_item(&j, req->snap, &res.items[i]);
     jsonw_close(&j, ']');
     jsonw_int(&j, "model_version", (long long)req->snap->version);
     char *rid = arena_printf(&req->arena, "%lld-%s", (long long)req->snap->version, req->id);

@@ -115,3 +115,11 @@ void jsonw_bool(struct jsonw *w, const char *key, bool v)
     member(w, key);
     buf_append(w->b, v ? "true" : "false", v ? 4 : 5);
 }
+
+void jsonw_raw_members(struct jsonw *w, const char *text, size_t len)
+{
+    if (!w->first[w->depth])
+        buf_putc(w->b, ',');
+    w->first[w->depth] = false;
+    buf_append(w->b, text, len);
+}

@@ -1,5 +1,6 @@
 #include "xsell/snapshot.h"
 
+#include "xsell/jsonw.h"
 #include "xsell/xalloc.h"
 
 static atomic_long freed_count;
@@ -69,3 +70,28 @@ void registry_publish(struct registry *r, struct snapshot *s)
     pthread_mutex_unlock(&r->mu);
     snapshot_unref(old);
 }
+
+/* Each product's identity members, rendered once per snapshot: every answer that
+ * names a product repeats them (DESIGN.md: render hot answers once). */
+void snapshot_render(struct snapshot *s)
+{
+    const struct history *h = &s->hist;
+    size_t n = history_nproducts(h);
+    struct buf b;
+    buf_init(&b, SIZE_MAX / 2);
+    s->product_json = arena_array(&s->arena, n + 1, sizeof(char *));
+    s->product_json_len = arena_array(&s->arena, n + 1, sizeof(uint32_t));
+    for (size_t p = 0; p < n; p++) {
+        struct jsonw j;
+        buf_reset(&b);
+        jsonw_init(&j, &b);
+        jsonw_str(&j, "product_id", idmap_key(&h->products, (int32_t)p));
+        jsonw_str(&j, "name", h->name[p]);
+        jsonw_str(&j, "category", h->category[p]);
+        jsonw_num(&j, "price", h->price[p]);
+        s->product_json[p] = arena_strndup(&s->arena, b.data, b.len);
+        s->product_json_len[p] = (uint32_t)b.len;
+    }
+    buf_release(&b);
+}
+

@@ -84,6 +84,7 @@ int train_build(PGconn *conn, const struct config *cfg, int64_t version, struct 
             cJSON_AddStringToObject(root, "evaluation", eerr);
     }
 
+    snapshot_render(s);
     s->bytes = s->arena.bytes + s->hist.arena.bytes + s->hist.products.arena.bytes +
                s->hist.customers.arena.bytes + s->hist.orders.arena.bytes +
                s->hist.nlines * (3 * sizeof(int32_t) + sizeof(double)) +

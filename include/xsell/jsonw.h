@@ -22,5 +22,7 @@ void jsonw_str(struct jsonw *w, const char *key, const char *s);  /* s NULL: nul
 void jsonw_num(struct jsonw *w, const char *key, double v);       /* 6 decimals at most */
 void jsonw_int(struct jsonw *w, const char *key, long long v);
 void jsonw_bool(struct jsonw *w, const char *key, bool v);
+/* Members already rendered ("a":1,"b":2), appended as they are. */
+void jsonw_raw_members(struct jsonw *w, const char *text, size_t len);
 
 #endif

@@ -31,12 +31,16 @@ struct snapshot {
     struct model_repeat repeat;
     double loaded_at;            /* when the history was read: later writes are not in it */
     char *metrics_json; /* every model's figures, as stored in model_runs */
+    const char **product_json; /* per product: "product_id":..,"name":..,"category":..,"price":.. */
+    uint32_t *product_json_len;
     size_t bytes;       /* approximate memory held */
 };
 
 /* A new, empty snapshot with one reference (the builder's). */
 struct snapshot *snapshot_new(void);
 void snapshot_ref(struct snapshot *s);
+/* Renders what answers repeat (product_json) once the models are fitted. */
+void snapshot_render(struct snapshot *s);
 /* Drops a reference; the last one frees. NULL is a no-op. */
 void snapshot_unref(struct snapshot *s);
 /* Counts snapshots freed so far (tests check that old ones go away). */

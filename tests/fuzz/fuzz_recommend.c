@@ -41,6 +41,7 @@ static struct snapshot *demo_snapshot(void)
     model_item2item_fit(h, &ip, &s->arena, &s->i2i, &fig);
     model_content_fit(h, 10, &s->arena, &s->content, &fig);
     model_repeat_fit(h, 86400.0 * 200, 90, &s->arena, &s->repeat, &fig);
+    snapshot_render(s);
     s->version = 1;
     return s;
 }
