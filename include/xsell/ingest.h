@@ -4,7 +4,7 @@
  * Everything happens in one transaction; any failure leaves the database exactly
  * as it was. Products stream with COPY into a staging table and are upserted at
  * commit. Order lines are validated one by one and held in chunks of up to
- * 65,536 lines; per chunk, the orders first seen in it are inserted (ON CONFLICT
+ * 16,384 lines; per chunk, the orders first seen in it are inserted (ON CONFLICT
  * DO NOTHING tells which were already there) and the lines of the orders this
  * ingest created go with COPY straight into order_lines. Orders are idempotent on
  * order_id: an order that exists already is left alone, lines and all. New
