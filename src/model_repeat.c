@@ -13,6 +13,7 @@ void model_repeat_fit(const struct history *h, double as_of, double half_life_da
     m->as_of = as_of;
     m->half_life_days = half_life_days;
     m->times = arena_array(a, ne + 1, sizeof(int32_t));
+    m->first = arena_array(a, ne + 1, sizeof(double));
     m->last = arena_array(a, ne + 1, sizeof(double));
     m->repeat_share = arena_array(a, nc + 1, sizeof(float));
     m->last_order = arena_array(a, nc + 1, sizeof(int32_t));
@@ -30,7 +31,8 @@ void model_repeat_fit(const struct history *h, double as_of, double half_life_da
             int32_t k = history_customer_entry(h, c, h->line_product[l]);
             if (k < 0 || (m->times[k] > 0 && m->last[k] == t))
                 continue; /* the same product twice in one order */
-            m->times[k]++;
+            if (m->times[k]++ == 0)
+                m->first[k] = t;
             m->last[k] = t;
             bought = true;
         }

@@ -37,5 +37,7 @@ int models_fit(struct snapshot *s, const struct model_params *p, struct model_fi
     model_content_fit(h, 20, &s->arena, &s->content, &out->fig[3]);
     out->name[4] = "repeat";
     model_repeat_fit(h, p->as_of, 90, &s->arena, &s->repeat, &out->fig[4]);
+    out->name[5] = "upsell";
+    model_upsell_fit(h, &s->repeat, &s->arena, &s->upsell, &out->fig[5]);
     return 0;
 }

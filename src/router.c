@@ -10,6 +10,7 @@ const struct route routes[] = {
     {"GET", "/metrics", ROLE_NONE, false, false, false, handle_metrics},
     {"GET", "/openapi.yaml", ROLE_NONE, false, false, false, handle_openapi},
     {"GET", "/recommend", ROLE_PUBLIC, true, false, true, handle_recommend},
+    {"GET", "/upsell", ROLE_PUBLIC, true, false, true, handle_upsell},
     {"POST", "/orders", ROLE_ADMIN, false, true, true, handle_orders_post},
     {"PUT", "/products/{id}", ROLE_ADMIN, false, true, true, handle_product_put},
     {"POST", "/admin/train", ROLE_ADMIN, false, false, true, handle_admin_train},

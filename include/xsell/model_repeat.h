@@ -14,7 +14,7 @@
 struct model_repeat {
     /* per entry k of the history's cust_items: */
     int32_t *times;
-    double *last;
+    double *first, *last;
     /* per customer: */
     float *repeat_share;  /* sum(times - 1) / sum(times) */
     int32_t *last_order;  /* -1 if none */

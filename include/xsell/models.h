@@ -14,7 +14,7 @@ struct model_params {
 };
 
 /* One entry per model, in fitting order. */
-#define MODELS_COUNT 5
+#define MODELS_COUNT 6
 struct model_figures {
     const char *name[MODELS_COUNT];
     struct figures fig[MODELS_COUNT];

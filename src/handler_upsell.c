@@ -1,0 +1,91 @@
+/* GET /upsell: the better, pricier substitutes of an item this customer is likely
+ * to take, ranked by P(accept) x what the shop earns more. */
+#include <math.h>
+
+#include "xsell/handlers.h"
+#include "xsell/jsonw.h"
+
+#define UPSELL_LIMIT_MAX 20
+#define STEP_MAX 10.0
+
+int handle_upsell(struct request *req)
+{
+    const struct snapshot *s = req->snap;
+    const struct history *h = &s->hist;
+    struct upsell_query q = {.customer = -1};
+    const char *item = req_param(req, "item");
+    if (!item || !*item || strlen(item) > ID_MAX)
+        return req_fail(req, PROBLEM_BAD_PARAM, "item is required: one product id of 1..%d bytes",
+                        ID_MAX);
+    if (param_int(req, "limit", 1, UPSELL_LIMIT_MAX, 5, &q.limit) ||
+        param_double(req, "min_step", 0, STEP_MAX, 0.1, &q.min_step) ||
+        param_double(req, "max_step", 0, STEP_MAX, 1.0, &q.max_step))
+        return 0;
+    if (q.min_step > q.max_step)
+        return req_fail(req, PROBLEM_BAD_PARAM, "min_step %g is above max_step %g", q.min_step,
+                        q.max_step);
+    const char *objective = req_param(req, "objective");
+    if (objective && strcmp(objective, "revenue") != 0 && strcmp(objective, "margin") != 0)
+        return req_fail(req, PROBLEM_BAD_PARAM,
+                        "objective must be revenue or margin, got \"%.60s\"", objective);
+    q.margin = objective && strcmp(objective, "margin") == 0;
+    const char *customer = req_param(req, "customer");
+    if (customer && (!*customer || strlen(customer) > ID_MAX))
+        return req_fail(req, PROBLEM_BAD_PARAM, "customer must be an id of 1..%d bytes", ID_MAX);
+    q.item = idmap_find(&h->products, item, strlen(item));
+    if (q.item < 0)
+        return req_fail(req, PROBLEM_UNKNOWN_ID, "unknown item \"%s\"", item);
+    if (customer)
+        q.customer = idmap_find(&h->customers, customer, strlen(customer));
+
+    struct upsell_item *res;
+    int n = model_upsell_query(&s->upsell, h, &s->repeat, &q, &req->arena, &res);
+
+    struct buf b;
+    struct jsonw j;
+    buf_init(&b, 1 << 20);
+    jsonw_init(&j, &b);
+    jsonw_open(&j, NULL, '{');
+    jsonw_str(&j, "item", item);
+    jsonw_open(&j, "items", '[');
+    for (int i = 0; i < n; i++) {
+        const struct upsell_item *it = &res[i];
+        int32_t p = it->product;
+        double delta = h->price[p] - h->price[q.item];
+        jsonw_open(&j, NULL, '{');
+        jsonw_raw_members(&j, s->product_json[p], s->product_json_len[p]);
+        jsonw_num(&j, "price_delta", round(delta * 1e4) / 1e4);
+        jsonw_num(&j, "price_delta_pct",
+                  h->price[q.item] > 0 ? round(delta / h->price[q.item] * 1e4) / 100 : 0);
+        jsonw_num(&j, "score", round(it->score * 1e6) / 1e6);
+        jsonw_num(&j, "p_accept", round(it->p_accept * 1e6) / 1e6);
+        jsonw_open(&j, "reason", '{');
+        if (it->link->count >= 2) {
+            jsonw_str(&j, "kind", "upgrade_path");
+            jsonw_str(&j, "from", item);
+            jsonw_int(&j, "count", it->link->count);
+            jsonw_num(&j, "rate", round(it->link->rate * 1e4) / 1e4);
+        } else {
+            jsonw_str(&j, "kind", "substitute");
+            jsonw_num(&j, "similarity", round(it->link->similarity * 1e4) / 1e4);
+        }
+        jsonw_close(&j, '}');
+        jsonw_close(&j, '}');
+    }
+    jsonw_close(&j, ']');
+    if (n == 0) {
+        char *why = arena_printf(&req->arena,
+                                 "no in-stock substitute priced %g%%..%g%% above it%s%s", q.min_step * 100,
+                                 q.max_step * 100, q.margin ? " with a higher known margin" : "",
+                                 q.customer >= 0 ? " that this customer has not bought" : "");
+        jsonw_str(&j, "reason", why);
+    }
+    jsonw_int(&j, "model_version", (long long)s->version);
+    jsonw_str(&j, "objective", q.margin ? "margin" : "revenue");
+    if (customer)
+        jsonw_bool(&j, "customer_known", q.customer >= 0);
+    jsonw_close(&j, '}');
+    size_t len;
+    char *text = buf_detach(&b, &len);
+    return respond_take(req, 200, "application/json", text, len);
+}
