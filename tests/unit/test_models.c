@@ -9,6 +9,8 @@
 #include "xsell/gen.h"
 #include "xsell/history.h"
 #include "xsell/model_popular.h"
+#include "xsell/model_repeat.h"
+#include "xsell/model_upsell.h"
 #include "xsell/snapshot.h"
 
 #include "unit/unit.h"
@@ -268,6 +270,63 @@ static void test_gen_planted(void **state)
     free(truth_text);
 }
 
+static void test_upsell_paths_by_hand(void **state)
+{
+    struct history h;
+    struct arena a;
+    struct model_repeat rep;
+    struct model_upsell m;
+    struct figures fig = {0};
+    (void)state;
+    history_init(&h);
+    arena_init(&a);
+    history_add_product(&h, "A", "Kettle", "kitchen", 10, 4, true);
+    history_add_product(&h, "B", "Kettle Pro", "kitchen", 15, 5, true);
+    history_add_product(&h, "C", "Descaler", "kitchen", 12, 6, true);
+    /* c1, c2 move from A to B; c3 comes back for A with C beside it; c4 only B. */
+    history_add_line(&h, "o1", "c1", 1 * DAY, "A", 1, 10);
+    history_add_line(&h, "o2", "c2", 2 * DAY, "A", 1, 10);
+    history_add_line(&h, "o3", "c3", 3 * DAY, "A", 1, 10);
+    history_add_line(&h, "o3", "c3", 3 * DAY, "C", 1, 12);
+    history_add_line(&h, "o4", "c4", 4 * DAY, "B", 1, 15);
+    history_add_line(&h, "o5", "c1", 10 * DAY, "B", 1, 15);
+    history_add_line(&h, "o6", "c2", 11 * DAY, "B", 1, 15);
+    history_add_line(&h, "o7", "c3", 12 * DAY, "A", 1, 10);
+    history_add_line(&h, "o7", "c3", 12 * DAY, "C", 1, 12);
+    history_finish(&h);
+    model_repeat_fit(&h, 20 * DAY, 90, &a, &rep, &fig);
+    model_upsell_fit(&h, &rep, &a, &m, &fig);
+    int32_t A = idmap_find(&h.products, "A", 1), B = idmap_find(&h.products, "B", 1);
+    assert_int_equal(m.returners[A], 3);
+    const struct upsell_link *l = NULL;
+    for (int x = 0; x < UPSELL_K && m.links[(size_t)A * UPSELL_K + x].to >= 0; x++)
+        if (m.links[(size_t)A * UPSELL_K + x].to == B)
+            l = &m.links[(size_t)A * UPSELL_K + x];
+    assert_non_null(l);
+    assert_int_equal(l->count, 2);
+    assert_true(fabsf(l->rate - 2.0f / 3.0f) < 1e-6);
+    struct upsell_query q = {.item = A, .customer = -1, .limit = 5, .min_step = 0.1,
+                             .max_step = 1.0};
+    struct upsell_item *res;
+    int n = model_upsell_query(&m, &h, &rep, &q, &a, &res);
+    assert_true(n >= 1);
+    assert_int_equal(res[0].product, B);
+    assert_true(fabs(res[0].value - 5) < 1e-9);
+    /* c1 owns B already: nothing left to offer them but C */
+    q.customer = idmap_find(&h.customers, "c1", 2);
+    n = model_upsell_query(&m, &h, &rep, &q, &a, &res);
+    for (int i = 0; i < n; i++)
+        assert_int_not_equal(res[i].product, B);
+    /* margin: B earns 10 against A's 6 (+4); C earns 6, no more than A: not offered */
+    q.customer = -1;
+    q.margin = true;
+    n = model_upsell_query(&m, &h, &rep, &q, &a, &res);
+    for (int i = 0; i < n; i++)
+        assert_true(res[i].value > 0);
+    arena_release(&a);
+    history_release(&h);
+}
+
 int run_model_tests(void)
 {
     const struct CMUnitTest tests[] = {
@@ -275,6 +334,7 @@ int run_model_tests(void)
         cmocka_unit_test(test_popularity_decay),
         cmocka_unit_test(test_snapshot_publish_under_readers),
         cmocka_unit_test(test_gen_planted),
+        cmocka_unit_test(test_upsell_paths_by_hand),
     };
     return cmocka_run_group_tests_name("models", tests, NULL, NULL);
 }
