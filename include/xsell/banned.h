@@ -1,27 +1,26 @@
-/* banned.h - libc calls we never use; a use fails to compile.
- * Bounded alternatives: snprintf, memcpy with a checked length, strparse_*(). */
+/* banned.h - libc calls we never use; a use fails to compile (an undeclared
+ * function under -Werror). Bounded alternatives: snprintf, memcpy with a checked
+ * length, strparse_*(). */
 #ifndef XSELL_BANNED_H
 #define XSELL_BANNED_H
 
-#define BANNED(f) sorry_##f##_is_banned_in_xsell
-
 #undef strcpy
-#define strcpy(x, y) BANNED(strcpy)
+#define strcpy sorry_strcpy_is_banned_in_xsell
 #undef strcat
-#define strcat(x, y) BANNED(strcat)
+#define strcat sorry_strcat_is_banned_in_xsell
 #undef strncpy
-#define strncpy(x, y, n) BANNED(strncpy)
+#define strncpy sorry_strncpy_is_banned_in_xsell
 #undef sprintf
-#define sprintf(...) BANNED(sprintf)
+#define sprintf sorry_sprintf_is_banned_in_xsell
 #undef vsprintf
-#define vsprintf(...) BANNED(vsprintf)
+#define vsprintf sorry_vsprintf_is_banned_in_xsell
 #undef gets
-#define gets(x) BANNED(gets)
+#define gets sorry_gets_is_banned_in_xsell
 #undef atoi
-#define atoi(x) BANNED(atoi)
+#define atoi sorry_atoi_is_banned_in_xsell
 #undef atol
-#define atol(x) BANNED(atol)
+#define atol sorry_atol_is_banned_in_xsell
 #undef atof
-#define atof(x) BANNED(atof)
+#define atof sorry_atof_is_banned_in_xsell
 
 #endif
