@@ -288,3 +288,170 @@ int eval_recommend(const struct history *full, double holdout_days,
     out->seconds = mono_seconds() - t0;
     return ntruth + nbask > 0 ? 0 : fmt_error(err, errlen, "nothing after the cut-off to score");
 }
+
+/* --- /upsell ----------------------------------------------------------------- */
+
+#define UPSELL_TOP 5
+#define NAME_SIMILAR 0.5
+
+/* B is a substitute of A by the catalogue alone (independent of the model). */
+static bool catalogue_substitute(const struct snapshot *s, int32_t a, int32_t b)
+{
+    const struct history *h = &s->hist;
+    if (h->category[a] && h->category[b])
+        return strcmp(h->category[a], h->category[b]) == 0;
+    const struct model_content *c = &s->content;
+    for (int x = 0; x < c->k; x++) {
+        int32_t j = c->nbr[(size_t)a * c->k + x];
+        if (j < 0 || c->w[(size_t)a * c->k + x] < NAME_SIMILAR)
+            break;
+        if (j == b)
+            return true;
+    }
+    return false;
+}
+
+static bool in_step(const struct history *h, int32_t a, int32_t b)
+{
+    return h->price[a] > 0 && h->price[b] >= 1.1 * h->price[a] - 1e-9 &&
+           h->price[b] <= 2.0 * h->price[a] + 1e-9;
+}
+
+static void add_rank(int rank, double *hit1, double *hit5, double *ndcg5)
+{
+    if (rank == 0)
+        *hit1 += 1;
+    if (rank >= 0 && rank < UPSELL_TOP) {
+        *hit5 += 1;
+        *ndcg5 += dcg_at(rank);
+    }
+}
+
+/* B's rank among the baselines' candidates (catalogue substitutes of A in step, in
+ * stock, not bought by the customer): by popularity, and by nearest price. */
+static void baseline_ranks(const struct snapshot *s, int32_t a, int32_t b, int32_t c,
+                           int *by_pop, int *by_near)
+{
+    const struct history *h = &s->hist;
+    int pop = 0, near = 0;
+    for (size_t j = 0; j < history_nproducts(h); j++) {
+        int32_t p = (int32_t)j;
+        if (p == b || p == a || !h->in_stock[p] || !in_step(h, a, p) ||
+            !catalogue_substitute(s, a, p) || history_customer_bought(h, c, p))
+            continue;
+        pop += s->popular.score[p] > s->popular.score[b];
+        near += h->price[p] < h->price[b];
+    }
+    *by_pop = pop;
+    *by_near = near;
+}
+
+/* Did the customer buy product id pid after the cut? */
+static bool bought_after(const struct history *full, size_t from_order, int32_t fc,
+                         int32_t fp)
+{
+    for (size_t o = from_order; o < history_norders(full); o++) {
+        if (full->order_customer[o] != fc)
+            continue;
+        for (int32_t l = full->order_first[o]; l < full->order_first[o + 1]; l++)
+            if (full->line_product[l] == fp && full->line_qty[l] > 0)
+                return true;
+    }
+    return false;
+}
+
+int eval_upsell(const struct history *full, double holdout_days,
+                const struct model_params *params, struct eval_upsell_result *out, char *err,
+                size_t errlen)
+{
+    static const char *const names[UPSELL_METHODS] = {"upsell", "popular_pricier",
+                                                      "nearest_pricier"};
+    double t0 = mono_seconds();
+    memset(out, 0, sizeof(*out));
+    for (int i = 0; i < UPSELL_METHODS; i++)
+        out->m[i].name = names[i];
+    out->cut = full->t_max - holdout_days * 86400.0;
+    struct snapshot *s = snapshot_new();
+    copy_before(full, out->cut, &s->hist);
+    const struct history *h = &s->hist;
+    size_t first_test = history_norders(h);
+    if (first_test == 0 || first_test == history_norders(full)) {
+        snapshot_unref(s);
+        return fmt_error(err, errlen, "the cut-off leaves %s",
+                         first_test ? "nothing to score" : "no training data");
+    }
+    struct model_params p = *params;
+    p.as_of = out->cut;
+    struct model_figures figs;
+    if (models_fit(s, &p, &figs, err, errlen)) {
+        snapshot_unref(s);
+        return -1;
+    }
+    /* a customer counts once per product bought */
+    struct idmap seen;
+    idmap_init(&seen);
+    for (size_t o = first_test; o < history_norders(full) && out->cases < EVAL_CASES_MAX; o++) {
+        int32_t fc = full->order_customer[o];
+        if (fc < 0)
+            continue;
+        const char *cid = idmap_key(&full->customers, fc);
+        int32_t c = idmap_find(&h->customers, cid, strlen(cid));
+        if (c < 0)
+            continue;
+        for (int32_t l = full->order_first[o]; l < full->order_first[o + 1]; l++) {
+            const char *pid = idmap_key(&full->products, full->line_product[l]);
+            int32_t b = idmap_find(&h->products, pid, strlen(pid));
+            if (full->line_qty[l] <= 0 || b < 0 || !h->in_stock[b] ||
+                history_customer_bought(h, c, b))
+                continue;
+            char key[512];
+            int kn = snprintf(key, sizeof(key), "%s\x01%s", cid, pid);
+            bool added;
+            idmap_put(&seen, key, (size_t)MIN(kn, (int)sizeof(key) - 1), &added);
+            if (!added)
+                continue;
+            /* what B replaced: the most recent earlier purchase it improves on, not
+             * bought again after the cut */
+            int32_t a = -1;
+            double when = -1;
+            for (int32_t k = h->cust_first[c]; k < h->cust_first[c + 1]; k++) {
+                int32_t i = h->cust_items[k];
+                if (s->repeat.times[k] > 0 && s->repeat.last[k] > when && in_step(h, i, b) &&
+                    catalogue_substitute(s, i, b))
+                    a = i, when = s->repeat.last[k];
+            }
+            if (a < 0)
+                continue;
+            const char *aid = idmap_key(&h->products, a);
+            if (bought_after(full, first_test, fc, idmap_find(&full->products, aid, strlen(aid))))
+                continue;
+            struct arena ar;
+            arena_init(&ar);
+            struct upsell_query q = {.item = a, .customer = c, .limit = UPSELL_TOP,
+                                     .min_step = 0.1, .max_step = 1.0};
+            struct upsell_item *res;
+            int n = model_upsell_query(&s->upsell, h, &s->repeat, &q, &ar, &res);
+            int rank = -1;
+            for (int i = 0; i < n; i++)
+                if (res[i].product == b)
+                    rank = i;
+            arena_release(&ar);
+            int by_pop, by_near;
+            baseline_ranks(s, a, b, c, &by_pop, &by_near);
+            add_rank(rank, &out->m[0].hit1, &out->m[0].hit5, &out->m[0].ndcg5);
+            add_rank(by_pop, &out->m[1].hit1, &out->m[1].hit5, &out->m[1].ndcg5);
+            add_rank(by_near, &out->m[2].hit1, &out->m[2].hit5, &out->m[2].ndcg5);
+            if (++out->cases >= EVAL_CASES_MAX)
+                break;
+        }
+    }
+    idmap_release(&seen);
+    for (int i = 0; i < UPSELL_METHODS && out->cases; i++) {
+        out->m[i].hit1 /= (double)out->cases;
+        out->m[i].hit5 /= (double)out->cases;
+        out->m[i].ndcg5 /= (double)out->cases;
+    }
+    snapshot_unref(s);
+    out->seconds = mono_seconds() - t0;
+    return out->cases ? 0 : fmt_error(err, errlen, "no upgrade purchases after the cut-off");
+}

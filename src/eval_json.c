@@ -38,3 +38,22 @@ cJSON *eval_json(const struct eval_result *r, double holdout_days)
     }
     return root;
 }
+
+cJSON *eval_upsell_json(const struct eval_upsell_result *r, double holdout_days)
+{
+    char day[11];
+    cJSON *root = cJSON_CreateObject();
+    strparse_format_date(r->cut, day);
+    cJSON_AddNumberToObject(root, "holdout_days", holdout_days);
+    cJSON_AddStringToObject(root, "cut", day);
+    cJSON_AddNumberToObject(root, "cases", (double)r->cases);
+    cJSON_AddNumberToObject(root, "seconds", r4(r->seconds));
+    cJSON *methods = cJSON_AddObjectToObject(root, "methods");
+    for (int i = 0; i < UPSELL_METHODS; i++) {
+        cJSON *o = cJSON_AddObjectToObject(methods, r->m[i].name);
+        cJSON_AddNumberToObject(o, "hit_rate_at_1", r4(r->m[i].hit1));
+        cJSON_AddNumberToObject(o, "hit_rate_at_5", r4(r->m[i].hit5));
+        cJSON_AddNumberToObject(o, "ndcg_at_5", r4(r->m[i].ndcg5));
+    }
+    return root;
+}

@@ -467,8 +467,9 @@ usage:
 static int cmd_eval(int argc, char **argv)
 {
     double days = 28;
-    if (argc < 1 || strcmp(argv[0], "recommend") != 0)
+    if (argc < 1 || (strcmp(argv[0], "recommend") != 0 && strcmp(argv[0], "upsell") != 0))
         goto usage;
+    bool upsell = strcmp(argv[0], "upsell") == 0;
     for (int i = 1; i < argc; i++) {
         if (i + 1 < argc && strcmp(argv[i], "--holdout-days") == 0) {
             if (parse_double_flag(argv[i], argv[i + 1], 1, 3650, &days))
@@ -496,10 +497,13 @@ static int cmd_eval(int argc, char **argv)
                                   .ease_max_items = cfg.ease_max_items,
                                   .ease_lambda = cfg.ease_lambda};
         struct eval_result ev;
-        if (eval_recommend(&h, days, &mp, &ev, err, sizeof(err))) {
+        struct eval_upsell_result eu;
+        int failed = upsell ? eval_upsell(&h, days, &mp, &eu, err, sizeof(err))
+                            : eval_recommend(&h, days, &mp, &ev, err, sizeof(err));
+        if (failed) {
             fprintf(stderr, "xsell: eval: %s\n", err);
         } else {
-            cJSON *j = eval_json(&ev, days);
+            cJSON *j = upsell ? eval_upsell_json(&eu, days) : eval_json(&ev, days);
             char *text = cJSON_Print(j);
             printf("%s\n", text);
             free(text);
@@ -512,7 +516,7 @@ static int cmd_eval(int argc, char **argv)
     config_release(&cfg);
     return rc;
 usage:
-    fprintf(stderr, "usage: xsell eval recommend [--holdout-days N]\n");
+    fprintf(stderr, "usage: xsell eval recommend|upsell [--holdout-days N]\n");
     return 2;
 }
 
@@ -526,7 +530,7 @@ static const struct command {
     {"import", cmd_import, "import products|orders FILE: load a CSV, all or nothing"},
     {"gen", cmd_gen, "gen DIR [--seed N]: write a demo shop with known planted structure"},
     {"train", cmd_train, "train once and print every model's figures as JSON"},
-    {"eval", cmd_eval, "eval recommend [--holdout-days N]: offline evaluation, as JSON"},
+    {"eval", cmd_eval, "eval recommend|upsell [--holdout-days N]: offline evaluation, as JSON"},
     {"rules", cmd_rules, "rules [--min-support S] [--min-confidence C] [--max-len N]: CSV"},
 };
 

@@ -34,6 +34,28 @@ struct eval_result {
     double seconds;
 };
 
+/* /upsell, offline. A case is a held-out switch: a customer who had bought A before
+ * the cut buys B after it for the first time, and A no more, where B is 10..100%
+ * pricier and a substitute by the catalogue alone (same category; without
+ * categories, names with TF-IDF cosine >= 0.5). Does /upsell for A and that
+ * customer rank B first, in its top 5? Beside two baselines over the catalogue
+ * substitutes in step: the most popular pricier one, and the nearest pricier one.
+ * Small categories leave few candidates, so HitRate@5 says little there; HitRate@1
+ * and NDCG@5 tell the methods apart. */
+#define UPSELL_METHODS 3
+struct eval_upsell_result {
+    double cut;
+    long cases;
+    struct {
+        const char *name;
+        double hit1, hit5, ndcg5;
+    } m[UPSELL_METHODS];
+    double seconds;
+};
+
+int eval_upsell(const struct history *full, double holdout_days, const struct model_params *p,
+                struct eval_upsell_result *out, char *err, size_t errlen);
+
 /* -1 with err when the cut leaves no training data or nothing to score. */
 int eval_recommend(const struct history *full, double holdout_days,
                    const struct model_params *p, struct eval_result *out, char *err,

@@ -7,5 +7,6 @@
 #include "xsell/eval.h"
 
 cJSON *eval_json(const struct eval_result *r, double holdout_days);
+cJSON *eval_upsell_json(const struct eval_upsell_result *r, double holdout_days);
 
 #endif
