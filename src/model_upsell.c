@@ -8,6 +8,7 @@
 #include "xsell/xalloc.h"
 
 #define CROSS_CATEGORY_PRIOR 0.5
+#define NAME_WEIGHT 1.0 /* TF-IDF cosine of the names, added to the customer similarity */
 #define NO_PATH_FACTOR 0.1   /* P(accept) from similarity alone, without a seen path */
 #define POSITION_SLACK 0.25  /* a customer stretches this far above their usual position */
 #define POSITION_DECAY 4.0
@@ -70,7 +71,8 @@ static void categories(const struct history *h, struct arena *a, struct model_up
     idmap_release(&cats);
 }
 
-void model_upsell_fit(const struct history *h, const struct model_repeat *rep, struct arena *a,
+void model_upsell_fit(const struct history *h, const struct model_repeat *rep,
+                      const struct model_content *content, struct arena *a,
                       struct model_upsell *m, struct figures *fig)
 {
     double t0 = mono_seconds();
@@ -92,6 +94,7 @@ void model_upsell_fit(const struct history *h, const struct model_repeat *rep, s
     transpose(b.n, b.first, b.items, n, &bfirst, &brows);
     int32_t *co_c = xcalloc(n + 1, sizeof(int32_t)), *co_b = xcalloc(n + 1, sizeof(int32_t));
     int32_t *touched = xmalloc((n + 1) * sizeof(int32_t)), *tb = xmalloc((n + 1) * sizeof(int32_t));
+    float *name_sim = xcalloc(n + 1, sizeof(float));
     size_t links = 0;
     for (size_t i = 0; i < n; i++) {
         int nt = count_beside((int32_t)i, cfirst, crows, h->cust_first, h->cust_items, co_c,
@@ -100,15 +103,27 @@ void model_upsell_fit(const struct history *h, const struct model_repeat *rep, s
         struct upsell_link *row = m->links + i * UPSELL_K;
         int kept = 0;
         double ni = cfirst[i + 1] - cfirst[i], bi = bfirst[i + 1] - bfirst[i];
+        /* Name alikes are candidates too, even with no shared customer yet. */
+        for (int x = 0; x < content->k; x++) {
+            int32_t j = content->nbr[i * (size_t)content->k + (size_t)x];
+            if (j < 0)
+                break;
+            name_sim[j] = content->w[i * (size_t)content->k + (size_t)x];
+            if (co_c[j]++ == 0)
+                touched[nt++] = j;
+            else
+                co_c[j]--;
+        }
         for (int x = 0; x < nt; x++) {
             int32_t j = touched[x];
             if (h->price[j] <= h->price[i] * 1.0001)
                 continue;
             double nj = cfirst[j + 1] - cfirst[j], bj = bfirst[j + 1] - bfirst[j];
-            double sim = co_c[j] / sqrt(ni * nj);
+            double sim = ni > 0 && nj > 0 ? co_c[j] / sqrt(ni * nj) : 0;
             double lift = bi > 0 && bj > 0 ? (double)b.n * co_b[j] / (bi * bj) : 0;
             if (lift > 1)
                 sim /= lift; /* bought together: a complement more than an alternative */
+            sim += NAME_WEIGHT * name_sim[j];
             if (m->cat[i] != m->cat[j] || m->cat[i] < 0)
                 sim *= CROSS_CATEGORY_PRIOR;
             if (kept == UPSELL_K && sim <= row[kept - 1].similarity)
@@ -121,7 +136,7 @@ void model_upsell_fit(const struct history *h, const struct model_repeat *rep, s
             row[at] = (struct upsell_link){.to = j, .similarity = (float)sim};
         }
         for (int x = 0; x < nt; x++)
-            co_c[touched[x]] = 0;
+            co_c[touched[x]] = 0, name_sim[touched[x]] = 0;
         for (int x = 0; x < nb; x++)
             co_b[tb[x]] = 0;
         links += (size_t)kept;
@@ -156,6 +171,7 @@ void model_upsell_fit(const struct history *h, const struct model_repeat *rep, s
             l->rate = m->returners[i] ? (float)l->count / (float)m->returners[i] : 0;
             l->p = (float)wilson_lower(l->count, m->returners[i]);
         }
+    free(name_sim);
     free(co_c);
     free(co_b);
     free(touched);

@@ -38,6 +38,6 @@ int models_fit(struct snapshot *s, const struct model_params *p, struct model_fi
     out->name[4] = "repeat";
     model_repeat_fit(h, p->as_of, 90, &s->arena, &s->repeat, &out->fig[4]);
     out->name[5] = "upsell";
-    model_upsell_fit(h, &s->repeat, &s->arena, &s->upsell, &out->fig[5]);
+    model_upsell_fit(h, &s->repeat, &s->content, &s->arena, &s->upsell, &out->fig[5]);
     return 0;
 }

@@ -19,6 +19,7 @@
 #include "xsell/arena.h"
 #include "xsell/figures.h"
 #include "xsell/history.h"
+#include "xsell/model_content.h"
 #include "xsell/model_repeat.h"
 
 #define UPSELL_K 20
@@ -40,7 +41,8 @@ struct model_upsell {
     size_t ncat;
 };
 
-void model_upsell_fit(const struct history *h, const struct model_repeat *rep, struct arena *a,
+void model_upsell_fit(const struct history *h, const struct model_repeat *rep,
+                      const struct model_content *content, struct arena *a,
                       struct model_upsell *m, struct figures *fig);
 
 struct upsell_query {

@@ -10,6 +10,7 @@
 #include "xsell/history.h"
 #include "xsell/model_popular.h"
 #include "xsell/model_repeat.h"
+#include "xsell/model_content.h"
 #include "xsell/model_upsell.h"
 #include "xsell/snapshot.h"
 
@@ -295,7 +296,9 @@ static void test_upsell_paths_by_hand(void **state)
     history_add_line(&h, "o7", "c3", 12 * DAY, "C", 1, 12);
     history_finish(&h);
     model_repeat_fit(&h, 20 * DAY, 90, &a, &rep, &fig);
-    model_upsell_fit(&h, &rep, &a, &m, &fig);
+    struct model_content content;
+    model_content_fit(&h, 5, &a, &content, &fig);
+    model_upsell_fit(&h, &rep, &content, &a, &m, &fig);
     int32_t A = idmap_find(&h.products, "A", 1), B = idmap_find(&h.products, "B", 1);
     assert_int_equal(m.returners[A], 3);
     const struct upsell_link *l = NULL;
