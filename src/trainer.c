@@ -82,6 +82,12 @@ int train_build(PGconn *conn, const struct config *cfg, int64_t version, struct 
             cJSON_AddItemToObject(root, "evaluation", eval_json(&ev, cfg->eval_holdout_days));
         else
             cJSON_AddStringToObject(root, "evaluation", eerr);
+        struct eval_upsell_result eu;
+        if (eval_upsell(h, cfg->eval_holdout_days, &mp, &eu, eerr, sizeof(eerr)) == 0)
+            cJSON_AddItemToObject(root, "evaluation_upsell",
+                                  eval_upsell_json(&eu, cfg->eval_holdout_days));
+        else
+            cJSON_AddStringToObject(root, "evaluation_upsell", eerr);
     }
 
     snapshot_render(s);

@@ -210,6 +210,27 @@ static void test_eval_recommend(void **state)
     /* Training stores the same figures. */
     assert_true(sql_long("SELECT count(*) FROM model_runs WHERE metrics->'evaluation'->'methods' "
                          "? 'blend'") >= 1);
+    assert_true(sql_long("SELECT count(*) FROM model_runs WHERE metrics->'evaluation_upsell'->"
+                         "'methods' ? 'nearest_pricier'") >= 1);
+    /* xsell eval upsell: the model and both baselines, on the same cases */
+    assert_int_equal(run(&out, "{ %s eval upsell --holdout-days 90 2>/dev/null; }", E.bin), 0);
+    j = cJSON_Parse(out);
+    free(out);
+    assert_true(cJSON_IsObject(j));
+    assert_true(cJSON_GetObjectItem(j, "cases")->valuedouble >= 100);
+    m = cJSON_GetObjectItem(j, "methods");
+    const char *upsell_methods[] = {"upsell", "popular_pricier", "nearest_pricier"};
+    for (int i = 0; i < 3; i++) {
+        cJSON *o = cJSON_GetObjectItem(m, upsell_methods[i]);
+        assert_true(cJSON_IsObject(o));
+        double h1 = cJSON_GetObjectItem(o, "hit_rate_at_1")->valuedouble;
+        double h5 = cJSON_GetObjectItem(o, "hit_rate_at_5")->valuedouble;
+        assert_true(h1 >= 0 && h1 <= h5 && h5 <= 1);
+    }
+    /* the learned paths find most held-out upgrades within five */
+    assert_true(cJSON_GetObjectItem(cJSON_GetObjectItem(m, "upsell"), "hit_rate_at_5")->valuedouble >
+                0.8);
+    cJSON_Delete(j);
     assert_int_not_equal(run(&out, "%s eval recommend --holdout-days 0", E.bin), 0);
     free(out);
     assert_int_not_equal(run(&out, "%s eval nothing", E.bin), 0);
