@@ -8,6 +8,7 @@ chmod 755 "$tmp"
 pgdir="$tmp/pg"
 passed=0
 failed=0
+skipped=0
 
 cleanup() {
     "$root/deploy/pg.sh" stop "$pgdir" >/dev/null 2>&1 || true
@@ -35,6 +36,8 @@ suite() {
     cat "$log"
     p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$log" | awk '{s+=$1} END {print s+0}')
     f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$log" | awk '{s+=$1} END {print s+0}')
+    k=$(sed -n 's/^\[  SKIPPED \] \([0-9]*\) test.*/\1/p' "$log" | awk '{s+=$1} END {print s+0}')
+    skipped=$((skipped + k))
     if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
         echo "!! $name exited with $rc without a failing test: counted as one failure"
         f=1
@@ -55,5 +58,9 @@ suite integration-asan integration "$root/build/asan/xsell" "$url_asan"
 suite fuzz-replay-asan "$root/build/asan/fuzz_replay" "$root/tests/fuzz/corpus"
 
 echo
-echo "$passed passed, $failed failed"
+if [ "$skipped" -gt 0 ]; then
+    echo "$passed passed, $failed failed, $skipped skipped"
+else
+    echo "$passed passed, $failed failed"
+fi
 [ "$failed" -eq 0 ]
