@@ -12,6 +12,9 @@
 #define NO_PATH_FACTOR 0.1   /* P(accept) from similarity alone, without a seen path */
 #define POSITION_SLACK 0.25  /* a customer stretches this far above their usual position */
 #define POSITION_DECAY 4.0
+#define RECENT_DAYS 90.0
+#define SPEND_RATIO_MIN 0.5
+#define SPEND_RATIO_MAX 2.0
 
 /* Items' lists of holders (customers or baskets): the transpose of rows of items. */
 static void transpose(size_t nrows, const int32_t *first, const int32_t *items, size_t nitems,
@@ -50,6 +53,38 @@ static int count_beside(int32_t i, const int32_t *tfirst, const int32_t *trows,
     return nt;
 }
 
+/* Recent mean order value over the lifetime one, per customer (1 without recent
+ * orders). */
+static void spend_ratios(const struct history *h, double as_of, struct arena *a,
+                         struct model_upsell *m)
+{
+    size_t nc = history_ncustomers(h);
+    double *all = xcalloc(nc + 1, sizeof(double)), *recent = xcalloc(nc + 1, sizeof(double));
+    int32_t *nall = xcalloc(nc + 1, sizeof(int32_t)), *nrecent = xcalloc(nc + 1, sizeof(int32_t));
+    for (size_t o = 0; o < history_norders(h); o++) {
+        int32_t c = h->order_customer[o];
+        if (c < 0 || h->order_time[o] > as_of)
+            continue;
+        double v = 0;
+        for (int32_t l = h->order_first[o]; l < h->order_first[o + 1]; l++)
+            v += h->line_qty[l] > 0 ? h->line_qty[l] * h->line_price[l] : 0;
+        if (v <= 0)
+            continue;
+        all[c] += v, nall[c]++;
+        if (as_of - h->order_time[o] <= RECENT_DAYS * 86400.0)
+            recent[c] += v, nrecent[c]++;
+    }
+    m->spend_ratio = arena_array(a, nc + 1, sizeof(float));
+    for (size_t c = 0; c < nc; c++) {
+        double r = nrecent[c] && all[c] > 0 ? (recent[c] / nrecent[c]) / (all[c] / nall[c]) : 1;
+        m->spend_ratio[c] = (float)MIN(MAX(r, SPEND_RATIO_MIN), SPEND_RATIO_MAX);
+    }
+    free(all);
+    free(recent);
+    free(nall);
+    free(nrecent);
+}
+
 static void categories(const struct history *h, struct arena *a, struct model_upsell *m)
 {
     struct idmap cats;
@@ -84,6 +119,7 @@ void model_upsell_fit(const struct history *h, const struct model_repeat *rep,
     for (size_t i = 0; i < n * UPSELL_K; i++)
         m->links[i].to = -1;
     categories(h, a, m);
+    spend_ratios(h, rep->as_of, a, m);
 
     struct arena tmp;
     struct baskets b;
@@ -244,8 +280,9 @@ int model_upsell_query(const struct model_upsell *m, const struct history *h,
             continue;
         double p = row[x].count >= 2 ? row[x].p : NO_PATH_FACTOR * row[x].similarity;
         double pos = position_of(m, h, b);
-        if (usual >= 0 && pos >= 0 && pos > usual + POSITION_SLACK)
-            p *= exp(-POSITION_DECAY * (pos - usual - POSITION_SLACK));
+        double slack = POSITION_SLACK * (q->customer >= 0 ? m->spend_ratio[q->customer] : 1);
+        if (usual >= 0 && pos >= 0 && pos > usual + slack)
+            p *= exp(-POSITION_DECAY * (pos - usual - slack));
         items[n++] = (struct upsell_item){b, p * value, p, value, &row[x]};
     }
     /* best first (n <= 20) */

@@ -9,7 +9,9 @@
  * the share who moved to substitute B - first bought it after A, and bought A no
  * more from then on; ranked by the Wilson lower bound of that rate.
  * A customer's price position in a category: where, between the category's
- * cheapest and dearest, the prices they paid sat (0..1, averaged).
+ * cheapest and dearest, the prices they paid sat (0..1, averaged); and their recent
+ * spend: the mean order value of the last 90 days over their lifetime mean, which
+ * widens (up to 2x) or narrows (down to 0.5x) how far above that position they go.
  * P(accept) = the path's lower bound (or a tenth of the substitute similarity
  * when no path was seen), times how far the candidate sits above the customer's
  * usual position; score = P(accept) x incremental value. */
@@ -35,6 +37,7 @@ struct model_upsell {
     size_t n;
     struct upsell_link *links; /* n * UPSELL_K, to = -1 past the last */
     int32_t *returners;        /* per item: buyers who ordered again afterwards */
+    float *spend_ratio;        /* per customer: recent / lifetime mean order value */
     /* categories: per product its category index (-1 none), per category the range */
     int32_t *cat;
     double *cat_min, *cat_max;

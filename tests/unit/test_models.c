@@ -330,6 +330,34 @@ static void test_upsell_paths_by_hand(void **state)
     history_release(&h);
 }
 
+static void test_upsell_recent_spend(void **state)
+{
+    struct history h;
+    struct arena a;
+    struct model_repeat rep;
+    struct model_content content;
+    struct model_upsell m;
+    struct figures fig = {0};
+    (void)state;
+    history_init(&h);
+    arena_init(&a);
+    history_add_line(&h, "o1", "big", 1 * DAY, "A", 1, 10);
+    history_add_line(&h, "o2", "small", 2 * DAY, "A", 4, 10);
+    history_add_line(&h, "o3", "big", 200 * DAY, "A", 4, 10);
+    history_add_line(&h, "o4", "small", 201 * DAY, "A", 1, 10);
+    history_add_line(&h, "o5", "old", 3 * DAY, "A", 1, 10);
+    history_finish(&h);
+    model_repeat_fit(&h, 210 * DAY, 90, &a, &rep, &fig);
+    model_content_fit(&h, 5, &a, &content, &fig);
+    model_upsell_fit(&h, &rep, &content, &a, &m, &fig);
+    /* lifetime mean 25, last 90 days 40: 1.6; the other way round 0.4, held at 0.5 */
+    assert_true(fabsf(m.spend_ratio[idmap_find(&h.customers, "big", 3)] - 1.6f) < 1e-6);
+    assert_true(fabsf(m.spend_ratio[idmap_find(&h.customers, "small", 5)] - 0.5f) < 1e-6);
+    assert_true(m.spend_ratio[idmap_find(&h.customers, "old", 3)] == 1.0f); /* nothing recent */
+    arena_release(&a);
+    history_release(&h);
+}
+
 int run_model_tests(void)
 {
     const struct CMUnitTest tests[] = {
@@ -338,6 +366,7 @@ int run_model_tests(void)
         cmocka_unit_test(test_snapshot_publish_under_readers),
         cmocka_unit_test(test_gen_planted),
         cmocka_unit_test(test_upsell_paths_by_hand),
+        cmocka_unit_test(test_upsell_recent_spend),
     };
     return cmocka_run_group_tests_name("models", tests, NULL, NULL);
 }
