@@ -31,6 +31,37 @@ static void copy_before(const struct history *full, double cut, struct history *
     history_finish(h);
 }
 
+/* The same external id's index in another history's map, or -1. */
+static int32_t same_id(const struct idmap *from, int32_t i, const struct idmap *to)
+{
+    const char *id = idmap_key(from, i);
+    return idmap_find(to, id, strlen(id));
+}
+
+/* Every model, trained on the history up to the cut (a snapshot of one's own), or
+ * NULL with err. */
+static struct snapshot *train_before(const struct history *full, double cut,
+                                     const struct model_params *params, char *err,
+                                     size_t errlen)
+{
+    struct snapshot *s = snapshot_new();
+    copy_before(full, cut, &s->hist);
+    size_t n = history_norders(&s->hist);
+    if (n == 0 || n == history_norders(full)) {
+        fmt_error(err, errlen, "the cut-off leaves %s", n ? "nothing to score" : "no training data");
+        snapshot_unref(s);
+        return NULL;
+    }
+    struct model_params p = *params;
+    p.as_of = cut;
+    struct model_figures figs;
+    if (models_fit(s, &p, &figs, err, errlen)) {
+        snapshot_unref(s);
+        return NULL;
+    }
+    return s;
+}
+
 struct keep_ctx {
     const bool *blocked;
 };
@@ -106,21 +137,11 @@ int eval_recommend(const struct history *full, double holdout_days,
     double t0 = mono_seconds();
     memset(out, 0, sizeof(*out));
     out->cut = full->t_max - holdout_days * 86400.0;
-    struct snapshot *s = snapshot_new();
-    copy_before(full, out->cut, &s->hist);
-    const struct history *h = &s->hist;
-    if (history_norders(h) == 0 || history_norders(h) == history_norders(full)) {
-        snapshot_unref(s);
-        return fmt_error(err, errlen, "the cut-off leaves %s",
-                         history_norders(h) ? "nothing to score" : "no training data");
-    }
     struct model_params p = *params;
-    p.as_of = out->cut;
-    struct model_figures figs;
-    if (models_fit(s, &p, &figs, err, errlen)) {
-        snapshot_unref(s);
+    struct snapshot *s = train_before(full, out->cut, &p, err, errlen);
+    if (!s)
         return -1;
-    }
+    const struct history *h = &s->hist;
     /* Both item-to-item variants, whatever the size rule would pick. */
     struct model_item2item knn, ease = {0};
     struct figures fig = {0};
@@ -151,8 +172,7 @@ int eval_recommend(const struct history *full, double holdout_days,
         for (int32_t l = full->order_first[o]; l < full->order_first[o + 1] && k < 64; l++) {
             if (full->line_qty[l] <= 0)
                 continue;
-            const char *id = idmap_key(&full->products, full->line_product[l]);
-            int32_t p2 = idmap_find(&h->products, id, strlen(id));
+            int32_t p2 = same_id(&full->products, full->line_product[l], &h->products);
             bool dup = false;
             for (int x = 0; x < k; x++)
                 dup |= items[x] == p2;
@@ -178,8 +198,7 @@ int eval_recommend(const struct history *full, double holdout_days,
         int32_t fc = full->order_customer[o];
         if (fc < 0)
             continue;
-        const char *cid = idmap_key(&full->customers, fc);
-        int32_t c = idmap_find(&h->customers, cid, strlen(cid));
+        int32_t c = same_id(&full->customers, fc, &h->customers);
         if (c < 0)
             continue;
         if (slot[c] < 0) {
@@ -371,22 +390,11 @@ int eval_upsell(const struct history *full, double holdout_days,
     for (int i = 0; i < UPSELL_METHODS; i++)
         out->m[i].name = names[i];
     out->cut = full->t_max - holdout_days * 86400.0;
-    struct snapshot *s = snapshot_new();
-    copy_before(full, out->cut, &s->hist);
+    struct snapshot *s = train_before(full, out->cut, params, err, errlen);
+    if (!s)
+        return -1;
     const struct history *h = &s->hist;
     size_t first_test = history_norders(h);
-    if (first_test == 0 || first_test == history_norders(full)) {
-        snapshot_unref(s);
-        return fmt_error(err, errlen, "the cut-off leaves %s",
-                         first_test ? "nothing to score" : "no training data");
-    }
-    struct model_params p = *params;
-    p.as_of = out->cut;
-    struct model_figures figs;
-    if (models_fit(s, &p, &figs, err, errlen)) {
-        snapshot_unref(s);
-        return -1;
-    }
     /* a customer counts once per product bought */
     struct idmap seen;
     idmap_init(&seen);
@@ -394,13 +402,13 @@ int eval_upsell(const struct history *full, double holdout_days,
         int32_t fc = full->order_customer[o];
         if (fc < 0)
             continue;
-        const char *cid = idmap_key(&full->customers, fc);
-        int32_t c = idmap_find(&h->customers, cid, strlen(cid));
+        int32_t c = same_id(&full->customers, fc, &h->customers);
         if (c < 0)
             continue;
+        const char *cid = idmap_key(&full->customers, fc);
         for (int32_t l = full->order_first[o]; l < full->order_first[o + 1]; l++) {
             const char *pid = idmap_key(&full->products, full->line_product[l]);
-            int32_t b = idmap_find(&h->products, pid, strlen(pid));
+            int32_t b = same_id(&full->products, full->line_product[l], &h->products);
             if (full->line_qty[l] <= 0 || b < 0 || !h->in_stock[b] ||
                 history_customer_bought(h, c, b))
                 continue;
@@ -422,8 +430,7 @@ int eval_upsell(const struct history *full, double holdout_days,
             }
             if (a < 0)
                 continue;
-            const char *aid = idmap_key(&h->products, a);
-            if (bought_after(full, first_test, fc, idmap_find(&full->products, aid, strlen(aid))))
+            if (bought_after(full, first_test, fc, same_id(&h->products, a, &full->products)))
                 continue;
             struct arena ar;
             arena_init(&ar);

@@ -188,3 +188,22 @@ bool history_customer_bought(const struct history *h, int32_t c, int32_t p)
 {
     return history_customer_entry(h, c, p) >= 0;
 }
+
+void csr_transpose(size_t nrows, const int32_t *first, const int32_t *items, size_t nitems,
+                   int32_t **tfirst, int32_t **trows)
+{
+    int32_t *f = xcalloc(nitems + 2, sizeof(int32_t));
+    for (size_t k = 0; k < (size_t)first[nrows]; k++)
+        f[items[k] + 1]++;
+    for (size_t i = 0; i < nitems; i++)
+        f[i + 1] += f[i];
+    int32_t *r = xmalloc(((size_t)f[nitems] + 1) * sizeof(int32_t));
+    int32_t *fill = xmalloc((nitems + 1) * sizeof(int32_t));
+    memcpy(fill, f, (nitems + 1) * sizeof(int32_t));
+    for (size_t row = 0; row < nrows; row++)
+        for (int32_t k = first[row]; k < first[row + 1]; k++)
+            r[fill[items[k]]++] = (int32_t)row;
+    free(fill);
+    *tfirst = f;
+    *trows = r;
+}

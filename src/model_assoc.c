@@ -411,18 +411,8 @@ static void single_rules(const struct baskets *b, int32_t minc, double min_conf,
                          const int32_t *count, struct collect *c)
 {
     size_t ni = b->nitems;
-    int32_t *tfirst = xcalloc(ni + 2, sizeof(int32_t));
-    for (size_t t = 0; t < b->n; t++)
-        for (int32_t k = b->first[t]; k < b->first[t + 1]; k++)
-            tfirst[b->items[k] + 1]++;
-    for (size_t i = 0; i < ni; i++)
-        tfirst[i + 1] += tfirst[i];
-    int32_t *tids = xmalloc(((size_t)tfirst[ni] + 1) * sizeof(int32_t));
-    int32_t *fill = xmalloc((ni + 1) * sizeof(int32_t));
-    memcpy(fill, tfirst, (ni + 1) * sizeof(int32_t));
-    for (size_t t = 0; t < b->n; t++)
-        for (int32_t k = b->first[t]; k < b->first[t + 1]; k++)
-            tids[fill[b->items[k]]++] = (int32_t)t;
+    int32_t *tfirst, *tids;
+    csr_transpose(b->n, b->first, b->items, ni, &tfirst, &tids);
     int32_t *co = xcalloc(ni + 1, sizeof(int32_t));
     int32_t *touched = xmalloc((ni + 1) * sizeof(int32_t));
     struct assoc_rule *top = xmalloc(((size_t)top_k + 1) * sizeof(struct assoc_rule));
@@ -465,7 +455,6 @@ static void single_rules(const struct baskets *b, int32_t minc, double min_conf,
     free(top);
     free(touched);
     free(co);
-    free(fill);
     free(tids);
     free(tfirst);
 }

@@ -46,26 +46,6 @@ static void topk_push(struct topk *t, int32_t j, float w)
     t->idx[at] = j;
 }
 
-/* Items' customers: the transpose of the history's customer -> items lists. */
-static void item_customers(const struct history *h, int32_t **first, int32_t **custs)
-{
-    size_t np = history_nproducts(h), nc = history_ncustomers(h);
-    int32_t *f = xcalloc(np + 2, sizeof(int32_t));
-    for (size_t k = 0; k < (size_t)h->cust_first[nc]; k++)
-        f[h->cust_items[k] + 1]++;
-    for (size_t p = 0; p < np; p++)
-        f[p + 1] += f[p];
-    int32_t *c = xmalloc(((size_t)f[np] + 1) * sizeof(int32_t));
-    int32_t *fill = xmalloc((np + 1) * sizeof(int32_t));
-    memcpy(fill, f, (np + 1) * sizeof(int32_t));
-    for (size_t u = 0; u < nc; u++)
-        for (int32_t k = h->cust_first[u]; k < h->cust_first[u + 1]; k++)
-            c[fill[h->cust_items[k]]++] = (int32_t)u;
-    free(fill);
-    *first = f;
-    *custs = c;
-}
-
 static void fit_knn(const struct history *h, const struct i2i_params *p, const int32_t *ifirst,
                     const int32_t *icust, struct model_item2item *m)
 {
@@ -131,7 +111,7 @@ int model_item2item_fit(const struct history *h, const struct i2i_params *p, str
     m->buyers = arena_array(a, np + 1, sizeof(int32_t));
     for (size_t i = 0; i < np * (size_t)p->k; i++)
         m->nbr[i] = -1;
-    item_customers(h, &ifirst, &icust);
+    csr_transpose(history_ncustomers(h), h->cust_first, h->cust_items, np, &ifirst, &icust);
     for (size_t i = 0; i < np; i++)
         m->buyers[i] = ifirst[i + 1] - ifirst[i];
     m->ease = np > 0 && np <= (size_t)p->ease_max_items;

@@ -16,26 +16,6 @@
 #define SPEND_RATIO_MIN 0.5
 #define SPEND_RATIO_MAX 2.0
 
-/* Items' lists of holders (customers or baskets): the transpose of rows of items. */
-static void transpose(size_t nrows, const int32_t *first, const int32_t *items, size_t nitems,
-                      int32_t **tfirst, int32_t **trows)
-{
-    int32_t *f = xcalloc(nitems + 2, sizeof(int32_t));
-    for (size_t k = 0; k < (size_t)first[nrows]; k++)
-        f[items[k] + 1]++;
-    for (size_t i = 0; i < nitems; i++)
-        f[i + 1] += f[i];
-    int32_t *r = xmalloc(((size_t)f[nitems] + 1) * sizeof(int32_t));
-    int32_t *fill = xmalloc((nitems + 1) * sizeof(int32_t));
-    memcpy(fill, f, (nitems + 1) * sizeof(int32_t));
-    for (size_t row = 0; row < nrows; row++)
-        for (int32_t k = first[row]; k < first[row + 1]; k++)
-            r[fill[items[k]]++] = (int32_t)row;
-    free(fill);
-    *tfirst = f;
-    *trows = r;
-}
-
 /* co[j] += 1 for every item j sharing a holder with item i; touched lists them. */
 static int count_beside(int32_t i, const int32_t *tfirst, const int32_t *trows,
                         const int32_t *first, const int32_t *items, int32_t *co,
@@ -126,8 +106,8 @@ void model_upsell_fit(const struct history *h, const struct model_repeat *rep,
     arena_init(&tmp);
     baskets_from_history(h, &tmp, &b);
     int32_t *cfirst, *crows, *bfirst, *brows;
-    transpose(nc, h->cust_first, h->cust_items, n, &cfirst, &crows);
-    transpose(b.n, b.first, b.items, n, &bfirst, &brows);
+    csr_transpose(nc, h->cust_first, h->cust_items, n, &cfirst, &crows);
+    csr_transpose(b.n, b.first, b.items, n, &bfirst, &brows);
     int32_t *co_c = xcalloc(n + 1, sizeof(int32_t)), *co_b = xcalloc(n + 1, sizeof(int32_t));
     int32_t *touched = xmalloc((n + 1) * sizeof(int32_t)), *tb = xmalloc((n + 1) * sizeof(int32_t));
     float *name_sim = xcalloc(n + 1, sizeof(float));

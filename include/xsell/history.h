@@ -60,6 +60,11 @@ static inline size_t history_norders(const struct history *h)
 {
     return idmap_size(&h->orders);
 }
+/* Transposes compressed rows (row r holds items[first[r] .. first[r+1]-1], items
+ * below nitems): per item, the rows that hold it, ascending. Both outputs are
+ * malloc'd (free()). */
+void csr_transpose(size_t nrows, const int32_t *first, const int32_t *items, size_t nitems,
+                   int32_t **tfirst, int32_t **trows);
 /* The index k in cust_items of customer c's product p (binary search), or -1. */
 int32_t history_customer_entry(const struct history *h, int32_t c, int32_t p);
 /* True when customer c bought product p. */
