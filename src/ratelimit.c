@@ -40,8 +40,12 @@ bool ratelimit_allow(struct ratelimit *r, const char *key, double now, int *retr
         b->tokens = r->burst;
         b->last = now;
     }
-    b->tokens = fmin(r->burst, b->tokens + (now - b->last) * r->rate);
-    b->last = now;
+    /* Threads read the clock before taking the lock, so now may be a little behind
+     * b->last: never refill by a negative time (that drained the bucket). */
+    if (now > b->last) {
+        b->tokens = fmin(r->burst, b->tokens + (now - b->last) * r->rate);
+        b->last = now;
+    }
     bool ok = b->tokens >= 1.0;
     if (ok)
         b->tokens -= 1.0;

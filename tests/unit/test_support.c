@@ -222,6 +222,12 @@ static void test_ratelimit(void **state)
     assert_true(ratelimit_allow(&r, "a", 100.5, &retry)); /* 0.5 s refills one token */
     assert_false(ratelimit_allow(&r, "a", 100.5, &retry));
     ratelimit_release(&r);
+    /* A thread whose clock reading is a little older must not drain the bucket. */
+    ratelimit_init(&r, 100000, 3);
+    assert_true(ratelimit_allow(&r, "a", 50.0, &retry));
+    assert_true(ratelimit_allow(&r, "a", 49.999, &retry));
+    assert_true(ratelimit_allow(&r, "a", 50.0, &retry));
+    ratelimit_release(&r);
     ratelimit_init(&r, 0, 1); /* off */
     for (int i = 0; i < 100; i++)
         assert_true(ratelimit_allow(&r, "a", 1.0, &retry));
