@@ -62,6 +62,14 @@ static struct snapshot *train_before(const struct history *full, double cut,
     return s;
 }
 
+/* The training-side index of held-out order o's customer, or -1 (a guest, or a
+ * customer unknown before the cut). */
+static int32_t held_out_customer(const struct history *full, size_t o, const struct history *h)
+{
+    int32_t fc = full->order_customer[o];
+    return fc < 0 ? -1 : same_id(&full->customers, fc, &h->customers);
+}
+
 struct keep_ctx {
     const bool *blocked;
 };
@@ -195,10 +203,7 @@ int eval_recommend(const struct history *full, double holdout_days,
             ncarts[nbask] = nc; /* the last one is the one to find */
             nbask++;
         }
-        int32_t fc = full->order_customer[o];
-        if (fc < 0)
-            continue;
-        int32_t c = same_id(&full->customers, fc, &h->customers);
+        int32_t c = held_out_customer(full, o, h);
         if (c < 0)
             continue;
         if (slot[c] < 0) {
@@ -399,12 +404,10 @@ int eval_upsell(const struct history *full, double holdout_days,
     struct idmap seen;
     idmap_init(&seen);
     for (size_t o = first_test; o < history_norders(full) && out->cases < EVAL_CASES_MAX; o++) {
-        int32_t fc = full->order_customer[o];
-        if (fc < 0)
-            continue;
-        int32_t c = same_id(&full->customers, fc, &h->customers);
+        int32_t c = held_out_customer(full, o, h);
         if (c < 0)
             continue;
+        int32_t fc = full->order_customer[o];
         const char *cid = idmap_key(&full->customers, fc);
         for (int32_t l = full->order_first[o]; l < full->order_first[o + 1]; l++) {
             const char *pid = idmap_key(&full->products, full->line_product[l]);

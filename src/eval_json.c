@@ -9,16 +9,23 @@ static double r4(double x)
     return round(x * 1e4) / 1e4;
 }
 
-cJSON *eval_json(const struct eval_result *r, double holdout_days)
+/* What every evaluation states first: the holdout, the cut, its cost. */
+static cJSON *header(double holdout_days, double cut, double seconds)
 {
     char day[11];
     cJSON *root = cJSON_CreateObject();
-    strparse_format_date(r->cut, day);
+    strparse_format_date(cut, day);
     cJSON_AddNumberToObject(root, "holdout_days", holdout_days);
     cJSON_AddStringToObject(root, "cut", day);
+    cJSON_AddNumberToObject(root, "seconds", r4(seconds));
+    return root;
+}
+
+cJSON *eval_json(const struct eval_result *r, double holdout_days)
+{
+    cJSON *root = header(holdout_days, r->cut, r->seconds);
     cJSON_AddNumberToObject(root, "customers", (double)r->customers);
     cJSON_AddNumberToObject(root, "baskets", (double)r->baskets);
-    cJSON_AddNumberToObject(root, "seconds", r4(r->seconds));
     cJSON *methods = cJSON_AddObjectToObject(root, "methods");
     for (int i = 0; i < EVAL_METHODS; i++) {
         const struct eval_method *m = &r->m[i];
@@ -41,13 +48,8 @@ cJSON *eval_json(const struct eval_result *r, double holdout_days)
 
 cJSON *eval_upsell_json(const struct eval_upsell_result *r, double holdout_days)
 {
-    char day[11];
-    cJSON *root = cJSON_CreateObject();
-    strparse_format_date(r->cut, day);
-    cJSON_AddNumberToObject(root, "holdout_days", holdout_days);
-    cJSON_AddStringToObject(root, "cut", day);
+    cJSON *root = header(holdout_days, r->cut, r->seconds);
     cJSON_AddNumberToObject(root, "cases", (double)r->cases);
-    cJSON_AddNumberToObject(root, "seconds", r4(r->seconds));
     cJSON *methods = cJSON_AddObjectToObject(root, "methods");
     for (int i = 0; i < UPSELL_METHODS; i++) {
         cJSON *o = cJSON_AddObjectToObject(methods, r->m[i].name);

@@ -260,16 +260,23 @@ static const char *top_id(const struct resp *r, int i)
     return it ? cJSON_GetObjectItem(it, "product_id")->valuestring : "";
 }
 
-static void test_recommend_planted_complements(void **state)
+/* What the demo generator planted (test_cli.c wrote it); cJSON_Delete it. */
+static cJSON *demo_truth(void)
 {
-    char path[600], *out;
-    (void)state;
-    /* The generator's truth: pairs of products bought together on purpose. */
-    snprintf(path, sizeof(path), "cat %s/demo/truth.json", E.tmp);
-    assert_int_equal(run(&out, "%s", path), 0);
+    char *out;
+    assert_int_equal(run(&out, "cat %s/demo/truth.json", E.tmp), 0);
     cJSON *truth = cJSON_Parse(out);
     free(out);
     assert_non_null(truth);
+    return truth;
+}
+
+static void test_recommend_planted_complements(void **state)
+{
+    char path[600];
+    (void)state;
+    /* The generator's truth: pairs of products bought together on purpose. */
+    cJSON *truth = demo_truth();
     const cJSON *pair;
     int hit = 0, total = 0;
     cJSON_ArrayForEach(pair, cJSON_GetObjectItem(truth, "complements"))
@@ -405,12 +412,9 @@ static void test_recommend_reads_its_writes(void **state)
 
 static void test_upsell_planted_upgrades(void **state)
 {
-    char path[600], *out;
+    char path[600];
     (void)state;
-    snprintf(path, sizeof(path), "cat %s/demo/truth.json", E.tmp);
-    assert_int_equal(run(&out, "%s", path), 0);
-    cJSON *truth = cJSON_Parse(out);
-    free(out);
+    cJSON *truth = demo_truth();
     const cJSON *u;
     int eligible = 0, hit = 0;
     cJSON_ArrayForEach(u, cJSON_GetObjectItem(truth, "upgrades"))
