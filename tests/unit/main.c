@@ -8,5 +8,6 @@ int main(void)
     failed += run_model_tests();
     failed += run_http_tests();
     failed += run_assoc_tests();
+    failed += run_churn_tests();
     return failed ? 1 : 0;
 }

@@ -13,5 +13,6 @@ int run_csv_tests(void);
 int run_model_tests(void);
 int run_http_tests(void);
 int run_assoc_tests(void);
+int run_churn_tests(void);
 
 #endif

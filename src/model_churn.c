@@ -1,0 +1,806 @@
+#include "xsell/model_churn.h"
+
+#include <math.h>
+
+#include "xsell/log.h"
+#include "xsell/mat.h"
+#include "xsell/stats.h"
+#include "xsell/xalloc.h"
+
+#define DAY_S        86400.0
+#define WEEK_DAYS    7.0
+#define LOG_BOUND    12.0 /* parameters within exp(+-12) */
+#define FIT_TOL      1e-9 /* max |gradient| of the mean log-likelihood */
+#define FIT_MAX_ITER 400
+#define MIN_SPLIT_CUSTOMERS 30
+
+/* --- BG/NBD and the modified BG/NBD ------------------------------------------
+ * With s = 0 (BG/NBD) or 1 (modified), one customer's log-likelihood is
+ *   lnG(r+x) - lnG(r) + r ln(alpha) + lnG(a+b) - lnG(b) + lnG(b+x+s) - lnG(a+b+x+s)
+ *   - (r+x) ln(alpha+T) + ln(1 + D),
+ *   D = a / (b+x-1+s) * ((alpha+T) / (alpha+t_x))^(r+x), when x > 0 or s = 1, else 0
+ * (the papers' two-term likelihood with the common factor taken out). D is also
+ * the odds of being gone: P(alive) = 1 / (1 + D). */
+
+static int shift_of(enum churn_kind k)
+{
+    return k == CHURN_MBGNBD ? 1 : 0;
+}
+
+/* ln D, or -INFINITY when the second term is absent. */
+static double log_d(int s, const struct churn_params *p, double x, double tx, double T)
+{
+    if (x <= 0 && s == 0)
+        return -INFINITY;
+    return log(p->a) - log(p->b + x - 1 + s) + (p->r + x) * (log(p->alpha + T) - log(p->alpha + tx));
+}
+
+double churn_ll(enum churn_kind k, const struct churn_params *p, const struct churn_summary *q)
+{
+    int s = shift_of(k);
+    double x = q->x;
+    double ld = log_d(s, p, x, q->tx, q->T);
+    return stats_lgamma(p->r + x) - stats_lgamma(p->r) + p->r * log(p->alpha) +
+           stats_lgamma(p->a + p->b) - stats_lgamma(p->b) + stats_lgamma(p->b + x + s) -
+           stats_lgamma(p->a + p->b + x + s) - (p->r + x) * log(p->alpha + q->T) +
+           (isfinite(ld) ? stats_log1pexp(ld) : 0);
+}
+
+double churn_p_alive(enum churn_kind k, const struct churn_params *p, const struct churn_summary *q)
+{
+    double ld = log_d(shift_of(k), p, q->x, q->tx, q->T);
+    return isfinite(ld) ? stats_sigmoid(-ld) : 1.0;
+}
+
+double churn_expected(enum churn_kind k, const struct churn_params *p,
+                      const struct churn_summary *q, double t)
+{
+    int s = shift_of(k);
+    double x = q->x, a = p->a;
+    if (t <= 0)
+        return 0;
+    /* The closed form has a removable singularity at a = 1: step around it. */
+    if (fabs(a - 1) < 1e-6)
+        a = a < 1 ? 1 - 1e-6 : 1 + 1e-6;
+    double base = p->alpha + q->T;
+    double z = t / (base + t);
+    double f = stats_hyp2f1(p->r + x, p->b + x + s, a + p->b + x - 1 + s, z);
+    double alive = churn_p_alive(k, p, q);
+    if (!isfinite(f)) {
+        /* Out of the series' reach: the purchases of a customer who stays alive
+         * for t more weeks at their posterior mean rate (an upper bound). */
+        return alive * (p->r + x) / base * t;
+    }
+    double v = (a + p->b + x - 1 + s) / (a - 1) * (1 - exp((p->r + x) * log(base / (base + t))) * f);
+    return MAX(0, v * alive);
+}
+
+double churn_p_none(enum churn_kind k, const struct churn_params *p, const struct churn_summary *q,
+                    double t)
+{
+    /* Dropout happens only at a purchase, so a customer alive now who buys nothing
+     * for t weeks stays alive; their rate's posterior is Gamma(r+x, alpha+T). */
+    double base = p->alpha + q->T;
+    double quiet = exp((p->r + q->x) * log(base / (base + t)));
+    return 1 - churn_p_alive(k, p, q) * (1 - quiet);
+}
+
+/* Compressed rows: identical (x, t_x, T) with a weight; sorted by x. */
+struct rows {
+    struct churn_summary *s;
+    double *w;
+    size_t n;
+    double total;
+    int kind_shift;
+};
+
+static int by_summary(const void *pa, const void *pb)
+{
+    const struct churn_summary *a = pa, *b = pb;
+    if (a->x != b->x)
+        return a->x < b->x ? -1 : 1;
+    if (a->tx != b->tx)
+        return a->tx < b->tx ? -1 : 1;
+    return (a->T > b->T) - (a->T < b->T);
+}
+
+static void rows_build(const struct churn_summary *s, size_t n, struct rows *r)
+{
+    struct churn_summary *c = xmalloc(n * sizeof(*c) + 1);
+    memcpy(c, s, n * sizeof(*c));
+    for (size_t i = 0; i < n; i++)
+        c[i].m = 0;
+    qsort(c, n, sizeof(*c), by_summary);
+    r->w = xmalloc(n * sizeof(double) + 1);
+    r->n = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (r->n && by_summary(&c[r->n - 1], &c[i]) == 0) {
+            r->w[r->n - 1] += 1;
+            continue;
+        }
+        c[r->n] = c[i];
+        r->w[r->n++] = 1;
+    }
+    r->s = c;
+    r->total = (double)n;
+}
+
+static void rows_release(struct rows *r)
+{
+    free(r->s);
+    free(r->w);
+}
+
+/* Minus the mean log-likelihood and its gradient in log-parameters. */
+static double churn_objective(const double *lp, double *g, void *ctx)
+{
+    const struct rows *R = ctx;
+    int s = R->kind_shift;
+    double r = exp(lp[0]), alpha = exp(lp[1]), a = exp(lp[2]), b = exp(lp[3]);
+    double la = log(alpha), lga = stats_lgamma(r), psr = stats_digamma(r);
+    double lgab = stats_lgamma(a + b), lgb = stats_lgamma(b);
+    double psab = stats_digamma(a + b), psb = stats_digamma(b);
+    double ll = 0, gr = 0, gal = 0, gaa = 0, gb = 0;
+    double cur_x = -1, cx_ll = 0, cx_pr = 0, cx_pa = 0, cx_pb = 0;
+    for (size_t i = 0; i < R->n; i++) {
+        const struct churn_summary *q = &R->s[i];
+        double w = R->w[i], x = q->x;
+        if (x != cur_x) { /* terms that depend on x alone */
+            cur_x = x;
+            cx_ll = stats_lgamma(r + x) - lga + lgab - lgb + stats_lgamma(b + x + s) -
+                    stats_lgamma(a + b + x + s);
+            cx_pr = stats_digamma(r + x) - psr;
+            double psabx = stats_digamma(a + b + x + s);
+            cx_pa = psab - psabx;
+            cx_pb = psab - psb + stats_digamma(b + x + s) - psabx;
+        }
+        double l1 = log(alpha + q->T), l2 = log(alpha + q->tx);
+        double row = cx_ll + r * la - (r + x) * l1;
+        double dr = cx_pr + la - l1;
+        double dal = r / alpha - (r + x) / (alpha + q->T);
+        double da = cx_pa, db = cx_pb;
+        if (x > 0 || s) {
+            double bx = b + x - 1 + s;
+            double ld = log(a) - log(bx) + (r + x) * (l1 - l2);
+            double pd = stats_sigmoid(ld); /* D / (1 + D) */
+            row += stats_log1pexp(ld);
+            dr += pd * (l1 - l2);
+            dal += pd * (r + x) * (1 / (alpha + q->T) - 1 / (alpha + q->tx));
+            da += pd / a;
+            db -= pd / bx;
+        }
+        ll += w * row;
+        gr += w * dr;
+        gal += w * dal;
+        gaa += w * da;
+        gb += w * db;
+    }
+    double n = R->total;
+    g[0] = -gr * r / n;
+    g[1] = -gal * alpha / n;
+    g[2] = -gaa * a / n;
+    g[3] = -gb * b / n;
+    return -ll / n;
+}
+
+/* Runs the minimiser from each start; keeps the best converged result in best
+ * (log-parameters); returns the report. */
+static void multistart(stats_objective fn, void *ctx, int dim, double starts[][4], int nstarts,
+                       double *best, double fallback_f, struct fit_report *rep, double scale)
+{
+    double best_f = INFINITY;
+    rep->starts = nstarts;
+    rep->starts_converged = 0;
+    rep->converged = false;
+    rep->iterations = 0;
+    for (int k = 0; k < nstarts; k++) {
+        double x[4];
+        memcpy(x, starts[k], sizeof(double) * (size_t)dim);
+        struct stats_min_result res;
+        stats_minimize(fn, ctx, dim, x, LOG_BOUND, FIT_TOL, FIT_MAX_ITER, &res);
+        if (!res.converged || !isfinite(res.f))
+            continue;
+        rep->starts_converged++;
+        if (res.f < best_f) {
+            best_f = res.f;
+            memcpy(best, x, sizeof(double) * (size_t)dim);
+            rep->iterations = res.iterations;
+        }
+    }
+    rep->converged = rep->starts_converged > 0;
+    rep->ll = -(rep->converged ? best_f : fallback_f) * scale;
+}
+
+void churn_fit(enum churn_kind k, const struct churn_summary *s, size_t n, struct churn_params *p,
+               struct fit_report *rep)
+{
+    memset(rep, 0, sizeof(*rep));
+    if (n == 0)
+        return;
+    struct rows R;
+    rows_build(s, n, &R);
+    R.kind_shift = shift_of(k);
+    double meanT = 0;
+    for (size_t i = 0; i < n; i++)
+        meanT += s[i].T / (double)n;
+    double la = log(MAX(meanT, 0.1));
+    double starts[4][4] = {
+        {0, 0, 0, 0},
+        {log(0.5), la - log(4), log(0.5), log(3)},
+        {log(2), la, log(3), log(10)},
+        {log(p->r), log(p->alpha), log(p->a), log(p->b)},
+    };
+    int nstarts = p->r > 0 && p->alpha > 0 && p->a > 0 && p->b > 0 ? 4 : 3;
+    double best[4], g[4];
+    double fallback = nstarts == 4 ? churn_objective(starts[3], g, &R) : NAN;
+    multistart(churn_objective, &R, 4, starts, nstarts, best, fallback, rep, R.total);
+    if (rep->converged) {
+        p->r = exp(best[0]);
+        p->alpha = exp(best[1]);
+        p->a = exp(best[2]);
+        p->b = exp(best[3]);
+    }
+    rows_release(&R);
+}
+
+/* --- Gamma-Gamma ----------------------------------------------------------------
+ * A customer with x repeat purchases of mean value m:
+ *   lnG(px+q) - lnG(px) - lnG(q) + q ln v + (px-1) ln m + px ln x - (px+q) ln(v + x m). */
+
+double gg_ll(const struct gg_params *g, double x, double m)
+{
+    double px = g->p * x;
+    return stats_lgamma(px + g->q) - stats_lgamma(px) - stats_lgamma(g->q) + g->q * log(g->v) +
+           (px - 1) * log(m) + px * log(x) - (px + g->q) * log(g->v + x * m);
+}
+
+struct gg_rows {
+    const struct churn_summary *s;
+    size_t n;
+    double total;
+};
+
+static double gg_objective(const double *lp, double *grad, void *ctx)
+{
+    const struct gg_rows *R = ctx;
+    struct gg_params g = {exp(lp[0]), exp(lp[1]), exp(lp[2])};
+    double ll = 0, dp = 0, dq = 0, dv = 0, psq = stats_digamma(g.q), lv = log(g.v);
+    for (size_t i = 0; i < R->n; i++) {
+        double x = R->s[i].x, m = R->s[i].m;
+        if (x <= 0 || m <= 0)
+            continue;
+        double px = g.p * x, vm = g.v + x * m, lvm = log(vm);
+        double ps = stats_digamma(px + g.q);
+        ll += gg_ll(&g, x, m);
+        dp += x * (ps - stats_digamma(px) + log(m) + log(x) - lvm);
+        dq += ps - psq + lv - lvm;
+        dv += g.q / g.v - (px + g.q) / vm;
+    }
+    double n = R->total;
+    grad[0] = -dp * g.p / n;
+    grad[1] = -dq * g.q / n;
+    grad[2] = -dv * g.v / n;
+    return -ll / n;
+}
+
+void gg_fit(const struct churn_summary *s, size_t n, struct gg_params *g, struct fit_report *rep)
+{
+    memset(rep, 0, sizeof(*rep));
+    struct gg_rows R = {s, n, 0};
+    double mean = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i].x > 0 && s[i].m > 0) {
+            R.total++;
+            mean += s[i].m;
+        }
+    }
+    if (R.total < 2)
+        return;
+    mean /= R.total;
+    double lm = log(mean);
+    double starts[4][4] = {
+        {0, 0, lm},
+        {log(5), log(3), lm + log(2)},
+        {log(0.5), log(2), lm - log(2)},
+        {log(g->p), log(g->q), log(g->v)},
+    };
+    int nstarts = g->p > 0 && g->q > 0 && g->v > 0 ? 4 : 3;
+    double best[4], grad[4];
+    double fallback = nstarts == 4 ? gg_objective(starts[3], grad, &R) : NAN;
+    multistart(gg_objective, &R, 3, starts, nstarts, best, fallback, rep, R.total);
+    if (rep->converged) {
+        g->p = exp(best[0]);
+        g->q = exp(best[1]);
+        g->v = exp(best[2]);
+    }
+}
+
+double gg_expected_spend(const struct gg_params *g, double x, double m)
+{
+    if (x <= 0 || m <= 0)
+        return g->p * g->v / (g->q - 1);
+    return g->p * (g->v + x * m) / (g->p * x + g->q - 1);
+}
+
+/* --- summaries -------------------------------------------------------------- */
+
+struct order_day {
+    int32_t customer, day;
+    double units, value;
+};
+
+void churn_days_build(const struct history *h, struct arena *a, struct churn_days *d)
+{
+    size_t nc = history_ncustomers(h), no = history_norders(h);
+    d->ncustomers = nc;
+    d->first = arena_array(a, nc + 1, sizeof(int32_t));
+    d->keep = arena_array(a, nc + 1, sizeof(float));
+    /* Orders are in time order: a counting sort by customer keeps each one's days
+     * ascending. */
+    int32_t *count = xcalloc(nc + 1, sizeof(int32_t));
+    for (size_t o = 0; o < no; o++)
+        if (h->order_customer[o] >= 0)
+            count[h->order_customer[o] + 1]++;
+    for (size_t c = 0; c < nc; c++)
+        count[c + 1] += count[c];
+    size_t nbuy = (size_t)count[nc];
+    struct order_day *od = xmalloc(nbuy * sizeof(*od) + 1);
+    int32_t *pos = xmalloc((nc + 1) * sizeof(int32_t));
+    memcpy(pos, count, (nc + 1) * sizeof(int32_t));
+    for (size_t o = 0; o < no; o++) {
+        int32_t c = h->order_customer[o];
+        if (c < 0)
+            continue;
+        struct order_day *e = &od[pos[c]++];
+        e->customer = c;
+        e->day = (int32_t)floor(h->order_time[o] / DAY_S);
+        e->units = 0;
+        e->value = 0;
+        for (int32_t l = h->order_first[o]; l < h->order_first[o + 1]; l++) {
+            e->units += h->line_qty[l];
+            e->value += h->line_qty[l] * h->line_price[l];
+        }
+    }
+    /* Merge each customer's days; a day that nets to no units is a return. */
+    d->day = arena_alloc(a, (nbuy + 1) * sizeof(int32_t));
+    d->value = arena_alloc(a, (nbuy + 1) * sizeof(float));
+    size_t out = 0;
+    for (size_t c = 0; c < nc; c++) {
+        d->first[c] = (int32_t)out;
+        double bought = 0, returned = 0;
+        for (int32_t i = count[c]; i < count[c + 1];) {
+            int32_t j = i;
+            double units = 0, value = 0;
+            while (j < count[c + 1] && od[j].day == od[i].day) {
+                units += od[j].units;
+                value += od[j].value;
+                j++;
+            }
+            if (units > 0) {
+                d->day[out] = od[i].day;
+                d->value[out] = (float)value;
+                out++;
+                bought += MAX(value, 0);
+            } else {
+                returned -= MIN(value, 0);
+            }
+            i = j;
+        }
+        d->keep[c] = bought > 0 ? (float)MAX(0, 1 - returned / bought) : 0;
+    }
+    d->first[nc] = (int32_t)out;
+    free(od);
+    free(pos);
+    free(count);
+}
+
+bool churn_summary_at(const struct churn_days *d, int32_t c, int32_t cut, int32_t end,
+                      struct churn_summary *s, int *holdout)
+{
+    int32_t lo = d->first[c], hi = d->first[c + 1];
+    if (lo == hi || d->day[lo] > cut)
+        return false;
+    int32_t first = d->day[lo], last = first;
+    double spend = 0;
+    int x = 0, ho = 0;
+    for (int32_t i = lo + 1; i < hi; i++) {
+        if (d->day[i] <= cut) {
+            x++;
+            last = d->day[i];
+            spend += d->value[i];
+        } else if (d->day[i] <= end) {
+            ho++;
+        }
+    }
+    s->x = x;
+    s->tx = (last - first) / WEEK_DAYS;
+    s->T = (cut - first) / WEEK_DAYS;
+    s->m = x > 0 ? MAX(0, spend * d->keep[c] / x) : 0;
+    if (holdout)
+        *holdout = ho;
+    return true;
+}
+
+/* --- segments ------------------------------------------------------------------ */
+
+static const char *const segment_names[SEG_COUNT] = {"new", "active", "at_risk", "lapsing", "lost"};
+
+const char *churn_segment_name(enum churn_segment s)
+{
+    return (unsigned)s < SEG_COUNT ? segment_names[s] : "unknown";
+}
+
+int churn_segment_parse(const char *name)
+{
+    for (int i = 0; i < SEG_COUNT; i++)
+        if (strcmp(name, segment_names[i]) == 0)
+            return i;
+    return -1;
+}
+
+static enum churn_segment segment_of(double age_days, double churn_risk)
+{
+    if (age_days < CHURN_NEW_DAYS)
+        return SEG_NEW;
+    if (churn_risk < 0.5)
+        return SEG_ACTIVE;
+    if (churn_risk < 0.75)
+        return SEG_AT_RISK;
+    if (churn_risk < 0.9)
+        return SEG_LAPSING;
+    return SEG_LOST;
+}
+
+/* --- the logistic layer ---------------------------------------------------------- */
+
+static void layer_features(enum churn_kind k, const struct churn_params *p,
+                           const struct churn_summary *s, double t, double *f)
+{
+    double p0 = churn_p_none(k, p, s, t);
+    p0 = MIN(MAX(p0, 1e-9), 1 - 1e-9);
+    f[0] = 1;
+    f[1] = log(p0 / (1 - p0));
+    f[2] = log1p(s->x);
+    f[3] = log1p(s->T - s->tx);
+    f[4] = log1p(s->T);
+}
+
+static double layer_score(const struct churn_layer *L, const double *f)
+{
+    double v = L->w[0];
+    for (int j = 1; j < CHURN_FEATURES; j++)
+        v += L->w[j] * (f[j] - L->mean[j]) / L->sd[j];
+    return stats_sigmoid(v);
+}
+
+/* Logistic regression by Newton's method with a small ridge, on the rows whose
+ * mask equals pick (pick < 0: all). X is n x CHURN_FEATURES, y 0/1. */
+static void layer_fit(const double *X, const bool *y, const int *mask, int pick, size_t n,
+                      struct churn_layer *L)
+{
+    enum { F = CHURN_FEATURES };
+    double cnt = 0;
+    for (int j = 0; j < F; j++) {
+        L->mean[j] = 0;
+        L->sd[j] = 1;
+        L->w[j] = 0;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (pick >= 0 && mask[i] != pick)
+            continue;
+        cnt++;
+        for (int j = 1; j < F; j++)
+            L->mean[j] += X[i * F + j];
+    }
+    if (cnt < 2)
+        return;
+    for (int j = 1; j < F; j++)
+        L->mean[j] /= cnt;
+    double var[F] = {0};
+    for (size_t i = 0; i < n; i++) {
+        if (pick >= 0 && mask[i] != pick)
+            continue;
+        for (int j = 1; j < F; j++)
+            var[j] += (X[i * F + j] - L->mean[j]) * (X[i * F + j] - L->mean[j]);
+    }
+    for (int j = 1; j < F; j++)
+        L->sd[j] = var[j] > 0 ? sqrt(var[j] / cnt) : 1;
+    double ridge = 1e-3 * cnt;
+    for (int iter = 0; iter < 30; iter++) {
+        double H[F * F] = {0}, g[F] = {0}, z[F];
+        for (size_t i = 0; i < n; i++) {
+            if (pick >= 0 && mask[i] != pick)
+                continue;
+            z[0] = 1;
+            for (int j = 1; j < F; j++)
+                z[j] = (X[i * F + j] - L->mean[j]) / L->sd[j];
+            double v = 0;
+            for (int j = 0; j < F; j++)
+                v += L->w[j] * z[j];
+            double pr = stats_sigmoid(v), wt = pr * (1 - pr);
+            for (int j = 0; j < F; j++) {
+                g[j] += (y[i] - pr) * z[j];
+                for (int k = 0; k < F; k++)
+                    H[j * F + k] += wt * z[j] * z[k];
+            }
+        }
+        for (int j = 1; j < F; j++) {
+            g[j] -= ridge * L->w[j];
+            H[j * F + j] += ridge;
+        }
+        H[0] += 1e-9;
+        if (mat_spd_inverse(H, F))
+            break;
+        double step = 0;
+        for (int j = 0; j < F; j++) {
+            double d = 0;
+            for (int k = 0; k < F; k++)
+                d += H[j * F + k] * g[k];
+            L->w[j] += d;
+            step = MAX(step, fabs(d));
+        }
+        if (step < 1e-8)
+            break;
+    }
+}
+
+/* On the earlier split: choose the model by holdout error and fit the layer. */
+struct split_result {
+    bool done;
+    double rmse[2];
+    double total_actual, total_predicted[2];
+};
+
+static void fit_on_split(const struct churn_days *d, int32_t cut, int32_t end,
+                         struct model_churn *m, struct split_result *sr)
+{
+    size_t nc = d->ncustomers, n = 0;
+    struct churn_summary *s = xmalloc(nc * sizeof(*s) + 1);
+    int *ho = xmalloc(nc * sizeof(int) + 1);
+    for (size_t c = 0; c < nc; c++)
+        if (churn_summary_at(d, (int32_t)c, cut, end, &s[n], &ho[n]))
+            n++;
+    memset(sr, 0, sizeof(*sr));
+    if (n < MIN_SPLIT_CUSTOMERS) {
+        free(s);
+        free(ho);
+        return;
+    }
+    double t = (end - cut) / WEEK_DAYS;
+    struct churn_params p[2];
+    for (int k = 0; k < 2; k++) {
+        struct fit_report rep;
+        p[k] = m->params[k];
+        churn_fit((enum churn_kind)k, s, n, &p[k], &rep);
+        double se = 0, tot = 0;
+        for (size_t i = 0; i < n; i++) {
+            double e = churn_expected((enum churn_kind)k, &p[k], &s[i], t);
+            se += (e - ho[i]) * (e - ho[i]);
+            tot += e;
+        }
+        sr->rmse[k] = sqrt(se / (double)n);
+        sr->total_predicted[k] = tot;
+    }
+    for (size_t i = 0; i < n; i++)
+        sr->total_actual += ho[i];
+    sr->done = true;
+    m->kind = sr->rmse[CHURN_MBGNBD] < sr->rmse[CHURN_BGNBD] ? CHURN_MBGNBD : CHURN_BGNBD;
+
+    /* The layer, judged two-fold against the model's own P(no purchase). */
+    enum { F = CHURN_FEATURES };
+    double *X = xmalloc(n * F * sizeof(double));
+    double *score = xmalloc(n * sizeof(double)), *base = xmalloc(n * sizeof(double));
+    bool *y = xmalloc(n * sizeof(bool));
+    int *fold = xmalloc(n * sizeof(int));
+    for (size_t i = 0; i < n; i++) {
+        layer_features(m->kind, &p[m->kind], &s[i], t, &X[i * F]);
+        y[i] = ho[i] == 0;
+        fold[i] = (int)(i % 2);
+        base[i] = X[i * F + 1];
+    }
+    for (int f = 0; f < 2; f++) {
+        struct churn_layer L;
+        layer_fit(X, y, fold, 1 - f, n, &L);
+        for (size_t i = 0; i < n; i++)
+            if (fold[i] == f)
+                score[i] = layer_score(&L, &X[i * F]);
+    }
+    m->layer.auc_model = stats_auc(base, y, n);
+    m->layer.auc_layer = stats_auc(score, y, n);
+    struct churn_layer full;
+    layer_fit(X, y, fold, -1, n, &full);
+    full.auc_model = m->layer.auc_model;
+    full.auc_layer = m->layer.auc_layer;
+    full.used = isfinite(full.auc_layer) && full.auc_layer > full.auc_model + 0.002;
+    m->layer = full;
+    free(X);
+    free(score);
+    free(base);
+    free(y);
+    free(fold);
+    free(s);
+    free(ho);
+}
+
+/* --- per customer ------------------------------------------------------------------ */
+
+static double clv_12m(const struct model_churn *m, const struct churn_summary *s, double spend)
+{
+    /* Monthly steps, each month's expected purchases discounted to today. */
+    double monthly = pow(1 + m->discount, 1.0 / 12) - 1, prev = 0, v = 0;
+    const struct churn_params *p = &m->params[m->kind];
+    for (int k = 1; k <= 12; k++) {
+        double e = churn_expected(m->kind, p, s, k * (365.25 / 12) / WEEK_DAYS);
+        v += spend * (e - prev) / pow(1 + monthly, k);
+        prev = e;
+    }
+    return v;
+}
+
+static void score(const struct model_churn *m, const struct churn_summary *s, double horizon_days,
+                  struct churn_answer *out)
+{
+    const struct churn_params *p = &m->params[m->kind];
+    double t = horizon_days / WEEK_DAYS;
+    out->p_alive = churn_p_alive(m->kind, p, s);
+    if (m->layer.used) {
+        double f[CHURN_FEATURES];
+        layer_features(m->kind, p, s, t, f);
+        out->churn_risk = layer_score(&m->layer, f);
+    } else {
+        out->churn_risk = churn_p_none(m->kind, p, s, t);
+    }
+    out->expected_purchases = churn_expected(m->kind, p, s, t);
+    out->expected_spend = m->gg_ok ? gg_expected_spend(&m->gg, s->x, s->m)
+                                   : (s->x > 0 && s->m > 0 ? s->m : m->mean_spend);
+    out->expected_value = out->expected_spend * out->expected_purchases;
+    out->clv = clv_12m(m, s, out->expected_spend);
+    /* What the customer is worth if kept: the CLV of one known to be alive. */
+    double retained = out->p_alive > 1e-6 ? out->clv / out->p_alive : 0;
+    out->value_at_risk = out->churn_risk * retained;
+    out->frequency = (int)s->x;
+    out->recency_days = (s->T - s->tx) * WEEK_DAYS;
+    out->age_days = s->T * WEEK_DAYS;
+    out->monetary = s->m;
+    out->segment = segment_of(out->age_days, out->churn_risk);
+}
+
+bool model_churn_query(const struct model_churn *m, int32_t c, double horizon_days,
+                       struct churn_answer *out)
+{
+    if (c < 0 || (size_t)c >= m->n || !m->cust[c].known)
+        return false;
+    const struct churn_customer *k = &m->cust[c];
+    struct churn_summary s = {k->x, k->tx, k->T, k->m};
+    if (horizon_days != m->horizon_days) {
+        score(m, &s, horizon_days, out);
+        return true;
+    }
+    const struct churn_params *p = &m->params[m->kind];
+    out->p_alive = k->p_alive;
+    out->churn_risk = k->churn_risk;
+    out->expected_purchases = k->expected_purchases;
+    out->expected_value = k->expected_value;
+    out->clv = k->clv;
+    out->value_at_risk = k->value_at_risk;
+    out->expected_spend = m->gg_ok ? gg_expected_spend(&m->gg, s.x, s.m)
+                                   : (s.x > 0 && s.m > 0 ? s.m : m->mean_spend);
+    out->frequency = (int)k->x;
+    out->recency_days = (k->T - k->tx) * WEEK_DAYS;
+    out->age_days = k->T * WEEK_DAYS;
+    out->monetary = k->m;
+    out->segment = (enum churn_segment)k->segment;
+    UNUSED(p);
+    return true;
+}
+
+static int by_value_at_risk(const void *pa, const void *pb, void *ctx)
+{
+    const struct churn_customer *cust = ctx;
+    int32_t a = *(const int32_t *)pa, b = *(const int32_t *)pb;
+    float va = cust[a].value_at_risk, vb = cust[b].value_at_risk;
+    if (va != vb)
+        return va > vb ? -1 : 1;
+    return (a > b) - (a < b);
+}
+
+void model_churn_fit(const struct history *h, const struct churn_fit_params *fp, struct arena *a,
+                     struct model_churn *m, struct figures *fig)
+{
+    double t0 = mono_seconds();
+    memset(m, 0, sizeof(*m));
+    m->as_of = fp->as_of;
+    m->as_of_day = (int32_t)floor(fp->as_of / DAY_S);
+    m->horizon_days = fp->horizon_days;
+    m->discount = fp->discount;
+    m->n = history_ncustomers(h);
+    m->cust = arena_array(a, m->n + 1, sizeof(*m->cust));
+    m->kind = CHURN_BGNBD;
+
+    struct churn_days d;
+    churn_days_build(h, a, &d);
+    struct churn_summary *s = xmalloc(m->n * sizeof(*s) + 1);
+    int32_t *who = xmalloc(m->n * sizeof(int32_t) + 1);
+    size_t n = 0;
+    int32_t first_day = m->as_of_day;
+    for (size_t c = 0; c < m->n; c++) {
+        if (churn_summary_at(&d, (int32_t)c, m->as_of_day, m->as_of_day, &s[n], NULL)) {
+            first_day = MIN(first_day, m->as_of_day - (int32_t)lround(s[n].T * WEEK_DAYS));
+            who[n++] = (int32_t)c;
+        }
+    }
+    /* Fit both on everything first: the earlier split starts from these. */
+    for (int k = 0; k < 2; k++)
+        churn_fit((enum churn_kind)k, s, n, &m->params[k], &m->report[k]);
+    double fit_s = mono_seconds() - t0;
+
+    /* The earlier split: its holdout as long as the horizon, at most half the span. */
+    int32_t span = m->as_of_day - first_day;
+    int32_t split = (int32_t)MIN(lround(fp->horizon_days), span / 2);
+    struct split_result sr = {0};
+    if (split >= 7)
+        fit_on_split(&d, m->as_of_day - split, m->as_of_day, m, &sr);
+    if (sr.done) {
+        snprintf(m->selection, sizeof(m->selection),
+                 "holdout of the last %d days: RMSE per customer %.4f (BG/NBD) vs %.4f "
+                 "(modified)", split, sr.rmse[0], sr.rmse[1]);
+        m->selection_rmse[0] = sr.rmse[0];
+        m->selection_rmse[1] = sr.rmse[1];
+    } else {
+        snprintf(m->selection, sizeof(m->selection),
+                 "too little history for a holdout: BG/NBD serves");
+    }
+    if (!m->report[m->kind].converged && m->report[1 - m->kind].converged)
+        m->kind = (enum churn_kind)(1 - m->kind);
+
+    m->gg = (struct gg_params){0, 0, 0};
+    gg_fit(s, n, &m->gg, &m->gg_report);
+    m->gg_ok = m->gg_report.converged && m->gg.q > 1;
+    double msum = 0, mcnt = 0;
+    for (size_t i = 0; i < n; i++)
+        if (s[i].x > 0 && s[i].m > 0) {
+            msum += s[i].m;
+            mcnt++;
+        }
+    m->mean_spend = mcnt > 0 ? msum / mcnt : 0;
+
+    m->ranked = arena_alloc(a, (n + 1) * sizeof(int32_t));
+    for (size_t i = 0; i < n; i++) {
+        struct churn_answer ans;
+        score(m, &s[i], m->horizon_days, &ans);
+        struct churn_customer *k = &m->cust[who[i]];
+        k->x = (float)s[i].x;
+        k->tx = (float)s[i].tx;
+        k->T = (float)s[i].T;
+        k->m = (float)s[i].m;
+        k->p_alive = (float)ans.p_alive;
+        k->churn_risk = (float)ans.churn_risk;
+        k->expected_purchases = (float)ans.expected_purchases;
+        k->expected_value = (float)ans.expected_value;
+        k->clv = (float)ans.clv;
+        k->value_at_risk = (float)ans.value_at_risk;
+        k->segment = (uint8_t)ans.segment;
+        k->known = true;
+        m->ranked[i] = who[i];
+        m->seg_count[ans.segment]++;
+        m->seg_value[ans.segment] += ans.clv;
+        m->seg_at_risk[ans.segment] += ans.value_at_risk;
+    }
+    m->nranked = n;
+    qsort_r(m->ranked, n, sizeof(int32_t), by_value_at_risk, m->cust);
+
+    const struct churn_params *p = &m->params[m->kind];
+    figures_add(fig, "customers", (double)n);
+    figures_add(fig, "serving_modified", m->kind == CHURN_MBGNBD);
+    figures_add(fig, "r", p->r);
+    figures_add(fig, "alpha", p->alpha);
+    figures_add(fig, "a", p->a);
+    figures_add(fig, "b", p->b);
+    figures_add(fig, "log_likelihood", m->report[m->kind].ll);
+    figures_add(fig, "converged", m->report[m->kind].converged);
+    figures_add(fig, "layer_used", m->layer.used);
+    figures_add(fig, "fit_seconds", fit_s);
+    figures_add(fig, "seconds", mono_seconds() - t0);
+    free(s);
+    free(who);
+}

@@ -1,0 +1,233 @@
+#include "xsell/stats.h"
+
+#include <assert.h>
+#include <math.h>
+
+#include "xsell/xalloc.h"
+
+#define ASYMPTOTIC_FROM 15.0
+#define HALF_LOG_2PI    0.91893853320467274178
+
+double stats_lgamma(double x)
+{
+    if (!(x > 0))
+        return x == 0 ? INFINITY : NAN;
+    /* Shift up to where the Stirling series is exact to double precision. */
+    double shift = 0, prod = 1;
+    while (x < ASYMPTOTIC_FROM) {
+        prod *= x;
+        x += 1;
+        if (prod > 1e280) { /* only for tiny x; keep the product finite */
+            shift += log(prod);
+            prod = 1;
+        }
+    }
+    shift += log(prod);
+    double z = 1 / x, z2 = z * z;
+    /* Bernoulli terms B2k / (2k (2k-1) x^(2k-1)), k = 1..5 */
+    double series =
+        z * (1.0 / 12 + z2 * (-1.0 / 360 + z2 * (1.0 / 1260 + z2 * (-1.0 / 1680 + z2 / 1188))));
+    return (x - 0.5) * log(x) - x + HALF_LOG_2PI + series - shift;
+}
+
+double stats_digamma(double x)
+{
+    if (!(x > 0))
+        return NAN;
+    double acc = 0;
+    while (x < ASYMPTOTIC_FROM) {
+        acc -= 1 / x;
+        x += 1;
+    }
+    double z2 = 1 / (x * x);
+    /* B2k / (2k x^(2k)), k = 1..5 */
+    double series =
+        z2 * (1.0 / 12 - z2 * (1.0 / 120 - z2 * (1.0 / 252 - z2 * (1.0 / 240 - z2 / 132))));
+    return acc + log(x) - 0.5 / x - series;
+}
+
+double stats_hyp2f1(double a, double b, double c, double z)
+{
+    if (!(z >= 0 && z < 1) || !(c > 0))
+        return NAN;
+    double term = 1, sum = 1;
+    for (long n = 0; n < STATS_HYP2F1_MAX_TERMS; n++) {
+        double dn = (double)n;
+        term *= (a + dn) * (b + dn) / ((c + dn) * (dn + 1)) * z;
+        sum += term;
+        if (term == 0)
+            return sum;
+        /* Once the ratio of successive terms is below 1 the tail is bounded by a
+         * geometric series: stop when it cannot move the sum. */
+        double ratio = (a + dn + 1) * (b + dn + 1) / ((c + dn + 1) * (dn + 2)) * z;
+        if (ratio < 1 && fabs(term) * ratio / (1 - ratio) <= 1e-16 * fabs(sum))
+            return sum;
+        if (!isfinite(sum))
+            return NAN;
+    }
+    return NAN;
+}
+
+double stats_log1pexp(double v)
+{
+    return v > 0 ? v + log1p(exp(-v)) : log1p(exp(v));
+}
+
+double stats_sigmoid(double v)
+{
+    if (v >= 0)
+        return 1 / (1 + exp(-v));
+    double e = exp(v);
+    return e / (1 + e);
+}
+
+static void clamp(double *x, int n, double bound)
+{
+    for (int i = 0; i < n; i++)
+        x[i] = x[i] > bound ? bound : x[i] < -bound ? -bound : x[i];
+}
+
+static double max_abs(const double *v, int n)
+{
+    double m = 0;
+    for (int i = 0; i < n; i++)
+        m = MAX(m, fabs(v[i]));
+    return m;
+}
+
+void stats_minimize(stats_objective fn, void *ctx, int n, double *x, double bound, double tol,
+                    int max_iter, struct stats_min_result *out)
+{
+    double H[STATS_MAX_DIM][STATS_MAX_DIM], g[STATS_MAX_DIM], gn[STATS_MAX_DIM];
+    double d[STATS_MAX_DIM], xn[STATS_MAX_DIM], s[STATS_MAX_DIM], y[STATS_MAX_DIM];
+    assert(n >= 1 && n <= STATS_MAX_DIM);
+    clamp(x, n, bound);
+    double f = fn(x, g, ctx);
+    out->iterations = 0;
+    out->converged = false;
+    if (!isfinite(f)) {
+        out->f = f;
+        return;
+    }
+    for (int i = 0; i < n; i++)
+        for (int j = 0; j < n; j++)
+            H[i][j] = i == j;
+    int it;
+    for (it = 0; it < max_iter; it++) {
+        if (max_abs(g, n) < tol) {
+            out->converged = true;
+            break;
+        }
+        double slope = 0;
+        for (int i = 0; i < n; i++) {
+            d[i] = 0;
+            for (int j = 0; j < n; j++)
+                d[i] -= H[i][j] * g[j];
+            slope += d[i] * g[i];
+        }
+        if (slope >= 0) { /* not a descent direction: restart from steepest descent */
+            for (int i = 0; i < n; i++) {
+                for (int j = 0; j < n; j++)
+                    H[i][j] = i == j;
+                d[i] = -g[i];
+            }
+            slope = 0;
+            for (int i = 0; i < n; i++)
+                slope -= g[i] * g[i];
+        }
+        /* No step longer than 2 in any log-parameter: keeps exp() sane. */
+        double step = 1, longest = max_abs(d, n);
+        if (longest > 2)
+            step = 2 / longest;
+        double fnew = NAN;
+        bool moved = false;
+        for (int k = 0; k < 60; k++) {
+            for (int i = 0; i < n; i++)
+                xn[i] = x[i] + step * d[i];
+            clamp(xn, n, bound);
+            fnew = fn(xn, gn, ctx);
+            if (isfinite(fnew) && fnew <= f + 1e-4 * step * slope) {
+                moved = true;
+                break;
+            }
+            step *= 0.5;
+        }
+        if (!moved) { /* no decrease possible along any direction we can find */
+            out->converged = max_abs(g, n) < sqrt(tol);
+            break;
+        }
+        double sy = 0;
+        for (int i = 0; i < n; i++) {
+            s[i] = xn[i] - x[i];
+            y[i] = gn[i] - g[i];
+            sy += s[i] * y[i];
+        }
+        double fprev = f;
+        memcpy(x, xn, sizeof(double) * (size_t)n);
+        memcpy(g, gn, sizeof(double) * (size_t)n);
+        f = fnew;
+        if (sy > 1e-12) {
+            /* H <- (I - rho s y') H (I - rho y s') + rho s s' */
+            double rho = 1 / sy, Hy[STATS_MAX_DIM], yHy = 0;
+            for (int i = 0; i < n; i++) {
+                Hy[i] = 0;
+                for (int j = 0; j < n; j++)
+                    Hy[i] += H[i][j] * y[j];
+                yHy += y[i] * Hy[i];
+            }
+            for (int i = 0; i < n; i++)
+                for (int j = 0; j < n; j++)
+                    H[i][j] += (1 + rho * yHy) * rho * s[i] * s[j] - rho * (Hy[i] * s[j] + s[i] * Hy[j]);
+        }
+        if (fabs(fprev - f) <= 1e-15 * (1 + fabs(f)) && max_abs(g, n) < sqrt(tol)) {
+            out->converged = true;
+            it++;
+            break;
+        }
+    }
+    out->iterations = it;
+    out->f = f;
+}
+
+struct scored {
+    double s;
+    bool pos;
+};
+
+static int by_score(const void *a, const void *b)
+{
+    double x = ((const struct scored *)a)->s, y = ((const struct scored *)b)->s;
+    return (x > y) - (x < y);
+}
+
+double stats_auc(const double *score, const bool *label, size_t n)
+{
+    struct scored *v = xmalloc(n * sizeof(*v) + 1);
+    double npos = 0, nneg = 0;
+    for (size_t i = 0; i < n; i++) {
+        v[i].s = score[i];
+        v[i].pos = label[i];
+        if (label[i])
+            npos++;
+        else
+            nneg++;
+    }
+    qsort(v, n, sizeof(*v), by_score);
+    /* Mann-Whitney: the sum of the positives' (mid-)ranks. */
+    double rank_sum = 0;
+    for (size_t i = 0; i < n;) {
+        size_t j = i;
+        double pos = 0;
+        while (j < n && v[j].s == v[i].s) {
+            pos += v[j].pos;
+            j++;
+        }
+        double mid = ((double)i + (double)j + 1) / 2; /* ranks i+1 .. j */
+        rank_sum += pos * mid;
+        i = j;
+    }
+    free(v);
+    if (npos == 0 || nneg == 0)
+        return NAN;
+    return (rank_sum - npos * (npos + 1) / 2) / (npos * nneg);
+}
