@@ -13,6 +13,7 @@
 #define XSELL_EVAL_H
 
 #include "xsell/history.h"
+#include "xsell/model_churn.h"
 #include "xsell/models.h"
 
 #define EVAL_METHODS 6
@@ -55,6 +56,31 @@ struct eval_upsell_result {
 
 int eval_upsell(const struct history *full, double holdout_days, const struct model_params *p,
                 struct eval_upsell_result *out, char *err, size_t errlen);
+
+/* /churn, offline (`xsell eval churn`): the models fitted as of the cut (their
+ * selection and logistic layer on an earlier split before it), judged on the
+ * holdout after it: predicted against actual repeat purchase days, in total and by
+ * calibration frequency 0..6, 7+ (the papers' tracking view), and the AUC for "no
+ * purchase in the holdout" of churn_risk, of the model's own P(no purchase), of
+ * its expected purchases (fewer = riskier) and of recency alone. */
+#define CHURN_BUCKETS 8
+struct eval_churn_result {
+    double cut;
+    long customers, churned;
+    const char *model;
+    bool layer_used;
+    struct churn_params params;
+    double actual, predicted;
+    struct {
+        long n;
+        double actual, predicted; /* means */
+    } bucket[CHURN_BUCKETS];
+    double auc_churn_risk, auc_model, auc_expected, auc_recency;
+    double seconds;
+};
+
+int eval_churn(const struct history *full, double holdout_days, const struct churn_fit_params *p,
+               struct eval_churn_result *out, char *err, size_t errlen);
 
 /* -1 with err when the cut leaves no training data or nothing to score. */
 int eval_recommend(const struct history *full, double holdout_days,
