@@ -109,9 +109,12 @@ test-unit: deps build/test_unit
 build/retail2csv: bench/retail2csv.c build/libxsell.a
 	$(CC) $(CFLAGS) -o $@ $< build/libxsell.a $(LDLIBS)
 
+build/churn_bench: bench/churn_bench.c build/libxsell.a
+	$(CC) $(CFLAGS) -o $@ $< build/libxsell.a $(LDLIBS)
+
 # `make bench`: import throughput on UCI Online Retail (../shared/data) beside raw
 # COPY, and HTTP throughput beside /healthz. Prints figures; timings are not tests.
-bench: deps build/xsell build/retail2csv
+bench: deps build/xsell build/retail2csv build/churn_bench
 	@bench/run.sh
 
 format:

@@ -5,6 +5,8 @@
 #     database, beside PostgreSQL's own COPY of the same file into an unindexed
 #     table (the ceiling); then a re-import (idempotent: nothing new).
 #  2. HTTP: wrk against GET /recommend beside GET /healthz, keep-alive.
+#  3. /churn's models (build/churn_bench, no database): the CDNOW fits, 100,000
+#     simulated customers, one customer's answer.
 set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
 data="$root/../shared/data/online_retail/online_retail.csv.gz"
@@ -20,6 +22,10 @@ cleanup() {
     rm -rf "$tmp"
 }
 trap cleanup EXIT
+
+echo "== churn: model fits and answers (build/churn_bench)"
+"$root/build/churn_bench" "$root/../shared/data/cdnow/CDNOW_sample.txt"
+echo
 
 if [ ! -f "$data" ]; then
     echo "bench: skipped: $data is missing (the shared data sets sit beside the repository)"

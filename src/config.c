@@ -155,6 +155,8 @@ int config_load(struct config *c, char *err, size_t errlen)
     if (s && *s && strparse_timestamp(s, strlen(s), &c->as_of, NULL))
         return fmt_error(err, errlen, "XSELL_AS_OF must be an ISO-8601 date or time, got \"%s\"",
                          s);
+    if (s && strlen(s) == 10) /* a date means all of that day */
+        c->as_of += 86400 - 0.001;
     if (env_double("XSELL_POPULAR_HALF_LIFE_DAYS", 0.1, 3650, 30, &c->half_life_days, err, errlen))
         return -1;
     if (env_int("XSELL_EASE_MAX_ITEMS", 0, 20000, 3000, &v, err, errlen))
@@ -163,6 +165,10 @@ int config_load(struct config *c, char *err, size_t errlen)
     if (env_double("XSELL_EASE_LAMBDA", 0.001, 1e7, 50, &c->ease_lambda, err, errlen))
         return -1;
     if (env_double("XSELL_EVAL_HOLDOUT_DAYS", 0, 3650, 28, &c->eval_holdout_days, err, errlen))
+        return -1;
+    if (env_double("XSELL_CHURN_HORIZON_DAYS", 1, 3650, 90, &c->churn_horizon_days, err, errlen))
+        return -1;
+    if (env_double("XSELL_CHURN_DISCOUNT", 0, 1, 0.10, &c->churn_discount, err, errlen))
         return -1;
     if (env_int("XSELL_ASSOC_MIN_COUNT", 2, 1000000, 5, &v, err, errlen))
         return -1;

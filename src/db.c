@@ -145,3 +145,28 @@ bool db_pool_ping(struct db_pool *p)
     db_pool_give(p, c);
     return ok;
 }
+
+void db_copy_field(struct buf *b, const char *s, size_t n, char end)
+{
+    if (n == 0)
+        buf_append(b, "\\N", 2);
+    for (size_t i = 0; i < n; i++) {
+        switch (s[i]) {
+        case '\\':
+            buf_append(b, "\\\\", 2);
+            break;
+        case '\t':
+            buf_append(b, "\\t", 2);
+            break;
+        case '\n':
+            buf_append(b, "\\n", 2);
+            break;
+        case '\r':
+            buf_append(b, "\\r", 2);
+            break;
+        default:
+            buf_putc(b, s[i]);
+        }
+    }
+    buf_putc(b, end);
+}

@@ -59,3 +59,89 @@ cJSON *eval_upsell_json(const struct eval_upsell_result *r, double holdout_days)
     }
     return root;
 }
+
+static cJSON *fit_json(const struct fit_report *rep)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddNumberToObject(o, "log_likelihood", round(rep->ll * 1e4) / 1e4);
+    cJSON_AddBoolToObject(o, "converged", rep->converged);
+    cJSON_AddNumberToObject(o, "iterations", rep->iterations);
+    cJSON_AddNumberToObject(o, "starts", rep->starts);
+    cJSON_AddNumberToObject(o, "starts_converged", rep->starts_converged);
+    return o;
+}
+
+static const char *const churn_kind_names[] = {"bgnbd", "modified_bgnbd"};
+
+cJSON *churn_json(const struct model_churn *m)
+{
+    cJSON *root = cJSON_CreateObject();
+    cJSON_AddStringToObject(root, "serving", churn_kind_names[m->kind]);
+    cJSON_AddStringToObject(root, "selection", m->selection);
+    cJSON_AddStringToObject(root, "time_unit", "weeks");
+    cJSON *params = cJSON_AddObjectToObject(root, "params");
+    for (int k = 0; k < 2; k++) {
+        const struct churn_params *p = &m->params[k];
+        cJSON *o = cJSON_AddObjectToObject(params, churn_kind_names[k]);
+        cJSON_AddNumberToObject(o, "r", p->r);
+        cJSON_AddNumberToObject(o, "alpha", p->alpha);
+        cJSON_AddNumberToObject(o, "a", p->a);
+        cJSON_AddNumberToObject(o, "b", p->b);
+        cJSON_AddItemToObject(o, "fit", fit_json(&m->report[k]));
+    }
+    cJSON *gg = cJSON_AddObjectToObject(params, "gamma_gamma");
+    cJSON_AddNumberToObject(gg, "p", m->gg.p);
+    cJSON_AddNumberToObject(gg, "q", m->gg.q);
+    cJSON_AddNumberToObject(gg, "v", m->gg.v);
+    cJSON_AddBoolToObject(gg, "serving", m->gg_ok);
+    cJSON_AddItemToObject(gg, "fit", fit_json(&m->gg_report));
+    cJSON *layer = cJSON_AddObjectToObject(root, "logistic_layer");
+    cJSON_AddBoolToObject(layer, "used", m->layer.used);
+    cJSON_AddNumberToObject(layer, "auc_model_earlier_split", r4(m->layer.auc_model));
+    cJSON_AddNumberToObject(layer, "auc_layer_earlier_split", r4(m->layer.auc_layer));
+    cJSON_AddNumberToObject(root, "horizon_days", m->horizon_days);
+    cJSON_AddNumberToObject(root, "annual_discount", m->discount);
+    cJSON_AddNumberToObject(root, "customers", (double)m->nranked);
+    cJSON *seg = cJSON_AddObjectToObject(root, "segments");
+    for (int i = 0; i < SEG_COUNT; i++) {
+        cJSON *o = cJSON_AddObjectToObject(seg, churn_segment_name((enum churn_segment)i));
+        cJSON_AddNumberToObject(o, "customers", (double)m->seg_count[i]);
+        cJSON_AddNumberToObject(o, "clv", round(m->seg_value[i] * 100) / 100);
+        cJSON_AddNumberToObject(o, "value_at_risk", round(m->seg_at_risk[i] * 100) / 100);
+    }
+    return root;
+}
+
+cJSON *eval_churn_json(const struct eval_churn_result *r, double holdout_days)
+{
+    cJSON *root = header(holdout_days, r->cut, r->seconds);
+    cJSON_AddNumberToObject(root, "customers", (double)r->customers);
+    cJSON_AddNumberToObject(root, "no_purchase_in_holdout", (double)r->churned);
+    cJSON_AddStringToObject(root, "model", r->model);
+    cJSON_AddBoolToObject(root, "logistic_layer", r->layer_used);
+    cJSON *p = cJSON_AddObjectToObject(root, "params_weeks");
+    cJSON_AddNumberToObject(p, "r", r->params.r);
+    cJSON_AddNumberToObject(p, "alpha", r->params.alpha);
+    cJSON_AddNumberToObject(p, "a", r->params.a);
+    cJSON_AddNumberToObject(p, "b", r->params.b);
+    cJSON *tot = cJSON_AddObjectToObject(root, "repeat_purchases");
+    cJSON_AddNumberToObject(tot, "actual", r->actual);
+    cJSON_AddNumberToObject(tot, "predicted", r4(r->predicted));
+    cJSON *by = cJSON_AddArrayToObject(root, "by_frequency");
+    for (int b = 0; b < CHURN_BUCKETS; b++) {
+        cJSON *o = cJSON_CreateObject();
+        char label[8];
+        snprintf(label, sizeof(label), b == CHURN_BUCKETS - 1 ? "%d+" : "%d", b);
+        cJSON_AddStringToObject(o, "frequency", label);
+        cJSON_AddNumberToObject(o, "customers", (double)r->bucket[b].n);
+        cJSON_AddNumberToObject(o, "actual_mean", r4(r->bucket[b].actual));
+        cJSON_AddNumberToObject(o, "predicted_mean", r4(r->bucket[b].predicted));
+        cJSON_AddItemToArray(by, o);
+    }
+    cJSON *auc = cJSON_AddObjectToObject(root, "auc_no_purchase");
+    cJSON_AddNumberToObject(auc, "churn_risk", r4(r->auc_churn_risk));
+    cJSON_AddNumberToObject(auc, "model_p_none", r4(r->auc_model));
+    cJSON_AddNumberToObject(auc, "expected_purchases", r4(r->auc_expected));
+    cJSON_AddNumberToObject(auc, "recency_baseline", r4(r->auc_recency));
+    return root;
+}

@@ -57,42 +57,14 @@ static int check_price(struct text t, const char *field, char *err, size_t errle
 }
 
 /* COPY text format: backslash escapes for the bytes that would end a field or row. */
-static void put_text(struct buf *b, struct text t)
-{
-    for (size_t i = 0; i < t.n; i++) {
-        char c = t.p[i];
-        switch (c) {
-        case '\\':
-            buf_append(b, "\\\\", 2);
-            break;
-        case '\t':
-            buf_append(b, "\\t", 2);
-            break;
-        case '\n':
-            buf_append(b, "\\n", 2);
-            break;
-        case '\r':
-            buf_append(b, "\\r", 2);
-            break;
-        default:
-            buf_putc(b, c);
-        }
-    }
-}
-
 static void put_field(struct buf *b, struct text t, char end)
 {
-    if (t.n == 0)
-        buf_append(b, "\\N", 2);
-    else
-        put_text(b, t);
-    buf_putc(b, end);
+    db_copy_field(b, t.p, t.n, end);
 }
 
 static void put_cstr(struct buf *b, const char *s, char end)
 {
-    struct text t = {s, s ? strlen(s) : 0};
-    put_field(b, t, end);
+    db_copy_field(b, s, s ? strlen(s) : 0, end);
 }
 
 static int flush_copy(struct ingest *g, bool force, char *err, size_t errlen)

@@ -467,9 +467,13 @@ usage:
 static int cmd_eval(int argc, char **argv)
 {
     double days = 28;
-    if (argc < 1 || (strcmp(argv[0], "recommend") != 0 && strcmp(argv[0], "upsell") != 0))
+    static const char *const kinds[] = {"recommend", "upsell", "churn"};
+    int what = -1;
+    for (int k = 0; argc >= 1 && k < (int)ARRAY_SIZE(kinds); k++)
+        if (strcmp(argv[0], kinds[k]) == 0)
+            what = k;
+    if (what < 0)
         goto usage;
-    bool upsell = strcmp(argv[0], "upsell") == 0;
     for (int i = 1; i < argc; i++) {
         if (i + 1 < argc && strcmp(argv[i], "--holdout-days") == 0) {
             if (parse_double_flag(argv[i], argv[i + 1], 1, 3650, &days))
@@ -492,18 +496,23 @@ static int cmd_eval(int argc, char **argv)
             fprintf(stderr, "xsell: %s\n", err);
         history_init(&h);
     } else {
-        struct model_params mp = {.half_life_days = cfg.half_life_days,
-                                  .assoc_min_count = cfg.assoc_min_count,
-                                  .ease_max_items = cfg.ease_max_items,
-                                  .ease_lambda = cfg.ease_lambda};
+        struct model_params mp;
+        train_model_params(&cfg, cfg.as_of, &mp);
         struct eval_result ev;
         struct eval_upsell_result eu;
-        int failed = upsell ? eval_upsell(&h, days, &mp, &eu, err, sizeof(err))
-                            : eval_recommend(&h, days, &mp, &ev, err, sizeof(err));
+        struct eval_churn_result ec;
+        struct churn_fit_params cp = {.as_of = h.t_max,
+                                      .horizon_days = cfg.churn_horizon_days,
+                                      .discount = cfg.churn_discount};
+        int failed = what == 1   ? eval_upsell(&h, days, &mp, &eu, err, sizeof(err))
+                     : what == 2 ? eval_churn(&h, days, &cp, &ec, err, sizeof(err))
+                                 : eval_recommend(&h, days, &mp, &ev, err, sizeof(err));
         if (failed) {
             fprintf(stderr, "xsell: eval: %s\n", err);
         } else {
-            cJSON *j = upsell ? eval_upsell_json(&eu, days) : eval_json(&ev, days);
+            cJSON *j = what == 1   ? eval_upsell_json(&eu, days)
+                       : what == 2 ? eval_churn_json(&ec, days)
+                                   : eval_json(&ev, days);
             char *text = cJSON_Print(j);
             printf("%s\n", text);
             free(text);
@@ -516,7 +525,7 @@ static int cmd_eval(int argc, char **argv)
     config_release(&cfg);
     return rc;
 usage:
-    fprintf(stderr, "usage: xsell eval recommend|upsell [--holdout-days N]\n");
+    fprintf(stderr, "usage: xsell eval recommend|upsell|churn [--holdout-days N]\n");
     return 2;
 }
 
@@ -530,7 +539,7 @@ static const struct command {
     {"import", cmd_import, "import products|orders FILE: load a CSV, all or nothing"},
     {"gen", cmd_gen, "gen DIR [--seed N]: write a demo shop with known planted structure"},
     {"train", cmd_train, "train once and print every model's figures as JSON"},
-    {"eval", cmd_eval, "eval recommend|upsell [--holdout-days N]: offline evaluation, as JSON"},
+    {"eval", cmd_eval, "eval recommend|upsell|churn [--holdout-days N]: offline evaluation, as JSON"},
     {"rules", cmd_rules, "rules [--min-support S] [--min-confidence C] [--max-len N]: CSV"},
 };
 

@@ -247,57 +247,75 @@ void churn_fit(enum churn_kind k, const struct churn_summary *s, size_t n, struc
  * A customer with x repeat purchases of mean value m:
  *   lnG(px+q) - lnG(px) - lnG(q) + q ln v + (px-1) ln m + px ln x - (px+q) ln(v + x m). */
 
-double gg_ll(const struct gg_params *g, double x, double m)
-{
-    double px = g->p * x;
-    return stats_lgamma(px + g->q) - stats_lgamma(px) - stats_lgamma(g->q) + g->q * log(g->v) +
-           (px - 1) * log(m) + px * log(x) - (px + g->q) * log(g->v + x * m);
-}
-
+/* Repeat customers sorted by x, with their logs taken once: the gamma-function
+ * terms depend on x alone and are computed once per distinct x. */
 struct gg_rows {
-    const struct churn_summary *s;
+    double *x, *m, *log_m, *log_x;
     size_t n;
-    double total;
 };
+
+static int by_x_then_m(const void *pa, const void *pb)
+{
+    const struct churn_summary *a = pa, *b = pb;
+    if (a->x != b->x)
+        return a->x < b->x ? -1 : 1;
+    return (a->m > b->m) - (a->m < b->m);
+}
 
 static double gg_objective(const double *lp, double *grad, void *ctx)
 {
     const struct gg_rows *R = ctx;
-    struct gg_params g = {exp(lp[0]), exp(lp[1]), exp(lp[2])};
-    double ll = 0, dp = 0, dq = 0, dv = 0, psq = stats_digamma(g.q), lv = log(g.v);
+    double p = exp(lp[0]), q = exp(lp[1]), v = exp(lp[2]);
+    double ll = 0, dp = 0, dq = 0, dv = 0, lgq = stats_lgamma(q), psq = stats_digamma(q);
+    double lv = log(v), cur_x = -1, lg = 0, ps_sum = 0, ps_px = 0;
     for (size_t i = 0; i < R->n; i++) {
-        double x = R->s[i].x, m = R->s[i].m;
-        if (x <= 0 || m <= 0)
-            continue;
-        double px = g.p * x, vm = g.v + x * m, lvm = log(vm);
-        double ps = stats_digamma(px + g.q);
-        ll += gg_ll(&g, x, m);
-        dp += x * (ps - stats_digamma(px) + log(m) + log(x) - lvm);
-        dq += ps - psq + lv - lvm;
-        dv += g.q / g.v - (px + g.q) / vm;
+        double x = R->x[i], px = p * x;
+        if (x != cur_x) {
+            cur_x = x;
+            lg = stats_lgamma(px + q) - stats_lgamma(px) - lgq;
+            ps_sum = stats_digamma(px + q);
+            ps_px = stats_digamma(px);
+        }
+        double vm = v + x * R->m[i], lvm = log(vm);
+        ll += lg + q * lv + (px - 1) * R->log_m[i] + px * R->log_x[i] - (px + q) * lvm;
+        dp += x * (ps_sum - ps_px + R->log_m[i] + R->log_x[i] - lvm);
+        dq += ps_sum - psq + lv - lvm;
+        dv += q / v - (px + q) / vm;
     }
-    double n = R->total;
-    grad[0] = -dp * g.p / n;
-    grad[1] = -dq * g.q / n;
-    grad[2] = -dv * g.v / n;
+    double n = (double)R->n;
+    grad[0] = -dp * p / n;
+    grad[1] = -dq * q / n;
+    grad[2] = -dv * v / n;
     return -ll / n;
 }
 
 void gg_fit(const struct churn_summary *s, size_t n, struct gg_params *g, struct fit_report *rep)
 {
     memset(rep, 0, sizeof(*rep));
-    struct gg_rows R = {s, n, 0};
+    struct churn_summary *c = xmalloc((n + 1) * sizeof(*c));
+    size_t k = 0;
     double mean = 0;
     for (size_t i = 0; i < n; i++) {
         if (s[i].x > 0 && s[i].m > 0) {
-            R.total++;
+            c[k++] = s[i];
             mean += s[i].m;
         }
     }
-    if (R.total < 2)
+    if (k < 2) {
+        free(c);
         return;
-    mean /= R.total;
-    double lm = log(mean);
+    }
+    qsort(c, k, sizeof(*c), by_x_then_m);
+    struct gg_rows R = {xmalloc(k * sizeof(double)), xmalloc(k * sizeof(double)),
+                        xmalloc(k * sizeof(double)), xmalloc(k * sizeof(double)), k};
+    for (size_t i = 0; i < k; i++) {
+        R.x[i] = c[i].x;
+        R.m[i] = c[i].m;
+        R.log_m[i] = log(c[i].m);
+        R.log_x[i] = log(c[i].x);
+    }
+    free(c);
+    double lm = log(mean / (double)k);
     double starts[4][4] = {
         {0, 0, lm},
         {log(5), log(3), lm + log(2)},
@@ -307,12 +325,16 @@ void gg_fit(const struct churn_summary *s, size_t n, struct gg_params *g, struct
     int nstarts = g->p > 0 && g->q > 0 && g->v > 0 ? 4 : 3;
     double best[4], grad[4];
     double fallback = nstarts == 4 ? gg_objective(starts[3], grad, &R) : NAN;
-    multistart(gg_objective, &R, 3, starts, nstarts, best, fallback, rep, R.total);
+    multistart(gg_objective, &R, 3, starts, nstarts, best, fallback, rep, (double)k);
     if (rep->converged) {
         g->p = exp(best[0]);
         g->q = exp(best[1]);
         g->v = exp(best[2]);
     }
+    free(R.x);
+    free(R.m);
+    free(R.log_m);
+    free(R.log_x);
 }
 
 double gg_expected_spend(const struct gg_params *g, double x, double m)
@@ -442,11 +464,11 @@ static enum churn_segment segment_of(double age_days, double churn_risk)
 {
     if (age_days < CHURN_NEW_DAYS)
         return SEG_NEW;
-    if (churn_risk < 0.5)
+    if (churn_risk < CHURN_AT_RISK)
         return SEG_ACTIVE;
-    if (churn_risk < 0.75)
+    if (churn_risk < CHURN_LAPSING)
         return SEG_AT_RISK;
-    if (churn_risk < 0.9)
+    if (churn_risk < CHURN_LOST)
         return SEG_LAPSING;
     return SEG_LOST;
 }
@@ -676,7 +698,6 @@ bool model_churn_query(const struct model_churn *m, int32_t c, double horizon_da
         score(m, &s, horizon_days, out);
         return true;
     }
-    const struct churn_params *p = &m->params[m->kind];
     out->p_alive = k->p_alive;
     out->churn_risk = k->churn_risk;
     out->expected_purchases = k->expected_purchases;
@@ -690,7 +711,6 @@ bool model_churn_query(const struct model_churn *m, int32_t c, double horizon_da
     out->age_days = k->T * WEEK_DAYS;
     out->monetary = k->m;
     out->segment = (enum churn_segment)k->segment;
-    UNUSED(p);
     return true;
 }
 

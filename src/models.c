@@ -39,5 +39,10 @@ int models_fit(struct snapshot *s, const struct model_params *p, struct model_fi
     model_repeat_fit(h, p->as_of, 90, &s->arena, &s->repeat, &out->fig[4]);
     out->name[5] = "upsell";
     model_upsell_fit(h, &s->repeat, &s->content, &s->arena, &s->upsell, &out->fig[5]);
+    out->name[6] = "churn";
+    struct churn_fit_params cp = {.as_of = p->as_of,
+                                  .horizon_days = p->churn_horizon_days,
+                                  .discount = p->churn_discount};
+    model_churn_fit(h, &cp, &s->arena, &s->churn, &out->fig[6]);
     return 0;
 }

@@ -10,6 +10,7 @@
 #include "xsell/models.h"
 #include "xsell/log.h"
 #include "xsell/runs.h"
+#include "xsell/scores.h"
 #include "xsell/strparse.h"
 #include "xsell/xalloc.h"
 
@@ -30,6 +31,17 @@ static void add_date(cJSON *obj, const char *name, double t)
     }
     strparse_format_date(t, d);
     cJSON_AddStringToObject(obj, name, d);
+}
+
+void train_model_params(const struct config *cfg, double as_of, struct model_params *mp)
+{
+    *mp = (struct model_params){.as_of = as_of,
+                                .half_life_days = cfg->half_life_days,
+                                .assoc_min_count = cfg->assoc_min_count,
+                                .ease_max_items = cfg->ease_max_items,
+                                .ease_lambda = cfg->ease_lambda,
+                                .churn_horizon_days = cfg->churn_horizon_days,
+                                .churn_discount = cfg->churn_discount};
 }
 
 int train_build(PGconn *conn, const struct config *cfg, int64_t version, struct snapshot **out,
@@ -61,11 +73,8 @@ int train_build(PGconn *conn, const struct config *cfg, int64_t version, struct 
     add_date(data, "last_order", h->t_max);
     cJSON *models = cJSON_AddObjectToObject(root, "models");
 
-    struct model_params mp = {.as_of = s->as_of,
-                              .half_life_days = cfg->half_life_days,
-                              .assoc_min_count = cfg->assoc_min_count,
-                              .ease_max_items = cfg->ease_max_items,
-                              .ease_lambda = cfg->ease_lambda};
+    struct model_params mp;
+    train_model_params(cfg, s->as_of, &mp);
     struct model_figures figs;
     if (models_fit(s, &mp, &figs, err, errlen)) {
         cJSON_Delete(root);
@@ -74,6 +83,11 @@ int train_build(PGconn *conn, const struct config *cfg, int64_t version, struct 
     }
     for (int i = 0; i < MODELS_COUNT; i++)
         add_figures(cJSON_AddObjectToObject(models, figs.name[i]), &figs.fig[i]);
+    cJSON_AddItemToObject(root, "churn", churn_json(&s->churn));
+    if (scores_write(conn, s, err, errlen)) {
+        log_warn("trainer: churn_scores not written: %s", err);
+        cJSON_AddStringToObject(cJSON_GetObjectItem(root, "churn"), "scores_error", err);
+    }
 
     if (cfg->eval_holdout_days > 0) {
         struct eval_result ev;
@@ -88,6 +102,15 @@ int train_build(PGconn *conn, const struct config *cfg, int64_t version, struct 
                                   eval_upsell_json(&eu, cfg->eval_holdout_days));
         else
             cJSON_AddStringToObject(root, "evaluation_upsell", eerr);
+        struct eval_churn_result ec;
+        struct churn_fit_params cp = {.as_of = s->as_of,
+                                      .horizon_days = cfg->churn_horizon_days,
+                                      .discount = cfg->churn_discount};
+        double churn_days = MAX(cfg->eval_holdout_days, cfg->churn_horizon_days);
+        if (eval_churn(h, churn_days, &cp, &ec, eerr, sizeof(eerr)) == 0)
+            cJSON_AddItemToObject(root, "evaluation_churn", eval_churn_json(&ec, churn_days));
+        else
+            cJSON_AddStringToObject(root, "evaluation_churn", eerr);
     }
 
     snapshot_render(s);

@@ -26,12 +26,14 @@ struct config {
     int conn_timeout_s;    /* XSELL_CONN_TIMEOUT_S: idle connection timeout */
     size_t conn_memory;    /* per-connection memory limit for libmicrohttpd */
     int db_pool;           /* XSELL_DB_POOL: connections for request writes */
-    double as_of;          /* XSELL_AS_OF: train as of this time; 0 = latest order */
+    double as_of;          /* XSELL_AS_OF: train as of this time (a date: its end); 0 = latest order */
     double half_life_days; /* XSELL_POPULAR_HALF_LIFE_DAYS */
     int ease_max_items;    /* XSELL_EASE_MAX_ITEMS: EASE up to this many products, kNN beyond */
     double ease_lambda;    /* XSELL_EASE_LAMBDA */
     double eval_holdout_days; /* XSELL_EVAL_HOLDOUT_DAYS: evaluate each run; 0 = off */
     long assoc_min_count;  /* XSELL_ASSOC_MIN_COUNT: baskets an itemset needs */
+    double churn_horizon_days; /* XSELL_CHURN_HORIZON_DAYS: /churn's default horizon */
+    double churn_discount;     /* XSELL_CHURN_DISCOUNT: annual rate for the 12-month CLV */
 };
 
 /* Reads the environment into c. On a bad value returns -1 with err naming it. */

@@ -7,6 +7,7 @@
 #include <libpq-fe.h>
 #include <pthread.h>
 
+#include "xsell/buf.h"
 #include "xsell/caps.h"
 #include "xsell/common.h"
 
@@ -20,6 +21,9 @@ PGresult *db_query(PGconn *c, const char *sql, int n, const char *const *params)
 int db_cmd(PGconn *c, const char *sql, int n, const char *const *params);
 /* The error text of the last failure on c, one line. */
 const char *db_error(PGconn *c);
+/* Appends one field of COPY's text format (backslash, tab, newline and carriage
+ * return escaped; n == 0 writes NULL), then end ('\t' or '\n'). */
+void db_copy_field(struct buf *b, const char *s, size_t n, char end);
 
 /* A pool of connections for request-time writes. Connections that broke are
  * dropped and replaced on the next take, so a PostgreSQL restart heals. */

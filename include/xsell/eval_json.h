@@ -1,4 +1,5 @@
-/* eval_json.h - an evaluation as JSON, the same for `xsell eval` and model_runs. */
+/* eval_json.h - evaluations and the churn fit as JSON, the same for `xsell eval`,
+ * `xsell train` and model_runs. */
 #ifndef XSELL_EVAL_JSON_H
 #define XSELL_EVAL_JSON_H
 
@@ -8,5 +9,8 @@
 
 cJSON *eval_json(const struct eval_result *r, double holdout_days);
 cJSON *eval_upsell_json(const struct eval_upsell_result *r, double holdout_days);
+cJSON *eval_churn_json(const struct eval_churn_result *r, double holdout_days);
+/* The churn models' parameters (weeks), fits, selection, layer and segments. */
+cJSON *churn_json(const struct model_churn *m);
 
 #endif

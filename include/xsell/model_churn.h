@@ -65,7 +65,6 @@ double churn_p_none(enum churn_kind k, const struct churn_params *p,
 
 /* Gamma-Gamma on the summaries with x > 0 and m > 0. */
 void gg_fit(const struct churn_summary *s, size_t n, struct gg_params *g, struct fit_report *rep);
-double gg_ll(const struct gg_params *g, double x, double m);
 /* Expected mean spend of a customer's future purchases. */
 double gg_expected_spend(const struct gg_params *g, double x, double m);
 
@@ -92,7 +91,10 @@ enum churn_segment {
     SEG_LOST,     /* >= 0.9 */
     SEG_COUNT
 };
-#define CHURN_NEW_DAYS 30
+#define CHURN_NEW_DAYS   30
+#define CHURN_AT_RISK    0.5
+#define CHURN_LAPSING    0.75
+#define CHURN_LOST       0.9
 
 const char *churn_segment_name(enum churn_segment s);
 /* -1 when name is none of them. */

@@ -11,10 +11,12 @@ struct model_params {
     long assoc_min_count;
     int ease_max_items;
     double ease_lambda;
+    double churn_horizon_days;
+    double churn_discount;
 };
 
 /* One entry per model, in fitting order. */
-#define MODELS_COUNT 6
+#define MODELS_COUNT 7
 struct model_figures {
     const char *name[MODELS_COUNT];
     struct figures fig[MODELS_COUNT];

@@ -12,6 +12,7 @@
 #include "xsell/arena.h"
 #include "xsell/history.h"
 #include "xsell/model_assoc.h"
+#include "xsell/model_churn.h"
 #include "xsell/model_content.h"
 #include "xsell/model_item2item.h"
 #include "xsell/model_repeat.h"
@@ -31,6 +32,7 @@ struct snapshot {
     struct model_content content;
     struct model_repeat repeat;
     struct model_upsell upsell;
+    struct model_churn churn;
     double loaded_at;            /* when the history was read: later writes are not in it */
     char *metrics_json; /* every model's figures, as stored in model_runs */
     const char **product_json; /* per product: "product_id":..,"name":..,"category":..,"price":.. */

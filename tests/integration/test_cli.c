@@ -1,6 +1,7 @@
 /* Integration: xsell migrate, gen, import and train against a real PostgreSQL. */
 #include "integration/harness.h"
 
+#include <math.h>
 #include <unistd.h>
 
 static char demo[300];
@@ -237,6 +238,85 @@ static void test_eval_recommend(void **state)
     free(out);
 }
 
+/* The CDNOW sample loaded through `xsell import`: `xsell train --as-of 1997-09-30`
+ * prints the published BG/NBD and Gamma-Gamma fits, and `xsell eval churn` on the
+ * 39/39-week split ranks the holdout's non-buyers. */
+static void test_churn_cdnow(void **state)
+{
+    (void)state;
+    const char *dir = getenv("XSELL_SHARED_DATA");
+    char src[400];
+    snprintf(src, sizeof(src), "%s/cdnow/CDNOW_sample.txt", dir ? dir : "../shared/data");
+    FILE *f = fopen(src, "r");
+    if (!f) {
+        print_message("skipped: %s is missing (../shared/data is not beside the repository)\n",
+                      src);
+        skip();
+    }
+    fclose(f);
+    char *url, *out;
+    assert_int_equal(run(&url, "%s/deploy/pg.sh start %s cdnow_%d", E.repo, E.pg_dir, (int)getpid()),
+                     0);
+    url[strcspn(url, "\n")] = '\0';
+    /* customer = the sample id, one order a line, dates at midnight UTC */
+    assert_int_equal(run(NULL,
+                         "awk 'BEGIN{print \"order_id,customer_id,ordered_at,product_id,quantity,"
+                         "unit_price\"} {d=$3; printf \"s%%d,%%s,%%s-%%s-%%s,CD,1,%%s\\n\", NR, $2, "
+                         "substr(d,1,4), substr(d,5,2), substr(d,7,2), $5}' %s | tr -d '\\r' "
+                         "> %s/cdnow.csv",
+                         src, E.tmp),
+                     0);
+    assert_int_equal(run(&out, "DATABASE_URL='%s' %s migrate && DATABASE_URL='%s' %s import orders "
+                               "%s/cdnow.csv",
+                         url, E.bin, url, E.bin, E.tmp),
+                     0);
+    free(out);
+    assert_int_equal(run(&out, "{ DATABASE_URL='%s' %s train --as-of 1997-09-30 2>/dev/null; }",
+                         url, E.bin),
+                     0);
+    cJSON *j = cJSON_Parse(out);
+    free(out);
+    assert_non_null(j);
+    cJSON *params = cJSON_GetObjectItem(cJSON_GetObjectItem(j, "churn"), "params");
+    cJSON *bg = cJSON_GetObjectItem(params, "bgnbd");
+    assert_non_null(bg);
+    const char *names[] = {"r", "alpha", "a", "b"};
+    const double want[] = {0.243, 4.414, 0.793, 2.426};
+    for (int i = 0; i < 4; i++)
+        assert_true(fabs(cJSON_GetObjectItem(bg, names[i])->valuedouble - want[i]) < 5e-4);
+    double ll = cJSON_GetObjectItem(cJSON_GetObjectItem(bg, "fit"), "log_likelihood")->valuedouble;
+    assert_true(fabs(ll + 9582.4) < 0.05);
+    cJSON *gg = cJSON_GetObjectItem(params, "gamma_gamma");
+    assert_true(fabs(cJSON_GetObjectItem(gg, "p")->valuedouble - 6.25) < 5e-3);
+    assert_true(fabs(cJSON_GetObjectItem(gg, "q")->valuedouble - 3.74) < 5e-3);
+    assert_true(fabs(cJSON_GetObjectItem(gg, "v")->valuedouble - 15.44) < 5e-3);
+    cJSON_Delete(j);
+    assert_int_equal(run(&out, "{ DATABASE_URL='%s' %s eval churn --holdout-days 273 2>/dev/null; }",
+                         url, E.bin),
+                     0);
+    j = cJSON_Parse(out);
+    free(out);
+    assert_non_null(j);
+    assert_string_equal(cJSON_GetObjectItem(j, "cut")->valuestring, "1997-09-30");
+    assert_int_equal((long)cJSON_GetObjectItem(j, "customers")->valuedouble, 2357);
+    double actual =
+        cJSON_GetObjectItem(cJSON_GetObjectItem(j, "repeat_purchases"), "actual")->valuedouble;
+    assert_int_equal((long)actual, 1882);
+    double auc =
+        cJSON_GetObjectItem(cJSON_GetObjectItem(j, "auc_no_purchase"), "churn_risk")->valuedouble;
+    print_message("CDNOW eval churn: AUC %.4f\n", auc);
+    assert_true(auc >= 0.78);
+    cJSON_Delete(j);
+    assert_int_not_equal(run(&out, "DATABASE_URL='%s' %s eval churn --holdout-days 600", url,
+                             E.bin),
+                         0);
+    free(out);
+    assert_int_not_equal(run(&out, "DATABASE_URL='%s' %s train --as-of 1997-13-01", url, E.bin), 0);
+    assert_non_null(strstr(out, "XSELL_AS_OF"));
+    free(out);
+    free(url);
+}
+
 static void test_serve_needs_keys(void **state)
 {
     char *out;
@@ -261,6 +341,7 @@ int run_cli_tests(void)
         cmocka_unit_test(test_train_prints_figures),
         cmocka_unit_test(test_rules_export),
         cmocka_unit_test(test_eval_recommend),
+        cmocka_unit_test(test_churn_cdnow),
         cmocka_unit_test(test_serve_needs_keys),
     };
     return cmocka_run_group_tests_name("cli", tests, NULL, NULL);

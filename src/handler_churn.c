@@ -1,0 +1,221 @@
+/* GET /churn: one customer's churn risk and worth, or the dashboard's list of the
+ * customers with the most value at risk; GET /churn/summary: the segments. */
+#include <inttypes.h>
+#include <math.h>
+
+#include "xsell/handlers.h"
+#include "xsell/jsonw.h"
+#include "xsell/strparse.h"
+
+#define HORIZON_MAX_DAYS 3650
+
+static const char *model_name(const struct model_churn *m)
+{
+    return m->kind == CHURN_MBGNBD ? "modified_bgnbd" : "bgnbd";
+}
+
+static double r6(double v)
+{
+    return round(v * 1e6) / 1e6;
+}
+
+static double r2(double v)
+{
+    return round(v * 100) / 100;
+}
+
+static void write_customer(struct jsonw *j, const char *id, const struct churn_answer *a)
+{
+    jsonw_str(j, "customer_id", id);
+    jsonw_str(j, "segment", churn_segment_name(a->segment));
+    jsonw_num(j, "p_alive", r6(a->p_alive));
+    jsonw_num(j, "churn_risk", r6(a->churn_risk));
+    jsonw_num(j, "expected_purchases", r6(a->expected_purchases));
+    jsonw_num(j, "expected_spend", r2(a->expected_spend));
+    jsonw_num(j, "expected_value", r2(a->expected_value));
+    jsonw_num(j, "clv_12m", r2(a->clv));
+    jsonw_num(j, "value_at_risk", r2(a->value_at_risk));
+    jsonw_int(j, "frequency", a->frequency);
+    jsonw_num(j, "recency_days", round(a->recency_days * 1e3) / 1e3);
+    jsonw_num(j, "age_days", round(a->age_days * 1e3) / 1e3);
+    jsonw_num(j, "monetary", r2(a->monetary));
+}
+
+/* What every answer says about the model behind it. */
+static void write_model(struct jsonw *j, const struct snapshot *s, double horizon_days)
+{
+    char day[11];
+    strparse_format_date(s->as_of, day);
+    jsonw_num(j, "horizon_days", horizon_days);
+    jsonw_str(j, "as_of", day);
+    jsonw_str(j, "model", model_name(&s->churn));
+    jsonw_bool(j, "logistic_layer", s->churn.layer.used);
+    jsonw_int(j, "model_version", (long long)s->version);
+}
+
+static int respond_buf(struct request *req, struct buf *b)
+{
+    size_t len;
+    char *text = buf_detach(b, &len);
+    return respond_take(req, 200, "application/json", text, len);
+}
+
+static int one_customer(struct request *req, const char *customer, double horizon)
+{
+    const struct snapshot *s = req->snap;
+    int32_t c = idmap_find(&s->hist.customers, customer, strlen(customer));
+    struct churn_answer a;
+    if (c < 0 || !model_churn_query(&s->churn, c, horizon, &a)) {
+        char day[11];
+        strparse_format_date(s->as_of, day);
+        return req_fail(req, PROBLEM_UNKNOWN_ID, "unknown customer \"%s\": no purchase by %s",
+                        customer, day);
+    }
+    struct buf b;
+    struct jsonw j;
+    buf_init(&b, 1 << 16);
+    jsonw_init(&j, &b);
+    jsonw_open(&j, NULL, '{');
+    write_customer(&j, customer, &a);
+    write_model(&j, s, horizon);
+    jsonw_close(&j, '}');
+    return respond_buf(req, &b);
+}
+
+/* The cursor: model version, position in the ranking, and a check over both and
+ * the filters, as "v-pos-check" in hex. */
+static uint32_t cursor_check(int64_t version, uint32_t pos, int segment, double min_value)
+{
+    uint32_t h = 2166136261u;
+    unsigned char bytes[8 + 4 + 4 + 8];
+    memcpy(bytes, &version, 8);
+    memcpy(bytes + 8, &pos, 4);
+    memcpy(bytes + 12, &segment, 4);
+    memcpy(bytes + 16, &min_value, 8);
+    for (size_t i = 0; i < sizeof(bytes); i++)
+        h = (h ^ bytes[i]) * 16777619u;
+    return h;
+}
+
+static int list_customers(struct request *req, double horizon)
+{
+    const struct snapshot *s = req->snap;
+    const struct model_churn *m = &s->churn;
+    int limit, segment = -1;
+    double min_value;
+    if (param_int(req, "limit", 1, LIMIT_MAX, 50, &limit) ||
+        param_double(req, "min_value", 0, 1e15, 0, &min_value))
+        return 0;
+    if (horizon != m->horizon_days)
+        return req_fail(req, PROBLEM_BAD_PARAM,
+                        "the list is ranked at horizon_days=%g (XSELL_CHURN_HORIZON_DAYS); "
+                        "another horizon is for one customer=",
+                        m->horizon_days);
+    const char *seg = req_param(req, "segment");
+    if (seg && (segment = churn_segment_parse(seg)) < 0)
+        return req_fail(req, PROBLEM_BAD_PARAM,
+                        "segment must be new, active, at_risk, lapsing or lost, got \"%.40s\"", seg);
+    uint32_t pos = 0;
+    const char *cursor = req_param(req, "cursor");
+    if (cursor) {
+        unsigned long long v;
+        unsigned p, check;
+        int used = 0;
+        if (sscanf(cursor, "%llx-%x-%x%n", &v, &p, &check, &used) != 3 ||
+            (size_t)used != strlen(cursor) || p > m->nranked ||
+            cursor_check((int64_t)v, p, segment, min_value) != check)
+            return req_fail(req, PROBLEM_BAD_PARAM,
+                            "cursor is not one this list gave with these segment and min_value");
+        if ((int64_t)v != s->version)
+            return req_fail(req, PROBLEM_STALE_CURSOR,
+                            "cursor belongs to model version %lld, now serving %lld: start again "
+                            "without it",
+                            (long long)v, (long long)s->version);
+        pos = p;
+    }
+    struct buf b;
+    struct jsonw j;
+    buf_init(&b, 1 << 22);
+    jsonw_init(&j, &b);
+    jsonw_open(&j, NULL, '{');
+    jsonw_open(&j, "customers", '[');
+    int n = 0;
+    for (; pos < m->nranked && n < limit; pos++) {
+        int32_t c = m->ranked[pos];
+        const struct churn_customer *k = &m->cust[c];
+        if (k->value_at_risk < min_value) { /* ranked by it: nothing further qualifies */
+            pos = (uint32_t)m->nranked;
+            break;
+        }
+        if (segment >= 0 && k->segment != segment)
+            continue;
+        struct churn_answer a;
+        model_churn_query(m, c, horizon, &a);
+        jsonw_open(&j, NULL, '{');
+        write_customer(&j, idmap_key(&s->hist.customers, c), &a);
+        jsonw_close(&j, '}');
+        n++;
+    }
+    jsonw_close(&j, ']');
+    /* Past the last match there may be none left: look ahead so the last page says so. */
+    while (pos < m->nranked && segment >= 0 && m->cust[m->ranked[pos]].segment != segment &&
+           m->cust[m->ranked[pos]].value_at_risk >= min_value)
+        pos++;
+    if (pos < m->nranked && m->cust[m->ranked[pos]].value_at_risk >= min_value) {
+        char next[64];
+        snprintf(next, sizeof(next), "%llx-%x-%x", (unsigned long long)s->version, pos,
+                 cursor_check(s->version, pos, segment, min_value));
+        jsonw_str(&j, "next_cursor", next);
+    } else {
+        jsonw_str(&j, "next_cursor", NULL);
+    }
+    write_model(&j, s, horizon);
+    jsonw_close(&j, '}');
+    return respond_buf(req, &b);
+}
+
+int handle_churn(struct request *req)
+{
+    const struct model_churn *m = &req->snap->churn;
+    double horizon;
+    if (param_double(req, "horizon_days", 1, HORIZON_MAX_DAYS, m->horizon_days, &horizon))
+        return 0;
+    const char *customer = req_param(req, "customer");
+    if (customer) {
+        if (!*customer || strlen(customer) > ID_MAX)
+            return req_fail(req, PROBLEM_BAD_PARAM, "customer must be an id of 1..%d bytes",
+                            ID_MAX);
+        return one_customer(req, customer, horizon);
+    }
+    return list_customers(req, horizon);
+}
+
+int handle_churn_summary(struct request *req)
+{
+    const struct snapshot *s = req->snap;
+    const struct model_churn *m = &s->churn;
+    struct buf b;
+    struct jsonw j;
+    buf_init(&b, 1 << 16);
+    jsonw_init(&j, &b);
+    jsonw_open(&j, NULL, '{');
+    jsonw_int(&j, "customers", (long long)m->nranked);
+    jsonw_open(&j, "segments", '{');
+    for (int i = 0; i < SEG_COUNT; i++) {
+        jsonw_open(&j, churn_segment_name((enum churn_segment)i), '{');
+        jsonw_int(&j, "customers", m->seg_count[i]);
+        jsonw_num(&j, "clv_12m", r2(m->seg_value[i]));
+        jsonw_num(&j, "value_at_risk", r2(m->seg_at_risk[i]));
+        jsonw_close(&j, '}');
+    }
+    jsonw_close(&j, '}');
+    jsonw_open(&j, "thresholds", '{');
+    jsonw_int(&j, "new_below_age_days", CHURN_NEW_DAYS);
+    jsonw_num(&j, "at_risk_from_churn_risk", CHURN_AT_RISK);
+    jsonw_num(&j, "lapsing_from_churn_risk", CHURN_LAPSING);
+    jsonw_num(&j, "lost_from_churn_risk", CHURN_LOST);
+    jsonw_close(&j, '}');
+    write_model(&j, s, m->horizon_days);
+    jsonw_close(&j, '}');
+    return respond_buf(req, &b);
+}
