@@ -87,7 +87,7 @@ if ! command -v wrk >/dev/null 2>&1 || ! command -v h2o >/dev/null 2>&1; then
     echo "http: skipped: wrk or h2o is not installed and could not be"
     exit 0
 fi
-DATABASE_URL="$url" XSELL_API_KEYS="public:benchkey-0001" XSELL_RATE_RPS=0 \
+DATABASE_URL="$url" XSELL_API_KEYS="internal:benchkey-0001" XSELL_RATE_RPS=0 \
     XSELL_EVAL_HOLDOUT_DAYS=0 XSELL_ACCESS_LOG=false XSELL_LISTEN=127.0.0.1:18555 XSELL_THREADS=2 \
     "$xsell" serve 2>"$tmp/serve.log" &
 server=$!
@@ -102,6 +102,8 @@ psql -X -q -tA "$url" -c "SELECT '/recommend?items=' || string_agg(product_id, '
     WHERE r <= k GROUP BY order_id LIMIT 5000" >"$tmp/carts.txt"
 psql -X -q -tA "$url" -c "SELECT '/recommend?customer=' || customer_id || '&limit=10'
     FROM customers ORDER BY customer_id LIMIT 4000" >"$tmp/customers.txt"
+psql -X -q -tA "$url" -c "SELECT '/churn?customer=' || customer_id
+    FROM customers ORDER BY customer_id LIMIT 4000" >"$tmp/churn.txt"
 # h2o serves a static file the size of a typical answer (neither server writes an
 # access log here: a line per request would be a write(2) per request).
 mkdir -p "$tmp/www"
@@ -128,11 +130,15 @@ bench() { # name port pathfile
 bench "h2o static file ($(wc -c <"$tmp/www/answer.json") B)" 18556 "$tmp/static.txt" 2>"$tmp/h2o.res"
 bench "xsell /recommend carts" 18555 "$tmp/carts.txt" 2>"$tmp/carts.res"
 bench "xsell /recommend customers" 18555 "$tmp/customers.txt" 2>"$tmp/cust.res"
+bench "xsell /churn customers" 18555 "$tmp/churn.txt" 2>"$tmp/churn.res"
 kill $h2o_pid 2>/dev/null
 read -r h_rps h_p99 <"$tmp/h2o.res"
 read -r c_rps c_p99 <"$tmp/carts.res"
 read -r u_rps u_p99 <"$tmp/cust.res"
-awk -v hr="$h_rps" -v hp="$h_p99" -v cr="$c_rps" -v cp="$c_p99" -v ur="$u_rps" -v up="$u_p99" 'BEGIN {
+read -r k_rps k_p99 <"$tmp/churn.res"
+awk -v hr="$h_rps" -v hp="$h_p99" -v cr="$c_rps" -v cp="$c_p99" -v ur="$u_rps" -v up="$u_p99" \
+    -v kr="$k_rps" -v kp="$k_p99" 'BEGIN {
     printf "carts: %.2f x h2o requests/s, p99 %.2f x h2o\n", cr / hr, cp / hp;
-    printf "customers: %.2f x h2o requests/s, p99 %.2f x h2o\n", ur / hr, up / hp }'
+    printf "customers: %.2f x h2o requests/s, p99 %.2f x h2o\n", ur / hr, up / hp;
+    printf "churn: %.2f x h2o requests/s, p99 %.2f x h2o\n", kr / hr, kp / hp }'
 curl -s http://127.0.0.1:18555/metrics | grep '^xsell_snapshot_bytes'

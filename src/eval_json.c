@@ -65,6 +65,7 @@ static cJSON *fit_json(const struct fit_report *rep)
     cJSON *o = cJSON_CreateObject();
     cJSON_AddNumberToObject(o, "log_likelihood", round(rep->ll * 1e4) / 1e4);
     cJSON_AddBoolToObject(o, "converged", rep->converged);
+    cJSON_AddBoolToObject(o, "kept_previous", rep->kept_previous);
     cJSON_AddNumberToObject(o, "iterations", rep->iterations);
     cJSON_AddNumberToObject(o, "starts", rep->starts);
     cJSON_AddNumberToObject(o, "starts_converged", rep->starts_converged);

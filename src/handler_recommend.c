@@ -94,7 +94,7 @@ int handle_recommend(struct request *req)
     static const char *const strategies[] = {"auto", "complements", "personal", "buy_again"};
     static const char *const objectives[] = {"relevance", "revenue", "margin"};
     const struct history *h = &req->snap->hist;
-    const char **items, **exclude, **recent_ids;
+    const char **items, **exclude, **recent_ids = NULL;
     int nitems, nexclude, limit, strategy, objective;
     struct rec_query q = {0};
     if (param_list(req, "items", CART_MAX, &items, &nitems) ||

@@ -37,6 +37,11 @@ int handle_upsell(struct request *req)
         return req_fail(req, PROBLEM_UNKNOWN_ID, "unknown item \"%s\"", item);
     if (customer)
         q.customer = idmap_find(&h->customers, customer, strlen(customer));
+    struct churn_answer risk;
+    bool at_risk_known =
+        q.customer >= 0 && model_churn_query(&s->churn, q.customer, s->churn.horizon_days, &risk);
+    if (at_risk_known)
+        q.churn_risk = MIN(MAX(risk.churn_risk, 0), 1);
 
     struct upsell_item *res;
     int n = model_upsell_query(&s->upsell, h, &s->repeat, &q, &req->arena, &res);
@@ -84,6 +89,8 @@ int handle_upsell(struct request *req)
     jsonw_str(&j, "objective", q.margin ? "margin" : "revenue");
     if (customer)
         jsonw_bool(&j, "customer_known", q.customer >= 0);
+    if (at_risk_known) /* what tempered the offer: see README, "a lighter hand" */
+        jsonw_num(&j, "customer_churn_risk", round(q.churn_risk * 1e4) / 1e4);
     jsonw_close(&j, '}');
     size_t len;
     char *text = buf_detach(&b, &len);

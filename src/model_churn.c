@@ -183,12 +183,15 @@ static double churn_objective(const double *lp, double *g, void *ctx)
     return -ll / n;
 }
 
-/* Runs the minimiser from each start; keeps the best converged result in best
- * (log-parameters); returns the report. */
+/* Runs the minimiser from each start and keeps in best (log-parameters) the best
+ * converged result. When none converged: with a fallback (the previous parameters,
+ * has_fallback), best is left alone; without, best takes the lowest value reached.
+ * Either way the report says so. */
 static void multistart(stats_objective fn, void *ctx, int dim, double starts[][4], int nstarts,
-                       double *best, double fallback_f, struct fit_report *rep, double scale)
+                       bool has_fallback, double *best, struct fit_report *rep, double scale)
 {
-    double best_f = INFINITY;
+    double best_f = INFINITY, any_f = INFINITY, any[4] = {0};
+    int any_iter = 0;
     rep->starts = nstarts;
     rep->starts_converged = 0;
     rep->converged = false;
@@ -198,7 +201,14 @@ static void multistart(stats_objective fn, void *ctx, int dim, double starts[][4
         memcpy(x, starts[k], sizeof(double) * (size_t)dim);
         struct stats_min_result res;
         stats_minimize(fn, ctx, dim, x, LOG_BOUND, FIT_TOL, FIT_MAX_ITER, &res);
-        if (!res.converged || !isfinite(res.f))
+        if (!isfinite(res.f))
+            continue;
+        if (res.f < any_f) {
+            any_f = res.f;
+            memcpy(any, x, sizeof(any));
+            any_iter = res.iterations;
+        }
+        if (!res.converged)
             continue;
         rep->starts_converged++;
         if (res.f < best_f) {
@@ -208,7 +218,16 @@ static void multistart(stats_objective fn, void *ctx, int dim, double starts[][4
         }
     }
     rep->converged = rep->starts_converged > 0;
-    rep->ll = -(rep->converged ? best_f : fallback_f) * scale;
+    rep->kept_previous = !rep->converged && has_fallback;
+    if (!rep->converged && !has_fallback && isfinite(any_f)) {
+        memcpy(best, any, sizeof(double) * (size_t)dim);
+        best_f = any_f;
+        rep->iterations = any_iter;
+    }
+    double g[4];
+    if (!isfinite(best_f))
+        best_f = fn(best, g, ctx);
+    rep->ll = -best_f * scale;
 }
 
 void churn_fit(enum churn_kind k, const struct churn_summary *s, size_t n, struct churn_params *p,
@@ -230,16 +249,14 @@ void churn_fit(enum churn_kind k, const struct churn_summary *s, size_t n, struc
         {log(2), la, log(3), log(10)},
         {log(p->r), log(p->alpha), log(p->a), log(p->b)},
     };
-    int nstarts = p->r > 0 && p->alpha > 0 && p->a > 0 && p->b > 0 ? 4 : 3;
-    double best[4], g[4];
-    double fallback = nstarts == 4 ? churn_objective(starts[3], g, &R) : NAN;
-    multistart(churn_objective, &R, 4, starts, nstarts, best, fallback, rep, R.total);
-    if (rep->converged) {
-        p->r = exp(best[0]);
-        p->alpha = exp(best[1]);
-        p->a = exp(best[2]);
-        p->b = exp(best[3]);
-    }
+    bool has_prev = p->r > 0 && p->alpha > 0 && p->a > 0 && p->b > 0;
+    double best[4];
+    memcpy(best, starts[has_prev ? 3 : 0], sizeof(best));
+    multistart(churn_objective, &R, 4, starts, has_prev ? 4 : 3, has_prev, best, rep, R.total);
+    p->r = exp(best[0]);
+    p->alpha = exp(best[1]);
+    p->a = exp(best[2]);
+    p->b = exp(best[3]);
     rows_release(&R);
 }
 
@@ -322,15 +339,13 @@ void gg_fit(const struct churn_summary *s, size_t n, struct gg_params *g, struct
         {log(0.5), log(2), lm - log(2)},
         {log(g->p), log(g->q), log(g->v)},
     };
-    int nstarts = g->p > 0 && g->q > 0 && g->v > 0 ? 4 : 3;
-    double best[4], grad[4];
-    double fallback = nstarts == 4 ? gg_objective(starts[3], grad, &R) : NAN;
-    multistart(gg_objective, &R, 3, starts, nstarts, best, fallback, rep, (double)k);
-    if (rep->converged) {
-        g->p = exp(best[0]);
-        g->q = exp(best[1]);
-        g->v = exp(best[2]);
-    }
+    bool has_prev = g->p > 0 && g->q > 0 && g->v > 0;
+    double best[4];
+    memcpy(best, starts[has_prev ? 3 : 0], sizeof(best));
+    multistart(gg_objective, &R, 3, starts, has_prev ? 4 : 3, has_prev, best, rep, (double)k);
+    g->p = exp(best[0]);
+    g->q = exp(best[1]);
+    g->v = exp(best[2]);
     free(R.x);
     free(R.m);
     free(R.log_m);
@@ -749,9 +764,13 @@ void model_churn_fit(const struct history *h, const struct churn_fit_params *fp,
             who[n++] = (int32_t)c;
         }
     }
-    /* Fit both on everything first: the earlier split starts from these. */
-    for (int k = 0; k < 2; k++)
+    /* Fit both on everything first: the earlier split starts from these. The
+     * serving snapshot's converged fits are a start, and kept when nothing converges. */
+    for (int k = 0; k < 2; k++) {
+        if (fp->prev && fp->prev->report[k].converged)
+            m->params[k] = fp->prev->params[k];
         churn_fit((enum churn_kind)k, s, n, &m->params[k], &m->report[k]);
+    }
     double fit_s = mono_seconds() - t0;
 
     /* The earlier split: its holdout as long as the horizon, at most half the span. */
@@ -773,7 +792,7 @@ void model_churn_fit(const struct history *h, const struct churn_fit_params *fp,
     if (!m->report[m->kind].converged && m->report[1 - m->kind].converged)
         m->kind = (enum churn_kind)(1 - m->kind);
 
-    m->gg = (struct gg_params){0, 0, 0};
+    m->gg = fp->prev && fp->prev->gg_report.converged ? fp->prev->gg : (struct gg_params){0, 0, 0};
     gg_fit(s, n, &m->gg, &m->gg_report);
     m->gg_ok = m->gg_report.converged && m->gg.q > 1;
     double msum = 0, mcnt = 0;

@@ -260,9 +260,11 @@ int model_upsell_query(const struct model_upsell *m, const struct history *h,
             continue;
         double p = row[x].count >= 2 ? row[x].p : NO_PATH_FACTOR * row[x].similarity;
         double pos = position_of(m, h, b);
-        double slack = POSITION_SLACK * (q->customer >= 0 ? m->spend_ratio[q->customer] : 1);
+        double slack = POSITION_SLACK * (q->customer >= 0 ? m->spend_ratio[q->customer] : 1) *
+                       (1 - q->churn_risk);
         if (usual >= 0 && pos >= 0 && pos > usual + slack)
             p *= exp(-POSITION_DECAY * (pos - usual - slack));
+        p *= 1 - q->churn_risk * MIN(step, 1.0);
         items[n++] = (struct upsell_item){b, p * value, p, value, &row[x]};
     }
     /* best first (n <= 20) */

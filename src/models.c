@@ -42,7 +42,8 @@ int models_fit(struct snapshot *s, const struct model_params *p, struct model_fi
     out->name[6] = "churn";
     struct churn_fit_params cp = {.as_of = p->as_of,
                                   .horizon_days = p->churn_horizon_days,
-                                  .discount = p->churn_discount};
+                                  .discount = p->churn_discount,
+                                  .prev = p->churn_prev};
     model_churn_fit(h, &cp, &s->arena, &s->churn, &out->fig[6]);
     return 0;
 }

@@ -95,6 +95,19 @@ static double max_abs(const double *v, int n)
     return m;
 }
 
+/* The gradient's largest component that could still move x: at a bound, a
+ * component pointing out of the box does not count. */
+static double projected_max(const double *x, const double *g, int n, double bound)
+{
+    double m = 0;
+    for (int i = 0; i < n; i++) {
+        if ((x[i] >= bound && g[i] < 0) || (x[i] <= -bound && g[i] > 0))
+            continue;
+        m = MAX(m, fabs(g[i]));
+    }
+    return m;
+}
+
 void stats_minimize(stats_objective fn, void *ctx, int n, double *x, double bound, double tol,
                     int max_iter, struct stats_min_result *out)
 {
@@ -114,7 +127,7 @@ void stats_minimize(stats_objective fn, void *ctx, int n, double *x, double boun
             H[i][j] = i == j;
     int it;
     for (it = 0; it < max_iter; it++) {
-        if (max_abs(g, n) < tol) {
+        if (projected_max(x, g, n, bound) < tol) {
             out->converged = true;
             break;
         }
@@ -135,6 +148,10 @@ void stats_minimize(stats_objective fn, void *ctx, int n, double *x, double boun
             for (int i = 0; i < n; i++)
                 slope -= g[i] * g[i];
         }
+        /* At a bound, no step further out: the search runs along the bound. */
+        for (int i = 0; i < n; i++)
+            if ((x[i] >= bound && d[i] > 0) || (x[i] <= -bound && d[i] < 0))
+                d[i] = 0;
         /* No step longer than 2 in any log-parameter: keeps exp() sane. */
         double step = 1, longest = max_abs(d, n);
         if (longest > 2)
@@ -153,7 +170,7 @@ void stats_minimize(stats_objective fn, void *ctx, int n, double *x, double boun
             step *= 0.5;
         }
         if (!moved) { /* no decrease possible along any direction we can find */
-            out->converged = max_abs(g, n) < sqrt(tol);
+            out->converged = projected_max(x, g, n, bound) < sqrt(tol);
             break;
         }
         double sy = 0;
@@ -179,7 +196,7 @@ void stats_minimize(stats_objective fn, void *ctx, int n, double *x, double boun
                 for (int j = 0; j < n; j++)
                     H[i][j] += (1 + rho * yHy) * rho * s[i] * s[j] - rho * (Hy[i] * s[j] + s[i] * Hy[j]);
         }
-        if (fabs(fprev - f) <= 1e-15 * (1 + fabs(f)) && max_abs(g, n) < sqrt(tol)) {
+        if (fabs(fprev - f) <= 1e-15 * (1 + fabs(f)) && projected_max(x, g, n, bound) < sqrt(tol)) {
             out->converged = true;
             it++;
             break;

@@ -44,8 +44,8 @@ void train_model_params(const struct config *cfg, double as_of, struct model_par
                                 .churn_discount = cfg->churn_discount};
 }
 
-int train_build(PGconn *conn, const struct config *cfg, int64_t version, struct snapshot **out,
-                char *err, size_t errlen)
+int train_build(PGconn *conn, const struct config *cfg, int64_t version,
+                const struct snapshot *prev, struct snapshot **out, char *err, size_t errlen)
 {
     double t0 = mono_seconds();
     struct snapshot *s = snapshot_new();
@@ -75,6 +75,7 @@ int train_build(PGconn *conn, const struct config *cfg, int64_t version, struct 
 
     struct model_params mp;
     train_model_params(cfg, s->as_of, &mp);
+    mp.churn_prev = prev ? &prev->churn : NULL;
     struct model_figures figs;
     if (models_fit(s, &mp, &figs, err, errlen)) {
         cJSON_Delete(root);
@@ -173,7 +174,9 @@ static int run_once(struct trainer *t, PGconn **conn, const char *trigger)
 
     double t0 = mono_seconds();
     struct snapshot *s = NULL;
-    int rc = train_build(*conn, t->cfg, version, &s, err, sizeof(err));
+    struct snapshot *prev = registry_take(t->reg);
+    int rc = train_build(*conn, t->cfg, version, prev, &s, err, sizeof(err));
+    snapshot_unref(prev);
     double secs = mono_seconds() - t0;
     if (rc == 0) {
         runs_finish(*conn, version, true, s->metrics_json, NULL);

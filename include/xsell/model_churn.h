@@ -46,7 +46,9 @@ struct fit_report {
     double ll;        /* log-likelihood at the parameters kept */
     int iterations;   /* of the best start */
     int starts, starts_converged;
-    bool converged;   /* false: the parameters are the starting ones, not a fit */
+    bool converged;   /* false: the parameters were kept (kept_previous) or are the best
+                         point reached, not a converged fit */
+    bool kept_previous;
 };
 
 /* One summary's log-likelihood. */
@@ -142,7 +144,8 @@ struct model_churn {
 struct churn_fit_params {
     double as_of;
     double horizon_days;
-    double discount; /* annual */
+    double discount;                /* annual */
+    const struct model_churn *prev; /* its converged fits are kept if these do not converge */
 };
 
 void model_churn_fit(const struct history *h, const struct churn_fit_params *p, struct arena *a,

@@ -14,7 +14,11 @@
  * widens (up to 2x) or narrows (down to 0.5x) how far above that position they go.
  * P(accept) = the path's lower bound (or a tenth of the substitute similarity
  * when no path was seen), times how far the candidate sits above the customer's
- * usual position; score = P(accept) x incremental value. */
+ * usual position; score = P(accept) x incremental value.
+ * A lighter hand with a customer at risk (churn_risk r from /churn's model): the
+ * stretch above their usual position shrinks to (1 - r) of itself, and P(accept)
+ * is discounted by r x the step (a +100% step at r = 0.8 keeps a fifth of it, a
+ * +10% step 92%), so small, safe upgrades rise and big pushes sink. */
 #ifndef XSELL_MODEL_UPSELL_H
 #define XSELL_MODEL_UPSELL_H
 
@@ -54,6 +58,7 @@ struct upsell_query {
     int limit;
     double min_step, max_step; /* price ratio - 1, e.g. 0.1 .. 1.0 */
     bool margin;               /* value = margin difference (cost), else price difference */
+    double churn_risk;         /* the customer's, from /churn's model; 0 when unknown */
 };
 
 struct upsell_item {

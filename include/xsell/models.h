@@ -13,6 +13,7 @@ struct model_params {
     double ease_lambda;
     double churn_horizon_days;
     double churn_discount;
+    const struct model_churn *churn_prev; /* the serving one's fits, or NULL */
 };
 
 /* One entry per model, in fitting order. */

@@ -15,13 +15,15 @@
 #include "xsell/models.h"
 #include "xsell/snapshot.h"
 
-/* Loads the history and fits every model into a new snapshot (one reference, the
- * caller's) whose metrics_json holds every model's figures. -1 with err. */
 /* The models' parameters from the configuration, with "now" = as_of. */
 void train_model_params(const struct config *cfg, double as_of, struct model_params *mp);
 
-int train_build(PGconn *conn, const struct config *cfg, int64_t version, struct snapshot **out,
-                char *err, size_t errlen);
+/* Loads the history and fits every model into a new snapshot (one reference, the
+ * caller's) whose metrics_json holds every model's figures. prev (may be NULL) is
+ * the serving snapshot: a fit that does not converge keeps its parameters. -1 with
+ * err. */
+int train_build(PGconn *conn, const struct config *cfg, int64_t version,
+                const struct snapshot *prev, struct snapshot **out, char *err, size_t errlen);
 
 struct trainer {
     pthread_t thread;

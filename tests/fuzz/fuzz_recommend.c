@@ -1,6 +1,7 @@
-/* GET /recommend with any query parameters against a small snapshot: always one
- * answer, 200/400/404, valid JSON, never more items than the limit allows and never
- * a cart item. The input is "name=value" pairs separated by '&'. */
+/* GET /recommend and GET /churn with any query parameters against a small
+ * snapshot: always one answer, 200/400/404 (409 for a cursor of another version),
+ * valid JSON, never more items than the limit allows. The input is "name=value"
+ * pairs separated by '&'. */
 #include "xsell/handlers.h"
 
 #include "fuzz/fuzz.h"
@@ -41,9 +42,51 @@ static struct snapshot *demo_snapshot(void)
     model_item2item_fit(h, &ip, &s->arena, &s->i2i, &fig);
     model_content_fit(h, 10, &s->arena, &s->content, &fig);
     model_repeat_fit(h, 86400.0 * 200, 90, &s->arena, &s->repeat, &fig);
+    struct churn_fit_params cp = {.as_of = 86400.0 * 200, .horizon_days = 30, .discount = 0.1};
+    model_churn_fit(h, &cp, &s->arena, &s->churn, &fig);
     snapshot_render(s);
     s->version = 1;
     return s;
+}
+
+/* Runs one handler on the parameters in text (a copy is split in place). */
+static void one_route(struct snapshot *snap, struct app *app, const char *path, const char *text,
+                      int (*handler)(struct request *), const char *list, int default_limit)
+{
+    struct request req = {0};
+    arena_init(&req.arena);
+    req.app = app;
+    req.snap = snap;
+    req.path = path;
+    snprintf(req.id, sizeof(req.id), "fuzz");
+    char *p = arena_strdup(&req.arena, text);
+    while (p && req.nparams < PARAMS_MAX) {
+        char *amp = strchr(p, '&');
+        if (amp)
+            *amp = '\0';
+        char *eq = strchr(p, '=');
+        if (eq)
+            *eq = '\0';
+        req.params[req.nparams].name = p;
+        req.params[req.nparams].value = eq ? eq + 1 : "";
+        req.nparams++;
+        p = amp ? amp + 1 : NULL;
+    }
+    handler(&req);
+    if (req.status != 200 && req.status != 400 && req.status != 404 && req.status != 409)
+        abort();
+    cJSON *j = cJSON_ParseWithLength(req.resp_body, req.resp_len);
+    if (!j)
+        abort();
+    if (req.status == 200) {
+        const char *l = req_param(&req, "limit");
+        int limit = l ? (int)strtol(l, NULL, 10) : default_limit;
+        if (cJSON_GetArraySize(cJSON_GetObjectItem(j, list)) > limit)
+            abort();
+    }
+    cJSON_Delete(j);
+    free(req.resp_body);
+    arena_release(&req.arena);
 }
 
 int FUZZ_ENTRY(const uint8_t *data, size_t size)
@@ -55,43 +98,11 @@ int FUZZ_ENTRY(const uint8_t *data, size_t size)
         recent_init(&app.recent);
         recent_add(&app.recent, "C3", "P4", 1e12); /* a purchase after the snapshot */
     }
-    struct request req = {0};
-    arena_init(&req.arena);
-    req.app = &app;
-    req.snap = snap;
-    req.path = "/recommend";
-    snprintf(req.id, sizeof(req.id), "fuzz");
-    char *text = arena_strndup(&req.arena, (const char *)data, size);
-    if (strlen(text) == size) { /* MHD hands over NUL-free strings */
-        for (char *p = text; p && req.nparams < PARAMS_MAX;) {
-            char *amp = strchr(p, '&');
-            if (amp)
-                *amp = '\0';
-            char *eq = strchr(p, '=');
-            if (eq)
-                *eq = '\0';
-            req.params[req.nparams].name = p;
-            req.params[req.nparams].value = eq ? eq + 1 : "";
-            req.nparams++;
-            p = amp ? amp + 1 : NULL;
-        }
-        handle_recommend(&req);
-        if (req.status != 200 && req.status != 400 && req.status != 404)
-            abort();
-        cJSON *j = cJSON_ParseWithLength(req.resp_body, req.resp_len);
-        if (!j)
-            abort();
-        if (req.status == 200) {
-            int limit = 10;
-            const char *l = req_param(&req, "limit");
-            if (l)
-                limit = (int)strtol(l, NULL, 10);
-            if (cJSON_GetArraySize(cJSON_GetObjectItem(j, "items")) > limit)
-                abort();
-        }
-        cJSON_Delete(j);
+    char *text = strndup((const char *)data, size);
+    if (text && strlen(text) == size) { /* MHD hands over NUL-free strings */
+        one_route(snap, &app, "/recommend", text, handle_recommend, "items", 10);
+        one_route(snap, &app, "/churn", text, handle_churn, "customers", 50);
     }
-    free(req.resp_body);
-    arena_release(&req.arena);
+    free(text);
     return 0;
 }

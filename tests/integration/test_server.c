@@ -4,6 +4,7 @@
 #include "integration/harness.h"
 
 #include <curl/curl.h>
+#include <math.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -548,6 +549,26 @@ static void test_recommend_errors(void **state)
 #define LINES2                                                                                     \
     "[{\"product_id\":\"P001\",\"quantity\":2,\"unit_price\":13.5},"                               \
     "{\"product_id\":\"T-NEW\",\"quantity\":1,\"unit_price\":\"9.99\"}]"
+
+/* /upsell takes a lighter hand with a customer at risk, and says how much at risk. */
+static void test_upsell_knows_churn_risk(void **state)
+{
+    struct resp r, c;
+    (void)state;
+    char *who = sql_text("SELECT customer_id FROM churn_scores ORDER BY churn_risk DESC LIMIT 1");
+    assert_non_null(who);
+    char path[200];
+    snprintf(path, sizeof(path), "/churn?customer=%s", who);
+    GET(path, INT, &c);
+    assert_int_equal(c.status, 200);
+    snprintf(path, sizeof(path), "/upsell?item=P001&customer=%s", who);
+    GET(path, PUB, &r);
+    assert_int_equal(r.status, 200);
+    assert_true(fabs(jnum(&r, "customer_churn_risk") - jnum(&c, "churn_risk")) < 1e-3);
+    resp_free(&r);
+    resp_free(&c);
+    free(who);
+}
 
 static void test_churn_answers_and_errors(void **state)
 {
@@ -1188,6 +1209,7 @@ int run_server_tests(void)
         cmocka_unit_test(test_upsell_planted_upgrades),
         cmocka_unit_test(test_upsell_answers_and_errors),
         cmocka_unit_test(test_churn_answers_and_errors),
+        cmocka_unit_test(test_upsell_knows_churn_risk),
         cmocka_unit_test(test_churn_paging),
         cmocka_unit_test(test_churn_finds_planted_dropouts),
         cmocka_unit_test(test_orders_post),

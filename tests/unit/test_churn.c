@@ -294,6 +294,52 @@ static void test_modified_one_time_buyer(void **state)
     }
 }
 
+/* Fits never fail: degenerate data give finite parameters and a report. */
+static void test_fits_on_degenerate_data(void **state)
+{
+    (void)state;
+    struct churn_summary none[50], one[1] = {{3, 10, 20, 12.5}}, same[40];
+    for (int i = 0; i < 50; i++) /* nobody came back */
+        none[i] = (struct churn_summary){0, 0, 5 + i, 0};
+    for (int i = 0; i < 40; i++) /* everyone alike */
+        same[i] = (struct churn_summary){2, 8, 10, 20};
+    const struct {
+        const struct churn_summary *s;
+        size_t n;
+    } cases[] = {{none, 50}, {one, 1}, {same, 40}};
+    for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+        for (int k = 0; k < 2; k++) {
+            struct churn_params p = {0};
+            struct fit_report rep;
+            churn_fit((enum churn_kind)k, cases[c].s, cases[c].n, &p, &rep);
+            assert_true(isfinite(p.r) && isfinite(p.alpha) && isfinite(p.a) && isfinite(p.b));
+            assert_true(p.r > 0 && p.alpha > 0 && p.a > 0 && p.b > 0);
+            assert_true(isfinite(rep.ll));
+            for (size_t i = 0; i < cases[c].n; i++) {
+                double e = churn_expected((enum churn_kind)k, &p, &cases[c].s[i], 13);
+                double pa = churn_p_alive((enum churn_kind)k, &p, &cases[c].s[i]);
+                double p0 = churn_p_none((enum churn_kind)k, &p, &cases[c].s[i], 13);
+                assert_true(isfinite(e) && e >= 0);
+                assert_true(pa >= 0 && pa <= 1 && p0 >= 0 && p0 <= 1);
+            }
+        }
+        struct gg_params g = {0};
+        struct fit_report rep;
+        gg_fit(cases[c].s, cases[c].n, &g, &rep);
+        if (cases[c].s == none) { /* nothing to fit on: says so */
+            assert_false(rep.converged);
+        } else if (cases[c].n > 1) {
+            assert_true(isfinite(g.p) && isfinite(g.q) && isfinite(g.v));
+        }
+    }
+    /* an empty input changes nothing */
+    struct churn_params p = {0.5, 2, 1, 3};
+    struct fit_report rep;
+    churn_fit(CHURN_BGNBD, none, 0, &p, &rep);
+    assert_false(rep.converged);
+    assert_true(p.r == 0.5 && p.b == 3);
+}
+
 int run_churn_tests(void)
 {
     const struct CMUnitTest tests[] = {
@@ -301,6 +347,7 @@ int run_churn_tests(void)
         cmocka_unit_test(test_hyp2f1),
         cmocka_unit_test(test_minimize_and_auc),
         cmocka_unit_test(test_modified_one_time_buyer),
+        cmocka_unit_test(test_fits_on_degenerate_data),
     };
     const struct CMUnitTest cdnow[] = {
         cmocka_unit_test(test_cdnow_summaries),

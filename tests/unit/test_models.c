@@ -320,6 +320,29 @@ static void test_upsell_paths_by_hand(void **state)
     n = model_upsell_query(&m, &h, &rep, &q, &a, &res);
     for (int i = 0; i < n; i++)
         assert_int_not_equal(res[i].product, B);
+    /* a customer at risk: the same candidates, less likely taken, the bigger step
+     * discounted more (B is +50%, C +20%) */
+    q.customer = -1;
+    n = model_upsell_query(&m, &h, &rep, &q, &a, &res);
+    double p_b = -1, p_c = -1, r_b = -1, r_c = -1;
+    for (int i = 0; i < n; i++) {
+        if (res[i].product == B)
+            p_b = res[i].p_accept;
+        else
+            p_c = res[i].p_accept;
+    }
+    q.churn_risk = 0.8;
+    n = model_upsell_query(&m, &h, &rep, &q, &a, &res);
+    for (int i = 0; i < n; i++) {
+        if (res[i].product == B)
+            r_b = res[i].p_accept;
+        else
+            r_c = res[i].p_accept;
+    }
+    assert_true(p_b > 0 && fabs(r_b - p_b * (1 - 0.8 * 0.5)) < 1e-12);
+    if (p_c > 0)
+        assert_true(fabs(r_c - p_c * (1 - 0.8 * 0.2)) < 1e-12);
+    q.churn_risk = 0;
     /* margin: B earns 10 against A's 6 (+4); C earns 6, no more than A: not offered */
     q.customer = -1;
     q.margin = true;
