@@ -3,7 +3,6 @@
 #include <math.h>
 
 #include "xsell/log.h"
-#include "xsell/mat.h"
 #include "xsell/stats.h"
 #include "xsell/xalloc.h"
 
@@ -502,85 +501,6 @@ static void layer_features(enum churn_kind k, const struct churn_params *p,
     f[4] = log1p(s->T);
 }
 
-static double layer_score(const struct churn_layer *L, const double *f)
-{
-    double v = L->w[0];
-    for (int j = 1; j < CHURN_FEATURES; j++)
-        v += L->w[j] * (f[j] - L->mean[j]) / L->sd[j];
-    return stats_sigmoid(v);
-}
-
-/* Logistic regression by Newton's method with a small ridge, on the rows whose
- * mask equals pick (pick < 0: all). X is n x CHURN_FEATURES, y 0/1. */
-static void layer_fit(const double *X, const bool *y, const int *mask, int pick, size_t n,
-                      struct churn_layer *L)
-{
-    enum { F = CHURN_FEATURES };
-    double cnt = 0;
-    for (int j = 0; j < F; j++) {
-        L->mean[j] = 0;
-        L->sd[j] = 1;
-        L->w[j] = 0;
-    }
-    for (size_t i = 0; i < n; i++) {
-        if (pick >= 0 && mask[i] != pick)
-            continue;
-        cnt++;
-        for (int j = 1; j < F; j++)
-            L->mean[j] += X[i * F + j];
-    }
-    if (cnt < 2)
-        return;
-    for (int j = 1; j < F; j++)
-        L->mean[j] /= cnt;
-    double var[F] = {0};
-    for (size_t i = 0; i < n; i++) {
-        if (pick >= 0 && mask[i] != pick)
-            continue;
-        for (int j = 1; j < F; j++)
-            var[j] += (X[i * F + j] - L->mean[j]) * (X[i * F + j] - L->mean[j]);
-    }
-    for (int j = 1; j < F; j++)
-        L->sd[j] = var[j] > 0 ? sqrt(var[j] / cnt) : 1;
-    double ridge = 1e-3 * cnt;
-    for (int iter = 0; iter < 30; iter++) {
-        double H[F * F] = {0}, g[F] = {0}, z[F];
-        for (size_t i = 0; i < n; i++) {
-            if (pick >= 0 && mask[i] != pick)
-                continue;
-            z[0] = 1;
-            for (int j = 1; j < F; j++)
-                z[j] = (X[i * F + j] - L->mean[j]) / L->sd[j];
-            double v = 0;
-            for (int j = 0; j < F; j++)
-                v += L->w[j] * z[j];
-            double pr = stats_sigmoid(v), wt = pr * (1 - pr);
-            for (int j = 0; j < F; j++) {
-                g[j] += (y[i] - pr) * z[j];
-                for (int k = 0; k < F; k++)
-                    H[j * F + k] += wt * z[j] * z[k];
-            }
-        }
-        for (int j = 1; j < F; j++) {
-            g[j] -= ridge * L->w[j];
-            H[j * F + j] += ridge;
-        }
-        H[0] += 1e-9;
-        if (mat_spd_inverse(H, F))
-            break;
-        double step = 0;
-        for (int j = 0; j < F; j++) {
-            double d = 0;
-            for (int k = 0; k < F; k++)
-                d += H[j * F + k] * g[k];
-            L->w[j] += d;
-            step = MAX(step, fabs(d));
-        }
-        if (step < 1e-8)
-            break;
-    }
-}
-
 /* On the earlier split: choose the model by holdout error and fit the layer. */
 struct split_result {
     bool done;
@@ -635,21 +555,28 @@ static void fit_on_split(const struct churn_days *d, int32_t cut, int32_t end,
         fold[i] = (int)(i % 2);
         base[i] = X[i * F + 1];
     }
+    double *pos = xmalloc(n * sizeof(double)), *neg = xmalloc(n * sizeof(double));
     for (int f = 0; f < 2; f++) {
-        struct churn_layer L;
-        layer_fit(X, y, fold, 1 - f, n, &L);
+        for (size_t i = 0; i < n; i++) { /* trained on the other fold */
+            pos[i] = fold[i] != f && y[i];
+            neg[i] = fold[i] != f && !y[i];
+        }
+        struct stats_logit L;
+        stats_logit_fit(X, pos, neg, n, F, &L);
         for (size_t i = 0; i < n; i++)
             if (fold[i] == f)
-                score[i] = layer_score(&L, &X[i * F]);
+                score[i] = stats_logit_predict(&L, &X[i * F]);
     }
     m->layer.auc_model = stats_auc(base, y, n);
     m->layer.auc_layer = stats_auc(score, y, n);
-    struct churn_layer full;
-    layer_fit(X, y, fold, -1, n, &full);
-    full.auc_model = m->layer.auc_model;
-    full.auc_layer = m->layer.auc_layer;
-    full.used = isfinite(full.auc_layer) && full.auc_layer > full.auc_model + 0.002;
-    m->layer = full;
+    for (size_t i = 0; i < n; i++) {
+        pos[i] = y[i];
+        neg[i] = !y[i];
+    }
+    stats_logit_fit(X, pos, neg, n, F, &m->layer.fit);
+    m->layer.used = isfinite(m->layer.auc_layer) && m->layer.auc_layer > m->layer.auc_model + 0.002;
+    free(pos);
+    free(neg);
     free(X);
     free(score);
     free(base);
@@ -683,7 +610,7 @@ static void score(const struct model_churn *m, const struct churn_summary *s, do
     if (m->layer.used) {
         double f[CHURN_FEATURES];
         layer_features(m->kind, p, s, t, f);
-        out->churn_risk = layer_score(&m->layer, f);
+        out->churn_risk = stats_logit_predict(&m->layer.fit, f);
     } else {
         out->churn_risk = churn_p_none(m->kind, p, s, t);
     }

@@ -3,6 +3,7 @@
 #include <assert.h>
 #include <math.h>
 
+#include "xsell/mat.h"
 #include "xsell/xalloc.h"
 
 #define ASYMPTOTIC_FROM 15.0
@@ -247,4 +248,80 @@ double stats_auc(const double *score, const bool *label, size_t n)
     if (npos == 0 || nneg == 0)
         return NAN;
     return (rank_sum - npos * (npos + 1) / 2) / (npos * nneg);
+}
+
+double stats_logit_predict(const struct stats_logit *m, const double *x)
+{
+    double v = m->w[0];
+    for (int j = 1; j < m->k; j++)
+        v += m->w[j] * (x[j] - m->mean[j]) / m->sd[j];
+    return stats_sigmoid(v);
+}
+
+int stats_logit_fit(const double *X, const double *pos, const double *neg, size_t n, int k,
+                    struct stats_logit *m)
+{
+    assert(k >= 1 && k <= STATS_MAX_DIM);
+    double total = 0, var[STATS_MAX_DIM] = {0};
+    m->k = k;
+    for (int j = 0; j < k; j++) {
+        m->w[j] = m->mean[j] = 0;
+        m->sd[j] = 1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        double wt = pos[i] + neg[i];
+        total += wt;
+        for (int j = 1; j < k; j++)
+            m->mean[j] += wt * X[i * (size_t)k + (size_t)j];
+    }
+    if (!(total > 0))
+        return -1;
+    for (int j = 1; j < k; j++)
+        m->mean[j] /= total;
+    for (size_t i = 0; i < n; i++)
+        for (int j = 1; j < k; j++) {
+            double d = X[i * (size_t)k + (size_t)j] - m->mean[j];
+            var[j] += (pos[i] + neg[i]) * d * d;
+        }
+    for (int j = 1; j < k; j++)
+        m->sd[j] = var[j] > 0 ? sqrt(var[j] / total) : 1;
+    double ridge = 1e-3 * total;
+    for (int iter = 0; iter < 30; iter++) {
+        double H[STATS_MAX_DIM * STATS_MAX_DIM] = {0}, g[STATS_MAX_DIM] = {0}, z[STATS_MAX_DIM];
+        for (size_t i = 0; i < n; i++) {
+            double wt = pos[i] + neg[i];
+            if (wt <= 0)
+                continue;
+            z[0] = 1;
+            for (int j = 1; j < k; j++)
+                z[j] = (X[i * (size_t)k + (size_t)j] - m->mean[j]) / m->sd[j];
+            double v = 0;
+            for (int j = 0; j < k; j++)
+                v += m->w[j] * z[j];
+            double pr = stats_sigmoid(v), h = wt * pr * (1 - pr), r = pos[i] - wt * pr;
+            for (int j = 0; j < k; j++) {
+                g[j] += r * z[j];
+                for (int l = 0; l < k; l++)
+                    H[j * k + l] += h * z[j] * z[l];
+            }
+        }
+        for (int j = 1; j < k; j++) {
+            g[j] -= ridge * m->w[j];
+            H[j * k + j] += ridge;
+        }
+        H[0] += 1e-9 * total;
+        if (mat_spd_inverse(H, k))
+            break;
+        double step = 0;
+        for (int j = 0; j < k; j++) {
+            double d = 0;
+            for (int l = 0; l < k; l++)
+                d += H[j * k + l] * g[l];
+            m->w[j] += d;
+            step = MAX(step, fabs(d));
+        }
+        if (step < 1e-8)
+            break;
+    }
+    return 0;
 }

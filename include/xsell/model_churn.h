@@ -26,6 +26,7 @@
 #include "xsell/arena.h"
 #include "xsell/figures.h"
 #include "xsell/history.h"
+#include "xsell/stats.h"
 
 enum churn_kind { CHURN_BGNBD = 0, CHURN_MBGNBD = 1 };
 
@@ -106,8 +107,7 @@ int churn_segment_parse(const char *name);
 
 struct churn_layer {
     bool used;                   /* serves churn_risk */
-    double w[CHURN_FEATURES];    /* on standardised inputs; w[0] the intercept */
-    double mean[CHURN_FEATURES], sd[CHURN_FEATURES];
+    struct stats_logit fit;
     double auc_model, auc_layer; /* two-fold, on the earlier split */
 };
 

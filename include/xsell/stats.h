@@ -44,6 +44,19 @@ struct stats_min_result {
 void stats_minimize(stats_objective fn, void *ctx, int n, double *x, double bound, double tol,
                     int max_iter, struct stats_min_result *out);
 
+/* Logistic regression by Newton's method, with a small ridge on the standardised
+ * inputs: row i of X (n x k, column 0 all ones: the intercept) is seen pos[i] times
+ * with outcome 1 and neg[i] times with outcome 0 (weights: 0 leaves a row out). */
+struct stats_logit {
+    int k;
+    double w[STATS_MAX_DIM];              /* on standardised inputs; w[0] the intercept */
+    double mean[STATS_MAX_DIM], sd[STATS_MAX_DIM];
+};
+/* -1 (and a model that predicts 0.5) when the rows carry no weight. */
+int stats_logit_fit(const double *X, const double *pos, const double *neg, size_t n, int k,
+                    struct stats_logit *out);
+double stats_logit_predict(const struct stats_logit *m, const double *x);
+
 /* Area under the ROC curve of score for the labels (true = positive), ties counted
  * half; NAN when either class is empty. Sorts a copy (malloc). */
 double stats_auc(const double *score, const bool *label, size_t n);

@@ -85,6 +85,15 @@ static void test_minimize_and_auc(void **state)
     assert_true(fabs(stats_auc(s, y, 5) - 4.5 / 6) < 1e-15);
     bool none[] = {false, false, false, false, false};
     assert_true(isnan(stats_auc(s, none, 5)));
+    /* logistic regression, grouped rows: one binary input, so the fit reproduces each
+     * group's share (30 of 100, 60 of 100) but for the small ridge */
+    double X[] = {1, 0, 1, 1}, pos[] = {30, 60}, neg[] = {70, 40};
+    struct stats_logit L;
+    assert_int_equal(stats_logit_fit(X, pos, neg, 2, 2, &L), 0);
+    assert_true(fabs(stats_logit_predict(&L, &X[0]) - 0.3) < 0.005);
+    assert_true(fabs(stats_logit_predict(&L, &X[2]) - 0.6) < 0.005);
+    double zero[] = {0, 0};
+    assert_int_equal(stats_logit_fit(X, zero, zero, 2, 2, &L), -1);
 }
 
 /* The CDNOW 1/10 sample as a history: one order a line, customer = sample id. */
