@@ -439,6 +439,9 @@ int eval_upsell(const struct history *full, double holdout_days,
             arena_init(&ar);
             struct upsell_query q = {.item = a, .customer = c, .limit = UPSELL_TOP,
                                      .min_step = 0.1, .max_step = 1.0};
+            struct churn_answer risk; /* as /upsell serves it: a lighter hand when at risk */
+            if (model_churn_query(&s->churn, c, s->churn.horizon_days, &risk))
+                q.churn_risk = MIN(MAX(risk.churn_risk, 0), 1);
             struct upsell_item *res;
             int n = model_upsell_query(&s->upsell, h, &s->repeat, &q, &ar, &res);
             int rank = -1;
