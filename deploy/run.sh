@@ -36,6 +36,10 @@ fi
 export XSELL_API_KEYS="public:$XSELL_PUBLIC_KEY,internal:$XSELL_INTERNAL_KEY,admin:$XSELL_ADMIN_KEY"
 export XSELL_CORS_ORIGINS="${XSELL_CORS_ORIGINS:-http://localhost:3000}"
 listen="${XSELL_LISTEN:-127.0.0.1:8080}"
+# The demo shop's planted elasticities: each training run scores /price against them.
+if [ -f "$state/demo/truth.json" ] && [ -z "${XSELL_PRICE_TRUTH:-}" ]; then
+    export XSELL_PRICE_TRUTH="$state/demo/truth.json"
+fi
 
 echo "run: training once to show the figures (the server trains again at start-up)"
 "$xsell" train >"$state/train.json"
@@ -46,6 +50,9 @@ customer=$(psql -X -q -tA "$DATABASE_URL" -c \
     "SELECT customer_id FROM orders WHERE customer_id IS NOT NULL ORDER BY ordered_at DESC LIMIT 1")
 items=$(psql -X -q -tA "$DATABASE_URL" -c \
     "SELECT string_agg(product_id, ',') FROM (SELECT product_id FROM order_lines GROUP BY product_id ORDER BY count(*) DESC LIMIT 2) t")
+item=${items%%,*}
+category=$(psql -X -q -tA "$DATABASE_URL" -c \
+    "SELECT coalesce(category, '') FROM products WHERE product_id = '$item'")
 cat <<MSG
 
 xsell serves on http://$listen  (Ctrl-C stops the server and the database)
@@ -57,6 +64,12 @@ API keys (kept in .xsell/keys.env):
 Try, from another terminal:
   curl -s 'http://$listen/recommend?items=$items&limit=5' -H 'Authorization: Bearer $XSELL_PUBLIC_KEY'
   curl -s 'http://$listen/recommend?customer=$customer&limit=5' -H 'Authorization: Bearer $XSELL_PUBLIC_KEY'
+  curl -s 'http://$listen/upsell?item=$item&customer=$customer' -H 'Authorization: Bearer $XSELL_PUBLIC_KEY'
+  curl -s 'http://$listen/churn?customer=$customer' -H 'Authorization: Bearer $XSELL_INTERNAL_KEY'
+  curl -s 'http://$listen/churn?limit=5' -H 'Authorization: Bearer $XSELL_INTERNAL_KEY'
+  curl -s 'http://$listen/churn/summary' -H 'Authorization: Bearer $XSELL_INTERNAL_KEY'
+  curl -s 'http://$listen/price?item=$item' -H 'Authorization: Bearer $XSELL_INTERNAL_KEY'
+  curl -s 'http://$listen/price?${category:+category=$category&}limit=5' -H 'Authorization: Bearer $XSELL_INTERNAL_KEY'
   curl -s -X POST 'http://$listen/admin/train' -H 'Authorization: Bearer $XSELL_ADMIN_KEY'
   curl -s 'http://$listen/admin/models' -H 'Authorization: Bearer $XSELL_ADMIN_KEY'
   curl -s 'http://$listen/metrics'

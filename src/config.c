@@ -170,6 +170,12 @@ int config_load(struct config *c, char *err, size_t errlen)
         return -1;
     if (env_double("XSELL_CHURN_DISCOUNT", 0, 1, 0.10, &c->churn_discount, err, errlen))
         return -1;
+    if (env_double("XSELL_PRICE_MAX_CHANGE", 0, 0.9, 0.10, &c->price_max_change, err, errlen))
+        return -1;
+    if (env_double("XSELL_PRICE_MIN_MARGIN", 0, 0.95, 0, &c->price_min_margin, err, errlen))
+        return -1;
+    s = getenv("XSELL_PRICE_TRUTH");
+    c->price_truth = s && *s ? xstrdup(s) : NULL;
     if (env_int("XSELL_ASSOC_MIN_COUNT", 2, 1000000, 5, &v, err, errlen))
         return -1;
     c->assoc_min_count = (long)v;
@@ -178,6 +184,7 @@ int config_load(struct config *c, char *err, size_t errlen)
 
 void config_release(struct config *c)
 {
+    free(c->price_truth);
     free(c->database_url);
     free(c->listen_host);
     for (int i = 0; i < c->nkeys; i++)

@@ -2,7 +2,12 @@
 
 #include <math.h>
 
+#include "xsell/buf.h"
+#include "xsell/log.h"
 #include "xsell/strparse.h"
+#include "xsell/xalloc.h"
+
+#define TRUTH_MAX (64 << 20)
 
 static double r4(double x)
 {
@@ -145,4 +150,58 @@ cJSON *eval_churn_json(const struct eval_churn_result *r, double holdout_days)
     cJSON_AddNumberToObject(auc, "expected_purchases", r4(r->auc_expected));
     cJSON_AddNumberToObject(auc, "recency_baseline", r4(r->auc_recency));
     return root;
+}
+
+int price_truth_load(const char *path, struct price_truth *t, char *err, size_t errlen)
+{
+    memset(t, 0, sizeof(*t));
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return fmt_error(err, errlen, "%s: cannot open", path);
+    struct buf b;
+    buf_init(&b, TRUTH_MAX);
+    char chunk[65536];
+    size_t got;
+    int rc = 0;
+    while ((got = fread(chunk, 1, sizeof(chunk), f)) > 0 && rc == 0)
+        rc = buf_append(&b, chunk, got);
+    fclose(f);
+    cJSON *root = rc == 0 ? cJSON_ParseWithLength(b.data, b.len) : NULL;
+    buf_release(&b);
+    const cJSON *products = cJSON_GetObjectItem(root, "products"), *p;
+    if (!cJSON_IsObject(products)) {
+        cJSON_Delete(root);
+        return fmt_error(err, errlen, "%s: no \"products\" object (xsell gen's truth.json)", path);
+    }
+    size_t n = (size_t)cJSON_GetArraySize(products);
+    t->id = xcalloc(n + 1, sizeof(char *));
+    t->elasticity = xcalloc(n + 1, sizeof(double));
+    cJSON_ArrayForEach(p, products)
+    {
+        const cJSON *e = cJSON_GetObjectItem(p, "elasticity");
+        if (!cJSON_IsNumber(e) || !p->string)
+            continue;
+        t->id[t->n] = xstrdup(p->string);
+        t->elasticity[t->n++] = e->valuedouble;
+    }
+    cJSON_Delete(root);
+    return 0;
+}
+
+cJSON *eval_price_json(const struct eval_price_result *r)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddNumberToObject(o, "products", (double)r->products);
+    cJSON_AddNumberToObject(o, "source_product", (double)r->own);
+    cJSON_AddNumberToObject(o, "median_abs_error", r4(r->median_abs_error));
+    cJSON_AddNumberToObject(o, "median_abs_error_source_product", r4(r->median_abs_error_own));
+    cJSON_AddNumberToObject(o, "median_abs_error_unshrunk", r4(r->median_abs_error_raw));
+    cJSON_AddNumberToObject(o, "right_sign", r4(r->right_sign));
+    cJSON_AddNumberToObject(o, "coverage_95", r4(r->coverage95));
+    cJSON_AddNumberToObject(o, "coverage_95_source_product", r4(r->coverage95_own));
+    cJSON *sim = cJSON_AddObjectToObject(o, "profit_vs_true_optimum");
+    cJSON_AddNumberToObject(sim, "products", (double)r->profit_products);
+    cJSON_AddNumberToObject(sim, "recommended", r4(r->profit_share));
+    cJSON_AddNumberToObject(sim, "current_price", r4(r->profit_share_current));
+    return o;
 }

@@ -179,9 +179,13 @@ static int basket(struct shop *s, struct customer *cu, const char *cid, double t
             continue;
         chosen[n++] = pi;
         const struct product *p = &s->p[pi];
-        if (p->complement >= 0 && rng_uniform(r) < s->gp->complement_p)
+        /* Companions answer to their own price too: every unit of a product then
+         * follows its planted elasticity. */
+        if (p->complement >= 0 && rng_uniform(r) < s->gp->complement_p &&
+            price_accepts(s, &s->p[p->complement], t))
             chosen[n++] = p->complement;
-        if (p->cross >= 0 && rng_uniform(r) < s->gp->complement_p * 0.6)
+        if (p->cross >= 0 && rng_uniform(r) < s->gp->complement_p * 0.6 &&
+            price_accepts(s, &s->p[p->cross], t))
             chosen[n++] = p->cross;
         /* Having bought in this category, the customer may move up a tier next time. */
         if (cu->tier[c] < NTIER - 1 && rng_uniform(r) < s->gp->upgrade_p)

@@ -3,6 +3,7 @@
 #include <inttypes.h>
 #include <math.h>
 
+#include "xsell/cursor.h"
 #include "xsell/handlers.h"
 #include "xsell/jsonw.h"
 #include "xsell/strparse.h"
@@ -53,13 +54,6 @@ static void write_model(struct jsonw *j, const struct snapshot *s, double horizo
     jsonw_int(j, "model_version", (long long)s->version);
 }
 
-static int respond_buf(struct request *req, struct buf *b)
-{
-    size_t len;
-    char *text = buf_detach(b, &len);
-    return respond_take(req, 200, "application/json", text, len);
-}
-
 static int one_customer(struct request *req, const char *customer, double horizon)
 {
     const struct snapshot *s = req->snap;
@@ -82,21 +76,6 @@ static int one_customer(struct request *req, const char *customer, double horizo
     return respond_buf(req, &b);
 }
 
-/* The cursor: model version, position in the ranking, and a check over both and
- * the filters, as "v-pos-check" in hex. */
-static uint32_t cursor_check(int64_t version, uint32_t pos, int segment, double min_value)
-{
-    uint32_t h = 2166136261u;
-    unsigned char bytes[8 + 4 + 4 + 8];
-    memcpy(bytes, &version, 8);
-    memcpy(bytes + 8, &pos, 4);
-    memcpy(bytes + 12, &segment, 4);
-    memcpy(bytes + 16, &min_value, 8);
-    for (size_t i = 0; i < sizeof(bytes); i++)
-        h = (h ^ bytes[i]) * 16777619u;
-    return h;
-}
-
 static int list_customers(struct request *req, double horizon)
 {
     const struct snapshot *s = req->snap;
@@ -115,24 +94,11 @@ static int list_customers(struct request *req, double horizon)
     if (seg && (segment = churn_segment_parse(seg)) < 0)
         return req_fail(req, PROBLEM_BAD_PARAM,
                         "segment must be new, active, at_risk, lapsing or lost, got \"%.40s\"", seg);
-    uint32_t pos = 0;
-    const char *cursor = req_param(req, "cursor");
-    if (cursor) {
-        unsigned long long v;
-        unsigned p, check;
-        int used = 0;
-        if (sscanf(cursor, "%llx-%x-%x%n", &v, &p, &check, &used) != 3 ||
-            (size_t)used != strlen(cursor) || p > m->nranked ||
-            cursor_check((int64_t)v, p, segment, min_value) != check)
-            return req_fail(req, PROBLEM_BAD_PARAM,
-                            "cursor is not one this list gave with these segment and min_value");
-        if ((int64_t)v != s->version)
-            return req_fail(req, PROBLEM_STALE_CURSOR,
-                            "cursor belongs to model version %lld, now serving %lld: start again "
-                            "without it",
-                            (long long)v, (long long)s->version);
-        pos = p;
-    }
+    uint32_t pos;
+    uint32_t filters = cursor_mix(cursor_mix(CURSOR_SEED, &segment, sizeof(segment)), &min_value,
+                                  sizeof(min_value));
+    if (req_cursor(req, filters, (uint32_t)m->nranked, "segment and min_value", &pos))
+        return 0;
     struct buf b;
     struct jsonw j;
     buf_init(&b, 1 << 22);
@@ -162,9 +128,8 @@ static int list_customers(struct request *req, double horizon)
            m->cust[m->ranked[pos]].value_at_risk >= min_value)
         pos++;
     if (pos < m->nranked && m->cust[m->ranked[pos]].value_at_risk >= min_value) {
-        char next[64];
-        snprintf(next, sizeof(next), "%llx-%x-%x", (unsigned long long)s->version, pos,
-                 cursor_check(s->version, pos, segment, min_value));
+        char next[CURSOR_MAX];
+        cursor_format(s->version, pos, filters, next);
         jsonw_str(&j, "next_cursor", next);
     } else {
         jsonw_str(&j, "next_cursor", NULL);

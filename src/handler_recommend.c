@@ -162,7 +162,5 @@ int handle_recommend(struct request *req)
     if (customer)
         jsonw_bool(&j, "customer_known", customer_known);
     jsonw_close(&j, '}');
-    size_t len;
-    char *text = buf_detach(&b, &len);
-    return respond_take(req, 200, "application/json", text, len);
+    return respond_buf(req, &b);
 }

@@ -92,7 +92,5 @@ int handle_upsell(struct request *req)
     if (at_risk_known) /* what tempered the offer: see README, "a lighter hand" */
         jsonw_num(&j, "customer_churn_risk", round(q.churn_risk * 1e4) / 1e4);
     jsonw_close(&j, '}');
-    size_t len;
-    char *text = buf_detach(&b, &len);
-    return respond_take(req, 200, "application/json", text, len);
+    return respond_buf(req, &b);
 }

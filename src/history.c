@@ -207,3 +207,17 @@ void csr_transpose(size_t nrows, const int32_t *first, const int32_t *items, siz
     *tfirst = f;
     *trows = r;
 }
+
+size_t history_categories(const struct history *h, struct arena *a, int32_t **cat)
+{
+    struct idmap cats;
+    size_t n = history_nproducts(h);
+    idmap_init(&cats);
+    *cat = arena_array(a, n + 1, sizeof(int32_t));
+    for (size_t p = 0; p < n; p++)
+        (*cat)[p] = h->category[p] ? idmap_put(&cats, h->category[p], strlen(h->category[p]), NULL)
+                                   : -1;
+    size_t ncat = idmap_size(&cats);
+    idmap_release(&cats);
+    return ncat;
+}

@@ -1,5 +1,6 @@
 /* xsell: the command table (serve, migrate, import, gen, train) and process setup. */
 #include <errno.h>
+#include <math.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -464,10 +465,31 @@ usage:
     return 2;
 }
 
+/* The serving models fitted on the whole history, for evaluations that judge them
+ * against planted truth rather than a holdout. */
+static cJSON *eval_price_cli(struct snapshot *s, const struct model_params *mp,
+                             const struct config *cfg, const char *truth_path, char *err,
+                             size_t errlen)
+{
+    struct model_figures figs;
+    struct price_truth t;
+    if (models_fit(s, mp, &figs, err, errlen) || price_truth_load(truth_path, &t, err, errlen))
+        return NULL;
+    struct price_guard g = {.max_change = cfg->price_max_change,
+                            .min_margin = cfg->price_min_margin,
+                            .floor = NAN,
+                            .ceiling = NAN};
+    struct eval_price_result r;
+    int rc = eval_price(s, &t, &g, &r, err, errlen);
+    price_truth_release(&t);
+    return rc ? NULL : eval_price_json(&r);
+}
+
 static int cmd_eval(int argc, char **argv)
 {
     double days = 28;
-    static const char *const kinds[] = {"recommend", "upsell", "churn"};
+    const char *truth = NULL;
+    static const char *const kinds[] = {"recommend", "upsell", "churn", "price"};
     int what = -1;
     for (int k = 0; argc >= 1 && k < (int)ARRAY_SIZE(kinds); k++)
         if (strcmp(argv[0], kinds[k]) == 0)
@@ -479,40 +501,47 @@ static int cmd_eval(int argc, char **argv)
             if (parse_double_flag(argv[i], argv[i + 1], 1, 3650, &days))
                 return 2;
             i++;
+        } else if (i + 1 < argc && strcmp(argv[i], "--truth") == 0 && what == 3) {
+            truth = argv[++i];
         } else {
             goto usage;
         }
     }
+    if (what == 3 && !truth)
+        goto usage;
     struct config cfg;
-    struct history h;
     char err[512];
     if (load_config(&cfg))
         return 1;
-    history_init(&h);
+    struct snapshot *s = snapshot_new();
+    const struct history *h = &s->hist;
     PGconn *c = connect_or_say(&cfg);
     int rc = 1;
-    if (!c || history_load(c, cfg.as_of, &h, err, sizeof(err))) {
+    if (!c || history_load(c, cfg.as_of, &s->hist, err, sizeof(err))) {
         if (c)
             fprintf(stderr, "xsell: %s\n", err);
-        history_init(&h);
+        history_init(&s->hist); /* released by history_load; keep unref valid */
     } else {
         struct model_params mp;
-        train_model_params(&cfg, cfg.as_of, &mp);
+        train_model_params(&cfg, cfg.as_of > 0 ? cfg.as_of : h->t_max, &mp);
         struct eval_result ev;
         struct eval_upsell_result eu;
         struct eval_churn_result ec;
-        struct churn_fit_params cp = {.as_of = h.t_max,
+        struct churn_fit_params cp = {.as_of = h->t_max,
                                       .horizon_days = cfg.churn_horizon_days,
                                       .discount = cfg.churn_discount};
-        int failed = what == 1   ? eval_upsell(&h, days, &mp, &eu, err, sizeof(err))
-                     : what == 2 ? eval_churn(&h, days, &cp, &ec, err, sizeof(err))
-                                 : eval_recommend(&h, days, &mp, &ev, err, sizeof(err));
-        if (failed) {
+        cJSON *j = NULL;
+        if (what == 0 && eval_recommend(h, days, &mp, &ev, err, sizeof(err)) == 0)
+            j = eval_json(&ev, days);
+        else if (what == 1 && eval_upsell(h, days, &mp, &eu, err, sizeof(err)) == 0)
+            j = eval_upsell_json(&eu, days);
+        else if (what == 2 && eval_churn(h, days, &cp, &ec, err, sizeof(err)) == 0)
+            j = eval_churn_json(&ec, days);
+        else if (what == 3)
+            j = eval_price_cli(s, &mp, &cfg, truth, err, sizeof(err));
+        if (!j) {
             fprintf(stderr, "xsell: eval: %s\n", err);
         } else {
-            cJSON *j = what == 1   ? eval_upsell_json(&eu, days)
-                       : what == 2 ? eval_churn_json(&ec, days)
-                                   : eval_json(&ev, days);
             char *text = cJSON_Print(j);
             printf("%s\n", text);
             free(text);
@@ -521,11 +550,12 @@ static int cmd_eval(int argc, char **argv)
         }
     }
     PQfinish(c);
-    history_release(&h);
+    snapshot_unref(s);
     config_release(&cfg);
     return rc;
 usage:
-    fprintf(stderr, "usage: xsell eval recommend|upsell|churn [--holdout-days N]\n");
+    fprintf(stderr, "usage: xsell eval recommend|upsell|churn [--holdout-days N]\n"
+                    "       xsell eval price --truth TRUTH.json   (xsell gen's planted elasticities)\n");
     return 2;
 }
 
@@ -539,7 +569,8 @@ static const struct command {
     {"import", cmd_import, "import products|orders FILE: load a CSV, all or nothing"},
     {"gen", cmd_gen, "gen DIR [--seed N]: write a demo shop with known planted structure"},
     {"train", cmd_train, "train once and print every model's figures as JSON"},
-    {"eval", cmd_eval, "eval recommend|upsell|churn [--holdout-days N]: offline evaluation, as JSON"},
+    {"eval", cmd_eval,
+     "eval recommend|upsell|churn [--holdout-days N] | price --truth FILE: offline evaluation, as JSON"},
     {"rules", cmd_rules, "rules [--min-support S] [--min-confidence C] [--max-len N]: CSV"},
 };
 

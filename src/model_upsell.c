@@ -67,13 +67,7 @@ static void spend_ratios(const struct history *h, double as_of, struct arena *a,
 
 static void categories(const struct history *h, struct arena *a, struct model_upsell *m)
 {
-    struct idmap cats;
-    idmap_init(&cats);
-    m->cat = arena_array(a, m->n + 1, sizeof(int32_t));
-    for (size_t p = 0; p < m->n; p++)
-        m->cat[p] = h->category[p] ? idmap_put(&cats, h->category[p], strlen(h->category[p]), NULL)
-                                   : -1;
-    m->ncat = idmap_size(&cats);
+    m->ncat = history_categories(h, a, &m->cat);
     m->cat_min = arena_array(a, m->ncat + 1, sizeof(double));
     m->cat_max = arena_array(a, m->ncat + 1, sizeof(double));
     for (size_t c = 0; c < m->ncat; c++)
@@ -83,7 +77,6 @@ static void categories(const struct history *h, struct arena *a, struct model_up
             m->cat_min[m->cat[p]] = MIN(m->cat_min[m->cat[p]], h->price[p]);
             m->cat_max[m->cat[p]] = MAX(m->cat_max[m->cat[p]], h->price[p]);
         }
-    idmap_release(&cats);
 }
 
 void model_upsell_fit(const struct history *h, const struct model_repeat *rep,

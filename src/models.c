@@ -45,5 +45,7 @@ int models_fit(struct snapshot *s, const struct model_params *p, struct model_fi
                                   .discount = p->churn_discount,
                                   .prev = p->churn_prev};
     model_churn_fit(h, &cp, &s->arena, &s->churn, &out->fig[6]);
+    out->name[7] = "price";
+    model_price_fit(h, p->as_of, &s->arena, &s->price, &out->fig[7]);
     return 0;
 }

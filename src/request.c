@@ -2,6 +2,8 @@
 
 #include <stdarg.h>
 
+#include "xsell/cursor.h"
+#include "xsell/snapshot.h"
 #include "xsell/strparse.h"
 #include "xsell/xalloc.h"
 
@@ -20,6 +22,34 @@ int respond_take(struct request *req, int status, const char *type, char *body, 
     req->resp_len = len;
     req->resp_type = type;
     req->status = status;
+    return 0;
+}
+
+int respond_buf(struct request *req, struct buf *b)
+{
+    size_t len;
+    char *text = buf_detach(b, &len);
+    return respond_take(req, 200, "application/json", text, len);
+}
+
+int req_cursor(struct request *req, uint32_t filters, uint32_t limit, const char *what,
+               uint32_t *pos)
+{
+    const char *cursor = req_param(req, "cursor");
+    int64_t v;
+    *pos = 0;
+    if (!cursor)
+        return 0;
+    if (cursor_parse(cursor, filters, limit, &v, pos)) {
+        req_fail(req, PROBLEM_BAD_PARAM, "cursor is not one this list gave with these %s", what);
+        return -1;
+    }
+    if (v != req->snap->version) {
+        req_fail(req, PROBLEM_STALE_CURSOR,
+                 "cursor belongs to model version %lld, now serving %lld: start again without it",
+                 (long long)v, (long long)req->snap->version);
+        return -1;
+    }
     return 0;
 }
 

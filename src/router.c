@@ -11,6 +11,7 @@ const struct route routes[] = {
     {"GET", "/openapi.yaml", ROLE_NONE, false, false, false, handle_openapi},
     {"GET", "/recommend", ROLE_PUBLIC, true, false, true, handle_recommend},
     {"GET", "/upsell", ROLE_PUBLIC, true, false, true, handle_upsell},
+    {"GET", "/price", ROLE_INTERNAL, true, false, true, handle_price},
     {"GET", "/churn", ROLE_INTERNAL, true, false, true, handle_churn},
     {"GET", "/churn/summary", ROLE_INTERNAL, true, false, true, handle_churn_summary},
     {"POST", "/orders", ROLE_ADMIN, false, true, true, handle_orders_post},

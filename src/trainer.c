@@ -85,6 +85,21 @@ int train_build(PGconn *conn, const struct config *cfg, int64_t version,
     for (int i = 0; i < MODELS_COUNT; i++)
         add_figures(cJSON_AddObjectToObject(models, figs.name[i]), &figs.fig[i]);
     cJSON_AddItemToObject(root, "churn", churn_json(&s->churn));
+    if (cfg->price_truth) {
+        struct price_truth truth;
+        struct eval_price_result ep;
+        struct price_guard g = {.max_change = cfg->price_max_change,
+                                .min_margin = cfg->price_min_margin,
+                                .floor = NAN,
+                                .ceiling = NAN};
+        char perr[300];
+        if (price_truth_load(cfg->price_truth, &truth, perr, sizeof(perr)) == 0 &&
+            eval_price(s, &truth, &g, &ep, perr, sizeof(perr)) == 0)
+            cJSON_AddItemToObject(root, "evaluation_price", eval_price_json(&ep));
+        else
+            cJSON_AddStringToObject(root, "evaluation_price", perr);
+        price_truth_release(&truth);
+    }
     if (scores_write(conn, s, err, errlen)) {
         log_warn("trainer: churn_scores not written: %s", err);
         cJSON_AddStringToObject(cJSON_GetObjectItem(root, "churn"), "scores_error", err);

@@ -34,6 +34,9 @@ struct config {
     long assoc_min_count;  /* XSELL_ASSOC_MIN_COUNT: baskets an itemset needs */
     double churn_horizon_days; /* XSELL_CHURN_HORIZON_DAYS: /churn's default horizon */
     double churn_discount;     /* XSELL_CHURN_DISCOUNT: annual rate for the 12-month CLV */
+    double price_max_change;   /* XSELL_PRICE_MAX_CHANGE: /price's step from the current price */
+    double price_min_margin;   /* XSELL_PRICE_MIN_MARGIN: (price - cost) / price at least */
+    char *price_truth;         /* XSELL_PRICE_TRUTH: planted elasticities (xsell gen's truth.json) */
 };
 
 /* Reads the environment into c. On a bad value returns -1 with err naming it. */

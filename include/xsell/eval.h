@@ -15,6 +15,7 @@
 #include "xsell/history.h"
 #include "xsell/model_churn.h"
 #include "xsell/models.h"
+#include "xsell/snapshot.h"
 
 #define EVAL_METHODS 6
 #define EVAL_CASES_MAX 3000 /* customers and baskets scored, each */
@@ -81,6 +82,31 @@ struct eval_churn_result {
 
 int eval_churn(const struct history *full, double holdout_days, const struct churn_fit_params *p,
                struct eval_churn_result *out, char *err, size_t errlen);
+
+/* /price against planted elasticities (xsell gen's truth.json): over the products
+ * with an estimate, the median absolute error, the share with the right sign (all
+ * planted ones are negative), the coverage of the 95% intervals, each also for the
+ * products whose estimate leans on their own data; and in simulation, under the true
+ * constant-elasticity demand, the profit at the recommended price (default
+ * guardrails) as a share of the profit at the true optimum within the same
+ * guardrails, beside keeping the current price. */
+struct price_truth {
+    size_t n;
+    char **id;
+    double *elasticity;
+};
+void price_truth_release(struct price_truth *t);
+
+struct eval_price_result {
+    long products, own;           /* scored; of them with source product */
+    double median_abs_error, median_abs_error_own, median_abs_error_raw;
+    double right_sign, coverage95, coverage95_own;
+    double profit_share, profit_share_current; /* means over products with a cost */
+    long profit_products;
+};
+
+int eval_price(const struct snapshot *s, const struct price_truth *t, const struct price_guard *g,
+               struct eval_price_result *out, char *err, size_t errlen);
 
 /* -1 with err when the cut leaves no training data or nothing to score. */
 int eval_recommend(const struct history *full, double holdout_days,

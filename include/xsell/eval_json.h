@@ -10,6 +10,9 @@
 cJSON *eval_json(const struct eval_result *r, double holdout_days);
 cJSON *eval_upsell_json(const struct eval_upsell_result *r, double holdout_days);
 cJSON *eval_churn_json(const struct eval_churn_result *r, double holdout_days);
+cJSON *eval_price_json(const struct eval_price_result *r);
+/* Reads the planted elasticities of xsell gen's truth.json. -1 with err. */
+int price_truth_load(const char *path, struct price_truth *t, char *err, size_t errlen);
 /* The churn models' parameters (weeks), fits, selection, layer and segments. */
 cJSON *churn_json(const struct model_churn *m);
 

@@ -65,6 +65,9 @@ static inline size_t history_norders(const struct history *h)
  * malloc'd (free()). */
 void csr_transpose(size_t nrows, const int32_t *first, const int32_t *items, size_t nitems,
                    int32_t **tfirst, int32_t **trows);
+/* Numbers the catalogue's categories 0..n-1: *cat (from a) gets each product's
+ * (-1 without one); returns n. */
+size_t history_categories(const struct history *h, struct arena *a, int32_t **cat);
 /* The index k in cust_items of customer c's product p (binary search), or -1. */
 int32_t history_customer_entry(const struct history *h, int32_t c, int32_t p);
 /* True when customer c bought product p. */

@@ -17,7 +17,7 @@ struct model_params {
 };
 
 /* One entry per model, in fitting order. */
-#define MODELS_COUNT 7
+#define MODELS_COUNT 8
 struct model_figures {
     const char *name[MODELS_COUNT];
     struct figures fig[MODELS_COUNT];

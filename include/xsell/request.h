@@ -74,5 +74,13 @@ int respond_json(struct request *req, int status, cJSON *root);
 int respond_body(struct request *req, int status, const char *type, const char *body, size_t len);
 /* As respond_body, taking over a malloc'd body. */
 int respond_take(struct request *req, int status, const char *type, char *body, size_t len);
+/* A 200 JSON answer taking over the buffer's contents (b is left empty). */
+int respond_buf(struct request *req, struct buf *b);
+/* The list cursor of this request (parameter cursor; see cursor.h): its position
+ * into *pos, 0 when absent. filters is the hash of the list's other parameters,
+ * named in what (for the message). -1 after answering 400 (not this list's) or 409
+ * (another model version's). */
+int req_cursor(struct request *req, uint32_t filters, uint32_t limit, const char *what,
+               uint32_t *pos);
 
 #endif

@@ -15,6 +15,7 @@
 #include "xsell/model_churn.h"
 #include "xsell/model_content.h"
 #include "xsell/model_item2item.h"
+#include "xsell/model_price.h"
 #include "xsell/model_repeat.h"
 #include "xsell/model_upsell.h"
 #include "xsell/model_popular.h"
@@ -33,6 +34,7 @@ struct snapshot {
     struct model_repeat repeat;
     struct model_upsell upsell;
     struct model_churn churn;
+    struct model_price price;
     double loaded_at;            /* when the history was read: later writes are not in it */
     char *metrics_json; /* every model's figures, as stored in model_runs */
     const char **product_json; /* per product: "product_id":..,"name":..,"category":..,"price":.. */

@@ -1,4 +1,4 @@
-/* GET /recommend and GET /churn with any query parameters against a small
+/* GET /recommend, /churn and /price with any query parameters against a small
  * snapshot: always one answer, 200/400/404 (409 for a cursor of another version),
  * valid JSON, never more items than the limit allows. The input is "name=value"
  * pairs separated by '&'. */
@@ -44,6 +44,7 @@ static struct snapshot *demo_snapshot(void)
     model_repeat_fit(h, 86400.0 * 200, 90, &s->arena, &s->repeat, &fig);
     struct churn_fit_params cp = {.as_of = 86400.0 * 200, .horizon_days = 30, .discount = 0.1};
     model_churn_fit(h, &cp, &s->arena, &s->churn, &fig);
+    model_price_fit(h, 86400.0 * 200, &s->arena, &s->price, &fig);
     snapshot_render(s);
     s->version = 1;
     return s;
@@ -102,6 +103,7 @@ int FUZZ_ENTRY(const uint8_t *data, size_t size)
     if (text && strlen(text) == size) { /* MHD hands over NUL-free strings */
         one_route(snap, &app, "/recommend", text, handle_recommend, "items", 10);
         one_route(snap, &app, "/churn", text, handle_churn, "customers", 50);
+        one_route(snap, &app, "/price", text, handle_price, "products", 20);
     }
     free(text);
     return 0;

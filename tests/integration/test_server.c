@@ -58,6 +58,23 @@ static void expect_problem(struct resp *r, long status, const char *detail_has)
         fail_msg("detail \"%s\" does not say \"%s\"", d, detail_has);
 }
 
+/* A GET that must fail: path, status, a word the detail must say. */
+struct bad_get {
+    const char *path;
+    long status;
+    const char *says;
+};
+
+static void expect_bad_gets(const struct bad_get *bad, size_t n, const char *key)
+{
+    for (size_t i = 0; i < n; i++) {
+        struct resp r;
+        GET(bad[i].path, key, &r);
+        expect_problem(&r, bad[i].status, bad[i].says);
+        resp_free(&r);
+    }
+}
+
 static void test_health_metrics_openapi(void **state)
 {
     struct resp r;
@@ -360,18 +377,12 @@ static void test_recommend_strategies_and_objectives(void **state)
     }
     assert_true(n >= 1);
     resp_free(&r);
-    static const struct {
-        const char *path, *says;
-    } bad[] = {
-        {"/recommend?items=P001&strategy=best", "strategy"},
-        {"/recommend?items=P001&objective=profit", "objective"},
-        {"/recommend?items=P001&strategy=buy_again", "customer"},
+    static const struct bad_get bad[] = {
+        {"/recommend?items=P001&strategy=best", 400, "strategy"},
+        {"/recommend?items=P001&objective=profit", 400, "objective"},
+        {"/recommend?items=P001&strategy=buy_again", 400, "customer"},
     };
-    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-        GET(bad[i].path, PUB, &r);
-        expect_problem(&r, 400, bad[i].says);
-        resp_free(&r);
-    }
+    expect_bad_gets(bad, sizeof(bad) / sizeof(bad[0]), PUB);
 }
 
 static void test_recommend_reads_its_writes(void **state)
@@ -485,11 +496,7 @@ static void test_upsell_answers_and_errors(void **state)
     assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(r.json, "items")), 0);
     assert_non_null(jstr(&r, "reason"));
     resp_free(&r);
-    static const struct {
-        const char *path;
-        long status;
-        const char *says;
-    } bad[] = {
+    static const struct bad_get bad[] = {
         {"/upsell", 400, "item"},
         {"/upsell?item=NOPE", 404, "NOPE"},
         {"/upsell?item=P001&limit=0", 400, "limit"},
@@ -499,11 +506,7 @@ static void test_upsell_answers_and_errors(void **state)
         {"/upsell?item=P001&objective=profit", 400, "objective"},
         {"/upsell?item=P001&customer=", 400, "customer"},
     };
-    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-        GET(bad[i].path, PUB, &r);
-        expect_problem(&r, bad[i].status, bad[i].says);
-        resp_free(&r);
-    }
+    expect_bad_gets(bad, sizeof(bad) / sizeof(bad[0]), PUB);
     GET("/upsell?item=P001", NULL, &r);
     expect_problem(&r, 401, NULL);
     resp_free(&r);
@@ -594,11 +597,7 @@ static void test_churn_answers_and_errors(void **state)
     assert_true(jnum(&far, "churn_risk") <= risk);
     resp_free(&far);
     resp_free(&r);
-    static const struct {
-        const char *path;
-        long status;
-        const char *says;
-    } bad[] = {
+    static const struct bad_get bad[] = {
         {"/churn?customer=NOBODY", 404, "NOBODY"},
         {"/churn?customer=", 400, "customer"},
         {"/churn?customer=C00002&horizon_days=0", 400, "horizon_days"},
@@ -611,11 +610,7 @@ static void test_churn_answers_and_errors(void **state)
         {"/churn?cursor=garbage", 400, "cursor"},
         {"/churn?cursor=1-0-0", 400, "cursor"},
     };
-    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-        GET(bad[i].path, INT, &r);
-        expect_problem(&r, bad[i].status, bad[i].says);
-        resp_free(&r);
-    }
+    expect_bad_gets(bad, sizeof(bad) / sizeof(bad[0]), INT);
     /* the summary agrees with the table written for BI tools */
     GET("/churn/summary", INT, &r);
     assert_int_equal(r.status, 200);
@@ -626,6 +621,16 @@ static void test_churn_answers_and_errors(void **state)
              (long)jnum(&r, "model_version"));
     assert_int_equal(sql_long(q), customers);
     resp_free(&r);
+}
+
+/* The next page's cursor of a list answer into cursor; false on the last page. */
+static bool next_page(const struct resp *r, char *cursor, size_t n)
+{
+    const cJSON *next = cJSON_GetObjectItem(r->json, "next_cursor");
+    if (!cJSON_IsString(next))
+        return false;
+    snprintf(cursor, n, "%s", next->valuestring);
+    return true;
 }
 
 /* Pages through the list; every customer of the segment exactly once, in order. */
@@ -669,10 +674,7 @@ static void test_churn_paging(void **state)
                 ids[nids++] = strdup(cJSON_GetObjectItem(it, "customer_id")->valuestring);
                 seen++;
             }
-            const cJSON *next = cJSON_GetObjectItem(r.json, "next_cursor");
-            bool more = cJSON_IsString(next);
-            if (more)
-                snprintf(cursor, sizeof(cursor), "%s", next->valuestring);
+            bool more = next_page(&r, cursor, sizeof(cursor));
             resp_free(&r);
             if (!more)
                 break;
@@ -719,6 +721,150 @@ static void test_churn_finds_planted_dropouts(void **state)
                   sum_kept);
     assert_true(n_gone >= 100);
     assert_true(sum_gone / (double)n_gone > sum_kept + 0.15);
+}
+
+static void test_price_answers_and_errors(void **state)
+{
+    struct resp r;
+    (void)state;
+    GET("/price?item=P001", PUB, &r);
+    expect_problem(&r, 403, NULL);
+    resp_free(&r);
+    GET("/price?item=P001", INT, &r);
+    assert_int_equal(r.status, 200);
+    double cur = jnum(&r, "current_price"), rec = jnum(&r, "recommended_price");
+    assert_true(cur > 0 && rec >= cur * 0.9 - 0.006 && rec <= cur * 1.1 + 0.006);
+    cJSON *el = cJSON_GetObjectItem(r.json, "elasticity");
+    double e = cJSON_GetObjectItem(el, "estimate")->valuedouble;
+    assert_true(e < 0);
+    assert_true(cJSON_GetObjectItem(el, "ci_low")->valuedouble < e);
+    assert_true(cJSON_GetObjectItem(el, "ci_high")->valuedouble > e);
+    assert_true(cJSON_IsString(cJSON_GetObjectItem(el, "source")));
+    assert_true(cJSON_GetObjectItem(el, "n_weeks")->valuedouble >= 8);
+    assert_true(cJSON_IsObject(cJSON_GetObjectItem(r.json, "expected_units")));
+    assert_true(cJSON_IsObject(cJSON_GetObjectItem(r.json, "expected_profit")));
+    cJSON *rev = cJSON_GetObjectItem(r.json, "expected_revenue");
+    cJSON *units = cJSON_GetObjectItem(r.json, "expected_units");
+    assert_true(fabs(cJSON_GetObjectItem(rev, "current")->valuedouble -
+                     cur * cJSON_GetObjectItem(units, "current")->valuedouble) < 0.01);
+    assert_non_null(cJSON_GetObjectItem(r.json, "guardrail"));
+    resp_free(&r);
+    /* a floor and a ceiling at one price: that price, and the bound says which */
+    GET("/price?item=P001&floor=12.34&ceiling=12.34&max_change=0.5", INT, &r);
+    assert_int_equal(r.status, 200);
+    assert_true(fabs(jnum(&r, "recommended_price") - 12.34) < 1e-9);
+    const char *bound = jstr(&r, "guardrail");
+    assert_true(bound && (strcmp(bound, "floor") == 0 || strcmp(bound, "ceiling") == 0));
+    resp_free(&r);
+    /* a 90% margin cannot be had within 10% of today's price: nothing is feasible */
+    GET("/price?item=P001&min_margin=0.9", INT, &r);
+    assert_int_equal(r.status, 200);
+    assert_string_equal(jstr(&r, "guardrail"), "conflict");
+    assert_true(jnum(&r, "recommended_price") == jnum(&r, "current_price"));
+    assert_non_null(jstr(&r, "note"));
+    resp_free(&r);
+    /* explore: a seeded draw repeats, and stays inside the guardrails */
+    struct resp x1, x2;
+    GET("/price?item=P001&mode=explore&seed=42", INT, &x1);
+    GET("/price?item=P001&mode=explore&seed=42", INT, &x2);
+    assert_int_equal(x1.status, 200);
+    assert_true(jnum(&x1, "recommended_price") == jnum(&x2, "recommended_price"));
+    cJSON *ex = cJSON_GetObjectItem(x1.json, "explore");
+    assert_true(cJSON_IsNumber(cJSON_GetObjectItem(ex, "elasticity_draw")));
+    assert_true(cJSON_IsString(cJSON_GetObjectItem(ex, "valid_until")));
+    cur = jnum(&x1, "current_price");
+    rec = jnum(&x1, "recommended_price");
+    assert_true(rec >= cur * 0.9 - 0.006 && rec <= cur * 1.1 + 0.006);
+    resp_free(&x1);
+    resp_free(&x2);
+    static const struct bad_get bad[] = {
+        {"/price?item=NOPE", 404, "NOPE"},
+        {"/price?category=NOPE", 404, "NOPE"},
+        {"/price?item=P001&category=coffee", 400, "not both"},
+        {"/price?item=P001&floor=10&ceiling=9", 400, "floor"},
+        {"/price?item=P001&max_change=2", 400, "max_change"},
+        {"/price?item=P001&min_margin=-0.1", 400, "min_margin"},
+        {"/price?item=P001&floor=abc", 400, "floor"},
+        {"/price?item=P001&mode=guess", 400, "mode"},
+        {"/price?item=P001&mode=explore&seed=x", 400, "seed"},
+        {"/price?category=coffee&mode=explore", 400, "exploit"},
+        {"/price?category=coffee&cursor=zz", 400, "cursor"},
+        {"/price?limit=0", 400, "limit"},
+    };
+    expect_bad_gets(bad, sizeof(bad) / sizeof(bad[0]), INT);
+}
+
+/* The list: largest expected gain first, each product once across the pages. */
+static void test_price_list_pages(void **state)
+{
+    (void)state;
+    char path[300], cursor[100] = "";
+    long seen = 0, total = -1;
+    double last = 1e300;
+    for (int page = 0; page < 100; page++) {
+        struct resp r;
+        snprintf(path, sizeof(path), "/price?category=coffee&limit=3%s%s",
+                 cursor[0] ? "&cursor=" : "", cursor);
+        GET(path, INT, &r);
+        assert_int_equal(r.status, 200);
+        total = (long)jnum(&r, "total");
+        const cJSON *it;
+        cJSON_ArrayForEach(it, cJSON_GetObjectItem(r.json, "products"))
+        {
+            double g = cJSON_GetObjectItem(it, "expected_profit_gain")->valuedouble;
+            assert_true(g <= last + 0.005);
+            last = g;
+            assert_string_equal(cJSON_GetObjectItem(it, "category")->valuestring, "coffee");
+            seen++;
+        }
+        bool more = next_page(&r, cursor, sizeof(cursor));
+        resp_free(&r);
+        if (!more)
+            break;
+    }
+    assert_true(total > 3);
+    assert_int_equal(seen, total);
+}
+
+/* xsell gen plants an elasticity per product: /price finds them. */
+static void test_price_recovers_planted_elasticities(void **state)
+{
+    (void)state;
+    cJSON *truth = demo_truth();
+    const cJSON *p;
+    double errs[200];
+    int n = 0, right = 0, covered = 0;
+    cJSON_ArrayForEach(p, cJSON_GetObjectItem(truth, "products"))
+    {
+        char path[100];
+        struct resp r;
+        snprintf(path, sizeof(path), "/price?item=%s", p->string);
+        GET(path, INT, &r);
+        assert_int_equal(r.status, 200);
+        cJSON *el = cJSON_GetObjectItem(r.json, "elasticity");
+        double e = cJSON_GetObjectItem(el, "estimate")->valuedouble;
+        double lo = cJSON_GetObjectItem(el, "ci_low")->valuedouble;
+        double hi = cJSON_GetObjectItem(el, "ci_high")->valuedouble;
+        double t = cJSON_GetObjectItem(p, "elasticity")->valuedouble;
+        if (n < 200)
+            errs[n++] = fabs(e - t);
+        right += e < 0;
+        covered += lo <= t && t <= hi;
+        resp_free(&r);
+    }
+    cJSON_Delete(truth);
+    for (int i = 1; i < n; i++) /* median */
+        for (int j = i; j > 0 && errs[j - 1] > errs[j]; j--) {
+            double x = errs[j];
+            errs[j] = errs[j - 1];
+            errs[j - 1] = x;
+        }
+    print_message("price: median |error| %.3f, right sign %d of %d, 95%% intervals cover %d\n",
+                  errs[n / 2], right, n, covered);
+    assert_true(n >= 50);
+    assert_true(errs[n / 2] < 0.6);
+    assert_true(right >= n * 9 / 10);
+    assert_true(covered >= n * 7 / 10);
 }
 
 static void test_orders_post(void **state)
@@ -1209,6 +1355,9 @@ int run_server_tests(void)
         cmocka_unit_test(test_upsell_planted_upgrades),
         cmocka_unit_test(test_upsell_answers_and_errors),
         cmocka_unit_test(test_churn_answers_and_errors),
+        cmocka_unit_test(test_price_answers_and_errors),
+        cmocka_unit_test(test_price_list_pages),
+        cmocka_unit_test(test_price_recovers_planted_elasticities),
         cmocka_unit_test(test_upsell_knows_churn_risk),
         cmocka_unit_test(test_churn_paging),
         cmocka_unit_test(test_churn_finds_planted_dropouts),

@@ -9,5 +9,6 @@ int main(void)
     failed += run_http_tests();
     failed += run_assoc_tests();
     failed += run_churn_tests();
+    failed += run_price_tests();
     return failed ? 1 : 0;
 }

@@ -14,5 +14,6 @@ int run_model_tests(void);
 int run_http_tests(void);
 int run_assoc_tests(void);
 int run_churn_tests(void);
+int run_price_tests(void);
 
 #endif

@@ -1,0 +1,192 @@
+/* /price's maths: least squares against hand-computed cases and the published
+ * Dominick's orange juice elasticities (Taddy, Business Data Science, ch. 2). */
+#include <math.h>
+
+#include "unit/unit.h"
+#include "xsell/mat.h"
+#include "xsell/model_price.h"
+
+static void test_ols_by_hand(void **state)
+{
+    (void)state;
+    /* y = 1 + 2x exactly, then with residuals: x = 0,1,2,3; y = 1,3,5,7 + (0.1,-0.1,-0.1,0.1) */
+    double X[] = {1, 0, 1, 1, 1, 2, 1, 3}, y[] = {1.1, 2.9, 4.9, 7.1}, b[2], rss, inv[4];
+    assert_int_equal(mat_ols(X, y, 4, 2, b, &rss, inv), 0);
+    /* slope: Sxy / Sxx = (sum (x - 1.5) y) / 5 = 10 / 5 = 2; intercept 5 - 2*1.5 = 1.0...
+     * with these residuals: Sxy = -1.5*1.1 - 0.5*2.9 + 0.5*4.9 + 1.5*7.1 = 10.0 */
+    assert_true(fabs(b[1] - 2.0) < 1e-12);
+    assert_true(fabs(b[0] - (4.0 - 2.0 * 1.5)) < 1e-12);
+    assert_true(fabs(rss - 0.04) < 1e-12);
+    /* (X'X)^-1 for X'X = [[4, 6], [6, 14]]: det 20 -> [[0.7, -0.3], [-0.3, 0.2]] */
+    assert_true(fabs(inv[0] - 0.7) < 1e-12 && fabs(inv[1] + 0.3) < 1e-12);
+    assert_true(fabs(inv[2] + 0.3) < 1e-12 && fabs(inv[3] - 0.2) < 1e-12);
+    /* a column that repeats another: no unique solution */
+    double Xc[] = {1, 1, 1, 1, 1, 1, 1, 1};
+    assert_int_equal(mat_ols(Xc, y, 4, 2, b, &rss, NULL), -1);
+}
+
+static void test_oj_published(void **state)
+{
+    (void)state;
+    const char *dir = getenv("XSELL_SHARED_DATA");
+    char path[512], line[256];
+    snprintf(path, sizeof(path), "%s/oj_price_elasticity/oj.csv", dir ? dir : "../shared/data");
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        print_message("skipped: ../shared/data/oj_price_elasticity is not beside the repository\n");
+        skip();
+    }
+    size_t n = 0, cap = 32768;
+    double *X = malloc(cap * 4 * sizeof(double)), *X2 = malloc(cap * 2 * sizeof(double));
+    double *y = malloc(cap * sizeof(double));
+    assert_non_null(fgets(line, sizeof(line), f)); /* header */
+    while (fgets(line, sizeof(line), f) && n < cap) {
+        double sales, price;
+        char brand[32];
+        int feat;
+        if (sscanf(line, "%lf,%lf,%31[^,],%d", &sales, &price, brand, &feat) != 4)
+            continue;
+        y[n] = log(sales);
+        double *r = &X[n * 4];
+        r[0] = 1;
+        r[1] = log(price);
+        r[2] = strcmp(brand, "minute.maid") == 0;
+        r[3] = strcmp(brand, "tropicana") == 0;
+        X2[n * 2] = 1;
+        X2[n * 2 + 1] = log(price);
+        n++;
+    }
+    fclose(f);
+    assert_int_equal(n, 28947);
+    double b[4], rss;
+    /* log(sales) ~ log(price) + brand: -3.1386914; intercept 10.8288216; minute.maid
+     * 0.8701747; tropicana 1.5299428 (the README's R glm figures) */
+    assert_int_equal(mat_ols(X, y, (int)n, 4, b, &rss, NULL), 0);
+    print_message("OJ: log(price) %.7f, intercept %.7f, minute.maid %.7f, tropicana %.7f\n", b[1],
+                  b[0], b[2], b[3]);
+    assert_true(fabs(b[1] + 3.1386914) < 1e-6);
+    assert_true(fabs(b[0] - 10.8288216) < 1e-6);
+    assert_true(fabs(b[2] - 0.8701747) < 1e-6);
+    assert_true(fabs(b[3] - 1.5299428) < 1e-6);
+    /* without brand, the confounded slope: -1.601307 (intercept 10.423422) */
+    assert_int_equal(mat_ols(X2, y, (int)n, 2, b, &rss, NULL), 0);
+    assert_true(fabs(b[1] + 1.601307) < 1e-6);
+    assert_true(fabs(b[0] - 10.423422) < 1e-6);
+    free(X);
+    free(X2);
+    free(y);
+}
+
+static void test_optimum_and_guardrails(void **state)
+{
+    (void)state;
+    enum price_bound b;
+    /* constant elasticity e < -1, no guardrail binding: cost e / (1 + e) */
+    double p = price_optimum(-3, 10, 14, 1, 100, BOUND_FLOOR, BOUND_CEILING, &b);
+    assert_true(fabs(p - 15) < 1e-12); /* 10 * -3 / -2 */
+    assert_int_equal(b, BOUND_NONE);
+    p = price_optimum(-1.5, 4, 10, 1, 100, BOUND_FLOOR, BOUND_CEILING, &b);
+    assert_true(fabs(p - 12) < 1e-12); /* 4 * -1.5 / -0.5 */
+    /* each bound binding */
+    p = price_optimum(-3, 10, 14, 16, 100, BOUND_MAX_CHANGE, BOUND_CEILING, &b);
+    assert_true(p == 16 && b == BOUND_MAX_CHANGE);
+    p = price_optimum(-3, 10, 14, 1, 14.5, BOUND_FLOOR, BOUND_OBSERVED, &b);
+    assert_true(p == 14.5 && b == BOUND_OBSERVED);
+    /* inelastic: profit rises with price: the upper guardrail */
+    p = price_optimum(-0.6, 10, 14, 1, 15.4, BOUND_FLOOR, BOUND_MAX_CHANGE, &b);
+    assert_true(p == 15.4 && b == BOUND_MAX_CHANGE);
+    /* revenue (no cost): elastic goes down to the lower bound, inelastic up */
+    p = price_optimum(-2, NAN, 14, 12.6, 15.4, BOUND_MAX_CHANGE, BOUND_MAX_CHANGE, &b);
+    assert_true(p == 12.6 && b == BOUND_MAX_CHANGE);
+    p = price_optimum(-0.5, NAN, 14, 12.6, 15.4, BOUND_FLOOR, BOUND_CEILING, &b);
+    assert_true(p == 15.4 && b == BOUND_CEILING);
+    /* nothing known: the current price */
+    p = price_optimum(NAN, 10, 14, 12.6, 15.4, BOUND_FLOOR, BOUND_CEILING, &b);
+    assert_true(p == 14 && b == BOUND_NONE);
+    /* the profit really peaks there: a numeric check around cost e / (1 + e) */
+    double e = -2.4, c = 7, best = c * e / (1 + e);
+    for (double d = -0.5; d <= 0.5; d += 0.1)
+        assert_true((best - c) * pow(best, e) >= (best + d - c) * pow(best + d, e) - 1e-12);
+}
+
+/* A two-product shop whose product A sells (p / 10)^-2 times 100 units a week at
+ * price p (the shop's other product steady), prices moving week by week. */
+static void test_planted_elasticity(void **state)
+{
+    (void)state;
+    struct history h;
+    struct arena a;
+    history_init(&h);
+    arena_init(&a);
+    history_add_product(&h, "A", "a", "x", 10, 4, true);
+    history_add_product(&h, "B", "b", "x", 5, NAN, true);
+    const double prices[] = {9, 10, 11, 12, 10.5, 9.5, 8.5, 11.5};
+    char oid[32];
+    int order = 0;
+    double t0 = 1700006400; /* a Wednesday; weeks run from the first order's day */
+    for (int wk = 0; wk < 40; wk++) {
+        double p = prices[wk % 8];
+        int units = (int)lround(100 * pow(p / 10, -2));
+        snprintf(oid, sizeof(oid), "o%d", ++order);
+        history_add_line(&h, oid, "c", t0 + wk * 7 * 86400.0, "A", units, p);
+        snprintf(oid, sizeof(oid), "o%d", ++order);
+        history_add_line(&h, oid, "c", t0 + wk * 7 * 86400.0 + 3600, "B", 50 + wk % 3, 5);
+    }
+    history_finish(&h);
+    struct model_price m;
+    struct figures fig = {0};
+    model_price_fit(&h, t0 + 40 * 7 * 86400.0, &a, &m, &fig);
+    int32_t A = idmap_find(&h.products, "A", 1), B = idmap_find(&h.products, "B", 1);
+    assert_int_equal(m.item[A].n_weeks, 40);
+    assert_true(fabs(m.item[A].own + 2) < 0.01); /* rounding of units only */
+    assert_true(m.item[A].own_se <= PRICE_MIN_SE + 1e-12); /* nearly exact: at the floor */
+    assert_false(m.item[B].moved); /* B's price never moved: the group's estimate */
+    assert_true(isnan(m.item[B].own));
+    struct price_guard g = {.max_change = 0.5, .min_margin = 0, .floor = NAN, .ceiling = NAN};
+    struct price_answer ans;
+    model_price_query(&m, &h, A, &g, NULL, &ans);
+    /* e = -2, cost 4: optimum 8, inside +-50% and the observed 8.5..12 padded 10% (7.65) */
+    assert_true(fabs(ans.recommended - 8) < 0.05);
+    assert_int_equal(ans.bound, BOUND_NONE);
+    assert_true(ans.ci_low < -2 && ans.ci_high > -2);
+    assert_true(ans.profit_rec > ans.profit_now);
+    /* the default 10% step binds */
+    g.max_change = 0.10;
+    model_price_query(&m, &h, A, &g, NULL, &ans);
+    assert_true(fabs(ans.recommended - 9) < 1e-9 && ans.bound == BOUND_MAX_CHANGE);
+    /* a floor above it binds instead; a minimum margin of 60% needs 10 */
+    g.floor = 9.5;
+    model_price_query(&m, &h, A, &g, NULL, &ans);
+    assert_true(fabs(ans.recommended - 9.5) < 1e-9 && ans.bound == BOUND_FLOOR);
+    g.floor = NAN;
+    g.min_margin = 0.6;
+    model_price_query(&m, &h, A, &g, NULL, &ans);
+    assert_true(fabs(ans.recommended - 10) < 1e-9 && ans.bound == BOUND_MIN_MARGIN);
+    /* a ceiling below the floor the margin sets: nothing is feasible */
+    g.ceiling = 9.8;
+    model_price_query(&m, &h, A, &g, NULL, &ans);
+    assert_int_equal(ans.bound, BOUND_CONFLICT);
+    assert_true(ans.recommended == 10);
+    /* explore: a draw from the posterior, still within the guardrails */
+    g = (struct price_guard){.max_change = 0.10, .min_margin = 0, .floor = NAN, .ceiling = NAN};
+    struct rng r;
+    rng_seed(&r, 3);
+    for (int i = 0; i < 50; i++) {
+        model_price_query(&m, &h, A, &g, &r, &ans);
+        assert_true(isfinite(ans.draw));
+        assert_true(ans.recommended >= 9 - 1e-9 && ans.recommended <= 11 + 1e-9);
+    }
+    arena_release(&a);
+    history_release(&h);
+}
+
+int run_price_tests(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_ols_by_hand),
+        cmocka_unit_test(test_oj_published),
+        cmocka_unit_test(test_optimum_and_guardrails),
+        cmocka_unit_test(test_planted_elasticity),
+    };
+    return cmocka_run_group_tests_name("price", tests, NULL, NULL);
+}
