@@ -91,7 +91,7 @@ fuzz: deps
 	done
 
 build/test_integration: $(INT_SRC) tests/integration/harness.h
-	$(CC) $(CFLAGS) -Itests -o $@ $(INT_SRC) -lcmocka -lcurl -lcjson -lpq -pthread
+	$(CC) $(CFLAGS) -Itests -o $@ $(INT_SRC) -lcmocka -lcurl -lcjson -lpq -lm -pthread
 
 # `make run`: a private PostgreSQL under .xsell/, demo data when empty, train, serve.
 run: build

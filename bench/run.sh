@@ -7,6 +7,8 @@
 #  2. HTTP: wrk against GET /recommend beside GET /healthz, keep-alive.
 #  3. /churn's models (build/churn_bench, no database): the CDNOW fits, 100,000
 #     simulated customers, one customer's answer.
+#  4. Forecasting (bench/forecast.sh, no database): M3 and M4 subsets beside the
+#     published tables and R's forecast::ets (about 13 minutes of R).
 set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
 data="$root/../shared/data/online_retail/online_retail.csv.gz"
@@ -23,6 +25,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
+sh "$root/bench/forecast.sh"
+echo
 echo "== churn: model fits and answers (build/churn_bench)"
 "$root/build/churn_bench" "$root/../shared/data/cdnow/CDNOW_sample.txt"
 echo

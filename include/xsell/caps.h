@@ -8,7 +8,7 @@
 #define ID_MAX              200        /* product, customer, order id, bytes */
 #define TEXT_MAX            2000       /* product name, category, bytes */
 #define CSV_FIELD_MAX       8192       /* one CSV field, bytes */
-#define CSV_FIELDS_MAX      64         /* fields in one CSV record */
+#define CSV_FIELDS_MAX      4096       /* fields in one CSV record (a series a line: xsell forecast) */
 #define LIMIT_MAX           100        /* limit= on list answers */
 #define CART_MAX            100        /* items= in one request */
 #define ORDERS_PER_POST_MAX 1000       /* orders in one POST /orders */

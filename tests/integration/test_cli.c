@@ -354,6 +354,67 @@ static void test_eval_price(void **state)
     free(out);
 }
 
+/* xsell forecast: a CSV of series in, forecasts with intervals out; bad input is
+ * refused with its line. */
+static void test_forecast_cli(void **state)
+{
+    char path[300], *out;
+    (void)state;
+    snprintf(path, sizeof(path), "%s/series.csv", E.tmp);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    /* a seasonal series (period 4), a sparse one, a short one */
+    fprintf(f, "seasonal");
+    for (int t = 0; t < 40; t++)
+        fprintf(f, ",%d", 100 + 2 * t + (t % 4 == 3 ? 30 : 0));
+    fprintf(f, "\nsparse,0,0,3,0,0,0,6,0,0,2,0,0,0,0,4,0,0,0,5,0\nshort,5,7,6\n");
+    fclose(f);
+    assert_int_equal(run(&out, "{ %s forecast %s --horizon 8 --period 4 2>/dev/null; }", E.bin,
+                         path),
+                     0);
+    assert_true(strncmp(out, "id,model,step,mean,lo80,hi80,lo95,hi95\n", 39) == 0);
+    assert_non_null(strstr(out, "sparse,\"Croston-SBA\",1,"));
+    assert_non_null(strstr(out, "short,\"Mean\",8,"));
+    /* 3 series x 8 steps, every bound ordered and none below zero */
+    int rows = 0;
+    for (char *line = strchr(out, '\n') + 1; *line; line = strchr(line, '\n') + 1, rows++) {
+        char *q = strchr(strchr(line, '"') + 1, '"');
+        double v[5];
+        assert_int_equal(sscanf(q, "\",%*d,%lf,%lf,%lf,%lf,%lf", &v[0], &v[1], &v[2], &v[3], &v[4]),
+                         5);
+        assert_true(v[3] <= v[1] && v[1] <= v[0] && v[0] <= v[2] && v[2] <= v[4] && v[3] >= 0);
+    }
+    assert_int_equal(rows, 24);
+    free(out);
+    /* the season shows: step 4 (t = 43, a peak) above step 3 */
+    assert_int_equal(run(&out, "%s forecast %s --horizon 8 --period 4 --method ets 2>/dev/null",
+                         E.bin, path),
+                     0);
+    double step[9] = {0};
+    for (char *line = strstr(out, "\nseasonal,"); line; line = strstr(line + 1, "\nseasonal,")) {
+        int k;
+        double mean;
+        char *q = strchr(strchr(line, '"') + 1, '"');
+        if (sscanf(q, "\",%d,%lf", &k, &mean) == 2 && k >= 1 && k <= 8)
+            step[k] = mean;
+    }
+    assert_true(step[4] > step[3] + 15 && step[8] > step[7] + 15);
+    free(out);
+    /* errors: a value that is no number (with its line), no horizon, a bad level */
+    f = fopen(path, "w");
+    fprintf(f, "a,1,2,3\nb,1,x,3\n");
+    fclose(f);
+    assert_int_not_equal(run(&out, "%s forecast %s --horizon 3", E.bin, path), 0);
+    assert_non_null(strstr(out, ":2:"));
+    free(out);
+    assert_int_not_equal(run(&out, "%s forecast %s", E.bin, path), 0);
+    free(out);
+    assert_int_not_equal(run(&out, "%s forecast %s --horizon 3 --level 120", E.bin, path), 0);
+    free(out);
+    assert_int_not_equal(run(&out, "%s forecast %s --horizon 3 --method guess", E.bin, path), 0);
+    free(out);
+}
+
 static void test_serve_needs_keys(void **state)
 {
     char *out;
@@ -380,6 +441,7 @@ int run_cli_tests(void)
         cmocka_unit_test(test_eval_recommend),
         cmocka_unit_test(test_churn_cdnow),
         cmocka_unit_test(test_eval_price),
+        cmocka_unit_test(test_forecast_cli),
         cmocka_unit_test(test_serve_needs_keys),
     };
     return cmocka_run_group_tests_name("cli", tests, NULL, NULL);

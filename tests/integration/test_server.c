@@ -867,6 +867,69 @@ static void test_price_recovers_planted_elasticities(void **state)
     assert_true(covered >= n * 7 / 10);
 }
 
+/* POST /forecast: a series in, a forecast with intervals and a backtest out. */
+static void test_forecast_post(void **state)
+{
+    struct resp r;
+    char body[4096];
+    int n = 0;
+    (void)state;
+    n += snprintf(body + n, sizeof(body) - (size_t)n, "{\"series\": [");
+    for (int t = 0; t < 60; t++) /* a monthly-looking series with a yearly swing */
+        n += snprintf(body + n, sizeof(body) - (size_t)n, "%s%.1f", t ? "," : "",
+                      100 + t + 20 * sin(2 * M_PI * t / 12));
+    snprintf(body + n, sizeof(body) - (size_t)n,
+             "], \"period\": 12, \"horizon\": 12, \"level\": [50, 90]}");
+    http(&main_srv, "POST", "/forecast", PUB, body, "Content-Type: application/json", &r);
+    expect_problem(&r, 403, NULL);
+    resp_free(&r);
+    http(&main_srv, "POST", "/forecast", INT, body, "Content-Type: application/json", &r);
+    assert_int_equal(r.status, 200);
+    assert_non_null(jstr(&r, "model"));
+    cJSON *pts = cJSON_GetObjectItem(r.json, "points");
+    assert_int_equal(cJSON_GetArraySize(pts), 12);
+    for (int h = 0; h < 12; h++) {
+        cJSON *p = cJSON_GetArrayItem(pts, h);
+        double lo90 = cJSON_GetObjectItem(p, "lo90")->valuedouble;
+        double lo50 = cJSON_GetObjectItem(p, "lo50")->valuedouble;
+        double mean = cJSON_GetObjectItem(p, "mean")->valuedouble;
+        double hi50 = cJSON_GetObjectItem(p, "hi50")->valuedouble;
+        double hi90 = cJSON_GetObjectItem(p, "hi90")->valuedouble;
+        assert_true(lo90 <= lo50 && lo50 <= mean && mean <= hi50 && hi50 <= hi90);
+        /* it follows the swing: within 10 of the pattern continued */
+        assert_true(fabs(mean - (160 + h + 20 * sin(2 * M_PI * (60 + h) / 12))) < 10);
+    }
+    cJSON *bt = cJSON_GetObjectItem(r.json, "backtest");
+    assert_true(cJSON_GetObjectItem(bt, "smape")->valuedouble < 10);
+    resp_free(&r);
+    /* too short for a season: a simpler model, said so */
+    http(&main_srv, "POST", "/forecast", INT, "{\"series\": [1, 2, 3, 4, 5], \"period\": 12}",
+         "Content-Type: application/json", &r);
+    assert_int_equal(r.status, 200);
+    assert_non_null(jstr(&r, "note"));
+    assert_true(cJSON_IsNull(cJSON_GetObjectItem(cJSON_GetObjectItem(r.json, "backtest"), "smape")));
+    resp_free(&r);
+    static const struct {
+        const char *body, *says;
+    } bad[] = {
+        {"[1, 2, 3]", "object"},
+        {"{\"series\": []}", "series"},
+        {"{\"series\": [1, \"x\"]}", "series[1]"},
+        {"{\"series\": [1, 2], \"horizon\": 0}", "horizon"},
+        {"{\"series\": [1, 2], \"horizon\": 1000}", "horizon"},
+        {"{\"series\": [1, 2], \"period\": 2.5}", "period"},
+        {"{\"series\": [1, 2], \"level\": [100]}", "level[0]"},
+        {"{\"series\": [1, 2], \"method\": \"magic\"}", "method"},
+        {"{\"series\": [1, 2", NULL},
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        http(&main_srv, "POST", "/forecast", INT, bad[i].body, "Content-Type: application/json",
+             &r);
+        expect_problem(&r, 400, bad[i].says);
+        resp_free(&r);
+    }
+}
+
 static void test_orders_post(void **state)
 {
     struct resp r;
@@ -1356,6 +1419,7 @@ int run_server_tests(void)
         cmocka_unit_test(test_upsell_answers_and_errors),
         cmocka_unit_test(test_churn_answers_and_errors),
         cmocka_unit_test(test_price_answers_and_errors),
+        cmocka_unit_test(test_forecast_post),
         cmocka_unit_test(test_price_list_pages),
         cmocka_unit_test(test_price_recovers_planted_elasticities),
         cmocka_unit_test(test_upsell_knows_churn_risk),

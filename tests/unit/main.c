@@ -10,5 +10,6 @@ int main(void)
     failed += run_assoc_tests();
     failed += run_churn_tests();
     failed += run_price_tests();
+    failed += run_forecast_tests();
     return failed ? 1 : 0;
 }

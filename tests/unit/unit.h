@@ -15,5 +15,6 @@ int run_http_tests(void);
 int run_assoc_tests(void);
 int run_churn_tests(void);
 int run_price_tests(void);
+int run_forecast_tests(void);
 
 #endif

@@ -1,0 +1,94 @@
+/* model_forecast.h - forecasts of one series with intervals: the ETS state-space
+ * family, Theta, seasonal naive and Croston-SBA, and an automatic choice.
+ *
+ * ETS (Hyndman, Koehler, Snyder & Grose 2002; Hyndman et al. 2008): additive or
+ * multiplicative error, no / additive / damped trend, no / additive / multiplicative
+ * season, the admissible combinations as R's forecast::ets allows by default (no
+ * additive error with a multiplicative season; multiplicative error only on positive
+ * data). Smoothing parameters (and the initial level and trend) by maximum
+ * likelihood within the usual bounds (0 < alpha < 1, 0 < beta < alpha, 0 < gamma <
+ * 1 - alpha, 0.8 <= phi <= 0.98), the seasonal start from a classical decomposition;
+ * selection by AICc. Intervals: analytic for the linear additive-error models
+ * (Hyndman et al. 2008, table 6.1), by simulating FC_PATHS sample paths otherwise.
+ *
+ * Theta (Assimakopoulos & Nikolopoulos 2000, as Hyndman & Billah 2003 state it): SES
+ * with half the linear trend's slope as drift, on the series deseasonalised by a
+ * classical multiplicative decomposition when its lag-m autocorrelation is
+ * significant (90%).
+ *
+ * Intermittent series (Syntetos & Boylan: mean interval between demands >= 1.32)
+ * get Croston's method with the Syntetos-Boylan correction (SBA).
+ *
+ * The automatic choice: ETS by AICc, Theta and their mean, judged on the series' last
+ * points held out (a rolling origin over them), the best refitted on the whole.
+ * Every forecast and bound is clamped at zero when the series never goes below it. */
+#ifndef XSELL_MODEL_FORECAST_H
+#define XSELL_MODEL_FORECAST_H
+
+#include "xsell/common.h"
+
+#define FC_MAX_PERIOD 52
+#define FC_MAX_H      366
+#define FC_MAX_LEVELS 4
+#define FC_PATHS      1000
+
+struct ets_spec {
+    char error;  /* 'A' or 'M' */
+    char trend;  /* 'N', 'A' or 'D' (damped additive) */
+    char season; /* 'N', 'A' or 'M' */
+};
+
+struct ets_fit {
+    struct ets_spec spec;
+    int m;                      /* season length (1: none) */
+    double alpha, beta, gamma, phi;
+    double l, b, s[FC_MAX_PERIOD]; /* states after the last observation; s[0] the oldest */
+    double sigma2;              /* residual variance (relative for multiplicative error) */
+    double lik, aicc;           /* -2 log-likelihood (up to a constant), AICc */
+    int np;                     /* parameters counted */
+    bool ok;
+};
+
+/* Fits one model; false when it cannot (too short, non-positive data for 'M'). */
+bool ets_fit(const double *y, int n, int m, struct ets_spec spec, struct ets_fit *out);
+/* Runs f (parameters and starting states set) through y, leaving the final states;
+ * returns -2 log-likelihood up to a constant, the sum of squared (relative for 'M'
+ * error) one-step errors in *sse. */
+double ets_run(struct ets_fit *f, const double *y, int n, double *sse);
+/* The best admissible model by AICc; false when none fits. */
+bool ets_auto(const double *y, int n, int m, struct ets_fit *out);
+/* Point forecasts for 1..h. */
+void ets_mean(const struct ets_fit *f, int h, double *mean);
+/* Forecast standard deviations for 1..h: analytic for the linear models, else from
+ * simulated paths (seeded, so repeatable). */
+void ets_sd(const struct ets_fit *f, int h, double *mean, double *sd);
+/* "ETS(A,Ad,M)" */
+void ets_name(const struct ets_fit *f, char out[16]);
+
+struct forecast {
+    char model[32];
+    char note[160];  /* what was simplified and why; empty when nothing */
+    int h, nlevels;
+    double level[FC_MAX_LEVELS];
+    double mean[FC_MAX_H];
+    double lo[FC_MAX_LEVELS][FC_MAX_H], hi[FC_MAX_LEVELS][FC_MAX_H];
+};
+
+/* Which method forecast_auto uses: its own choice, or one forced (benchmarks). */
+enum fc_method { FC_AUTO = 0, FC_ETS, FC_THETA, FC_COMB, FC_SNAIVE };
+/* -1 when name is none of auto, ets, theta, comb, snaive. */
+int forecast_method_parse(const char *name);
+
+/* The forecast of y (n values, season length m >= 1, h <= FC_MAX_H) with intervals
+ * at the given levels (percent, e.g. 80 and 95). -1 when n < 1. */
+int forecast_auto(const double *y, int n, int m, int h, const double *levels, int nlevels,
+                  enum fc_method method, struct forecast *out);
+
+/* The methods by themselves (for tests and benchmarks); mean 1..h. */
+void forecast_theta(const double *y, int n, int m, int h, double *mean, double *sd);
+void forecast_snaive(const double *y, int n, int m, int h, double *mean, double *sd);
+void forecast_croston_sba(const double *y, int n, int h, double *mean, double *sd);
+/* Syntetos-Boylan: the mean interval between non-zero values (INFINITY when none). */
+double forecast_adi(const double *y, int n);
+
+#endif
