@@ -622,6 +622,15 @@ int forecast_auto(const double *y, int n, int m, int h, const double *levels, in
         int best = M_COMB;
         run_method(best, y, n, m, h, out->mean, sd, out->model, sizeof(out->model));
     }
+    bool finite = true;
+    for (int i = 0; i < h; i++)
+        finite &= isfinite(out->mean[i]) && isfinite(sd[i]);
+    if (!finite) { /* values beyond what the fits can carry: no model of our own */
+        forecast_snaive(y, n, m, h, out->mean, sd);
+        snprintf(out->model, sizeof(out->model), "SNaive");
+        snprintf(out->note, sizeof(out->note),
+                 "the models' fit broke down on these values: seasonal naive instead");
+    }
     for (int l = 0; l < out->nlevels; l++) {
         double z = inv_normal(0.5 + out->level[l] / 200);
         for (int i = 0; i < h; i++) {

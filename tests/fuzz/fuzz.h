@@ -11,5 +11,29 @@ int fuzz_csv(const uint8_t *data, size_t size);
 int fuzz_strparse(const uint8_t *data, size_t size);
 int fuzz_orders(const uint8_t *data, size_t size);
 int fuzz_recommend(const uint8_t *data, size_t size);
+int fuzz_forecast(const uint8_t *data, size_t size);
+
+#ifdef XSELL_REQUEST_H
+/* A request for path with body data, as the HTTP layer would hand it over; false
+ * when the body is over its cap (nothing to run). */
+static inline bool fuzz_request(struct request *req, struct app *app, const char *path,
+                                const uint8_t *data, size_t size)
+{
+    memset(req, 0, sizeof(*req));
+    arena_init(&req->arena);
+    req->app = app;
+    req->path = path;
+    snprintf(req->id, sizeof(req->id), "fuzz");
+    buf_init(&req->body, 1 << 20);
+    return buf_append(&req->body, data, size) == 0;
+}
+
+static inline void fuzz_request_release(struct request *req)
+{
+    free(req->resp_body);
+    buf_release(&req->body);
+    arena_release(&req->arena);
+}
+#endif
 
 #endif

@@ -20,13 +20,8 @@ int FUZZ_ENTRY(const uint8_t *data, size_t size)
         db_pool_init(&app.pool, "host=/nonexistent-xsell-fuzz connect_timeout=1", 1);
         ready = true;
     }
-    struct request req = {0};
-    arena_init(&req.arena);
-    req.app = &app;
-    req.path = "/orders";
-    snprintf(req.id, sizeof(req.id), "fuzz");
-    buf_init(&req.body, 1 << 20);
-    if (buf_append(&req.body, data, size) == 0) {
+    struct request req;
+    if (fuzz_request(&req, &app, "/orders", data, size)) {
         handle_orders_post(&req);
         if (req.status != 400 && req.status != 503)
             abort();
@@ -35,8 +30,6 @@ int FUZZ_ENTRY(const uint8_t *data, size_t size)
             abort();
         cJSON_Delete(j);
     }
-    free(req.resp_body);
-    buf_release(&req.body);
-    arena_release(&req.arena);
+    fuzz_request_release(&req);
     return 0;
 }

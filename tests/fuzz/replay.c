@@ -59,6 +59,12 @@ static void test_recommend(void **state)
     replay("recommend", fuzz_recommend);
 }
 
+static void test_forecast(void **state)
+{
+    (void)state;
+    replay("forecast", fuzz_forecast);
+}
+
 int main(int argc, char **argv)
 {
     corpus_root = argc > 1 ? argv[1] : "tests/fuzz/corpus";
@@ -67,6 +73,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_strparse),
         cmocka_unit_test(test_orders),
         cmocka_unit_test(test_recommend),
+        cmocka_unit_test(test_forecast),
     };
     return cmocka_run_group_tests_name("fuzz-replay", tests, NULL, NULL);
 }
