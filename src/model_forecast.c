@@ -121,19 +121,17 @@ static double objective(const double *u, double *g, void *ctx)
     double v = ets_lik(w, &f, NULL);
     if (!isfinite(v))
         return v;
-    /* central differences: the recursion has no cheap analytic gradient */
+    /* forward differences: the recursion has no cheap analytic gradient, and one
+     * pass per parameter halves the cost of central ones at no loss on M3 */
     double x[STATS_MAX_DIM];
     memcpy(x, u, sizeof(double) * (size_t)w->nvar);
     for (int i = 0; i < w->nvar; i++) {
-        double hstep = 1e-5 * (1 + fabs(u[i])), fp, fm;
+        double hstep = 1e-7 * (1 + fabs(u[i])), fp;
         x[i] = u[i] + hstep;
         unpack(w, x, &f);
         fp = ets_lik(w, &f, NULL);
-        x[i] = u[i] - hstep;
-        unpack(w, x, &f);
-        fm = ets_lik(w, &f, NULL);
         x[i] = u[i];
-        g[i] = isfinite(fp) && isfinite(fm) ? (fp - fm) / (2 * hstep) / w->n : 0;
+        g[i] = isfinite(fp) ? (fp - v) / hstep / w->n : 0;
     }
     return v / w->n;
 }
