@@ -51,8 +51,9 @@ customer=$(psql -X -q -tA "$DATABASE_URL" -c \
 items=$(psql -X -q -tA "$DATABASE_URL" -c \
     "SELECT string_agg(product_id, ',') FROM (SELECT product_id FROM order_lines GROUP BY product_id ORDER BY count(*) DESC LIMIT 2) t")
 item=${items%%,*}
-category=$(psql -X -q -tA "$DATABASE_URL" -c \
-    "SELECT coalesce(category, '') FROM products WHERE product_id = '$item'")
+# (a psql variable, quoted by psql: the id is data, never part of the SQL text)
+category=$(echo "SELECT coalesce(category, '') FROM products WHERE product_id = :'item'" |
+    psql -X -q -tA -v item="$item" "$DATABASE_URL")
 cat <<MSG
 
 xsell serves on http://$listen  (Ctrl-C stops the server and the database)
