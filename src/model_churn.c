@@ -601,6 +601,15 @@ static double clv_12m(const struct model_churn *m, const struct churn_summary *s
     return v;
 }
 
+/* The mean spend expected of a customer's next purchases: Gamma-Gamma when it fits,
+ * else their own repeat mean, else the shop's. */
+static double spend_of(const struct model_churn *m, const struct churn_summary *s)
+{
+    if (m->gg_ok)
+        return gg_expected_spend(&m->gg, s->x, s->m);
+    return s->x > 0 && s->m > 0 ? s->m : m->mean_spend;
+}
+
 static void score(const struct model_churn *m, const struct churn_summary *s, double horizon_days,
                   struct churn_answer *out)
 {
@@ -615,8 +624,7 @@ static void score(const struct model_churn *m, const struct churn_summary *s, do
         out->churn_risk = churn_p_none(m->kind, p, s, t);
     }
     out->expected_purchases = churn_expected(m->kind, p, s, t);
-    out->expected_spend = m->gg_ok ? gg_expected_spend(&m->gg, s->x, s->m)
-                                   : (s->x > 0 && s->m > 0 ? s->m : m->mean_spend);
+    out->expected_spend = spend_of(m, s);
     out->expected_value = out->expected_spend * out->expected_purchases;
     out->clv = clv_12m(m, s, out->expected_spend);
     /* What the customer is worth if kept: the CLV of one known to be alive. */
@@ -646,8 +654,7 @@ bool model_churn_query(const struct model_churn *m, int32_t c, double horizon_da
     out->expected_value = k->expected_value;
     out->clv = k->clv;
     out->value_at_risk = k->value_at_risk;
-    out->expected_spend = m->gg_ok ? gg_expected_spend(&m->gg, s.x, s.m)
-                                   : (s.x > 0 && s.m > 0 ? s.m : m->mean_spend);
+    out->expected_spend = spend_of(m, &s);
     out->frequency = (int)k->x;
     out->recency_days = (k->T - k->tx) * WEEK_DAYS;
     out->age_days = k->T * WEEK_DAYS;

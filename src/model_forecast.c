@@ -466,7 +466,7 @@ void forecast_croston_sba(const double *y, int n, int h, double *mean, double *s
 
 /* --- the automatic choice ----------------------------------------------------------- */
 
-enum { M_ETS, M_THETA, M_COMB, M_COUNT };
+enum { M_ETS, M_THETA, M_COMB };
 
 /* Method k's forecast of y[0..n) for h steps; *name (may be NULL) gets its name. */
 /* ETS by AICc, with its standard deviations; a season too long for ETS's own

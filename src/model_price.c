@@ -25,8 +25,7 @@ struct weekly {
     double *shop;                        /* per week: all products' net units */
 };
 
-static void weekly_build(const struct history *h, double as_of, struct weekly *w,
-                         double *first_day)
+static void weekly_build(const struct history *h, double as_of, struct weekly *w)
 {
     size_t n = history_nproducts(h);
     double d0 = floor(h->t_min / DAY_S), d_end = floor(as_of / DAY_S);
@@ -36,7 +35,6 @@ static void weekly_build(const struct history *h, double as_of, struct weekly *w
         skip = weeks - (int)(CELLS_MAX / n);
         weeks -= skip;
     }
-    *first_day = (d0 + 7.0 * skip) * DAY_S;
     w->weeks = MAX(weeks, 0);
     size_t cells = n * (size_t)w->weeks + 1;
     w->units = xcalloc(cells, sizeof(float));
@@ -195,7 +193,7 @@ void model_price_fit(const struct history *h, double as_of, struct arena *a, str
     m->ncat = history_categories(h, a, &m->cat);
     m->group = arena_array(a, m->ncat + 1, sizeof(struct price_group));
     struct weekly w;
-    weekly_build(h, as_of, &w, &m->first_day);
+    weekly_build(h, as_of, &w);
     m->weeks = w.weeks;
     double *X = xmalloc(((size_t)w.weeks + 1) * 3 * sizeof(double));
     double *y = xmalloc(((size_t)w.weeks + 1) * sizeof(double));

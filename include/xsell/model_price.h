@@ -68,7 +68,6 @@ struct model_price {
     struct price_group shop;
     size_t ncat;
     int weeks;              /* full weeks of data */
-    double first_day;       /* epoch seconds of week 0's start */
 };
 
 void model_price_fit(const struct history *h, double as_of, struct arena *a, struct model_price *m,
