@@ -1,6 +1,7 @@
 #include "xsell/config.h"
 
 #include <stdarg.h>
+#include <unistd.h>
 
 #include "xsell/log.h"
 #include "xsell/strparse.h"
@@ -168,6 +169,10 @@ int config_load(struct config *c, char *err, size_t errlen)
         return -1;
     if (env_double("XSELL_CHURN_HORIZON_DAYS", 1, 3650, 90, &c->churn_horizon_days, err, errlen))
         return -1;
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    if (env_int("XSELL_FORECAST_THREADS", 1, 16, cores > 0 ? MIN(cores, 16) : 1, &v, err, errlen))
+        return -1;
+    c->forecast_threads = (int)v;
     if (env_double("XSELL_CHURN_DISCOUNT", 0, 1, 0.10, &c->churn_discount, err, errlen))
         return -1;
     if (env_double("XSELL_PRICE_MAX_CHANGE", 0, 0.9, 0.10, &c->price_max_change, err, errlen))

@@ -54,6 +54,7 @@ static struct snapshot *train_before(const struct history *full, double cut,
     }
     struct model_params p = *params;
     p.as_of = cut;
+    p.forecast_threads = 0; /* no evaluation reads the sales forecasts */
     struct model_figures figs;
     if (models_fit(s, &p, &figs, err, errlen)) {
         snapshot_unref(s);

@@ -7,6 +7,7 @@
 #include "xsell/handlers.h"
 #include "xsell/jsonw.h"
 #include "xsell/model_forecast.h"
+#include "xsell/strparse.h"
 
 #define SERIES_MAX 5000 /* values in one request: each costs model fitting */
 
@@ -25,32 +26,6 @@ static int number_member(struct request *req, const cJSON *root, const char *nam
                -1;
     *out = v->valuedouble;
     return 0;
-}
-
-/* sMAPE and MASE of forecasting the last h values from the ones before. */
-static void backtest(const double *y, int n, int m, int h, enum fc_method method, double *smape,
-                     double *mase)
-{
-    *smape = *mase = NAN;
-    int fit = n - h;
-    if (h < 1 || fit < MAX(4, 2 * m))
-        return;
-    struct forecast f;
-    double level = 80;
-    if (forecast_auto(y, fit, m, h, &level, 1, method, &f))
-        return;
-    double scale = 0, s = 0, a = 0;
-    int k = 0, lag = fit > m ? m : 1;
-    for (int t = lag; t < fit; t++, k++)
-        scale += fabs(y[t] - y[t - lag]);
-    scale = k ? scale / k : 0;
-    for (int i = 0; i < h; i++) {
-        double e = fabs(y[fit + i] - f.mean[i]), den = fabs(y[fit + i]) + fabs(f.mean[i]);
-        s += den > 0 ? 200 * e / den : 0;
-        a += e;
-    }
-    *smape = s / h;
-    *mase = scale > 0 ? a / h / scale : NAN;
 }
 
 int handle_forecast_post(struct request *req)
@@ -104,8 +79,9 @@ int handle_forecast_post(struct request *req)
     struct forecast *f = arena_alloc(&req->arena, sizeof(*f));
     if (forecast_auto(y, n, (int)period, (int)horizon, levels, nlevels, (enum fc_method)method, f))
         return req_fail(req, PROBLEM_BAD_BODY, "nothing to forecast");
-    double smape, mase;
-    backtest(y, n, (int)period, (int)horizon, (enum fc_method)method, &smape, &mase);
+    struct fc_backtest bt;
+    forecast_backtest(y, n, (int)period, (int)horizon, (enum fc_method)method, levels, nlevels,
+                      &bt);
 
     struct buf b;
     struct jsonw j;
@@ -132,9 +108,146 @@ int handle_forecast_post(struct request *req)
     }
     jsonw_close(&j, ']');
     jsonw_open(&j, "backtest", '{');
-    jsonw_num(&j, "smape", smape);
-    jsonw_num(&j, "mase", mase);
+    jsonw_num(&j, "smape", bt.smape);
+    jsonw_num(&j, "mase", bt.mase);
     jsonw_close(&j, '}');
+    jsonw_close(&j, '}');
+    return respond_buf(req, &b);
+}
+
+/* --- GET /forecast: the shop's own series, precomputed per snapshot ------------------ */
+
+static const char *const freq_names[SALES_NFREQ] = {"day", "week"};
+static const char *const measure_names[SALES_NMEASURE] = {"units", "revenue"};
+static const int default_h[SALES_NFREQ] = {28, 8};
+
+static int pick(struct request *req, const char *name, const char *const *names, int n, int def,
+                int *out)
+{
+    const char *v = req_param(req, name);
+    *out = def;
+    if (!v)
+        return 0;
+    for (int i = 0; i < n; i++)
+        if (strcmp(v, names[i]) == 0) {
+            *out = i;
+            return 0;
+        }
+    return req_fail(req, PROBLEM_BAD_PARAM, "%s must be %s or %s, got \"%.40s\"", name, names[0],
+                    names[1], v),
+           -1;
+}
+
+/* level=80,95: one to FC_MAX_LEVELS percentages in (0, 100). */
+static int parse_levels(struct request *req, double *levels, int *n)
+{
+    const char **items;
+    int k;
+    if (param_list(req, "level", FC_MAX_LEVELS, &items, &k))
+        return -1;
+    if (k == 0) {
+        levels[0] = 80;
+        levels[1] = 95;
+        *n = 2;
+        return 0;
+    }
+    for (int i = 0; i < k; i++) {
+        double v;
+        if (strparse_double(items[i], strlen(items[i]), &v) || !(v > 0 && v < 100))
+            return req_fail(req, PROBLEM_BAD_PARAM,
+                            "level must be 1..%d percentages in (0, 100), got \"%.40s\"",
+                            FC_MAX_LEVELS, items[i]),
+                   -1;
+        levels[i] = v;
+    }
+    *n = k;
+    return 0;
+}
+
+int handle_forecast_get(struct request *req)
+{
+    const struct snapshot *s = req->snap;
+    const struct model_sales *m = &s->sales;
+    const struct history *h = &s->hist;
+    if (m->nodes == 0)
+        return req_fail(req, PROBLEM_NOT_READY, "the serving models have no sales forecasts");
+    const char *item = req_param(req, "item"), *category = req_param(req, "category");
+    int freq, meas, horizon, nlevels;
+    double levels[FC_MAX_LEVELS];
+    if (item && category)
+        return req_fail(req, PROBLEM_BAD_PARAM, "give item or category, not both");
+    if (pick(req, "freq", freq_names, SALES_NFREQ, SALES_DAY, &freq) ||
+        pick(req, "measure", measure_names, SALES_NMEASURE, SALES_UNITS, &meas) ||
+        param_int(req, "horizon", 1, m->h_max[freq], default_h[freq], &horizon) ||
+        parse_levels(req, levels, &nlevels))
+        return 0;
+    size_t node = m->nodes - 1; /* the shop */
+    if (item) {
+        int32_t p = idmap_find(&h->products, item, strlen(item));
+        if (p < 0)
+            return req_fail(req, PROBLEM_UNKNOWN_ID, "unknown item \"%s\"", item);
+        node = (size_t)p;
+    } else if (category) {
+        size_t c = 0;
+        while (c < m->ncat && strcmp(m->cat_name[c], category) != 0)
+            c++;
+        if (c == m->ncat)
+            return req_fail(req, PROBLEM_UNKNOWN_ID, "unknown category \"%s\"", category);
+        node = m->nproducts + c;
+    }
+    const struct sales_fc *fc = &m->fc[meas][freq][node];
+    double z[FC_MAX_LEVELS];
+    for (int l = 0; l < nlevels; l++)
+        z[l] = forecast_z(levels[l]);
+
+    struct buf b;
+    struct jsonw j;
+    char day[11], name[24];
+    buf_init(&b, 1 << 14);
+    jsonw_init(&j, &b);
+    jsonw_open(&j, NULL, '{');
+    if (item)
+        jsonw_raw_members(&j, s->product_json[node], s->product_json_len[node]);
+    else
+        jsonw_str(&j, "category", category);
+    jsonw_str(&j, "scope", item ? "product" : category ? "category" : "shop");
+    jsonw_str(&j, "freq", freq_names[freq]);
+    jsonw_str(&j, "measure", measure_names[meas]);
+    jsonw_int(&j, "horizon", horizon);
+    jsonw_str(&j, "model", fc->model);
+    jsonw_str(&j, "note", fc->note);
+    jsonw_str(&j, "reconciliation", "MinT with a diagonal covariance (WLS by each base "
+                                    "forecast's variance at the step)");
+    jsonw_int(&j, "steps_lifted_to_zero", m->lifted_steps[meas][freq]);
+    jsonw_int(&j, "history_periods", fc->n);
+    jsonw_num(&j, "last_period", fc->last);
+    jsonw_open(&j, "points", '[');
+    int days = freq == SALES_DAY ? 1 : 7;
+    for (int i = 0; i < horizon; i++) {
+        jsonw_open(&j, NULL, '{');
+        strparse_format_date((m->first_day[freq] + (double)i * days) * DAY_S, day);
+        jsonw_str(&j, "date", day);
+        jsonw_num(&j, "mean", fc->mean[i]);
+        for (int l = 0; l < nlevels; l++) {
+            snprintf(name, sizeof(name), "lo%g", levels[l]);
+            jsonw_num(&j, name, MAX(0, fc->mean[i] - z[l] * fc->sd[i]));
+            snprintf(name, sizeof(name), "hi%g", levels[l]);
+            jsonw_num(&j, name, MAX(0, fc->mean[i] + z[l] * fc->sd[i]));
+        }
+        jsonw_num(&j, "base", fc->base[i]);
+        jsonw_close(&j, '}');
+    }
+    jsonw_close(&j, ']');
+    jsonw_open(&j, "backtest", '{');
+    jsonw_int(&j, "horizon", m->backtest_h[freq]);
+    jsonw_num(&j, "smape", fc->smape);
+    jsonw_num(&j, "mase", fc->mase);
+    jsonw_num(&j, "coverage80", fc->cover80);
+    jsonw_num(&j, "coverage95", fc->cover95);
+    jsonw_close(&j, '}');
+    strparse_format_date(s->as_of, day);
+    jsonw_str(&j, "as_of", day);
+    jsonw_int(&j, "model_version", (long long)s->version);
     jsonw_close(&j, '}');
     return respond_buf(req, &b);
 }

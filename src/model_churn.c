@@ -6,7 +6,6 @@
 #include "xsell/stats.h"
 #include "xsell/xalloc.h"
 
-#define DAY_S        86400.0
 #define WEEK_DAYS    7.0
 #define LOG_BOUND    12.0 /* parameters within exp(+-12) */
 #define FIT_TOL      1e-9 /* max |gradient| of the mean log-likelihood */

@@ -12,6 +12,7 @@
 #define CROSTON_ALPHA 0.1
 #define ADI_CUT  1.32
 #define ETS_MAX_SEASON 12 /* longer seasons (hourly's 24, weekly's 52) are decomposed first */
+#define ETS_FREE_SEASONS 20 /* with this many seasons of data, the starting one is not fitted */
 
 /* --- ETS --------------------------------------------------------------------- */
 
@@ -21,6 +22,7 @@ struct ets_work {
     struct ets_spec spec;
     double l0, b0, s0[FC_MAX_PERIOD]; /* heuristic starting states */
     double scale;                     /* of the level, for the optimiser's steps */
+    bool season_free;                 /* the starting season is fitted, not just taken */
     int nvar;
 };
 
@@ -52,7 +54,7 @@ static void unpack(const struct ets_work *w, const double *u, struct ets_fit *f)
     bool mult = w->spec.season == 'M';
     double sum = 0;
     for (int j = 0; j < w->m - 1; j++) {
-        f->s[j] = w->s0[j] + (mult ? 0.1 : w->scale) * u[k++];
+        f->s[j] = w->s0[j] + (w->season_free ? (mult ? 0.1 : w->scale) * u[k++] : 0);
         sum += f->s[j];
     }
     f->s[w->m - 1] = (mult ? w->m : 0) - sum;
@@ -86,32 +88,77 @@ static void update(struct ets_fit *f, int m, double y)
 }
 
 /* -2 log-likelihood up to a constant: n log(sum e^2) (+ 2 sum log|yhat| for a
- * multiplicative error). INFINITY where the states leave their domain. */
-static double ets_lik(const struct ets_work *w, struct ets_fit *f, double *sse_out)
+ * multiplicative error). INFINITY where the states leave their domain. The
+ * optimiser's inner loop: written once, expanded per model (err, trend and season
+ * are constants at each call below), with the season in a ring rather than shifted. */
+static ALWAYS_INLINE double lik_run(const double *y, int n, int m, struct ets_fit *f,
+                                    double *sse_out, const char err, const char trend,
+                                    const char season)
 {
-    double sse = 0, logs = 0;
-    for (int t = 0; t < w->n; t++) {
-        double yhat = one_step(f);
+    double l = f->l, b = trend != 'N' ? f->b : 0, phi = trend == 'D' ? f->phi : 1;
+    double alpha = f->alpha, beta_a = trend != 'N' ? f->beta / f->alpha : 0, gamma = f->gamma;
+    double s[FC_MAX_PERIOD];
+    memcpy(s, f->s, sizeof(double) * (size_t)m);
+    double sse = 0, logs = 0, prod = 1;
+    int head = 0;
+    for (int t = 0; t < n; t++) {
+        double phib = trend != 'N' ? phi * b : 0, q = l + phib;
+        double st = season != 'N' ? s[head] : 0;
+        double yhat = season == 'A' ? q + st : season == 'M' ? q * st : q;
         if (!isfinite(yhat))
             return INFINITY;
-        if (w->spec.error == 'M' || w->spec.season == 'M') {
-            if (!(yhat > 0) || (w->spec.season == 'M' && !(f->s[0] > 0)))
-                return INFINITY;
-        }
-        double e = w->y[t] - yhat;
-        if (w->spec.error == 'M') {
+        if ((err == 'M' || season == 'M') && (!(yhat > 0) || (season == 'M' && !(st > 0))))
+            return INFINITY;
+        double e = y[t] - yhat;
+        if (err == 'M') {
             e /= yhat;
-            logs += log(yhat);
+            prod *= yhat; /* one log per many steps: the product stays far from the limits */
+            if (!(prod < 1e150 && prod > 1e-150)) {
+                logs += log(prod);
+                prod = 1;
+            }
         }
         sse += e * e;
-        update(f, w->m, w->y[t]);
+        double p = season == 'A' ? y[t] - st : season == 'M' ? y[t] / st : y[t];
+        double l_new = q + alpha * (p - q);
+        if (trend != 'N')
+            b = phib + beta_a * (l_new - l - phib);
+        l = l_new;
+        if (season != 'N') {
+            double d = season == 'A' ? y[t] - q : y[t] / q;
+            s[head] = st + gamma * (d - st);
+            head = head + 1 == m ? 0 : head + 1;
+        }
     }
+    if (err == 'M')
+        logs += log(prod);
+    f->l = l;
+    f->b = b;
+    for (int j = 0; j < m; j++) /* back to s[0] the oldest */
+        f->s[j] = s[(head + j) % m];
     if (sse_out)
         *sse_out = sse;
     if (!(sse > 0))
         sse = 1e-300;
-    return w->n * log(sse) + 2 * logs;
+    return n * log(sse) + 2 * logs;
 }
+
+#define LIK_CASE(e, t, s)                                                                          \
+    if (sp.error == (e) && sp.trend == (t) && sp.season == (s))                                    \
+    return lik_run(w->y, w->n, m, f, sse_out, (e), (t), (s))
+
+static double ets_lik(const struct ets_work *w, struct ets_fit *f, double *sse_out)
+{
+    struct ets_spec sp = w->spec;
+    int m = sp.season != 'N' ? w->m : 1;
+    LIK_CASE('A', 'N', 'N'); LIK_CASE('A', 'A', 'N'); LIK_CASE('A', 'D', 'N');
+    LIK_CASE('A', 'N', 'A'); LIK_CASE('A', 'A', 'A'); LIK_CASE('A', 'D', 'A');
+    LIK_CASE('M', 'N', 'N'); LIK_CASE('M', 'A', 'N'); LIK_CASE('M', 'D', 'N');
+    LIK_CASE('M', 'N', 'A'); LIK_CASE('M', 'A', 'A'); LIK_CASE('M', 'D', 'A');
+    LIK_CASE('M', 'N', 'M'); LIK_CASE('M', 'A', 'M'); LIK_CASE('M', 'D', 'M');
+    return INFINITY; /* A,*,M: not admissible */
+}
+#undef LIK_CASE
 
 static double objective(const double *u, double *g, void *ctx)
 {
@@ -226,8 +273,11 @@ bool ets_fit(const double *y, int n, int m, struct ets_spec spec, struct ets_fit
     for (int t = 0; t < n; t++)
         absmean += fabs(y[t]) / n;
     w.scale = MAX(absmean, 1e-6) * 0.1;
+    /* over many seasons the start of the season hardly matters: the decomposition's
+     * is kept, which halves the optimiser's work on long daily series */
+    w.season_free = has_season(spec) && n < ETS_FREE_SEASONS * m;
     w.nvar = 1 + has_trend(spec) + has_season(spec) + (spec.trend == 'D') + 1 + has_trend(spec) +
-             (has_season(spec) ? m - 1 : 0);
+             (w.season_free ? m - 1 : 0);
     double u[STATS_MAX_DIM] = {0};
     int i = 0;
     u[i++] = log(0.3 / 0.7); /* alpha 0.3 */
@@ -565,6 +615,11 @@ static double inv_normal(double p)
     return x - u / (1 + x * u / 2);
 }
 
+double forecast_z(double level)
+{
+    return inv_normal(0.5 + level / 200);
+}
+
 int forecast_method_parse(const char *name)
 {
     static const char *const names[] = {"auto", "ets", "theta", "comb", "snaive"};
@@ -583,7 +638,7 @@ int forecast_auto(const double *y, int n, int m, int h, const double *levels, in
     out->h = h;
     out->nlevels = MIN(nlevels, FC_MAX_LEVELS);
     memcpy(out->level, levels, sizeof(double) * (size_t)out->nlevels);
-    double sd[FC_MAX_H];
+    double *sd = out->sd;
     bool nonneg = true;
     for (int t = 0; t < n; t++)
         nonneg &= y[t] >= 0;
@@ -630,7 +685,7 @@ int forecast_auto(const double *y, int n, int m, int h, const double *levels, in
                  "the models' fit broke down on these values: seasonal naive instead");
     }
     for (int l = 0; l < out->nlevels; l++) {
-        double z = inv_normal(0.5 + out->level[l] / 200);
+        double z = forecast_z(out->level[l]);
         for (int i = 0; i < h; i++) {
             out->lo[l][i] = out->mean[i] - z * sd[i];
             out->hi[l][i] = out->mean[i] + z * sd[i];
@@ -646,4 +701,55 @@ int forecast_auto(const double *y, int n, int m, int h, const double *levels, in
         }
     }
     return 0;
+}
+
+double forecast_mase_scale(const double *y, int n, int m)
+{
+    int lag = n > m ? m : 1, k = 0;
+    double scale = 0;
+    for (int t = lag; t < n; t++, k++)
+        scale += fabs(y[t] - y[t - lag]);
+    return k ? scale / k : 0;
+}
+
+void forecast_score(const double *actual, int h, const double *mean, const double *sd,
+                    double scale, const double *levels, int nlevels, bool nonneg,
+                    struct fc_backtest *out)
+{
+    double s = 0, a = 0, z[FC_MAX_LEVELS];
+    int inside[FC_MAX_LEVELS] = {0};
+    nlevels = MIN(nlevels, FC_MAX_LEVELS);
+    for (int l = 0; l < nlevels; l++)
+        z[l] = forecast_z(levels[l]);
+    for (int i = 0; i < h; i++) {
+        double v = actual[i], e = fabs(v - mean[i]), den = fabs(v) + fabs(mean[i]);
+        s += den > 0 ? 200 * e / den : 0;
+        a += e;
+        for (int l = 0; l < nlevels; l++) {
+            double lo = mean[i] - z[l] * sd[i], hi = mean[i] + z[l] * sd[i];
+            inside[l] += v >= (nonneg ? MAX(lo, 0) : lo) && v <= (nonneg ? MAX(hi, 0) : hi);
+        }
+    }
+    out->smape = h > 0 ? s / h : NAN;
+    out->mase = h > 0 && scale > 0 ? a / h / scale : NAN;
+    for (int l = 0; l < FC_MAX_LEVELS; l++)
+        out->cover[l] = l < nlevels && h > 0 ? (double)inside[l] / h : NAN;
+}
+
+void forecast_backtest(const double *y, int n, int m, int h, enum fc_method method,
+                       const double *levels, int nlevels, struct fc_backtest *out)
+{
+    int fit = n - h;
+    struct forecast *f = xmalloc(sizeof(*f));
+    if (h < 1 || fit < 4 || forecast_auto(y, fit, m, h, levels, nlevels, method, f)) {
+        forecast_score(NULL, 0, NULL, NULL, 0, NULL, 0, false, out);
+        free(f);
+        return;
+    }
+    bool nonneg = true;
+    for (int t = 0; t < fit; t++)
+        nonneg &= y[t] >= 0;
+    forecast_score(y + fit, h, f->mean, f->sd, forecast_mase_scale(y, fit, m), levels, nlevels,
+                   nonneg, out);
+    free(f);
 }

@@ -6,7 +6,6 @@
 #include "xsell/mat.h"
 #include "xsell/xalloc.h"
 
-#define DAY_S      86400.0
 #define CELLS_MAX  50000000 /* products x weeks held at once */
 #define Z95        1.959963984540054
 

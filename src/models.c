@@ -47,5 +47,8 @@ int models_fit(struct snapshot *s, const struct model_params *p, struct model_fi
     model_churn_fit(h, &cp, &s->arena, &s->churn, &out->fig[6]);
     out->name[7] = "price";
     model_price_fit(h, p->as_of, &s->arena, &s->price, &out->fig[7]);
+    out->name[8] = "forecast";
+    if (p->forecast_threads > 0)
+        model_sales_fit(h, p->as_of, p->forecast_threads, &s->arena, &s->sales, &out->fig[8]);
     return 0;
 }

@@ -13,6 +13,7 @@ const struct route routes[] = {
     {"GET", "/upsell", ROLE_PUBLIC, true, false, true, handle_upsell},
     {"GET", "/price", ROLE_INTERNAL, true, false, true, handle_price},
     {"GET", "/churn", ROLE_INTERNAL, true, false, true, handle_churn},
+    {"GET", "/forecast", ROLE_INTERNAL, true, false, true, handle_forecast_get},
     {"POST", "/forecast", ROLE_INTERNAL, false, true, true, handle_forecast_post},
     {"GET", "/churn/summary", ROLE_INTERNAL, true, false, true, handle_churn_summary},
     {"POST", "/orders", ROLE_ADMIN, false, true, true, handle_orders_post},

@@ -41,7 +41,8 @@ void train_model_params(const struct config *cfg, double as_of, struct model_par
                                 .ease_max_items = cfg->ease_max_items,
                                 .ease_lambda = cfg->ease_lambda,
                                 .churn_horizon_days = cfg->churn_horizon_days,
-                                .churn_discount = cfg->churn_discount};
+                                .churn_discount = cfg->churn_discount,
+                                .forecast_threads = cfg->forecast_threads};
 }
 
 int train_build(PGconn *conn, const struct config *cfg, int64_t version,

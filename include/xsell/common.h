@@ -13,11 +13,14 @@
 #define UNUSED(x)     ((void)(x))
 #define MIN(a, b)     ((a) < (b) ? (a) : (b))
 #define MAX(a, b)     ((a) > (b) ? (a) : (b))
+#define DAY_S         86400.0 /* seconds in a day */
 
 #if defined(__GNUC__)
 #define PRINTF_LIKE(f, a) __attribute__((format(printf, f, a)))
+#define ALWAYS_INLINE     inline __attribute__((always_inline))
 #else
 #define PRINTF_LIKE(f, a)
+#define ALWAYS_INLINE inline
 #endif
 
 #include "xsell/banned.h"

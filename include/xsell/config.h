@@ -36,6 +36,7 @@ struct config {
     double churn_discount;     /* XSELL_CHURN_DISCOUNT: annual rate for the 12-month CLV */
     double price_max_change;   /* XSELL_PRICE_MAX_CHANGE: /price's step from the current price */
     double price_min_margin;   /* XSELL_PRICE_MIN_MARGIN: (price - cost) / price at least */
+    int forecast_threads;      /* XSELL_FORECAST_THREADS: training's forecasts (default: the cores) */
     char *price_truth;         /* XSELL_PRICE_TRUTH: planted elasticities (xsell gen's truth.json) */
 };
 

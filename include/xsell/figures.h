@@ -5,7 +5,7 @@
 
 #include "xsell/common.h"
 
-#define FIGURES_MAX 24
+#define FIGURES_MAX 32
 
 struct figures {
     int n;

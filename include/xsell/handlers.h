@@ -15,6 +15,7 @@ int handle_churn(struct request *req);
 int handle_churn_summary(struct request *req);
 int handle_price(struct request *req);
 int handle_forecast_post(struct request *req);
+int handle_forecast_get(struct request *req);
 int handle_orders_post(struct request *req);
 int handle_product_put(struct request *req);
 int handle_admin_train(struct request *req);

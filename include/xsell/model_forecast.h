@@ -19,8 +19,8 @@
  * Intermittent series (Syntetos & Boylan: mean interval between demands >= 1.32)
  * get Croston's method with the Syntetos-Boylan correction (SBA).
  *
- * The automatic choice: ETS by AICc, Theta and their mean, judged on the series' last
- * points held out (a rolling origin over them), the best refitted on the whole.
+ * The automatic choice: the mean of ETS (by AICc) and Theta - on M3 it beat either
+ * alone and any choice between them on the series' last points held out (README).
  * Every forecast and bound is clamped at zero when the series never goes below it. */
 #ifndef XSELL_MODEL_FORECAST_H
 #define XSELL_MODEL_FORECAST_H
@@ -71,6 +71,7 @@ struct forecast {
     int h, nlevels;
     double level[FC_MAX_LEVELS];
     double mean[FC_MAX_H];
+    double sd[FC_MAX_H]; /* each step's standard deviation (the bounds are mean -+ z sd) */
     double lo[FC_MAX_LEVELS][FC_MAX_H], hi[FC_MAX_LEVELS][FC_MAX_H];
 };
 
@@ -83,6 +84,25 @@ int forecast_method_parse(const char *name);
  * at the given levels (percent, e.g. 80 and 95). -1 when n < 1. */
 int forecast_auto(const double *y, int n, int m, int h, const double *levels, int nlevels,
                   enum fc_method method, struct forecast *out);
+
+/* The standard normal quantile for a two-sided interval of level percent (95: 1.96). */
+double forecast_z(double level);
+
+/* A backtest's scores: sMAPE (percent), MASE (scaled by the in-sample seasonal naive's
+ * mean absolute error) and the share of the actual values inside each level's
+ * interval (mean -+ z sd, at zero or above when nonneg). NAN when not scored. */
+struct fc_backtest {
+    double smape, mase, cover[FC_MAX_LEVELS];
+};
+/* The MASE scale of y: the mean absolute change over m (over 1 when n <= m). */
+double forecast_mase_scale(const double *y, int n, int m);
+void forecast_score(const double *actual, int h, const double *mean, const double *sd,
+                    double scale, const double *levels, int nlevels, bool nonneg,
+                    struct fc_backtest *out);
+/* How forecast_auto's method does on the series' last h values, fitted on the ones
+ * before; not scored (NAN) when fewer than 4 come before. */
+void forecast_backtest(const double *y, int n, int m, int h, enum fc_method method,
+                       const double *levels, int nlevels, struct fc_backtest *out);
 
 /* The methods by themselves (for tests and benchmarks); mean 1..h. */
 void forecast_theta(const double *y, int n, int m, int h, double *mean, double *sd);

@@ -14,10 +14,11 @@ struct model_params {
     double churn_horizon_days;
     double churn_discount;
     const struct model_churn *churn_prev; /* the serving one's fits, or NULL */
+    int forecast_threads; /* sales forecasts on this many threads; 0: none (evaluations) */
 };
 
 /* One entry per model, in fitting order. */
-#define MODELS_COUNT 8
+#define MODELS_COUNT 9
 struct model_figures {
     const char *name[MODELS_COUNT];
     struct figures fig[MODELS_COUNT];

@@ -17,6 +17,7 @@
 #include "xsell/model_item2item.h"
 #include "xsell/model_price.h"
 #include "xsell/model_repeat.h"
+#include "xsell/model_sales.h"
 #include "xsell/model_upsell.h"
 #include "xsell/model_popular.h"
 
@@ -35,6 +36,7 @@ struct snapshot {
     struct model_upsell upsell;
     struct model_churn churn;
     struct model_price price;
+    struct model_sales sales; /* nodes 0 when not fitted */
     double loaded_at;            /* when the history was read: later writes are not in it */
     char *metrics_json; /* every model's figures, as stored in model_runs */
     const char **product_json; /* per product: "product_id":..,"name":..,"category":..,"price":.. */

@@ -1,0 +1,93 @@
+/* model_sales.h - the shop's own sales forecasts, per product, per category and for
+ * the whole shop, daily and weekly, precomputed per snapshot (an answer only reads).
+ *
+ * Series: per node (product, category, shop) and period, the net units (returns
+ * netted) or the net revenue, missing periods as zeros. Periods are whole days
+ * (UTC) ending with the last complete day at as_of, and weeks of seven such days
+ * ending on that day; a node's series starts with its first sale (a product
+ * launched late is not read as intermittent), daily ones at most SALES_DAY_WINDOW
+ * days back. Each series gets forecast_auto's forecast (seasonal period 7 daily,
+ * 52 weekly) for SALES_MAX_H_DAY days / SALES_MAX_H_WEEK weeks, with each step's
+ * standard deviation, and a backtest of the same method on its last
+ * SALES_BACKTEST_DAY days / SALES_BACKTEST_WEEK weeks.
+ *
+ * Coherence: at every step the base forecasts of all nodes are reconciled by
+ * generalised least squares under the hierarchy's constraints (MinT, Wickramasuriya,
+ * Athanasopoulos & Hyndman 2019) with a diagonal covariance - each base forecast's
+ * own variance at that step (the "WLS by variance" member of the family): a noisy
+ * forecast moves more than a sure one. Reconciled variances are the diagonal of
+ * W - W U (U' W U)^-1 U' W, independent base errors assumed. Products then sum to
+ * their category and categories (with the products that have none) to the shop.
+ * Should a product's reconciled forecast fall below zero, it is set to zero and the
+ * levels above are summed again, which keeps the sums exact. */
+#ifndef XSELL_MODEL_SALES_H
+#define XSELL_MODEL_SALES_H
+
+#include "xsell/arena.h"
+#include "xsell/figures.h"
+#include "xsell/history.h"
+#include "xsell/model_forecast.h"
+
+#define SALES_DAY_WINDOW    364 /* daily series: the last 52 weeks at most */
+#define SALES_WEEK_WINDOW   260 /* weekly: five years at most */
+#define SALES_MAX_H_DAY     90
+#define SALES_MAX_H_WEEK    26
+#define SALES_BACKTEST_DAY  28
+#define SALES_BACKTEST_WEEK 8
+
+enum sales_freq { SALES_DAY = 0, SALES_WEEK, SALES_NFREQ };
+enum sales_measure { SALES_UNITS = 0, SALES_REVENUE, SALES_NMEASURE };
+
+/* One node's forecast at one frequency and measure. */
+struct sales_fc {
+    const char *model; /* the base model, e.g. "ETS(A,N,A)+Theta", "Croston-SBA" */
+    const char *note;  /* NULL or what was simplified */
+    double *mean, *sd; /* reconciled, h_max steps */
+    double *base;      /* the base model's mean before reconciliation */
+    int n;             /* periods in its series (0: never sold) */
+    double last;       /* its last period's value */
+    double smape, mase, cover80, cover95; /* the reconciled backtest; NAN when too short */
+};
+
+struct model_sales {
+    size_t nproducts, ncat, nodes; /* products, then categories, then the shop */
+    int32_t *parent;                /* per node; -1 for the shop */
+    const char **cat_name;          /* per category */
+    int32_t *cat;                   /* per product, its category (-1 none) */
+    double first_day[SALES_NFREQ];  /* the first forecast period's first day (days since epoch) */
+    int h_max[SALES_NFREQ], backtest_h[SALES_NFREQ], period[SALES_NFREQ];
+    struct sales_fc *fc[SALES_NMEASURE][SALES_NFREQ]; /* [node] */
+    int lifted_steps[SALES_NMEASURE][SALES_NFREQ]; /* steps where a product was lifted to zero */
+    double lambda[SALES_NMEASURE][SALES_NFREQ];    /* the correlation's shrinkage */
+    const char *method[SALES_NMEASURE][SALES_NFREQ]; /* the reconciliation chosen */
+};
+
+/* Builds the series from h as of as_of and forecasts them on threads workers. */
+void model_sales_fit(const struct history *h, double as_of, int threads, struct arena *a,
+                     struct model_sales *m, struct figures *fig);
+
+/* The base forecasts' error correlation, shrunk: x holds T x n standardised errors
+ * (row-major, [t * n + i]), lambda the weight of the identity (Schafer & Strimmer
+ * 2005's estimate). */
+struct sales_corr {
+    int T, n;
+    double *x;
+    double lambda;
+};
+/* From errors e (T x n, row-major); lambda 1 when T < 3. Release with the next. */
+void sales_corr_estimate(const double *e, int T, int n, struct sales_corr *out);
+void sales_corr_release(struct sales_corr *c);
+
+/* Reconciles one step: n nodes in any order, parent[i] the node i adds up into (-1
+ * at the root); base means and variances in, coherent means and their variances
+ * out. W = D R D with D the base standard deviations and R the shrunk correlation
+ * (the identity when corr is NULL: weighted least squares by variance). Variances
+ * are floored (1e-10 of the largest) so that a series without variance is trusted
+ * almost, not entirely, and the system stays solvable. clamp_zero: leaves below
+ * zero are lifted to zero and every level above summed again; returns true when
+ * that happened. */
+bool sales_reconcile(int n, const int32_t *parent, const double *mean, const double *var,
+                     const struct sales_corr *corr, bool clamp_zero, double *out_mean,
+                     double *out_var);
+
+#endif
