@@ -11,5 +11,6 @@ int main(void)
     failed += run_churn_tests();
     failed += run_price_tests();
     failed += run_forecast_tests();
+    failed += run_sales_tests();
     return failed ? 1 : 0;
 }

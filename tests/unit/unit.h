@@ -16,5 +16,6 @@ int run_assoc_tests(void);
 int run_churn_tests(void);
 int run_price_tests(void);
 int run_forecast_tests(void);
+int run_sales_tests(void);
 
 #endif

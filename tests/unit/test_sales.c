@@ -1,0 +1,192 @@
+/* GET /forecast's model: reconciliation by hand, coherence of the three levels,
+ * the correlation's shrinkage, and the series built from a history (returns netted,
+ * zeros filled, intermittent and short series, a product never sold). */
+#include <math.h>
+
+#include "unit/unit.h"
+#include "xsell/model_sales.h"
+#include "xsell/rng.h"
+
+static void test_reconcile_by_hand(void **state)
+{
+    (void)state;
+    /* two leaves (10 and 20, variance 1 each) under a root forecast at 36 (variance
+     * 2): the gap of 6 is shared by variance, 1/4 to each leaf and 2/4 off the root;
+     * each reconciled variance is w - w^2 / (1 + 1 + 2) */
+    const int32_t parent[] = {2, 2, -1};
+    const double mean[] = {10, 20, 36}, var[] = {1, 1, 2};
+    double rm[3], rv[3];
+    assert_false(sales_reconcile(3, parent, mean, var, NULL, true, rm, rv));
+    assert_true(fabs(rm[0] - 11.5) < 1e-9 && fabs(rm[1] - 21.5) < 1e-9 && fabs(rm[2] - 33) < 1e-9);
+    assert_true(fabs(rv[0] - 0.75) < 1e-9 && fabs(rv[1] - 0.75) < 1e-9 && fabs(rv[2] - 1) < 1e-9);
+
+    /* a sure root is kept, the leaves take the whole gap */
+    const double var_sure[] = {1, 1, 0};
+    assert_false(sales_reconcile(3, parent, mean, var_sure, NULL, true, rm, rv));
+    assert_true(fabs(rm[2] - 36) < 1e-6 && fabs(rm[0] - 13) < 1e-6 && fabs(rm[1] - 23) < 1e-6);
+}
+
+static void test_reconcile_lifts_to_zero(void **state)
+{
+    (void)state;
+    /* the root is sure of 1; the uncertain leaf takes the gap and goes below zero */
+    const int32_t parent[] = {2, 2, -1};
+    const double mean[] = {2, 5, 1}, var[] = {0.01, 100, 0.0001};
+    double rm[3], rv[3];
+    assert_true(sales_reconcile(3, parent, mean, var, NULL, true, rm, rv));
+    assert_true(rm[0] >= 0 && rm[1] >= 0 && fabs(rm[2] - rm[0] - rm[1]) < 1e-12);
+    assert_true(rm[1] == 0);
+    /* without the clamp, the answer is the plain GLS one */
+    assert_false(sales_reconcile(3, parent, mean, var, NULL, false, rm, rv));
+    assert_true(rm[1] < 0 && fabs(rm[2] - rm[0] - rm[1]) < 1e-9);
+}
+
+/* A tree: products 0..5, categories 6 (0, 1, 2) and 7 (3, 4), product 5 straight
+ * under the shop 8. */
+static const int32_t tree[] = {6, 6, 6, 7, 7, 8, 8, 8, -1};
+
+static void check_coherent(const double *m)
+{
+    assert_true(fabs(m[6] - m[0] - m[1] - m[2]) < 1e-8 * (1 + fabs(m[6])));
+    assert_true(fabs(m[7] - m[3] - m[4]) < 1e-8 * (1 + fabs(m[7])));
+    assert_true(fabs(m[8] - m[6] - m[7] - m[5]) < 1e-8 * (1 + fabs(m[8])));
+}
+
+static void test_correlation_and_coherence(void **state)
+{
+    (void)state;
+    enum { T = 200, N = 9 };
+    static double e[T * N];
+    struct rng r;
+    rng_seed(&r, 7);
+    /* independent errors: shrink (almost) all the way to the identity */
+    for (int i = 0; i < T * N; i++)
+        e[i] = rng_normal(&r);
+    struct sales_corr c;
+    sales_corr_estimate(e, T, N, &c);
+    print_message("independent errors: lambda %.3f\n", c.lambda);
+    assert_true(c.lambda > 0.5);
+    sales_corr_release(&c);
+    /* a strong shock common to every series: little shrinkage */
+    for (int t = 0; t < T; t++) {
+        double common = 3 * rng_normal(&r);
+        for (int i = 0; i < N; i++)
+            e[t * N + i] = common + rng_normal(&r);
+    }
+    sales_corr_estimate(e, T, N, &c);
+    print_message("common shock: lambda %.3f\n", c.lambda);
+    assert_true(c.lambda < 0.1);
+
+    /* coherent with the correlation, and different from without it */
+    const double mean[N] = {5, 3, 8, 2, 4, 1, 20, 9, 33};
+    const double var[N] = {2, 1, 3, 1, 2, 0.5, 4, 2, 6};
+    double rm[N], rv[N], dm[N], dv[N];
+    assert_false(sales_reconcile(N, tree, mean, var, &c, true, rm, rv));
+    check_coherent(rm);
+    assert_false(sales_reconcile(N, tree, mean, var, NULL, true, dm, dv));
+    check_coherent(dm);
+    assert_true(fabs(rm[8] - dm[8]) > 1e-3);
+    for (int i = 0; i < N; i++)
+        assert_true(rv[i] >= 0 && rv[i] <= var[i] * (1 + 1e-9) && dv[i] <= var[i] * (1 + 1e-9));
+    /* lambda 1 is the diagonal case */
+    c.lambda = 1;
+    assert_false(sales_reconcile(N, tree, mean, var, &c, true, rm, rv));
+    for (int i = 0; i < N; i++)
+        assert_true(fabs(rm[i] - dm[i]) < 1e-9 && fabs(rv[i] - dv[i]) < 1e-9);
+    sales_corr_release(&c);
+}
+
+#define T0 1704067200.0 /* 2024-01-01 00:00 UTC */
+#define NDAYS 400
+
+static void add(struct history *h, int day, const char *product, int qty, double price)
+{
+    char oid[32];
+    snprintf(oid, sizeof(oid), "o%d-%s-%d", day, product, qty);
+    history_add_line(h, oid, "c1", T0 + day * DAY_S + 36000, product, qty, price);
+}
+
+static void test_series_from_history(void **state)
+{
+    (void)state;
+    struct history h;
+    history_init(&h);
+    history_add_product(&h, "A", "a", "x", 10, NAN, true); /* daily, weekly cycle */
+    history_add_product(&h, "B", "b", "x", 20, NAN, true); /* one sale in ten days */
+    history_add_product(&h, "C", "c", "y", 5, NAN, true);  /* steady, with a trend */
+    history_add_product(&h, "D", "d", "y", 8, NAN, true);  /* never sold */
+    history_add_product(&h, "E", "e", NULL, 3, NAN, true); /* no category, 10 days old */
+    struct rng r;
+    rng_seed(&r, 11);
+    for (int d = 0; d < NDAYS; d++) {
+        int dow = d % 7;
+        add(&h, d, "A", 5 + (dow >= 5 ? 6 : 0) + (int)(rng_uniform(&r) * 3), 10);
+        if (d % 10 == 3)
+            add(&h, d, "B", 2, 20);
+        add(&h, d, "C", 10 + d / 40 + (int)(rng_uniform(&r) * 4), 5);
+        if (d >= NDAYS - 10)
+            add(&h, d, "E", 4 + d % 2, 3);
+    }
+    add(&h, NDAYS - 1, "A", -2, 10); /* a return on the last day */
+    history_finish(&h);
+
+    struct arena a;
+    arena_init(&a);
+    struct model_sales m;
+    struct figures fig = {0};
+    double as_of = T0 + NDAYS * DAY_S - 0.001; /* the end of the last day */
+    model_sales_fit(&h, as_of, 2, &a, &m, &fig);
+    assert_int_equal(m.nodes, 5 + 2 + 1);
+    assert_true(m.first_day[SALES_DAY] == floor(T0 / DAY_S) + NDAYS);
+
+    const struct sales_fc *day = m.fc[SALES_UNITS][SALES_DAY];
+    /* the last day's A: its sale less the return */
+    double a_last = 5 + ((NDAYS - 1) % 7 >= 5 ? 6 : 0);
+    assert_true(day[0].last >= a_last - 2 && day[0].last <= a_last + 2 - 2);
+    assert_string_equal(day[1].model, "Croston-SBA");
+    assert_string_equal(day[3].model, "None");
+    assert_int_equal(day[3].n, 0);
+    assert_int_equal(day[4].n, 10);
+    assert_non_null(day[4].note);
+    assert_non_null(strstr(day[4].note, "fewer than two seasons"));
+    assert_true(isfinite(day[0].mase) && isfinite(day[0].cover80));
+    /* A's weekend peak survives reconciliation */
+    int sat = (int)(5 - fmod(m.first_day[SALES_DAY] - floor(T0 / DAY_S), 7) + 7) % 7;
+    assert_true(day[0].mean[sat] > day[0].mean[(sat + 3) % 7] + 3);
+
+    for (int meas = 0; meas < SALES_NMEASURE; meas++)
+        for (int f = 0; f < SALES_NFREQ; f++) {
+            const struct sales_fc *fc = m.fc[meas][f];
+            assert_non_null(m.method[meas][f]);
+            for (int s = 0; s < m.h_max[f]; s++) {
+                double v[8];
+                for (int i = 0; i < 8; i++) {
+                    v[i] = fc[i].mean[s];
+                    assert_true(v[i] >= 0 && isfinite(fc[i].sd[s]) && fc[i].sd[s] >= 0);
+                }
+                /* nodes: A B C D E, x, y, shop */
+                assert_true(fabs(v[5] - v[0] - v[1]) < 1e-6 * (1 + v[5]));
+                assert_true(fabs(v[6] - v[2] - v[3]) < 1e-6 * (1 + v[6]));
+                assert_true(fabs(v[7] - v[5] - v[6] - v[4]) < 1e-6 * (1 + v[7]));
+                assert_true(fc[3].mean[s] == 0);
+            }
+        }
+    /* revenue is units at their price here */
+    assert_true(fabs(m.fc[SALES_REVENUE][SALES_DAY][2].last -
+                     5 * m.fc[SALES_UNITS][SALES_DAY][2].last) < 1e-9);
+    print_message("sales: day %s, week %s\n", m.method[SALES_UNITS][SALES_DAY],
+                  m.method[SALES_UNITS][SALES_WEEK]);
+    arena_release(&a);
+    history_release(&h);
+}
+
+int run_sales_tests(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_reconcile_by_hand),
+        cmocka_unit_test(test_reconcile_lifts_to_zero),
+        cmocka_unit_test(test_correlation_and_coherence),
+        cmocka_unit_test(test_series_from_history),
+    };
+    return cmocka_run_group_tests_name("sales", tests, NULL, NULL);
+}
