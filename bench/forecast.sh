@@ -39,9 +39,12 @@ run() { # method label -> appends "label period series smape mase" and the secon
 table() { # name resultfile
     awk -v name="$1" '
         $1 == "time" { secs += $2; next }
-        { n[$1] = $2; s[$1] = $3; ms[$1] = $4; N += $2; S += $2 * $3; M += $2 * $4 }
-        END { printf "%-22s %6.2f %6.2f %6.2f %6.2f | %6.2f | %5.3f | %6.1f s\n", name,
-                     s["Y"], s["Q"], s["M"], s["O"], S / N, M / N, secs }' "$2"
+        { n[$1] = $2; s[$1] = $3; ms[$1] = $4; N += $2; S += $2 * $3; M += $2 * $4
+          C80 += $2 * $5; C95 += $2 * $6 }
+        END { printf "%-22s %6.2f %6.2f %6.2f %6.2f | %6.2f | %5.3f | %6.1f s", name,
+                     s["Y"], s["Q"], s["M"], s["O"], S / N, M / N, secs
+              if (C80 >= 0) printf " | coverage 80%% %.3f, 95%% %.3f", C80 / N, C95 / N
+              printf "\n" }' "$2"
 }
 echo "== forecast: M3, 3,003 series; sMAPE yearly / quarterly / monthly / other | all | MASE all | time"
 for meth in auto ets theta snaive; do run; done
@@ -50,7 +53,9 @@ table "xsell ETS alone" "$tmp/res_ets"
 table "xsell Theta alone" "$tmp/res_theta"
 table "xsell seasonal naive" "$tmp/res_snaive"
 echo "published (M3 README): THETA 16.97 8.96 13.89 4.41 | 12.76 | 1.39; ForecastPro 17.27 9.82 13.90 4.60 | 13.06 | 1.47"
-if command -v Rscript >/dev/null 2>&1 && Rscript -e 'library(forecast)' >/dev/null 2>&1; then
+if [ "${BENCH_SKIP_R:-0}" = 1 ]; then
+    echo "R forecast::ets: skipped: BENCH_SKIP_R=1"
+elif command -v Rscript >/dev/null 2>&1 && Rscript -e 'library(forecast)' >/dev/null 2>&1; then
     for p in $periods; do
         set -- $(echo "$p" | tr ':' ' ')
         t0=$(now)
@@ -80,5 +85,5 @@ for sub in Hourly:48:24 Weekly:13:1; do
     official=$(awk -F, -v col="$1" 'NR == 1 { for (i = 1; i <= NF; i++) { if ($i == "sMAPE_" col) s = i; if ($i == "MASE_" col) k = i } next }
         $1 == "Theta" || $1 == "Com" || $1 == "Naive2" { printf "%s %.3f / %.3f; ", $1, $s, $k }' \
         "$data/m4/m4_point_forecast_accuracy_by_frequency.csv")
-    echo "$res" | awk -v secs="$secs" -v off="$official" '{ printf "M4 %s (%d series): xsell sMAPE %.3f MASE %.3f in %s s | official %s\n", $1, $2, $3, $4, secs, off }'
+    echo "$res" | awk -v secs="$secs" -v off="$official" '{ printf "M4 %s (%d series): xsell sMAPE %.3f MASE %.3f coverage 80%% %.3f 95%% %.3f in %s s | official %s\n", $1, $2, $3, $4, $5, $6, secs, off }'
 done

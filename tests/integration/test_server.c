@@ -8,6 +8,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <time.h>
 #include <unistd.h>
 
 #define PUB  "pubkey-test-1"
@@ -930,6 +931,129 @@ static void test_forecast_post(void **state)
     }
 }
 
+/* The sum of mean at step h over the forecasts at prefix + each name of the
+ * comma-separated list. */
+static double sum_means(const char *list, const char *prefix, int h)
+{
+    double sum = 0;
+    char *copy = strdup(list), *save = NULL, path[300];
+    for (char *name = strtok_r(copy, ",", &save); name; name = strtok_r(NULL, ",", &save)) {
+        struct resp r;
+        snprintf(path, sizeof(path), "%s%s", prefix, name);
+        GET(path, INT, &r);
+        assert_int_equal(r.status, 200);
+        sum += cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(r.json, "points"), h),
+                                   "mean")
+                   ->valuedouble;
+        resp_free(&r);
+    }
+    free(copy);
+    return sum;
+}
+
+/* GET /forecast: the shop's own sales, coherent across the three levels. */
+static void test_forecast_get(void **state)
+{
+    struct resp r;
+    (void)state;
+    GET("/forecast", PUB, &r);
+    expect_problem(&r, 403, NULL);
+    resp_free(&r);
+    GET("/forecast", INT, &r);
+    assert_int_equal(r.status, 200);
+    assert_string_equal(jstr(&r, "scope"), "shop");
+    assert_string_equal(jstr(&r, "freq"), "day");
+    assert_non_null(jstr(&r, "model"));
+    assert_non_null(jstr(&r, "reconciliation"));
+    cJSON *pts = cJSON_GetObjectItem(r.json, "points");
+    assert_int_equal(cJSON_GetArraySize(pts), 28);
+    double shop[3];
+    for (int h = 0; h < 28; h++) {
+        cJSON *p = cJSON_GetArrayItem(pts, h);
+        double lo95 = cJSON_GetObjectItem(p, "lo95")->valuedouble;
+        double lo80 = cJSON_GetObjectItem(p, "lo80")->valuedouble;
+        double mean = cJSON_GetObjectItem(p, "mean")->valuedouble;
+        double hi80 = cJSON_GetObjectItem(p, "hi80")->valuedouble;
+        double hi95 = cJSON_GetObjectItem(p, "hi95")->valuedouble;
+        assert_true(0 <= lo95 && lo95 <= lo80 && lo80 <= mean && mean <= hi80 && hi80 <= hi95);
+        if (h < 3)
+            shop[h] = mean;
+    }
+    /* the last complete day, netted as the database has it */
+    char *first = strdup(cJSON_GetObjectItem(cJSON_GetArrayItem(pts, 0), "date")->valuestring);
+    char sql[400];
+    snprintf(sql, sizeof(sql),
+             "SELECT coalesce(sum(l.quantity), 0) FROM order_lines l JOIN orders o USING "
+             "(order_id) WHERE (o.ordered_at AT TIME ZONE 'UTC')::date = date '%s' - 1",
+             first);
+    assert_true(jnum(&r, "last_period") == (double)sql_long(sql));
+    cJSON *bt = cJSON_GetObjectItem(r.json, "backtest");
+    assert_int_equal((int)cJSON_GetObjectItem(bt, "horizon")->valuedouble, 28);
+    assert_true(cJSON_GetObjectItem(bt, "mase")->valuedouble > 0);
+    double cover = cJSON_GetObjectItem(bt, "coverage95")->valuedouble;
+    assert_true(cover >= 0 && cover <= 1);
+    resp_free(&r);
+    free(first);
+
+    /* coherence: categories (and products without one) add up to the shop, a
+     * category's products to it */
+    char *cats = sql_text("SELECT string_agg(DISTINCT category, ',') FROM products "
+                          "WHERE category IS NOT NULL");
+    char *loose = sql_text("SELECT coalesce(string_agg(product_id, ','), '') FROM products "
+                           "WHERE category IS NULL");
+    char *coffee = sql_text("SELECT string_agg(product_id, ',') FROM products "
+                            "WHERE category = 'coffee'");
+    for (int h = 0; h < 3; h++) {
+        double cat_sum = sum_means(cats, "/forecast?category=", h) +
+                         (loose[0] ? sum_means(loose, "/forecast?item=", h) : 0);
+        print_message("step %d: shop %.3f, categories %.3f\n", h + 1, shop[h], cat_sum);
+        assert_true(fabs(cat_sum - shop[h]) < 1e-3 * (1 + shop[h]));
+        double coffee_sum = sum_means(coffee, "/forecast?item=", h);
+        assert_true(fabs(coffee_sum - sum_means("coffee", "/forecast?category=", h)) <
+                    1e-3 * (1 + coffee_sum));
+    }
+    free(cats);
+    free(loose);
+    free(coffee);
+
+    /* weekly revenue with other levels */
+    GET("/forecast?item=P001&freq=week&measure=revenue&horizon=4&level=50,99", INT, &r);
+    assert_int_equal(r.status, 200);
+    assert_string_equal(jstr(&r, "product_id"), "P001");
+    assert_string_equal(jstr(&r, "measure"), "revenue");
+    pts = cJSON_GetObjectItem(r.json, "points");
+    assert_int_equal(cJSON_GetArraySize(pts), 4);
+    cJSON *p0 = cJSON_GetArrayItem(pts, 0), *p1 = cJSON_GetArrayItem(pts, 1);
+    assert_non_null(cJSON_GetObjectItem(p0, "lo99"));
+    assert_null(cJSON_GetObjectItem(p0, "lo80"));
+    assert_true(cJSON_GetObjectItem(p0, "hi99")->valuedouble >=
+                cJSON_GetObjectItem(p0, "hi50")->valuedouble);
+    assert_int_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(r.json, "backtest"), "horizon")
+                         ->valuedouble,
+                     8);
+    /* weeks are seven days apart */
+    struct tm a = {0}, b = {0};
+    strptime(cJSON_GetObjectItem(p0, "date")->valuestring, "%Y-%m-%d", &a);
+    strptime(cJSON_GetObjectItem(p1, "date")->valuestring, "%Y-%m-%d", &b);
+    assert_true(fabs(difftime(timegm(&b), timegm(&a)) - 7 * 86400.0) < 1);
+    resp_free(&r);
+
+    static const struct bad_get bad[] = {
+        {"/forecast?item=NOPE", 404, "NOPE"},
+        {"/forecast?category=NOPE", 404, "NOPE"},
+        {"/forecast?item=P001&category=coffee", 400, "not both"},
+        {"/forecast?freq=month", 400, "freq"},
+        {"/forecast?measure=profit", 400, "measure"},
+        {"/forecast?horizon=0", 400, "horizon"},
+        {"/forecast?horizon=91", 400, "horizon"},
+        {"/forecast?freq=week&horizon=27", 400, "horizon"},
+        {"/forecast?level=100", 400, "level"},
+        {"/forecast?level=abc", 400, "level"},
+        {"/forecast?level=10,20,30,40,50", 400, "level"},
+    };
+    expect_bad_gets(bad, sizeof(bad) / sizeof(bad[0]), INT);
+}
+
 static void test_orders_post(void **state)
 {
     struct resp r;
@@ -1425,6 +1549,7 @@ int run_server_tests(void)
         cmocka_unit_test(test_upsell_knows_churn_risk),
         cmocka_unit_test(test_churn_paging),
         cmocka_unit_test(test_churn_finds_planted_dropouts),
+        cmocka_unit_test(test_forecast_get),
         cmocka_unit_test(test_orders_post),
         cmocka_unit_test(test_products_put),
         cmocka_unit_test(test_rate_limit),
