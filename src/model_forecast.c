@@ -92,8 +92,8 @@ static void update(struct ets_fit *f, int m, double y)
  * optimiser's inner loop: written once, expanded per model (err, trend and season
  * are constants at each call below), with the season in a ring rather than shifted. */
 static ALWAYS_INLINE double lik_run(const double *y, int n, int m, struct ets_fit *f,
-                                    double *sse_out, const char err, const char trend,
-                                    const char season)
+                                    double *sse_out, double *fitted, const char err,
+                                    const char trend, const char season)
 {
     double l = f->l, b = trend != 'N' ? f->b : 0, phi = trend == 'D' ? f->phi : 1;
     double alpha = f->alpha, beta_a = trend != 'N' ? f->beta / f->alpha : 0, gamma = f->gamma;
@@ -105,6 +105,8 @@ static ALWAYS_INLINE double lik_run(const double *y, int n, int m, struct ets_fi
         double phib = trend != 'N' ? phi * b : 0, q = l + phib;
         double st = season != 'N' ? s[head] : 0;
         double yhat = season == 'A' ? q + st : season == 'M' ? q * st : q;
+        if (fitted)
+            fitted[t] = yhat;
         if (!isfinite(yhat))
             return INFINITY;
         if ((err == 'M' || season == 'M') && (!(yhat > 0) || (season == 'M' && !(st > 0))))
@@ -145,9 +147,11 @@ static ALWAYS_INLINE double lik_run(const double *y, int n, int m, struct ets_fi
 
 #define LIK_CASE(e, t, s)                                                                          \
     if (sp.error == (e) && sp.trend == (t) && sp.season == (s))                                    \
-    return lik_run(w->y, w->n, m, f, sse_out, (e), (t), (s))
+    return lik_run(w->y, w->n, m, f, sse_out, fitted, (e), (t), (s))
 
-static double ets_lik(const struct ets_work *w, struct ets_fit *f, double *sse_out)
+/* fitted (may be NULL) gets the one-step forecasts. */
+static double ets_lik(const struct ets_work *w, struct ets_fit *f, double *sse_out,
+                      double *fitted)
 {
     struct ets_spec sp = w->spec;
     int m = sp.season != 'N' ? w->m : 1;
@@ -165,7 +169,7 @@ static double objective(const double *u, double *g, void *ctx)
     const struct ets_work *w = ctx;
     struct ets_fit f = {.spec = w->spec};
     unpack(w, u, &f);
-    double v = ets_lik(w, &f, NULL);
+    double v = ets_lik(w, &f, NULL, NULL);
     if (!isfinite(v))
         return v;
     /* forward differences: the recursion has no cheap analytic gradient, and one
@@ -176,7 +180,7 @@ static double objective(const double *u, double *g, void *ctx)
         double hstep = 1e-7 * (1 + fabs(u[i])), fp;
         x[i] = u[i] + hstep;
         unpack(w, x, &f);
-        fp = ets_lik(w, &f, NULL);
+        fp = ets_lik(w, &f, NULL, NULL);
         x[i] = u[i];
         g[i] = isfinite(fp) ? (fp - v) / hstep / w->n : 0;
     }
@@ -293,8 +297,11 @@ bool ets_fit(const double *y, int n, int m, struct ets_spec spec, struct ets_fit
         return false;
     unpack(&w, u, out);
     out->m = m;
+    out->l_start = out->l;
+    out->b_start = out->b;
+    memcpy(out->s_start, out->s, sizeof(out->s));
     double sse;
-    out->lik = ets_lik(&w, out, &sse); /* runs to the end: the final states */
+    out->lik = ets_lik(&w, out, &sse, NULL); /* runs to the end: the final states */
     if (!isfinite(out->lik))
         return false;
     out->np = np;
@@ -307,7 +314,17 @@ bool ets_fit(const double *y, int n, int m, struct ets_spec spec, struct ets_fit
 double ets_run(struct ets_fit *f, const double *y, int n, double *sse)
 {
     struct ets_work w = {.y = y, .n = n, .m = f->m, .spec = f->spec};
-    return ets_lik(&w, f, sse);
+    return ets_lik(&w, f, sse, NULL);
+}
+
+void ets_fitted(const struct ets_fit *f, const double *y, int n, double *fitted)
+{
+    struct ets_fit g = *f;
+    g.l = f->l_start;
+    g.b = f->b_start;
+    memcpy(g.s, f->s_start, sizeof(g.s));
+    struct ets_work w = {.y = y, .n = n, .m = f->m, .spec = f->spec};
+    ets_lik(&w, &g, NULL, fitted);
 }
 
 bool ets_auto(const double *y, int n, int m, struct ets_fit *out)
@@ -415,7 +432,7 @@ static bool seasonal_by_acf(const double *y, int n, int m)
     return fabs(r[m]) > 1.645 * sqrt(acc / n);
 }
 
-void forecast_theta(const double *y, int n, int m, int h, double *mean, double *sd)
+void forecast_theta(const double *y, int n, int m, int h, double *mean, double *sd, double *fit)
 {
     double idx[FC_MAX_PERIOD];
     bool seasonal = false;
@@ -448,6 +465,17 @@ void forecast_theta(const double *y, int n, int m, int h, double *mean, double *
     }
     ets_sd(&ses, h, mean, sd);
     double a = ses.alpha, decay = pow(1 - a, n);
+    if (fit) { /* SES's one-step forecasts with the drift as it stood at each origin */
+        if (ses.ok)
+            ets_fitted(&ses, d, n, fit);
+        for (int t = 0; t < n; t++) {
+            if (!ses.ok)
+                fit[t] = d[t > 0 ? t - 1 : 0];
+            fit[t] += 0.5 * slope * (1 - pow(1 - a, t)) / a;
+            if (seasonal)
+                fit[t] *= idx[t % m];
+        }
+    }
     for (int i = 0; i < h; i++) {
         mean[i] += 0.5 * slope * (i + 1.0 / a - decay / a);
         if (seasonal) {
@@ -459,10 +487,12 @@ void forecast_theta(const double *y, int n, int m, int h, double *mean, double *
     free(d);
 }
 
-void forecast_snaive(const double *y, int n, int m, int h, double *mean, double *sd)
+void forecast_snaive(const double *y, int n, int m, int h, double *mean, double *sd, double *fit)
 {
     if (m < 1 || n < m)
         m = 1;
+    for (int t = 0; fit && t < n; t++)
+        fit[t] = y[t >= m ? t - m : 0];
     double v = 0;
     int k = 0;
     for (int t = m; t < n; t++, k++)
@@ -482,11 +512,13 @@ double forecast_adi(const double *y, int n)
     return nz ? (double)n / nz : INFINITY;
 }
 
-void forecast_croston_sba(const double *y, int n, int h, double *mean, double *sd)
+void forecast_croston_sba(const double *y, int n, int h, double *mean, double *sd, double *fit)
 {
     double z = NAN, p = NAN, f = 0, v = 0;
     int since = 1, k = 0;
     for (int t = 0; t < n; t++) {
+        if (fit)
+            fit[t] = f;
         if (!isnan(z)) { /* in-sample one-step errors, once started */
             double e = y[t] - f;
             v += e * e;
@@ -522,7 +554,8 @@ enum { M_ETS, M_THETA, M_COMB };
 /* ETS by AICc, with its standard deviations; a season too long for ETS's own
  * states (above ETS_MAX_SEASON) is taken out by a classical multiplicative
  * decomposition first when significant, and put back after ("+dec" in the name). */
-static bool ets_any(const double *y, int n, int m, int h, double *mean, double *sd, char name[24])
+static bool ets_any(const double *y, int n, int m, int h, double *mean, double *sd, char name[24],
+                    double *fit)
 {
     struct ets_fit f;
     if (m <= ETS_MAX_SEASON) {
@@ -530,6 +563,8 @@ static bool ets_any(const double *y, int n, int m, int h, double *mean, double *
             return false;
         ets_sd(&f, h, mean, sd);
         ets_name(&f, name);
+        if (fit)
+            ets_fitted(&f, y, n, fit);
         return true;
     }
     double idx[FC_MAX_PERIOD];
@@ -541,6 +576,11 @@ static bool ets_any(const double *y, int n, int m, int h, double *mean, double *
     for (int t = 0; t < n; t++)
         d[t] = seasonal ? y[t] / idx[t % m] : y[t];
     bool ok = ets_auto(d, n, 1, &f);
+    if (ok && fit) {
+        ets_fitted(&f, d, n, fit);
+        for (int t = 0; seasonal && t < n; t++)
+            fit[t] *= idx[t % m];
+    }
     free(d);
     if (!ok)
         return false;
@@ -557,23 +597,27 @@ static bool ets_any(const double *y, int n, int m, int h, double *mean, double *
 
 /* Method k's forecast of y[0..n) for h steps; *name (may be NULL) gets its name. */
 static void run_method(int k, const double *y, int n, int m, int h, double *mean, double *sd,
-                       char *name, size_t namelen)
+                       char *name, size_t namelen, double *fit)
 {
     char en[24] = "";
-    bool have_ets = (k == M_ETS || k == M_COMB) && ets_any(y, n, m, h, mean, sd, en);
+    bool have_ets = (k == M_ETS || k == M_COMB) && ets_any(y, n, m, h, mean, sd, en, fit);
     if (!have_ets || k == M_THETA) {
-        forecast_theta(y, n, m, h, mean, sd);
+        forecast_theta(y, n, m, h, mean, sd, fit);
         if (name)
             snprintf(name, namelen, "Theta");
         return;
     }
     if (k == M_COMB) {
         double *tm = xmalloc((size_t)h * sizeof(double)), *ts = xmalloc((size_t)h * sizeof(double));
-        forecast_theta(y, n, m, h, tm, ts);
+        double *tf = fit ? xmalloc(((size_t)n + 1) * sizeof(double)) : NULL;
+        forecast_theta(y, n, m, h, tm, ts, tf);
         for (int i = 0; i < h; i++) {
             mean[i] = (mean[i] + tm[i]) / 2;
             sd[i] = (sd[i] + ts[i]) / 2; /* the errors of the two move together */
         }
+        for (int t = 0; fit && t < n; t++)
+            fit[t] = (fit[t] + tf[t]) / 2;
+        free(tf);
         free(tm);
         free(ts);
     }
@@ -632,6 +676,12 @@ int forecast_method_parse(const char *name)
 int forecast_auto(const double *y, int n, int m, int h, const double *levels, int nlevels,
                   enum fc_method method, struct forecast *out)
 {
+    return forecast_auto_fitted(y, n, m, h, levels, nlevels, method, out, NULL);
+}
+
+int forecast_auto_fitted(const double *y, int n, int m, int h, const double *levels, int nlevels,
+                         enum fc_method method, struct forecast *out, double *fit)
+{
     memset(out, 0, sizeof(*out));
     if (n < 1 || h < 1 || h > FC_MAX_H)
         return -1;
@@ -657,29 +707,31 @@ int forecast_auto(const double *y, int n, int m, int h, const double *levels, in
             out->mean[i] = mu;
             sd[i] = n > 1 ? sqrt(v / (n - 1) * (1 + 1.0 / n)) : fabs(mu);
         }
+        for (int t = 0; fit && t < n; t++)
+            fit[t] = mu;
         snprintf(out->model, sizeof(out->model), "Mean");
         snprintf(out->note, sizeof(out->note),
                  "%d values are too few for a model: their mean, with their spread", n);
     } else if (method == FC_SNAIVE) {
-        forecast_snaive(y, n, m, h, out->mean, sd);
+        forecast_snaive(y, n, m, h, out->mean, sd, fit);
         snprintf(out->model, sizeof(out->model), "SNaive");
     } else if (method != FC_AUTO) {
         int k = method == FC_ETS ? M_ETS : method == FC_THETA ? M_THETA : M_COMB;
-        run_method(k, y, n, m, h, out->mean, sd, out->model, sizeof(out->model));
+        run_method(k, y, n, m, h, out->mean, sd, out->model, sizeof(out->model), fit);
     } else if (nonneg && forecast_adi(y, n) >= ADI_CUT) {
-        forecast_croston_sba(y, n, h, out->mean, sd);
+        forecast_croston_sba(y, n, h, out->mean, sd, fit);
         snprintf(out->model, sizeof(out->model), "Croston-SBA");
     } else {
         /* ETS by AICc and Theta, averaged: on M3 the mean beats either alone and any
          * choice between them on a short holdout (README, bench/m3.sh) */
         int best = M_COMB;
-        run_method(best, y, n, m, h, out->mean, sd, out->model, sizeof(out->model));
+        run_method(best, y, n, m, h, out->mean, sd, out->model, sizeof(out->model), fit);
     }
     bool finite = true;
     for (int i = 0; i < h; i++)
         finite &= isfinite(out->mean[i]) && isfinite(sd[i]);
     if (!finite) { /* values beyond what the fits can carry: no model of our own */
-        forecast_snaive(y, n, m, h, out->mean, sd);
+        forecast_snaive(y, n, m, h, out->mean, sd, fit);
         snprintf(out->model, sizeof(out->model), "SNaive");
         snprintf(out->note, sizeof(out->note),
                  "the models' fit broke down on these values: seasonal naive instead");

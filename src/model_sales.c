@@ -212,6 +212,7 @@ bool sales_reconcile(int n, const int32_t *parent, const double *mean, const dou
 /* --- series ---------------------------------------------------------------------- */
 
 #define BT_MAX SALES_BACKTEST_DAY /* the longer backtest */
+_Static_assert(SALES_WEEK_WINDOW <= SALES_DAY_WINDOW, "residuals are kept in rows of the daily window");
 
 /* What the workers leave per task (measure, freq, node): task = (measure * NFREQ +
  * freq) * nodes + node. */
@@ -225,6 +226,8 @@ struct sales_job {
     double *mean, *sd;       /* [task * SALES_MAX_H_DAY]: the forecast */
     double *bt_mean, *bt_sd; /* [task * BT_MAX]: the backtest's, from its origin */
     double *bt_scale;        /* MASE scale before the origin; NAN: not scored */
+    float *res, *bt_res;     /* [task * SALES_DAY_WINDOW + t]: one-step in-sample errors of
+                              * the forecast's and the backtest's fits (0 before a start) */
     int *n;
     bool *nonneg;
 };
@@ -252,20 +255,29 @@ static void forecast_task(struct sales_job *j, int task)
         return;
     }
     struct forecast *f = xmalloc(sizeof(*f));
-    forecast_auto(row + start, n, period, h, levels, 2, FC_AUTO, f);
+    double *fit = xmalloc(((size_t)n + 1) * sizeof(double));
+    float *res = j->res + (size_t)task * SALES_DAY_WINDOW + start;
+    forecast_auto_fitted(row + start, n, period, h, levels, 2, FC_AUTO, f, fit);
+    for (int t = 0; t < n; t++)
+        res[t] = isfinite(fit[t]) ? (float)(row[start + t] - fit[t]) : 0;
     memcpy(mean, f->mean, sizeof(double) * (size_t)h);
     memcpy(sd, f->sd, sizeof(double) * (size_t)h);
     snprintf(j->model[task], 32, "%s", f->model);
     snprintf(j->note[task], 160, "%s", f->note);
     /* the backtest: the same method from hb periods back (every node from the same
      * origin, so that the backtest is reconciled as the forecast is) */
-    int fit = n - hb;
-    if (fit >= 1 && forecast_auto(row + start, fit, period, hb, levels, 2, FC_AUTO, f) == 0) {
+    int nfit = n - hb;
+    res = j->bt_res + (size_t)task * SALES_DAY_WINDOW + start;
+    if (nfit >= 1 &&
+        forecast_auto_fitted(row + start, nfit, period, hb, levels, 2, FC_AUTO, f, fit) == 0) {
+        for (int t = 0; t < nfit; t++)
+            res[t] = isfinite(fit[t]) ? (float)(row[start + t] - fit[t]) : 0;
         memcpy(j->bt_mean + (size_t)task * BT_MAX, f->mean, sizeof(double) * (size_t)hb);
         memcpy(j->bt_sd + (size_t)task * BT_MAX, f->sd, sizeof(double) * (size_t)hb);
-        if (fit >= 4)
-            j->bt_scale[task] = forecast_mase_scale(row + start, fit, period);
+        if (nfit >= 4)
+            j->bt_scale[task] = forecast_mase_scale(row + start, nfit, period);
     }
+    free(fit);
     free(f);
 }
 
@@ -344,18 +356,18 @@ struct bt_summary {
     int kc, method;
 };
 
-/* The correlation of every node's one-step seasonal naive errors (lag 1 when fewer
- * than three seasons) over the first len periods of a table: the models' own
- * residuals are not kept, and these carry the same shop-wide shocks. */
-static void errors_corr(const struct model_sales *m, const double *table, int stride, int len,
-                        int period, struct sales_corr *out)
+/* The correlation of every node's one-step in-sample errors over periods 1..len-1
+ * of the forecast's fits (backtest: of the backtest's, whose data end at its origin). */
+static void errors_corr(const struct model_sales *m, const struct sales_job *j, int meas, int f,
+                        bool backtest, int len, struct sales_corr *out)
 {
-    int lag = len >= 3 * period ? period : 1, T = MAX(0, len - lag), n = (int)m->nodes;
+    int n = (int)m->nodes, T = MAX(0, len - 1);
+    size_t base = (size_t)(meas * SALES_NFREQ + f) * m->nodes;
+    const float *res = backtest ? j->bt_res : j->res;
     double *e = xmalloc(((size_t)T * (size_t)n + 1) * sizeof(double));
     for (int i = 0; i < n; i++)
         for (int t = 0; t < T; t++)
-            e[(size_t)t * n + i] =
-                table[(size_t)i * stride + (size_t)(t + lag)] - table[(size_t)i * stride + (size_t)t];
+            e[(size_t)t * n + i] = res[(base + (size_t)i) * SALES_DAY_WINDOW + (size_t)t + 1];
     sales_corr_estimate(e, T, n, out);
     free(e);
 }
@@ -466,7 +478,7 @@ static void fill_answers(struct model_sales *m, struct sales_job *j, int meas, i
     struct fc_backtest *bt[REC_N + 1];
     double mase[REC_N + 1][3], score[REC_N];
     struct sales_corr corr;
-    errors_corr(m, j->table[meas][f], len, len - hb, m->period[f], &corr); /* before the origin */
+    errors_corr(m, j, meas, f, true, len - hb, &corr);
     for (int r = 0; r <= REC_N; r++)
         bt[r] = xcalloc(n, sizeof(struct fc_backtest));
     score_nodes(m, j, meas, f, j->bt_mean + base * BT_MAX, j->bt_sd + base * BT_MAX, bt[REC_N],
@@ -481,7 +493,7 @@ static void fill_answers(struct model_sales *m, struct sales_job *j, int meas, i
             best = r;
     }
     sales_corr_release(&corr);
-    errors_corr(m, j->table[meas][f], len, len, m->period[f], &corr);
+    errors_corr(m, j, meas, f, false, len, &corr);
     m->lambda[meas][f] = corr.lambda;
     m->method[meas][f] = rec_names[best];
     m->lifted_steps[meas][f] =
@@ -574,6 +586,8 @@ void model_sales_fit(const struct history *h, double as_of, int threads, struct 
     job.bt_mean = xcalloc(tasks * BT_MAX, sizeof(double));
     job.bt_sd = xcalloc(tasks * BT_MAX, sizeof(double));
     job.bt_scale = xcalloc(tasks, sizeof(double));
+    job.res = xcalloc(tasks * SALES_DAY_WINDOW, sizeof(float));
+    job.bt_res = xcalloc(tasks * SALES_DAY_WINDOW, sizeof(float));
     job.n = xcalloc(tasks, sizeof(int));
     job.nonneg = xcalloc(tasks, sizeof(bool));
     threads = MAX(1, MIN(threads, 16));
@@ -599,6 +613,8 @@ void model_sales_fit(const struct history *h, double as_of, int threads, struct 
     free(job.bt_mean);
     free(job.bt_sd);
     free(job.bt_scale);
+    free(job.res);
+    free(job.bt_res);
     free(job.n);
     free(job.nonneg);
     for (int meas = 0; meas < SALES_NMEASURE; meas++)

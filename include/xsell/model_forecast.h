@@ -43,6 +43,7 @@ struct ets_fit {
     int m;                      /* season length (1: none) */
     double alpha, beta, gamma, phi;
     double l, b, s[FC_MAX_PERIOD]; /* states after the last observation; s[0] the oldest */
+    double l_start, b_start, s_start[FC_MAX_PERIOD]; /* the fitted starting states */
     double sigma2;              /* residual variance (relative for multiplicative error) */
     double lik, aicc;           /* -2 log-likelihood (up to a constant), AICc */
     int np;                     /* parameters counted */
@@ -55,6 +56,8 @@ bool ets_fit(const double *y, int n, int m, struct ets_spec spec, struct ets_fit
  * returns -2 log-likelihood up to a constant, the sum of squared (relative for 'M'
  * error) one-step errors in *sse. */
 double ets_run(struct ets_fit *f, const double *y, int n, double *sse);
+/* f's one-step forecasts of y[0..n) (its in-sample fit), from its starting states. */
+void ets_fitted(const struct ets_fit *f, const double *y, int n, double *fitted);
 /* The best admissible model by AICc; false when none fits. */
 bool ets_auto(const double *y, int n, int m, struct ets_fit *out);
 /* Point forecasts for 1..h. */
@@ -84,6 +87,10 @@ int forecast_method_parse(const char *name);
  * at the given levels (percent, e.g. 80 and 95). -1 when n < 1. */
 int forecast_auto(const double *y, int n, int m, int h, const double *levels, int nlevels,
                   enum fc_method method, struct forecast *out);
+/* The same, with the method's one-step in-sample forecasts of y[0..n) in fit (n
+ * values; y minus them are the residuals reconciliation weighs by). */
+int forecast_auto_fitted(const double *y, int n, int m, int h, const double *levels, int nlevels,
+                         enum fc_method method, struct forecast *out, double *fit);
 
 /* The standard normal quantile for a two-sided interval of level percent (95: 1.96). */
 double forecast_z(double level);
@@ -104,10 +111,11 @@ void forecast_score(const double *actual, int h, const double *mean, const doubl
 void forecast_backtest(const double *y, int n, int m, int h, enum fc_method method,
                        const double *levels, int nlevels, struct fc_backtest *out);
 
-/* The methods by themselves (for tests and benchmarks); mean 1..h. */
-void forecast_theta(const double *y, int n, int m, int h, double *mean, double *sd);
-void forecast_snaive(const double *y, int n, int m, int h, double *mean, double *sd);
-void forecast_croston_sba(const double *y, int n, int h, double *mean, double *sd);
+/* The methods by themselves (for tests and benchmarks); mean 1..h, and the one-step
+ * in-sample forecasts in fit (n values) unless NULL. */
+void forecast_theta(const double *y, int n, int m, int h, double *mean, double *sd, double *fit);
+void forecast_snaive(const double *y, int n, int m, int h, double *mean, double *sd, double *fit);
+void forecast_croston_sba(const double *y, int n, int h, double *mean, double *sd, double *fit);
 /* Syntetos-Boylan: the mean interval between non-zero values (INFINITY when none). */
 double forecast_adi(const double *y, int n);
 

@@ -103,7 +103,7 @@ static void test_intermittent_and_floors(void **state)
      * size 3.3, interval 3.1, forecast 0.95 * 3.3 / 3.1 */
     const double y[] = {0, 0, 3, 0, 0, 0, 6, 0};
     double mean[2], sd[2];
-    forecast_croston_sba(y, 8, 2, mean, sd);
+    forecast_croston_sba(y, 8, 2, mean, sd, NULL);
     assert_true(fabs(mean[0] - 0.95 * 3.3 / 3.1) < 1e-12);
     assert_true(fabs(forecast_adi(y, 8) - 4) < 1e-12);
     struct forecast fc;
