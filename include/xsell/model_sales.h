@@ -11,15 +11,18 @@
  * standard deviation, and a backtest of the same method on its last
  * SALES_BACKTEST_DAY days / SALES_BACKTEST_WEEK weeks.
  *
- * Coherence: at every step the base forecasts of all nodes are reconciled by
- * generalised least squares under the hierarchy's constraints (MinT, Wickramasuriya,
- * Athanasopoulos & Hyndman 2019) with a diagonal covariance - each base forecast's
- * own variance at that step (the "WLS by variance" member of the family): a noisy
- * forecast moves more than a sure one. Reconciled variances are the diagonal of
- * W - W U (U' W U)^-1 U' W, independent base errors assumed. Products then sum to
- * their category and categories (with the products that have none) to the shop.
- * Should a product's reconciled forecast fall below zero, it is set to zero and the
- * levels above are summed again, which keeps the sums exact. */
+ * Coherence: products add up to their category, categories (and the products that
+ * have none) to the shop, at every step. Two reconciliations are made of the
+ * backtest's forecasts and scored on what then happened (the mean over products,
+ * categories and shop of their mean MASE); the better one reconciles the forecasts:
+ *  - MinT (Wickramasuriya, Athanasopoulos & Hyndman 2019): generalised least squares
+ *    under the constraints, W = D R D with D each base forecast's standard deviation
+ *    at the step and R the correlation of the models' one-step in-sample errors shrunk
+ *    toward the identity (Schafer & Strimmer 2005); the reconciled variances are the
+ *    diagonal of W - W U (U' W U)^-1 U' W. A product below zero is lifted to zero and
+ *    the levels above summed again, which keeps the sums exact.
+ *  - top-down by forecast proportions (Athanasopoulos, Ahmed & Hyndman 2009): the
+ *    shop's own forecast split level by level in proportion to the nodes' own. */
 #ifndef XSELL_MODEL_SALES_H
 #define XSELL_MODEL_SALES_H
 

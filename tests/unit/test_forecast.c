@@ -28,6 +28,12 @@ static void test_ses_by_hand(void **state)
     assert_true(fabs(f.l - 12) < 1e-12);
     assert_true(fabs(sse - 8) < 1e-12);
     assert_true(fabs(lik - 4 * log(8.0)) < 1e-12);
+    /* the in-sample one-step forecasts from the starting level: 10, 10, 11, 11 */
+    struct ets_fit start = f;
+    start.l_start = 10;
+    double fitted[4];
+    ets_fitted(&start, y, 4, fitted);
+    assert_true(fitted[0] == 10 && fitted[1] == 10 && fitted[2] == 11 && fitted[3] == 11);
     double mean[3], sd[3];
     f.sigma2 = 2;
     ets_sd(&f, 3, mean, sd);
@@ -103,8 +109,21 @@ static void test_intermittent_and_floors(void **state)
      * size 3.3, interval 3.1, forecast 0.95 * 3.3 / 3.1 */
     const double y[] = {0, 0, 3, 0, 0, 0, 6, 0};
     double mean[2], sd[2];
-    forecast_croston_sba(y, 8, 2, mean, sd, NULL);
+    double fit[8];
+    forecast_croston_sba(y, 8, 2, mean, sd, fit);
     assert_true(fabs(mean[0] - 0.95 * 3.3 / 3.1) < 1e-12);
+    /* in-sample: nothing before the first demand, then 0.95 * 3 / 3 until the next */
+    for (int t = 0; t < 8; t++)
+        assert_true(fabs(fit[t] - (t < 3 ? 0 : t < 7 ? 0.95 : 0.95 * 3.3 / 3.1)) < 1e-12);
+    /* the automatic method's in-sample errors: about its one-step variance */
+    struct forecast one;
+    double air_fit[144], sse = 0;
+    const double lv[] = {80};
+    assert_int_equal(forecast_auto_fitted(air, 144, 12, 1, lv, 1, FC_AUTO, &one, air_fit), 0);
+    for (int t = 12; t < 144; t++)
+        sse += (air[t] - air_fit[t]) * (air[t] - air_fit[t]);
+    print_message("airline in-sample rmse %.2f, one-step sd %.2f\n", sqrt(sse / 132), one.sd[0]);
+    assert_true(sqrt(sse / 132) < 2 * one.sd[0] && sqrt(sse / 132) > 0.3 * one.sd[0]);
     assert_true(fabs(forecast_adi(y, 8) - 4) < 1e-12);
     struct forecast fc;
     const double levels[] = {95};
