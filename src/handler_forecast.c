@@ -216,8 +216,8 @@ int handle_forecast_get(struct request *req)
     jsonw_int(&j, "horizon", horizon);
     jsonw_str(&j, "model", fc->model);
     jsonw_str(&j, "note", fc->note);
-    jsonw_str(&j, "reconciliation", "MinT with a diagonal covariance (WLS by each base "
-                                    "forecast's variance at the step)");
+    jsonw_str(&j, "demand_class", fc->demand);
+    jsonw_str(&j, "reconciliation", m->method[meas][freq]);
     jsonw_int(&j, "steps_lifted_to_zero", m->lifted_steps[meas][freq]);
     jsonw_int(&j, "history_periods", fc->n);
     jsonw_num(&j, "last_period", fc->last);

@@ -11,6 +11,7 @@
 #define PHI_HI   0.98
 #define CROSTON_ALPHA 0.1
 #define ADI_CUT  1.32
+#define CV2_CUT  0.49 /* Syntetos, Boylan & Croston (2005): squared CV of the demand sizes */
 #define ETS_MAX_SEASON 12 /* longer seasons (hourly's 24, weekly's 52) are decomposed first */
 #define ETS_FREE_SEASONS 20 /* with this many seasons of data, the starting one is not fitted */
 
@@ -510,6 +511,23 @@ double forecast_adi(const double *y, int n)
     for (int t = 0; t < n; t++)
         nz += y[t] != 0;
     return nz ? (double)n / nz : INFINITY;
+}
+
+const char *forecast_demand_class(const double *y, int n)
+{
+    double sum = 0, sum2 = 0;
+    int nz = 0;
+    for (int t = 0; t < n; t++)
+        if (y[t] != 0) {
+            sum += y[t];
+            sum2 += y[t] * y[t];
+            nz++;
+        }
+    if (nz == 0)
+        return "none";
+    double mu = sum / nz, cv2 = mu != 0 ? (sum2 / nz - mu * mu) / (mu * mu) : 0;
+    bool sparse = (double)n / nz >= ADI_CUT, varied = cv2 >= CV2_CUT;
+    return sparse ? (varied ? "lumpy" : "intermittent") : varied ? "erratic" : "smooth";
 }
 
 void forecast_croston_sba(const double *y, int n, int h, double *mean, double *sd, double *fit)

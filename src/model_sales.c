@@ -223,6 +223,7 @@ struct sales_job {
     atomic_int next;
     char (*model)[32];
     char (*note)[160];
+    const char **demand;
     double *mean, *sd;       /* [task * SALES_MAX_H_DAY]: the forecast */
     double *bt_mean, *bt_sd; /* [task * BT_MAX]: the backtest's, from its origin */
     double *bt_scale;        /* MASE scale before the origin; NAN: not scored */
@@ -249,6 +250,7 @@ static void forecast_task(struct sales_job *j, int task)
     for (int t = start; t < len; t++)
         j->nonneg[task] &= row[t] >= 0;
     j->bt_scale[task] = NAN;
+    j->demand[task] = forecast_demand_class(row + start, n);
     if (n == 0) { /* never sold in the window: nothing to model, zero (arrays are) */
         snprintf(j->model[task], 32, "None");
         snprintf(j->note[task], 160, "no sales in the series' window: zero");
@@ -504,6 +506,7 @@ static void fill_answers(struct model_sales *m, struct sales_job *j, int meas, i
         size_t t = base + i;
         fc[i].model = arena_strdup(a, j->model[t]);
         fc[i].note = j->note[t][0] ? arena_strdup(a, j->note[t]) : NULL;
+        fc[i].demand = j->demand[t];
         fc[i].mean = arena_array(a, (size_t)hm, sizeof(double));
         fc[i].sd = arena_array(a, (size_t)hm, sizeof(double));
         fc[i].base = arena_array(a, (size_t)hm, sizeof(double));
@@ -581,6 +584,7 @@ void model_sales_fit(const struct history *h, double as_of, int threads, struct 
     atomic_init(&job.next, 0);
     job.model = xcalloc(tasks, sizeof(*job.model));
     job.note = xcalloc(tasks, sizeof(*job.note));
+    job.demand = xcalloc(tasks, sizeof(*job.demand));
     job.mean = xcalloc(tasks * SALES_MAX_H_DAY, sizeof(double));
     job.sd = xcalloc(tasks * SALES_MAX_H_DAY, sizeof(double));
     job.bt_mean = xcalloc(tasks * BT_MAX, sizeof(double));
@@ -608,6 +612,7 @@ void model_sales_fit(const struct history *h, double as_of, int threads, struct 
             fill_answers(m, &job, meas, f, a, sum);
     free(job.model);
     free(job.note);
+    free(job.demand);
     free(job.mean);
     free(job.sd);
     free(job.bt_mean);

@@ -118,5 +118,9 @@ void forecast_snaive(const double *y, int n, int m, int h, double *mean, double 
 void forecast_croston_sba(const double *y, int n, int h, double *mean, double *sd, double *fit);
 /* Syntetos-Boylan: the mean interval between non-zero values (INFINITY when none). */
 double forecast_adi(const double *y, int n);
+/* Syntetos, Boylan & Croston (2005): "smooth", "erratic" (sizes vary: squared CV of
+ * the non-zero values >= 0.49), "intermittent" (mean interval >= 1.32), "lumpy" (both),
+ * or "none" without a non-zero value. Croston-SBA serves the last two. */
+const char *forecast_demand_class(const double *y, int n);
 
 #endif

@@ -45,6 +45,7 @@ enum sales_measure { SALES_UNITS = 0, SALES_REVENUE, SALES_NMEASURE };
 struct sales_fc {
     const char *model; /* the base model, e.g. "ETS(A,N,A)+Theta", "Croston-SBA" */
     const char *note;  /* NULL or what was simplified */
+    const char *demand; /* forecast_demand_class of its series */
     double *mean, *sd; /* reconciled, h_max steps */
     double *base;      /* the base model's mean before reconciliation */
     int n;             /* periods in its series (0: never sold) */

@@ -125,6 +125,14 @@ static void test_intermittent_and_floors(void **state)
     print_message("airline in-sample rmse %.2f, one-step sd %.2f\n", sqrt(sse / 132), one.sd[0]);
     assert_true(sqrt(sse / 132) < 2 * one.sd[0] && sqrt(sse / 132) > 0.3 * one.sd[0]);
     assert_true(fabs(forecast_adi(y, 8) - 4) < 1e-12);
+    /* Syntetos-Boylan-Croston classes: sizes 3 and 6 have CV^2 1/9 */
+    assert_string_equal(forecast_demand_class(y, 8), "intermittent");
+    const double lumpy[] = {0, 0, 1, 0, 0, 0, 20, 0}, erratic[] = {1, 20, 2, 1, 30},
+                 smooth[] = {5, 6, 5, 4, 0, 5}, none[] = {0, 0};
+    assert_string_equal(forecast_demand_class(lumpy, 8), "lumpy");
+    assert_string_equal(forecast_demand_class(erratic, 5), "erratic");
+    assert_string_equal(forecast_demand_class(smooth, 6), "smooth");
+    assert_string_equal(forecast_demand_class(none, 2), "none");
     struct forecast fc;
     const double levels[] = {95};
     double sparse[60] = {0};
