@@ -174,10 +174,12 @@ static double churn_objective(const double *lp, double *g, void *ctx)
         gb += w * db;
     }
     double n = R->total;
-    g[0] = -gr * r / n;
-    g[1] = -gal * alpha / n;
-    g[2] = -gaa * a / n;
-    g[3] = -gb * b / n;
+    if (g) {
+        g[0] = -gr * r / n;
+        g[1] = -gal * alpha / n;
+        g[2] = -gaa * a / n;
+        g[3] = -gb * b / n;
+    }
     return -ll / n;
 }
 
@@ -298,9 +300,11 @@ static double gg_objective(const double *lp, double *grad, void *ctx)
         dv += q / v - (px + q) / vm;
     }
     double n = (double)R->n;
-    grad[0] = -dp * p / n;
-    grad[1] = -dq * q / n;
-    grad[2] = -dv * v / n;
+    if (grad) {
+        grad[0] = -dp * p / n;
+        grad[1] = -dq * q / n;
+        grad[2] = -dv * v / n;
+    }
     return -ll / n;
 }
 

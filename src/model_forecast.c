@@ -171,8 +171,8 @@ static double objective(const double *u, double *g, void *ctx)
     struct ets_fit f = {.spec = w->spec};
     unpack(w, u, &f);
     double v = ets_lik(w, &f, NULL, NULL);
-    if (!isfinite(v))
-        return v;
+    if (!isfinite(v) || !g)
+        return isfinite(v) ? v / w->n : v;
     /* forward differences: the recursion has no cheap analytic gradient, and one
      * pass per parameter halves the cost of central ones at no loss on M3 */
     double x[STATS_MAX_DIM];

@@ -163,8 +163,12 @@ void stats_minimize(stats_objective fn, void *ctx, int n, double *x, double boun
             for (int i = 0; i < n; i++)
                 xn[i] = x[i] + step * d[i];
             clamp(xn, n, bound);
-            fnew = fn(xn, gn, ctx);
+            /* the gradient with the first (full) step, which is taken most often;
+             * shorter ones are judged by value, the gradient taken once accepted */
+            fnew = fn(xn, k == 0 ? gn : NULL, ctx);
             if (isfinite(fnew) && fnew <= f + 1e-4 * step * slope) {
+                if (k > 0)
+                    fnew = fn(xn, gn, ctx);
                 moved = true;
                 break;
             }

@@ -30,6 +30,8 @@ double stats_sigmoid(double v);
 /* A smooth function of n <= STATS_MAX_DIM variables to minimise: returns f(x) and
  * fills g with its gradient; a non-finite f means "outside the domain". */
 #define STATS_MAX_DIM 32
+/* The value at x, and its gradient into g unless g is NULL (line searches ask for the
+ * value alone). */
 typedef double (*stats_objective)(const double *x, double *g, void *ctx);
 
 struct stats_min_result {

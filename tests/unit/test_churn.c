@@ -65,8 +65,10 @@ static double rosenbrock(const double *x, double *g, void *ctx)
 {
     (void)ctx;
     double a = 1 - x[0], b = x[1] - x[0] * x[0];
-    g[0] = -2 * a - 400 * x[0] * b;
-    g[1] = 200 * b;
+    if (g) {
+        g[0] = -2 * a - 400 * x[0] * b;
+        g[1] = 200 * b;
+    }
     return a * a + 100 * b * b;
 }
 
