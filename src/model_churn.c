@@ -200,7 +200,7 @@ static void multistart(stats_objective fn, void *ctx, int dim, double starts[][4
         double x[4];
         memcpy(x, starts[k], sizeof(double) * (size_t)dim);
         struct stats_min_result res;
-        stats_minimize(fn, ctx, dim, x, LOG_BOUND, FIT_TOL, FIT_MAX_ITER, &res);
+        stats_minimize(fn, ctx, dim, x, LOG_BOUND, FIT_TOL, 0, FIT_MAX_ITER, &res);
         if (!isfinite(res.f))
             continue;
         if (res.f < any_f) {

@@ -13,6 +13,7 @@
 #define ADI_CUT  1.32
 #define CV2_CUT  0.49 /* Syntetos, Boylan & Croston (2005): squared CV of the demand sizes */
 #define ETS_MAX_SEASON 12 /* longer seasons (hourly's 24, weekly's 52) are decomposed first */
+#define ETS_FTOL 1e-10 /* stop when an iteration gains less (relative): R's optim reltol, tighter */
 #define ETS_FREE_SEASONS 20 /* with this many seasons of data, the starting one is not fitted */
 
 /* --- ETS --------------------------------------------------------------------- */
@@ -293,7 +294,7 @@ bool ets_fit(const double *y, int n, int m, struct ets_spec spec, struct ets_fit
     if (spec.trend == 'D')
         u[i++] = 1.0;
     struct stats_min_result res;
-    stats_minimize(objective, &w, w.nvar, u, 30, 1e-7, 200, &res);
+    stats_minimize(objective, &w, w.nvar, u, 30, 1e-7, ETS_FTOL, 200, &res);
     if (!isfinite(res.f))
         return false;
     unpack(&w, u, out);

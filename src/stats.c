@@ -110,7 +110,7 @@ static double projected_max(const double *x, const double *g, int n, double boun
 }
 
 void stats_minimize(stats_objective fn, void *ctx, int n, double *x, double bound, double tol,
-                    int max_iter, struct stats_min_result *out)
+                    double ftol, int max_iter, struct stats_min_result *out)
 {
     double H[STATS_MAX_DIM][STATS_MAX_DIM], g[STATS_MAX_DIM], gn[STATS_MAX_DIM];
     double d[STATS_MAX_DIM], xn[STATS_MAX_DIM], s[STATS_MAX_DIM], y[STATS_MAX_DIM];
@@ -201,7 +201,8 @@ void stats_minimize(stats_objective fn, void *ctx, int n, double *x, double boun
                 for (int j = 0; j < n; j++)
                     H[i][j] += (1 + rho * yHy) * rho * s[i] * s[j] - rho * (Hy[i] * s[j] + s[i] * Hy[j]);
         }
-        if (fabs(fprev - f) <= 1e-15 * (1 + fabs(f)) && projected_max(x, g, n, bound) < sqrt(tol)) {
+        if ((fabs(fprev - f) <= 1e-15 * (1 + fabs(f)) && projected_max(x, g, n, bound) < sqrt(tol)) ||
+            fprev - f <= ftol * (fabs(f) + ftol)) {
             out->converged = true;
             it++;
             break;

@@ -37,14 +37,17 @@ typedef double (*stats_objective)(const double *x, double *g, void *ctx);
 struct stats_min_result {
     double f;        /* the value at x */
     int iterations;
-    bool converged;  /* gradient (max norm) below tol, or no further decrease possible */
+    bool converged;  /* gradient (max norm) below tol, an iteration gaining less than
+                      * ftol (relative), or no further decrease possible */
 };
 
 /* BFGS with a backtracking (Armijo) line search, from x (updated in place). Each
  * coordinate is kept within [-bound, bound] (the models pass log-parameters, so
- * this bounds each parameter to exp(+-bound)). */
+ * this bounds each parameter to exp(+-bound)). Stops when the projected gradient is
+ * below tol or, with ftol > 0, when an iteration lowers f by less than
+ * ftol (|f| + ftol) (R's optim reltol; for objectives whose gradient is numerical). */
 void stats_minimize(stats_objective fn, void *ctx, int n, double *x, double bound, double tol,
-                    int max_iter, struct stats_min_result *out);
+                    double ftol, int max_iter, struct stats_min_result *out);
 
 /* Logistic regression by Newton's method, with a small ridge on the standardised
  * inputs: row i of X (n x k, column 0 all ones: the intercept) is seen pos[i] times

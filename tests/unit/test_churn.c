@@ -77,7 +77,7 @@ static void test_minimize_and_auc(void **state)
     (void)state;
     double x[2] = {-1.2, 1};
     struct stats_min_result r;
-    stats_minimize(rosenbrock, NULL, 2, x, 10, 1e-10, 1000, &r);
+    stats_minimize(rosenbrock, NULL, 2, x, 10, 1e-10, 0, 1000, &r);
     assert_true(r.converged);
     assert_true(fabs(x[0] - 1) < 1e-6 && fabs(x[1] - 1) < 1e-6);
     /* AUC by hand: positives 0.9, 0.4; negatives 0.5, 0.1, 0.4 (a tie counts half):
