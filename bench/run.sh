@@ -95,7 +95,7 @@ DATABASE_URL="$url" XSELL_API_KEYS="internal:benchkey-0001" XSELL_RATE_RPS=0 \
     XSELL_EVAL_HOLDOUT_DAYS=0 XSELL_ACCESS_LOG=false XSELL_LISTEN=127.0.0.1:18555 XSELL_THREADS=2 \
     "$xsell" serve 2>"$tmp/serve.log" &
 server=$!
-for _ in $(seq 1 150); do
+for _ in $(seq 1 900); do # training (with every sales forecast) comes first
     curl -sf http://127.0.0.1:18555/readyz >/dev/null 2>&1 && break
     sleep 0.2
 done
@@ -108,6 +108,8 @@ psql -X -q -tA "$url" -c "SELECT '/recommend?customer=' || customer_id || '&limi
     FROM customers ORDER BY customer_id LIMIT 4000" >"$tmp/customers.txt"
 psql -X -q -tA "$url" -c "SELECT '/churn?customer=' || customer_id
     FROM customers ORDER BY customer_id LIMIT 4000" >"$tmp/churn.txt"
+psql -X -q -tA "$url" -c "SELECT '/forecast?item=' || product_id || '&horizon=28'
+    FROM products ORDER BY product_id LIMIT 4000" >"$tmp/forecast.txt"
 # h2o serves a static file the size of a typical answer (neither server writes an
 # access log here: a line per request would be a write(2) per request).
 mkdir -p "$tmp/www"
@@ -135,14 +137,17 @@ bench "h2o static file ($(wc -c <"$tmp/www/answer.json") B)" 18556 "$tmp/static.
 bench "xsell /recommend carts" 18555 "$tmp/carts.txt" 2>"$tmp/carts.res"
 bench "xsell /recommend customers" 18555 "$tmp/customers.txt" 2>"$tmp/cust.res"
 bench "xsell /churn customers" 18555 "$tmp/churn.txt" 2>"$tmp/churn.res"
+bench "xsell /forecast products" 18555 "$tmp/forecast.txt" 2>"$tmp/forecast.res"
 kill $h2o_pid 2>/dev/null
 read -r h_rps h_p99 <"$tmp/h2o.res"
 read -r c_rps c_p99 <"$tmp/carts.res"
 read -r u_rps u_p99 <"$tmp/cust.res"
 read -r k_rps k_p99 <"$tmp/churn.res"
+read -r f_rps f_p99 <"$tmp/forecast.res"
 awk -v hr="$h_rps" -v hp="$h_p99" -v cr="$c_rps" -v cp="$c_p99" -v ur="$u_rps" -v up="$u_p99" \
-    -v kr="$k_rps" -v kp="$k_p99" 'BEGIN {
+    -v kr="$k_rps" -v kp="$k_p99" -v fr="$f_rps" -v fp="$f_p99" 'BEGIN {
     printf "carts: %.2f x h2o requests/s, p99 %.2f x h2o\n", cr / hr, cp / hp;
     printf "customers: %.2f x h2o requests/s, p99 %.2f x h2o\n", ur / hr, up / hp;
-    printf "churn: %.2f x h2o requests/s, p99 %.2f x h2o\n", kr / hr, kp / hp }'
+    printf "churn: %.2f x h2o requests/s, p99 %.2f x h2o\n", kr / hr, kp / hp;
+    printf "forecast: %.2f x h2o requests/s, p99 %.2f x h2o\n", fr / hr, fp / hp }'
 curl -s http://127.0.0.1:18555/metrics | grep '^xsell_snapshot_bytes'
