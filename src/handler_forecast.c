@@ -197,12 +197,16 @@ int handle_forecast_get(struct request *req)
     }
     const struct sales_fc *fc = &m->fc[meas][freq][node];
     double z[FC_MAX_LEVELS];
-    for (int l = 0; l < nlevels; l++)
+    char lo_name[FC_MAX_LEVELS][24], hi_name[FC_MAX_LEVELS][24];
+    for (int l = 0; l < nlevels; l++) {
         z[l] = forecast_z(levels[l]);
+        snprintf(lo_name[l], sizeof(lo_name[l]), "lo%g", levels[l]);
+        snprintf(hi_name[l], sizeof(hi_name[l]), "hi%g", levels[l]);
+    }
 
     struct buf b;
     struct jsonw j;
-    char day[11], name[24];
+    char day[11];
     buf_init(&b, 1 << 14);
     jsonw_init(&j, &b);
     jsonw_open(&j, NULL, '{');
@@ -229,10 +233,8 @@ int handle_forecast_get(struct request *req)
         jsonw_str(&j, "date", day);
         jsonw_num(&j, "mean", fc->mean[i]);
         for (int l = 0; l < nlevels; l++) {
-            snprintf(name, sizeof(name), "lo%g", levels[l]);
-            jsonw_num(&j, name, MAX(0, fc->mean[i] - z[l] * fc->sd[i]));
-            snprintf(name, sizeof(name), "hi%g", levels[l]);
-            jsonw_num(&j, name, MAX(0, fc->mean[i] + z[l] * fc->sd[i]));
+            jsonw_num(&j, lo_name[l], MAX(0, fc->mean[i] - z[l] * fc->sd[i]));
+            jsonw_num(&j, hi_name[l], MAX(0, fc->mean[i] + z[l] * fc->sd[i]));
         }
         jsonw_num(&j, "base", fc->base[i]);
         jsonw_close(&j, '}');

@@ -440,10 +440,10 @@ static void score_nodes(const struct model_sales *m, const struct sales_job *j, 
         mase[sc] = 0;
     for (size_t i = 0; i < n; i++) {
         size_t t = base + i;
-        const double *actual = j->table[meas][f] + i * (size_t)len + (size_t)(len - hb);
         forecast_score(NULL, 0, NULL, NULL, 0, NULL, 0, false, &out[i]);
-        if (!isfinite(j->bt_scale[t]))
+        if (!isfinite(j->bt_scale[t])) /* set only when hb < len */
             continue;
+        const double *actual = j->table[meas][f] + i * (size_t)len + (size_t)(len - hb);
         forecast_score(actual, hb, mean + i * BT_MAX, sd + i * BT_MAX, j->bt_scale[t], levels, 2,
                        j->nonneg[t], &out[i]);
         if (isfinite(out[i].mase)) {
@@ -514,7 +514,7 @@ static void fill_answers(struct model_sales *m, struct sales_job *j, int meas, i
         memcpy(fc[i].sd, rs + i * SALES_MAX_H_DAY, sizeof(double) * (size_t)hm);
         memcpy(fc[i].base, j->mean + t * SALES_MAX_H_DAY, sizeof(double) * (size_t)hm);
         fc[i].n = j->n[t];
-        fc[i].last = j->table[meas][f][i * (size_t)len + (size_t)len - 1];
+        fc[i].last = len > 0 ? j->table[meas][f][i * (size_t)len + (size_t)len - 1] : 0;
         fc[i].smape = bt[best][i].smape;
         fc[i].mase = bt[best][i].mase;
         fc[i].cover80 = bt[best][i].cover[0];

@@ -180,6 +180,42 @@ static void test_series_from_history(void **state)
     history_release(&h);
 }
 
+/* No orders, and orders on two days only: zeros and simple models, nothing breaks. */
+static void test_series_too_short(void **state)
+{
+    (void)state;
+    for (int days = 0; days <= 2; days += 2) {
+        struct history h;
+        history_init(&h);
+        history_add_product(&h, "A", "a", "x", 10, NAN, true);
+        for (int d = 0; d < days; d++)
+            add(&h, d, "A", 3 + d, 10);
+        history_finish(&h);
+        struct arena a;
+        arena_init(&a);
+        struct model_sales m;
+        struct figures fig = {0};
+        model_sales_fit(&h, T0 + days * DAY_S - 0.001, 1, &a, &m, &fig);
+        assert_int_equal(m.nodes, 3);
+        for (int f = 0; f < SALES_NFREQ; f++) {
+            const struct sales_fc *fc = m.fc[SALES_UNITS][f];
+            for (int s = 0; s < m.h_max[f]; s++)
+                assert_true(fc[0].mean[s] >= 0 && fabs(fc[2].mean[s] - fc[0].mean[s]) < 1e-9);
+            assert_true(isnan(fc[2].mase));
+        }
+        if (days == 2) { /* two days: their mean, said so */
+            const struct sales_fc *fc = &m.fc[SALES_UNITS][SALES_DAY][0];
+            assert_string_equal(fc->model, "Mean");
+            assert_non_null(fc->note);
+            assert_true(fabs(fc->mean[0] - 3.5) < 1e-9 && fc->last == 4);
+        } else {
+            assert_string_equal(m.fc[SALES_UNITS][SALES_DAY][2].model, "None");
+        }
+        arena_release(&a);
+        history_release(&h);
+    }
+}
+
 int run_sales_tests(void)
 {
     const struct CMUnitTest tests[] = {
@@ -187,6 +223,7 @@ int run_sales_tests(void)
         cmocka_unit_test(test_reconcile_lifts_to_zero),
         cmocka_unit_test(test_correlation_and_coherence),
         cmocka_unit_test(test_series_from_history),
+        cmocka_unit_test(test_series_too_short),
     };
     return cmocka_run_group_tests_name("sales", tests, NULL, NULL);
 }
