@@ -110,6 +110,11 @@ int handle_forecast_post(struct request *req)
     jsonw_open(&j, "backtest", '{');
     jsonw_num(&j, "smape", bt.smape);
     jsonw_num(&j, "mase", bt.mase);
+    for (int l = 0; l < nlevels; l++) { /* coverage80: the share inside the 80% interval */
+        char name[32];
+        snprintf(name, sizeof(name), "coverage%g", levels[l]);
+        jsonw_num(&j, name, bt.cover[l]);
+    }
     jsonw_close(&j, '}');
     jsonw_close(&j, '}');
     return respond_buf(req, &b);

@@ -902,6 +902,9 @@ static void test_forecast_post(void **state)
     }
     cJSON *bt = cJSON_GetObjectItem(r.json, "backtest");
     assert_true(cJSON_GetObjectItem(bt, "smape")->valuedouble < 10);
+    double c50 = cJSON_GetObjectItem(bt, "coverage50")->valuedouble;
+    double c90 = cJSON_GetObjectItem(bt, "coverage90")->valuedouble;
+    assert_true(0 <= c50 && c50 <= c90 && c90 <= 1);
     resp_free(&r);
     /* too short for a season: a simpler model, said so */
     http(&main_srv, "POST", "/forecast", INT, "{\"series\": [1, 2, 3, 4, 5], \"period\": 12}",
