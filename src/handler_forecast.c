@@ -126,23 +126,6 @@ static const char *const freq_names[SALES_NFREQ] = {"day", "week"};
 static const char *const measure_names[SALES_NMEASURE] = {"units", "revenue"};
 static const int default_h[SALES_NFREQ] = {28, 8};
 
-static int pick(struct request *req, const char *name, const char *const *names, int n, int def,
-                int *out)
-{
-    const char *v = req_param(req, name);
-    *out = def;
-    if (!v)
-        return 0;
-    for (int i = 0; i < n; i++)
-        if (strcmp(v, names[i]) == 0) {
-            *out = i;
-            return 0;
-        }
-    return req_fail(req, PROBLEM_BAD_PARAM, "%s must be %s or %s, got \"%.40s\"", name, names[0],
-                    names[1], v),
-           -1;
-}
-
 /* level=80,95: one to FC_MAX_LEVELS percentages in (0, 100). */
 static int parse_levels(struct request *req, double *levels, int *n)
 {
@@ -181,8 +164,8 @@ int handle_forecast_get(struct request *req)
     double levels[FC_MAX_LEVELS];
     if (item && category)
         return req_fail(req, PROBLEM_BAD_PARAM, "give item or category, not both");
-    if (pick(req, "freq", freq_names, SALES_NFREQ, SALES_DAY, &freq) ||
-        pick(req, "measure", measure_names, SALES_NMEASURE, SALES_UNITS, &meas) ||
+    if (param_choice(req, "freq", freq_names, SALES_NFREQ, SALES_DAY, &freq) ||
+        param_choice(req, "measure", measure_names, SALES_NMEASURE, SALES_UNITS, &meas) ||
         param_int(req, "horizon", 1, m->h_max[freq], default_h[freq], &horizon) ||
         parse_levels(req, levels, &nlevels))
         return 0;

@@ -10,24 +10,6 @@
 
 #define PRICE_PARAM_MAX 1e9
 
-static int parse_choice(struct request *req, const char *name, const char *const *names, int n,
-                        int def, int *out)
-{
-    const char *v = req_param(req, name);
-    *out = def;
-    if (!v)
-        return 0;
-    for (int i = 0; i < n; i++)
-        if (strcmp(v, names[i]) == 0) {
-            *out = i;
-            return 0;
-        }
-    req_fail(req, PROBLEM_BAD_PARAM, "%s must be one of %s%s%s%s%s%s%s, got \"%.60s\"", name,
-             names[0], n > 1 ? "|" : "", n > 1 ? names[1] : "", n > 2 ? "|" : "",
-             n > 2 ? names[2] : "", n > 3 ? "|" : "", n > 3 ? names[3] : "", v);
-    return -1;
-}
-
 /* Product indices of ids (unknown ones listed in unknown when not NULL). */
 static int32_t *map_ids(struct request *req, const char **ids, int n, int *known,
                         const char **unknown, int *nunknown)
@@ -103,8 +85,8 @@ int handle_recommend(struct request *req)
         param_bool(req, "include_purchased", false, &q.include_purchased) ||
         param_double(req, "min_price", 0, PRICE_PARAM_MAX, 0, &q.min_price) ||
         param_double(req, "max_price", 0, PRICE_PARAM_MAX, PRICE_PARAM_MAX, &q.max_price) ||
-        parse_choice(req, "strategy", strategies, 4, REC_AUTO, &strategy) ||
-        parse_choice(req, "objective", objectives, 3, REC_RELEVANCE, &objective))
+        param_choice(req, "strategy", strategies, 4, REC_AUTO, &strategy) ||
+        param_choice(req, "objective", objectives, 3, REC_RELEVANCE, &objective))
         return 0;
     if (q.min_price > q.max_price)
         return req_fail(req, PROBLEM_BAD_PARAM, "min_price %g is above max_price %g",

@@ -156,6 +156,24 @@ int param_bool(struct request *req, const char *name, bool def, bool *out)
     return 0;
 }
 
+int param_choice(struct request *req, const char *name, const char *const *names, int n, int def,
+                 int *out)
+{
+    const char *v = req_param(req, name);
+    *out = def;
+    if (!v)
+        return 0;
+    for (int i = 0; i < n; i++)
+        if (strcmp(v, names[i]) == 0) {
+            *out = i;
+            return 0;
+        }
+    req_fail(req, PROBLEM_BAD_PARAM, "%s must be one of %s%s%s%s%s%s%s, got \"%.60s\"", name,
+             names[0], n > 1 ? "|" : "", n > 1 ? names[1] : "", n > 2 ? "|" : "",
+             n > 2 ? names[2] : "", n > 3 ? "|" : "", n > 3 ? names[3] : "", v);
+    return -1;
+}
+
 int param_list(struct request *req, const char *name, int max, const char ***out, int *n)
 {
     const char *v = req_param(req, name);

@@ -65,6 +65,10 @@ int param_double(struct request *req, const char *name, double min, double max, 
                  double *out);
 /* true/false parameter; absent -> def. -1 after answering 400. */
 int param_bool(struct request *req, const char *name, bool def, bool *out);
+/* One of n (at most 4) names, its index into *out; absent -> def. -1 after answering
+ * 400 naming the choices. */
+int param_choice(struct request *req, const char *name, const char *const *names, int n, int def,
+                 int *out);
 /* Splits a comma-separated parameter into at most max non-empty ids of at most ID_MAX
  * bytes (arena memory). Absent -> 0 items. -1 after answering 400. */
 int param_list(struct request *req, const char *name, int max, const char ***out, int *n);
