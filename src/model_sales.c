@@ -15,7 +15,6 @@ static const double levels[2] = {80, 95};
 void sales_corr_estimate(const double *e, int T, int n, struct sales_corr *out)
 {
     out->T = T;
-    out->n = n;
     out->x = xcalloc((size_t)T * (size_t)n + 1, sizeof(double));
     out->lambda = 1;
     if (T < 3)
@@ -496,7 +495,6 @@ static void fill_answers(struct model_sales *m, struct sales_job *j, int meas, i
     }
     sales_corr_release(&corr);
     errors_corr(m, j, meas, f, false, len, &corr);
-    m->lambda[meas][f] = corr.lambda;
     m->method[meas][f] = rec_names[best];
     m->lifted_steps[meas][f] =
         reconcile_by(m, best, &corr, hm, SALES_MAX_H_DAY, j->mean + base * SALES_MAX_H_DAY,
@@ -545,15 +543,16 @@ void model_sales_fit(const struct history *h, double as_of, int threads, struct 
     memset(m, 0, sizeof(*m));
     double t0 = mono_seconds();
     m->nproducts = history_nproducts(h);
-    m->ncat = history_categories(h, a, &m->cat);
+    int32_t *cat;
+    m->ncat = history_categories(h, a, &cat);
     m->nodes = m->nproducts + m->ncat + 1;
     size_t shop = m->nodes - 1;
     m->parent = arena_array(a, m->nodes, sizeof(int32_t));
     m->cat_name = arena_array(a, m->ncat + 1, sizeof(char *));
     for (size_t p = 0; p < m->nproducts; p++) {
-        m->parent[p] = m->cat[p] >= 0 ? (int32_t)(m->nproducts + (size_t)m->cat[p]) : (int32_t)shop;
-        if (m->cat[p] >= 0)
-            m->cat_name[m->cat[p]] = h->category[p];
+        m->parent[p] = cat[p] >= 0 ? (int32_t)(m->nproducts + (size_t)cat[p]) : (int32_t)shop;
+        if (cat[p] >= 0)
+            m->cat_name[cat[p]] = h->category[p];
     }
     for (size_t c = 0; c < m->ncat; c++)
         m->parent[m->nproducts + c] = (int32_t)shop;

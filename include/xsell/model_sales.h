@@ -57,12 +57,10 @@ struct model_sales {
     size_t nproducts, ncat, nodes; /* products, then categories, then the shop */
     int32_t *parent;                /* per node; -1 for the shop */
     const char **cat_name;          /* per category */
-    int32_t *cat;                   /* per product, its category (-1 none) */
     double first_day[SALES_NFREQ];  /* the first forecast period's first day (days since epoch) */
     int h_max[SALES_NFREQ], backtest_h[SALES_NFREQ], period[SALES_NFREQ];
     struct sales_fc *fc[SALES_NMEASURE][SALES_NFREQ]; /* [node] */
     int lifted_steps[SALES_NMEASURE][SALES_NFREQ]; /* steps where a product was lifted to zero */
-    double lambda[SALES_NMEASURE][SALES_NFREQ];    /* the correlation's shrinkage */
     const char *method[SALES_NMEASURE][SALES_NFREQ]; /* the reconciliation chosen */
 };
 
@@ -74,7 +72,7 @@ void model_sales_fit(const struct history *h, double as_of, int threads, struct 
  * (row-major, [t * n + i]), lambda the weight of the identity (Schafer & Strimmer
  * 2005's estimate). */
 struct sales_corr {
-    int T, n;
+    int T;
     double *x;
     double lambda;
 };
