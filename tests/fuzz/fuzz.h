@@ -1,5 +1,5 @@
 /* fuzz.h - fuzz drivers: each parses one input in a fresh state and checks what must
- * always hold. Built with libFuzzer by `make fuzz` (FUZZ_ENTRY is then
+ * always hold. Built with libFuzzer by `make fuzz` (FUZZ_TARGET is then
  * LLVMFuzzerTestOneInput), and replayed over the checked-in corpus by `make check`. */
 #ifndef XSELL_FUZZ_H
 #define XSELL_FUZZ_H
@@ -12,6 +12,15 @@ int fuzz_strparse(const uint8_t *data, size_t size);
 int fuzz_orders(const uint8_t *data, size_t size);
 int fuzz_recommend(const uint8_t *data, size_t size);
 int fuzz_forecast(const uint8_t *data, size_t size);
+
+/* Opens a driver's body: fuzz_<name> when replayed, libFuzzer's entry point else. */
+#ifdef FUZZ_REPLAY
+#define FUZZ_TARGET(name) int fuzz_##name(const uint8_t *data, size_t size)
+#else
+#define FUZZ_TARGET(name)                                                                          \
+    int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);                                  \
+    int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+#endif
 
 #ifdef XSELL_REQUEST_H
 /* A request for path with body data, as the HTTP layer would hand it over; false

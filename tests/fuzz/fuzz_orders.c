@@ -5,14 +5,7 @@
 
 #include "fuzz/fuzz.h"
 
-#ifdef FUZZ_REPLAY
-#define FUZZ_ENTRY fuzz_orders
-#else
-#define FUZZ_ENTRY LLVMFuzzerTestOneInput
-int FUZZ_ENTRY(const uint8_t *data, size_t size);
-#endif
-
-int FUZZ_ENTRY(const uint8_t *data, size_t size)
+FUZZ_TARGET(orders)
 {
     static struct app app;
     static bool ready;

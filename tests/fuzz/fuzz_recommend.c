@@ -6,13 +6,6 @@
 
 #include "fuzz/fuzz.h"
 
-#ifdef FUZZ_REPLAY
-#define FUZZ_ENTRY fuzz_recommend
-#else
-#define FUZZ_ENTRY LLVMFuzzerTestOneInput
-int FUZZ_ENTRY(const uint8_t *data, size_t size);
-#endif
-
 static struct snapshot *demo_snapshot(void)
 {
     struct snapshot *s = snapshot_new();
@@ -90,7 +83,7 @@ static void one_route(struct snapshot *snap, struct app *app, const char *path, 
     arena_release(&req.arena);
 }
 
-int FUZZ_ENTRY(const uint8_t *data, size_t size)
+FUZZ_TARGET(recommend)
 {
     static struct snapshot *snap;
     static struct app app;
