@@ -51,7 +51,7 @@ static int member(struct request *req, const cJSON *obj, const char *name, const
     if (*v && !cJSON_IsNull(*v))
         return 1;
     if (required)
-        return req_fail(req, PROBLEM_BAD_BODY, "%s%s is required", where, name), -1;
+        return req_fail(req, PROBLEM_BAD_BODY, "%s%s is required", where, name);
     return 0;
 }
 
@@ -63,7 +63,7 @@ int body_string(struct request *req, const cJSON *obj, const char *name, const c
     if (got <= 0)
         return got;
     if (!cJSON_IsString(v))
-        return req_fail(req, PROBLEM_BAD_BODY, "%s%s must be a string", where, name), -1;
+        return req_fail(req, PROBLEM_BAD_BODY, "%s%s must be a string", where, name);
     return to_text(req, v->valuestring, out);
 }
 
@@ -78,13 +78,12 @@ int body_number(struct request *req, const cJSON *obj, const char *name, const c
     if (cJSON_IsString(v) && !integer)
         return to_text(req, v->valuestring, out); /* exact decimal text, checked by ingest */
     if (!cJSON_IsNumber(v))
-        return req_fail(req, PROBLEM_BAD_BODY, "%s%s must be a number", where, name), -1;
+        return req_fail(req, PROBLEM_BAD_BODY, "%s%s must be a number", where, name);
     double d = v->valuedouble;
     if (integer) {
         if (d != floor(d) || fabs(d) > 1e15)
             return req_fail(req, PROBLEM_BAD_BODY, "%s%s must be a whole number, got %g", where,
-                            name, d),
-                   -1;
+                            name, d);
         snprintf(num, sizeof(num), "%.0f", d);
     } else {
         snprintf(num, sizeof(num), "%.15g", d);
@@ -100,7 +99,7 @@ int body_bool(struct request *req, const cJSON *obj, const char *name, const cha
     if (got <= 0)
         return got;
     if (!cJSON_IsBool(v))
-        return req_fail(req, PROBLEM_BAD_BODY, "%s%s must be true or false", where, name), -1;
+        return req_fail(req, PROBLEM_BAD_BODY, "%s%s must be true or false", where, name);
     return to_text(req, cJSON_IsTrue(v) ? "true" : "false", out);
 }
 

@@ -9,6 +9,7 @@ void buf_init(struct buf *b, size_t max)
     b->data = NULL;
     b->len = b->cap = 0;
     b->max = max;
+    b->overflow = false;
 }
 
 void buf_release(struct buf *b)
@@ -20,14 +21,17 @@ void buf_release(struct buf *b)
 void buf_reset(struct buf *b)
 {
     b->len = 0;
+    b->overflow = false;
     if (b->data)
         b->data[0] = '\0';
 }
 
 int buf_append(struct buf *b, const void *p, size_t n)
 {
-    if (n > b->max || b->len > b->max - n)
+    if (b->overflow || n > b->max || b->len > b->max - n) {
+        b->overflow = true;
         return -1;
+    }
     xgrow((void **)&b->data, &b->cap, b->len + n + 1, 1);
     if (n)
         memcpy(b->data + b->len, p, n);
@@ -38,7 +42,7 @@ int buf_append(struct buf *b, const void *p, size_t n)
 
 int buf_putc(struct buf *b, char c)
 {
-    if (b->len + 1 < b->cap && b->len < b->max) {
+    if (b->len + 1 < b->cap && b->len < b->max && !b->overflow) {
         b->data[b->len++] = c;
         b->data[b->len] = '\0';
         return 0;
@@ -53,8 +57,10 @@ int buf_appendf(struct buf *b, const char *fmt, ...)
     va_start(ap, fmt);
     int n = vsnprintf(small, sizeof(small), fmt, ap);
     va_end(ap);
-    if (n < 0)
+    if (n < 0) {
+        b->overflow = true;
         return -1;
+    }
     if ((size_t)n < sizeof(small))
         return buf_append(b, small, (size_t)n);
     char *big = xmalloc((size_t)n + 1);

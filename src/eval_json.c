@@ -7,7 +7,6 @@
 #include "xsell/strparse.h"
 #include "xsell/xalloc.h"
 
-#define TRUTH_MAX (64 << 20)
 
 static double r4(double x)
 {
@@ -159,7 +158,7 @@ int price_truth_load(const char *path, struct price_truth *t, char *err, size_t 
     if (!f)
         return fmt_error(err, errlen, "%s: cannot open", path);
     struct buf b;
-    buf_init(&b, TRUTH_MAX);
+    buf_init(&b, TRUTH_FILE_MAX);
     char chunk[65536];
     size_t got;
     int rc = 0;

@@ -67,7 +67,7 @@ static int one_customer(struct request *req, const char *customer, double horizo
     }
     struct buf b;
     struct jsonw j;
-    buf_init(&b, 1 << 16);
+    buf_init(&b, ANSWER_MAX);
     jsonw_init(&j, &b);
     jsonw_open(&j, NULL, '{');
     write_customer(&j, customer, &a);
@@ -101,7 +101,7 @@ static int list_customers(struct request *req, double horizon)
         return 0;
     struct buf b;
     struct jsonw j;
-    buf_init(&b, 1 << 22);
+    buf_init(&b, ANSWER_MAX);
     jsonw_init(&j, &b);
     jsonw_open(&j, NULL, '{');
     jsonw_open(&j, "customers", '[');
@@ -161,7 +161,7 @@ int handle_churn_summary(struct request *req)
     const struct model_churn *m = &s->churn;
     struct buf b;
     struct jsonw j;
-    buf_init(&b, 1 << 16);
+    buf_init(&b, ANSWER_MAX);
     jsonw_init(&j, &b);
     jsonw_open(&j, NULL, '{');
     jsonw_int(&j, "customers", (long long)m->nranked);

@@ -22,8 +22,7 @@ static int number_member(struct request *req, const cJSON *root, const char *nam
     if (!cJSON_IsNumber(v) || !(v->valuedouble >= min && v->valuedouble <= max) ||
         v->valuedouble != floor(v->valuedouble))
         return req_fail(req, PROBLEM_BAD_BODY, "%s must be a whole number in %g..%g", name, min,
-                        max),
-               -1;
+                        max);
     *out = v->valuedouble;
     return 0;
 }
@@ -85,7 +84,7 @@ int handle_forecast_post(struct request *req)
 
     struct buf b;
     struct jsonw j;
-    buf_init(&b, 1 << 20);
+    buf_init(&b, ANSWER_MAX);
     jsonw_init(&j, &b);
     jsonw_open(&j, NULL, '{');
     jsonw_str(&j, "model", f->model);
@@ -144,8 +143,7 @@ static int parse_levels(struct request *req, double *levels, int *n)
         if (strparse_double(items[i], strlen(items[i]), &v) || !(v > 0 && v < 100))
             return req_fail(req, PROBLEM_BAD_PARAM,
                             "level must be 1..%d percentages in (0, 100), got \"%.40s\"",
-                            FC_MAX_LEVELS, items[i]),
-                   -1;
+                            FC_MAX_LEVELS, items[i]);
         levels[i] = v;
     }
     *n = k;
@@ -195,7 +193,7 @@ int handle_forecast_get(struct request *req)
     struct buf b;
     struct jsonw j;
     char day[11];
-    buf_init(&b, 1 << 14);
+    buf_init(&b, ANSWER_MAX);
     jsonw_init(&j, &b);
     jsonw_open(&j, NULL, '{');
     if (item)

@@ -31,7 +31,7 @@ int handle_metrics(struct request *req)
 {
     struct app *app = req->app;
     struct buf out;
-    buf_init(&out, 1 << 22);
+    buf_init(&out, METRICS_TEXT_MAX);
     metrics_render(&app->metrics, router_name, &out);
     pthread_mutex_lock(&app->trainer.mu);
     double train_s = app->trainer.last_seconds;
@@ -69,9 +69,7 @@ int handle_metrics(struct request *req)
                 "# HELP xsell_requests_in_flight Requests being served.\n"
                 "# TYPE xsell_requests_in_flight gauge\nxsell_requests_in_flight %d\n",
                 atomic_load(&app->in_flight));
-    size_t len;
-    char *text = buf_detach(&out, &len);
-    return respond_take(req, 200, "text/plain; version=0.0.4; charset=utf-8", text, len);
+    return respond_buf_as(req, "text/plain; version=0.0.4; charset=utf-8", &out);
 }
 
 int handle_openapi(struct request *req)

@@ -15,7 +15,7 @@ static int read_order(struct request *req, const cJSON *o, const char *where, st
 {
     char at[96];
     if (!cJSON_IsObject(o))
-        return req_fail(req, PROBLEM_BAD_BODY, "%san order must be a JSON object", where), -1;
+        return req_fail(req, PROBLEM_BAD_BODY, "%san order must be a JSON object", where);
     if (body_string(req, o, "order_id", where, true, &out->order_id) ||
         body_string(req, o, "customer_id", where, false, &out->customer_id) ||
         body_string(req, o, "ordered_at", where, true, &out->ordered_at))
@@ -24,8 +24,7 @@ static int read_order(struct request *req, const cJSON *o, const char *where, st
     int n = cJSON_IsArray(lines) ? cJSON_GetArraySize(lines) : -1;
     if (n < 1 || n > LINES_PER_ORDER_MAX)
         return req_fail(req, PROBLEM_BAD_BODY, "%slines must be an array of 1..%d lines", where,
-                        LINES_PER_ORDER_MAX),
-               -1;
+                        LINES_PER_ORDER_MAX);
     out->lines = arena_array(&req->arena, (size_t)n, sizeof(struct order_line_in));
     out->nlines = n;
     for (int j = 0; j < n; j++) {
@@ -34,7 +33,7 @@ static int read_order(struct request *req, const cJSON *o, const char *where, st
         char msg[300];
         snprintf(at, sizeof(at), "%slines[%d].", where, j);
         if (!cJSON_IsObject(l))
-            return req_fail(req, PROBLEM_BAD_BODY, "%s: a line must be a JSON object", at), -1;
+            return req_fail(req, PROBLEM_BAD_BODY, "%s: a line must be a JSON object", at);
         li->order_id = out->order_id;
         li->customer_id = out->customer_id;
         li->ordered_at = out->ordered_at;
@@ -43,7 +42,7 @@ static int read_order(struct request *req, const cJSON *o, const char *where, st
             body_number(req, l, "unit_price", at, true, false, &li->unit_price))
             return -1;
         if (ingest_check_order_line(li, msg, sizeof(msg)))
-            return req_fail(req, PROBLEM_BAD_BODY, "%s%s", where, msg), -1;
+            return req_fail(req, PROBLEM_BAD_BODY, "%s%s", where, msg);
     }
     return 0;
 }

@@ -100,7 +100,7 @@ static int one_item(struct request *req, const char *item, const struct price_gu
     const struct price_item *it = &s->price.item[p];
     struct buf b;
     struct jsonw j;
-    buf_init(&b, 1 << 16);
+    buf_init(&b, ANSWER_MAX);
     jsonw_init(&j, &b);
     jsonw_open(&j, NULL, '{');
     jsonw_raw_members(&j, s->product_json[p], s->product_json_len[p]);
@@ -189,7 +189,7 @@ static int list_products(struct request *req, const char *category, const struct
         return 0;
     struct buf b;
     struct jsonw j;
-    buf_init(&b, 1 << 22);
+    buf_init(&b, ANSWER_MAX);
     jsonw_init(&j, &b);
     jsonw_open(&j, NULL, '{');
     jsonw_open(&j, "products", '[');

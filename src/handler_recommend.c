@@ -125,7 +125,7 @@ int handle_recommend(struct request *req)
 
     struct buf b;
     struct jsonw j;
-    buf_init(&b, 1 << 22);
+    buf_init(&b, ANSWER_MAX);
     jsonw_init(&j, &b);
     jsonw_open(&j, NULL, '{');
     jsonw_open(&j, "items", '[');

@@ -48,7 +48,7 @@ int handle_upsell(struct request *req)
 
     struct buf b;
     struct jsonw j;
-    buf_init(&b, 1 << 20);
+    buf_init(&b, ANSWER_MAX);
     jsonw_init(&j, &b);
     jsonw_open(&j, NULL, '{');
     jsonw_str(&j, "item", item);

@@ -189,8 +189,8 @@ int ingest_begin(struct ingest *g, PGconn *conn, enum ingest_kind kind, bool wan
     g->conn = conn;
     g->kind = kind;
     g->want_ids = want_ids;
-    buf_init(&g->copy, SIZE_MAX / 2);
-    buf_init(&g->chunk, SIZE_MAX / 2);
+    buf_init(&g->copy, BUF_UNCAPPED);
+    buf_init(&g->chunk, BUF_UNCAPPED);
     arena_init(&g->arena);
     idmap_init(&g->orders);
     idmap_init(&g->products);

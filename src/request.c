@@ -3,6 +3,7 @@
 #include <stdarg.h>
 
 #include "xsell/cursor.h"
+#include "xsell/log.h"
 #include "xsell/snapshot.h"
 #include "xsell/strparse.h"
 #include "xsell/xalloc.h"
@@ -25,11 +26,23 @@ int respond_take(struct request *req, int status, const char *type, char *body, 
     return 0;
 }
 
-int respond_buf(struct request *req, struct buf *b)
+int respond_buf_as(struct request *req, const char *type, struct buf *b)
 {
+    if (b->overflow) {
+        /* A cap in caps.h is too small for an answer the handler allowed: a bug. */
+        log_error("request %s: %s %s: the answer passed its cap of %zu bytes", req->id,
+                  req->method ? req->method : "", req->path ? req->path : "", b->max);
+        buf_release(b);
+        return req_fail(req, PROBLEM_INTERNAL, "the answer grew past its size limit");
+    }
     size_t len;
     char *text = buf_detach(b, &len);
-    return respond_take(req, 200, "application/json", text, len);
+    return respond_take(req, 200, type, text, len);
+}
+
+int respond_buf(struct request *req, struct buf *b)
+{
+    return respond_buf_as(req, "application/json", b);
 }
 
 int req_cursor(struct request *req, uint32_t filters, uint32_t limit, const char *what,
@@ -41,14 +54,12 @@ int req_cursor(struct request *req, uint32_t filters, uint32_t limit, const char
     if (!cursor)
         return 0;
     if (cursor_parse(cursor, filters, limit, &v, pos)) {
-        req_fail(req, PROBLEM_BAD_PARAM, "cursor is not one this list gave with these %s", what);
-        return -1;
+        return req_fail(req, PROBLEM_BAD_PARAM, "cursor is not one this list gave with these %s", what);
     }
     if (v != req->snap->version) {
-        req_fail(req, PROBLEM_STALE_CURSOR,
+        return req_fail(req, PROBLEM_STALE_CURSOR,
                  "cursor belongs to model version %lld, now serving %lld: start again without it",
                  (long long)v, (long long)req->snap->version);
-        return -1;
     }
     return 0;
 }
@@ -94,7 +105,7 @@ int req_fail(struct request *req, enum problem p, const char *fmt, ...)
         req->www_authenticate = true;
     if (info->status == 503 && req->retry_after == 0)
         req->retry_after = 5;
-    return 0;
+    return -1;
 }
 
 /* A parameter value shown in a message: cut to 60 bytes. */
@@ -118,9 +129,8 @@ int param_int(struct request *req, const char *name, int min, int max, int def, 
         return 0;
     }
     if (strparse_int64(v, strlen(v), min, max, &x)) {
-        req_fail(req, PROBLEM_BAD_PARAM, "%s must be an integer in %d..%d, got \"%s\"", name, min,
+        return req_fail(req, PROBLEM_BAD_PARAM, "%s must be an integer in %d..%d, got \"%s\"", name, min,
                  max, shown(v));
-        return -1;
     }
     *out = (int)x;
     return 0;
@@ -135,9 +145,8 @@ int param_double(struct request *req, const char *name, double min, double max, 
         return 0;
     }
     if (strparse_double(v, strlen(v), out) || *out < min || *out > max) {
-        req_fail(req, PROBLEM_BAD_PARAM, "%s must be a number in %g..%g, got \"%s\"", name, min,
+        return req_fail(req, PROBLEM_BAD_PARAM, "%s must be a number in %g..%g, got \"%s\"", name, min,
                  max, shown(v));
-        return -1;
     }
     return 0;
 }
@@ -150,8 +159,7 @@ int param_bool(struct request *req, const char *name, bool def, bool *out)
         return 0;
     }
     if (strparse_bool(v, strlen(v), out)) {
-        req_fail(req, PROBLEM_BAD_PARAM, "%s must be true or false, got \"%s\"", name, shown(v));
-        return -1;
+        return req_fail(req, PROBLEM_BAD_PARAM, "%s must be true or false, got \"%s\"", name, shown(v));
     }
     return 0;
 }
@@ -168,10 +176,9 @@ int param_choice(struct request *req, const char *name, const char *const *names
             *out = i;
             return 0;
         }
-    req_fail(req, PROBLEM_BAD_PARAM, "%s must be one of %s%s%s%s%s%s%s, got \"%.60s\"", name,
+    return req_fail(req, PROBLEM_BAD_PARAM, "%s must be one of %s%s%s%s%s%s%s, got \"%.60s\"", name,
              names[0], n > 1 ? "|" : "", n > 1 ? names[1] : "", n > 2 ? "|" : "",
              n > 2 ? names[2] : "", n > 3 ? "|" : "", n > 3 ? names[3] : "", v);
-    return -1;
 }
 
 int param_list(struct request *req, const char *name, int max, const char ***out, int *n)
@@ -188,12 +195,10 @@ int param_list(struct request *req, const char *name, int max, const char ***out
         size_t len = end ? (size_t)(end - p) : strlen(p);
         if (len > 0) {
             if (*n == max) {
-                req_fail(req, PROBLEM_BAD_PARAM, "%s holds more than %d ids", name, max);
-                return -1;
+                return req_fail(req, PROBLEM_BAD_PARAM, "%s holds more than %d ids", name, max);
             }
             if (len > ID_MAX) {
-                req_fail(req, PROBLEM_BAD_PARAM, "%s: an id is longer than %d bytes", name, ID_MAX);
-                return -1;
+                return req_fail(req, PROBLEM_BAD_PARAM, "%s: an id is longer than %d bytes", name, ID_MAX);
             }
             items[(*n)++] = arena_strndup(&req->arena, p, len);
         }

@@ -5,7 +5,6 @@
 #include "xsell/log.h"
 #include "xsell/strparse.h"
 
-#define SCORES_CHUNK (256 * 1024)
 
 static void put_num(struct buf *b, double v, char end)
 {
@@ -16,6 +15,8 @@ static void put_num(struct buf *b, double v, char end)
 
 static int send(PGconn *conn, struct buf *b, char *err, size_t errlen)
 {
+    if (b->overflow)
+        return fmt_error(err, errlen, "a churn_scores row outgrew %d bytes", SCORES_COPY_MAX);
     if (b->len && PQputCopyData(conn, b->data, (int)b->len) != 1)
         return fmt_error(err, errlen, "database: %s", db_error(conn));
     buf_reset(b);
@@ -30,7 +31,7 @@ static int copy_rows(PGconn *conn, const struct snapshot *s, char *err, size_t e
     strparse_format_date(s->as_of, day);
     const char *model = m->kind == CHURN_MBGNBD ? "modified_bgnbd" : "bgnbd";
     struct buf b;
-    buf_init(&b, 4 * SCORES_CHUNK);
+    buf_init(&b, SCORES_COPY_MAX);
     int rc = 0;
     for (size_t i = 0; i < m->nranked && rc == 0; i++) {
         struct churn_answer a;
@@ -53,7 +54,7 @@ static int copy_rows(PGconn *conn, const struct snapshot *s, char *err, size_t e
         put_num(&b, a.frequency, '\t');
         put_num(&b, a.recency_days, '\t');
         put_num(&b, a.monetary, '\n');
-        if (b.len >= SCORES_CHUNK)
+        if (b.len >= SCORES_COPY_CHUNK)
             rc = send(conn, &b, err, errlen);
     }
     if (rc == 0)

@@ -78,7 +78,7 @@ void snapshot_render(struct snapshot *s)
     const struct history *h = &s->hist;
     size_t n = history_nproducts(h);
     struct buf b;
-    buf_init(&b, SIZE_MAX / 2);
+    buf_init(&b, BUF_UNCAPPED);
     s->product_json = arena_array(&s->arena, n + 1, sizeof(char *));
     s->product_json_len = arena_array(&s->arena, n + 1, sizeof(uint32_t));
     for (size_t p = 0; p < n; p++) {

@@ -17,7 +17,7 @@ int body_number(struct request *req, const cJSON *obj, const char *name, const c
 /* A boolean member as "true"/"false"; absent or null gives an empty text. */
 int body_bool(struct request *req, const cJSON *obj, const char *name, const char *where,
               struct text *out);
-/* Answers 503 (database down) or 500 after a failed write on conn. Returns 0. */
+/* Answers 503 (database down) or 500 after a failed write on conn. Returns -1. */
 int body_write_failed(struct request *req, PGconn *conn, const char *err);
 
 #endif

@@ -1,9 +1,13 @@
 /* buf.h - a growable byte buffer with a size cap (curl's dynbuf idea).
- * data is always NUL-terminated; appending past max fails and leaves the
- * buffer as it was. */
+ * data is always NUL-terminated. Appending past max fails, leaves the contents as
+ * they were and sets overflow, which stays set (every later append fails too) until
+ * buf_reset: a writer that ignores each append's result checks overflow once, where
+ * the text is used (respond_buf answers 500 rather than send a cut-off answer).
+ * Caps are named in caps.h. */
 #ifndef XSELL_BUF_H
 #define XSELL_BUF_H
 
+#include "xsell/caps.h"
 #include "xsell/common.h"
 
 struct buf {
@@ -11,10 +15,12 @@ struct buf {
     size_t len;
     size_t cap;
     size_t max;
+    bool overflow; /* an append did not fit; sticky until buf_reset */
 };
 
 void buf_init(struct buf *b, size_t max);
 void buf_release(struct buf *b);
+/* Empties the buffer and clears overflow. */
 void buf_reset(struct buf *b);
 int buf_append(struct buf *b, const void *p, size_t n);
 int buf_putc(struct buf *b, char c);

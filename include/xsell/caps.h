@@ -2,6 +2,8 @@
 #ifndef XSELL_CAPS_H
 #define XSELL_CAPS_H
 
+#include <stdint.h>
+
 #define BODY_MAX_DEFAULT    (1u << 20) /* request body, bytes (XSELL_BODY_MAX) */
 #define URL_MAX             4096       /* request target, bytes */
 #define PARAMS_MAX          32         /* query parameters per request */
@@ -19,5 +21,14 @@
 #define RATE_BUCKETS_MAX    4096       /* distinct clients tracked by the rate limiter */
 #define DB_POOL_MAX         16         /* connections in the request pool */
 #define MODEL_RUNS_LISTED   50         /* runs shown by GET /admin/models */
+
+/* Buffers the program fills itself (struct buf's max). Each is far above what its
+ * largest valid content needs; passing it is a bug, answered 500 and logged. */
+#define ANSWER_MAX          (8u << 20)  /* one JSON answer of a handler */
+#define METRICS_TEXT_MAX    (4u << 20)  /* the /metrics exposition */
+#define SCORES_COPY_CHUNK   (256 * 1024) /* churn_scores rows sent per COPY message */
+#define SCORES_COPY_MAX     (4 * SCORES_COPY_CHUNK)
+#define TRUTH_FILE_MAX      (64u << 20) /* xsell gen's truth.json */
+#define BUF_UNCAPPED        (SIZE_MAX / 2) /* sized by data the program already holds */
 
 #endif

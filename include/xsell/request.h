@@ -2,7 +2,8 @@
  * role and snapshot, and the response being built. No libmicrohttpd here.
  *
  * Memory: everything hangs off req->arena and is freed when the response is sent.
- * Handlers answer through respond_json() / req_fail() and return 0. */
+ * Handlers answer through respond_*() (0) or req_fail() (-1) and return what it gave:
+ * `return req_fail(req, PROBLEM_BAD_PARAM, "limit must be ...");`. */
 #ifndef XSELL_REQUEST_H
 #define XSELL_REQUEST_H
 
@@ -55,7 +56,8 @@ struct request {
 
 /* The value of query parameter name, or NULL. Repeated names: the first. */
 const char *req_param(const struct request *req, const char *name);
-/* Answers with the problem; detail is printf-style (name the parameter and value). */
+/* Answers with the problem; detail is printf-style (name the parameter and value).
+ * Returns -1, like the param_* helpers after they answered. */
 int req_fail(struct request *req, enum problem p, const char *fmt, ...) PRINTF_LIKE(3, 4);
 /* limit-style integer parameter: absent -> def; out of min..max or not an integer ->
  * answers 400 naming it and returns -1. */
@@ -78,7 +80,11 @@ int respond_json(struct request *req, int status, cJSON *root);
 int respond_body(struct request *req, int status, const char *type, const char *body, size_t len);
 /* As respond_body, taking over a malloc'd body. */
 int respond_take(struct request *req, int status, const char *type, char *body, size_t len);
-/* A 200 JSON answer taking over the buffer's contents (b is left empty). */
+/* A 200 answer of the given type taking over the buffer's contents (b is left
+ * empty). A buffer that overflowed its cap (buf.h) is never sent: the request gets a
+ * logged 500 instead of a cut-off body. */
+int respond_buf_as(struct request *req, const char *type, struct buf *b);
+/* respond_buf_as for JSON. */
 int respond_buf(struct request *req, struct buf *b);
 /* The list cursor of this request (parameter cursor; see cursor.h): its position
  * into *pos, 0 when absent. filters is the hash of the list's other parameters,

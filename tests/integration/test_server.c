@@ -1043,6 +1043,20 @@ static void test_forecast_get(void **state)
     assert_true(fabs(difftime(timegm(&b), timegm(&a)) - 7 * 86400.0) < 1);
     resp_free(&r);
 
+    /* the largest answer the parameters allow: every step at every level, whole */
+    GET("/forecast?horizon=90&level=50,80,95,99", INT, &r);
+    assert_int_equal(r.status, 200);
+    assert_non_null(r.json); /* it parses: nothing was cut off */
+    pts = cJSON_GetObjectItem(r.json, "points");
+    assert_int_equal(cJSON_GetArraySize(pts), 90);
+    cJSON *last = cJSON_GetArrayItem(pts, 89);
+    for (int k = 0; k < 4; k++) {
+        static const char *const names[] = {"lo50", "hi80", "lo95", "hi99"};
+        assert_non_null(cJSON_GetObjectItem(last, names[k]));
+    }
+    assert_non_null(cJSON_GetObjectItem(r.json, "model_version"));
+    resp_free(&r);
+
     static const struct bad_get bad[] = {
         {"/forecast?item=NOPE", 404, "NOPE"},
         {"/forecast?category=NOPE", 404, "NOPE"},

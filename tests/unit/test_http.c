@@ -6,6 +6,7 @@
 #include "xsell/jsonw.h"
 #include "xsell/metrics.h"
 #include "xsell/problem.h"
+#include "xsell/request.h"
 #include "xsell/router.h"
 
 #include "unit/unit.h"
@@ -122,6 +123,48 @@ static void test_jsonw(void **state)
     buf_release(&b);
 }
 
+/* A writer past its cap: the overflow sticks (a later short append fails too), the
+ * text is never sent, and the request gets a 500 problem instead of a cut-off 200. */
+static void test_answer_past_cap(void **state)
+{
+    struct buf b;
+    struct jsonw j;
+    (void)state;
+    buf_init(&b, 40);
+    jsonw_init(&j, &b);
+    jsonw_open(&j, NULL, '{');
+    jsonw_open(&j, "points", '[');
+    for (int i = 0; i < 10; i++)
+        jsonw_num(&j, NULL, 1234.5 + i);
+    assert_true(b.overflow);
+    assert_true(b.len <= 40);
+    assert_int_equal(buf_putc(&b, ']'), -1); /* sticky, though one byte would fit */
+    jsonw_close(&j, ']');
+    jsonw_close(&j, '}');
+    assert_null(cJSON_Parse(b.data)); /* what a silent cap used to send */
+
+    struct request req;
+    memset(&req, 0, sizeof(req));
+    arena_init(&req.arena);
+    req.method = "GET";
+    req.path = "/test";
+    snprintf(req.id, sizeof(req.id), "unit-1");
+    assert_int_equal(respond_buf(&req, &b), -1);
+    assert_int_equal(req.status, 500);
+    assert_string_equal(req.resp_type, "application/problem+json");
+    cJSON *problem = cJSON_ParseWithLength(req.resp_body, req.resp_len);
+    assert_non_null(problem);
+    assert_int_equal(cJSON_GetObjectItem(problem, "status")->valuedouble, 500);
+    cJSON_Delete(problem);
+    free(req.resp_body);
+    arena_release(&req.arena);
+
+    buf_reset(&b); /* a reset clears it */
+    assert_false(b.overflow);
+    assert_int_equal(buf_append(&b, "{}", 2), 0);
+    buf_release(&b);
+}
+
 int run_http_tests(void)
 {
     const struct CMUnitTest tests[] = {
@@ -130,6 +173,7 @@ int run_http_tests(void)
         cmocka_unit_test(test_metrics_text),
         cmocka_unit_test(test_openapi_lists_every_route),
         cmocka_unit_test(test_jsonw),
+        cmocka_unit_test(test_answer_past_cap),
     };
     return cmocka_run_group_tests_name("http", tests, NULL, NULL);
 }
