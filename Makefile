@@ -10,8 +10,10 @@ CFLAGS  += -std=c11 $(WARN) -D_GNU_SOURCE -Iinclude -Ibuild/gen -pthread \
 LDLIBS  := -lmicrohttpd -lcjson -lpq -lopenblas -llapacke -lm -pthread
 SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
-SRC      := $(sort $(wildcard src/*.c))
-LIB_SRC  := $(filter-out src/main.c,$(SRC)) build/gen/embedded.c
+# src/LAYER/*.c: the folders are the layers (src/check-layers.sh says which may
+# include which).
+SRC      := $(sort $(wildcard src/*/*.c))
+LIB_SRC  := $(filter-out src/cmd/main.c,$(SRC)) build/gen/embedded.c
 EMBED    := $(sort $(wildcard sql/*.sql)) openapi.yaml
 UNIT_SRC := $(sort $(wildcard tests/unit/*.c))
 INT_SRC  := $(sort $(wildcard tests/integration/*.c))
@@ -52,10 +54,10 @@ build/libxsell.a: $(OBJ)
 build/asan/libxsell.a: $(ASAN_OBJ)
 	ar rcs $@ $^
 
-build/xsell: build/obj/src/main.o build/libxsell.a
+build/xsell: build/obj/src/cmd/main.o build/libxsell.a
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
-build/asan/xsell: build/asan/obj/src/main.o build/asan/libxsell.a
+build/asan/xsell: build/asan/obj/src/cmd/main.o build/asan/libxsell.a
 	$(CC) $(CFLAGS) $(SAN) -o $@ $^ $(LDLIBS)
 
 build/test_unit: $(UNIT_SRC) tests/unit/unit.h build/libxsell.a
@@ -118,16 +120,11 @@ bench: deps build/xsell build/retail2csv build/churn_bench
 	@bench/run.sh
 
 format:
-	clang-format -i src/*.c include/xsell/*.h tests/*/*.c tests/*/*.h bench/*.c
+	clang-format -i src/*/*.c include/xsell/*.h tests/*/*.c tests/*/*.h bench/*.c
 
-# Models and maths know nothing of HTTP, SQL or JSON (STYLE.md).
+# Layers point one way: src/check-layers.sh holds the rule (STYLE.md).
 check-layers:
-	@! grep -lE '#include <(microhttpd|libpq-fe|cjson/cJSON)\.h>|xsell/(db|request|http_server)\.h' \
-	    src/model_*.c src/models.c src/recommend.c src/eval.c src/history.c src/rng.c src/mat.c \
-	    include/xsell/model_*.h include/xsell/models.h include/xsell/recommend.h \
-	    include/xsell/eval.h include/xsell/history.h \
-	    || (echo "check-layers: a model includes HTTP, SQL or JSON headers" && false)
-	@echo "check-layers: ok"
+	@src/check-layers.sh
 
 clean:
 	rm -rf build

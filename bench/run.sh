@@ -73,8 +73,8 @@ for ev in 0 28; do
 import json, sys
 d = json.load(open(sys.argv[1]))
 s = d["seconds"]
-fits = ", ".join(f'{k} {v.get("fit_seconds", 0):.2f}s' for k, v in d["models"].items())
-print(f'evaluation {sys.argv[2]} days: load {s["load"]:.2f}s, total {s["total"]:.2f}s, models after load {s["total"] - s["load"]:.2f}s ({fits}); snapshot {d["snapshot_bytes"] / 1e6:.1f} MB')
+fits = ", ".join(f'{k} {v:.2f}s' for k, v in s["models"].items())
+print(f'evaluation {sys.argv[2]} days: load {s["load"]:.2f}s, fit {s["fit"]:.2f}s ({fits}), evaluations {s["evaluations"]:.2f}s, total {s["total"]:.2f}s, models after load {s["total"] - s["load"]:.2f}s; snapshot {d["snapshot_bytes"] / 1e6:.1f} MB')
 PY
 done
 

@@ -1,4 +1,5 @@
-/* app.h - the process-lifetime state a request can reach (server context). */
+/* app.h - the process-lifetime state of `xsell serve`, wired in cmd_serve. The HTTP
+ * server reaches it whole; handlers only through struct services (services.h). */
 #ifndef XSELL_APP_H
 #define XSELL_APP_H
 
@@ -9,8 +10,18 @@
 #include "xsell/metrics.h"
 #include "xsell/ratelimit.h"
 #include "xsell/recent.h"
+#include "xsell/services.h"
 #include "xsell/snapshot.h"
 #include "xsell/trainer.h"
+
+/* What services.h's calls work on: borrowed from struct app. */
+struct services {
+    struct db_pool *pool;
+    struct trainer *trainer;
+    struct recent *recent; /* purchases not yet in the snapshot */
+    struct metrics *metrics;
+    atomic_int *in_flight;
+};
 
 struct app {
     struct config cfg;
@@ -19,9 +30,13 @@ struct app {
     struct trainer trainer;
     struct metrics metrics;
     struct ratelimit limiter;
-    struct recent recent;       /* purchases not yet in the snapshot */
+    struct recent recent;
+    struct services svc;  /* points into the members above */
     atomic_int in_flight; /* requests between arrival and completion */
     atomic_long request_seq;
 };
+
+/* Points app->svc at app's own members. */
+void app_wire_services(struct app *app);
 
 #endif

@@ -3,7 +3,7 @@
 #ifndef XSELL_BODY_H
 #define XSELL_BODY_H
 
-#include "xsell/ingest.h"
+#include "xsell/rows.h"
 #include "xsell/request.h"
 
 /* Parses the body; the root is freed with the request. NULL after answering 400. */
@@ -17,7 +17,8 @@ int body_number(struct request *req, const cJSON *obj, const char *name, const c
 /* A boolean member as "true"/"false"; absent or null gives an empty text. */
 int body_bool(struct request *req, const cJSON *obj, const char *name, const char *where,
               struct text *out);
-/* Answers 503 (database down) or 500 after a failed write on conn. Returns -1. */
-int body_write_failed(struct request *req, PGconn *conn, const char *err);
+/* Answers a failed write (services.h): 400 naming the row, 503 with the database
+ * down, else 500 with err in the log only. Returns -1. */
+int req_write_failed(struct request *req, int failure, const char *err);
 
 #endif

@@ -5,6 +5,7 @@
 #include "xsell/auth.h"
 #include "xsell/caps.h"
 #include "xsell/common.h"
+#include "xsell/models.h"
 
 struct config {
     char *database_url;                /* DATABASE_URL; "" means libpq's PG* defaults */
@@ -14,8 +15,8 @@ struct config {
     int retrain_s;                     /* XSELL_RETRAIN_S: 0 = only at start and on request */
     struct api_key keys[API_KEYS_MAX]; /* XSELL_API_KEYS */
     int nkeys;
-    bool auth_none;
-    bool access_log;           /* XSELL_ACCESS_LOG: one line per request (default on) */               /* XSELL_AUTH=none: every request is admin */
+    bool auth_none;        /* XSELL_AUTH=none: every request is admin */
+    bool access_log;       /* XSELL_ACCESS_LOG: one line per request (default on) */
     char *cors[CORS_ORIGINS_MAX]; /* XSELL_CORS_ORIGINS */
     int ncors;
     bool cors_any;         /* "*" among the origins */
@@ -27,16 +28,9 @@ struct config {
     size_t conn_memory;    /* per-connection memory limit for libmicrohttpd */
     int db_pool;           /* XSELL_DB_POOL: connections for request writes */
     double as_of;          /* XSELL_AS_OF: train as of this time (a date: its end); 0 = latest order */
-    double half_life_days; /* XSELL_POPULAR_HALF_LIFE_DAYS */
-    int ease_max_items;    /* XSELL_EASE_MAX_ITEMS: EASE up to this many products, kNN beyond */
-    double ease_lambda;    /* XSELL_EASE_LAMBDA */
     double eval_holdout_days; /* XSELL_EVAL_HOLDOUT_DAYS: evaluate each run; 0 = off */
-    long assoc_min_count;  /* XSELL_ASSOC_MIN_COUNT: baskets an itemset needs */
-    double churn_horizon_days; /* XSELL_CHURN_HORIZON_DAYS: /churn's default horizon */
-    double churn_discount;     /* XSELL_CHURN_DISCOUNT: annual rate for the 12-month CLV */
-    double price_max_change;   /* XSELL_PRICE_MAX_CHANGE: /price's step from the current price */
-    double price_min_margin;   /* XSELL_PRICE_MIN_MARGIN: (price - cost) / price at least */
     int forecast_threads;      /* XSELL_FORECAST_THREADS: training's forecasts (default: the cores) */
+    struct model_params model; /* every model's settings (models.h's MODEL_SETTINGS) */
     char *price_truth;         /* XSELL_PRICE_TRUTH: planted elasticities (xsell gen's truth.json) */
 };
 

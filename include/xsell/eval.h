@@ -55,7 +55,7 @@ struct eval_upsell_result {
     double seconds;
 };
 
-int eval_upsell(const struct history *full, double holdout_days, const struct model_params *p,
+int eval_upsell(const struct history *full, const struct snapshot *cut,
                 struct eval_upsell_result *out, char *err, size_t errlen);
 
 /* /churn, offline (`xsell eval churn`): the models fitted as of the cut (their
@@ -108,9 +108,17 @@ struct eval_price_result {
 int eval_price(const struct snapshot *s, const struct price_truth *t, const struct price_guard *g,
                struct eval_price_result *out, char *err, size_t errlen);
 
-/* -1 with err when the cut leaves no training data or nothing to score. */
-int eval_recommend(const struct history *full, double holdout_days,
-                   const struct model_params *p, struct eval_result *out, char *err,
-                   size_t errlen);
+/* The models the evaluations read (models.h's eval column), fitted on full's orders
+ * up to holdout_days before its last one, with p's settings: one fit that
+ * eval_recommend and eval_upsell share (one reference, the caller's). NULL with err
+ * when the cut leaves no training data or nothing to score. */
+struct snapshot *eval_fit_cut(const struct history *full, double holdout_days,
+                              const struct model_params *p, char *err, size_t errlen);
+
+/* Scores /recommend's methods on what full holds after cut (eval_fit_cut's). cut's
+ * item-to-item member is swapped while it runs and put back before it returns. -1
+ * with err when there is nothing to score. */
+int eval_recommend(const struct history *full, struct snapshot *cut, struct eval_result *out,
+                   char *err, size_t errlen);
 
 #endif

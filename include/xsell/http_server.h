@@ -3,7 +3,7 @@
 #ifndef XSELL_HTTP_SERVER_H
 #define XSELL_HTTP_SERVER_H
 
-#include "xsell/app.h"
+struct app; /* app.h */
 
 struct http_server;
 

@@ -18,34 +18,9 @@
 #include "xsell/arena.h"
 #include "xsell/buf.h"
 #include "xsell/idmap.h"
-
-struct text {
-    const char *p;
-    size_t n;
-};
-
-struct product_in {
-    struct text product_id, name, category, price, cost, in_stock; /* cost, in_stock may be empty */
-};
-
-struct order_line_in {
-    struct text order_id, customer_id, ordered_at, product_id, quantity, unit_price;
-};
+#include "xsell/rows.h"
 
 enum ingest_kind { INGEST_PRODUCTS, INGEST_ORDERS };
-
-struct ingest_result {
-    long rows; /* rows handed in */
-    long products_created;
-    long products_updated;
-    long orders_created;
-    long orders_existing; /* already present: left untouched */
-    long lines_created;
-    long customers_created;
-    char **created_ids; /* with want_ids: the created order ids (ingest_result_release) */
-};
-
-void ingest_result_release(struct ingest_result *res);
 
 struct order_state;
 struct product_state;
@@ -83,11 +58,7 @@ struct ingest {
 /* Opens the transaction and the staging COPY. -1 with err on failure. */
 int ingest_begin(struct ingest *g, PGconn *conn, enum ingest_kind kind, bool want_ids, char *err,
                  size_t errlen);
-/* Checks one row's fields alone (no database): 0, or -1 with err naming the field
- * and value. The ingest_* calls below run these too. */
-int ingest_check_product(const struct product_in *p, char *err, size_t errlen);
-int ingest_check_order_line(const struct order_line_in *l, char *err, size_t errlen);
-/* Validates one row and stages it: 0; -1 with err naming the field and value (bad
+/* Validates one row (rows.h) and stages it: 0; -1 with err naming the field and value (bad
  * row); -2 when the database failed. After either the ingest must be aborted. */
 int ingest_product(struct ingest *g, const struct product_in *p, char *err, size_t errlen);
 int ingest_order_line(struct ingest *g, const struct order_line_in *l, char *err, size_t errlen);

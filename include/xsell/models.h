@@ -1,32 +1,122 @@
-/* models.h - fits every model of a snapshot from its history, in one place, for
- * training and for offline evaluation alike. */
+/* models.h - the model registry: the one list of xsell's models and of their
+ * settings. The snapshot's members, the fit loop (in this order, timed per model),
+ * the settings read from the environment and the evaluation fits are all generated
+ * from the two tables below.
+ *
+ * Adding a model: its file (model_NAME.c with model_NAME_train(), the adapter from
+ * a snapshot to its fit), one MODELS line, its settings' MODEL_SETTINGS lines, and
+ * its handler and route row. */
 #ifndef XSELL_MODELS_H
 #define XSELL_MODELS_H
 
-#include "xsell/snapshot.h"
+#include "xsell/figures.h"
+#include "xsell/model_assoc.h"
+#include "xsell/model_churn.h"
+#include "xsell/model_content.h"
+#include "xsell/model_item2item.h"
+#include "xsell/model_popular.h"
+#include "xsell/model_price.h"
+#include "xsell/model_repeat.h"
+#include "xsell/model_sales.h"
+#include "xsell/model_upsell.h"
+
+/* X(member, type, deps, eval): the snapshot's member `struct type member`, fitted by
+ * type_train(); deps are the members it reads (MODEL_DEP(a) | MODEL_DEP(b)), which
+ * come earlier in the list; eval: the offline evaluations read it, so their fits
+ * of an earlier cut include it. Save and load for persisted snapshots come with
+ * them (issue 15). */
+#define MODELS(X)                                                                                  \
+    X(popular, model_popular, 0, true)                                                             \
+    X(assoc, model_assoc, 0, true)                                                                 \
+    X(i2i, model_item2item, 0, true)                                                               \
+    X(content, model_content, 0, true)                                                             \
+    X(repeat, model_repeat, 0, true)                                                               \
+    X(upsell, model_upsell, MODEL_DEP(repeat) | MODEL_DEP(content), true)                          \
+    X(churn, model_churn, 0, true)                                                                 \
+    X(price, model_price, 0, false)                                                                \
+    X(sales, model_sales, 0, false)
+
+/* X(model, field, type, ENV, min, max, default, what): a setting of model, read from
+ * the environment variable ENV into struct model_params' field (type double, int or
+ * long), checked against min..max. */
+#define MODEL_SETTINGS(X)                                                                          \
+    X(popular, half_life_days, double, "XSELL_POPULAR_HALF_LIFE_DAYS", 0.1, 3650, 30,             \
+      "popularity's half-life, days")                                                             \
+    X(assoc, assoc_min_count, long, "XSELL_ASSOC_MIN_COUNT", 2, 1000000, 5,                        \
+      "baskets an itemset needs")                                                                  \
+    X(i2i, ease_max_items, int, "XSELL_EASE_MAX_ITEMS", 0, 20000, 3000,                            \
+      "EASE up to this many products, item-kNN beyond")                                            \
+    X(i2i, ease_lambda, double, "XSELL_EASE_LAMBDA", 0.001, 1e7, 50, "EASE's L2 penalty")          \
+    X(churn, churn_horizon_days, double, "XSELL_CHURN_HORIZON_DAYS", 1, 3650, 90,                  \
+      "/churn's default horizon, days")                                                            \
+    X(churn, churn_discount, double, "XSELL_CHURN_DISCOUNT", 0, 1, 0.10,                           \
+      "annual discount rate of the 12-month CLV")                                                  \
+    X(price, price_max_change, double, "XSELL_PRICE_MAX_CHANGE", 0, 0.9, 0.10,                     \
+      "/price's default step from the current price")                                              \
+    X(price, price_min_margin, double, "XSELL_PRICE_MIN_MARGIN", 0, 0.95, 0,                       \
+      "/price's default least (price - cost) / price")
+
+enum model_id {
+#define MODEL_ENUM(member, type, deps, eval) MODEL_##member,
+    MODELS(MODEL_ENUM)
+#undef MODEL_ENUM
+        MODELS_COUNT
+};
+#define MODEL_DEP(member) (1u << MODEL_##member)
 
 struct model_params {
-    double as_of;             /* the models' "now" */
-    double half_life_days;    /* popularity */
-    long assoc_min_count;
-    int ease_max_items;
-    double ease_lambda;
-    double churn_horizon_days;
-    double churn_discount;
+#define MODEL_PARAM_FIELD(model, field, type, env, min, max, def, what) type field;
+    MODEL_SETTINGS(MODEL_PARAM_FIELD)
+#undef MODEL_PARAM_FIELD
+    /* not settings: given by the run */
+    double as_of;                         /* the models' "now" */
+    int forecast_threads;                 /* the sales forecasts' threads */
     const struct model_churn *churn_prev; /* the serving one's fits, or NULL */
-    int forecast_threads; /* sales forecasts on this many threads; 0: none (evaluations) */
 };
 
-/* One entry per model, in fitting order. */
-#define MODELS_COUNT 9
+/* One row of MODEL_SETTINGS, for code that walks them (config_load). */
+enum setting_type { SETTING_DOUBLE, SETTING_INT, SETTING_LONG };
+struct model_setting {
+    const char *model, *env, *what;
+    enum setting_type type;
+    size_t offset; /* into struct model_params */
+    double min, max, def;
+};
+extern const struct model_setting model_settings[];
+extern const int model_settings_count;
+
+/* Every setting at its default (the run's fields zero). */
+void model_params_defaults(struct model_params *p);
+
+/* One row of MODELS. */
+struct snapshot;
+struct model_desc {
+    const char *name;
+    unsigned deps; /* MODEL_DEP bits */
+    bool eval;
+    /* Fits the model into its member of s from s->hist (finished); figures into fig.
+     * -1 with err when it cannot be fitted. */
+    int (*train)(struct snapshot *s, const struct model_params *p, struct figures *fig,
+                 char *err, size_t errlen);
+};
+extern const struct model_desc model_table[MODELS_COUNT];
+
 struct model_figures {
-    const char *name[MODELS_COUNT];
     struct figures fig[MODELS_COUNT];
+    double seconds[MODELS_COUNT]; /* each fit's wall time; 0 when not fitted */
 };
 
-/* Fits every model into s (its history must be finished). -1 with err when a fit
- * cannot be done (EASE on a matrix that is not positive definite). */
-int models_fit(struct snapshot *s, const struct model_params *p, struct model_figures *out,
-               char *err, size_t errlen);
+/* Fits every model into s (its history must be finished), in the table's order, or
+ * with eval_only those the evaluations read. Sets s->as_of and s->params. -1 with err
+ * naming the model that could not be fitted. */
+int models_fit(struct snapshot *s, const struct model_params *p, bool eval_only,
+               struct model_figures *out, char *err, size_t errlen);
+
+/* The adapters, one per MODELS line, in each model's own file. */
+#define MODEL_TRAIN_DECL(member, type, deps, eval)                                                 \
+    int type##_train(struct snapshot *s, const struct model_params *p, struct figures *fig,        \
+                     char *err, size_t errlen);
+MODELS(MODEL_TRAIN_DECL)
+#undef MODEL_TRAIN_DECL
 
 #endif

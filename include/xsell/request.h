@@ -1,5 +1,6 @@
 /* request.h - one HTTP request as handlers see it: parameters, body, the caller's
- * role and snapshot, and the response being built. No libmicrohttpd here.
+ * role, its snapshot (read-only) and services, and the response being built. No
+ * libmicrohttpd, no database and no process state here.
  *
  * Memory: everything hangs off req->arena and is freed when the response is sent.
  * Handlers answer through respond_*() (0) or req_fail() (-1) and return what it gave:
@@ -9,12 +10,12 @@
 
 #include <cjson/cJSON.h>
 
-#include "xsell/app.h"
 #include "xsell/arena.h"
 #include "xsell/auth.h"
 #include "xsell/buf.h"
 #include "xsell/caps.h"
 #include "xsell/problem.h"
+#include "xsell/services.h"
 #include "xsell/snapshot.h"
 
 struct route;
@@ -25,7 +26,7 @@ struct param {
 
 struct request {
     struct arena arena;
-    struct app *app;
+    struct services *svc; /* what the handler may ask beyond its snapshot */
     char id[24];
     double t_start;
     const char *method;
@@ -41,7 +42,7 @@ struct request {
     int route_index; /* -1: none */
     enum role role;
     int key_index;
-    struct snapshot *snap; /* taken at the start, dropped at the end; may be NULL */
+    const struct snapshot *snap; /* taken at the start, dropped at the end; may be NULL */
     /* the response */
     int status;
     char *resp_body; /* malloc'd; handed to the HTTP layer */

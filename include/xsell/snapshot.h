@@ -11,15 +11,7 @@
 
 #include "xsell/arena.h"
 #include "xsell/history.h"
-#include "xsell/model_assoc.h"
-#include "xsell/model_churn.h"
-#include "xsell/model_content.h"
-#include "xsell/model_item2item.h"
-#include "xsell/model_price.h"
-#include "xsell/model_repeat.h"
-#include "xsell/model_sales.h"
-#include "xsell/model_upsell.h"
-#include "xsell/model_popular.h"
+#include "xsell/models.h"
 
 struct snapshot {
     atomic_int refs;
@@ -28,15 +20,10 @@ struct snapshot {
     double as_of;        /* the time its models see as "now" */
     struct history hist; /* catalogue and purchases */
     struct arena arena;  /* the models' memory */
-    struct model_popular popular;
-    struct model_assoc assoc;
-    struct model_item2item i2i;
-    struct model_content content;
-    struct model_repeat repeat;
-    struct model_upsell upsell;
-    struct model_churn churn;
-    struct model_price price;
-    struct model_sales sales; /* nodes 0 when not fitted */
+    struct model_params params; /* the settings it was fitted with */
+#define SNAPSHOT_MEMBER(member, type, deps, eval) struct type member;
+    MODELS(SNAPSHOT_MEMBER) /* models.h; sales has nodes 0 when not fitted */
+#undef SNAPSHOT_MEMBER
     double loaded_at;            /* when the history was read: later writes are not in it */
     char *metrics_json; /* every model's figures, as stored in model_runs */
     const char **product_json; /* per product: "product_id":..,"name":..,"category":..,"price":.. */

@@ -25,9 +25,17 @@ void train_model_params(const struct config *cfg, double as_of, struct model_par
 int train_build(PGconn *conn, const struct config *cfg, int64_t version,
                 const struct snapshot *prev, struct snapshot **out, char *err, size_t errlen);
 
+/* What /metrics shows of the trainer. */
+struct trainer_status {
+    double last_seconds; /* of the last finished run */
+    long runs_succeeded, runs_failed;
+    bool running;
+};
+
 struct trainer {
     pthread_t thread;
-    pthread_mutex_t mu;
+    pthread_mutex_t request_mu; /* one trainer_request at a time (it may wait on the database) */
+    pthread_mutex_t mu;         /* the fields below; never held across a database call */
     pthread_cond_t cv;
     bool stop;
     int64_t queued; /* a requested run not yet started, 0 if none */
@@ -44,5 +52,7 @@ void trainer_stop(struct trainer *t);
 /* Queues a run (or returns the one already queued) and wakes the trainer.
  * The run's version into *version. -1 when the database cannot record it. */
 int trainer_request(struct trainer *t, struct db_pool *pool, int64_t *version);
+/* The figures of the runs so far; waits on nothing but a short lock. */
+void trainer_status(struct trainer *t, struct trainer_status *out);
 
 #endif

@@ -25,12 +25,12 @@ int fuzz_forecast(const uint8_t *data, size_t size);
 #ifdef XSELL_REQUEST_H
 /* A request for path with body data, as the HTTP layer would hand it over; false
  * when the body is over its cap (nothing to run). */
-static inline bool fuzz_request(struct request *req, struct app *app, const char *path,
+static inline bool fuzz_request(struct request *req, struct services *svc, const char *path,
                                 const uint8_t *data, size_t size)
 {
     memset(req, 0, sizeof(*req));
     arena_init(&req->arena);
-    req->app = app;
+    req->svc = svc;
     req->path = path;
     snprintf(req->id, sizeof(req->id), "fuzz");
     buf_init(&req->body, 1 << 20);

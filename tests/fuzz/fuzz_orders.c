@@ -1,5 +1,6 @@
 /* POST /orders bodies, any bytes: always one answer, a problem unless the body was
  * valid, and no write ever reaches a database (there is none: a valid body gets 503). */
+#include "xsell/app.h"
 #include "xsell/handlers.h"
 #include "xsell/xalloc.h"
 
@@ -11,10 +12,12 @@ FUZZ_TARGET(orders)
     static bool ready;
     if (!ready) {
         db_pool_init(&app.pool, "host=/nonexistent-xsell-fuzz connect_timeout=1", 1);
+        recent_init(&app.recent);
+        app_wire_services(&app);
         ready = true;
     }
     struct request req;
-    if (fuzz_request(&req, &app, "/orders", data, size)) {
+    if (fuzz_request(&req, &app.svc, "/orders", data, size)) {
         handle_orders_post(&req);
         if (req.status != 400 && req.status != 503)
             abort();

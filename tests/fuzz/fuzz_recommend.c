@@ -1,7 +1,9 @@
-/* GET /recommend, /churn and /price with any query parameters against a small
- * snapshot: always one answer, 200/400/404 (409 for a cursor of another version),
- * valid JSON, never more items than the limit allows. The input is "name=value"
- * pairs separated by '&'. */
+/* GET /recommend, /churn, /price, /upsell and /forecast with any query parameters
+ * against a small snapshot fitted through the model registry: always one answer,
+ * 200/400/404 (409 for a cursor of another version), valid JSON, never more items
+ * than the limit (or horizon) allows. The input is "name=value" pairs separated by
+ * '&'. */
+#include "xsell/app.h"
 #include "xsell/handlers.h"
 
 #include "fuzz/fuzz.h"
@@ -25,31 +27,30 @@ static struct snapshot *demo_snapshot(void)
         }
     }
     history_finish(h);
-    struct figures fig = {0};
-    model_popular_fit(h, 86400.0 * 200, 30, &s->arena, &s->popular, &fig);
-    struct baskets b;
-    struct assoc_params ap = {.min_count = 2, .min_confidence = 0.01, .min_len = 2, .max_len = 3};
-    baskets_from_history(h, &s->arena, &b);
-    model_assoc_fit(&b, &ap, 20, &s->arena, &s->assoc, &fig);
-    struct i2i_params ip = {.k = 10, .ease_max_items = 100, .lambda = 10, .shrink = 5};
-    model_item2item_fit(h, &ip, &s->arena, &s->i2i, &fig);
-    model_content_fit(h, 10, &s->arena, &s->content, &fig);
-    model_repeat_fit(h, 86400.0 * 200, 90, &s->arena, &s->repeat, &fig);
-    struct churn_fit_params cp = {.as_of = 86400.0 * 200, .horizon_days = 30, .discount = 0.1};
-    model_churn_fit(h, &cp, &s->arena, &s->churn, &fig);
-    model_price_fit(h, 86400.0 * 200, &s->arena, &s->price, &fig);
+    /* every model through the registry, as training fits them */
+    struct model_params mp;
+    struct model_figures figs;
+    char err[300];
+    model_params_defaults(&mp);
+    mp.as_of = 86400.0 * 200;
+    mp.assoc_min_count = 2;
+    mp.churn_horizon_days = 30;
+    mp.forecast_threads = 1; /* GET /forecast reads the sales forecasts */
+    if (models_fit(s, &mp, false, &figs, err, sizeof(err)))
+        abort();
     snapshot_render(s);
     s->version = 1;
     return s;
 }
 
 /* Runs one handler on the parameters in text (a copy is split in place). */
-static void one_route(struct snapshot *snap, struct app *app, const char *path, const char *text,
-                      int (*handler)(struct request *), const char *list, int default_limit)
+static void one_route(struct snapshot *snap, struct services *svc, const char *path, const char *text,
+                      int (*handler)(struct request *), const char *list, const char *limit_param,
+                      int default_limit)
 {
     struct request req = {0};
     arena_init(&req.arena);
-    req.app = app;
+    req.svc = svc;
     req.snap = snap;
     req.path = path;
     snprintf(req.id, sizeof(req.id), "fuzz");
@@ -73,7 +74,7 @@ static void one_route(struct snapshot *snap, struct app *app, const char *path, 
     if (!j)
         abort();
     if (req.status == 200) {
-        const char *l = req_param(&req, "limit");
+        const char *l = req_param(&req, limit_param);
         int limit = l ? (int)strtol(l, NULL, 10) : default_limit;
         if (cJSON_GetArraySize(cJSON_GetObjectItem(j, list)) > limit)
             abort();
@@ -91,12 +92,15 @@ FUZZ_TARGET(recommend)
         snap = demo_snapshot();
         recent_init(&app.recent);
         recent_add(&app.recent, "C3", "P4", 1e12); /* a purchase after the snapshot */
+        app_wire_services(&app);
     }
     char *text = strndup((const char *)data, size);
     if (text && strlen(text) == size) { /* MHD hands over NUL-free strings */
-        one_route(snap, &app, "/recommend", text, handle_recommend, "items", 10);
-        one_route(snap, &app, "/churn", text, handle_churn, "customers", 50);
-        one_route(snap, &app, "/price", text, handle_price, "products", 20);
+        one_route(snap, &app.svc, "/recommend", text, handle_recommend, "items", "limit", 10);
+        one_route(snap, &app.svc, "/churn", text, handle_churn, "customers", "limit", 50);
+        one_route(snap, &app.svc, "/price", text, handle_price, "products", "limit", 20);
+        one_route(snap, &app.svc, "/upsell", text, handle_upsell, "items", "limit", 5);
+        one_route(snap, &app.svc, "/forecast", text, handle_forecast_get, "points", "horizon", 28);
     }
     free(text);
     return 0;

@@ -1,0 +1,46 @@
+/* services.h - what a handler may ask of the process besides its request and its
+ * snapshot: the one write path for orders and products, the trainer, the database's
+ * health and the read-your-writes overlay. The handlers see only these calls; the
+ * database pool, the trainer's locks and libpq stay behind them (app/services.c).
+ *
+ * The writes return 0, or a negative enum svc_failure with err set (err is for the
+ * client when SVC_BAD_ROW, for the log otherwise); nothing is written unless 0. */
+#ifndef XSELL_SERVICES_H
+#define XSELL_SERVICES_H
+
+#include "xsell/arena.h"
+#include "xsell/buf.h"
+#include "xsell/rows.h"
+
+struct services; /* opaque here */
+
+enum svc_failure {
+    SVC_BAD_ROW = -1, /* a row failed its checks against the database (err says which) */
+    SVC_DB_DOWN = -2, /* no connection could be had */
+    SVC_FAILED = -3,  /* the database refused the write */
+};
+
+/* Writes n orders in one transaction (idempotent on order_id), and on commit adds the
+ * buyers' products to the read-your-writes overlay. res->created_ids lists the orders
+ * created (ingest_result_release). */
+int services_write_orders(struct services *sv, const struct order_in *orders, int n,
+                          struct ingest_result *res, char *err, size_t errlen);
+/* Creates or replaces one product. */
+int services_write_product(struct services *sv, const struct product_in *p,
+                           struct ingest_result *res, char *err, size_t errlen);
+/* Queues a training run (or gives the one already queued): its version. SVC_DB_DOWN
+ * when the run cannot be recorded. */
+int services_queue_training(struct services *sv, int64_t *version);
+/* The latest runs as a JSON array (malloc'd), or NULL when the database is down. */
+char *services_runs_json(struct services *sv);
+/* true when a pooled connection answers. */
+bool services_database_ready(struct services *sv);
+/* Products a customer bought after since and before the snapshot knew of it, as
+ * external ids in arena memory. */
+size_t services_recent_purchases(struct services *sv, const char *customer, double since,
+                                 struct arena *a, const char ***out);
+/* The process's figures in Prometheus text: requests by route, training runs, requests
+ * in flight. Never waits on the database or on a training run. */
+void services_render_metrics(struct services *sv, struct buf *out);
+
+#endif

@@ -1,0 +1,211 @@
+#include "xsell/config.h"
+
+#include <stdarg.h>
+#include <unistd.h>
+
+#include "xsell/log.h"
+#include "xsell/strparse.h"
+#include "xsell/xalloc.h"
+
+static int env_int(const char *name, int64_t min, int64_t max, int64_t def, int64_t *out, char *err,
+                   size_t errlen)
+{
+    const char *v = getenv(name);
+    if (!v || !*v) {
+        *out = def;
+        return 0;
+    }
+    if (strparse_int64(v, strlen(v), min, max, out))
+        return fmt_error(err, errlen, "%s must be an integer in %lld..%lld, got \"%s\"", name,
+                         (long long)min, (long long)max, v);
+    return 0;
+}
+
+static int env_double(const char *name, double min, double max, double def, double *out, char *err,
+                      size_t errlen)
+{
+    const char *v = getenv(name);
+    if (!v || !*v) {
+        *out = def;
+        return 0;
+    }
+    if (strparse_double(v, strlen(v), out) || *out < min || *out > max)
+        return fmt_error(err, errlen, "%s must be a number in %g..%g, got \"%s\"", name, min, max,
+                         v);
+    return 0;
+}
+
+static int parse_listen(struct config *c, const char *v, char *err, size_t errlen)
+{
+    const char *colon = strrchr(v, ':');
+    int64_t port;
+    if (!colon || colon == v || strparse_int64(colon + 1, strlen(colon + 1), 1, 65535, &port))
+        return fmt_error(err, errlen, "XSELL_LISTEN must be host:port, got \"%s\"", v);
+    c->listen_host = xstrndup(v, (size_t)(colon - v));
+    c->port = (uint16_t)port;
+    return 0;
+}
+
+static int parse_keys(struct config *c, const char *v, char *err, size_t errlen)
+{
+    const char *p = v;
+    while (*p) {
+        const char *end = strchr(p, ',');
+        size_t n = end ? (size_t)(end - p) : strlen(p);
+        const char *colon = memchr(p, ':', n);
+        enum role role;
+        if (n > 0) {
+            if (!colon || role_parse(p, (size_t)(colon - p), &role))
+                return fmt_error(err, errlen,
+                                 "XSELL_API_KEYS entry %d must be role:key with role public, "
+                                 "internal or admin",
+                                 c->nkeys + 1);
+            size_t klen = n - (size_t)(colon - p) - 1;
+            if (klen < 8)
+                return fmt_error(err, errlen,
+                                 "XSELL_API_KEYS entry %d: a key needs 8 characters or more",
+                                 c->nkeys + 1);
+            if (c->nkeys == API_KEYS_MAX)
+                return fmt_error(err, errlen, "XSELL_API_KEYS holds more than %d keys",
+                                 API_KEYS_MAX);
+            c->keys[c->nkeys].role = role;
+            c->keys[c->nkeys].key = xstrndup(colon + 1, klen);
+            c->keys[c->nkeys].len = klen;
+            c->nkeys++;
+        }
+        p += n;
+        if (*p == ',')
+            p++;
+    }
+    return 0;
+}
+
+static int parse_cors(struct config *c, const char *v, char *err, size_t errlen)
+{
+    const char *p = v;
+    while (*p) {
+        const char *end = strchr(p, ',');
+        size_t n = end ? (size_t)(end - p) : strlen(p);
+        while (n && *p == ' ')
+            p++, n--;
+        while (n && p[n - 1] == ' ')
+            n--;
+        if (n == 1 && *p == '*') {
+            c->cors_any = true;
+        } else if (n > 0) {
+            if (c->ncors == CORS_ORIGINS_MAX)
+                return fmt_error(err, errlen, "XSELL_CORS_ORIGINS holds more than %d origins",
+                                 CORS_ORIGINS_MAX);
+            c->cors[c->ncors++] = xstrndup(p, n);
+        }
+        p = end ? end + 1 : p + n;
+    }
+    return 0;
+}
+
+/* Every model's settings (models.h), each from its variable or its default. */
+static int load_model_settings(struct model_params *mp, char *err, size_t errlen)
+{
+    model_params_defaults(mp);
+    for (int i = 0; i < model_settings_count; i++) {
+        const struct model_setting *st = &model_settings[i];
+        char *field = (char *)mp + st->offset;
+        double d;
+        int64_t v;
+        if (st->type == SETTING_DOUBLE) {
+            if (env_double(st->env, st->min, st->max, st->def, &d, err, errlen))
+                return -1;
+            memcpy(field, &d, sizeof(d));
+            continue;
+        }
+        if (env_int(st->env, (int64_t)st->min, (int64_t)st->max, (int64_t)st->def, &v, err,
+                    errlen))
+            return -1;
+        if (st->type == SETTING_INT) {
+            int x = (int)v;
+            memcpy(field, &x, sizeof(x));
+        } else {
+            long x = (long)v;
+            memcpy(field, &x, sizeof(x));
+        }
+    }
+    return 0;
+}
+
+int config_load(struct config *c, char *err, size_t errlen)
+{
+    int64_t v;
+    const char *s;
+    memset(c, 0, sizeof(*c));
+    s = getenv("DATABASE_URL");
+    c->database_url = xstrdup(s ? s : "");
+    s = getenv("XSELL_LISTEN");
+    if (parse_listen(c, s && *s ? s : "127.0.0.1:8080", err, errlen))
+        return -1;
+    if (env_int("XSELL_THREADS", 1, 256, 4, &v, err, errlen))
+        return -1;
+    c->threads = (int)v;
+    if (env_int("XSELL_RETRAIN_S", 0, 86400 * 30, 3600, &v, err, errlen))
+        return -1;
+    c->retrain_s = (int)v;
+    s = getenv("XSELL_API_KEYS");
+    if (s && parse_keys(c, s, err, errlen))
+        return -1;
+    s = getenv("XSELL_AUTH");
+    if (s && *s) {
+        if (strcmp(s, "none") == 0)
+            c->auth_none = true;
+        else if (strcmp(s, "keys") != 0)
+            return fmt_error(err, errlen, "XSELL_AUTH must be \"keys\" or \"none\", got \"%s\"", s);
+    }
+    s = getenv("XSELL_ACCESS_LOG");
+    c->access_log = true;
+    if (s && *s && strparse_bool(s, strlen(s), &c->access_log))
+        return fmt_error(err, errlen, "XSELL_ACCESS_LOG must be true or false, got \"%s\"", s);
+    s = getenv("XSELL_CORS_ORIGINS");
+    if (s && parse_cors(c, s, err, errlen))
+        return -1;
+    if (env_int("XSELL_BODY_MAX", 1024, 256 << 20, BODY_MAX_DEFAULT, &v, err, errlen))
+        return -1;
+    c->body_max = (size_t)v;
+    if (env_double("XSELL_RATE_RPS", 0, 1e9, 200, &c->rate_rps, err, errlen) ||
+        env_double("XSELL_RATE_BURST", 1, 1e9, 400, &c->rate_burst, err, errlen))
+        return -1;
+    if (env_int("XSELL_CONN_LIMIT", 4, 100000, 1024, &v, err, errlen))
+        return -1;
+    c->conn_limit = (int)v;
+    if (env_int("XSELL_CONN_TIMEOUT_S", 1, 3600, 30, &v, err, errlen))
+        return -1;
+    c->conn_timeout_s = (int)v;
+    c->conn_memory = 64 * 1024;
+    if (env_int("XSELL_DB_POOL", 1, DB_POOL_MAX, 4, &v, err, errlen))
+        return -1;
+    c->db_pool = (int)v;
+    s = getenv("XSELL_AS_OF");
+    if (s && *s && strparse_timestamp(s, strlen(s), &c->as_of, NULL))
+        return fmt_error(err, errlen, "XSELL_AS_OF must be an ISO-8601 date or time, got \"%s\"",
+                         s);
+    if (s && strlen(s) == 10) /* a date means all of that day */
+        c->as_of += 86400 - 0.001;
+    if (env_double("XSELL_EVAL_HOLDOUT_DAYS", 0, 3650, 28, &c->eval_holdout_days, err, errlen))
+        return -1;
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    if (env_int("XSELL_FORECAST_THREADS", 1, 16, cores > 0 ? MIN(cores, 16) : 1, &v, err, errlen))
+        return -1;
+    c->forecast_threads = (int)v;
+    s = getenv("XSELL_PRICE_TRUTH");
+    c->price_truth = s && *s ? xstrdup(s) : NULL;
+    return load_model_settings(&c->model, err, errlen);
+}
+
+void config_release(struct config *c)
+{
+    free(c->price_truth);
+    free(c->database_url);
+    free(c->listen_host);
+    for (int i = 0; i < c->nkeys; i++)
+        free(c->keys[i].key);
+    for (int i = 0; i < c->ncors; i++)
+        free(c->cors[i]);
+    memset(c, 0, sizeof(*c));
+}

@@ -1,0 +1,142 @@
+/* services.c - the calls handlers make beyond their snapshot (services.h), on the
+ * process's database pool, trainer and overlay. */
+#include "xsell/app.h"
+#include "xsell/ingest.h"
+#include "xsell/log.h"
+#include "xsell/router.h"
+#include "xsell/runs.h"
+
+void app_wire_services(struct app *app)
+{
+    app->svc = (struct services){.pool = &app->pool,
+                                 .trainer = &app->trainer,
+                                 .recent = &app->recent,
+                                 .metrics = &app->metrics,
+                                 .in_flight = &app->in_flight};
+}
+
+/* The failure of a write on conn: the database gone, or the write refused. */
+static int write_failure(PGconn *conn)
+{
+    return conn && PQstatus(conn) == CONNECTION_OK ? SVC_FAILED : SVC_DB_DOWN;
+}
+
+/* Stages every line of every order; 0, or a failure after aborting the ingest. */
+static int stage_orders(struct ingest *g, const struct order_in *orders, int n, char *err,
+                        size_t errlen)
+{
+    for (int i = 0; i < n; i++)
+        for (int j = 0; j < orders[i].nlines; j++) {
+            int rc = ingest_order_line(g, &orders[i].lines[j], err, errlen);
+            if (rc == -1) {
+                /* name the order in the body, as the client sent it */
+                char why[300];
+                snprintf(why, sizeof(why), "%s", err);
+                snprintf(err, errlen, "[%d]: %s", i, why);
+            }
+            if (rc) {
+                int failure = rc == -1 ? SVC_BAD_ROW : write_failure(g->conn);
+                ingest_abort(g);
+                return failure;
+            }
+        }
+    return 0;
+}
+
+int services_write_orders(struct services *sv, const struct order_in *orders, int n,
+                          struct ingest_result *res, char *err, size_t errlen)
+{
+    struct ingest g;
+    PGconn *conn = db_pool_take(sv->pool);
+    memset(res, 0, sizeof(*res));
+    if (!conn)
+        return fmt_error(err, errlen, "no database connection"), SVC_DB_DOWN;
+    int rc = 0;
+    if (ingest_begin(&g, conn, INGEST_ORDERS, true, err, errlen))
+        rc = write_failure(conn);
+    else if ((rc = stage_orders(&g, orders, n, err, errlen)) == 0 &&
+             ingest_commit(&g, res, err, errlen))
+        rc = write_failure(conn);
+    db_pool_give(sv->pool, conn);
+    if (rc)
+        return rc;
+    /* Read your writes: the buyers' next recommendations leave these out at once. */
+    double now = now_seconds();
+    for (int i = 0; i < n; i++)
+        if (orders[i].customer_id.n)
+            for (int j = 0; j < orders[i].nlines; j++)
+                if (orders[i].lines[j].quantity.p[0] != '-')
+                    recent_add(sv->recent, orders[i].customer_id.p,
+                               orders[i].lines[j].product_id.p, now);
+    return 0;
+}
+
+int services_write_product(struct services *sv, const struct product_in *p,
+                           struct ingest_result *res, char *err, size_t errlen)
+{
+    struct ingest g;
+    PGconn *conn = db_pool_take(sv->pool);
+    memset(res, 0, sizeof(*res));
+    if (!conn)
+        return fmt_error(err, errlen, "no database connection"), SVC_DB_DOWN;
+    int rc = 0;
+    if (ingest_begin(&g, conn, INGEST_PRODUCTS, false, err, errlen)) {
+        rc = write_failure(conn);
+    } else if ((rc = ingest_product(&g, p, err, errlen)) != 0) {
+        rc = rc == -1 ? SVC_BAD_ROW : write_failure(conn);
+        ingest_abort(&g);
+    } else if (ingest_commit(&g, res, err, errlen)) {
+        rc = write_failure(conn);
+    }
+    db_pool_give(sv->pool, conn);
+    return rc;
+}
+
+int services_queue_training(struct services *sv, int64_t *version)
+{
+    return trainer_request(sv->trainer, sv->pool, version) ? SVC_DB_DOWN : 0;
+}
+
+char *services_runs_json(struct services *sv)
+{
+    PGconn *conn = db_pool_take(sv->pool);
+    char *runs = conn ? runs_list_json(conn) : NULL;
+    db_pool_give(sv->pool, conn);
+    return runs;
+}
+
+bool services_database_ready(struct services *sv)
+{
+    return db_pool_ping(sv->pool);
+}
+
+size_t services_recent_purchases(struct services *sv, const char *customer, double since,
+                                 struct arena *a, const char ***out)
+{
+    return recent_for(sv->recent, customer, since, a, out);
+}
+
+void services_render_metrics(struct services *sv, struct buf *out)
+{
+    struct trainer_status ts;
+    metrics_render(sv->metrics, router_name, out);
+    trainer_status(sv->trainer, &ts);
+    buf_appendf(out,
+                "# HELP xsell_training_seconds Duration of the last training run.\n"
+                "# TYPE xsell_training_seconds gauge\nxsell_training_seconds %.6f\n",
+                ts.last_seconds);
+    buf_appendf(out,
+                "# HELP xsell_training_runs_total Finished training runs by outcome.\n"
+                "# TYPE xsell_training_runs_total counter\n"
+                "xsell_training_runs_total{status=\"succeeded\"} %ld\n"
+                "xsell_training_runs_total{status=\"failed\"} %ld\n",
+                ts.runs_succeeded, ts.runs_failed);
+    buf_appendf(out,
+                "# HELP xsell_training_in_progress 1 while a training run is under way.\n"
+                "# TYPE xsell_training_in_progress gauge\nxsell_training_in_progress %d\n",
+                ts.running ? 1 : 0);
+    buf_appendf(out,
+                "# HELP xsell_requests_in_flight Requests being served.\n"
+                "# TYPE xsell_requests_in_flight gauge\nxsell_requests_in_flight %d\n",
+                atomic_load(sv->in_flight));
+}

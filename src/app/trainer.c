@@ -1,0 +1,358 @@
+#include "xsell/trainer.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <math.h>
+#include <time.h>
+
+#include "xsell/eval_json.h"
+#include "xsell/history_load.h"
+#include "xsell/models.h"
+#include "xsell/log.h"
+#include "xsell/runs.h"
+#include "xsell/scores.h"
+#include "xsell/strparse.h"
+#include "xsell/xalloc.h"
+
+#define BACKOFF_MAX_S 30.0
+
+static void add_figures(cJSON *obj, const struct figures *f)
+{
+    for (int i = 0; i < f->n; i++)
+        cJSON_AddNumberToObject(obj, f->item[i].name, f->item[i].value);
+}
+
+static void add_date(cJSON *obj, const char *name, double t)
+{
+    char d[11];
+    if (t <= 0) {
+        cJSON_AddNullToObject(obj, name);
+        return;
+    }
+    strparse_format_date(t, d);
+    cJSON_AddStringToObject(obj, name, d);
+}
+
+void train_model_params(const struct config *cfg, double as_of, struct model_params *mp)
+{
+    *mp = cfg->model;
+    mp->as_of = as_of;
+    mp->forecast_threads = cfg->forecast_threads;
+    mp->churn_prev = NULL;
+}
+
+/* Training is a pipeline: load the history, fit every model (models.h), evaluate,
+ * report, then the side effects in the database. Each step below is one of them. */
+
+/* Step 1: a new snapshot holding the history. -1 with err. */
+static int train_load(PGconn *conn, const struct config *cfg, int64_t version,
+                      struct snapshot **out, char *err, size_t errlen)
+{
+    struct snapshot *s = snapshot_new();
+    s->loaded_at = now_seconds();
+    if (history_load(conn, cfg->as_of, &s->hist, err, errlen)) {
+        history_init(&s->hist); /* released by history_load; keep unref valid */
+        snapshot_unref(s);
+        return -1;
+    }
+    const struct history *h = &s->hist;
+    s->version = version;
+    s->trained_at = now_seconds();
+    s->as_of = cfg->as_of > 0 ? cfg->as_of : h->t_max > 0 ? h->t_max : s->trained_at;
+    *out = s;
+    return 0;
+}
+
+/* The run's report: what was read, and every model's figures. */
+static cJSON *report_new(const struct snapshot *s, const struct model_figures *figs)
+{
+    const struct history *h = &s->hist;
+    cJSON *root = cJSON_CreateObject();
+    cJSON_AddNumberToObject(root, "version", (double)s->version);
+    add_date(root, "as_of", s->as_of);
+    cJSON *data = cJSON_AddObjectToObject(root, "data");
+    cJSON_AddNumberToObject(data, "products", (double)history_nproducts(h));
+    cJSON_AddNumberToObject(data, "customers", (double)history_ncustomers(h));
+    cJSON_AddNumberToObject(data, "orders", (double)history_norders(h));
+    cJSON_AddNumberToObject(data, "lines", (double)h->nlines);
+    add_date(data, "first_order", h->t_min);
+    add_date(data, "last_order", h->t_max);
+    cJSON *models = cJSON_AddObjectToObject(root, "models");
+    for (int i = 0; i < MODELS_COUNT; i++)
+        add_figures(cJSON_AddObjectToObject(models, model_table[i].name), &figs->fig[i]);
+    cJSON_AddItemToObject(root, "churn", churn_json(&s->churn));
+    return root;
+}
+
+/* /price against planted elasticities, when XSELL_PRICE_TRUTH names them. */
+static void evaluate_price(const struct config *cfg, const struct snapshot *s, cJSON *root)
+{
+    struct price_truth truth;
+    struct eval_price_result ep;
+    struct price_guard g = {.max_change = s->params.price_max_change,
+                            .min_margin = s->params.price_min_margin,
+                            .floor = NAN,
+                            .ceiling = NAN};
+    char perr[300];
+    if (price_truth_load(cfg->price_truth, &truth, perr, sizeof(perr)) == 0 &&
+        eval_price(s, &truth, &g, &ep, perr, sizeof(perr)) == 0)
+        cJSON_AddItemToObject(root, "evaluation_price", eval_price_json(&ep));
+    else
+        cJSON_AddStringToObject(root, "evaluation_price", perr);
+    price_truth_release(&truth);
+}
+
+/* Step 3: the holdout evaluations. /recommend and /upsell share one fit of the
+ * models on the history before the cut; churn fits its own on an earlier split. */
+static void evaluate_holdout(const struct config *cfg, const struct snapshot *s,
+                             const struct model_params *mp, cJSON *root)
+{
+    const struct history *h = &s->hist;
+    double days = cfg->eval_holdout_days;
+    char eerr[300];
+    struct snapshot *cut = eval_fit_cut(h, days, mp, eerr, sizeof(eerr));
+    struct eval_result ev;
+    if (cut && eval_recommend(h, cut, &ev, eerr, sizeof(eerr)) == 0)
+        cJSON_AddItemToObject(root, "evaluation", eval_json(&ev, days));
+    else
+        cJSON_AddStringToObject(root, "evaluation", eerr);
+    struct eval_upsell_result eu;
+    if (cut && eval_upsell(h, cut, &eu, eerr, sizeof(eerr)) == 0)
+        cJSON_AddItemToObject(root, "evaluation_upsell", eval_upsell_json(&eu, days));
+    else
+        cJSON_AddStringToObject(root, "evaluation_upsell", eerr);
+    snapshot_unref(cut);
+    struct eval_churn_result ec;
+    struct churn_fit_params cp = {.as_of = s->as_of,
+                                  .horizon_days = s->params.churn_horizon_days,
+                                  .discount = s->params.churn_discount};
+    double churn_days = MAX(days, s->params.churn_horizon_days);
+    if (eval_churn(h, churn_days, &cp, &ec, eerr, sizeof(eerr)) == 0)
+        cJSON_AddItemToObject(root, "evaluation_churn", eval_churn_json(&ec, churn_days));
+    else
+        cJSON_AddStringToObject(root, "evaluation_churn", eerr);
+}
+
+/* Memory the snapshot holds, roughly: its arenas and the history's arrays. */
+static size_t snapshot_size(const struct snapshot *s)
+{
+    const struct history *h = &s->hist;
+    return s->arena.bytes + h->arena.bytes + h->products.arena.bytes + h->customers.arena.bytes +
+           h->orders.arena.bytes + h->nlines * (3 * sizeof(int32_t) + sizeof(double)) +
+           history_norders(h) * (2 * sizeof(int32_t) + sizeof(double)) +
+           history_nproducts(h) * (4 * sizeof(void *) + 2 * sizeof(double));
+}
+
+int train_build(PGconn *conn, const struct config *cfg, int64_t version,
+                const struct snapshot *prev, struct snapshot **out, char *err, size_t errlen)
+{
+    double t0 = mono_seconds();
+    struct snapshot *s;
+    if (train_load(conn, cfg, version, &s, err, errlen))
+        return -1;
+    double t_load = mono_seconds() - t0;
+
+    /* Step 2: every model. */
+    struct model_params mp;
+    struct model_figures figs;
+    train_model_params(cfg, s->as_of, &mp);
+    mp.churn_prev = prev ? &prev->churn : NULL;
+    if (models_fit(s, &mp, false, &figs, err, errlen)) {
+        snapshot_unref(s);
+        return -1;
+    }
+    double t_fit = mono_seconds() - t0 - t_load;
+
+    cJSON *root = report_new(s, &figs);
+    if (cfg->price_truth)
+        evaluate_price(cfg, s, root);
+    /* Step 4, the side effect: this run's churn scores for BI. */
+    if (scores_write(conn, s, err, errlen)) {
+        log_warn("trainer: churn_scores not written: %s", err);
+        cJSON_AddStringToObject(cJSON_GetObjectItem(root, "churn"), "scores_error", err);
+    }
+    double t_eval = mono_seconds();
+    if (cfg->eval_holdout_days > 0)
+        evaluate_holdout(cfg, s, &mp, root);
+    t_eval = mono_seconds() - t_eval;
+
+    snapshot_render(s);
+    s->bytes = snapshot_size(s);
+    cJSON *secs = cJSON_AddObjectToObject(root, "seconds");
+    cJSON_AddNumberToObject(secs, "load", t_load);
+    cJSON_AddNumberToObject(secs, "fit", t_fit);
+    cJSON *per = cJSON_AddObjectToObject(secs, "models");
+    for (int i = 0; i < MODELS_COUNT; i++)
+        cJSON_AddNumberToObject(per, model_table[i].name, figs.seconds[i]);
+    cJSON_AddNumberToObject(secs, "evaluations", t_eval);
+    cJSON_AddNumberToObject(secs, "total", mono_seconds() - t0);
+    cJSON_AddNumberToObject(root, "snapshot_bytes", (double)s->bytes);
+    s->metrics_json = cJSON_PrintUnformatted(root);
+    cJSON_Delete(root);
+    *out = s;
+    return 0;
+}
+
+/* Waits until woken or for seconds; false when asked to stop. Called with mu held. */
+static bool wait_for(struct trainer *t, double seconds, bool wake_on_request)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    double whole = floor(seconds);
+    ts.tv_sec += (time_t)whole;
+    ts.tv_nsec += (long)((seconds - whole) * 1e9);
+    if (ts.tv_nsec >= 1000000000L) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000L;
+    }
+    while (!t->stop && (!wake_on_request || t->queued == 0)) {
+        if (pthread_cond_timedwait(&t->cv, &t->mu, &ts) == ETIMEDOUT)
+            break;
+    }
+    return !t->stop;
+}
+
+/* One run; 0 on success, -1 on failure, -2 when the database could not be reached. */
+static int run_once(struct trainer *t, PGconn **conn, const char *trigger)
+{
+    char err[512];
+    if (!*conn || PQstatus(*conn) != CONNECTION_OK) {
+        PQfinish(*conn);
+        *conn = db_connect(t->cfg->database_url, err, sizeof(err));
+        if (!*conn) {
+            log_warn("trainer: database unreachable: %s", err);
+            return -2;
+        }
+    }
+    pthread_mutex_lock(&t->mu);
+    int64_t version = t->queued;
+    pthread_mutex_unlock(&t->mu);
+    if ((version == 0 && runs_create(*conn, trigger, &version)) || runs_start(*conn, version))
+        return -2;
+    pthread_mutex_lock(&t->mu);
+    if (t->queued == version)
+        t->queued = 0;
+    t->running = true;
+    pthread_mutex_unlock(&t->mu);
+
+    double t0 = mono_seconds();
+    struct snapshot *s = NULL;
+    struct snapshot *prev = registry_take(t->reg);
+    int rc = train_build(*conn, t->cfg, version, prev, &s, err, sizeof(err));
+    snapshot_unref(prev);
+    double secs = mono_seconds() - t0;
+    if (rc == 0) {
+        runs_finish(*conn, version, true, s->metrics_json, NULL);
+        log_info("trainer: run %lld succeeded in %.2fs; serving version %lld", (long long)version,
+                 secs, (long long)version);
+        registry_publish(t->reg, s);
+    } else {
+        log_error("trainer: run %lld failed: %s", (long long)version, err);
+        if (PQstatus(*conn) == CONNECTION_OK)
+            runs_finish(*conn, version, false, NULL, err);
+    }
+    pthread_mutex_lock(&t->mu);
+    t->running = false;
+    t->last_seconds = secs;
+    if (rc == 0)
+        t->runs_succeeded++;
+    else
+        t->runs_failed++;
+    pthread_mutex_unlock(&t->mu);
+    if (rc && PQstatus(*conn) != CONNECTION_OK)
+        return -2;
+    return rc;
+}
+
+static void *trainer_main(void *arg)
+{
+    struct trainer *t = arg;
+    PGconn *conn = NULL;
+    double backoff = 1.0;
+    const char *trigger = "startup";
+    for (;;) {
+        int rc = run_once(t, &conn, trigger);
+        pthread_mutex_lock(&t->mu);
+        double wait;
+        if (rc == -2) {
+            wait = backoff;
+            backoff = MIN(backoff * 2, BACKOFF_MAX_S);
+        } else {
+            backoff = 1.0;
+            wait = t->cfg->retrain_s > 0 ? t->cfg->retrain_s : 1e9;
+            trigger = "schedule";
+        }
+        bool go_on = wait_for(t, wait, rc != -2);
+        if (go_on && t->queued != 0)
+            trigger = "request";
+        pthread_mutex_unlock(&t->mu);
+        if (!go_on)
+            break;
+    }
+    PQfinish(conn);
+    return NULL;
+}
+
+int trainer_start(struct trainer *t, const struct config *cfg, struct registry *reg)
+{
+    pthread_condattr_t ca;
+    memset(t, 0, sizeof(*t));
+    t->cfg = cfg;
+    t->reg = reg;
+    pthread_mutex_init(&t->mu, NULL);
+    pthread_mutex_init(&t->request_mu, NULL);
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&t->cv, &ca);
+    pthread_condattr_destroy(&ca);
+    if (pthread_create(&t->thread, NULL, trainer_main, t) != 0)
+        return log_fail("trainer: cannot start thread");
+    return 0;
+}
+
+void trainer_stop(struct trainer *t)
+{
+    pthread_mutex_lock(&t->mu);
+    t->stop = true;
+    pthread_cond_broadcast(&t->cv);
+    pthread_mutex_unlock(&t->mu);
+    pthread_join(t->thread, NULL);
+    pthread_mutex_destroy(&t->mu);
+    pthread_mutex_destroy(&t->request_mu);
+    pthread_cond_destroy(&t->cv);
+}
+
+int trainer_request(struct trainer *t, struct db_pool *pool, int64_t *version)
+{
+    int rc = 0;
+    pthread_mutex_lock(&t->request_mu);
+    pthread_mutex_lock(&t->mu);
+    int64_t queued = t->queued;
+    pthread_mutex_unlock(&t->mu);
+    if (queued == 0) {
+        /* The run is recorded outside mu: /metrics and the trainer itself never wait
+         * for the database's answer (or its connect timeout). request_mu keeps two
+         * requests from recording two runs. */
+        PGconn *c = db_pool_take(pool);
+        rc = c ? runs_create(c, "request", &queued) : -1;
+        db_pool_give(pool, c);
+    }
+    pthread_mutex_lock(&t->mu);
+    if (rc == 0 && t->queued == 0)
+        t->queued = queued;
+    *version = t->queued;
+    pthread_cond_broadcast(&t->cv);
+    pthread_mutex_unlock(&t->mu);
+    pthread_mutex_unlock(&t->request_mu);
+    return rc;
+}
+
+void trainer_status(struct trainer *t, struct trainer_status *out)
+{
+    pthread_mutex_lock(&t->mu);
+    *out = (struct trainer_status){.last_seconds = t->last_seconds,
+                                   .runs_succeeded = t->runs_succeeded,
+                                   .runs_failed = t->runs_failed,
+                                   .running = t->running};
+    pthread_mutex_unlock(&t->mu);
+}

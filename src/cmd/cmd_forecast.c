@@ -1,0 +1,127 @@
+/* xsell forecast FILE: forecasts each series of a CSV (model_forecast.h). */
+#include <math.h>
+
+#include "xsell/cmd.h"
+#include "xsell/csv.h"
+#include "xsell/model_forecast.h"
+#include "xsell/strparse.h"
+#include "xsell/xalloc.h"
+
+/* Writes one forecast as CSV rows: id, model, step, mean, then lo/hi per level. */
+static void print_forecast(const char *id, const struct forecast *f)
+{
+    for (int i = 0; i < f->h; i++) {
+        printf("%s,\"%s\",%d,%.10g", id, f->model, i + 1, f->mean[i]);
+        for (int l = 0; l < f->nlevels; l++)
+            printf(",%.10g,%.10g", f->lo[l][i], f->hi[l][i]);
+        printf("\n");
+    }
+}
+
+/* Parses "80,95" into levels (each in (0, 100)). */
+static int parse_levels(const char *s, double *levels, int *n)
+{
+    *n = 0;
+    while (*s && *n < FC_MAX_LEVELS) {
+        const char *comma = strchr(s, ',');
+        size_t len = comma ? (size_t)(comma - s) : strlen(s);
+        double v;
+        if (strparse_double(s, len, &v) || !(v > 0 && v < 100))
+            return -1;
+        levels[(*n)++] = v;
+        s += len + (comma ? 1 : 0);
+    }
+    return *n > 0 && !*s ? 0 : -1;
+}
+
+int cmd_forecast(int argc, char **argv)
+{
+    double horizon = 0, period = 1, levels[FC_MAX_LEVELS] = {80, 95};
+    int nlevels = 2, method = FC_AUTO;
+    const char *file = NULL, *method_name = NULL, *level_text = NULL;
+    const struct cmd_opt opts[] = {
+        {"--horizon", OPT_DOUBLE, 1, FC_MAX_H, &horizon},
+        {"--period", OPT_DOUBLE, 1, FC_MAX_PERIOD, &period},
+        {"--method", OPT_TEXT, 0, 0, &method_name},
+        {"--level", OPT_TEXT, 0, 0, &level_text},
+    };
+    int npos;
+    if (cmd_parse(argc, argv, opts, (int)ARRAY_SIZE(opts), &file, 1, &npos))
+        goto usage;
+    if (method_name && (method = forecast_method_parse(method_name)) < 0) {
+        fprintf(stderr, "xsell: --method is auto, ets, theta, comb or snaive\n");
+        return 2;
+    }
+    if (level_text && parse_levels(level_text, levels, &nlevels)) {
+        fprintf(stderr, "xsell: --level wants percentages in (0, 100), e.g. 80,95\n");
+        return 2;
+    }
+    if (!file || horizon < 1 || horizon != floor(horizon) || period != floor(period))
+        goto usage;
+    FILE *in = strcmp(file, "-") == 0 ? stdin : fopen(file, "rb");
+    if (!in) {
+        perror(file);
+        return 1;
+    }
+    struct csv c;
+    csv_init(&c, in);
+    size_t cap = 0;
+    double *y = NULL;
+    int rc = 0, r;
+    long series = 0;
+    printf("id,model,step,mean");
+    for (int l = 0; l < nlevels; l++)
+        printf(",lo%g,hi%g", levels[l], levels[l]);
+    printf("\n");
+    while ((r = csv_next(&c)) > 0) {
+        if (c.nfields < 2) {
+            fprintf(stderr, "xsell: %s:%ld: want an id and at least one value\n", file, c.line);
+            rc = 1;
+            break;
+        }
+        int n = 0;
+        for (int k = 1; k < c.nfields; k++) {
+            size_t len;
+            const char *v = csv_field(&c, k, &len);
+            if (len == 0 && k == c.nfields - 1)
+                break; /* a trailing comma */
+            xgrow((void **)&y, &cap, (size_t)n + 1, sizeof(double));
+            if (strparse_double(v, len, &y[n])) {
+                fprintf(stderr, "xsell: %s:%ld: value %d is not a number: \"%.40s\"\n", file,
+                        c.line, k, v);
+                rc = 1;
+                break;
+            }
+            n++;
+        }
+        if (rc)
+            break;
+        struct forecast f;
+        size_t idlen;
+        const char *id = csv_field(&c, 0, &idlen);
+        if (forecast_auto(y, n, (int)period, (int)horizon, levels, nlevels, (enum fc_method)method,
+                          &f) == 0) {
+            print_forecast(id, &f);
+            if (f.note[0])
+                fprintf(stderr, "xsell: %s: %s\n", id, f.note);
+        }
+        series++;
+    }
+    if (r < 0) {
+        fprintf(stderr, "xsell: %s:%ld: %s\n", file, c.line, c.err);
+        rc = 1;
+    }
+    csv_release(&c);
+    free(y);
+    if (in != stdin)
+        fclose(in);
+    if (rc == 0)
+        fprintf(stderr, "forecast: %ld series\n", series);
+    return rc;
+usage:
+    fprintf(stderr, "usage: xsell forecast FILE --horizon H [--period M] [--level 80,95]\n"
+                    "                      [--method auto|ets|theta|comb|snaive]\n"
+                    "  FILE: CSV, one series a line: id, then its values in time order\n");
+    return 2;
+}
+

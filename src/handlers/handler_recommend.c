@@ -1,0 +1,148 @@
+/* GET /recommend: what goes with a cart, what a customer would buy next. Parses
+ * and checks the request, maps ids to the snapshot's products, asks recommend(),
+ * renders the evidence. */
+#include <math.h>
+
+#include "xsell/handlers.h"
+#include "xsell/jsonw.h"
+#include "xsell/recommend.h"
+#include "xsell/strparse.h"
+
+#define PRICE_PARAM_MAX 1e9
+
+/* Product indices of ids (unknown ones listed in unknown when not NULL). */
+static int32_t *map_ids(struct request *req, const char **ids, int n, int *known,
+                        const char **unknown, int *nunknown)
+{
+    const struct history *h = &req->snap->hist;
+    int32_t *out = arena_array(&req->arena, (size_t)n + 1, sizeof(int32_t));
+    *known = 0;
+    for (int i = 0; i < n; i++) {
+        int32_t p = idmap_find(&h->products, ids[i], strlen(ids[i]));
+        if (p >= 0)
+            out[(*known)++] = p;
+        else if (unknown)
+            unknown[(*nunknown)++] = ids[i];
+    }
+    return out;
+}
+
+static void write_ids(struct jsonw *j, const char *key, const struct history *h,
+                      const int32_t *p, int n)
+{
+    jsonw_open(j, key, '[');
+    for (int i = 0; i < n; i++)
+        if (p[i] >= 0)
+            jsonw_str(j, NULL, idmap_key(&h->products, p[i]));
+    jsonw_close(j, ']');
+}
+
+static void write_item(struct jsonw *j, const struct snapshot *s, const struct rec_item *it)
+{
+    const struct history *h = &s->hist;
+    int32_t p = it->product;
+    char day[11];
+    jsonw_open(j, NULL, '{');
+    jsonw_raw_members(j, s->product_json[p], s->product_json_len[p]);
+    jsonw_num(j, "score", round(it->score * 1e6) / 1e6);
+    jsonw_open(j, "reason", '{');
+    jsonw_str(j, "kind", rec_kind_name(it->kind));
+    switch (it->kind) {
+    case KIND_BOUGHT_TOGETHER:
+        write_ids(j, "with", h, it->because, 2);
+        jsonw_int(j, "count", it->count);
+        jsonw_num(j, "confidence", round(it->confidence * 1e4) / 1e4);
+        jsonw_num(j, "lift", round(it->lift * 1e3) / 1e3);
+        break;
+    case KIND_SIMILAR_CUSTOMERS:
+    case KIND_SIMILAR_CONTENT:
+        write_ids(j, "because", h, it->because, 2);
+        break;
+    case KIND_BUY_AGAIN:
+        strparse_format_date(it->last, day);
+        jsonw_str(j, "last_bought", day);
+        jsonw_int(j, "times", it->times);
+        break;
+    case KIND_POPULAR:
+        jsonw_str(j, "detail", "what sells now: nothing more specific passed the rules");
+        break;
+    }
+    jsonw_close(j, '}');
+    jsonw_close(j, '}');
+}
+
+int handle_recommend(struct request *req)
+{
+    static const char *const strategies[] = {"auto", "complements", "personal", "buy_again"};
+    static const char *const objectives[] = {"relevance", "revenue", "margin"};
+    const struct history *h = &req->snap->hist;
+    const char **items, **exclude, **recent_ids = NULL;
+    int nitems, nexclude, limit, strategy, objective;
+    struct rec_query q = {0};
+    if (param_list(req, "items", CART_MAX, &items, &nitems) ||
+        param_list(req, "exclude", CART_MAX, &exclude, &nexclude) ||
+        param_int(req, "limit", 1, LIMIT_MAX, 10, &limit) ||
+        param_bool(req, "include_purchased", false, &q.include_purchased) ||
+        param_double(req, "min_price", 0, PRICE_PARAM_MAX, 0, &q.min_price) ||
+        param_double(req, "max_price", 0, PRICE_PARAM_MAX, PRICE_PARAM_MAX, &q.max_price) ||
+        param_choice(req, "strategy", strategies, 4, REC_AUTO, &strategy) ||
+        param_choice(req, "objective", objectives, 3, REC_RELEVANCE, &objective))
+        return 0;
+    if (q.min_price > q.max_price)
+        return req_fail(req, PROBLEM_BAD_PARAM, "min_price %g is above max_price %g",
+                        q.min_price, q.max_price);
+    const char *customer = req_param(req, "customer");
+    if (customer && (!*customer || strlen(customer) > ID_MAX))
+        return req_fail(req, PROBLEM_BAD_PARAM, "customer must be an id of 1..%d bytes", ID_MAX);
+    q.category = req_param(req, "category");
+    if (q.category && !*q.category)
+        return req_fail(req, PROBLEM_BAD_PARAM, "category must not be empty");
+    if (strategy == REC_BUY_AGAIN && !customer)
+        return req_fail(req, PROBLEM_BAD_PARAM, "strategy=buy_again needs customer=");
+
+    const char **unknown = arena_array(&req->arena, (size_t)nitems + 1, sizeof(char *));
+    int nunknown = 0;
+    q.cart = map_ids(req, items, nitems, &q.ncart, unknown, &nunknown);
+    q.exclude = map_ids(req, exclude, nexclude, &q.nexclude, NULL, NULL);
+    q.customer = customer ? idmap_find(&h->customers, customer, strlen(customer)) : -1;
+    size_t nrecent = customer ? services_recent_purchases(req->svc, customer, req->snap->loaded_at,
+                                           &req->arena, &recent_ids)
+                              : 0;
+    q.recent = map_ids(req, recent_ids, (int)nrecent, &q.nrecent, NULL, NULL);
+    bool customer_known = q.customer >= 0 || nrecent > 0;
+    if ((nitems > 0 || customer) && q.ncart == 0 && !customer_known) {
+        if (customer && nitems == 0)
+            return req_fail(req, PROBLEM_UNKNOWN_ID, "unknown customer \"%s\"", customer);
+        return req_fail(req, PROBLEM_UNKNOWN_ID, "none of the items%s is known",
+                        customer ? " nor the customer" : "");
+    }
+    q.strategy = (enum rec_strategy)strategy;
+    q.objective = (enum rec_objective)objective;
+    q.limit = limit;
+
+    struct rec_result res;
+    recommend(req->snap, &q, &req->arena, &res);
+
+    struct buf b;
+    struct jsonw j;
+    buf_init(&b, ANSWER_MAX);
+    jsonw_init(&j, &b);
+    jsonw_open(&j, NULL, '{');
+    jsonw_open(&j, "items", '[');
+    for (int i = 0; i < res.n; i++)
+        write_item(&j, req->snap, &res.items[i]);
+    jsonw_close(&j, ']');
+    jsonw_int(&j, "model_version", (long long)req->snap->version);
+    char *rid = arena_printf(&req->arena, "%lld-%s", (long long)req->snap->version, req->id);
+    jsonw_str(&j, "recommendation_id", rid);
+    jsonw_str(&j, "strategy", strategies[strategy]);
+    jsonw_str(&j, "objective", objectives[objective]);
+    jsonw_open(&j, "unknown_items", '[');
+    for (int i = 0; i < nunknown; i++)
+        jsonw_str(&j, NULL, unknown[i]);
+    jsonw_close(&j, ']');
+    if (customer)
+        jsonw_bool(&j, "customer_known", customer_known);
+    jsonw_close(&j, '}');
+    return respond_buf(req, &b);
+}

@@ -1,0 +1,460 @@
+#include "xsell/eval.h"
+
+#include <math.h>
+
+#include "xsell/log.h"
+#include "xsell/recommend.h"
+#include "xsell/xalloc.h"
+
+#define TOP_N 10
+
+enum { M_POPULAR, M_RULES, M_CONTENT, M_KNN, M_EASE, M_BLEND };
+static const char *const method_names[EVAL_METHODS] = {"popularity", "basket_rules", "content",
+                                                       "item_knn",   "ease",         "blend"};
+
+/* The training side: every catalogue product, and the orders up to the cut. */
+static void copy_before(const struct history *full, double cut, struct history *h)
+{
+    for (size_t p = 0; p < history_nproducts(full); p++)
+        if (full->in_catalog[p])
+            history_add_product(h, idmap_key(&full->products, (int32_t)p), full->name[p],
+                                full->category[p], full->price[p], full->cost[p],
+                                full->in_stock[p]);
+    for (size_t o = 0; o < history_norders(full) && full->order_time[o] <= cut; o++) {
+        int32_t c = full->order_customer[o];
+        const char *cust = c >= 0 ? idmap_key(&full->customers, c) : NULL;
+        for (int32_t l = full->order_first[o]; l < full->order_first[o + 1]; l++)
+            history_add_line(h, idmap_key(&full->orders, (int32_t)o), cust, full->order_time[o],
+                             idmap_key(&full->products, full->line_product[l]),
+                             full->line_qty[l], full->line_price[l]);
+    }
+    history_finish(h);
+}
+
+/* The same external id's index in another history's map, or -1. */
+static int32_t same_id(const struct idmap *from, int32_t i, const struct idmap *to)
+{
+    const char *id = idmap_key(from, i);
+    return idmap_find(to, id, strlen(id));
+}
+
+struct snapshot *eval_fit_cut(const struct history *full, double holdout_days,
+                              const struct model_params *params, char *err, size_t errlen)
+{
+    double cut = full->t_max - holdout_days * 86400.0;
+    struct snapshot *s = snapshot_new();
+    copy_before(full, cut, &s->hist);
+    size_t n = history_norders(&s->hist);
+    if (n == 0 || n == history_norders(full)) {
+        fmt_error(err, errlen, "the cut-off leaves %s", n ? "nothing to score" : "no training data");
+        snapshot_unref(s);
+        return NULL;
+    }
+    struct model_params p = *params;
+    p.as_of = cut;
+    struct model_figures figs;
+    if (models_fit(s, &p, true, &figs, err, errlen)) {
+        snapshot_unref(s);
+        return NULL;
+    }
+    return s;
+}
+
+/* The training-side index of held-out order o's customer, or -1 (a guest, or a
+ * customer unknown before the cut). */
+static int32_t held_out_customer(const struct history *full, size_t o, const struct history *h)
+{
+    int32_t fc = full->order_customer[o];
+    return fc < 0 ? -1 : same_id(&full->customers, fc, &h->customers);
+}
+
+struct keep_ctx {
+    const bool *blocked;
+};
+
+static bool not_blocked(int32_t p, void *ctx)
+{
+    const struct keep_ctx *k = ctx;
+    return !k->blocked[p];
+}
+
+/* The top list of a method into out (at most TOP_N). */
+static int ask(struct snapshot *s, int method, const struct model_item2item *knn,
+               const struct model_item2item *ease, const int32_t *cart, int ncart,
+               int32_t customer, struct arena *a, int32_t *out)
+{
+    if (method == M_POPULAR) {
+        bool *blocked = arena_array(a, history_nproducts(&s->hist) + 1, sizeof(bool));
+        for (int i = 0; i < ncart; i++)
+            blocked[cart[i]] = true;
+        struct keep_ctx k = {blocked};
+        return (int)model_popular_top(&s->popular, not_blocked, &k, TOP_N, out);
+    }
+    struct rec_query q = {.cart = cart,
+                          .ncart = ncart,
+                          .customer = customer,
+                          .limit = TOP_N,
+                          .include_purchased = true,
+                          .max_price = 1e300};
+    s->i2i = method == M_EASE ? *ease : *knn;
+    switch (method) {
+    case M_RULES:
+        q.strategy = REC_COMPLEMENTS;
+        break;
+    case M_CONTENT:
+        q.strategy = REC_PERSONAL;
+        q.only = REC_ONLY_CONTENT;
+        break;
+    case M_KNN:
+    case M_EASE:
+        q.strategy = REC_PERSONAL;
+        q.only = REC_ONLY_CF;
+        break;
+    default:
+        q.strategy = REC_AUTO;
+        s->i2i = ease->n ? *ease : *knn; /* what training would serve */
+        break;
+    }
+    struct rec_result r;
+    recommend(s, &q, a, &r);
+    int n = 0;
+    for (int i = 0; i < r.n; i++)
+        if (r.items[i].kind != KIND_POPULAR) /* a method's own picks only */
+            out[n++] = r.items[i].product;
+    return n;
+}
+
+static double dcg_at(int rank)
+{
+    return 1.0 / log2(rank + 2.0);
+}
+
+struct truth {
+    int32_t customer; /* in the training history */
+    int32_t *items;   /* training product indices (-1: unknown to training) */
+    bool *repeat;
+    int n;
+};
+
+int eval_recommend(const struct history *full, struct snapshot *s, struct eval_result *out,
+                   char *err, size_t errlen)
+{
+    double t0 = mono_seconds();
+    memset(out, 0, sizeof(*out));
+    out->cut = s->as_of;
+    const struct model_params p = s->params;
+    const struct model_item2item serving_i2i = s->i2i; /* ask() swaps the variants in */
+    const struct history *h = &s->hist;
+    /* Both item-to-item variants, whatever the size rule would pick. */
+    struct model_item2item knn, ease = {0};
+    struct figures fig = {0};
+    struct i2i_params ip = {.k = 50, .ease_max_items = 0, .lambda = p.ease_lambda, .shrink = 10};
+    model_item2item_fit(h, &ip, &s->arena, &knn, &fig);
+    bool ease_ok = history_nproducts(h) <= (size_t)p.ease_max_items;
+    if (ease_ok) {
+        ip.ease_max_items = p.ease_max_items;
+        ease_ok = model_item2item_fit(h, &ip, &s->arena, &ease, &fig) == 0;
+    }
+
+    /* The truth after the cut: per known customer, the distinct products bought. */
+    size_t np = history_nproducts(h);
+    struct arena work;
+    arena_init(&work);
+    int32_t *slot = arena_array(&work, history_ncustomers(h) + 1, sizeof(int32_t));
+    for (size_t c = 0; c < history_ncustomers(h); c++)
+        slot[c] = -1;
+    struct truth *truths = arena_array(&work, EVAL_CASES_MAX, sizeof(struct truth));
+    int ntruth = 0;
+    int32_t **carts = arena_array(&work, EVAL_CASES_MAX, sizeof(int32_t *));
+    int *ncarts = arena_array(&work, EVAL_CASES_MAX, sizeof(int));
+    int nbask = 0;
+    size_t first_test = history_norders(h);
+    for (size_t o = first_test; o < history_norders(full); o++) {
+        int32_t items[64];
+        int k = 0;
+        for (int32_t l = full->order_first[o]; l < full->order_first[o + 1] && k < 64; l++) {
+            if (full->line_qty[l] <= 0)
+                continue;
+            int32_t p2 = same_id(&full->products, full->line_product[l], &h->products);
+            bool dup = false;
+            for (int x = 0; x < k; x++)
+                dup |= items[x] == p2;
+            if (!dup)
+                items[k++] = p2;
+        }
+        if (k == 0)
+            continue;
+        /* a basket: hide its last known product */
+        int known = 0;
+        for (int x = 0; x < k; x++)
+            known += items[x] >= 0;
+        if (known >= 2 && nbask < EVAL_CASES_MAX) {
+            int32_t *cart = arena_array(&work, (size_t)known, sizeof(int32_t));
+            int nc = 0;
+            for (int x = 0; x < k; x++)
+                if (items[x] >= 0)
+                    cart[nc++] = items[x];
+            carts[nbask] = cart;
+            ncarts[nbask] = nc; /* the last one is the one to find */
+            nbask++;
+        }
+        int32_t c = held_out_customer(full, o, h);
+        if (c < 0)
+            continue;
+        if (slot[c] < 0) {
+            if (ntruth == EVAL_CASES_MAX)
+                continue;
+            slot[c] = ntruth;
+            truths[ntruth].customer = c;
+            truths[ntruth].items = arena_array(&work, 256, sizeof(int32_t));
+            truths[ntruth].repeat = arena_array(&work, 256, sizeof(bool));
+            ntruth++;
+        }
+        struct truth *t = &truths[slot[c]];
+        for (int x = 0; x < k && t->n < 256; x++) {
+            bool dup = false;
+            for (int y = 0; y < t->n; y++)
+                dup |= t->items[y] == items[x] && items[x] >= 0;
+            if (dup)
+                continue;
+            t->items[t->n] = items[x];
+            t->repeat[t->n] = items[x] >= 0 && history_customer_bought(h, c, items[x]);
+            t->n++;
+        }
+    }
+    out->customers = ntruth;
+    out->baskets = nbask;
+    for (int i = 0; i < ntruth; i++) {
+        bool r = false, nw = false;
+        for (int x = 0; x < truths[i].n; x++)
+            r |= truths[i].repeat[x], nw |= !truths[i].repeat[x];
+        out->repeat_customers += r;
+        out->new_customers += nw;
+    }
+
+    bool *seen = arena_array(&work, np + 1, sizeof(bool));
+    for (int m = 0; m < EVAL_METHODS; m++) {
+        struct eval_method *em = &out->m[m];
+        em->name = method_names[m];
+        if (m == M_EASE && !ease_ok) {
+            em->skipped = true;
+            continue;
+        }
+        memset(seen, 0, np + 1);
+        int32_t list[TOP_N];
+        for (int i = 0; i < ntruth; i++) {
+            struct arena a;
+            arena_init(&a);
+            const struct truth *t = &truths[i];
+            int n = ask(s, m, &knn, &ease, NULL, 0, t->customer, &a, list);
+            double hits = 0, dcg = 0, hr = 0, hn = 0, nr = 0, nn = 0;
+            for (int x = 0; x < t->n; x++)
+                t->repeat[x] ? nr++ : nn++;
+            for (int r = 0; r < n; r++) {
+                seen[list[r]] = true;
+                for (int x = 0; x < t->n; x++)
+                    if (t->items[x] == list[r]) {
+                        hits++;
+                        dcg += dcg_at(r);
+                        t->repeat[x] ? hr++ : hn++;
+                    }
+            }
+            double idcg = 0;
+            for (int r = 0; r < MIN(t->n, TOP_N); r++)
+                idcg += dcg_at(r);
+            em->hit += hits > 0;
+            em->recall += hits / t->n;
+            em->ndcg += idcg > 0 ? dcg / idcg : 0;
+            if (nr > 0)
+                em->recall_repeat += hr / nr;
+            if (nn > 0)
+                em->recall_new += hn / nn;
+            arena_release(&a);
+        }
+        for (int b = 0; b < nbask; b++) {
+            struct arena a;
+            arena_init(&a);
+            int nc = ncarts[b] - 1;
+            int32_t hidden = carts[b][nc];
+            int n = ask(s, m, &knn, &ease, carts[b], nc, -1, &a, list);
+            for (int r = 0; r < n; r++)
+                if (list[r] == hidden) {
+                    em->cart_hit++;
+                    em->cart_ndcg += dcg_at(r);
+                }
+            arena_release(&a);
+        }
+        size_t covered = 0;
+        for (size_t p2 = 0; p2 < np; p2++)
+            covered += seen[p2];
+        em->coverage = np ? (double)covered / (double)np : 0;
+        if (ntruth) {
+            em->hit /= ntruth;
+            em->recall /= ntruth;
+            em->ndcg /= ntruth;
+        }
+        if (out->repeat_customers)
+            em->recall_repeat /= (double)out->repeat_customers;
+        if (out->new_customers)
+            em->recall_new /= (double)out->new_customers;
+        if (nbask) {
+            em->cart_hit /= nbask;
+            em->cart_ndcg /= nbask;
+        }
+    }
+    arena_release(&work);
+    s->i2i = serving_i2i;
+    out->seconds = mono_seconds() - t0;
+    return ntruth + nbask > 0 ? 0 : fmt_error(err, errlen, "nothing after the cut-off to score");
+}
+
+/* --- /upsell ----------------------------------------------------------------- */
+
+#define UPSELL_TOP 5
+#define NAME_SIMILAR 0.5
+
+/* B is a substitute of A by the catalogue alone (independent of the model). */
+static bool catalogue_substitute(const struct snapshot *s, int32_t a, int32_t b)
+{
+    const struct history *h = &s->hist;
+    if (h->category[a] && h->category[b])
+        return strcmp(h->category[a], h->category[b]) == 0;
+    const struct model_content *c = &s->content;
+    for (int x = 0; x < c->k; x++) {
+        int32_t j = c->nbr[(size_t)a * c->k + x];
+        if (j < 0 || c->w[(size_t)a * c->k + x] < NAME_SIMILAR)
+            break;
+        if (j == b)
+            return true;
+    }
+    return false;
+}
+
+static bool in_step(const struct history *h, int32_t a, int32_t b)
+{
+    return h->price[a] > 0 && h->price[b] >= 1.1 * h->price[a] - 1e-9 &&
+           h->price[b] <= 2.0 * h->price[a] + 1e-9;
+}
+
+static void add_rank(int rank, double *hit1, double *hit5, double *ndcg5)
+{
+    if (rank == 0)
+        *hit1 += 1;
+    if (rank >= 0 && rank < UPSELL_TOP) {
+        *hit5 += 1;
+        *ndcg5 += dcg_at(rank);
+    }
+}
+
+/* B's rank among the baselines' candidates (catalogue substitutes of A in step, in
+ * stock, not bought by the customer): by popularity, and by nearest price. */
+static void baseline_ranks(const struct snapshot *s, int32_t a, int32_t b, int32_t c,
+                           int *by_pop, int *by_near)
+{
+    const struct history *h = &s->hist;
+    int pop = 0, near = 0;
+    for (size_t j = 0; j < history_nproducts(h); j++) {
+        int32_t p = (int32_t)j;
+        if (p == b || p == a || !h->in_stock[p] || !in_step(h, a, p) ||
+            !catalogue_substitute(s, a, p) || history_customer_bought(h, c, p))
+            continue;
+        pop += s->popular.score[p] > s->popular.score[b];
+        near += h->price[p] < h->price[b];
+    }
+    *by_pop = pop;
+    *by_near = near;
+}
+
+/* Did the customer buy product id pid after the cut? */
+static bool bought_after(const struct history *full, size_t from_order, int32_t fc,
+                         int32_t fp)
+{
+    for (size_t o = from_order; o < history_norders(full); o++) {
+        if (full->order_customer[o] != fc)
+            continue;
+        for (int32_t l = full->order_first[o]; l < full->order_first[o + 1]; l++)
+            if (full->line_product[l] == fp && full->line_qty[l] > 0)
+                return true;
+    }
+    return false;
+}
+
+int eval_upsell(const struct history *full, const struct snapshot *s,
+                struct eval_upsell_result *out, char *err, size_t errlen)
+{
+    static const char *const names[UPSELL_METHODS] = {"upsell", "popular_pricier",
+                                                      "nearest_pricier"};
+    double t0 = mono_seconds();
+    memset(out, 0, sizeof(*out));
+    for (int i = 0; i < UPSELL_METHODS; i++)
+        out->m[i].name = names[i];
+    out->cut = s->as_of;
+    const struct history *h = &s->hist;
+    size_t first_test = history_norders(h);
+    /* a customer counts once per product bought */
+    struct idmap seen;
+    idmap_init(&seen);
+    for (size_t o = first_test; o < history_norders(full) && out->cases < EVAL_CASES_MAX; o++) {
+        int32_t c = held_out_customer(full, o, h);
+        if (c < 0)
+            continue;
+        int32_t fc = full->order_customer[o];
+        const char *cid = idmap_key(&full->customers, fc);
+        for (int32_t l = full->order_first[o]; l < full->order_first[o + 1]; l++) {
+            const char *pid = idmap_key(&full->products, full->line_product[l]);
+            int32_t b = same_id(&full->products, full->line_product[l], &h->products);
+            if (full->line_qty[l] <= 0 || b < 0 || !h->in_stock[b] ||
+                history_customer_bought(h, c, b))
+                continue;
+            char key[512];
+            int kn = snprintf(key, sizeof(key), "%s\x01%s", cid, pid);
+            bool added;
+            idmap_put(&seen, key, (size_t)MIN(kn, (int)sizeof(key) - 1), &added);
+            if (!added)
+                continue;
+            /* what B replaced: the most recent earlier purchase it improves on, not
+             * bought again after the cut */
+            int32_t a = -1;
+            double when = -1;
+            for (int32_t k = h->cust_first[c]; k < h->cust_first[c + 1]; k++) {
+                int32_t i = h->cust_items[k];
+                if (s->repeat.times[k] > 0 && s->repeat.last[k] > when && in_step(h, i, b) &&
+                    catalogue_substitute(s, i, b))
+                    a = i, when = s->repeat.last[k];
+            }
+            if (a < 0)
+                continue;
+            if (bought_after(full, first_test, fc, same_id(&h->products, a, &full->products)))
+                continue;
+            struct arena ar;
+            arena_init(&ar);
+            struct upsell_query q = {.item = a, .customer = c, .limit = UPSELL_TOP,
+                                     .min_step = 0.1, .max_step = 1.0};
+            struct churn_answer risk; /* as /upsell serves it: a lighter hand when at risk */
+            if (model_churn_query(&s->churn, c, s->churn.horizon_days, &risk))
+                q.churn_risk = MIN(MAX(risk.churn_risk, 0), 1);
+            struct upsell_item *res;
+            int n = model_upsell_query(&s->upsell, h, &s->repeat, &q, &ar, &res);
+            int rank = -1;
+            for (int i = 0; i < n; i++)
+                if (res[i].product == b)
+                    rank = i;
+            arena_release(&ar);
+            int by_pop, by_near;
+            baseline_ranks(s, a, b, c, &by_pop, &by_near);
+            add_rank(rank, &out->m[0].hit1, &out->m[0].hit5, &out->m[0].ndcg5);
+            add_rank(by_pop, &out->m[1].hit1, &out->m[1].hit5, &out->m[1].ndcg5);
+            add_rank(by_near, &out->m[2].hit1, &out->m[2].hit5, &out->m[2].ndcg5);
+            if (++out->cases >= EVAL_CASES_MAX)
+                break;
+        }
+    }
+    idmap_release(&seen);
+    for (int i = 0; i < UPSELL_METHODS && out->cases; i++) {
+        out->m[i].hit1 /= (double)out->cases;
+        out->m[i].hit5 /= (double)out->cases;
+        out->m[i].ndcg5 /= (double)out->cases;
+    }
+    out->seconds = mono_seconds() - t0;
+    return out->cases ? 0 : fmt_error(err, errlen, "no upgrade purchases after the cut-off");
+}

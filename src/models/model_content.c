@@ -1,0 +1,178 @@
+#include "xsell/model_content.h"
+
+#include <math.h>
+
+#include "xsell/idmap.h"
+#include "xsell/log.h"
+#include "xsell/xalloc.h"
+#include "xsell/snapshot.h"
+
+#define TOKEN_MAX 64
+
+struct posting {
+    int32_t product;
+    float w;
+};
+
+/* Calls add(token) for each lowercased word of 2+ bytes (bytes >= 0x80 count as
+ * letters, so UTF-8 words stay whole). */
+static void words(const char *s, void (*add)(const char *tok, size_t n, void *ctx), void *ctx)
+{
+    char tok[TOKEN_MAX];
+    size_t n = 0;
+    for (const char *p = s;; p++) {
+        unsigned char c = (unsigned char)*p;
+        bool letter = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                      (c >= '0' && c <= '9') || c >= 0x80;
+        if (letter && n < TOKEN_MAX - 1) {
+            tok[n++] = (char)(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+            continue;
+        }
+        if (n >= 2)
+            add(tok, n, ctx);
+        n = 0;
+        if (!c)
+            break;
+    }
+}
+
+struct doc {
+    struct idmap *vocab;
+    int32_t *tok;   /* token ids of one product */
+    int ntok, cap;
+};
+
+static void add_token(const char *t, size_t n, void *ctx)
+{
+    struct doc *d = ctx;
+    if (d->ntok == d->cap)
+        return;
+    d->tok[d->ntok++] = idmap_put(d->vocab, t, n, NULL);
+}
+
+void model_content_fit(const struct history *h, int k, struct arena *a,
+                       struct model_content *m, struct figures *fig)
+{
+    double t0 = mono_seconds();
+    size_t np = history_nproducts(h);
+    struct idmap vocab;
+    idmap_init(&vocab);
+    memset(m, 0, sizeof(*m));
+    m->n = np;
+    m->k = k;
+    m->nbr = arena_array(a, np * (size_t)k + 1, sizeof(int32_t));
+    m->w = arena_array(a, np * (size_t)k + 1, sizeof(float));
+    for (size_t i = 0; i < np * (size_t)k; i++)
+        m->nbr[i] = -1;
+
+    /* Tokens per product (at most 64), as compressed rows. */
+    int32_t *first = xcalloc(np + 1, sizeof(int32_t));
+    int32_t *toks = NULL;
+    size_t ntoks = 0, cap = 0;
+    int32_t buf[64];
+    for (size_t p = 0; p < np; p++) {
+        struct doc d = {&vocab, buf, 0, 64};
+        if (h->name[p])
+            words(h->name[p], add_token, &d);
+        if (h->category[p] && d.ntok < d.cap) {
+            char cat[TOKEN_MAX + 8];
+            int n = snprintf(cat, sizeof(cat), "\x01%s", h->category[p]);
+            d.tok[d.ntok++] = idmap_put(&vocab, cat, (size_t)MIN(n, (int)sizeof(cat) - 1), NULL);
+        }
+        xgrow((void **)&toks, &cap, ntoks + (size_t)d.ntok + 1, sizeof(int32_t));
+        memcpy(toks + ntoks, d.tok, (size_t)d.ntok * sizeof(int32_t));
+        ntoks += (size_t)d.ntok;
+        first[p + 1] = (int32_t)ntoks;
+    }
+    size_t nv = idmap_size(&vocab);
+    int32_t *df = xcalloc(nv + 1, sizeof(int32_t));
+    for (size_t p = 0; p < np; p++)
+        for (int32_t x = first[p]; x < first[p + 1]; x++) {
+            bool seen = false;
+            for (int32_t y = first[p]; y < x; y++)
+                seen |= toks[y] == toks[x];
+            if (!seen)
+                df[toks[x]]++;
+        }
+    /* Weighted, normalised vectors; postings per token. */
+    float *wt = xmalloc((ntoks + 1) * sizeof(float));
+    for (size_t p = 0; p < np; p++) {
+        double norm = 0;
+        for (int32_t x = first[p]; x < first[p + 1]; x++) {
+            double idf = log((1.0 + (double)np) / (1.0 + df[toks[x]])) + 1.0;
+            wt[x] = (float)idf; /* repeated words add up through the dot product */
+            norm += idf * idf;
+        }
+        for (int32_t x = first[p]; x < first[p + 1]; x++)
+            wt[x] = norm > 0 ? (float)(wt[x] / sqrt(norm)) : 0;
+    }
+    int32_t *pfirst = xcalloc(nv + 2, sizeof(int32_t));
+    for (size_t x = 0; x < ntoks; x++)
+        pfirst[toks[x] + 1]++;
+    for (size_t v = 0; v < nv; v++)
+        pfirst[v + 1] += pfirst[v];
+    struct posting *post = xmalloc((ntoks + 1) * sizeof(struct posting));
+    int32_t *fill = xmalloc((nv + 1) * sizeof(int32_t));
+    memcpy(fill, pfirst, (nv + 1) * sizeof(int32_t));
+    for (size_t p = 0; p < np; p++)
+        for (int32_t x = first[p]; x < first[p + 1]; x++)
+            post[fill[toks[x]]++] = (struct posting){(int32_t)p, wt[x]};
+
+    float *acc = xcalloc(np + 1, sizeof(float));
+    int32_t *touched = xmalloc((np + 1) * sizeof(int32_t));
+    size_t links = 0;
+    for (size_t p = 0; p < np; p++) {
+        int nt = 0;
+        for (int32_t x = first[p]; x < first[p + 1]; x++)
+            for (int32_t y = pfirst[toks[x]]; y < pfirst[toks[x] + 1]; y++) {
+                int32_t q = post[y].product;
+                if ((size_t)q == p)
+                    continue;
+                if (acc[q] == 0)
+                    touched[nt++] = q;
+                acc[q] += wt[x] * post[y].w;
+            }
+        int32_t *nb = m->nbr + p * (size_t)k;
+        float *w = m->w + p * (size_t)k;
+        int n = 0;
+        for (int x = 0; x < nt; x++) {
+            int32_t q = touched[x];
+            float s = acc[q];
+            acc[q] = 0;
+            if (s <= 0 || (n == k && s <= w[n - 1]))
+                continue;
+            int at = n < k ? n++ : k - 1;
+            while (at > 0 && (w[at - 1] < s || (w[at - 1] == s && nb[at - 1] > q))) {
+                w[at] = w[at - 1];
+                nb[at] = nb[at - 1];
+                at--;
+            }
+            w[at] = s;
+            nb[at] = q;
+        }
+        links += (size_t)n;
+    }
+    figures_add(fig, "vocabulary", (double)nv);
+    figures_add(fig, "neighbours", (double)links);
+    figures_add(fig, "fit_seconds", mono_seconds() - t0);
+    free(acc);
+    free(touched);
+    free(post);
+    free(fill);
+    free(pfirst);
+    free(wt);
+    free(df);
+    free(first);
+    free(toks);
+    idmap_release(&vocab);
+}
+
+int model_content_train(struct snapshot *s, const struct model_params *p, struct figures *fig,
+                        char *err, size_t errlen)
+{
+    UNUSED(p);
+    UNUSED(err);
+    UNUSED(errlen);
+    model_content_fit(&s->hist, 20, &s->arena, &s->content, fig);
+    return 0;
+}

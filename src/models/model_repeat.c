@@ -1,0 +1,73 @@
+#include "xsell/model_repeat.h"
+
+#include <math.h>
+
+#include "xsell/log.h"
+#include "xsell/snapshot.h"
+
+void model_repeat_fit(const struct history *h, double as_of, double half_life_days,
+                      struct arena *a, struct model_repeat *m, struct figures *fig)
+{
+    double t0 = mono_seconds();
+    size_t nc = history_ncustomers(h), ne = (size_t)h->cust_first[nc];
+    memset(m, 0, sizeof(*m));
+    m->as_of = as_of;
+    m->half_life_days = half_life_days;
+    m->times = arena_array(a, ne + 1, sizeof(int32_t));
+    m->first = arena_array(a, ne + 1, sizeof(double));
+    m->last = arena_array(a, ne + 1, sizeof(double));
+    m->repeat_share = arena_array(a, nc + 1, sizeof(float));
+    m->last_order = arena_array(a, nc + 1, sizeof(int32_t));
+    for (size_t c = 0; c < nc; c++)
+        m->last_order[c] = -1;
+    for (size_t o = 0; o < history_norders(h); o++) {
+        int32_t c = h->order_customer[o];
+        double t = h->order_time[o];
+        if (c < 0 || t > as_of)
+            continue;
+        bool bought = false;
+        for (int32_t l = h->order_first[o]; l < h->order_first[o + 1]; l++) {
+            if (h->line_qty[l] <= 0)
+                continue;
+            int32_t k = history_customer_entry(h, c, h->line_product[l]);
+            if (k < 0 || (m->times[k] > 0 && m->last[k] == t))
+                continue; /* the same product twice in one order */
+            if (m->times[k]++ == 0)
+                m->first[k] = t;
+            m->last[k] = t;
+            bought = true;
+        }
+        if (bought)
+            m->last_order[c] = (int32_t)o;
+    }
+    double repeats = 0, total = 0;
+    for (size_t c = 0; c < nc; c++) {
+        double r = 0, n = 0;
+        for (int32_t k = h->cust_first[c]; k < h->cust_first[c + 1]; k++) {
+            n += m->times[k];
+            r += m->times[k] > 1 ? m->times[k] - 1 : 0;
+        }
+        m->repeat_share[c] = n > 0 ? (float)(r / n) : 0;
+        repeats += r;
+        total += n;
+    }
+    figures_add(fig, "repeat_share", total > 0 ? repeats / total : 0);
+    figures_add(fig, "fit_seconds", mono_seconds() - t0);
+}
+
+double model_repeat_score(const struct model_repeat *m, size_t k)
+{
+    if (m->times[k] <= 0)
+        return 0;
+    double age_days = (m->as_of - m->last[k]) / 86400.0;
+    return m->times[k] * exp2(-MAX(age_days, 0) / m->half_life_days);
+}
+
+int model_repeat_train(struct snapshot *s, const struct model_params *p, struct figures *fig,
+                       char *err, size_t errlen)
+{
+    UNUSED(err);
+    UNUSED(errlen);
+    model_repeat_fit(&s->hist, p->as_of, 90, &s->arena, &s->repeat, fig);
+    return 0;
+}

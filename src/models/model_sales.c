@@ -1,0 +1,663 @@
+#include "xsell/model_sales.h"
+
+#include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "xsell/log.h"
+#include "xsell/mat.h"
+#include "xsell/xalloc.h"
+#include "xsell/snapshot.h"
+
+static const double levels[2] = {80, 95};
+
+/* --- reconciliation ------------------------------------------------------------ */
+
+void sales_corr_estimate(const double *e, int T, int n, struct sales_corr *out)
+{
+    out->T = T;
+    out->x = xcalloc((size_t)T * (size_t)n + 1, sizeof(double));
+    out->lambda = 1;
+    if (T < 3)
+        return;
+    for (int i = 0; i < n; i++) { /* centred, unit variance (T - 1); constant: zero */
+        double mu = 0, v = 0;
+        for (int t = 0; t < T; t++)
+            mu += e[(size_t)t * n + i] / T;
+        for (int t = 0; t < T; t++)
+            v += (e[(size_t)t * n + i] - mu) * (e[(size_t)t * n + i] - mu);
+        double sd = sqrt(v / (T - 1));
+        for (int t = 0; sd > 0 && t < T; t++)
+            out->x[(size_t)t * n + i] = (e[(size_t)t * n + i] - mu) / sd;
+    }
+    /* Schafer & Strimmer (2005), target the identity: lambda = sum_{i!=j} Var(r_ij) /
+     * sum_{i!=j} r_ij^2 with w_tij = x_ti x_tj, wbar = mean_t w, r = T/(T-1) wbar,
+     * Var(r) = T/(T-1)^3 sum_t (w - wbar)^2. The sums over pairs come from T x T
+     * or n x n products, whichever is smaller. */
+    const double *x = out->x;
+    double all4 = 0, diag4 = 0, gram2 = 0, diag_wbar2 = 0;
+    for (int t = 0; t < T; t++) {
+        double s2 = 0;
+        for (int i = 0; i < n; i++) {
+            double q = x[(size_t)t * n + i] * x[(size_t)t * n + i];
+            s2 += q;
+            diag4 += q * q;
+        }
+        all4 += s2 * s2;
+    }
+    for (int i = 0; i < n; i++) {
+        double d = 0;
+        for (int t = 0; t < T; t++)
+            d += x[(size_t)t * n + i] * x[(size_t)t * n + i];
+        diag_wbar2 += (d / T) * (d / T);
+    }
+    if (T <= n) {
+        for (int t = 0; t < T; t++)
+            for (int u = 0; u < T; u++) {
+                double g = 0;
+                for (int i = 0; i < n; i++)
+                    g += x[(size_t)t * n + i] * x[(size_t)u * n + i];
+                gram2 += g * g;
+            }
+    } else {
+        for (int i = 0; i < n; i++)
+            for (int j = 0; j < n; j++) {
+                double g = 0;
+                for (int t = 0; t < T; t++)
+                    g += x[(size_t)t * n + i] * x[(size_t)t * n + j];
+                gram2 += g * g;
+            }
+    }
+    double wbar2 = gram2 / ((double)T * T) - diag_wbar2;       /* sum_{i!=j} wbar^2 */
+    double w2 = all4 - diag4;                                   /* sum_{i!=j} sum_t w^2 */
+    double var_r = (double)T / pow(T - 1.0, 3) * (w2 - T * wbar2);
+    double r2 = pow((double)T / (T - 1.0), 2) * wbar2;
+    out->lambda = r2 > 0 ? MIN(1, MAX(0, var_r / r2)) : 1;
+}
+
+void sales_corr_release(struct sales_corr *c)
+{
+    free(c->x);
+    c->x = NULL;
+}
+
+bool sales_reconcile(int n, const int32_t *parent, const double *mean, const double *var,
+                     const struct sales_corr *corr, bool clamp_zero, double *out_mean,
+                     double *out_var)
+{
+    /* constraints: one per node with children, y_a - sum of its children = 0; U is
+     * n x k with, in row i, +1 at i's own constraint and -1 at its parent's */
+    int *kidx = xmalloc((size_t)n * sizeof(int));
+    double *d = xmalloc((size_t)n * sizeof(double)); /* standard deviations */
+    double wmax = 0;
+    for (int i = 0; i < n; i++) {
+        kidx[i] = -1;
+        wmax = MAX(wmax, isfinite(var[i]) ? var[i] : 0);
+    }
+    int k = 0;
+    for (int i = 0; i < n; i++)
+        if (parent[i] >= 0 && kidx[parent[i]] < 0)
+            kidx[parent[i]] = k++;
+    double floor_w = 1e-10 * wmax + 1e-12;
+    for (int i = 0; i < n; i++)
+        d[i] = sqrt(isfinite(var[i]) && var[i] > floor_w ? var[i] : floor_w);
+
+    /* WU = D R D U, R = (1 - lambda) C + diag(1 - (1 - lambda) C_ii), C = X'X / (T - 1) */
+    size_t nk = (size_t)n * (size_t)k;
+    double *V = xcalloc(nk + 1, sizeof(double)), *WU = xcalloc(nk + 1, sizeof(double));
+    for (int i = 0; i < n; i++) {
+        if (kidx[i] >= 0)
+            V[(size_t)i * k + kidx[i]] += d[i];
+        if (parent[i] >= 0)
+            V[(size_t)i * k + kidx[parent[i]]] -= d[i];
+    }
+    double shrink = corr ? 1 - corr->lambda : 0;
+    double *cdiag = xcalloc((size_t)n + 1, sizeof(double));
+    if (corr && shrink > 0) {
+        int T = corr->T;
+        double *XV = xcalloc((size_t)T * (size_t)k + 1, sizeof(double));
+        for (int t = 0; t < T; t++) {
+            const double *xt = corr->x + (size_t)t * n;
+            for (int i = 0; i < n; i++) {
+                if (xt[i] == 0)
+                    continue;
+                cdiag[i] += xt[i] * xt[i] / (T - 1);
+                if (kidx[i] >= 0)
+                    XV[(size_t)t * k + kidx[i]] += xt[i] * V[(size_t)i * k + kidx[i]];
+                if (parent[i] >= 0)
+                    XV[(size_t)t * k + kidx[parent[i]]] += xt[i] * V[(size_t)i * k + kidx[parent[i]]];
+            }
+        }
+        for (int t = 0; t < T; t++) {
+            const double *xt = corr->x + (size_t)t * n;
+            for (int i = 0; i < n; i++)
+                for (int a = 0; xt[i] != 0 && a < k; a++)
+                    WU[(size_t)i * k + a] += shrink / (T - 1) * xt[i] * XV[(size_t)t * k + a];
+        }
+        free(XV);
+    }
+    for (int i = 0; i < n; i++)
+        for (int a = 0; a < k; a++)
+            WU[(size_t)i * k + a] =
+                d[i] * (WU[(size_t)i * k + a] + (1 - shrink * cdiag[i]) * V[(size_t)i * k + a]);
+
+    /* M = U' W U (k x k) and r = U' yhat */
+    double *M = xcalloc((size_t)k * (size_t)k + 1, sizeof(double));
+    double *r = xcalloc((size_t)k + 1, sizeof(double)), *lam = xcalloc((size_t)k + 1, sizeof(double));
+    for (int i = 0; i < n; i++) {
+        int a = kidx[i], p = parent[i] >= 0 ? kidx[parent[i]] : -1;
+        for (int b = 0; b < k; b++) {
+            if (a >= 0)
+                M[(size_t)a * k + b] += WU[(size_t)i * k + b];
+            if (p >= 0)
+                M[(size_t)p * k + b] -= WU[(size_t)i * k + b];
+        }
+        if (a >= 0)
+            r[a] += mean[i];
+        if (p >= 0)
+            r[p] -= mean[i];
+    }
+    for (int a = 0; a < k; a++) /* symmetric up to rounding: make it exactly so */
+        for (int b = 0; b < a; b++)
+            M[(size_t)a * k + b] = M[(size_t)b * k + a] =
+                (M[(size_t)a * k + b] + M[(size_t)b * k + a]) / 2;
+    bool ok = k == 0 || mat_spd_inverse(M, k) == 0;
+    for (int a = 0; ok && a < k; a++)
+        for (int b = 0; b < k; b++)
+            lam[a] += M[(size_t)a * k + b] * r[b];
+    /* yhat - W U M^-1 U' yhat, and the variances diag(W - W U M^-1 U' W) */
+    for (int i = 0; i < n; i++) {
+        const double *wu = WU + (size_t)i * k;
+        double shift = 0, q = 0;
+        for (int a = 0; ok && a < k; a++) {
+            shift += wu[a] * lam[a];
+            double mw = 0;
+            for (int b = 0; b < k; b++)
+                mw += M[(size_t)a * k + b] * wu[b];
+            q += wu[a] * mw;
+        }
+        out_mean[i] = mean[i] - shift;
+        out_var[i] = MAX(0, d[i] * d[i] - q);
+    }
+    bool lifted = false;
+    if (!ok) { /* not expected with the floor; bottom-up rather than nothing */
+        log_warn("reconcile: U'WU is not positive definite; summing the products up instead");
+        clamp_zero = lifted = true;
+    }
+    for (int i = 0; clamp_zero && !lifted && i < n; i++)
+        lifted = kidx[i] < 0 && out_mean[i] < 0;
+    if (lifted) { /* leaves at zero or above, and every level above their sum again */
+        for (int i = 0; i < n; i++)
+            if (kidx[i] >= 0)
+                out_mean[i] = 0;
+        for (int i = 0; i < n; i++) {
+            if (kidx[i] >= 0)
+                continue;
+            out_mean[i] = MAX(out_mean[i], 0);
+            for (int p = parent[i]; p >= 0; p = parent[p])
+                out_mean[p] += out_mean[i];
+        }
+    }
+    free(kidx);
+    free(d);
+    free(V);
+    free(WU);
+    free(cdiag);
+    free(M);
+    free(r);
+    free(lam);
+    return lifted;
+}
+
+/* --- series ---------------------------------------------------------------------- */
+
+#define BT_MAX SALES_BACKTEST_DAY /* the longer backtest */
+_Static_assert(SALES_WEEK_WINDOW <= SALES_DAY_WINDOW, "residuals are kept in rows of the daily window");
+
+/* What the workers leave per task (measure, freq, node): task = (measure * NFREQ +
+ * freq) * nodes + node. */
+struct sales_job {
+    const struct model_sales *m;
+    const double *table[SALES_NMEASURE][SALES_NFREQ]; /* [node * len + t] */
+    int len[SALES_NFREQ];
+    atomic_int next;
+    char (*model)[32];
+    char (*note)[160];
+    const char **demand;
+    double *mean, *sd;       /* [task * SALES_MAX_H_DAY]: the forecast */
+    double *bt_mean, *bt_sd; /* [task * BT_MAX]: the backtest's, from its origin */
+    double *bt_scale;        /* MASE scale before the origin; NAN: not scored */
+    float *res, *bt_res;     /* [task * SALES_DAY_WINDOW + t]: one-step in-sample errors of
+                              * the forecast's and the backtest's fits (0 before a start) */
+    int *n;
+    bool *nonneg;
+};
+
+static void forecast_task(struct sales_job *j, int task)
+{
+    const struct model_sales *m = j->m;
+    int node = (int)(task % (int)m->nodes), mf = task / (int)m->nodes;
+    int freq = mf % SALES_NFREQ, meas = mf / SALES_NFREQ, len = j->len[freq];
+    const double *row = j->table[meas][freq] + (size_t)node * (size_t)len;
+    int start = 0;
+    while (start < len && row[start] == 0)
+        start++;
+    int n = len - start, h = m->h_max[freq], hb = m->backtest_h[freq], period = m->period[freq];
+    double *mean = j->mean + (size_t)task * SALES_MAX_H_DAY;
+    double *sd = j->sd + (size_t)task * SALES_MAX_H_DAY;
+    j->n[task] = n;
+    j->nonneg[task] = true;
+    for (int t = start; t < len; t++)
+        j->nonneg[task] &= row[t] >= 0;
+    j->bt_scale[task] = NAN;
+    j->demand[task] = forecast_demand_class(row + start, n);
+    if (n == 0) { /* never sold in the window: nothing to model, zero (arrays are) */
+        snprintf(j->model[task], 32, "None");
+        snprintf(j->note[task], 160, "no sales in the series' window: zero");
+        return;
+    }
+    struct forecast *f = xmalloc(sizeof(*f));
+    double *fit = xmalloc(((size_t)n + 1) * sizeof(double));
+    float *res = j->res + (size_t)task * SALES_DAY_WINDOW + start;
+    forecast_auto_fitted(row + start, n, period, h, levels, 2, FC_AUTO, f, fit);
+    for (int t = 0; t < n; t++)
+        res[t] = isfinite(fit[t]) ? (float)(row[start + t] - fit[t]) : 0;
+    memcpy(mean, f->mean, sizeof(double) * (size_t)h);
+    memcpy(sd, f->sd, sizeof(double) * (size_t)h);
+    snprintf(j->model[task], 32, "%s", f->model);
+    snprintf(j->note[task], 160, "%s", f->note);
+    /* the backtest: the same method from hb periods back (every node from the same
+     * origin, so that the backtest is reconciled as the forecast is) */
+    int nfit = n - hb;
+    res = j->bt_res + (size_t)task * SALES_DAY_WINDOW + start;
+    if (nfit >= 1 &&
+        forecast_auto_fitted(row + start, nfit, period, hb, levels, 2, FC_AUTO, f, fit) == 0) {
+        for (int t = 0; t < nfit; t++)
+            res[t] = isfinite(fit[t]) ? (float)(row[start + t] - fit[t]) : 0;
+        memcpy(j->bt_mean + (size_t)task * BT_MAX, f->mean, sizeof(double) * (size_t)hb);
+        memcpy(j->bt_sd + (size_t)task * BT_MAX, f->sd, sizeof(double) * (size_t)hb);
+        if (nfit >= 4)
+            j->bt_scale[task] = forecast_mase_scale(row + start, nfit, period);
+    }
+    free(fit);
+    free(f);
+}
+
+static void *forecast_worker(void *arg)
+{
+    struct sales_job *j = arg;
+    int total = (int)(SALES_NMEASURE * SALES_NFREQ * j->m->nodes);
+    for (int t; (t = atomic_fetch_add(&j->next, 1)) < total;)
+        forecast_task(j, t);
+    return NULL;
+}
+
+/* Per node, the net units and revenue per day and per week: products from the
+ * lines, every level above by adding each product to its parents. */
+static void build_tables(const struct history *h, const struct model_sales *m, double last_day,
+                         const int len[SALES_NFREQ], double *table[SALES_NMEASURE][SALES_NFREQ])
+{
+    static const int days[SALES_NFREQ] = {1, 7};
+    for (int meas = 0; meas < SALES_NMEASURE; meas++)
+        for (int f = 0; f < SALES_NFREQ; f++)
+            table[meas][f] = xcalloc(m->nodes * (size_t)len[f] + 1, sizeof(double));
+    for (size_t o = 0; o < history_norders(h); o++) {
+        double back = last_day - floor(h->order_time[o] / DAY_S); /* 0: the last day */
+        if (back < 0)
+            continue;
+        for (int f = 0; f < SALES_NFREQ; f++) {
+            int t = len[f] - 1 - (int)floor(back / days[f]);
+            if (t < 0)
+                continue;
+            for (int32_t l = h->order_first[o]; l < h->order_first[o + 1]; l++) {
+                size_t c = (size_t)h->line_product[l] * (size_t)len[f] + (size_t)t;
+                table[SALES_UNITS][f][c] += h->line_qty[l];
+                table[SALES_REVENUE][f][c] += h->line_qty[l] * h->line_price[l];
+            }
+        }
+    }
+    for (int meas = 0; meas < SALES_NMEASURE; meas++)
+        for (int f = 0; f < SALES_NFREQ; f++)
+            for (size_t p = 0; p < m->nproducts; p++)
+                for (int32_t q = m->parent[p]; q >= 0; q = m->parent[q])
+                    for (int t = 0; t < len[f]; t++)
+                        table[meas][f][(size_t)q * len[f] + t] +=
+                            table[meas][f][p * (size_t)len[f] + t];
+}
+
+/* Reconciles h steps of every node's forecast ([node * stride + step] in base_mean,
+ * base_sd) into out_mean, out_sd (same layout); returns the steps that lifted a
+ * product to zero. */
+static int reconcile_steps(const struct model_sales *m, const struct sales_corr *corr, int h,
+                           size_t stride, const double *base_mean, const double *base_sd,
+                           double *out_mean, double *out_sd)
+{
+    size_t n = m->nodes;
+    double *bm = xmalloc(n * sizeof(double) * 4), *bv = bm + n, *rm = bv + n, *rv = rm + n;
+    int count = 0;
+    for (int s = 0; s < h; s++) {
+        for (size_t i = 0; i < n; i++) {
+            bm[i] = base_mean[i * stride + (size_t)s];
+            bv[i] = base_sd[i * stride + (size_t)s] * base_sd[i * stride + (size_t)s];
+        }
+        count += sales_reconcile((int)n, m->parent, bm, bv, corr, true, rm, rv);
+        for (size_t i = 0; i < n; i++) {
+            out_mean[i * stride + (size_t)s] = rm[i];
+            out_sd[i * stride + (size_t)s] = sqrt(rv[i]);
+        }
+    }
+    free(bm);
+    return count;
+}
+
+/* For the training figures (units): per frequency and scope the mean backtest MASE
+ * of the base forecasts, MinT's and top-down's, the reconciled coverage over all
+ * nodes, and the reconciliation chosen. */
+struct bt_summary {
+    double mase[3][3], cover[2];
+    int kc, method;
+};
+
+/* The correlation of every node's one-step in-sample errors over periods 1..len-1
+ * of the forecast's fits (backtest: of the backtest's, whose data end at its origin). */
+static void errors_corr(const struct model_sales *m, const struct sales_job *j, int meas, int f,
+                        bool backtest, int len, struct sales_corr *out)
+{
+    int n = (int)m->nodes, T = MAX(0, len - 1);
+    size_t base = (size_t)(meas * SALES_NFREQ + f) * m->nodes;
+    const float *res = backtest ? j->bt_res : j->res;
+    double *e = xmalloc(((size_t)T * (size_t)n + 1) * sizeof(double));
+    for (int i = 0; i < n; i++)
+        for (int t = 0; t < T; t++)
+            e[(size_t)t * n + i] = res[(base + (size_t)i) * SALES_DAY_WINDOW + (size_t)t + 1];
+    sales_corr_estimate(e, T, n, out);
+    free(e);
+}
+
+/* Top-down by forecast proportions (Athanasopoulos, Ahmed & Hyndman 2009): the shop's
+ * own forecast, split among the nodes below in proportion to their own forecasts,
+ * level by level (parents come after their children in m's numbering). A node's
+ * standard deviation is its own model's, scaled with its mean. */
+static void topdown_steps(const struct model_sales *m, int h, size_t stride,
+                          const double *base_mean, const double *base_sd, double *out_mean,
+                          double *out_sd)
+{
+    size_t n = m->nodes;
+    double *children = xmalloc(n * sizeof(double));
+    for (int s = 0; s < h; s++) {
+        for (size_t i = 0; i < n; i++)
+            children[i] = 0;
+        for (size_t i = 0; i < n; i++)
+            if (m->parent[i] >= 0)
+                children[m->parent[i]] += MAX(base_mean[i * stride + (size_t)s], 0);
+        for (size_t i = n; i-- > 0;) {
+            size_t c = i * stride + (size_t)s;
+            double own = MAX(base_mean[c], 0);
+            if (m->parent[i] < 0) {
+                out_mean[c] = own;
+            } else {
+                size_t pc = (size_t)m->parent[i] * stride + (size_t)s;
+                double total = children[m->parent[i]];
+                out_mean[c] = total > 0 ? out_mean[pc] * own / total : 0;
+            }
+            out_sd[c] = own > 0 ? base_sd[c] * out_mean[c] / own : base_sd[c];
+        }
+    }
+    free(children);
+}
+
+enum { REC_MINT = 0, REC_TOPDOWN, REC_N };
+static const char *const rec_names[REC_N] = {
+    "MinT (shrunk correlation, each forecast's own variance)",
+    "top-down by forecast proportions"};
+
+/* Reconciles h steps by method; returns the steps that lifted a product to zero. */
+static int reconcile_by(const struct model_sales *m, int method, const struct sales_corr *corr,
+                        int h, size_t stride, const double *base_mean, const double *base_sd,
+                        double *out_mean, double *out_sd)
+{
+    if (method == REC_TOPDOWN) {
+        topdown_steps(m, h, stride, base_mean, base_sd, out_mean, out_sd);
+        return 0;
+    }
+    return reconcile_steps(m, corr, h, stride, base_mean, base_sd, out_mean, out_sd);
+}
+
+static int scope_of(const struct model_sales *m, size_t node)
+{
+    return node < m->nproducts ? 0 : node + 1 < m->nodes ? 1 : 2;
+}
+
+/* Scores every node's backtest forecast (mean, sd: [node * BT_MAX + step]) against
+ * what happened; per scope (product, category, shop) the mean MASE into mase[3]. */
+static void score_nodes(const struct model_sales *m, const struct sales_job *j, int meas, int f,
+                        const double *mean, const double *sd, struct fc_backtest *out,
+                        double mase[3])
+{
+    size_t n = m->nodes, base = (size_t)(meas * SALES_NFREQ + f) * n;
+    int hb = m->backtest_h[f], len = j->len[f], k[3] = {0};
+    for (int sc = 0; sc < 3; sc++)
+        mase[sc] = 0;
+    for (size_t i = 0; i < n; i++) {
+        size_t t = base + i;
+        forecast_score(NULL, 0, NULL, NULL, 0, NULL, 0, false, &out[i]);
+        if (!isfinite(j->bt_scale[t])) /* set only when hb < len */
+            continue;
+        const double *actual = j->table[meas][f] + i * (size_t)len + (size_t)(len - hb);
+        forecast_score(actual, hb, mean + i * BT_MAX, sd + i * BT_MAX, j->bt_scale[t], levels, 2,
+                       j->nonneg[t], &out[i]);
+        if (isfinite(out[i].mase)) {
+            mase[scope_of(m, i)] += out[i].mase;
+            k[scope_of(m, i)]++;
+        }
+    }
+    for (int sc = 0; sc < 3; sc++)
+        mase[sc] = k[sc] ? mase[sc] / k[sc] : NAN;
+}
+
+/* The mean over the scopes that have a score. */
+static double scopes_mean(const double mase[3])
+{
+    double s = 0;
+    int k = 0;
+    for (int sc = 0; sc < 3; sc++)
+        if (isfinite(mase[sc])) {
+            s += mase[sc];
+            k++;
+        }
+    return k ? s / k : NAN;
+}
+
+/* The reconciliation that did better on the backtest (the mean over products,
+ * categories and shop of their mean MASE), then the forecasts reconciled by it. */
+static void fill_answers(struct model_sales *m, struct sales_job *j, int meas, int f,
+                         struct arena *a, struct bt_summary *sum)
+{
+    size_t n = m->nodes, base = (size_t)(meas * SALES_NFREQ + f) * n;
+    int hm = m->h_max[f], hb = m->backtest_h[f], len = j->len[f];
+    struct sales_fc *fc = arena_array(a, n, sizeof(*fc));
+    double *rm = xmalloc(n * SALES_MAX_H_DAY * sizeof(double) * 2), *rs = rm + n * SALES_MAX_H_DAY;
+    struct fc_backtest *bt[REC_N + 1];
+    double mase[REC_N + 1][3], score[REC_N];
+    struct sales_corr corr;
+    errors_corr(m, j, meas, f, true, len - hb, &corr);
+    for (int r = 0; r <= REC_N; r++)
+        bt[r] = xcalloc(n, sizeof(struct fc_backtest));
+    score_nodes(m, j, meas, f, j->bt_mean + base * BT_MAX, j->bt_sd + base * BT_MAX, bt[REC_N],
+                mase[REC_N]);
+    int best = REC_MINT;
+    for (int r = 0; r < REC_N; r++) {
+        reconcile_by(m, r, &corr, hb, BT_MAX, j->bt_mean + base * BT_MAX, j->bt_sd + base * BT_MAX,
+                     rm, rs);
+        score_nodes(m, j, meas, f, rm, rs, bt[r], mase[r]);
+        score[r] = scopes_mean(mase[r]);
+        if (score[r] < score[best])
+            best = r;
+    }
+    sales_corr_release(&corr);
+    errors_corr(m, j, meas, f, false, len, &corr);
+    m->method[meas][f] = rec_names[best];
+    m->lifted_steps[meas][f] =
+        reconcile_by(m, best, &corr, hm, SALES_MAX_H_DAY, j->mean + base * SALES_MAX_H_DAY,
+                     j->sd + base * SALES_MAX_H_DAY, rm, rs);
+    sales_corr_release(&corr);
+    for (size_t i = 0; i < n; i++) {
+        size_t t = base + i;
+        fc[i].model = arena_strdup(a, j->model[t]);
+        fc[i].note = j->note[t][0] ? arena_strdup(a, j->note[t]) : NULL;
+        fc[i].demand = j->demand[t];
+        fc[i].mean = arena_array(a, (size_t)hm, sizeof(double));
+        fc[i].sd = arena_array(a, (size_t)hm, sizeof(double));
+        fc[i].base = arena_array(a, (size_t)hm, sizeof(double));
+        memcpy(fc[i].mean, rm + i * SALES_MAX_H_DAY, sizeof(double) * (size_t)hm);
+        memcpy(fc[i].sd, rs + i * SALES_MAX_H_DAY, sizeof(double) * (size_t)hm);
+        memcpy(fc[i].base, j->mean + t * SALES_MAX_H_DAY, sizeof(double) * (size_t)hm);
+        fc[i].n = j->n[t];
+        fc[i].last = len > 0 ? j->table[meas][f][i * (size_t)len + (size_t)len - 1] : 0;
+        fc[i].smape = bt[best][i].smape;
+        fc[i].mase = bt[best][i].mase;
+        fc[i].cover80 = bt[best][i].cover[0];
+        fc[i].cover95 = bt[best][i].cover[1];
+        if (meas == SALES_UNITS && isfinite(fc[i].cover80)) {
+            sum[f].cover[0] += fc[i].cover80;
+            sum[f].cover[1] += fc[i].cover95;
+            sum[f].kc++;
+        }
+    }
+    if (meas == SALES_UNITS) {
+        for (int sc = 0; sc < 3; sc++) {
+            sum[f].mase[0][sc] = mase[REC_N][sc];
+            sum[f].mase[1][sc] = mase[REC_MINT][sc];
+            sum[f].mase[2][sc] = mase[REC_TOPDOWN][sc];
+        }
+        sum[f].method = best;
+    }
+    for (int r = 0; r <= REC_N; r++)
+        free(bt[r]);
+    free(rm);
+    m->fc[meas][f] = fc;
+}
+
+void model_sales_fit(const struct history *h, double as_of, int threads, struct arena *a,
+                     struct model_sales *m, struct figures *fig)
+{
+    memset(m, 0, sizeof(*m));
+    double t0 = mono_seconds();
+    m->nproducts = history_nproducts(h);
+    int32_t *cat;
+    m->ncat = history_categories(h, a, &cat);
+    m->nodes = m->nproducts + m->ncat + 1;
+    size_t shop = m->nodes - 1;
+    m->parent = arena_array(a, m->nodes, sizeof(int32_t));
+    m->cat_name = arena_array(a, m->ncat + 1, sizeof(char *));
+    for (size_t p = 0; p < m->nproducts; p++) {
+        m->parent[p] = cat[p] >= 0 ? (int32_t)(m->nproducts + (size_t)cat[p]) : (int32_t)shop;
+        if (cat[p] >= 0)
+            m->cat_name[cat[p]] = h->category[p];
+    }
+    for (size_t c = 0; c < m->ncat; c++)
+        m->parent[m->nproducts + c] = (int32_t)shop;
+    m->parent[shop] = -1;
+
+    /* the last complete day at as_of, and how far back the series reach */
+    double d_as_of = floor(as_of / DAY_S);
+    double last_day = as_of >= (d_as_of + 1) * DAY_S - 1 ? d_as_of : d_as_of - 1;
+    double first = h->t_max > 0 ? floor(h->t_min / DAY_S) : last_day + 1;
+    int ndays = (int)MAX(0, last_day - first + 1);
+    int len[SALES_NFREQ] = {MIN(ndays, SALES_DAY_WINDOW), MIN(ndays / 7, SALES_WEEK_WINDOW)};
+    m->period[SALES_DAY] = 7;
+    m->period[SALES_WEEK] = 52;
+    m->h_max[SALES_DAY] = SALES_MAX_H_DAY;
+    m->h_max[SALES_WEEK] = SALES_MAX_H_WEEK;
+    m->backtest_h[SALES_DAY] = SALES_BACKTEST_DAY;
+    m->backtest_h[SALES_WEEK] = SALES_BACKTEST_WEEK;
+    m->first_day[SALES_DAY] = m->first_day[SALES_WEEK] = last_day + 1;
+
+    double *table[SALES_NMEASURE][SALES_NFREQ];
+    build_tables(h, m, last_day, len, table);
+    size_t tasks = SALES_NMEASURE * SALES_NFREQ * m->nodes;
+    struct sales_job job = {.m = m};
+    for (int meas = 0; meas < SALES_NMEASURE; meas++)
+        for (int f = 0; f < SALES_NFREQ; f++)
+            job.table[meas][f] = table[meas][f];
+    memcpy(job.len, len, sizeof(len));
+    atomic_init(&job.next, 0);
+    job.model = xcalloc(tasks, sizeof(*job.model));
+    job.note = xcalloc(tasks, sizeof(*job.note));
+    job.demand = xcalloc(tasks, sizeof(*job.demand));
+    job.mean = xcalloc(tasks * SALES_MAX_H_DAY, sizeof(double));
+    job.sd = xcalloc(tasks * SALES_MAX_H_DAY, sizeof(double));
+    job.bt_mean = xcalloc(tasks * BT_MAX, sizeof(double));
+    job.bt_sd = xcalloc(tasks * BT_MAX, sizeof(double));
+    job.bt_scale = xcalloc(tasks, sizeof(double));
+    job.res = xcalloc(tasks * SALES_DAY_WINDOW, sizeof(float));
+    job.bt_res = xcalloc(tasks * SALES_DAY_WINDOW, sizeof(float));
+    job.n = xcalloc(tasks, sizeof(int));
+    job.nonneg = xcalloc(tasks, sizeof(bool));
+    threads = MAX(1, MIN(threads, 16));
+    pthread_t tid[16];
+    int started = 0;
+    for (int i = 1; i < threads; i++)
+        if (pthread_create(&tid[started], NULL, forecast_worker, &job) == 0)
+            started++;
+    forecast_worker(&job);
+    for (int i = 0; i < started; i++)
+        pthread_join(tid[i], NULL);
+    double t_fit = mono_seconds() - t0;
+
+    struct bt_summary sum[SALES_NFREQ];
+    memset(sum, 0, sizeof(sum));
+    for (int meas = 0; meas < SALES_NMEASURE; meas++)
+        for (int f = 0; f < SALES_NFREQ; f++)
+            fill_answers(m, &job, meas, f, a, sum);
+    free(job.model);
+    free(job.note);
+    free(job.demand);
+    free(job.mean);
+    free(job.sd);
+    free(job.bt_mean);
+    free(job.bt_sd);
+    free(job.bt_scale);
+    free(job.res);
+    free(job.bt_res);
+    free(job.n);
+    free(job.nonneg);
+    for (int meas = 0; meas < SALES_NMEASURE; meas++)
+        for (int f = 0; f < SALES_NFREQ; f++)
+            free(table[meas][f]);
+    static const char *const names[SALES_NFREQ][3][3] = {
+        {{"day_mase_products_base", "day_mase_categories_base", "day_mase_shop_base"},
+         {"day_mase_products_mint", "day_mase_categories_mint", "day_mase_shop_mint"},
+         {"day_mase_products_topdown", "day_mase_categories_topdown", "day_mase_shop_topdown"}},
+        {{"week_mase_products_base", "week_mase_categories_base", "week_mase_shop_base"},
+         {"week_mase_products_mint", "week_mase_categories_mint", "week_mase_shop_mint"},
+         {"week_mase_products_topdown", "week_mase_categories_topdown",
+          "week_mase_shop_topdown"}}};
+    static const char *const cover_names[SALES_NFREQ][2] = {{"day_cover80", "day_cover95"},
+                                                            {"week_cover80", "week_cover95"}};
+    static const char *const method_names[SALES_NFREQ] = {"day_topdown_chosen",
+                                                          "week_topdown_chosen"};
+    figures_add(fig, "series", (double)tasks);
+    figures_add(fig, "forecast_seconds", t_fit);
+    for (int f = 0; f < SALES_NFREQ; f++) {
+        for (int r = 0; r < 3; r++)
+            for (int sc = 0; sc < 3; sc++)
+                figures_add(fig, names[f][r][sc], sum[f].mase[r][sc]);
+        for (int l = 0; l < 2; l++)
+            figures_add(fig, cover_names[f][l], sum[f].kc ? sum[f].cover[l] / sum[f].kc : NAN);
+        figures_add(fig, method_names[f], sum[f].method == REC_TOPDOWN);
+    }
+    figures_add(fig, "fit_seconds", mono_seconds() - t0);
+}
+
+/* Without forecast threads (a caller that reads no forecasts) the model stays empty:
+ * GET /forecast then answers 503. */
+int model_sales_train(struct snapshot *s, const struct model_params *p, struct figures *fig,
+                      char *err, size_t errlen)
+{
+    UNUSED(err);
+    UNUSED(errlen);
+    if (p->forecast_threads > 0)
+        model_sales_fit(&s->hist, p->as_of, p->forecast_threads, &s->arena, &s->sales, fig);
+    return 0;
+}
