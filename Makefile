@@ -26,7 +26,8 @@ OBJ      := $(patsubst %.c,build/obj/%.o,$(LIB_SRC))
 FUZZ_OBJ := $(patsubst %.c,build/fuzz/obj/%.o,$(LIB_SRC))
 ASAN_OBJ := $(patsubst %.c,build/asan/obj/%.o,$(LIB_SRC))
 
-.PHONY: all deps build run check test-unit bench fuzz format check-layers clean distclean
+.PHONY: all deps build run check test-unit bench fuzz format check-format lint check-layers clean \
+        distclean
 
 all: build
 build: deps build/xsell
@@ -101,7 +102,7 @@ run: build
 
 # `make check`: throwaway PostgreSQL under /tmp, unit + integration tests, then the
 # same suites again built with ASan+UBSan. Ends with "N passed, N failed".
-check: deps check-layers build/xsell build/test_unit build/test_integration build/asan/xsell \
+check: deps check-layers check-format lint build/xsell build/test_unit build/test_integration build/asan/xsell \
        build/asan/test_unit build/asan/fuzz_replay
 	@tests/run.sh
 
@@ -119,8 +120,32 @@ build/churn_bench: bench/churn_bench.c build/libxsell.a
 bench: deps build/xsell build/retail2csv build/churn_bench
 	@bench/run.sh
 
+FORMAT_FILES = src/*/*.c include/xsell/*.h tests/*/*.c tests/*/*.h bench/*.c
+
 format:
-	clang-format -i src/*/*.c include/xsell/*.h tests/*/*.c tests/*/*.h bench/*.c
+	clang-format -i $(FORMAT_FILES)
+
+# make check fails on a file that `make format` would change.
+check-format:
+	@clang-format --dry-run --Werror $(FORMAT_FILES) && echo "check-format: ok"
+
+# Static analysis, clean: clang-tidy (the analyzer and bugprone checks, less those
+# that flag our deliberate styles: X-macros, int/double conversions, swappable
+# same-typed parameters) and cppcheck's warnings.
+TIDY_CHECKS := -*,clang-analyzer-*,bugprone-*,-bugprone-easily-swappable-parameters,\
+               -bugprone-narrowing-conversions,-bugprone-reserved-identifier,\
+               -bugprone-assignment-in-if-condition,-bugprone-macro-parentheses,\
+               -bugprone-implicit-widening-of-multiplication-result,\
+               -clang-analyzer-security.FloatLoopCounter,\
+               -clang-analyzer-security.insecureAPI.DeprecatedOrUnsafeBufferHandling
+lint: deps build/gen/embedded.c
+	@cppcheck -q --enable=warning,portability --std=c11 -D_GNU_SOURCE -Iinclude \
+	    --suppress=missingIncludeSystem --inline-suppr --error-exitcode=1 src && echo "cppcheck: ok"
+	@fail=0; for f in $(SRC); do \
+	    clang-tidy --quiet --warnings-as-errors='*' -checks='$(TIDY_CHECKS)' $$f -- \
+	        -std=c11 -D_GNU_SOURCE -Iinclude -Ibuild/gen -I/usr/include/postgresql 2>/dev/null \
+	        || fail=1; \
+	done; [ $$fail -eq 0 ] && echo "clang-tidy: ok"
 
 # Layers point one way: src/check-layers.sh holds the rule (STYLE.md).
 check-layers:

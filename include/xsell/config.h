@@ -15,23 +15,23 @@ struct config {
     int retrain_s;                     /* XSELL_RETRAIN_S: 0 = only at start and on request */
     struct api_key keys[API_KEYS_MAX]; /* XSELL_API_KEYS */
     int nkeys;
-    bool auth_none;        /* XSELL_AUTH=none: every request is admin */
-    bool access_log;       /* XSELL_ACCESS_LOG: one line per request (default on) */
+    bool auth_none;               /* XSELL_AUTH=none: every request is admin */
+    bool access_log;              /* XSELL_ACCESS_LOG: one line per request (default on) */
     char *cors[CORS_ORIGINS_MAX]; /* XSELL_CORS_ORIGINS */
     int ncors;
-    bool cors_any;         /* "*" among the origins */
-    size_t body_max;       /* XSELL_BODY_MAX, bytes */
-    double rate_rps;       /* XSELL_RATE_RPS: sustained requests/s per client, 0 = off */
-    double rate_burst;     /* XSELL_RATE_BURST */
-    int conn_limit;        /* XSELL_CONN_LIMIT */
-    int conn_timeout_s;    /* XSELL_CONN_TIMEOUT_S: idle connection timeout */
-    size_t conn_memory;    /* per-connection memory limit for libmicrohttpd */
-    int db_pool;           /* XSELL_DB_POOL: connections for request writes */
-    double as_of;          /* XSELL_AS_OF: train as of this time (a date: its end); 0 = latest order */
+    bool cors_any;      /* "*" among the origins */
+    size_t body_max;    /* XSELL_BODY_MAX, bytes */
+    double rate_rps;    /* XSELL_RATE_RPS: sustained requests/s per client, 0 = off */
+    double rate_burst;  /* XSELL_RATE_BURST */
+    int conn_limit;     /* XSELL_CONN_LIMIT */
+    int conn_timeout_s; /* XSELL_CONN_TIMEOUT_S: idle connection timeout */
+    size_t conn_memory; /* per-connection memory limit for libmicrohttpd */
+    int db_pool;        /* XSELL_DB_POOL: connections for request writes */
+    double as_of;       /* XSELL_AS_OF: train as of this time (a date: its end); 0 = latest order */
     double eval_holdout_days; /* XSELL_EVAL_HOLDOUT_DAYS: evaluate each run; 0 = off */
-    int forecast_threads;      /* XSELL_FORECAST_THREADS: training's forecasts (default: the cores) */
+    int forecast_threads; /* XSELL_FORECAST_THREADS: training's forecasts (default: the cores) */
     struct model_params model; /* every model's settings (models.h's MODEL_SETTINGS) */
-    char *price_truth;         /* XSELL_PRICE_TRUTH: planted elasticities (xsell gen's truth.json) */
+    char *price_truth; /* XSELL_PRICE_TRUTH: planted elasticities (xsell gen's truth.json) */
 };
 
 /* Reads the environment into c. On a bad value returns -1 with err naming it. */

@@ -17,7 +17,7 @@
 #include "xsell/models.h"
 #include "xsell/snapshot.h"
 
-#define EVAL_METHODS 6
+#define EVAL_METHODS   6
 #define EVAL_CASES_MAX 3000 /* customers and baskets scored, each */
 
 struct eval_method {
@@ -98,7 +98,7 @@ struct price_truth {
 void price_truth_release(struct price_truth *t);
 
 struct eval_price_result {
-    long products, own;           /* scored; of them with source product */
+    long products, own; /* scored; of them with source product */
     double median_abs_error, median_abs_error_own, median_abs_error_raw;
     double right_sign, coverage95, coverage95_own;
     double profit_share, profit_share_current; /* means over products with a cost */

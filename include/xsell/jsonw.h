@@ -16,10 +16,10 @@ struct jsonw {
 };
 
 void jsonw_init(struct jsonw *w, struct buf *b);
-void jsonw_open(struct jsonw *w, const char *key, char bracket);  /* key NULL in arrays */
+void jsonw_open(struct jsonw *w, const char *key, char bracket); /* key NULL in arrays */
 void jsonw_close(struct jsonw *w, char bracket);
-void jsonw_str(struct jsonw *w, const char *key, const char *s);  /* s NULL: null */
-void jsonw_num(struct jsonw *w, const char *key, double v);       /* 6 decimals at most */
+void jsonw_str(struct jsonw *w, const char *key, const char *s); /* s NULL: null */
+void jsonw_num(struct jsonw *w, const char *key, double v);      /* 6 decimals at most */
 void jsonw_int(struct jsonw *w, const char *key, long long v);
 void jsonw_bool(struct jsonw *w, const char *key, bool v);
 /* Members already rendered ("a":1,"b":2), appended as they are. */

@@ -19,26 +19,26 @@
 /* Transactions as compressed rows: transaction t holds items
  * items[first[t] .. first[t+1]-1], sorted ascending without repeats. */
 struct baskets {
-    size_t n;          /* transactions */
-    size_t nitems;     /* item ids are 0..nitems-1 */
+    size_t n;      /* transactions */
+    size_t nitems; /* item ids are 0..nitems-1 */
     const int32_t *first;
     const int32_t *items;
 };
 
 struct assoc_params {
-    double min_support;    /* relative: an itemset needs count >= min_support * n */
-    long min_count;        /* and at least this many transactions */
-    long min_count_long;   /* itemsets of 3+ items need this many too (0: same) */
+    double min_support;  /* relative: an itemset needs count >= min_support * n */
+    long min_count;      /* and at least this many transactions */
+    long min_count_long; /* itemsets of 3+ items need this many too (0: same) */
     double min_confidence;
-    int min_len, max_len;  /* items per rule, LHS and RHS together (arules: 1, 10) */
-    size_t max_itemsets;   /* stop mining past this many (0: no cap) */
+    int min_len, max_len; /* items per rule, LHS and RHS together (arules: 1, 10) */
+    size_t max_itemsets;  /* stop mining past this many (0: no cap) */
 };
 
 struct assoc_rule {
-    int32_t lhs[2];       /* serving rules have at most 2 items on the left; -1 = none */
+    int32_t lhs[2]; /* serving rules have at most 2 items on the left; -1 = none */
     int32_t rhs;
-    int32_t count;        /* transactions holding LHS and RHS */
-    int32_t lhs_count;    /* transactions holding LHS */
+    int32_t count;                 /* transactions holding LHS and RHS */
+    int32_t lhs_count;             /* transactions holding LHS */
     float confidence, lift, score; /* score: Wilson lower bound of the confidence */
 };
 
@@ -47,7 +47,7 @@ struct itemsets {
     size_t n;
     int32_t *first, *items, *count;
     size_t cap, items_cap;
-    bool truncated;       /* max_itemsets was reached */
+    bool truncated; /* max_itemsets was reached */
     /* lookup by content */
     int32_t *slots;
     size_t nslots;
@@ -61,10 +61,10 @@ int32_t itemsets_count(const struct itemsets *s, const int32_t *items, int k);
 
 /* Calls emit(lhs, k-1 items, rhs, count, lhs_count, ctx) for every rule meeting the
  * parameters (min_len, min_confidence), in itemset order. */
-typedef void (*rule_fn)(const int32_t *lhs, int nlhs, int32_t rhs, int32_t count,
-                        int32_t lhs_count, void *ctx);
-size_t assoc_rules(const struct itemsets *s, const struct baskets *b,
-                   const struct assoc_params *p, rule_fn emit, void *ctx);
+typedef void (*rule_fn)(const int32_t *lhs, int nlhs, int32_t rhs, int32_t count, int32_t lhs_count,
+                        void *ctx);
+size_t assoc_rules(const struct itemsets *s, const struct baskets *b, const struct assoc_params *p,
+                   rule_fn emit, void *ctx);
 
 /* Wilson score interval's lower bound for x successes in n trials (z = 2.576). */
 double wilson_lower(double x, double n);
@@ -76,7 +76,7 @@ struct model_assoc {
     struct assoc_rule *rules;
     size_t nrules;
     /* LHS -> range of rules (open addressing on the LHS pair) */
-    int64_t *keys;        /* (lhs0 + 1) << 32 | (lhs1 + 1); 0 = empty */
+    int64_t *keys; /* (lhs0 + 1) << 32 | (lhs1 + 1); 0 = empty */
     int32_t *start, *len;
     size_t nslots;
 };

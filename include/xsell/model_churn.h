@@ -44,11 +44,11 @@ struct churn_summary {
 };
 
 struct fit_report {
-    double ll;        /* log-likelihood at the parameters kept */
-    int iterations;   /* of the best start */
+    double ll;      /* log-likelihood at the parameters kept */
+    int iterations; /* of the best start */
     int starts, starts_converged;
-    bool converged;   /* false: the parameters were kept (kept_previous) or are the best
-                         point reached, not a converged fit */
+    bool converged; /* false: the parameters were kept (kept_previous) or are the best
+                       point reached, not a converged fit */
     bool kept_previous;
 };
 
@@ -57,14 +57,15 @@ double churn_ll(enum churn_kind k, const struct churn_params *p, const struct ch
 /* Fits p (read as the fallback when no start converges) to n summaries. */
 void churn_fit(enum churn_kind k, const struct churn_summary *s, size_t n, struct churn_params *p,
                struct fit_report *rep);
-double churn_p_alive(enum churn_kind k, const struct churn_params *p, const struct churn_summary *s);
+double churn_p_alive(enum churn_kind k, const struct churn_params *p,
+                     const struct churn_summary *s);
 /* Expected purchases in the next t weeks for this customer; for a new customer
  * (x = t_x = T = 0) the expected repeat purchases in t weeks since the first. */
 double churn_expected(enum churn_kind k, const struct churn_params *p,
                       const struct churn_summary *s, double t);
 /* P(no purchase in the next t weeks). */
-double churn_p_none(enum churn_kind k, const struct churn_params *p,
-                    const struct churn_summary *s, double t);
+double churn_p_none(enum churn_kind k, const struct churn_params *p, const struct churn_summary *s,
+                    double t);
 
 /* Gamma-Gamma on the summaries with x > 0 and m > 0. */
 void gg_fit(const struct churn_summary *s, size_t n, struct gg_params *g, struct fit_report *rep);
@@ -87,17 +88,17 @@ bool churn_summary_at(const struct churn_days *d, int32_t c, int32_t cut, int32_
                       struct churn_summary *s, int *holdout);
 
 enum churn_segment {
-    SEG_NEW = 0,  /* first purchase less than CHURN_NEW_DAYS ago */
-    SEG_ACTIVE,   /* churn_risk < 0.5 */
-    SEG_AT_RISK,  /* 0.5 .. 0.75 */
-    SEG_LAPSING,  /* 0.75 .. 0.9 */
-    SEG_LOST,     /* >= 0.9 */
+    SEG_NEW = 0, /* first purchase less than CHURN_NEW_DAYS ago */
+    SEG_ACTIVE,  /* churn_risk < 0.5 */
+    SEG_AT_RISK, /* 0.5 .. 0.75 */
+    SEG_LAPSING, /* 0.75 .. 0.9 */
+    SEG_LOST,    /* >= 0.9 */
     SEG_COUNT
 };
-#define CHURN_NEW_DAYS   30
-#define CHURN_AT_RISK    0.5
-#define CHURN_LAPSING    0.75
-#define CHURN_LOST       0.9
+#define CHURN_NEW_DAYS 30
+#define CHURN_AT_RISK  0.5
+#define CHURN_LAPSING  0.75
+#define CHURN_LOST     0.9
 
 const char *churn_segment_name(enum churn_segment s);
 /* -1 when name is none of them. */
@@ -106,7 +107,7 @@ int churn_segment_parse(const char *name);
 #define CHURN_FEATURES 5 /* the logistic layer's inputs, with the intercept */
 
 struct churn_layer {
-    bool used;                   /* serves churn_risk */
+    bool used; /* serves churn_risk */
     struct stats_logit fit;
     double auc_model, auc_layer; /* two-fold, on the earlier split */
 };
@@ -115,7 +116,7 @@ struct churn_customer {
     float x, tx, T, m; /* the summary (weeks) */
     float p_alive, churn_risk, expected_purchases, expected_value, clv, value_at_risk;
     uint8_t segment;
-    bool known;        /* bought something by as_of */
+    bool known; /* bought something by as_of */
 };
 
 struct model_churn {
@@ -124,18 +125,18 @@ struct model_churn {
     struct fit_report report[2];
     struct gg_params gg;
     struct fit_report gg_report;
-    bool gg_ok;           /* q > 1; else spend = the customer's own mean or the shop's */
-    double mean_spend;    /* mean m over repeat customers */
+    bool gg_ok;        /* q > 1; else spend = the customer's own mean or the shop's */
+    double mean_spend; /* mean m over repeat customers */
     struct churn_layer layer;
-    char selection[160];  /* how the serving model was chosen */
+    char selection[160]; /* how the serving model was chosen */
     double selection_rmse[2];
     double as_of;
     int32_t as_of_day;
-    double horizon_days;  /* of the stored scores */
-    double discount;      /* annual, for the 12-month CLV */
-    size_t n;             /* customers of the history */
+    double horizon_days; /* of the stored scores */
+    double discount;     /* annual, for the 12-month CLV */
+    size_t n;            /* customers of the history */
     struct churn_customer *cust;
-    int32_t *ranked;      /* known customers by value_at_risk, highest first */
+    int32_t *ranked; /* known customers by value_at_risk, highest first */
     size_t nranked;
     long seg_count[SEG_COUNT];
     double seg_value[SEG_COUNT], seg_at_risk[SEG_COUNT];

@@ -16,7 +16,7 @@ struct model_content {
     float *w;     /* cosine similarity, best first */
 };
 
-void model_content_fit(const struct history *h, int k, struct arena *a,
-                       struct model_content *m, struct figures *fig);
+void model_content_fit(const struct history *h, int k, struct arena *a, struct model_content *m,
+                       struct figures *fig);
 
 #endif

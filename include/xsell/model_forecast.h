@@ -40,13 +40,13 @@ struct ets_spec {
 
 struct ets_fit {
     struct ets_spec spec;
-    int m;                      /* season length (1: none) */
+    int m; /* season length (1: none) */
     double alpha, beta, gamma, phi;
     double l, b, s[FC_MAX_PERIOD]; /* states after the last observation; s[0] the oldest */
     double l_start, b_start, s_start[FC_MAX_PERIOD]; /* the fitted starting states */
-    double sigma2;              /* residual variance (relative for multiplicative error) */
-    double lik, aicc;           /* -2 log-likelihood (up to a constant), AICc */
-    int np;                     /* parameters counted */
+    double sigma2;    /* residual variance (relative for multiplicative error) */
+    double lik, aicc; /* -2 log-likelihood (up to a constant), AICc */
+    int np;           /* parameters counted */
     bool ok;
 };
 
@@ -70,7 +70,7 @@ void ets_name(const struct ets_fit *f, char out[16]);
 
 struct forecast {
     char model[32];
-    char note[160];  /* what was simplified and why; empty when nothing */
+    char note[160]; /* what was simplified and why; empty when nothing */
     int h, nlevels;
     double level[FC_MAX_LEVELS];
     double mean[FC_MAX_H];
@@ -103,9 +103,8 @@ struct fc_backtest {
 };
 /* The MASE scale of y: the mean absolute change over m (over 1 when n <= m). */
 double forecast_mase_scale(const double *y, int n, int m);
-void forecast_score(const double *actual, int h, const double *mean, const double *sd,
-                    double scale, const double *levels, int nlevels, bool nonneg,
-                    struct fc_backtest *out);
+void forecast_score(const double *actual, int h, const double *mean, const double *sd, double scale,
+                    const double *levels, int nlevels, bool nonneg, struct fc_backtest *out);
 /* How forecast_auto's method does on the series' last h values, fitted on the ones
  * before; not scored (NAN) when fewer than 4 come before. */
 void forecast_backtest(const double *y, int n, int m, int h, enum fc_method method,

@@ -16,19 +16,19 @@
 #include "xsell/history.h"
 
 struct i2i_params {
-    int k;               /* neighbours kept per item */
-    int ease_max_items;  /* EASE up to this many products, kNN beyond */
-    double lambda;       /* EASE's L2 weight */
-    double shrink;       /* kNN's shrinkage */
+    int k;              /* neighbours kept per item */
+    int ease_max_items; /* EASE up to this many products, kNN beyond */
+    double lambda;      /* EASE's L2 weight */
+    double shrink;      /* kNN's shrinkage */
 };
 
 struct model_item2item {
     size_t n;
     int k;
     bool ease;
-    int32_t *nbr;        /* n * k; -1 past the last neighbour */
-    float *w;            /* n * k weights, best first */
-    int32_t *buyers;     /* distinct customers per item */
+    int32_t *nbr;    /* n * k; -1 past the last neighbour */
+    float *w;        /* n * k weights, best first */
+    int32_t *buyers; /* distinct customers per item */
 };
 
 /* Fits on h's customers' distinct purchases. -1 only if the EASE inverse fails

@@ -45,14 +45,14 @@
 enum price_source { PRICE_SRC_NONE = 0, PRICE_SRC_PRODUCT, PRICE_SRC_CATEGORY, PRICE_SRC_SHOP };
 
 struct price_item {
-    double estimate, se;   /* the elasticity served (shrunk) and its standard error */
-    double own, own_se;    /* the product's own regression; NAN when none */
-    double shop_coef;      /* b, on the shop's weekly units */
-    int n_weeks;           /* weeks in its regression (or with sales) */
-    bool moved;            /* its paid price varied */
+    double estimate, se; /* the elasticity served (shrunk) and its standard error */
+    double own, own_se;  /* the product's own regression; NAN when none */
+    double shop_coef;    /* b, on the shop's weekly units */
+    int n_weeks;         /* weeks in its regression (or with sales) */
+    bool moved;          /* its paid price varied */
     enum price_source source;
-    double q0;             /* expected weekly units at the current price */
-    double p_min, p_max;   /* paid prices seen (NAN when never sold) */
+    double q0;           /* expected weekly units at the current price */
+    double p_min, p_max; /* paid prices seen (NAN when never sold) */
 };
 
 struct price_group {
@@ -63,11 +63,11 @@ struct price_group {
 struct model_price {
     size_t n;
     struct price_item *item;
-    int32_t *cat;           /* per product its category index (-1 none) */
+    int32_t *cat;              /* per product its category index (-1 none) */
     struct price_group *group; /* per category */
     struct price_group shop;
     size_t ncat;
-    int weeks;              /* full weeks of data */
+    int weeks; /* full weeks of data */
 };
 
 void model_price_fit(const struct history *h, double as_of, struct arena *a, struct model_price *m,
@@ -95,12 +95,12 @@ struct price_answer {
     double current, cost; /* cost NAN when unknown */
     double recommended;
     double elasticity, se, ci_low, ci_high; /* NAN when nothing is known */
-    double draw;                           /* explore: the elasticity drawn */
+    double draw;                            /* explore: the elasticity drawn */
     double units_now, units_rec, profit_now, profit_rec;
-    bool profit;      /* false: revenue (no cost) */
-    bool inelastic;   /* e >= -1: no optimum, stopped at a guardrail */
+    bool profit;    /* false: revenue (no cost) */
+    bool inelastic; /* e >= -1: no optimum, stopped at a guardrail */
     enum price_bound bound;
-    double lo, hi;    /* the feasible range the guardrails left */
+    double lo, hi; /* the feasible range the guardrails left */
 };
 
 /* Answers for product p; rng NULL = exploit (the point optimum), else explore (a

@@ -16,13 +16,13 @@ struct model_repeat {
     int32_t *times;
     double *first, *last;
     /* per customer: */
-    float *repeat_share;  /* sum(times - 1) / sum(times) */
-    int32_t *last_order;  /* -1 if none */
+    float *repeat_share; /* sum(times - 1) / sum(times) */
+    int32_t *last_order; /* -1 if none */
     double as_of, half_life_days;
 };
 
-void model_repeat_fit(const struct history *h, double as_of, double half_life_days,
-                      struct arena *a, struct model_repeat *m, struct figures *fig);
+void model_repeat_fit(const struct history *h, double as_of, double half_life_days, struct arena *a,
+                      struct model_repeat *m, struct figures *fig);
 /* Entry k's buy-again score. */
 double model_repeat_score(const struct model_repeat *m, size_t k);
 

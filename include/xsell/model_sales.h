@@ -43,25 +43,25 @@ enum sales_measure { SALES_UNITS = 0, SALES_REVENUE, SALES_NMEASURE };
 
 /* One node's forecast at one frequency and measure. */
 struct sales_fc {
-    const char *model; /* the base model, e.g. "ETS(A,N,A)+Theta", "Croston-SBA" */
-    const char *note;  /* NULL or what was simplified */
+    const char *model;  /* the base model, e.g. "ETS(A,N,A)+Theta", "Croston-SBA" */
+    const char *note;   /* NULL or what was simplified */
     const char *demand; /* forecast_demand_class of its series */
-    double *mean, *sd; /* reconciled, h_max steps */
-    double *base;      /* the base model's mean before reconciliation */
-    int n;             /* periods in its series (0: never sold) */
-    double last;       /* its last period's value */
+    double *mean, *sd;  /* reconciled, h_max steps */
+    double *base;       /* the base model's mean before reconciliation */
+    int n;              /* periods in its series (0: never sold) */
+    double last;        /* its last period's value */
     double smape, mase, cover80, cover95; /* the reconciled backtest; NAN when too short */
 };
 
 struct model_sales {
     size_t nproducts, ncat, nodes; /* products, then categories, then the shop */
-    int32_t *parent;                /* per node; -1 for the shop */
-    const char **cat_name;          /* per category */
-    double first_day[SALES_NFREQ];  /* the first forecast period's first day (days since epoch) */
+    int32_t *parent;               /* per node; -1 for the shop */
+    const char **cat_name;         /* per category */
+    double first_day[SALES_NFREQ]; /* the first forecast period's first day (days since epoch) */
     int h_max[SALES_NFREQ], backtest_h[SALES_NFREQ], period[SALES_NFREQ];
     struct sales_fc *fc[SALES_NMEASURE][SALES_NFREQ]; /* [node] */
-    int lifted_steps[SALES_NMEASURE][SALES_NFREQ]; /* steps where a product was lifted to zero */
-    const char *method[SALES_NMEASURE][SALES_NFREQ]; /* the reconciliation chosen */
+    int lifted_steps[SALES_NMEASURE][SALES_NFREQ];    /* steps where a product was lifted to zero */
+    const char *method[SALES_NMEASURE][SALES_NFREQ];  /* the reconciliation chosen */
 };
 
 /* Builds the series from h as of as_of and forecasts them on threads workers. */

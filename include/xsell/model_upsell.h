@@ -33,8 +33,8 @@
 struct upsell_link {
     int32_t to;
     float similarity;
-    int32_t count;     /* customers who went from A to B */
-    float rate, p;     /* count / customers who bought A and came back; Wilson bound */
+    int32_t count; /* customers who went from A to B */
+    float rate, p; /* count / customers who bought A and came back; Wilson bound */
 };
 
 struct model_upsell {
@@ -49,12 +49,12 @@ struct model_upsell {
 };
 
 void model_upsell_fit(const struct history *h, const struct model_repeat *rep,
-                      const struct model_content *content, struct arena *a,
-                      struct model_upsell *m, struct figures *fig);
+                      const struct model_content *content, struct arena *a, struct model_upsell *m,
+                      struct figures *fig);
 
 struct upsell_query {
     int32_t item;
-    int32_t customer;          /* -1: the average customer */
+    int32_t customer; /* -1: the average customer */
     int limit;
     double min_step, max_step; /* price ratio - 1, e.g. 0.1 .. 1.0 */
     bool margin;               /* value = margin difference (cost), else price difference */

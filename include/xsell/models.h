@@ -40,8 +40,8 @@
  * the environment variable ENV into struct model_params' field (type double, int or
  * long), checked against min..max. */
 #define MODEL_SETTINGS(X)                                                                          \
-    X(popular, half_life_days, double, "XSELL_POPULAR_HALF_LIFE_DAYS", 0.1, 3650, 30,             \
-      "popularity's half-life, days")                                                             \
+    X(popular, half_life_days, double, "XSELL_POPULAR_HALF_LIFE_DAYS", 0.1, 3650, 30,              \
+      "popularity's half-life, days")                                                              \
     X(assoc, assoc_min_count, long, "XSELL_ASSOC_MIN_COUNT", 2, 1000000, 5,                        \
       "baskets an itemset needs")                                                                  \
     X(i2i, ease_max_items, int, "XSELL_EASE_MAX_ITEMS", 0, 20000, 3000,                            \
@@ -96,8 +96,8 @@ struct model_desc {
     bool eval;
     /* Fits the model into its member of s from s->hist (finished); figures into fig.
      * -1 with err when it cannot be fitted. */
-    int (*train)(struct snapshot *s, const struct model_params *p, struct figures *fig,
-                 char *err, size_t errlen);
+    int (*train)(struct snapshot *s, const struct model_params *p, struct figures *fig, char *err,
+                 size_t errlen);
 };
 extern const struct model_desc model_table[MODELS_COUNT];
 

@@ -16,8 +16,9 @@
  * auto blends complements 1.0, personal 0.7, content 0.5; with include_purchased
  * (a shop of consumables) it also gives buy-again the share of the list that repeat
  * purchases have in the customer's history (at most half). Without it, what the
- * customer bought stays out of every list but an explicit strategy=buy_again. The reason of each item is the list that gave it most. What the lists
- * leave empty is filled from what sells now (reason popular). */
+ * customer bought stays out of every list but an explicit strategy=buy_again. The reason of each
+ * item is the list that gave it most. What the lists leave empty is filled from what sells now
+ * (reason popular). */
 #ifndef XSELL_RECOMMEND_H
 #define XSELL_RECOMMEND_H
 
@@ -37,10 +38,10 @@ enum rec_kind {
 enum rec_only { REC_ONLY_ALL, REC_ONLY_CF, REC_ONLY_CONTENT };
 
 struct rec_query {
-    const int32_t *cart;      /* known cart products */
+    const int32_t *cart; /* known cart products */
     int ncart;
-    int32_t customer;         /* -1: none or unknown to the snapshot */
-    const int32_t *recent;    /* bought since the snapshot (read-your-writes) */
+    int32_t customer;      /* -1: none or unknown to the snapshot */
+    const int32_t *recent; /* bought since the snapshot (read-your-writes) */
     int nrecent;
     const int32_t *exclude;
     int nexclude;
@@ -48,7 +49,7 @@ struct rec_query {
     enum rec_objective objective;
     int limit;
     bool include_purchased;
-    const char *category;     /* NULL: any */
+    const char *category; /* NULL: any */
     double min_price, max_price;
     enum rec_only only;
 };
@@ -57,7 +58,7 @@ struct rec_item {
     int32_t product;
     double score;
     enum rec_kind kind;
-    int32_t because[2];       /* products that led to it; -1 when unused */
+    int32_t because[2]; /* products that led to it; -1 when unused */
     /* bought_together evidence */
     int32_t count;
     float confidence, lift;

@@ -15,20 +15,20 @@
 
 struct snapshot {
     atomic_int refs;
-    int64_t version;     /* model_runs.version that built it */
-    double trained_at;   /* when it was built */
-    double as_of;        /* the time its models see as "now" */
-    struct history hist; /* catalogue and purchases */
-    struct arena arena;  /* the models' memory */
+    int64_t version;            /* model_runs.version that built it */
+    double trained_at;          /* when it was built */
+    double as_of;               /* the time its models see as "now" */
+    struct history hist;        /* catalogue and purchases */
+    struct arena arena;         /* the models' memory */
     struct model_params params; /* the settings it was fitted with */
 #define SNAPSHOT_MEMBER(member, type, deps, eval) struct type member;
     MODELS(SNAPSHOT_MEMBER) /* models.h; sales has nodes 0 when not fitted */
 #undef SNAPSHOT_MEMBER
-    double loaded_at;            /* when the history was read: later writes are not in it */
-    char *metrics_json; /* every model's figures, as stored in model_runs */
+    double loaded_at;          /* when the history was read: later writes are not in it */
+    char *metrics_json;        /* every model's figures, as stored in model_runs */
     const char **product_json; /* per product: "product_id":..,"name":..,"category":..,"price":.. */
     uint32_t *product_json_len;
-    size_t bytes;       /* approximate memory held */
+    size_t bytes; /* approximate memory held */
 };
 
 /* A new, empty snapshot with one reference (the builder's). */

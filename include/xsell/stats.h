@@ -35,10 +35,10 @@ double stats_sigmoid(double v);
 typedef double (*stats_objective)(const double *x, double *g, void *ctx);
 
 struct stats_min_result {
-    double f;        /* the value at x */
+    double f; /* the value at x */
     int iterations;
-    bool converged;  /* gradient (max norm) below tol, an iteration gaining less than
-                      * ftol (relative), or no further decrease possible */
+    bool converged; /* gradient (max norm) below tol, an iteration gaining less than
+                     * ftol (relative), or no further decrease possible */
 };
 
 /* BFGS with a backtracking (Armijo) line search, from x (updated in place). Each
@@ -54,7 +54,7 @@ void stats_minimize(stats_objective fn, void *ctx, int n, double *x, double boun
  * with outcome 1 and neg[i] times with outcome 0 (weights: 0 leaves a row out). */
 struct stats_logit {
     int k;
-    double w[STATS_MAX_DIM];              /* on standardised inputs; w[0] the intercept */
+    double w[STATS_MAX_DIM]; /* on standardised inputs; w[0] the intercept */
     double mean[STATS_MAX_DIM], sd[STATS_MAX_DIM];
 };
 /* -1 (and a model that predicts 0.5) when the rows carry no weight. */

@@ -118,8 +118,7 @@ static int load_model_settings(struct model_params *mp, char *err, size_t errlen
             memcpy(field, &d, sizeof(d));
             continue;
         }
-        if (env_int(st->env, (int64_t)st->min, (int64_t)st->max, (int64_t)st->def, &v, err,
-                    errlen))
+        if (env_int(st->env, (int64_t)st->min, (int64_t)st->max, (int64_t)st->def, &v, err, errlen))
             return -1;
         if (st->type == SETTING_INT) {
             int x = (int)v;

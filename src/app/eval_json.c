@@ -7,7 +7,6 @@
 #include "xsell/strparse.h"
 #include "xsell/xalloc.h"
 
-
 static double r4(double x)
 {
     return round(x * 1e4) / 1e4;

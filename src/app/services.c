@@ -51,11 +51,10 @@ int services_write_orders(struct services *sv, const struct order_in *orders, in
     memset(res, 0, sizeof(*res));
     if (!conn)
         return fmt_error(err, errlen, "no database connection"), SVC_DB_DOWN;
-    int rc = 0;
-    if (ingest_begin(&g, conn, INGEST_ORDERS, true, err, errlen))
-        rc = write_failure(conn);
-    else if ((rc = stage_orders(&g, orders, n, err, errlen)) == 0 &&
-             ingest_commit(&g, res, err, errlen))
+    int rc = ingest_begin(&g, conn, INGEST_ORDERS, true, err, errlen)
+                 ? write_failure(conn)
+                 : stage_orders(&g, orders, n, err, errlen);
+    if (rc == 0 && ingest_commit(&g, res, err, errlen))
         rc = write_failure(conn);
     db_pool_give(sv->pool, conn);
     if (rc)
@@ -66,8 +65,8 @@ int services_write_orders(struct services *sv, const struct order_in *orders, in
         if (orders[i].customer_id.n)
             for (int j = 0; j < orders[i].nlines; j++)
                 if (orders[i].lines[j].quantity.p[0] != '-')
-                    recent_add(sv->recent, orders[i].customer_id.p,
-                               orders[i].lines[j].product_id.p, now);
+                    recent_add(sv->recent, orders[i].customer_id.p, orders[i].lines[j].product_id.p,
+                               now);
     return 0;
 }
 
@@ -79,15 +78,13 @@ int services_write_product(struct services *sv, const struct product_in *p,
     memset(res, 0, sizeof(*res));
     if (!conn)
         return fmt_error(err, errlen, "no database connection"), SVC_DB_DOWN;
-    int rc = 0;
-    if (ingest_begin(&g, conn, INGEST_PRODUCTS, false, err, errlen)) {
-        rc = write_failure(conn);
-    } else if ((rc = ingest_product(&g, p, err, errlen)) != 0) {
+    int rc = ingest_begin(&g, conn, INGEST_PRODUCTS, false, err, errlen) ? write_failure(conn) : 0;
+    if (rc == 0 && (rc = ingest_product(&g, p, err, errlen)) != 0) {
         rc = rc == -1 ? SVC_BAD_ROW : write_failure(conn);
         ingest_abort(&g);
-    } else if (ingest_commit(&g, res, err, errlen)) {
-        rc = write_failure(conn);
     }
+    if (rc == 0 && ingest_commit(&g, res, err, errlen))
+        rc = write_failure(conn);
     db_pool_give(sv->pool, conn);
     return rc;
 }

@@ -37,8 +37,8 @@ static int take_value(const struct cmd_opt *o, const char *v)
             *(int64_t *)o->out = i;
             return 0;
         }
-        fprintf(stderr, "xsell: %s must be an integer in %.0f..%.0f, got \"%s\"\n", o->flag,
-                o->min, o->max, v);
+        fprintf(stderr, "xsell: %s must be an integer in %.0f..%.0f, got \"%s\"\n", o->flag, o->min,
+                o->max, v);
         return -1;
     case OPT_DOUBLE:
         if (strparse_double(v, strlen(v), &d) == 0 && d >= o->min && d <= o->max) {

@@ -57,9 +57,8 @@ static cJSON *evaluate(struct snapshot *s, const struct config *cfg, int what, d
     if (what != EVAL_CHURN)
         return eval_holdout(h, what, days, &mp, err, errlen);
     struct eval_churn_result ec;
-    struct churn_fit_params cp = {.as_of = h->t_max,
-                                  .horizon_days = mp.churn_horizon_days,
-                                  .discount = mp.churn_discount};
+    struct churn_fit_params cp = {
+        .as_of = h->t_max, .horizon_days = mp.churn_horizon_days, .discount = mp.churn_discount};
     return eval_churn(h, days, &cp, &ec, err, errlen) ? NULL : eval_churn_json(&ec, days);
 }
 
@@ -107,7 +106,8 @@ int cmd_eval(int argc, char **argv)
     config_release(&cfg);
     return rc;
 usage:
-    fprintf(stderr, "usage: xsell eval recommend|upsell|churn [--holdout-days N]\n"
-                    "       xsell eval price --truth TRUTH.json   (xsell gen's planted elasticities)\n");
+    fprintf(stderr,
+            "usage: xsell eval recommend|upsell|churn [--holdout-days N]\n"
+            "       xsell eval price --truth TRUTH.json   (xsell gen's planted elasticities)\n");
     return 2;
 }

@@ -124,4 +124,3 @@ usage:
                     "  FILE: CSV, one series a line: id, then its values in time order\n");
     return 2;
 }
-

@@ -9,7 +9,7 @@ int cmd_import(int argc, char **argv)
 {
     struct config cfg;
     enum ingest_kind kind;
-    if (argc != 2 || (strcmp(argv[0], "products") && strcmp(argv[0], "orders"))) {
+    if (argc != 2 || (strcmp(argv[0], "products") != 0 && strcmp(argv[0], "orders") != 0)) {
         fprintf(stderr, "usage: xsell import products|orders FILE   (FILE - reads stdin)\n");
         return 2;
     }
@@ -49,4 +49,3 @@ int cmd_import(int argc, char **argv)
         fclose(in);
     return rc;
 }
-

@@ -21,4 +21,3 @@ int cmd_migrate(int argc, char **argv)
     printf(n ? "migrate: applied %d file(s)\n" : "migrate: up to date\n", n);
     return 0;
 }
-

@@ -27,8 +27,8 @@ static void csv_put(const char *s)
     }
 }
 
-static void print_rule(const int32_t *lhs, int nlhs, int32_t rhs, int32_t count,
-                       int32_t lhs_count, void *ctx)
+static void print_rule(const int32_t *lhs, int nlhs, int32_t rhs, int32_t count, int32_t lhs_count,
+                       void *ctx)
 {
     const struct rules_out *o = ctx;
     for (int i = 0; i < nlhs; i++) {
@@ -96,8 +96,8 @@ static int read_basket_file(const char *path, struct idmap *names, struct arena 
 
 int cmd_rules(int argc, char **argv)
 {
-    struct assoc_params p = {.min_support = 0.01, .min_confidence = 0.5, .min_len = 1,
-                             .max_len = 10};
+    struct assoc_params p = {
+        .min_support = 0.01, .min_confidence = 0.5, .min_len = 1, .max_len = 10};
     const char *basket_file = NULL;
     int64_t min_len = 1, max_len = 10;
     const struct cmd_opt opts[] = {
@@ -165,4 +165,3 @@ usage:
                     "[--max-len N] [--baskets FILE]\n");
     return 2;
 }
-

@@ -90,4 +90,3 @@ int cmd_serve(int argc, char **argv)
     log_info("stopped");
     return rc;
 }
-

@@ -34,4 +34,3 @@ int cmd_train(int argc, char **argv)
     config_release(&cfg);
     return rc;
 }
-

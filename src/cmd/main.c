@@ -44,7 +44,8 @@ static const struct command {
     {"forecast", cmd_forecast,
      "forecast FILE --horizon H [--period M] [--level 80,95]: forecast each series of a CSV"},
     {"eval", cmd_eval,
-     "eval recommend|upsell|churn [--holdout-days N] | price --truth FILE: offline evaluation, as JSON"},
+     "eval recommend|upsell|churn [--holdout-days N] | price --truth FILE: offline evaluation, as "
+     "JSON"},
     {"rules", cmd_rules, "rules [--min-support S] [--min-confidence C] [--max-len N]: CSV"},
 };
 
@@ -70,7 +71,8 @@ int main(int argc, char **argv)
             return commands[i].fn(n, argv + 2);
         }
     }
-    if (strcmp(argv[1], "-h") && strcmp(argv[1], "--help") && strcmp(argv[1], "help"))
+    if (strcmp(argv[1], "-h") != 0 && strcmp(argv[1], "--help") != 0 &&
+        strcmp(argv[1], "help") != 0)
         fprintf(stderr, "xsell: unknown command \"%s\"\n", argv[1]);
     usage();
     return 2;

@@ -57,7 +57,8 @@ int rows_parse_product(const struct product_in *p, bool *in_stock, char *err, si
     if (p->cost.n && check_price(p->cost, "cost", err, errlen))
         return -1;
     if (p->in_stock.n && strparse_bool(p->in_stock.p, p->in_stock.n, in_stock))
-        return fmt_error(err, errlen, "in_stock \"%s\" is not true or false", rows_shown(p->in_stock));
+        return fmt_error(err, errlen, "in_stock \"%s\" is not true or false",
+                         rows_shown(p->in_stock));
     return 0;
 }
 
@@ -68,7 +69,7 @@ int rows_check_product(const struct product_in *p, char *err, size_t errlen)
 }
 
 int rows_parse_order_line(const struct order_line_in *l, double *when, int64_t *qty, char *canon,
-                            char *err, size_t errlen)
+                          char *err, size_t errlen)
 {
     if (check_text(l->order_id, "order_id", ID_MAX, true, err, errlen) ||
         check_text(l->customer_id, "customer_id", ID_MAX, false, err, errlen) ||
@@ -102,4 +103,3 @@ void ingest_result_release(struct ingest_result *res)
     }
     res->created_ids = NULL;
 }
-

@@ -199,9 +199,11 @@ void stats_minimize(stats_objective fn, void *ctx, int n, double *x, double boun
             }
             for (int i = 0; i < n; i++)
                 for (int j = 0; j < n; j++)
-                    H[i][j] += (1 + rho * yHy) * rho * s[i] * s[j] - rho * (Hy[i] * s[j] + s[i] * Hy[j]);
+                    H[i][j] +=
+                        (1 + rho * yHy) * rho * s[i] * s[j] - rho * (Hy[i] * s[j] + s[i] * Hy[j]);
         }
-        if ((fabs(fprev - f) <= 1e-15 * (1 + fabs(f)) && projected_max(x, g, n, bound) < sqrt(tol)) ||
+        if ((fabs(fprev - f) <= 1e-15 * (1 + fabs(f)) &&
+             projected_max(x, g, n, bound) < sqrt(tol)) ||
             fprev - f <= ftol * (fabs(f) + ftol)) {
             out->converged = true;
             it++;

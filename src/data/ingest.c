@@ -10,7 +10,7 @@
 #include "xsell/strparse.h"
 #include "xsell/xalloc.h"
 
-#define COPY_CHUNK      (256 * 1024)
+#define COPY_CHUNK (256 * 1024)
 /* Small enough that reading the next chunk overlaps the server's work on this one
  * (measured on Online Retail: 4k 260k, 16k 320k, 64k 245k lines/s). */
 #define LINES_PER_CHUNK 16384

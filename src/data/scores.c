@@ -5,7 +5,6 @@
 #include "xsell/log.h"
 #include "xsell/strparse.h"
 
-
 static void put_num(struct buf *b, double v, char end)
 {
     char t[40];

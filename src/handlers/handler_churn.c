@@ -93,7 +93,8 @@ static int list_customers(struct request *req, double horizon)
     const char *seg = req_param(req, "segment");
     if (seg && (segment = churn_segment_parse(seg)) < 0)
         return req_fail(req, PROBLEM_BAD_PARAM,
-                        "segment must be new, active, at_risk, lapsing or lost, got \"%.40s\"", seg);
+                        "segment must be new, active, at_risk, lapsing or lost, got \"%.40s\"",
+                        seg);
     uint32_t pos;
     uint32_t filters = cursor_mix(cursor_mix(CURSOR_SEED, &segment, sizeof(segment)), &min_value,
                                   sizeof(min_value));

@@ -48,7 +48,7 @@ int handle_forecast_post(struct request *req)
             return req_fail(req, PROBLEM_BAD_BODY, "series[%d] must be a number", i);
         y[i++] = v->valuedouble;
     }
-    double period, horizon;
+    double period = 1, horizon = 28; /* set by number_member */
     if (number_member(req, root, "period", 1, FC_MAX_PERIOD, 1, &period) ||
         number_member(req, root, "horizon", 1, FC_MAX_H, 28, &horizon))
         return 0;
@@ -73,8 +73,7 @@ int handle_forecast_post(struct request *req)
     const cJSON *mv = cJSON_GetObjectItemCaseSensitive(root, "method");
     if (mv && !cJSON_IsNull(mv) &&
         (!cJSON_IsString(mv) || (method = forecast_method_parse(mv->valuestring)) < 0))
-        return req_fail(req, PROBLEM_BAD_BODY,
-                        "method must be auto, ets, theta, comb or snaive");
+        return req_fail(req, PROBLEM_BAD_BODY, "method must be auto, ets, theta, comb or snaive");
     struct forecast *f = arena_alloc(&req->arena, sizeof(*f));
     if (forecast_auto(y, n, (int)period, (int)horizon, levels, nlevels, (enum fc_method)method, f))
         return req_fail(req, PROBLEM_BAD_BODY, "nothing to forecast");
@@ -158,7 +157,7 @@ int handle_forecast_get(struct request *req)
     if (m->nodes == 0)
         return req_fail(req, PROBLEM_NOT_READY, "the serving models have no sales forecasts");
     const char *item = req_param(req, "item"), *category = req_param(req, "category");
-    int freq, meas, horizon, nlevels;
+    int freq, meas, horizon, nlevels = 0;
     double levels[FC_MAX_LEVELS];
     if (item && category)
         return req_fail(req, PROBLEM_BAD_PARAM, "give item or category, not both");

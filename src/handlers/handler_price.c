@@ -92,8 +92,9 @@ static int one_item(struct request *req, const char *item, const struct price_gu
         int64_t v = 0;
         if (seed && strparse_int64(seed, strlen(seed), INT64_MIN, INT64_MAX, &v))
             return req_fail(req, PROBLEM_BAD_PARAM, "seed must be an integer, got \"%.40s\"", seed);
-        rng_seed(&r, seed ? (uint64_t)v
-                          : (uint64_t)(now_seconds() * 1e6) ^ (atomic_fetch_add(&counter, 1) << 40));
+        rng_seed(&r, seed
+                         ? (uint64_t)v
+                         : (uint64_t)(now_seconds() * 1e6) ^ (atomic_fetch_add(&counter, 1) << 40));
     }
     struct price_answer a;
     model_price_query(&s->price, h, p, g, explore ? &r : NULL, &a);
@@ -182,7 +183,8 @@ static int list_products(struct request *req, const char *category, const struct
     if (category && k == 0)
         return req_fail(req, PROBLEM_UNKNOWN_ID, "unknown category \"%s\"", category);
     qsort(all, k, sizeof(*all), by_gain);
-    uint32_t filters = cursor_mix(CURSOR_SEED, category ? category : "", category ? strlen(category) + 1 : 0);
+    uint32_t filters =
+        cursor_mix(CURSOR_SEED, category ? category : "", category ? strlen(category) + 1 : 0);
     filters = cursor_mix(filters, g, sizeof(*g));
     uint32_t pos;
     if (req_cursor(req, filters, (uint32_t)k, "category and guardrails", &pos))

@@ -27,8 +27,8 @@ static int32_t *map_ids(struct request *req, const char **ids, int n, int *known
     return out;
 }
 
-static void write_ids(struct jsonw *j, const char *key, const struct history *h,
-                      const int32_t *p, int n)
+static void write_ids(struct jsonw *j, const char *key, const struct history *h, const int32_t *p,
+                      int n)
 {
     jsonw_open(j, key, '[');
     for (int i = 0; i < n; i++)
@@ -89,8 +89,8 @@ int handle_recommend(struct request *req)
         param_choice(req, "objective", objectives, 3, REC_RELEVANCE, &objective))
         return 0;
     if (q.min_price > q.max_price)
-        return req_fail(req, PROBLEM_BAD_PARAM, "min_price %g is above max_price %g",
-                        q.min_price, q.max_price);
+        return req_fail(req, PROBLEM_BAD_PARAM, "min_price %g is above max_price %g", q.min_price,
+                        q.max_price);
     const char *customer = req_param(req, "customer");
     if (customer && (!*customer || strlen(customer) > ID_MAX))
         return req_fail(req, PROBLEM_BAD_PARAM, "customer must be an id of 1..%d bytes", ID_MAX);
@@ -106,7 +106,7 @@ int handle_recommend(struct request *req)
     q.exclude = map_ids(req, exclude, nexclude, &q.nexclude, NULL, NULL);
     q.customer = customer ? idmap_find(&h->customers, customer, strlen(customer)) : -1;
     size_t nrecent = customer ? services_recent_purchases(req->svc, customer, req->snap->loaded_at,
-                                           &req->arena, &recent_ids)
+                                                          &req->arena, &recent_ids)
                               : 0;
     q.recent = map_ids(req, recent_ids, (int)nrecent, &q.nrecent, NULL, NULL);
     bool customer_known = q.customer >= 0 || nrecent > 0;

@@ -6,7 +6,7 @@
 #include "xsell/jsonw.h"
 
 #define UPSELL_LIMIT_MAX 20
-#define STEP_MAX 10.0
+#define STEP_MAX         10.0
 
 int handle_upsell(struct request *req)
 {
@@ -79,10 +79,10 @@ int handle_upsell(struct request *req)
     }
     jsonw_close(&j, ']');
     if (n == 0) {
-        char *why = arena_printf(&req->arena,
-                                 "no in-stock substitute priced %g%%..%g%% above it%s%s", q.min_step * 100,
-                                 q.max_step * 100, q.margin ? " with a higher known margin" : "",
-                                 q.customer >= 0 ? " that this customer has not bought" : "");
+        char *why = arena_printf(
+            &req->arena, "no in-stock substitute priced %g%%..%g%% above it%s%s", q.min_step * 100,
+            q.max_step * 100, q.margin ? " with a higher known margin" : "",
+            q.customer >= 0 ? " that this customer has not bought" : "");
         jsonw_str(&j, "reason", why);
     }
     jsonw_int(&j, "model_version", (long long)s->version);

@@ -311,8 +311,8 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     metrics_observe(&app->metrics, req->route_index, req->status, secs);
     if (app->cfg.access_log)
         log_info("access id=%s client=%s method=%s path=%s status=%d ms=%.3f role=%s%s", req->id,
-             req->client, req->method, req->path, req->status, secs * 1e3, role_name(req->role),
-             toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " aborted=1");
+                 req->client, req->method, req->path, req->status, secs * 1e3, role_name(req->role),
+                 toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " aborted=1");
     *con_cls = NULL;
     request_free(req);
     atomic_fetch_sub(&app->in_flight, 1);

@@ -54,12 +54,14 @@ int req_cursor(struct request *req, uint32_t filters, uint32_t limit, const char
     if (!cursor)
         return 0;
     if (cursor_parse(cursor, filters, limit, &v, pos)) {
-        return req_fail(req, PROBLEM_BAD_PARAM, "cursor is not one this list gave with these %s", what);
+        return req_fail(req, PROBLEM_BAD_PARAM, "cursor is not one this list gave with these %s",
+                        what);
     }
     if (v != req->snap->version) {
-        return req_fail(req, PROBLEM_STALE_CURSOR,
-                 "cursor belongs to model version %lld, now serving %lld: start again without it",
-                 (long long)v, (long long)req->snap->version);
+        return req_fail(
+            req, PROBLEM_STALE_CURSOR,
+            "cursor belongs to model version %lld, now serving %lld: start again without it",
+            (long long)v, (long long)req->snap->version);
     }
     return 0;
 }
@@ -129,8 +131,8 @@ int param_int(struct request *req, const char *name, int min, int max, int def, 
         return 0;
     }
     if (strparse_int64(v, strlen(v), min, max, &x)) {
-        return req_fail(req, PROBLEM_BAD_PARAM, "%s must be an integer in %d..%d, got \"%s\"", name, min,
-                 max, shown(v));
+        return req_fail(req, PROBLEM_BAD_PARAM, "%s must be an integer in %d..%d, got \"%s\"", name,
+                        min, max, shown(v));
     }
     *out = (int)x;
     return 0;
@@ -145,8 +147,8 @@ int param_double(struct request *req, const char *name, double min, double max, 
         return 0;
     }
     if (strparse_double(v, strlen(v), out) || *out < min || *out > max) {
-        return req_fail(req, PROBLEM_BAD_PARAM, "%s must be a number in %g..%g, got \"%s\"", name, min,
-                 max, shown(v));
+        return req_fail(req, PROBLEM_BAD_PARAM, "%s must be a number in %g..%g, got \"%s\"", name,
+                        min, max, shown(v));
     }
     return 0;
 }
@@ -159,7 +161,8 @@ int param_bool(struct request *req, const char *name, bool def, bool *out)
         return 0;
     }
     if (strparse_bool(v, strlen(v), out)) {
-        return req_fail(req, PROBLEM_BAD_PARAM, "%s must be true or false, got \"%s\"", name, shown(v));
+        return req_fail(req, PROBLEM_BAD_PARAM, "%s must be true or false, got \"%s\"", name,
+                        shown(v));
     }
     return 0;
 }
@@ -177,8 +180,8 @@ int param_choice(struct request *req, const char *name, const char *const *names
             return 0;
         }
     return req_fail(req, PROBLEM_BAD_PARAM, "%s must be one of %s%s%s%s%s%s%s, got \"%.60s\"", name,
-             names[0], n > 1 ? "|" : "", n > 1 ? names[1] : "", n > 2 ? "|" : "",
-             n > 2 ? names[2] : "", n > 3 ? "|" : "", n > 3 ? names[3] : "", v);
+                    names[0], n > 1 ? "|" : "", n > 1 ? names[1] : "", n > 2 ? "|" : "",
+                    n > 2 ? names[2] : "", n > 3 ? "|" : "", n > 3 ? names[3] : "", v);
 }
 
 int param_list(struct request *req, const char *name, int max, const char ***out, int *n)
@@ -198,7 +201,8 @@ int param_list(struct request *req, const char *name, int max, const char ***out
                 return req_fail(req, PROBLEM_BAD_PARAM, "%s holds more than %d ids", name, max);
             }
             if (len > ID_MAX) {
-                return req_fail(req, PROBLEM_BAD_PARAM, "%s: an id is longer than %d bytes", name, ID_MAX);
+                return req_fail(req, PROBLEM_BAD_PARAM, "%s: an id is longer than %d bytes", name,
+                                ID_MAX);
             }
             items[(*n)++] = arena_strndup(&req->arena, p, len);
         }

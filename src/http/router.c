@@ -69,9 +69,7 @@ const struct route *router_match(const char *method, const char *path, const cha
         }
     }
     if (*path_known) {
-        int n = snprintf(allow + used, allowlen - used, ", OPTIONS");
-        if (n > 0 && (size_t)n < allowlen - used)
-            used += (size_t)n;
+        snprintf(allow + used, allowlen - used, ", OPTIONS"); /* cut off if it must be */
     }
     return NULL;
 }

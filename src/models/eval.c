@@ -25,8 +25,8 @@ static void copy_before(const struct history *full, double cut, struct history *
         const char *cust = c >= 0 ? idmap_key(&full->customers, c) : NULL;
         for (int32_t l = full->order_first[o]; l < full->order_first[o + 1]; l++)
             history_add_line(h, idmap_key(&full->orders, (int32_t)o), cust, full->order_time[o],
-                             idmap_key(&full->products, full->line_product[l]),
-                             full->line_qty[l], full->line_price[l]);
+                             idmap_key(&full->products, full->line_product[l]), full->line_qty[l],
+                             full->line_price[l]);
     }
     history_finish(h);
 }
@@ -46,7 +46,8 @@ struct snapshot *eval_fit_cut(const struct history *full, double holdout_days,
     copy_before(full, cut, &s->hist);
     size_t n = history_norders(&s->hist);
     if (n == 0 || n == history_norders(full)) {
-        fmt_error(err, errlen, "the cut-off leaves %s", n ? "nothing to score" : "no training data");
+        fmt_error(err, errlen, "the cut-off leaves %s",
+                  n ? "nothing to score" : "no training data");
         snapshot_unref(s);
         return NULL;
     }
@@ -80,8 +81,8 @@ static bool not_blocked(int32_t p, void *ctx)
 
 /* The top list of a method into out (at most TOP_N). */
 static int ask(struct snapshot *s, int method, const struct model_item2item *knn,
-               const struct model_item2item *ease, const int32_t *cart, int ncart,
-               int32_t customer, struct arena *a, int32_t *out)
+               const struct model_item2item *ease, const int32_t *cart, int ncart, int32_t customer,
+               struct arena *a, int32_t *out)
 {
     if (method == M_POPULAR) {
         bool *blocked = arena_array(a, history_nproducts(&s->hist) + 1, sizeof(bool));
@@ -310,7 +311,7 @@ int eval_recommend(const struct history *full, struct snapshot *s, struct eval_r
 
 /* --- /upsell ----------------------------------------------------------------- */
 
-#define UPSELL_TOP 5
+#define UPSELL_TOP   5
 #define NAME_SIMILAR 0.5
 
 /* B is a substitute of A by the catalogue alone (independent of the model). */
@@ -348,8 +349,8 @@ static void add_rank(int rank, double *hit1, double *hit5, double *ndcg5)
 
 /* B's rank among the baselines' candidates (catalogue substitutes of A in step, in
  * stock, not bought by the customer): by popularity, and by nearest price. */
-static void baseline_ranks(const struct snapshot *s, int32_t a, int32_t b, int32_t c,
-                           int *by_pop, int *by_near)
+static void baseline_ranks(const struct snapshot *s, int32_t a, int32_t b, int32_t c, int *by_pop,
+                           int *by_near)
 {
     const struct history *h = &s->hist;
     int pop = 0, near = 0;
@@ -366,8 +367,7 @@ static void baseline_ranks(const struct snapshot *s, int32_t a, int32_t b, int32
 }
 
 /* Did the customer buy product id pid after the cut? */
-static bool bought_after(const struct history *full, size_t from_order, int32_t fc,
-                         int32_t fp)
+static bool bought_after(const struct history *full, size_t from_order, int32_t fc, int32_t fp)
 {
     for (size_t o = from_order; o < history_norders(full); o++) {
         if (full->order_customer[o] != fc)
@@ -428,8 +428,8 @@ int eval_upsell(const struct history *full, const struct snapshot *s,
                 continue;
             struct arena ar;
             arena_init(&ar);
-            struct upsell_query q = {.item = a, .customer = c, .limit = UPSELL_TOP,
-                                     .min_step = 0.1, .max_step = 1.0};
+            struct upsell_query q = {
+                .item = a, .customer = c, .limit = UPSELL_TOP, .min_step = 0.1, .max_step = 1.0};
             struct churn_answer risk; /* as /upsell serves it: a lighter hand when at risk */
             if (model_churn_query(&s->churn, c, s->churn.horizon_days, &risk))
                 q.churn_risk = MIN(MAX(risk.churn_risk, 0), 1);

@@ -63,8 +63,8 @@ int eval_price(const struct snapshot *s, const struct price_truth *t, const stru
             err_raw[nraw++] = fabs(it->own - truth);
         if (!isnan(a.cost) && a.bound != BOUND_CONFLICT && a.current > 0) {
             enum price_bound b;
-            double best = price_optimum(truth, a.cost, a.current, a.lo, a.hi, BOUND_NONE,
-                                        BOUND_NONE, &b);
+            double best =
+                price_optimum(truth, a.cost, a.current, a.lo, a.hi, BOUND_NONE, BOUND_NONE, &b);
             double top = profit_at(best, a.cost, truth);
             if (top > 0) {
                 share += profit_at(a.recommended, a.cost, truth) / top;

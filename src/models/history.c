@@ -215,8 +215,8 @@ size_t history_categories(const struct history *h, struct arena *a, int32_t **ca
     idmap_init(&cats);
     *cat = arena_array(a, n + 1, sizeof(int32_t));
     for (size_t p = 0; p < n; p++)
-        (*cat)[p] = h->category[p] ? idmap_put(&cats, h->category[p], strlen(h->category[p]), NULL)
-                                   : -1;
+        (*cat)[p] =
+            h->category[p] ? idmap_put(&cats, h->category[p], strlen(h->category[p]), NULL) : -1;
     size_t ncat = idmap_size(&cats);
     idmap_release(&cats);
     return ncat;

@@ -6,7 +6,7 @@
 #include "xsell/xalloc.h"
 #include "xsell/snapshot.h"
 
-#define MAX_LEN_LIMIT 16
+#define MAX_LEN_LIMIT       16
 #define ASSOC_TRIPLE_BUDGET 5e6
 
 /* --- itemsets ----------------------------------------------------------- */
@@ -109,8 +109,8 @@ struct miner {
     int32_t minc, minc_long;
     int max_len;
     size_t max_itemsets;
-    const int32_t *rank;   /* item -> rank, -1 when not frequent */
-    const int32_t *item;   /* rank -> item */
+    const int32_t *rank; /* item -> rank, -1 when not frequent */
+    const int32_t *item; /* rank -> item */
     int32_t *co[MAX_LEN_LIMIT], *touched[MAX_LEN_LIMIT], *slot[MAX_LEN_LIMIT];
     int32_t prefix[MAX_LEN_LIMIT];
 };
@@ -210,8 +210,8 @@ static int by_count_then_id(const void *x, const void *y)
 void assoc_mine(const struct baskets *b, const struct assoc_params *p, struct itemsets *out)
 {
     memset(out, 0, sizeof(*out));
-    struct miner m = {.b = b, .out = out, .minc = min_count_of(b, p),
-                      .max_itemsets = p->max_itemsets};
+    struct miner m = {
+        .b = b, .out = out, .minc = min_count_of(b, p), .max_itemsets = p->max_itemsets};
     m.minc_long = (int32_t)MAX((long)m.minc, p->min_count_long);
     m.max_len = p->max_len < 1 ? 1 : p->max_len > MAX_LEN_LIMIT ? MAX_LEN_LIMIT : p->max_len;
     int32_t *count = xcalloc(b->nitems + 1, sizeof(int32_t));
@@ -267,8 +267,8 @@ void assoc_mine(const struct baskets *b, const struct assoc_params *p, struct it
     index_itemsets(out);
 }
 
-size_t assoc_rules(const struct itemsets *s, const struct baskets *b,
-                   const struct assoc_params *p, rule_fn emit, void *ctx)
+size_t assoc_rules(const struct itemsets *s, const struct baskets *b, const struct assoc_params *p,
+                   rule_fn emit, void *ctx)
 {
     size_t n = 0;
     int32_t lhs[MAX_LEN_LIMIT];
@@ -355,7 +355,7 @@ void baskets_from_history(const struct history *h, struct arena *a, struct baske
 struct collect {
     struct assoc_rule *rules;
     size_t n, cap;
-    size_t pairs;  /* one-item-side rules meeting the thresholds, before top_k */
+    size_t pairs; /* one-item-side rules meeting the thresholds, before top_k */
     const struct baskets *b;
     const int32_t *item_count;
 };
@@ -460,8 +460,8 @@ static void single_rules(const struct baskets *b, int32_t minc, double min_conf,
     free(tfirst);
 }
 
-static void pair_rule(const int32_t *lhs, int nlhs, int32_t rhs, int32_t count,
-                      int32_t lhs_count, void *ctx)
+static void pair_rule(const int32_t *lhs, int nlhs, int32_t rhs, int32_t count, int32_t lhs_count,
+                      void *ctx)
 {
     if (nlhs == 2)
         collect_rule(lhs, nlhs, rhs, count, lhs_count, ctx);

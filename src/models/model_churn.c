@@ -7,10 +7,10 @@
 #include "xsell/xalloc.h"
 #include "xsell/snapshot.h"
 
-#define WEEK_DAYS    7.0
-#define LOG_BOUND    12.0 /* parameters within exp(+-12) */
-#define FIT_TOL      1e-9 /* max |gradient| of the mean log-likelihood */
-#define FIT_MAX_ITER 400
+#define WEEK_DAYS           7.0
+#define LOG_BOUND           12.0 /* parameters within exp(+-12) */
+#define FIT_TOL             1e-9 /* max |gradient| of the mean log-likelihood */
+#define FIT_MAX_ITER        400
 #define MIN_SPLIT_CUSTOMERS 30
 
 /* --- BG/NBD and the modified BG/NBD ------------------------------------------
@@ -31,7 +31,8 @@ static double log_d(int s, const struct churn_params *p, double x, double tx, do
 {
     if (x <= 0 && s == 0)
         return -INFINITY;
-    return log(p->a) - log(p->b + x - 1 + s) + (p->r + x) * (log(p->alpha + T) - log(p->alpha + tx));
+    return log(p->a) - log(p->b + x - 1 + s) +
+           (p->r + x) * (log(p->alpha + T) - log(p->alpha + tx));
 }
 
 double churn_ll(enum churn_kind k, const struct churn_params *p, const struct churn_summary *q)
@@ -70,7 +71,8 @@ double churn_expected(enum churn_kind k, const struct churn_params *p,
          * for t more weeks at their posterior mean rate (an upper bound). */
         return alive * (p->r + x) / base * t;
     }
-    double v = (a + p->b + x - 1 + s) / (a - 1) * (1 - exp((p->r + x) * log(base / (base + t))) * f);
+    double v =
+        (a + p->b + x - 1 + s) / (a - 1) * (1 - exp((p->r + x) * log(base / (base + t))) * f);
     return MAX(0, v * alive);
 }
 
@@ -720,7 +722,8 @@ void model_churn_fit(const struct history *h, const struct churn_fit_params *fp,
     if (sr.done) {
         snprintf(m->selection, sizeof(m->selection),
                  "holdout of the last %d days: RMSE per customer %.4f (BG/NBD) vs %.4f "
-                 "(modified)", split, sr.rmse[0], sr.rmse[1]);
+                 "(modified)",
+                 split, sr.rmse[0], sr.rmse[1]);
         m->selection_rmse[0] = sr.rmse[0];
         m->selection_rmse[1] = sr.rmse[1];
     } else {

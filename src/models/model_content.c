@@ -22,8 +22,8 @@ static void words(const char *s, void (*add)(const char *tok, size_t n, void *ct
     size_t n = 0;
     for (const char *p = s;; p++) {
         unsigned char c = (unsigned char)*p;
-        bool letter = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-                      (c >= '0' && c <= '9') || c >= 0x80;
+        bool letter =
+            (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c >= 0x80;
         if (letter && n < TOKEN_MAX - 1) {
             tok[n++] = (char)(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
             continue;
@@ -38,7 +38,7 @@ static void words(const char *s, void (*add)(const char *tok, size_t n, void *ct
 
 struct doc {
     struct idmap *vocab;
-    int32_t *tok;   /* token ids of one product */
+    int32_t *tok; /* token ids of one product */
     int ntok, cap;
 };
 
@@ -50,8 +50,8 @@ static void add_token(const char *t, size_t n, void *ctx)
     d->tok[d->ntok++] = idmap_put(d->vocab, t, n, NULL);
 }
 
-void model_content_fit(const struct history *h, int k, struct arena *a,
-                       struct model_content *m, struct figures *fig)
+void model_content_fit(const struct history *h, int k, struct arena *a, struct model_content *m,
+                       struct figures *fig)
 {
     double t0 = mono_seconds();
     size_t np = history_nproducts(h);
@@ -69,7 +69,7 @@ void model_content_fit(const struct history *h, int k, struct arena *a,
     int32_t *first = xcalloc(np + 1, sizeof(int32_t));
     int32_t *toks = NULL;
     size_t ntoks = 0, cap = 0;
-    int32_t buf[64];
+    int32_t buf[64] = {0};
     for (size_t p = 0; p < np; p++) {
         struct doc d = {&vocab, buf, 0, 64};
         if (h->name[p])

@@ -7,14 +7,15 @@
 #include "xsell/xalloc.h"
 #include "xsell/snapshot.h"
 
-#define ALPHA_LO 1e-4
-#define PHI_LO   0.8
-#define PHI_HI   0.98
-#define CROSTON_ALPHA 0.1
-#define ADI_CUT  1.32
-#define CV2_CUT  0.49 /* Syntetos, Boylan & Croston (2005): squared CV of the demand sizes */
-#define ETS_MAX_SEASON 12 /* longer seasons (hourly's 24, weekly's 52) are decomposed first */
-#define ETS_FTOL 1e-10 /* stop when an iteration gains less (relative): R's optim reltol, tighter */
+#define ALPHA_LO       1e-4
+#define PHI_LO         0.8
+#define PHI_HI         0.98
+#define CROSTON_ALPHA  0.1
+#define ADI_CUT        1.32
+#define CV2_CUT        0.49 /* Syntetos, Boylan & Croston (2005): squared CV of the demand sizes */
+#define ETS_MAX_SEASON 12   /* longer seasons (hourly's 24, weekly's 52) are decomposed first */
+/* ETS_FTOL: stop when an iteration gains less (relative): R's optim reltol, tighter */
+#define ETS_FTOL         1e-10
 #define ETS_FREE_SEASONS 20 /* with this many seasons of data, the starting one is not fitted */
 
 /* --- ETS --------------------------------------------------------------------- */
@@ -153,16 +154,25 @@ static ALWAYS_INLINE double lik_run(const double *y, int n, int m, struct ets_fi
     return lik_run(w->y, w->n, m, f, sse_out, fitted, (e), (t), (s))
 
 /* fitted (may be NULL) gets the one-step forecasts. */
-static double ets_lik(const struct ets_work *w, struct ets_fit *f, double *sse_out,
-                      double *fitted)
+static double ets_lik(const struct ets_work *w, struct ets_fit *f, double *sse_out, double *fitted)
 {
     struct ets_spec sp = w->spec;
     int m = sp.season != 'N' ? w->m : 1;
-    LIK_CASE('A', 'N', 'N'); LIK_CASE('A', 'A', 'N'); LIK_CASE('A', 'D', 'N');
-    LIK_CASE('A', 'N', 'A'); LIK_CASE('A', 'A', 'A'); LIK_CASE('A', 'D', 'A');
-    LIK_CASE('M', 'N', 'N'); LIK_CASE('M', 'A', 'N'); LIK_CASE('M', 'D', 'N');
-    LIK_CASE('M', 'N', 'A'); LIK_CASE('M', 'A', 'A'); LIK_CASE('M', 'D', 'A');
-    LIK_CASE('M', 'N', 'M'); LIK_CASE('M', 'A', 'M'); LIK_CASE('M', 'D', 'M');
+    LIK_CASE('A', 'N', 'N');
+    LIK_CASE('A', 'A', 'N');
+    LIK_CASE('A', 'D', 'N');
+    LIK_CASE('A', 'N', 'A');
+    LIK_CASE('A', 'A', 'A');
+    LIK_CASE('A', 'D', 'A');
+    LIK_CASE('M', 'N', 'N');
+    LIK_CASE('M', 'A', 'N');
+    LIK_CASE('M', 'D', 'N');
+    LIK_CASE('M', 'N', 'A');
+    LIK_CASE('M', 'A', 'A');
+    LIK_CASE('M', 'D', 'A');
+    LIK_CASE('M', 'N', 'M');
+    LIK_CASE('M', 'A', 'M');
+    LIK_CASE('M', 'D', 'M');
     return INFINITY; /* A,*,M: not admissible */
 }
 #undef LIK_CASE
@@ -232,8 +242,8 @@ static bool seasonal_indices(const double *y, int n, int m, bool mult, double *i
 static int count_params(struct ets_spec s, int m)
 {
     return 1 + has_trend(s) + has_season(s) + (s.trend == 'D') /* smoothing */
-           + 1 + has_trend(s) + (has_season(s) ? m - 1 : 0)   /* initial states */
-           + 1;                                               /* the variance */
+           + 1 + has_trend(s) + (has_season(s) ? m - 1 : 0)    /* initial states */
+           + 1;                                                /* the variance */
 }
 
 bool ets_fit(const double *y, int n, int m, struct ets_spec spec, struct ets_fit *out)
@@ -262,7 +272,7 @@ bool ets_fit(const double *y, int n, int m, struct ets_spec spec, struct ets_fit
     int k = MIN(n, MAX(m, 4));
     double a = 0, b = 0;
     for (int t = 0; t < k; t++) {
-        double d = spec.season == 'A' ? y[t] - w.s0[t % m]
+        double d = spec.season == 'A'   ? y[t] - w.s0[t % m]
                    : spec.season == 'M' ? y[t] / w.s0[t % m]
                                         : y[t];
         a += d / k;
@@ -406,7 +416,10 @@ void ets_sd(const struct ets_fit *f, int h, double *mean, double *sd)
 void ets_name(const struct ets_fit *f, char out[16])
 {
     snprintf(out, 16, "ETS(%c,%s,%c)", f->spec.error,
-             f->spec.trend == 'D' ? "Ad" : f->spec.trend == 'A' ? "A" : "N", f->spec.season);
+             f->spec.trend == 'D'   ? "Ad"
+             : f->spec.trend == 'A' ? "A"
+                                    : "N",
+             f->spec.season);
 }
 
 /* --- Theta, seasonal naive, Croston --------------------------------------------- */
@@ -437,7 +450,7 @@ static bool seasonal_by_acf(const double *y, int n, int m)
 
 void forecast_theta(const double *y, int n, int m, int h, double *mean, double *sd, double *fit)
 {
-    double idx[FC_MAX_PERIOD];
+    double idx[FC_MAX_PERIOD] = {0};
     bool seasonal = false;
     double *d = xmalloc(((size_t)n + 1) * sizeof(double));
     bool positive = true;
@@ -502,8 +515,9 @@ void forecast_snaive(const double *y, int n, int m, int h, double *mean, double 
         v += (y[t] - y[t - m]) * (y[t] - y[t - m]);
     double s = k > 0 ? sqrt(v / k) : 0;
     for (int i = 0; i < h; i++) {
+        int seasons = i / m; /* complete seasons ahead of step i */
         mean[i] = y[n - m + i % m];
-        sd[i] = s * sqrt(1 + i / m);
+        sd[i] = s * sqrt(1.0 + seasons);
     }
 }
 
@@ -657,8 +671,8 @@ static double inv_normal(double p)
     static const double c[] = {-7.784894002430293e-03, -3.223964580411365e-01,
                                -2.400758277161838e+00, -2.549732539343734e+00,
                                4.374664141464968e+00,  2.938163982698783e+00};
-    static const double d[] = {7.784695709041462e-03, 3.224671290700398e-01,
-                               2.445134137142996e+00, 3.754408661907416e+00};
+    static const double d[] = {7.784695709041462e-03, 3.224671290700398e-01, 2.445134137142996e+00,
+                               3.754408661907416e+00};
     double q, r, x;
     if (p < 0.02425) {
         q = sqrt(-2 * log(p));
@@ -784,9 +798,8 @@ double forecast_mase_scale(const double *y, int n, int m)
     return k ? scale / k : 0;
 }
 
-void forecast_score(const double *actual, int h, const double *mean, const double *sd,
-                    double scale, const double *levels, int nlevels, bool nonneg,
-                    struct fc_backtest *out)
+void forecast_score(const double *actual, int h, const double *mean, const double *sd, double scale,
+                    const double *levels, int nlevels, bool nonneg, struct fc_backtest *out)
 {
     double s = 0, a = 0, z[FC_MAX_LEVELS];
     int inside[FC_MAX_LEVELS] = {0};

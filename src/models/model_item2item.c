@@ -76,8 +76,7 @@ static void fit_knn(const struct history *h, const struct i2i_params *p, const i
     free(touched);
 }
 
-static int fit_ease(const struct history *h, const struct i2i_params *p,
-                    struct model_item2item *m)
+static int fit_ease(const struct history *h, const struct i2i_params *p, struct model_item2item *m)
 {
     size_t n = m->n, nc = history_ncustomers(h);
     double *g = xcalloc(n * n + 1, sizeof(double));
@@ -142,10 +141,8 @@ int model_item2item_fit(const struct history *h, const struct i2i_params *p, str
 int model_item2item_train(struct snapshot *s, const struct model_params *p, struct figures *fig,
                           char *err, size_t errlen)
 {
-    struct i2i_params ip = {.k = 50,
-                            .ease_max_items = p->ease_max_items,
-                            .lambda = p->ease_lambda,
-                            .shrink = 10};
+    struct i2i_params ip = {
+        .k = 50, .ease_max_items = p->ease_max_items, .lambda = p->ease_lambda, .shrink = 10};
     if (model_item2item_fit(&s->hist, &ip, &s->arena, &s->i2i, fig))
         return fmt_error(err, errlen, "EASE's Gram matrix is not positive definite");
     return 0;

@@ -7,10 +7,10 @@
 #include "xsell/xalloc.h"
 #include "xsell/snapshot.h"
 
-#define CELLS_MAX  50000000 /* products x weeks held at once */
-#define Z95        1.959963984540054
+#define CELLS_MAX 50000000 /* products x weeks held at once */
+#define Z95       1.959963984540054
 
-static const char *const bound_names[] = {NULL,      "max_change", "min_margin",    "floor",
+static const char *const bound_names[] = {NULL,      "max_change",     "min_margin", "floor",
                                           "ceiling", "observed_range", "conflict"};
 
 const char *price_bound_name(enum price_bound b)

@@ -5,8 +5,8 @@
 #include "xsell/log.h"
 #include "xsell/snapshot.h"
 
-void model_repeat_fit(const struct history *h, double as_of, double half_life_days,
-                      struct arena *a, struct model_repeat *m, struct figures *fig)
+void model_repeat_fit(const struct history *h, double as_of, double half_life_days, struct arena *a,
+                      struct model_repeat *m, struct figures *fig)
 {
     double t0 = mono_seconds();
     size_t nc = history_ncustomers(h), ne = (size_t)h->cust_first[nc];

@@ -68,8 +68,8 @@ void sales_corr_estimate(const double *e, int T, int n, struct sales_corr *out)
                 gram2 += g * g;
             }
     }
-    double wbar2 = gram2 / ((double)T * T) - diag_wbar2;       /* sum_{i!=j} wbar^2 */
-    double w2 = all4 - diag4;                                   /* sum_{i!=j} sum_t w^2 */
+    double wbar2 = gram2 / ((double)T * T) - diag_wbar2; /* sum_{i!=j} wbar^2 */
+    double w2 = all4 - diag4;                            /* sum_{i!=j} sum_t w^2 */
     double var_r = (double)T / pow(T - 1.0, 3) * (w2 - T * wbar2);
     double r2 = pow((double)T / (T - 1.0), 2) * wbar2;
     out->lambda = r2 > 0 ? MIN(1, MAX(0, var_r / r2)) : 1;
@@ -125,7 +125,8 @@ bool sales_reconcile(int n, const int32_t *parent, const double *mean, const dou
                 if (kidx[i] >= 0)
                     XV[(size_t)t * k + kidx[i]] += xt[i] * V[(size_t)i * k + kidx[i]];
                 if (parent[i] >= 0)
-                    XV[(size_t)t * k + kidx[parent[i]]] += xt[i] * V[(size_t)i * k + kidx[parent[i]]];
+                    XV[(size_t)t * k + kidx[parent[i]]] +=
+                        xt[i] * V[(size_t)i * k + kidx[parent[i]]];
             }
         }
         for (int t = 0; t < T; t++) {
@@ -143,7 +144,8 @@ bool sales_reconcile(int n, const int32_t *parent, const double *mean, const dou
 
     /* M = U' W U (k x k) and r = U' yhat */
     double *M = xcalloc((size_t)k * (size_t)k + 1, sizeof(double));
-    double *r = xcalloc((size_t)k + 1, sizeof(double)), *lam = xcalloc((size_t)k + 1, sizeof(double));
+    double *r = xcalloc((size_t)k + 1, sizeof(double)),
+           *lam = xcalloc((size_t)k + 1, sizeof(double));
     for (int i = 0; i < n; i++) {
         int a = kidx[i], p = parent[i] >= 0 ? kidx[parent[i]] : -1;
         for (int b = 0; b < k; b++) {
@@ -212,7 +214,8 @@ bool sales_reconcile(int n, const int32_t *parent, const double *mean, const dou
 /* --- series ---------------------------------------------------------------------- */
 
 #define BT_MAX SALES_BACKTEST_DAY /* the longer backtest */
-_Static_assert(SALES_WEEK_WINDOW <= SALES_DAY_WINDOW, "residuals are kept in rows of the daily window");
+_Static_assert(SALES_WEEK_WINDOW <= SALES_DAY_WINDOW,
+               "residuals are kept in rows of the daily window");
 
 /* What the workers leave per task (measure, freq, node): task = (measure * NFREQ +
  * freq) * nodes + node. */
@@ -408,8 +411,7 @@ static void topdown_steps(const struct model_sales *m, int h, size_t stride,
 
 enum { REC_MINT = 0, REC_TOPDOWN, REC_N };
 static const char *const rec_names[REC_N] = {
-    "MinT (shrunk correlation, each forecast's own variance)",
-    "top-down by forecast proportions"};
+    "MinT (shrunk correlation, each forecast's own variance)", "top-down by forecast proportions"};
 
 /* Reconciles h steps by method; returns the steps that lifted a product to zero. */
 static int reconcile_by(const struct model_sales *m, int method, const struct sales_corr *corr,
@@ -631,8 +633,7 @@ void model_sales_fit(const struct history *h, double as_of, int threads, struct 
          {"day_mase_products_topdown", "day_mase_categories_topdown", "day_mase_shop_topdown"}},
         {{"week_mase_products_base", "week_mase_categories_base", "week_mase_shop_base"},
          {"week_mase_products_mint", "week_mase_categories_mint", "week_mase_shop_mint"},
-         {"week_mase_products_topdown", "week_mase_categories_topdown",
-          "week_mase_shop_topdown"}}};
+         {"week_mase_products_topdown", "week_mase_categories_topdown", "week_mase_shop_topdown"}}};
     static const char *const cover_names[SALES_NFREQ][2] = {{"day_cover80", "day_cover95"},
                                                             {"week_cover80", "week_cover95"}};
     static const char *const method_names[SALES_NFREQ] = {"day_topdown_chosen",

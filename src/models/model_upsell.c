@@ -9,18 +9,17 @@
 #include "xsell/snapshot.h"
 
 #define CROSS_CATEGORY_PRIOR 0.5
-#define NAME_WEIGHT 1.0 /* TF-IDF cosine of the names, added to the customer similarity */
-#define NO_PATH_FACTOR 0.1   /* P(accept) from similarity alone, without a seen path */
-#define POSITION_SLACK 0.25  /* a customer stretches this far above their usual position */
-#define POSITION_DECAY 4.0
-#define RECENT_DAYS 90.0
-#define SPEND_RATIO_MIN 0.5
-#define SPEND_RATIO_MAX 2.0
+#define NAME_WEIGHT          1.0  /* TF-IDF cosine of the names, added to the customer similarity */
+#define NO_PATH_FACTOR       0.1  /* P(accept) from similarity alone, without a seen path */
+#define POSITION_SLACK       0.25 /* a customer stretches this far above their usual position */
+#define POSITION_DECAY       4.0
+#define RECENT_DAYS          90.0
+#define SPEND_RATIO_MIN      0.5
+#define SPEND_RATIO_MAX      2.0
 
 /* co[j] += 1 for every item j sharing a holder with item i; touched lists them. */
 static int count_beside(int32_t i, const int32_t *tfirst, const int32_t *trows,
-                        const int32_t *first, const int32_t *items, int32_t *co,
-                        int32_t *touched)
+                        const int32_t *first, const int32_t *items, int32_t *co, int32_t *touched)
 {
     int nt = 0;
     for (int32_t x = tfirst[i]; x < tfirst[i + 1]; x++) {
@@ -81,8 +80,8 @@ static void categories(const struct history *h, struct arena *a, struct model_up
 }
 
 void model_upsell_fit(const struct history *h, const struct model_repeat *rep,
-                      const struct model_content *content, struct arena *a,
-                      struct model_upsell *m, struct figures *fig)
+                      const struct model_content *content, struct arena *a, struct model_upsell *m,
+                      struct figures *fig)
 {
     double t0 = mono_seconds();
     size_t n = history_nproducts(h), nc = history_ncustomers(h);
@@ -107,8 +106,8 @@ void model_upsell_fit(const struct history *h, const struct model_repeat *rep,
     float *name_sim = xcalloc(n + 1, sizeof(float));
     size_t links = 0;
     for (size_t i = 0; i < n; i++) {
-        int nt = count_beside((int32_t)i, cfirst, crows, h->cust_first, h->cust_items, co_c,
-                              touched);
+        int nt =
+            count_beside((int32_t)i, cfirst, crows, h->cust_first, h->cust_items, co_c, touched);
         int nb = count_beside((int32_t)i, bfirst, brows, b.first, b.items, co_b, tb);
         struct upsell_link *row = m->links + i * UPSELL_K;
         int kept = 0;

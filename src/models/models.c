@@ -14,8 +14,10 @@ const struct model_desc model_table[MODELS_COUNT] = {
 };
 
 #define SETTING_TYPE(field)                                                                        \
-    _Generic(((struct model_params *)0)->field, double: SETTING_DOUBLE, int: SETTING_INT,          \
-             long: SETTING_LONG)
+    _Generic(((struct model_params *)0)->field, double                                             \
+             : SETTING_DOUBLE, int                                                                 \
+             : SETTING_INT, long                                                                   \
+             : SETTING_LONG)
 
 const struct model_setting model_settings[] = {
 #define SETTING_ROW(model_, field, type_, env_, min_, max_, def_, what_)                           \

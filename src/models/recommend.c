@@ -5,15 +5,15 @@
 
 #include "xsell/xalloc.h"
 
-#define W_COMPLEMENTS 1.0
-#define W_PERSONAL 0.7
-#define W_CONTENT 0.5
-#define HISTORY_WEIGHT 0.5
+#define W_COMPLEMENTS          1.0
+#define W_PERSONAL             0.7
+#define W_CONTENT              0.5
+#define HISTORY_WEIGHT         0.5
 #define HISTORY_HALF_LIFE_DAYS 180.0
-#define EVIDENCE_PRIOR 10.0
-#define CART_PAIRS_MAX 20 /* two-item rule sides are looked up for the first 20 items */
-#define BUY_AGAIN_SHARE_MAX 0.5
-#define HISTORY_SOURCES_MAX 64 /* a wholesaler's thousand products: the 64 most recent speak */
+#define EVIDENCE_PRIOR         10.0
+#define CART_PAIRS_MAX         20 /* two-item rule sides are looked up for the first 20 items */
+#define BUY_AGAIN_SHARE_MAX    0.5
+#define HISTORY_SOURCES_MAX    64 /* a wholesaler's thousand products: the 64 most recent speak */
 
 const char *rec_kind_name(enum rec_kind k)
 {
@@ -268,8 +268,8 @@ static void offer(struct rec_item *top, int want, int *n, int32_t p, double v)
     if (v <= 0 || (*n == want && v <= top[*n - 1].score))
         return;
     int at = *n < want ? (*n)++ : want - 1;
-    while (at > 0 && (top[at - 1].score < v ||
-                      (top[at - 1].score == v && top[at - 1].product > p))) {
+    while (at > 0 &&
+           (top[at - 1].score < v || (top[at - 1].score == v && top[at - 1].product > p))) {
         top[at] = top[at - 1];
         at--;
     }
@@ -323,8 +323,8 @@ static void blend(struct work *w, struct arena *a, int want, struct rec_result *
         int32_t p = sc->touched[i];
         const struct cand *c = &sc->c[p];
         double cp = w->q->strategy == REC_PERSONAL ? 0 : W_COMPLEMENTS * c->comp;
-        double pc = w->q->strategy == REC_COMPLEMENTS ? 0 : W_PERSONAL * c->pers +
-                                                                W_CONTENT * c->cont;
+        double pc =
+            w->q->strategy == REC_COMPLEMENTS ? 0 : W_PERSONAL * c->pers + W_CONTENT * c->cont;
         if (cp + pc > 0 && eligible(w, p))
             offer(top, want, &n, p, (cp + pc) * worth(w, p));
     }
@@ -343,8 +343,8 @@ static void buy_again(struct work *w, struct arena *a, int want, struct rec_resu
     if (c < 0 || want <= 0)
         return;
     /* Purchases are the point here: only the cart and exclude= stay out. */
-    bool *stays_out = arena_array(a, (size_t)(h->cust_first[c + 1] - h->cust_first[c]) + 1,
-                                  sizeof(bool));
+    bool *stays_out =
+        arena_array(a, (size_t)(h->cust_first[c + 1] - h->cust_first[c]) + 1, sizeof(bool));
     struct rec_item *top = arena_array(a, (size_t)want, sizeof(struct rec_item));
     int n = 0;
     for (int32_t k = h->cust_first[c]; k < h->cust_first[c + 1]; k++) {

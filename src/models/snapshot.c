@@ -94,4 +94,3 @@ void snapshot_render(struct snapshot *s)
     }
     buf_release(&b);
 }
-

@@ -44,9 +44,9 @@ static struct snapshot *demo_snapshot(void)
 }
 
 /* Runs one handler on the parameters in text (a copy is split in place). */
-static void one_route(struct snapshot *snap, struct services *svc, const char *path, const char *text,
-                      int (*handler)(struct request *), const char *list, const char *limit_param,
-                      int default_limit)
+static void one_route(struct snapshot *snap, struct services *svc, const char *path,
+                      const char *text, int (*handler)(struct request *), const char *list,
+                      const char *limit_param, int default_limit)
 {
     struct request req = {0};
     arena_init(&req.arena);

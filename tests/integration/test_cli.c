@@ -156,8 +156,9 @@ static void test_rules_export(void **state)
     char *out;
     (void)state;
     /* From the database (the demo shop), with the header the README names. */
-    assert_int_equal(run(&out, "{ %s rules --min-support 0.01 --min-confidence 0.3 "
-                               "--max-len 2 2>/dev/null; }",
+    assert_int_equal(run(&out,
+                         "{ %s rules --min-support 0.01 --min-confidence 0.3 "
+                         "--max-len 2 2>/dev/null; }",
                          E.bin),
                      0);
     assert_true(strncmp(out, "lhs,rhs,count,support,confidence,lift\n", 38) == 0);
@@ -172,8 +173,9 @@ static void test_rules_export(void **state)
         print_message("skipped the Groceries part: %s is missing\n", path);
     } else {
         fclose(f);
-        assert_int_equal(run(&out, "{ %s rules --min-support 0.001 --min-confidence 0.8 "
-                                   "--baskets %s 2>/dev/null; } | wc -l",
+        assert_int_equal(run(&out,
+                             "{ %s rules --min-support 0.001 --min-confidence 0.8 "
+                             "--baskets %s 2>/dev/null; } | wc -l",
                              E.bin, path),
                          0);
         assert_int_equal(strtol(out, NULL, 10), 411); /* with the header */
@@ -197,10 +199,13 @@ static void test_eval_recommend(void **state)
     const char *names[] = {"popularity", "basket_rules", "content", "item_knn", "ease", "blend"};
     for (int i = 0; i < 6; i++)
         assert_true(cJSON_IsObject(cJSON_GetObjectItem(m, names[i])));
-    double pop = cJSON_GetObjectItem(cJSON_GetObjectItem(m, "popularity"), "recall_at_10")->valuedouble;
-    double blend = cJSON_GetObjectItem(cJSON_GetObjectItem(m, "blend"), "recall_at_10")->valuedouble;
+    double pop =
+        cJSON_GetObjectItem(cJSON_GetObjectItem(m, "popularity"), "recall_at_10")->valuedouble;
+    double blend =
+        cJSON_GetObjectItem(cJSON_GetObjectItem(m, "blend"), "recall_at_10")->valuedouble;
     double cart_pop =
-        cJSON_GetObjectItem(cJSON_GetObjectItem(m, "popularity"), "cart_hit_rate_at_10")->valuedouble;
+        cJSON_GetObjectItem(cJSON_GetObjectItem(m, "popularity"), "cart_hit_rate_at_10")
+            ->valuedouble;
     double cart_blend =
         cJSON_GetObjectItem(cJSON_GetObjectItem(m, "blend"), "cart_hit_rate_at_10")->valuedouble;
     print_message("eval: recall@10 blend %.3f vs popularity %.3f; cart hit %.3f vs %.3f\n", blend,
@@ -229,8 +234,8 @@ static void test_eval_recommend(void **state)
         assert_true(h1 >= 0 && h1 <= h5 && h5 <= 1);
     }
     /* the learned paths find most held-out upgrades within five */
-    assert_true(cJSON_GetObjectItem(cJSON_GetObjectItem(m, "upsell"), "hit_rate_at_5")->valuedouble >
-                0.8);
+    assert_true(
+        cJSON_GetObjectItem(cJSON_GetObjectItem(m, "upsell"), "hit_rate_at_5")->valuedouble > 0.8);
     cJSON_Delete(j);
     assert_int_not_equal(run(&out, "%s eval recommend --holdout-days 0", E.bin), 0);
     free(out);
@@ -255,25 +260,26 @@ static void test_churn_cdnow(void **state)
     }
     fclose(f);
     char *url, *out;
-    assert_int_equal(run(&url, "%s/deploy/pg.sh start %s cdnow_%d", E.repo, E.pg_dir, (int)getpid()),
-                     0);
+    assert_int_equal(
+        run(&url, "%s/deploy/pg.sh start %s cdnow_%d", E.repo, E.pg_dir, (int)getpid()), 0);
     url[strcspn(url, "\n")] = '\0';
     /* customer = the sample id, one order a line, dates at midnight UTC */
-    assert_int_equal(run(NULL,
-                         "awk 'BEGIN{print \"order_id,customer_id,ordered_at,product_id,quantity,"
-                         "unit_price\"} {d=$3; printf \"s%%d,%%s,%%s-%%s-%%s,CD,1,%%s\\n\", NR, $2, "
-                         "substr(d,1,4), substr(d,5,2), substr(d,7,2), $5}' %s | tr -d '\\r' "
-                         "> %s/cdnow.csv",
-                         src, E.tmp),
-                     0);
-    assert_int_equal(run(&out, "DATABASE_URL='%s' %s migrate && DATABASE_URL='%s' %s import orders "
-                               "%s/cdnow.csv",
+    assert_int_equal(
+        run(NULL,
+            "awk 'BEGIN{print \"order_id,customer_id,ordered_at,product_id,quantity,"
+            "unit_price\"} {d=$3; printf \"s%%d,%%s,%%s-%%s-%%s,CD,1,%%s\\n\", NR, $2, "
+            "substr(d,1,4), substr(d,5,2), substr(d,7,2), $5}' %s | tr -d '\\r' "
+            "> %s/cdnow.csv",
+            src, E.tmp),
+        0);
+    assert_int_equal(run(&out,
+                         "DATABASE_URL='%s' %s migrate && DATABASE_URL='%s' %s import orders "
+                         "%s/cdnow.csv",
                          url, E.bin, url, E.bin, E.tmp),
                      0);
     free(out);
-    assert_int_equal(run(&out, "{ DATABASE_URL='%s' %s train --as-of 1997-09-30 2>/dev/null; }",
-                         url, E.bin),
-                     0);
+    assert_int_equal(
+        run(&out, "{ DATABASE_URL='%s' %s train --as-of 1997-09-30 2>/dev/null; }", url, E.bin), 0);
     cJSON *j = cJSON_Parse(out);
     free(out);
     assert_non_null(j);
@@ -291,8 +297,9 @@ static void test_churn_cdnow(void **state)
     assert_true(fabs(cJSON_GetObjectItem(gg, "q")->valuedouble - 3.74) < 5e-3);
     assert_true(fabs(cJSON_GetObjectItem(gg, "v")->valuedouble - 15.44) < 5e-3);
     cJSON_Delete(j);
-    assert_int_equal(run(&out, "{ DATABASE_URL='%s' %s eval churn --holdout-days 273 2>/dev/null; }",
-                         url, E.bin),
+    assert_int_equal(run(&out,
+                         "{ DATABASE_URL='%s' %s eval churn --holdout-days 273 2>/dev/null; }", url,
+                         E.bin),
                      0);
     j = cJSON_Parse(out);
     free(out);
@@ -307,9 +314,8 @@ static void test_churn_cdnow(void **state)
     print_message("CDNOW eval churn: AUC %.4f\n", auc);
     assert_true(auc >= 0.78);
     cJSON_Delete(j);
-    assert_int_not_equal(run(&out, "DATABASE_URL='%s' %s eval churn --holdout-days 600", url,
-                             E.bin),
-                         0);
+    assert_int_not_equal(
+        run(&out, "DATABASE_URL='%s' %s eval churn --holdout-days 600", url, E.bin), 0);
     free(out);
     assert_int_not_equal(run(&out, "DATABASE_URL='%s' %s train --as-of 1997-13-01", url, E.bin), 0);
     assert_non_null(strstr(out, "XSELL_AS_OF"));
@@ -323,9 +329,8 @@ static void test_eval_price(void **state)
 {
     char *out;
     (void)state;
-    assert_int_equal(run(&out, "{ %s eval price --truth %s/demo/truth.json 2>/dev/null; }", E.bin,
-                         E.tmp),
-                     0);
+    assert_int_equal(
+        run(&out, "{ %s eval price --truth %s/demo/truth.json 2>/dev/null; }", E.bin, E.tmp), 0);
     cJSON *j = cJSON_Parse(out);
     free(out);
     assert_true(cJSON_IsObject(j));
@@ -339,14 +344,15 @@ static void test_eval_price(void **state)
                   now);
     assert_true(rec > now && rec <= 1.0 + 1e-9);
     cJSON_Delete(j);
-    assert_int_equal(run(&out, "{ XSELL_PRICE_TRUTH=%s/demo/truth.json %s train 2>/dev/null; }",
-                         E.tmp, E.bin),
-                     0);
+    assert_int_equal(
+        run(&out, "{ XSELL_PRICE_TRUTH=%s/demo/truth.json %s train 2>/dev/null; }", E.tmp, E.bin),
+        0);
     j = cJSON_Parse(out);
     free(out);
     assert_true(cJSON_IsObject(cJSON_GetObjectItem(j, "evaluation_price")));
     cJSON_Delete(j);
-    assert_true(sql_long("SELECT count(*) FROM model_runs WHERE metrics ? 'evaluation_price'") >= 1);
+    assert_true(sql_long("SELECT count(*) FROM model_runs WHERE metrics ? 'evaluation_price'") >=
+                1);
     assert_int_not_equal(run(&out, "%s eval price", E.bin), 0); /* --truth is required */
     free(out);
     assert_int_not_equal(run(&out, "%s eval price --truth /nonexistent.json", E.bin), 0);
@@ -369,9 +375,8 @@ static void test_forecast_cli(void **state)
         fprintf(f, ",%d", 100 + 2 * t + (t % 4 == 3 ? 30 : 0));
     fprintf(f, "\nsparse,0,0,3,0,0,0,6,0,0,2,0,0,0,0,4,0,0,0,5,0\nshort,5,7,6\n");
     fclose(f);
-    assert_int_equal(run(&out, "{ %s forecast %s --horizon 8 --period 4 2>/dev/null; }", E.bin,
-                         path),
-                     0);
+    assert_int_equal(
+        run(&out, "{ %s forecast %s --horizon 8 --period 4 2>/dev/null; }", E.bin, path), 0);
     assert_true(strncmp(out, "id,model,step,mean,lo80,hi80,lo95,hi95\n", 39) == 0);
     assert_non_null(strstr(out, "sparse,\"Croston-SBA\",1,"));
     assert_non_null(strstr(out, "short,\"Mean\",8,"));
@@ -387,9 +392,9 @@ static void test_forecast_cli(void **state)
     assert_int_equal(rows, 24);
     free(out);
     /* the season shows: step 4 (t = 43, a peak) above step 3 */
-    assert_int_equal(run(&out, "%s forecast %s --horizon 8 --period 4 --method ets 2>/dev/null",
-                         E.bin, path),
-                     0);
+    assert_int_equal(
+        run(&out, "%s forecast %s --horizon 8 --period 4 --method ets 2>/dev/null", E.bin, path),
+        0);
     double step[9] = {0};
     for (char *line = strstr(out, "\nseasonal,"); line; line = strstr(line + 1, "\nseasonal,")) {
         int k;

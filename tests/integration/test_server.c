@@ -309,9 +309,8 @@ static void test_recommend_planted_complements(void **state)
         for (int i = 0; i < 3; i++)
             if (strcmp(top_id(&r, i), b) == 0) {
                 hit++;
-                const cJSON *reason =
-                    cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(r.json, "items"), i),
-                                        "reason");
+                const cJSON *reason = cJSON_GetObjectItem(
+                    cJSON_GetArrayItem(cJSON_GetObjectItem(r.json, "items"), i), "reason");
                 const char *kind = cJSON_GetObjectItem(reason, "kind")->valuestring;
                 if (strcmp(kind, "bought_together") == 0) {
                     assert_true(cJSON_GetObjectItem(reason, "count")->valuedouble > 0);
@@ -338,11 +337,10 @@ static void test_recommend_strategies_and_objectives(void **state)
     assert_string_equal(jstr(&r, "strategy"), "complements");
     assert_non_null(jstr(&r, "recommendation_id"));
     assert_string_equal(
-        cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(r.json,
-                                                                                        "items"),
-                                                                     0),
-                                                 "reason"),
-                            "kind")
+        cJSON_GetObjectItem(
+            cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(r.json, "items"), 0),
+                                "reason"),
+            "kind")
             ->valuestring,
         "bought_together");
     resp_free(&r);
@@ -470,8 +468,7 @@ static void test_upsell_answers_and_errors(void **state)
     assert_true(cJSON_GetObjectItem(it, "price_delta")->valuedouble > 0);
     assert_true(cJSON_GetObjectItem(it, "price_delta_pct")->valuedouble >= 10);
     assert_true(cJSON_GetObjectItem(it, "p_accept")->valuedouble > 0);
-    const char *kind =
-        cJSON_GetObjectItem(cJSON_GetObjectItem(it, "reason"), "kind")->valuestring;
+    const char *kind = cJSON_GetObjectItem(cJSON_GetObjectItem(it, "reason"), "kind")->valuestring;
     assert_true(strcmp(kind, "upgrade_path") == 0 || strcmp(kind, "substitute") == 0);
     resp_free(&r);
     /* margin ranks by margin gained: with costs unlike prices, some order changes */
@@ -911,7 +908,8 @@ static void test_forecast_post(void **state)
          "Content-Type: application/json", &r);
     assert_int_equal(r.status, 200);
     assert_non_null(jstr(&r, "note"));
-    assert_true(cJSON_IsNull(cJSON_GetObjectItem(cJSON_GetObjectItem(r.json, "backtest"), "smape")));
+    assert_true(
+        cJSON_IsNull(cJSON_GetObjectItem(cJSON_GetObjectItem(r.json, "backtest"), "smape")));
     resp_free(&r);
     static const struct {
         const char *body, *says;
@@ -1033,9 +1031,8 @@ static void test_forecast_get(void **state)
     assert_null(cJSON_GetObjectItem(p0, "lo80"));
     assert_true(cJSON_GetObjectItem(p0, "hi99")->valuedouble >=
                 cJSON_GetObjectItem(p0, "hi50")->valuedouble);
-    assert_int_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(r.json, "backtest"), "horizon")
-                         ->valuedouble,
-                     8);
+    assert_int_equal(
+        cJSON_GetObjectItem(cJSON_GetObjectItem(r.json, "backtest"), "horizon")->valuedouble, 8);
     /* weeks are seven days apart */
     struct tm a = {0}, b = {0};
     strptime(cJSON_GetObjectItem(p0, "date")->valuestring, "%Y-%m-%d", &a);
@@ -1305,8 +1302,8 @@ static void test_new_product_by_content(void **state)
     struct resp r;
     (void)state;
     http(&main_srv, "PUT", "/products/T-BEANS", ADM,
-         "{\"name\":\"Basic Espresso Beans Decaf\",\"category\":\"coffee\",\"price\":15}",
-         NULL, &r);
+         "{\"name\":\"Basic Espresso Beans Decaf\",\"category\":\"coffee\",\"price\":15}", NULL,
+         &r);
     assert_int_equal(r.status, 201);
     resp_free(&r);
     long run = request_training();

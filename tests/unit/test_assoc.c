@@ -25,8 +25,8 @@ struct rule_seen {
     int32_t rhs[8], count[8], lhs_count[8];
 };
 
-static void note_rule(const int32_t *lhs, int nlhs, int32_t rhs, int32_t count,
-                      int32_t lhs_count, void *ctx)
+static void note_rule(const int32_t *lhs, int nlhs, int32_t rhs, int32_t count, int32_t lhs_count,
+                      void *ctx)
 {
     struct rule_seen *s = ctx;
     if (s->n < 8) {
@@ -43,8 +43,8 @@ static void test_hand_counts(void **state)
 {
     struct itemsets sets;
     (void)state;
-    struct assoc_params p = {.min_support = 0.4, .min_confidence = 0.6, .min_len = 2,
-                             .max_len = 10};
+    struct assoc_params p = {
+        .min_support = 0.4, .min_confidence = 0.6, .min_len = 2, .max_len = 10};
     assoc_mine(&hand, &p, &sets); /* count >= 2 */
     assert_int_equal(sets.n, 6);  /* {0} {1} {2} {0,1} {0,2} {1,2} */
     int32_t s01[] = {0, 1}, s12[] = {1, 2}, s012[] = {0, 1, 2}, s3[] = {3};
@@ -94,8 +94,8 @@ static void test_serving_rules(void **state)
     int32_t n;
     (void)state;
     arena_init(&a);
-    struct assoc_params p = {.min_support = 0, .min_count = 1, .min_confidence = 0.0,
-                             .min_len = 2, .max_len = 3};
+    struct assoc_params p = {
+        .min_support = 0, .min_count = 1, .min_confidence = 0.0, .min_len = 2, .max_len = 3};
     model_assoc_fit(&hand, &p, 10, &a, &m, &fig);
     const struct assoc_rule *r = model_assoc_rules(&m, 0, -1, &n);
     assert_int_equal(n, 3); /* 0 -> 1, 2, 3 */
@@ -161,8 +161,8 @@ static int load_groceries(struct groceries *g)
     return 0;
 }
 
-static void count_sizes(const int32_t *lhs, int nlhs, int32_t rhs, int32_t count,
-                        int32_t lhs_count, void *ctx)
+static void count_sizes(const int32_t *lhs, int nlhs, int32_t rhs, int32_t count, int32_t lhs_count,
+                        void *ctx)
 {
     (void)lhs, (void)rhs, (void)count, (void)lhs_count;
     ((long *)ctx)[nlhs + 1]++;
@@ -190,8 +190,10 @@ static void test_groceries_published_counts(void **state)
         {0.006, 0.25, 2, 463, {0, 0, 150, 297, 16, 0, 0}},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        struct assoc_params p = {.min_support = cases[i].supp, .min_confidence = cases[i].conf,
-                                 .min_len = cases[i].min_len, .max_len = 10};
+        struct assoc_params p = {.min_support = cases[i].supp,
+                                 .min_confidence = cases[i].conf,
+                                 .min_len = cases[i].min_len,
+                                 .max_len = 10};
         struct itemsets sets;
         long sizes[12] = {0};
         assoc_mine(&g.b, &p, &sets);
@@ -206,7 +208,6 @@ static void test_groceries_published_counts(void **state)
     free(g.first);
     free(g.items);
 }
-
 
 /* --- the personal and content models ---------------------------------------- */
 

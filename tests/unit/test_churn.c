@@ -176,12 +176,12 @@ static int cdnow_teardown(void **state)
     return 0;
 }
 
-#define NEED_CDNOW(c)                                                                         \
-    do {                                                                                      \
-        if (!(c)) {                                                                           \
-            print_message("skipped: ../shared/data/cdnow is not beside the repository\n");    \
-            skip();                                                                           \
-        }                                                                                     \
+#define NEED_CDNOW(c)                                                                              \
+    do {                                                                                           \
+        if (!(c)) {                                                                                \
+            print_message("skipped: ../shared/data/cdnow is not beside the repository\n");         \
+            skip();                                                                                \
+        }                                                                                          \
     } while (0)
 
 static void test_cdnow_summaries(void **state)
@@ -209,8 +209,8 @@ static void test_cdnow_bgnbd_published(void **state)
     struct churn_params p = {0};
     struct fit_report rep;
     churn_fit(CHURN_BGNBD, c->s, c->n, &p, &rep);
-    print_message("BG/NBD: r %.6f alpha %.6f a %.6f b %.6f LL %.4f (%d iterations)\n", p.r,
-                  p.alpha, p.a, p.b, rep.ll, rep.iterations);
+    print_message("BG/NBD: r %.6f alpha %.6f a %.6f b %.6f LL %.4f (%d iterations)\n", p.r, p.alpha,
+                  p.a, p.b, rep.ll, rep.iterations);
     assert_true(rep.converged);
     /* published: r = 0.243, alpha = 4.414, a = 0.793, b = 2.426, LL = -9582.4 */
     assert_true(fabs(p.r - 0.243) < 5e-4);
@@ -280,8 +280,8 @@ static void test_cdnow_holdout_ranking(void **state)
     assert_int_equal(eval_churn(&c->h, 273, &fp, &r, err, sizeof(err)), 0);
     print_message("CDNOW holdout: %s%s, actual %.0f predicted %.1f; AUC churn_risk %.4f, "
                   "model P(none) %.4f, expected %.4f, recency %.4f\n",
-                  r.model, r.layer_used ? " + layer" : "", r.actual, r.predicted,
-                  r.auc_churn_risk, r.auc_model, r.auc_expected, r.auc_recency);
+                  r.model, r.layer_used ? " + layer" : "", r.actual, r.predicted, r.auc_churn_risk,
+                  r.auc_model, r.auc_expected, r.auc_recency);
     assert_int_equal(r.customers, 2357);
     assert_true(fabs(r.actual - 1882) < 0.5);
     assert_true(r.auc_churn_risk >= 0.78);

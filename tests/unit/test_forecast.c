@@ -42,8 +42,8 @@ static void test_ses_by_hand(void **state)
         assert_true(fabs(sd[h] - sqrt(2 * (1 + h * 0.25))) < 1e-12);
     }
     /* Holt, additive trend by hand: alpha 0.5, beta 0.25 (beta* = 0.5) from l 10, b 1 */
-    struct ets_fit g = {.spec = {'A', 'A', 'N'}, .m = 1, .alpha = 0.5, .beta = 0.25, .phi = 1,
-                        .l = 10, .b = 1};
+    struct ets_fit g = {
+        .spec = {'A', 'A', 'N'}, .m = 1, .alpha = 0.5, .beta = 0.25, .phi = 1, .l = 10, .b = 1};
     const double z[] = {12};
     ets_run(&g, z, 1, &sse);
     /* forecast 11, error 1: level 11.5, trend 1 + 0.5 (11.5 - 10 - 1) = 1.25 */

@@ -168,12 +168,9 @@ static void test_answer_past_cap(void **state)
 int run_http_tests(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_router),
-        cmocka_unit_test(test_problem_catalogue),
-        cmocka_unit_test(test_metrics_text),
-        cmocka_unit_test(test_openapi_lists_every_route),
-        cmocka_unit_test(test_jsonw),
-        cmocka_unit_test(test_answer_past_cap),
+        cmocka_unit_test(test_router),       cmocka_unit_test(test_problem_catalogue),
+        cmocka_unit_test(test_metrics_text), cmocka_unit_test(test_openapi_lists_every_route),
+        cmocka_unit_test(test_jsonw),        cmocka_unit_test(test_answer_past_cap),
     };
     return cmocka_run_group_tests_name("http", tests, NULL, NULL);
 }

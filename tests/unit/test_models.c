@@ -308,8 +308,8 @@ static void test_upsell_paths_by_hand(void **state)
     assert_non_null(l);
     assert_int_equal(l->count, 2);
     assert_true(fabsf(l->rate - 2.0f / 3.0f) < 1e-6);
-    struct upsell_query q = {.item = A, .customer = -1, .limit = 5, .min_step = 0.1,
-                             .max_step = 1.0};
+    struct upsell_query q = {
+        .item = A, .customer = -1, .limit = 5, .min_step = 0.1, .max_step = 1.0};
     struct upsell_item *res;
     int n = model_upsell_query(&m, &h, &rep, &q, &a, &res);
     assert_true(n >= 1);

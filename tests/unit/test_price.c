@@ -138,7 +138,7 @@ static void test_planted_elasticity(void **state)
     model_price_fit(&h, t0 + 40 * 7 * 86400.0, &a, &m, &fig);
     int32_t A = idmap_find(&h.products, "A", 1), B = idmap_find(&h.products, "B", 1);
     assert_int_equal(m.item[A].n_weeks, 40);
-    assert_true(fabs(m.item[A].own + 2) < 0.01); /* rounding of units only */
+    assert_true(fabs(m.item[A].own + 2) < 0.01);           /* rounding of units only */
     assert_true(m.item[A].own_se <= PRICE_MIN_SE + 1e-12); /* nearly exact: at the floor */
     assert_false(m.item[B].moved); /* B's price never moved: the group's estimate */
     assert_true(isnan(m.item[B].own));

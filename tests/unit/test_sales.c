@@ -96,7 +96,7 @@ static void test_correlation_and_coherence(void **state)
     sales_corr_release(&c);
 }
 
-#define T0 1704067200.0 /* 2024-01-01 00:00 UTC */
+#define T0    1704067200.0 /* 2024-01-01 00:00 UTC */
 #define NDAYS 400
 
 static void add(struct history *h, int day, const char *product, int qty, double price)
