@@ -67,6 +67,22 @@ build/test_unit: $(UNIT_SRC) tests/unit/unit.h build/libxsell.a
 build/asan/test_unit: $(UNIT_SRC) tests/unit/unit.h build/asan/libxsell.a
 	$(CC) $(CFLAGS) $(SAN) -Itests -o $@ $(UNIT_SRC) build/asan/libxsell.a $(LDLIBS) -lcmocka
 
+# The groups whose tests use threads, built with ThreadSanitizer (make check runs
+# them with UNIT_GROUPS): a data race fails the run.
+TSAN := -fsanitize=thread -fno-omit-frame-pointer
+TSAN_OBJ := $(patsubst %.c,build/tsan/obj/%.o,$(LIB_SRC))
+
+build/tsan/obj/%.o: %.c $(wildcard include/xsell/*.h)
+	@mkdir -p $(@D)
+	@echo "cc (tsan) $<"
+	@$(CC) $(CFLAGS) $(TSAN) -O1 -c $< -o $@
+
+build/tsan/libxsell.a: $(TSAN_OBJ)
+	ar rcs $@ $^
+
+build/tsan/test_unit: $(UNIT_SRC) tests/unit/unit.h build/tsan/libxsell.a
+	$(CC) $(CFLAGS) $(TSAN) -Itests -o $@ $(UNIT_SRC) build/tsan/libxsell.a $(LDLIBS) -lcmocka
+
 # The fuzz drivers replayed over their checked-in corpus, under ASan+UBSan.
 build/asan/fuzz_replay: $(FUZZ_SRC) tests/fuzz/replay.c tests/fuzz/fuzz.h build/asan/libxsell.a
 	$(CC) $(CFLAGS) $(SAN) -DFUZZ_REPLAY -Itests -o $@ $(FUZZ_SRC) tests/fuzz/replay.c \
@@ -103,7 +119,7 @@ run: build
 # `make check`: throwaway PostgreSQL under /tmp, unit + integration tests, then the
 # same suites again built with ASan+UBSan. Ends with "N passed, N failed".
 check: deps check-layers check-format lint build/xsell build/test_unit build/test_integration build/asan/xsell \
-       build/asan/test_unit build/asan/fuzz_replay
+       build/asan/test_unit build/asan/fuzz_replay build/tsan/test_unit
 	@tests/run.sh
 
 test-unit: deps build/test_unit

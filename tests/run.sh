@@ -56,6 +56,10 @@ suite integration integration "$root/build/xsell" "$url_plain"
 suite unit-asan "$root/build/asan/test_unit"
 suite integration-asan integration "$root/build/asan/xsell" "$url_asan"
 suite fuzz-replay-asan "$root/build/asan/fuzz_replay" "$root/tests/fuzz/corpus"
+# The threaded groups under ThreadSanitizer. OpenBLAS's own threads are not
+# instrumented: one thread keeps its pool out of the picture.
+suite unit-tsan env UNIT_GROUPS=models,sales,concurrency OPENBLAS_NUM_THREADS=1 \
+    TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1" "$root/build/tsan/test_unit"
 
 echo
 if [ "$skipped" -gt 0 ]; then

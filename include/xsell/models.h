@@ -20,21 +20,21 @@
 #include "xsell/model_sales.h"
 #include "xsell/model_upsell.h"
 
-/* X(member, type, deps, eval): the snapshot's member `struct type member`, fitted by
- * type_train(); deps are the members it reads (MODEL_DEP(a) | MODEL_DEP(b)), which
- * come earlier in the list; eval: the offline evaluations read it, so their fits
- * of an earlier cut include it. Save and load for persisted snapshots come with
+/* X(member, type, name, deps, eval): the snapshot's member `struct type member`,
+ * fitted by type_train() and named name in each run's report; deps are the members it reads
+ * (MODEL_DEP(a) | MODEL_DEP(b)), which come earlier in the list; eval: the offline evaluations read
+ * it, so their fits of an earlier cut include it. Save and load for persisted snapshots come with
  * them (issue 15). */
 #define MODELS(X)                                                                                  \
-    X(popular, model_popular, 0, true)                                                             \
-    X(assoc, model_assoc, 0, true)                                                                 \
-    X(i2i, model_item2item, 0, true)                                                               \
-    X(content, model_content, 0, true)                                                             \
-    X(repeat, model_repeat, 0, true)                                                               \
-    X(upsell, model_upsell, MODEL_DEP(repeat) | MODEL_DEP(content), true)                          \
-    X(churn, model_churn, 0, true)                                                                 \
-    X(price, model_price, 0, false)                                                                \
-    X(sales, model_sales, 0, false)
+    X(popular, model_popular, "popular", 0, true)                                                  \
+    X(assoc, model_assoc, "assoc", 0, true)                                                        \
+    X(i2i, model_item2item, "item2item", 0, true)                                                  \
+    X(content, model_content, "content", 0, true)                                                  \
+    X(repeat, model_repeat, "repeat", 0, true)                                                     \
+    X(upsell, model_upsell, "upsell", MODEL_DEP(repeat) | MODEL_DEP(content), true)                \
+    X(churn, model_churn, "churn", 0, true)                                                        \
+    X(price, model_price, "price", 0, false)                                                       \
+    X(sales, model_sales, "forecast", 0, false)
 
 /* X(model, field, type, ENV, min, max, default, what): a setting of model, read from
  * the environment variable ENV into struct model_params' field (type double, int or
@@ -57,7 +57,7 @@
       "/price's default least (price - cost) / price")
 
 enum model_id {
-#define MODEL_ENUM(member, type, deps, eval) MODEL_##member,
+#define MODEL_ENUM(member, type, name, deps, eval) MODEL_##member,
     MODELS(MODEL_ENUM)
 #undef MODEL_ENUM
         MODELS_COUNT
@@ -113,7 +113,7 @@ int models_fit(struct snapshot *s, const struct model_params *p, bool eval_only,
                struct model_figures *out, char *err, size_t errlen);
 
 /* The adapters, one per MODELS line, in each model's own file. */
-#define MODEL_TRAIN_DECL(member, type, deps, eval)                                                 \
+#define MODEL_TRAIN_DECL(member, type, name, deps, eval)                                           \
     int type##_train(struct snapshot *s, const struct model_params *p, struct figures *fig,        \
                      char *err, size_t errlen);
 MODELS(MODEL_TRAIN_DECL)

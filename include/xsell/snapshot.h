@@ -21,7 +21,7 @@ struct snapshot {
     struct history hist;        /* catalogue and purchases */
     struct arena arena;         /* the models' memory */
     struct model_params params; /* the settings it was fitted with */
-#define SNAPSHOT_MEMBER(member, type, deps, eval) struct type member;
+#define SNAPSHOT_MEMBER(member, type, name, deps, eval) struct type member;
     MODELS(SNAPSHOT_MEMBER) /* models.h; sales has nodes 0 when not fitted */
 #undef SNAPSHOT_MEMBER
     double loaded_at;          /* when the history was read: later writes are not in it */

@@ -37,7 +37,7 @@ static const double weekly[7] = {0.92, 0.95, 0.98, 1.0, 1.08, 1.3, 0.77};
 static const int cross_pairs[][4] = {{0, 2, 2, 3}, {1, 3, 3, 0}, {5, 0, 4, 3}, {6, 0, 7, 3}};
 
 struct product {
-    char id[8];
+    char id[16];
     int cat, line, tier;
     double base, cost, elasticity;
     double price_at[NPRICE_STEPS]; /* price in each period */

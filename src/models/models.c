@@ -7,8 +7,8 @@
 #include "xsell/snapshot.h"
 
 const struct model_desc model_table[MODELS_COUNT] = {
-#define MODEL_DESC(member, type, deps_, eval_)                                                     \
-    {.name = #member, .deps = (deps_), .eval = (eval_), .train = type##_train},
+#define MODEL_DESC(member, type, name_, deps_, eval_)                                              \
+    {.name = name_, .deps = (deps_), .eval = (eval_), .train = type##_train},
     MODELS(MODEL_DESC)
 #undef MODEL_DESC
 };

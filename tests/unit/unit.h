@@ -17,5 +17,6 @@ int run_churn_tests(void);
 int run_price_tests(void);
 int run_forecast_tests(void);
 int run_sales_tests(void);
+int run_concurrency_tests(void);
 
 #endif
