@@ -22,9 +22,9 @@ static int write_failure(PGconn *conn)
 }
 
 /* Stages every line of every order; 0, or a failure after aborting the ingest. */
-static int stage_orders(struct ingest *g, const struct order_in *orders, int n, char *err,
-                        size_t errlen)
+static int stage_orders(struct ingest *g, const void *rows, int n, char *err, size_t errlen)
 {
+    const struct order_in *orders = rows;
     for (int i = 0; i < n; i++)
         for (int j = 0; j < orders[i].nlines; j++) {
             int rc = ingest_order_line(g, &orders[i].lines[j], err, errlen);
@@ -43,20 +43,41 @@ static int stage_orders(struct ingest *g, const struct order_in *orders, int n, 
     return 0;
 }
 
-int services_write_orders(struct services *sv, const struct order_in *orders, int n,
-                          struct ingest_result *res, char *err, size_t errlen)
+/* Stages one product; 0, or a failure after aborting the ingest. */
+static int stage_product(struct ingest *g, const void *row, int n, char *err, size_t errlen)
+{
+    UNUSED(n);
+    int rc = ingest_product(g, row, err, errlen);
+    if (rc == 0)
+        return 0;
+    int failure = rc == -1 ? SVC_BAD_ROW : write_failure(g->conn);
+    ingest_abort(g);
+    return failure;
+}
+
+/* One write through ingest.h on a pooled connection: begin, stage, commit. */
+static int write_rows(struct services *sv, enum ingest_kind kind, bool want_ids,
+                      int (*stage)(struct ingest *g, const void *rows, int n, char *err,
+                                   size_t errlen),
+                      const void *rows, int n, struct ingest_result *res, char *err, size_t errlen)
 {
     struct ingest g;
-    PGconn *conn = db_pool_take(sv->pool);
     memset(res, 0, sizeof(*res));
+    PGconn *conn = db_pool_take(sv->pool);
     if (!conn)
         return fmt_error(err, errlen, "no database connection"), SVC_DB_DOWN;
-    int rc = ingest_begin(&g, conn, INGEST_ORDERS, true, err, errlen)
-                 ? write_failure(conn)
-                 : stage_orders(&g, orders, n, err, errlen);
+    int rc = ingest_begin(&g, conn, kind, want_ids, err, errlen) ? write_failure(conn)
+                                                                 : stage(&g, rows, n, err, errlen);
     if (rc == 0 && ingest_commit(&g, res, err, errlen))
         rc = write_failure(conn);
     db_pool_give(sv->pool, conn);
+    return rc;
+}
+
+int services_write_orders(struct services *sv, const struct order_in *orders, int n,
+                          struct ingest_result *res, char *err, size_t errlen)
+{
+    int rc = write_rows(sv, INGEST_ORDERS, true, stage_orders, orders, n, res, err, errlen);
     if (rc)
         return rc;
     /* Read your writes: the buyers' next recommendations leave these out at once. */
@@ -73,20 +94,7 @@ int services_write_orders(struct services *sv, const struct order_in *orders, in
 int services_write_product(struct services *sv, const struct product_in *p,
                            struct ingest_result *res, char *err, size_t errlen)
 {
-    struct ingest g;
-    PGconn *conn = db_pool_take(sv->pool);
-    memset(res, 0, sizeof(*res));
-    if (!conn)
-        return fmt_error(err, errlen, "no database connection"), SVC_DB_DOWN;
-    int rc = ingest_begin(&g, conn, INGEST_PRODUCTS, false, err, errlen) ? write_failure(conn) : 0;
-    if (rc == 0 && (rc = ingest_product(&g, p, err, errlen)) != 0) {
-        rc = rc == -1 ? SVC_BAD_ROW : write_failure(conn);
-        ingest_abort(&g);
-    }
-    if (rc == 0 && ingest_commit(&g, res, err, errlen))
-        rc = write_failure(conn);
-    db_pool_give(sv->pool, conn);
-    return rc;
+    return write_rows(sv, INGEST_PRODUCTS, false, stage_product, p, 1, res, err, errlen);
 }
 
 int services_queue_training(struct services *sv, int64_t *version)
