@@ -1,5 +1,6 @@
 /* handlers.h - one function per route (see the table in router.c). Each parses and
- * validates its request, asks a model or the data layer, and renders the answer. */
+ * validates its request, asks its snapshot's models or services.h, and renders the
+ * answer. */
 #ifndef XSELL_HANDLERS_H
 #define XSELL_HANDLERS_H
 

@@ -103,31 +103,40 @@ static int parse_cors(struct config *c, const char *v, char *err, size_t errlen)
     return 0;
 }
 
+/* One setting from its variable or its default; -1 with err naming the variable and
+ * what it sets. */
+static int load_setting(const struct model_setting *st, struct model_params *mp, char *err,
+                        size_t errlen)
+{
+    char *field = (char *)mp + st->offset;
+    char why[300];
+    double d = 0;
+    int64_t v = 0;
+    int rc;
+    if (st->type == SETTING_DOUBLE) {
+        rc = env_double(st->env, st->min, st->max, st->def, &d, why, sizeof(why));
+        if (rc == 0)
+            memcpy(field, &d, sizeof(d));
+    } else {
+        rc = env_int(st->env, (int64_t)st->min, (int64_t)st->max, (int64_t)st->def, &v, why,
+                     sizeof(why));
+        int i = (int)v;
+        long l = (long)v;
+        if (rc == 0 && st->type == SETTING_INT)
+            memcpy(field, &i, sizeof(i));
+        else if (rc == 0)
+            memcpy(field, &l, sizeof(l));
+    }
+    return rc ? fmt_error(err, errlen, "%s (%s: %s)", why, st->model, st->what) : 0;
+}
+
 /* Every model's settings (models.h), each from its variable or its default. */
 static int load_model_settings(struct model_params *mp, char *err, size_t errlen)
 {
     model_params_defaults(mp);
-    for (int i = 0; i < model_settings_count; i++) {
-        const struct model_setting *st = &model_settings[i];
-        char *field = (char *)mp + st->offset;
-        double d;
-        int64_t v;
-        if (st->type == SETTING_DOUBLE) {
-            if (env_double(st->env, st->min, st->max, st->def, &d, err, errlen))
-                return -1;
-            memcpy(field, &d, sizeof(d));
-            continue;
-        }
-        if (env_int(st->env, (int64_t)st->min, (int64_t)st->max, (int64_t)st->def, &v, err, errlen))
+    for (int i = 0; i < model_settings_count; i++)
+        if (load_setting(&model_settings[i], mp, err, errlen))
             return -1;
-        if (st->type == SETTING_INT) {
-            int x = (int)v;
-            memcpy(field, &x, sizeof(x));
-        } else {
-            long x = (long)v;
-            memcpy(field, &x, sizeof(x));
-        }
-    }
     return 0;
 }
 

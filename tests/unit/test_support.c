@@ -270,6 +270,27 @@ static void test_config(void **state)
     config_release(&c);
     unsetenv("XSELL_LISTEN");
     unsetenv("XSELL_CORS_ORIGINS");
+
+    /* the model settings come from models.h's table: defaults, types, bounds */
+    setenv("XSELL_ASSOC_MIN_COUNT", "7", 1);
+    setenv("XSELL_EASE_LAMBDA", "12.5", 1);
+    assert_int_equal(config_load(&c, err, sizeof(err)), 0);
+    assert_int_equal(c.model.assoc_min_count, 7);
+    assert_true(c.model.ease_lambda == 12.5);
+    assert_int_equal(c.model.ease_max_items, 3000);
+    assert_true(c.model.churn_horizon_days == 90);
+    config_release(&c);
+    setenv("XSELL_EASE_LAMBDA", "-1", 1);
+    assert_int_equal(config_load(&c, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "XSELL_EASE_LAMBDA"));
+    assert_non_null(strstr(err, "(i2i: EASE's L2 penalty)")); /* which model, what it sets */
+    config_release(&c);
+    setenv("XSELL_ASSOC_MIN_COUNT", "2.5", 1); /* a long setting takes whole numbers */
+    unsetenv("XSELL_EASE_LAMBDA");
+    assert_int_equal(config_load(&c, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "XSELL_ASSOC_MIN_COUNT"));
+    config_release(&c);
+    unsetenv("XSELL_ASSOC_MIN_COUNT");
 }
 
 int run_support_tests(void)
