@@ -17,6 +17,11 @@ LIB_SRC  := $(filter-out src/cmd/main.c,$(SRC)) build/gen/embedded.c
 EMBED    := $(sort $(wildcard sql/*.sql)) openapi.yaml
 UNIT_SRC := $(sort $(wildcard tests/unit/*.c))
 INT_SRC  := $(sort $(wildcard tests/integration/*.c))
+# Test support the suites share: answers checked against openapi.yaml (libyaml), and
+# the in-process fixture (a snapshot through the registry, requests).
+CONTRACT_SRC := tests/contract/openapi.c
+FIXTURE_SRC  := tests/contract/fixture.c
+CONTRACT_H   := tests/contract/openapi.h tests/contract/fixture.h
 
 FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_TARGETS := $(patsubst tests/fuzz/fuzz_%.c,%,$(FUZZ_SRC))
@@ -61,11 +66,15 @@ build/xsell: build/obj/src/cmd/main.o build/libxsell.a
 build/asan/xsell: build/asan/obj/src/cmd/main.o build/asan/libxsell.a
 	$(CC) $(CFLAGS) $(SAN) -o $@ $^ $(LDLIBS)
 
-build/test_unit: $(UNIT_SRC) tests/unit/unit.h build/libxsell.a
-	$(CC) $(CFLAGS) -Itests -o $@ $(UNIT_SRC) build/libxsell.a $(LDLIBS) -lcmocka
+build/test_unit: $(UNIT_SRC) $(CONTRACT_SRC) $(FIXTURE_SRC) $(CONTRACT_H) tests/unit/unit.h \
+                 build/libxsell.a
+	$(CC) $(CFLAGS) -Itests -o $@ $(UNIT_SRC) $(CONTRACT_SRC) $(FIXTURE_SRC) build/libxsell.a \
+	    $(LDLIBS) -lcmocka -lyaml
 
-build/asan/test_unit: $(UNIT_SRC) tests/unit/unit.h build/asan/libxsell.a
-	$(CC) $(CFLAGS) $(SAN) -Itests -o $@ $(UNIT_SRC) build/asan/libxsell.a $(LDLIBS) -lcmocka
+build/asan/test_unit: $(UNIT_SRC) $(CONTRACT_SRC) $(FIXTURE_SRC) $(CONTRACT_H) tests/unit/unit.h \
+                      build/asan/libxsell.a
+	$(CC) $(CFLAGS) $(SAN) -Itests -o $@ $(UNIT_SRC) $(CONTRACT_SRC) $(FIXTURE_SRC) \
+	    build/asan/libxsell.a $(LDLIBS) -lcmocka -lyaml
 
 # The groups whose tests use threads, built with ThreadSanitizer (make check runs
 # them with UNIT_GROUPS): a data race fails the run.
@@ -80,12 +89,15 @@ build/tsan/obj/%.o: %.c $(wildcard include/xsell/*.h)
 build/tsan/libxsell.a: $(TSAN_OBJ)
 	ar rcs $@ $^
 
-build/tsan/test_unit: $(UNIT_SRC) tests/unit/unit.h build/tsan/libxsell.a
-	$(CC) $(CFLAGS) $(TSAN) -Itests -o $@ $(UNIT_SRC) build/tsan/libxsell.a $(LDLIBS) -lcmocka
+build/tsan/test_unit: $(UNIT_SRC) $(CONTRACT_SRC) $(FIXTURE_SRC) $(CONTRACT_H) tests/unit/unit.h \
+                      build/tsan/libxsell.a
+	$(CC) $(CFLAGS) $(TSAN) -Itests -o $@ $(UNIT_SRC) $(CONTRACT_SRC) $(FIXTURE_SRC) \
+	    build/tsan/libxsell.a $(LDLIBS) -lcmocka -lyaml
 
 # The fuzz drivers replayed over their checked-in corpus, under ASan+UBSan.
-build/asan/fuzz_replay: $(FUZZ_SRC) tests/fuzz/replay.c tests/fuzz/fuzz.h build/asan/libxsell.a
-	$(CC) $(CFLAGS) $(SAN) -DFUZZ_REPLAY -Itests -o $@ $(FUZZ_SRC) tests/fuzz/replay.c \
+build/asan/fuzz_replay: $(FUZZ_SRC) $(FIXTURE_SRC) tests/fuzz/replay.c tests/fuzz/fuzz.h \
+                       $(CONTRACT_H) build/asan/libxsell.a
+	$(CC) $(CFLAGS) $(SAN) -DFUZZ_REPLAY -Itests -o $@ $(FUZZ_SRC) $(FIXTURE_SRC) tests/fuzz/replay.c \
 	    build/asan/libxsell.a $(LDLIBS) -lcmocka
 
 # libFuzzer builds (clang): `make fuzz` explores each target for FUZZ_SECONDS and
@@ -98,8 +110,8 @@ build/fuzz/obj/%.o: %.c $(wildcard include/xsell/*.h)
 	@echo "clang (fuzz) $<"
 	@clang $(FUZZ_CFLAGS) -c $< -o $@
 
-build/fuzz/%: tests/fuzz/fuzz_%.c $(FUZZ_OBJ)
-	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer -Itests -o $@ $< $(FUZZ_OBJ) $(LDLIBS)
+build/fuzz/%: tests/fuzz/fuzz_%.c $(FIXTURE_SRC) $(FUZZ_OBJ)
+	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer -Itests -o $@ $< $(FIXTURE_SRC) $(FUZZ_OBJ) $(LDLIBS)
 
 fuzz: deps
 	@command -v clang >/dev/null || (echo "fuzz: installing clang" && deploy/deps.sh clang libclang-rt-14-dev)
@@ -109,8 +121,9 @@ fuzz: deps
 	    build/fuzz/$$t -max_total_time=$(FUZZ_SECONDS) -max_len=65536 tests/fuzz/corpus/$$t || exit 1; \
 	done
 
-build/test_integration: $(INT_SRC) tests/integration/harness.h
-	$(CC) $(CFLAGS) -Itests -o $@ $(INT_SRC) -lcmocka -lcurl -lcjson -lpq -lm -pthread
+build/test_integration: $(INT_SRC) $(CONTRACT_SRC) tests/integration/harness.h $(CONTRACT_H)
+	$(CC) $(CFLAGS) -Itests -o $@ $(INT_SRC) $(CONTRACT_SRC) -lcmocka -lcurl -lcjson -lyaml -lpq -lm \
+	    -pthread
 
 # `make run`: a private PostgreSQL under .xsell/, demo data when empty, train, serve.
 run: build

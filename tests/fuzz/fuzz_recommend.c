@@ -6,67 +6,20 @@
 #include "xsell/app.h"
 #include "xsell/handlers.h"
 
+#include "contract/fixture.h"
 #include "fuzz/fuzz.h"
-
-static struct snapshot *demo_snapshot(void)
-{
-    struct snapshot *s = snapshot_new();
-    struct history *h = &s->hist;
-    static const char *cats[] = {"tea", "coffee", "garden"};
-    char id[16], order[16], cust[16];
-    for (int p = 0; p < 30; p++) {
-        snprintf(id, sizeof(id), "P%d", p);
-        history_add_product(h, id, id, cats[p % 3], 1.0 + p, 0.5 + p / 2.0, p % 7 != 0);
-    }
-    for (int o = 0; o < 200; o++) {
-        snprintf(order, sizeof(order), "O%d", o);
-        snprintf(cust, sizeof(cust), "C%d", o % 17);
-        for (int k = 0; k < 1 + o % 3; k++) {
-            snprintf(id, sizeof(id), "P%d", (o * 7 + k * 3) % 30);
-            history_add_line(h, order, o % 5 ? cust : "", 86400.0 * o, id, 1, 2.0);
-        }
-    }
-    history_finish(h);
-    /* every model through the registry, as training fits them */
-    struct model_params mp;
-    struct model_figures figs;
-    char err[300];
-    model_params_defaults(&mp);
-    mp.as_of = 86400.0 * 200;
-    mp.assoc_min_count = 2;
-    mp.churn_horizon_days = 30;
-    mp.forecast_threads = 1; /* GET /forecast reads the sales forecasts */
-    if (models_fit(s, &mp, false, &figs, err, sizeof(err)))
-        abort();
-    snapshot_render(s);
-    s->version = 1;
-    return s;
-}
 
 /* Runs one handler on the parameters in text (a copy is split in place). */
 static void one_route(struct snapshot *snap, struct services *svc, const char *path,
                       const char *text, int (*handler)(struct request *), const char *list,
                       const char *limit_param, int default_limit)
 {
-    struct request req = {0};
-    arena_init(&req.arena);
-    req.svc = svc;
-    req.snap = snap;
-    req.path = path;
-    snprintf(req.id, sizeof(req.id), "fuzz");
-    char *p = arena_strdup(&req.arena, text);
-    while (p && req.nparams < PARAMS_MAX) {
-        char *amp = strchr(p, '&');
-        if (amp)
-            *amp = '\0';
-        char *eq = strchr(p, '=');
-        if (eq)
-            *eq = '\0';
-        req.params[req.nparams].name = p;
-        req.params[req.nparams].value = eq ? eq + 1 : "";
-        req.nparams++;
-        p = amp ? amp + 1 : NULL;
-    }
+    struct request req;
+    size_t n = strlen(path) + strlen(text) + 2;
+    char *target = malloc(n);
+    snprintf(target, n, "%s?%s", path, text);
+    fixture_request(&req, svc, snap, "GET", target, NULL);
+    free(target);
     handler(&req);
     if (req.status != 200 && req.status != 400 && req.status != 404 && req.status != 409)
         abort();
@@ -80,8 +33,7 @@ static void one_route(struct snapshot *snap, struct services *svc, const char *p
             abort();
     }
     cJSON_Delete(j);
-    free(req.resp_body);
-    arena_release(&req.arena);
+    fixture_request_release(&req);
 }
 
 FUZZ_TARGET(recommend)
@@ -89,7 +41,7 @@ FUZZ_TARGET(recommend)
     static struct snapshot *snap;
     static struct app app;
     if (!snap) {
-        snap = demo_snapshot();
+        snap = fixture_snapshot();
         recent_init(&app.recent);
         recent_add(&app.recent, "C3", "P4", 1e12); /* a purchase after the snapshot */
         app_wire_services(&app);

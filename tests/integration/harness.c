@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 struct env E;
+static cJSON *spec; /* openapi.yaml: every answer is checked against it */
 
 int harness_init(void)
 {
@@ -29,6 +30,13 @@ int harness_init(void)
     if (!mkdtemp(E.tmp))
         return -1;
     curl_global_init(CURL_GLOBAL_DEFAULT);
+    char path[600], why[600];
+    snprintf(path, sizeof(path), "%s/openapi.yaml", E.repo);
+    spec = openapi_load(path, why, sizeof(why));
+    if (!spec) {
+        fprintf(stderr, "integration: %s\n", why);
+        return -1;
+    }
     return 0;
 }
 
@@ -63,9 +71,9 @@ int run(char **out, const char *fmt, ...)
     return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
-static PGconn *conn(void)
+static PGconn *conn(const char *url)
 {
-    PGconn *c = PQconnectdb(E.db_url);
+    PGconn *c = PQconnectdb(url);
     if (PQstatus(c) != CONNECTION_OK) {
         fprintf(stderr, "integration: %s", PQerrorMessage(c));
         PQfinish(c);
@@ -74,9 +82,9 @@ static PGconn *conn(void)
     return c;
 }
 
-char *sql_text(const char *sql)
+char *sql_text_on(const char *url, const char *sql)
 {
-    PGconn *c = conn();
+    PGconn *c = conn(url);
     if (!c)
         return NULL;
     PGresult *r = PQexecParams(c, sql, 0, NULL, NULL, NULL, NULL, 0);
@@ -90,6 +98,11 @@ char *sql_text(const char *sql)
     return out;
 }
 
+char *sql_text(const char *sql)
+{
+    return sql_text_on(E.db_url, sql);
+}
+
 long sql_long(const char *sql)
 {
     char *t = sql_text(sql);
@@ -98,9 +111,9 @@ long sql_long(const char *sql)
     return v;
 }
 
-int sql_exec(const char *sql)
+static int exec_on(const char *url, const char *sql)
 {
-    PGconn *c = conn();
+    PGconn *c = conn(url);
     if (!c)
         return -1;
     PGresult *r = PQexecParams(c, sql, 0, NULL, NULL, NULL, NULL, 0);
@@ -112,14 +125,40 @@ int sql_exec(const char *sql)
     return rc;
 }
 
-char *data_fingerprint(void)
+int sql_exec(const char *sql)
 {
-    return sql_text(
+    return exec_on(E.db_url, sql);
+}
+
+int db_create(const char *name, char *url, size_t n)
+{
+    char sql[200];
+    const char *at = strstr(E.db_url, "dbname=");
+    if (!at)
+        return -1;
+    size_t keep = strcspn(at + 7, " ");
+    snprintf(url, n, "%.*sdbname=%s%s", (int)(at - E.db_url), E.db_url, name, at + 7 + keep);
+    snprintf(sql, sizeof(sql), "DROP DATABASE IF EXISTS %s", name);
+    if (exec_on(E.db_url, sql))
+        return -1;
+    snprintf(sql, sizeof(sql), "CREATE DATABASE %s", name);
+    return exec_on(E.db_url, sql);
+}
+
+char *data_fingerprint_on(const char *url)
+{
+    return sql_text_on(
+        url,
         "SELECT md5((SELECT coalesce(string_agg(t::text, '|' ORDER BY t::text), '') FROM products "
         "t)"
         " || (SELECT coalesce(string_agg(t::text, '|' ORDER BY t::text), '') FROM customers t)"
         " || (SELECT coalesce(string_agg(t::text, '|' ORDER BY t::text), '') FROM orders t)"
         " || (SELECT coalesce(string_agg(t::text, '|' ORDER BY t::text), '') FROM order_lines t))");
+}
+
+char *data_fingerprint(void)
+{
+    return data_fingerprint_on(E.db_url);
 }
 
 static int free_port(void)
@@ -270,6 +309,12 @@ int http(struct server *s, const char *method, const char *path, const char *key
     curl_easy_cleanup(c);
     r->body = sink.data ? sink.data : strdup("");
     r->json = cJSON_Parse(r->body);
+    /* The contract: every answer the server gives conforms to openapi.yaml (its
+     * status is documented for the route, its JSON body to the schema). */
+    char why[600];
+    if (rc == CURLE_OK && r->status &&
+        openapi_check(spec, method, path, r->status, r->json, why, sizeof(why)))
+        fail_msg("openapi.yaml: %s\n  body: %.300s", why, r->body);
     return rc == CURLE_OK ? 0 : -1;
 }
 

@@ -16,6 +16,8 @@
 #include <sys/types.h>
 #include <cmocka.h>
 
+#include "contract/openapi.h"
+
 struct env {
     const char *bin, *pg_dir, *db_url, *repo;
     char tmp[256]; /* a scratch folder for this run */
@@ -34,6 +36,11 @@ long sql_long(const char *sql);
 int sql_exec(const char *sql);
 /* A digest of everything the importer writes: any change to the data changes it. */
 char *data_fingerprint(void);
+/* The same on another database. */
+char *sql_text_on(const char *url, const char *sql);
+char *data_fingerprint_on(const char *url);
+/* A new, empty database of this name (dropped first if there), its URL into url. */
+int db_create(const char *name, char *url, size_t n);
 
 struct server {
     pid_t pid;
@@ -69,5 +76,6 @@ double jnum(const struct resp *r, const char *name);
 
 int run_cli_tests(void);
 int run_server_tests(void);
+int run_fault_tests(void);
 
 #endif

@@ -9,11 +9,12 @@ static const struct {
     const char *name;
     int (*run)(void);
 } groups[] = {
-    {"support", run_support_tests}, {"csv", run_csv_tests},
-    {"models", run_model_tests},    {"http", run_http_tests},
-    {"assoc", run_assoc_tests},     {"churn", run_churn_tests},
-    {"price", run_price_tests},     {"forecast", run_forecast_tests},
-    {"sales", run_sales_tests},     {"concurrency", run_concurrency_tests},
+    {"support", run_support_tests},  {"csv", run_csv_tests},
+    {"models", run_model_tests},     {"http", run_http_tests},
+    {"assoc", run_assoc_tests},      {"churn", run_churn_tests},
+    {"price", run_price_tests},      {"forecast", run_forecast_tests},
+    {"sales", run_sales_tests},      {"concurrency", run_concurrency_tests},
+    {"handlers", run_handler_tests},
 };
 
 static int wanted(const char *list, const char *name)

@@ -18,5 +18,6 @@ int run_price_tests(void);
 int run_forecast_tests(void);
 int run_sales_tests(void);
 int run_concurrency_tests(void);
+int run_handler_tests(void);
 
 #endif
