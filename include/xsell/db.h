@@ -21,6 +21,22 @@ PGresult *db_query(PGconn *c, const char *sql, int n, const char *const *params)
 int db_cmd(PGconn *c, const char *sql, int n, const char *const *params);
 /* The error text of the last failure on c, one line. */
 const char *db_error(PGconn *c);
+/* COPY ... FROM STDIN: 0 once the server waits for rows; -1 otherwise. */
+int db_copy_start(PGconn *c, const char *sql);
+/* Sends COPY rows: 0, or -1 when they could not be sent. */
+int db_copy_put(PGconn *c, const char *data, size_t len);
+/* Ends the COPY (errmsg not NULL: abandons it, and the server keeps none of its rows):
+ * 0 when sent, -1 otherwise; its outcome comes with PQgetResult. */
+int db_copy_end(PGconn *c, const char *errmsg);
+
+/* Fault injection, for tests (SQLite's way of proving error paths): with
+ * XSELL_TEST_DB_FAULT=N in the environment, the Nth of this process's calls above
+ * (db_query, db_cmd and the COPY calls, counted from 1) fails as the server would
+ * fail it: a statement runs one that errors instead (inside a transaction, that
+ * aborts it, as a failed COMMIT does), a COPY is abandoned with an error. Unset or 0:
+ * nothing fails on purpose. */
+long db_fault_calls(void); /* calls counted so far (how many N there are to try) */
+
 /* Appends one field of COPY's text format (backslash, tab, newline and carriage
  * return escaped; n == 0 writes NULL), then end ('\t' or '\n'). */
 void db_copy_field(struct buf *b, const char *s, size_t n, char end);

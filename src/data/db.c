@@ -1,6 +1,10 @@
 #include "xsell/db.h"
 
+#include <limits.h>
+#include <stdatomic.h>
+
 #include "xsell/log.h"
+#include "xsell/strparse.h"
 #include "xsell/xalloc.h"
 
 /* Server notices ("relation already exists, skipping") are not errors: drop them. */
@@ -51,8 +55,42 @@ const char *db_error(PGconn *c)
     return msg;
 }
 
+static atomic_long fault_calls;
+static long fault_at = -1; /* -1: not read yet */
+static pthread_once_t fault_once = PTHREAD_ONCE_INIT;
+
+static void fault_read(void)
+{
+    const char *v = getenv("XSELL_TEST_DB_FAULT");
+    int64_t n = 0;
+    if (v && *v && strparse_int64(v, strlen(v), 0, INT64_MAX, &n))
+        log_warn("XSELL_TEST_DB_FAULT \"%s\" is not a count: ignored", v);
+    fault_at = (long)n;
+}
+
+/* Counts one fallible call; true when it is the one to fail. */
+static bool fault_now(void)
+{
+    pthread_once(&fault_once, fault_read);
+    long k = atomic_fetch_add(&fault_calls, 1) + 1;
+    if (fault_at <= 0 || k != fault_at)
+        return false;
+    log_warn("database: call %ld fails on purpose (XSELL_TEST_DB_FAULT)", k);
+    return true;
+}
+
+long db_fault_calls(void)
+{
+    return atomic_load(&fault_calls);
+}
+
+/* A statement the server refuses, naming why. */
+#define FAULT_SQL "SELECT * FROM xsell_injected_fault"
+
 PGresult *db_query(PGconn *c, const char *sql, int n, const char *const *params)
 {
+    if (fault_now())
+        sql = FAULT_SQL, n = 0, params = NULL;
     PGresult *r = PQexecParams(c, sql, n, NULL, params, NULL, NULL, 0);
     ExecStatusType st = PQresultStatus(r);
     if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK)
@@ -69,6 +107,32 @@ int db_cmd(PGconn *c, const char *sql, int n, const char *const *params)
         return -1;
     PQclear(r);
     return 0;
+}
+
+int db_copy_start(PGconn *c, const char *sql)
+{
+    PGresult *r = PQexecParams(c, fault_now() ? FAULT_SQL : sql, 0, NULL, NULL, NULL, NULL, 0);
+    bool ok = PQresultStatus(r) == PGRES_COPY_IN;
+    PQclear(r);
+    if (!ok)
+        log_error("COPY failed: %s", db_error(c));
+    return ok ? 0 : -1;
+}
+
+int db_copy_put(PGconn *c, const char *data, size_t len)
+{
+    if (fault_now()) {
+        PQputCopyEnd(c, "xsell: injected fault");
+        return -1;
+    }
+    return len > INT_MAX || PQputCopyData(c, data, (int)len) != 1 ? -1 : 0;
+}
+
+int db_copy_end(PGconn *c, const char *errmsg)
+{
+    if (fault_now() && !errmsg)
+        errmsg = "xsell: injected fault";
+    return PQputCopyEnd(c, errmsg) == 1 ? 0 : -1;
 }
 
 void db_pool_init(struct db_pool *p, const char *url, int max)

@@ -30,7 +30,7 @@ static int flush_copy(struct ingest *g, bool force, char *err, size_t errlen)
 {
     if (g->copy.len == 0 || (!force && g->copy.len < COPY_CHUNK))
         return 0;
-    if (PQputCopyData(g->conn, g->copy.data, (int)g->copy.len) != 1)
+    if (db_copy_put(g->conn, g->copy.data, g->copy.len))
         return fmt_error(err, errlen, "database: %s", db_error(g->conn));
     buf_reset(&g->copy);
     return 0;
@@ -57,7 +57,7 @@ static int send_copy_end(struct ingest *g, char *err, size_t errlen)
 {
     if (flush_copy(g, true, err, errlen))
         return -1;
-    if (PQputCopyEnd(g->conn, NULL) != 1)
+    if (db_copy_end(g->conn, NULL))
         return fmt_error(err, errlen, "database: %s", db_error(g->conn));
     g->copy_pending = true;
     return 0;
@@ -70,10 +70,7 @@ static int end_copy(struct ingest *g, char *err, size_t errlen)
 
 static int start_copy(struct ingest *g, const char *sql, char *err, size_t errlen)
 {
-    PGresult *r = PQexecParams(g->conn, sql, 0, NULL, NULL, NULL, NULL, 0);
-    bool ok = PQresultStatus(r) == PGRES_COPY_IN;
-    PQclear(r);
-    if (!ok)
+    if (db_copy_start(g->conn, sql))
         return fmt_error(err, errlen, "database: %s", db_error(g->conn));
     return 0;
 }

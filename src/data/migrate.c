@@ -45,27 +45,28 @@ static int apply_one(PGconn *conn, const struct embedded_file *f)
 int migrate_apply(PGconn *conn)
 {
     int applied = 0;
-    if (db_cmd(conn,
+    /* Every file in one transaction: a failure anywhere leaves the schema as it was,
+     * and the lock makes a second migrator wait, then find nothing to do. */
+    if (db_cmd(conn, "BEGIN", 0, NULL))
+        return -1;
+    if (db_cmd(conn, "SELECT pg_advisory_xact_lock(" MIGRATE_LOCK ")", 0, NULL) ||
+        db_cmd(conn,
                "CREATE TABLE IF NOT EXISTS schema_migrations (name text PRIMARY KEY, "
                "applied_at timestamptz NOT NULL DEFAULT now())",
                0, NULL))
-        return -1;
+        goto fail;
     /* embedded_files keeps the order of the Makefile's sorted sql/ list. */
     for (size_t i = 0; i < embedded_count; i++) {
         const struct embedded_file *f = &embedded_files[i];
         if (strncmp(f->name, "sql/", 4) != 0)
             continue;
-        if (db_cmd(conn, "BEGIN", 0, NULL))
-            return -1;
-        if (db_cmd(conn, "SELECT pg_advisory_xact_lock(" MIGRATE_LOCK ")", 0, NULL))
-            goto fail;
         int rc = apply_one(conn, f);
         if (rc < 0)
             goto fail;
-        if (db_cmd(conn, "COMMIT", 0, NULL))
-            return -1;
         applied += rc;
     }
+    if (db_cmd(conn, "COMMIT", 0, NULL))
+        goto fail;
     return applied;
 fail:
     db_cmd(conn, "ROLLBACK", 0, NULL);

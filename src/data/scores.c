@@ -16,7 +16,7 @@ static int send(PGconn *conn, struct buf *b, char *err, size_t errlen)
 {
     if (b->overflow)
         return fmt_error(err, errlen, "a churn_scores row outgrew %d bytes", SCORES_COPY_MAX);
-    if (b->len && PQputCopyData(conn, b->data, (int)b->len) != 1)
+    if (b->len && db_copy_put(conn, b->data, b->len))
         return fmt_error(err, errlen, "database: %s", db_error(conn));
     buf_reset(b);
     return 0;
@@ -71,20 +71,16 @@ int scores_write(PGconn *conn, const struct snapshot *s, char *err, size_t errle
     if (db_cmd(conn, "SELECT pg_advisory_xact_lock(7365470001)", 0, NULL) ||
         db_cmd(conn, "DELETE FROM churn_scores", 0, NULL))
         goto fail;
-    PGresult *r = PQexecParams(conn,
-                               "COPY churn_scores (customer_id, version, as_of, horizon_days, "
-                               "model, segment, p_alive, churn_risk, expected_purchases, "
-                               "expected_value, clv_12m, value_at_risk, frequency, recency_days, "
-                               "monetary) FROM STDIN",
-                               0, NULL, NULL, NULL, NULL, 0);
-    bool copying = PQresultStatus(r) == PGRES_COPY_IN;
-    PQclear(r);
-    if (!copying)
+    if (db_copy_start(conn, "COPY churn_scores (customer_id, version, as_of, horizon_days, "
+                            "model, segment, p_alive, churn_risk, expected_purchases, "
+                            "expected_value, clv_12m, value_at_risk, frequency, recency_days, "
+                            "monetary) FROM STDIN"))
         goto fail;
     int rc = copy_rows(conn, s, err, errlen);
-    if (PQputCopyEnd(conn, rc ? "aborted" : NULL) != 1 && rc == 0)
+    if (db_copy_end(conn, rc ? "aborted" : NULL) && rc == 0)
         rc = fmt_error(err, errlen, "database: %s", db_error(conn));
     bool ok = true;
+    PGresult *r;
     while ((r = PQgetResult(conn))) {
         ok = ok && PQresultStatus(r) == PGRES_COMMAND_OK;
         PQclear(r);

@@ -6,5 +6,6 @@ int main(void)
         return 1;
     int failed = run_cli_tests();
     failed += run_server_tests();
+    failed += run_fault_tests();
     return failed ? 1 : 0;
 }
