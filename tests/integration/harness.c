@@ -130,7 +130,7 @@ int sql_exec(const char *sql)
     return exec_on(E.db_url, sql);
 }
 
-int db_create(const char *name, char *url, size_t n)
+int db_create(const char *name, const char *template_db, char *url, size_t n)
 {
     char sql[200];
     const char *at = strstr(E.db_url, "dbname=");
@@ -141,7 +141,8 @@ int db_create(const char *name, char *url, size_t n)
     snprintf(sql, sizeof(sql), "DROP DATABASE IF EXISTS %s", name);
     if (exec_on(E.db_url, sql))
         return -1;
-    snprintf(sql, sizeof(sql), "CREATE DATABASE %s", name);
+    snprintf(sql, sizeof(sql), "CREATE DATABASE %s%s%s", name, template_db ? " TEMPLATE " : "",
+             template_db ? template_db : "");
     return exec_on(E.db_url, sql);
 }
 
@@ -190,6 +191,7 @@ int server_start(struct server *s, const char *const *extra_env)
         char listen[64];
         snprintf(listen, sizeof(listen), "127.0.0.1:%d", s->port);
         setenv("XSELL_LISTEN", listen, 1);
+        setenv("DATABASE_URL", E.db_url, 1); /* the group's own database */
         for (int i = 0; extra_env && extra_env[i]; i++)
             putenv((char *)extra_env[i]);
         FILE *log = freopen(s->log, "w", stderr);

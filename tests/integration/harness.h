@@ -39,8 +39,9 @@ char *data_fingerprint(void);
 /* The same on another database. */
 char *sql_text_on(const char *url, const char *sql);
 char *data_fingerprint_on(const char *url);
-/* A new, empty database of this name (dropped first if there), its URL into url. */
-int db_create(const char *name, char *url, size_t n);
+/* A new database of this name (dropped first if there), empty or a copy of
+ * template_db; its URL (E.db_url's, another dbname) into url. */
+int db_create(const char *name, const char *template_db, char *url, size_t n);
 
 struct server {
     pid_t pid;
@@ -48,8 +49,8 @@ struct server {
     char log[300];
 };
 
-/* Starts `xsell serve` with the environment plus extra NAME=VALUE entries
- * (NULL-terminated), on a free port. Does not wait. */
+/* Starts `xsell serve` on E.db_url with the environment plus extra NAME=VALUE
+ * entries (NULL-terminated), on a free port. Does not wait. */
 int server_start(struct server *s, const char *const *extra_env);
 /* Waits for GET path to answer want (e.g. /readyz 200) within seconds. */
 bool server_wait(struct server *s, const char *path, long want, double seconds);
@@ -75,7 +76,6 @@ const char *jstr(const struct resp *r, const char *name);
 double jnum(const struct resp *r, const char *name);
 
 int run_cli_tests(void);
-int run_server_tests(void);
 int run_fault_tests(void);
 
 #endif

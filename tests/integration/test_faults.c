@@ -34,7 +34,7 @@ static int with_fault(long n, char **out, const char *args)
 static int setup(void **state)
 {
     (void)state;
-    if (db_create("xsell_faults", url, sizeof(url)))
+    if (db_create("xsell_faults", NULL, url, sizeof(url)))
         return -1;
     snprintf(dir, sizeof(dir), "%s/faults", E.tmp);
     char *out;

@@ -1,0 +1,272 @@
+/* Integration: the process: training on request, a failed run keeping the snapshot, retraining
+ * under load, a PostgreSQL restart (the whole cluster: this group runs last of the servers),
+ * SIGTERM. On a database and a server of the group's own (serve.h). */
+#include "integration/serve.h"
+
+static void test_admin_train(void **state)
+{
+    (void)state;
+    struct resp page;
+    GET("/churn?limit=5", INT, &page);
+    assert_int_equal(page.status, 200);
+    char stale[200];
+    snprintf(stale, sizeof(stale), "/churn?limit=5&cursor=%s", jstr(&page, "next_cursor"));
+    resp_free(&page);
+    /* an order naming a product the serving snapshot has never seen */
+    struct resp w;
+    assert_int_equal(http(&main_srv, "POST", "/orders", ADM, ORDER("ADM-1", LINES2), NULL, &w), 0);
+    assert_int_equal(w.status, 201);
+    resp_free(&w);
+    struct resp r;
+    GET("/recommend?items=T-NEW", PUB, &r);
+    assert_int_equal(r.status, 404); /* not in this snapshot yet */
+    resp_free(&r);
+    long run = request_training();
+    assert_true(run > 0);
+    assert_true(wait_run(run, "succeeded", 60));
+    for (int i = 0; i < 50 && serving_version(&main_srv) < run; i++)
+        usleep(100000);
+    assert_int_equal(serving_version(&main_srv), run);
+    char q[200];
+    snprintf(
+        q, sizeof(q),
+        "SELECT count(*) FROM model_runs WHERE version = %ld AND metrics->'models' ? 'popular' "
+        "AND finished_at >= started_at",
+        run);
+    assert_int_equal(sql_long(q), 1);
+    /* The order posted above is in the new snapshot: T-NEW is now a known item. */
+    GET("/recommend?items=T-NEW", PUB, &r);
+    assert_int_equal(r.status, 200);
+    resp_free(&r);
+    /* a cursor of the previous model version: start again */
+    GET(stale, INT, &r);
+    expect_problem(&r, 409, "start again");
+    resp_free(&r);
+}
+
+static void test_failed_training_keeps_snapshot(void **state)
+{
+    (void)state;
+    long serving = serving_version(&main_srv);
+    assert_int_equal(sql_exec("ALTER TABLE order_lines RENAME TO order_lines_away"), 0);
+    long run = request_training();
+    bool failed = wait_run(run, "failed", 60);
+    assert_int_equal(sql_exec("ALTER TABLE order_lines_away RENAME TO order_lines"), 0);
+    assert_true(failed);
+    assert_int_equal(serving_version(&main_srv), serving);
+    char q[200];
+    snprintf(q, sizeof(q),
+             "SELECT count(*) FROM model_runs WHERE version = %ld AND error LIKE "
+             "'%%order_lines%%'",
+             run);
+    assert_int_equal(sql_long(q), 1);
+    struct resp r;
+    GET("/recommend?items=P001", PUB, &r);
+    assert_int_equal(r.status, 200);
+    assert_true(jnum(&r, "model_version") == serving);
+    resp_free(&r);
+    GET("/metrics", NULL, &r);
+    assert_null(strstr(r.body, "xsell_training_runs_total{status=\"failed\"} 0\n"));
+    resp_free(&r);
+}
+
+struct load {
+    atomic_int stop;
+    atomic_long ok, bad;
+};
+
+static void *hammer(void *arg)
+{
+    struct load *l = arg;
+    while (!atomic_load(&l->stop)) {
+        struct resp r;
+        http(&main_srv, "GET", "/recommend?items=P001,P004&limit=10", PUB, NULL, NULL, &r);
+        if (r.status == 200 && cJSON_GetArraySize(cJSON_GetObjectItem(r.json, "items")) == 10) {
+            atomic_fetch_add(&l->ok, 1);
+        } else if (atomic_fetch_add(&l->bad, 1) == 0) {
+            print_message("swap under load: failed with %ld: %.300s\n", r.status, r.body);
+        }
+        resp_free(&r);
+    }
+    return NULL;
+}
+
+static void test_swap_under_load(void **state)
+{
+    struct load l = {0};
+    pthread_t th[4];
+    (void)state;
+    long freed0 = metric("\nxsell_snapshots_freed_total ");
+    for (int i = 0; i < 4; i++)
+        pthread_create(&th[i], NULL, hammer, &l);
+    for (int k = 0; k < 3; k++) {
+        long run = request_training();
+        assert_true(wait_run(run, "succeeded", 60));
+        for (int i = 0; i < 50 && serving_version(&main_srv) < run; i++)
+            usleep(100000);
+    }
+    usleep(200000);
+    atomic_store(&l.stop, 1);
+    for (int i = 0; i < 4; i++)
+        pthread_join(th[i], NULL);
+    print_message("swap under load: %ld ok, %ld failed\n", atomic_load(&l.ok), atomic_load(&l.bad));
+    assert_int_equal(atomic_load(&l.bad), 0);
+    assert_true(atomic_load(&l.ok) > 20);
+    /* Every replaced snapshot was freed once its last reader let go. */
+    assert_true(metric("\nxsell_snapshots_freed_total ") >= freed0 + 3);
+}
+
+static void pg(const char *verb)
+{
+    char *out;
+    int rc = run(&out, "%s/deploy/pg.sh %s %s", E.repo, verb, E.pg_dir);
+    if (rc != 0)
+        fail_msg("pg.sh %s: %s", verb, out);
+    free(out);
+}
+
+static void test_database_restart(void **state)
+{
+    struct resp r;
+    struct server late;
+    char v[32];
+    (void)state;
+    pg("stop");
+    GET("/recommend?items=P001", PUB, &r); /* models answer from the snapshot */
+    assert_int_equal(r.status, 200);
+    resp_free(&r);
+    GET("/readyz", NULL, &r);
+    assert_int_equal(r.status, 503);
+    assert_non_null(resp_header(&r, "Retry-After", v, sizeof(v)));
+    resp_free(&r);
+    http(&main_srv, "POST", "/orders", ADM, ORDER("T-down", LINES2), NULL, &r);
+    expect_problem(&r, 503, "nothing was written");
+    assert_non_null(resp_header(&r, "Retry-After", v, sizeof(v)));
+    resp_free(&r);
+    http(&main_srv, "POST", "/admin/train", ADM, NULL, NULL, &r);
+    expect_problem(&r, 503, NULL);
+    resp_free(&r);
+
+    /* A server started while the database is down: alive, not ready, and it keeps
+     * trying until the database is back. */
+    assert_int_equal(server_start(&late, main_env), 0);
+    assert_true(server_wait(&late, "/healthz", 200, 30));
+    http(&late, "GET", "/readyz", NULL, NULL, NULL, &r);
+    assert_int_equal(r.status, 503);
+    resp_free(&r);
+    http(&late, "GET", "/recommend", PUB, NULL, NULL, &r);
+    expect_problem(&r, 503, "training");
+    assert_non_null(resp_header(&r, "Retry-After", v, sizeof(v)));
+    resp_free(&r);
+
+    pg("start");
+    assert_true(server_wait(&main_srv, "/readyz", 200, 30));
+    http(&main_srv, "POST", "/orders", ADM, ORDER("T-after", LINES2), NULL, &r);
+    assert_int_equal(r.status, 201);
+    resp_free(&r);
+    assert_int_equal(sql_long("SELECT count(*) FROM orders WHERE order_id = 'T-down'"), 0);
+    assert_true(server_wait(&late, "/readyz", 200, 90));
+    http(&late, "GET", "/recommend?items=P001", PUB, NULL, NULL, &r);
+    assert_int_equal(r.status, 200);
+    resp_free(&r);
+    assert_int_equal(server_stop(&late), 0);
+}
+
+/* Sends the body only after a pause, so the request is in flight at SIGTERM. */
+struct slow {
+    const char *body;
+    size_t len, sent;
+    bool paused;
+};
+
+static size_t slow_read(char *buf, size_t size, size_t n, void *ud)
+{
+    struct slow *s = ud;
+    if (!s->paused) {
+        usleep(600000);
+        s->paused = true;
+    }
+    size_t k = s->len - s->sent < size * n ? s->len - s->sent : size * n;
+    memcpy(buf, s->body + s->sent, k);
+    s->sent += k;
+    return k;
+}
+
+struct slow_post {
+    int port;
+    long status;
+};
+
+static size_t discard(char *p, size_t size, size_t n, void *ud)
+{
+    (void)p;
+    (void)ud;
+    return size * n;
+}
+
+static void *post_slowly(void *arg)
+{
+    struct slow_post *sp = arg;
+    struct slow s = {ORDER("T-inflight", LINES2), strlen(ORDER("T-inflight", LINES2)), 0, false};
+    char url[100];
+    struct curl_slist *h = NULL;
+    CURL *c = curl_easy_init();
+    snprintf(url, sizeof(url), "http://127.0.0.1:%d/orders", sp->port);
+    h = curl_slist_append(h, "Authorization: Bearer " ADM);
+    h = curl_slist_append(h, "Content-Type: application/json");
+    h = curl_slist_append(h, "Expect:");
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_POST, 1L);
+    curl_easy_setopt(c, CURLOPT_READFUNCTION, slow_read);
+    curl_easy_setopt(c, CURLOPT_READDATA, &s);
+    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)s.len);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard);
+    if (curl_easy_perform(c) == CURLE_OK)
+        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &sp->status);
+    curl_slist_free_all(h);
+    curl_easy_cleanup(c);
+    return NULL;
+}
+
+static void test_sigterm_finishes_in_flight(void **state)
+{
+    struct slow_post sp = {main_srv.port, 0};
+    pthread_t th;
+    (void)state;
+    pthread_create(&th, NULL, post_slowly, &sp);
+    usleep(250000);
+    int rc = server_stop(&main_srv); /* SIGTERM while the body is still coming */
+    pthread_join(th, NULL);
+    assert_int_equal(sp.status, 201);
+    assert_int_equal(rc, 0);
+    assert_int_equal(sql_long("SELECT count(*) FROM orders WHERE order_id = 'T-inflight'"), 1);
+    char *out;
+    run(&out, "grep -c 'stopped' %s", main_srv.log);
+    assert_int_equal(strtol(out, NULL, 10), 1);
+    free(out);
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    return group_setup("xsell_g_lifecycle");
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    return group_teardown();
+}
+
+int run_lifecycle_tests(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_admin_train),
+        cmocka_unit_test(test_failed_training_keeps_snapshot),
+        cmocka_unit_test(test_swap_under_load),
+        cmocka_unit_test(test_database_restart),
+        cmocka_unit_test(test_sigterm_finishes_in_flight),
+    };
+    return cmocka_run_group_tests_name("lifecycle", tests, setup, teardown);
+}
