@@ -12,6 +12,7 @@ int fuzz_strparse(const uint8_t *data, size_t size);
 int fuzz_orders(const uint8_t *data, size_t size);
 int fuzz_recommend(const uint8_t *data, size_t size);
 int fuzz_forecast(const uint8_t *data, size_t size);
+int fuzz_products(const uint8_t *data, size_t size);
 
 /* Opens a driver's body: fuzz_<name> when replayed, libFuzzer's entry point else. */
 #ifdef FUZZ_REPLAY

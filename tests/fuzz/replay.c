@@ -65,13 +65,19 @@ static void test_forecast(void **state)
     replay("forecast", fuzz_forecast);
 }
 
+static void test_products(void **state)
+{
+    (void)state;
+    replay("products", fuzz_products);
+}
+
 int main(int argc, char **argv)
 {
     corpus_root = argc > 1 ? argv[1] : "tests/fuzz/corpus";
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_csv),      cmocka_unit_test(test_strparse),
         cmocka_unit_test(test_orders),   cmocka_unit_test(test_recommend),
-        cmocka_unit_test(test_forecast),
+        cmocka_unit_test(test_forecast), cmocka_unit_test(test_products),
     };
     return cmocka_run_group_tests_name("fuzz-replay", tests, NULL, NULL);
 }
