@@ -1,6 +1,7 @@
 /* fixture.c - see fixture.h. */
 #include "contract/fixture.h"
 
+#include "xsell/app.h"
 #include "xsell/router.h"
 
 struct snapshot *fixture_snapshot(void)
@@ -39,6 +40,26 @@ struct snapshot *fixture_snapshot(void)
     s->version = 1;
     s->metrics_json = strdup("{\"version\":1}");
     return s;
+}
+
+static struct app offline; /* process lifetime, as in serve */
+
+static void offline_init(void)
+{
+    db_pool_init(&offline.pool, "host=/nonexistent-xsell-test connect_timeout=1", 1);
+    recent_init(&offline.recent);
+    metrics_init(&offline.metrics);
+    pthread_mutex_init(&offline.trainer.mu, NULL); /* a trainer that never runs */
+    pthread_mutex_init(&offline.trainer.request_mu, NULL);
+    pthread_cond_init(&offline.trainer.cv, NULL);
+    app_wire_services(&offline);
+}
+
+struct services *fixture_offline_services(void)
+{
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, offline_init);
+    return &offline.svc;
 }
 
 void fixture_request(struct request *req, struct services *svc, const struct snapshot *snap,

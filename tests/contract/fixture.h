@@ -12,6 +12,10 @@
  * (sales forecasts included), version 1. Aborts when a fit fails. */
 struct snapshot *fixture_snapshot(void);
 
+/* Services whose database cannot be reached (every write answers 503, /readyz says
+ * not ready) and whose trainer never runs: process lifetime, made on first use. */
+struct services *fixture_offline_services(void);
+
 /* A request for method and path (its "a=1&b=2" query split into parameters, no
  * decoding; an {id} segment of the route into path_arg) with the body, if any.
  * Release with fixture_request_release. */

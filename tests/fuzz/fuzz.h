@@ -38,6 +38,18 @@ static inline bool fuzz_request(struct request *req, struct services *svc, const
     return buf_append(&req->body, data, size) == 0;
 }
 
+/* A write's answer with no database: refused (400) or, had it been valid, 503; a
+ * JSON problem either way. Aborts otherwise. */
+static inline void fuzz_refused_or_offline(const struct request *req)
+{
+    if (req->status != 400 && req->status != 503)
+        abort();
+    cJSON *j = cJSON_ParseWithLength(req->resp_body, req->resp_len);
+    if (!j)
+        abort();
+    cJSON_Delete(j);
+}
+
 static inline void fuzz_request_release(struct request *req)
 {
     free(req->resp_body);

@@ -3,7 +3,6 @@
  * checked against openapi.yaml (the one compiled into the binary): required members,
  * types, enums. The writes get services whose database is unreachable, so they end
  * in 503 (or 400 before any write). */
-#include "xsell/app.h"
 #include "xsell/embedded.h"
 #include "xsell/router.h"
 
@@ -61,7 +60,6 @@ static const struct handler_case cases[] = {
 
 static void test_every_answer_against_openapi(void **state)
 {
-    static struct app app; /* process lifetime, as in serve; the database unreachable */
     char why[600];
     (void)state;
     const struct embedded_file *f = embedded_find("openapi.yaml");
@@ -69,19 +67,12 @@ static void test_every_answer_against_openapi(void **state)
     cJSON *spec = openapi_parse((const char *)f->data, f->len, why, sizeof(why));
     if (!spec)
         fail_msg("%s", why);
-    db_pool_init(&app.pool, "host=/nonexistent-xsell-test connect_timeout=1", 1);
-    recent_init(&app.recent);
-    metrics_init(&app.metrics);
-    pthread_mutex_init(&app.trainer.mu, NULL); /* a trainer that never runs */
-    pthread_mutex_init(&app.trainer.request_mu, NULL);
-    pthread_cond_init(&app.trainer.cv, NULL);
-    app_wire_services(&app);
     struct snapshot *snap = fixture_snapshot();
     int routes_seen[64] = {0};
     for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
         const struct handler_case *c = &cases[i];
         struct request req;
-        fixture_request(&req, &app.svc, snap, c->method, c->target, c->body);
+        fixture_request(&req, fixture_offline_services(), snap, c->method, c->target, c->body);
         if (!req.route)
             fail_msg("no route for %s %s", c->method, c->target);
         routes_seen[req.route - routes] = 1;
@@ -104,11 +95,6 @@ static void test_every_answer_against_openapi(void **state)
         if (!routes_seen[r])
             fail_msg("no case answers %s %s", routes[r].method, routes[r].path);
     snapshot_unref(snap);
-    recent_release(&app.recent);
-    db_pool_release(&app.pool);
-    pthread_mutex_destroy(&app.trainer.mu);
-    pthread_mutex_destroy(&app.trainer.request_mu);
-    pthread_cond_destroy(&app.trainer.cv);
     cJSON_Delete(spec);
 }
 
