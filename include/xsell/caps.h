@@ -18,7 +18,9 @@
 #define ORDER_LINES_MAX     100000 /* lines in one order of an import (wholesale) */
 #define API_KEYS_MAX        64     /* entries in XSELL_API_KEYS */
 #define CORS_ORIGINS_MAX    32     /* entries in XSELL_CORS_ORIGINS */
-#define RATE_BUCKETS_MAX    4096   /* distinct clients tracked by the rate limiter */
+#define RATE_BUCKETS_MAX    16384  /* client buckets the rate limiter keeps (a power of two) */
+#define TRUSTED_PROXIES_MAX 32     /* entries in XSELL_TRUSTED_PROXIES */
+#define REQUEST_ID_MAX      64     /* an incoming X-Request-Id kept, bytes */
 #define DB_POOL_MAX         16     /* connections in the request pool */
 #define MODEL_RUNS_LISTED   50     /* runs shown by GET /admin/models */
 

@@ -6,6 +6,7 @@
 #include "xsell/caps.h"
 #include "xsell/common.h"
 #include "xsell/models.h"
+#include "xsell/netaddr.h"
 
 struct config {
     char *database_url;                /* DATABASE_URL; "" means libpq's PG* defaults */
@@ -19,15 +20,22 @@ struct config {
     bool access_log;              /* XSELL_ACCESS_LOG: one line per request (default on) */
     char *cors[CORS_ORIGINS_MAX]; /* XSELL_CORS_ORIGINS */
     int ncors;
-    bool cors_any;      /* "*" among the origins */
-    size_t body_max;    /* XSELL_BODY_MAX, bytes */
-    double rate_rps;    /* XSELL_RATE_RPS: sustained requests/s per client, 0 = off */
-    double rate_burst;  /* XSELL_RATE_BURST */
-    int conn_limit;     /* XSELL_CONN_LIMIT */
-    int conn_timeout_s; /* XSELL_CONN_TIMEOUT_S: idle connection timeout */
-    size_t conn_memory; /* per-connection memory limit for libmicrohttpd */
-    int db_pool;        /* XSELL_DB_POOL: connections for request writes */
-    double as_of;       /* XSELL_AS_OF: train as of this time (a date: its end); 0 = latest order */
+    bool cors_any;     /* "*" among the origins */
+    size_t body_max;   /* XSELL_BODY_MAX, bytes */
+    double rate_rps;   /* XSELL_RATE_RPS: sustained requests/s per client, 0 = off */
+    double rate_burst; /* XSELL_RATE_BURST */
+    double auth_fail_rps, auth_fail_burst; /* XSELL_AUTH_FAIL_RPS/_BURST: wrong keys a client */
+    struct net_block trusted[TRUSTED_PROXIES_MAX]; /* XSELL_TRUSTED_PROXIES */
+    int ntrusted;
+    int conn_limit;            /* XSELL_CONN_LIMIT */
+    int conn_per_client;       /* XSELL_CONN_PER_CLIENT: open connections from one address */
+    int conn_timeout_s;        /* XSELL_CONN_TIMEOUT_S: idle connection timeout */
+    double request_deadline_s; /* XSELL_REQUEST_DEADLINE_S: a request's head and body */
+    int heavy_threads;         /* XSELL_HEAVY_THREADS: threads for costly requests */
+    int heavy_queue;           /* XSELL_HEAVY_QUEUE: costly requests waiting, then 503 */
+    size_t conn_memory;        /* per-connection memory limit for libmicrohttpd */
+    int db_pool;               /* XSELL_DB_POOL: connections for request writes */
+    double as_of; /* XSELL_AS_OF: train as of this time (a date: its end); 0 = latest order */
     double eval_holdout_days; /* XSELL_EVAL_HOLDOUT_DAYS: evaluate each run; 0 = off */
     int forecast_threads; /* XSELL_FORECAST_THREADS: training's forecasts (default: the cores) */
     struct model_params model; /* every model's settings (models.h's MODEL_SETTINGS) */

@@ -8,20 +8,26 @@
 #include "xsell/buf.h"
 #include "xsell/common.h"
 
-#define METRICS_ROUTES   24 /* route slots; the last one counts requests matching no route */
-#define METRICS_STATUSES 16
-#define METRICS_BUCKETS  12
+#define METRICS_ROUTES     24 /* route slots; the last one counts requests matching no route */
+#define METRICS_STATUSES   16
+#define METRICS_BUCKETS    12
+#define METRICS_LABELS_MAX 160 /* one route's labels */
 
 struct metrics {
     atomic_ulong requests[METRICS_ROUTES][METRICS_STATUSES];
     atomic_ulong latency[METRICS_ROUTES][METRICS_BUCKETS + 1]; /* last: +Inf */
     atomic_ulong latency_us_sum[METRICS_ROUTES];
+    atomic_ulong connections_refused; /* past XSELL_CONN_PER_CLIENT */
+    atomic_ulong requests_cut;        /* past XSELL_REQUEST_DEADLINE_S */
+    atomic_ulong heavy_refused;       /* 503: the heavy pool was full */
 };
 
 void metrics_init(struct metrics *m);
 /* route: a route index, or -1 for none. */
 void metrics_observe(struct metrics *m, int route, int status, double seconds);
-/* Appends the request metrics; route_name(i) names slot i (NULL: unused). */
-void metrics_render(const struct metrics *m, const char *(*route_name)(int i), struct buf *out);
+/* Appends the request metrics; route_labels(i) writes slot i's Prometheus labels
+ * (false: unused slot). */
+void metrics_render(const struct metrics *m, bool (*route_labels)(int i, char *out, size_t n),
+                    struct buf *out);
 
 #endif

@@ -6,6 +6,7 @@
 #define PROBLEM_LIST(X)                                                                            \
     X(BAD_PARAM, 400, "bad-parameter", "Bad parameter")                                            \
     X(BAD_BODY, 400, "bad-body", "Malformed request body")                                         \
+    X(BAD_REQUEST, 400, "bad-request", "Malformed HTTP request")                                   \
     X(UNAUTHORIZED, 401, "unauthorized", "API key required")                                       \
     X(FORBIDDEN, 403, "forbidden", "This key may not use this route")                              \
     X(NOT_FOUND, 404, "not-found", "No such route")                                                \
@@ -18,7 +19,8 @@
     X(RATE_LIMITED, 429, "rate-limited", "Too many requests")                                      \
     X(INTERNAL, 500, "internal-error", "Internal error")                                           \
     X(NOT_READY, 503, "not-ready", "No model is serving yet")                                      \
-    X(DB_DOWN, 503, "database-unavailable", "Database unavailable")
+    X(DB_DOWN, 503, "database-unavailable", "Database unavailable")                                \
+    X(BUSY, 503, "busy", "Too many costly requests at once")
 
 enum problem {
 #define X(name, status, slug, title) PROBLEM_##name,

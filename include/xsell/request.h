@@ -26,8 +26,8 @@ struct param {
 
 struct request {
     struct arena arena;
-    struct services *svc; /* what the handler may ask beyond its snapshot */
-    char id[24];
+    struct services *svc;        /* what the handler may ask beyond its snapshot */
+    char id[REQUEST_ID_MAX + 1]; /* the client's X-Request-Id when valid, else ours */
     double t_start;
     const char *method;
     const char *path;
@@ -72,8 +72,11 @@ int param_bool(struct request *req, const char *name, bool def, bool *out);
  * 400 naming the choices. */
 int param_choice(struct request *req, const char *name, const char *const *names, int n, int def,
                  int *out);
-/* Splits a comma-separated parameter into at most max non-empty ids of at most ID_MAX
- * bytes (arena memory). Absent -> 0 items. -1 after answering 400. */
+/* An id parameter (strparse_id_valid's rule) into *out: absent -> NULL, or 400 when
+ * required. -1 after answering 400 naming it. */
+int param_id(struct request *req, const char *name, bool required, const char **out);
+/* Splits a comma-separated parameter into at most max non-empty ids, each as
+ * param_id takes them (arena memory). Absent -> 0 items. -1 after answering 400. */
 int param_list(struct request *req, const char *name, int max, const char ***out, int *n);
 /* Renders root (then deletes it) as the response body. */
 int respond_json(struct request *req, int status, cJSON *root);

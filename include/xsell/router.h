@@ -14,6 +14,7 @@ struct route {
     bool needs_model; /* 503 until a snapshot serves */
     bool has_body;    /* JSON body expected */
     bool limited;     /* counted by the rate limiter */
+    bool heavy;       /* cost grows with the input: runs on the bounded heavy pool */
     handler_fn fn;
 };
 
@@ -25,7 +26,7 @@ extern const int routes_count;
  * and allow (at least 64 bytes) lists those methods, comma-separated. */
 const struct route *router_match(const char *method, const char *path, const char **arg,
                                  bool *path_known, char *allow, size_t allowlen);
-/* The route's path pattern for metrics, by index; NULL past the end. */
-const char *router_name(int i);
+/* Route i's Prometheus labels (path pattern and method) into out; false past the end. */
+bool router_labels(int i, char *out, size_t n);
 
 #endif

@@ -21,5 +21,10 @@ int strparse_timestamp(const char *s, size_t n, double *epoch, char *canon);
 void strparse_format_date(double epoch, char out[11]);
 /* Well-formed UTF-8 without NUL bytes, overlongs or surrogates. */
 bool strparse_utf8_valid(const char *s, size_t n);
+/* The length of the well-formed UTF-8 character (not NUL) at s, 0 if there is none. */
+size_t strparse_utf8_char(const char *s, size_t n);
+/* The one rule for every id (product, customer, order), wherever it comes from:
+ * 1..ID_MAX bytes of valid UTF-8 without control characters (C0, DEL, C1). */
+bool strparse_id_valid(const char *s, size_t n);
 
 #endif

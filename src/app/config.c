@@ -140,6 +140,38 @@ static int load_model_settings(struct model_params *mp, char *err, size_t errlen
     return 0;
 }
 
+/* What keeps one client from starving the others (DESIGN.md, "Limits"). */
+static int load_connection_limits(struct config *c, char *err, size_t errlen)
+{
+    int64_t v;
+    char why[200];
+    const char *s = getenv("XSELL_TRUSTED_PROXIES");
+    if (s && net_blocks_parse(s, c->trusted, TRUSTED_PROXIES_MAX, &c->ntrusted, why, sizeof(why)))
+        return fmt_error(err, errlen, "XSELL_TRUSTED_PROXIES: %s", why);
+    if (env_double("XSELL_AUTH_FAIL_RPS", 0, 1e6, 1, &c->auth_fail_rps, err, errlen) ||
+        env_double("XSELL_AUTH_FAIL_BURST", 1, 1e6, 20, &c->auth_fail_burst, err, errlen) ||
+        env_double("XSELL_REQUEST_DEADLINE_S", 1, 3600, 20, &c->request_deadline_s, err, errlen))
+        return -1;
+    if (env_int("XSELL_CONN_LIMIT", 4, 100000, 1024, &v, err, errlen))
+        return -1;
+    c->conn_limit = (int)v;
+    if (env_int("XSELL_CONN_PER_CLIENT", 1, 100000, 64, &v, err, errlen))
+        return -1;
+    c->conn_per_client = (int)v;
+    if (env_int("XSELL_CONN_TIMEOUT_S", 1, 3600, 30, &v, err, errlen))
+        return -1;
+    c->conn_timeout_s = (int)v;
+    c->conn_memory = 64 * 1024;
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    if (env_int("XSELL_HEAVY_THREADS", 1, 64, cores > 1 ? cores / 2 : 1, &v, err, errlen))
+        return -1;
+    c->heavy_threads = (int)v;
+    if (env_int("XSELL_HEAVY_QUEUE", 0, 10000, 16, &v, err, errlen))
+        return -1;
+    c->heavy_queue = (int)v;
+    return 0;
+}
+
 int config_load(struct config *c, char *err, size_t errlen)
 {
     int64_t v;
@@ -179,13 +211,8 @@ int config_load(struct config *c, char *err, size_t errlen)
     if (env_double("XSELL_RATE_RPS", 0, 1e9, 200, &c->rate_rps, err, errlen) ||
         env_double("XSELL_RATE_BURST", 1, 1e9, 400, &c->rate_burst, err, errlen))
         return -1;
-    if (env_int("XSELL_CONN_LIMIT", 4, 100000, 1024, &v, err, errlen))
+    if (load_connection_limits(c, err, errlen))
         return -1;
-    c->conn_limit = (int)v;
-    if (env_int("XSELL_CONN_TIMEOUT_S", 1, 3600, 30, &v, err, errlen))
-        return -1;
-    c->conn_timeout_s = (int)v;
-    c->conn_memory = 64 * 1024;
     if (env_int("XSELL_DB_POOL", 1, DB_POOL_MAX, 4, &v, err, errlen))
         return -1;
     c->db_pool = (int)v;

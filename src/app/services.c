@@ -124,7 +124,7 @@ size_t services_recent_purchases(struct services *sv, const char *customer, doub
 void services_render_metrics(struct services *sv, struct buf *out)
 {
     struct trainer_status ts;
-    metrics_render(sv->metrics, router_name, out);
+    metrics_render(sv->metrics, router_labels, out);
     trainer_status(sv->trainer, &ts);
     buf_appendf(out,
                 "# HELP xsell_training_seconds Duration of the last training run.\n"

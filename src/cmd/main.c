@@ -1,6 +1,7 @@
 /* xsell: the command table. Each command is a file of its own (src/cmd/cmd_NAME.c);
  * flags that stand for settings are moved into the environment first. */
 #include "xsell/cmd.h"
+#include "xsell/log.h"
 
 /* Flags that stand for environment settings (DESIGN.md): a flag overrides. */
 static const struct {
@@ -63,6 +64,11 @@ int main(int argc, char **argv)
 {
     if (argc < 2) {
         usage();
+        return 2;
+    }
+    char err[200];
+    if (log_configure_env(err, sizeof(err))) {
+        fprintf(stderr, "xsell: %s\n", err);
         return 2;
     }
     for (size_t i = 0; i < ARRAY_SIZE(commands); i++) {

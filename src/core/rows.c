@@ -4,8 +4,9 @@
 #include "xsell/log.h"
 #include "xsell/strparse.h"
 
-#define QUANTITY_MAX 10000000
-#define PRICE_MAX    1e9
+#define QUANTITY_MAX       10000000
+#define PRICE_MAX          1e9
+#define ORDER_FUTURE_MAX_S DAY_S /* clocks differ; a day later is a wrong date */
 
 /* A value quoted for a message: at most 40 bytes, control bytes as '?'. */
 const char *rows_shown(struct text t)
@@ -34,6 +35,21 @@ static int check_text(struct text t, const char *field, size_t max, bool require
     return 0;
 }
 
+/* Ids follow strparse_id_valid, wherever they come from. */
+static int check_id(struct text t, const char *field, bool required, char *err, size_t errlen)
+{
+    if (!required && t.n == 0)
+        return 0;
+    if (t.n == 0)
+        return fmt_error(err, errlen, "%s is empty", field);
+    if (t.n > ID_MAX)
+        return fmt_error(err, errlen, "%s is longer than %d bytes", field, ID_MAX);
+    if (!strparse_id_valid(t.p, t.n))
+        return fmt_error(err, errlen, "%s \"%s\" is not valid UTF-8 without control characters",
+                         field, rows_shown(t));
+    return 0;
+}
+
 static int check_price(struct text t, const char *field, char *err, size_t errlen)
 {
     double v;
@@ -49,7 +65,7 @@ static int check_price(struct text t, const char *field, char *err, size_t errle
 int rows_parse_product(const struct product_in *p, bool *in_stock, char *err, size_t errlen)
 {
     *in_stock = true;
-    if (check_text(p->product_id, "product_id", ID_MAX, true, err, errlen) ||
+    if (check_id(p->product_id, "product_id", true, err, errlen) ||
         check_text(p->name, "name", TEXT_MAX, false, err, errlen) ||
         check_text(p->category, "category", TEXT_MAX, false, err, errlen) ||
         check_price(p->price, "price", err, errlen))
@@ -71,12 +87,15 @@ int rows_check_product(const struct product_in *p, char *err, size_t errlen)
 int rows_parse_order_line(const struct order_line_in *l, double *when, int64_t *qty, char *canon,
                           char *err, size_t errlen)
 {
-    if (check_text(l->order_id, "order_id", ID_MAX, true, err, errlen) ||
-        check_text(l->customer_id, "customer_id", ID_MAX, false, err, errlen) ||
-        check_text(l->product_id, "product_id", ID_MAX, true, err, errlen))
+    if (check_id(l->order_id, "order_id", true, err, errlen) ||
+        check_id(l->customer_id, "customer_id", false, err, errlen) ||
+        check_id(l->product_id, "product_id", true, err, errlen))
         return -1;
     if (strparse_timestamp(l->ordered_at.p, l->ordered_at.n, when, canon))
         return fmt_error(err, errlen, "ordered_at \"%s\" is not an ISO-8601 date or time",
+                         rows_shown(l->ordered_at));
+    if (*when > now_seconds() + ORDER_FUTURE_MAX_S)
+        return fmt_error(err, errlen, "ordered_at \"%s\" is more than a day in the future",
                          rows_shown(l->ordered_at));
     if (strparse_int64(l->quantity.p, l->quantity.n, -QUANTITY_MAX, QUANTITY_MAX, qty))
         return fmt_error(err, errlen, "quantity \"%s\" is not an integer in -%d..%d",

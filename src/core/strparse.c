@@ -4,6 +4,8 @@
 #include <math.h>
 #include <time.h>
 
+#include "xsell/caps.h"
+
 int strparse_int64(const char *s, size_t n, int64_t min, int64_t max, int64_t *out)
 {
     size_t i = 0;
@@ -225,43 +227,64 @@ void strparse_format_date(double epoch, char out[11])
     out[10] = '\0';
 }
 
-bool strparse_utf8_valid(const char *str, size_t n)
+size_t strparse_utf8_char(const char *str, size_t n)
 {
     const unsigned char *s = (const unsigned char *)str;
+    if (n == 0 || s[0] == 0)
+        return 0;
+    if (s[0] < 0x80)
+        return 1;
+    size_t len;
+    uint32_t cp;
+    if (s[0] >= 0xC2 && s[0] <= 0xDF) {
+        len = 2;
+        cp = s[0] & 0x1F;
+    } else if (s[0] >= 0xE0 && s[0] <= 0xEF) {
+        len = 3;
+        cp = s[0] & 0x0F;
+    } else if (s[0] >= 0xF0 && s[0] <= 0xF4) {
+        len = 4;
+        cp = s[0] & 0x07;
+    } else {
+        return 0;
+    }
+    if (len > n)
+        return 0;
+    for (size_t k = 1; k < len; k++) {
+        if ((s[k] & 0xC0) != 0x80)
+            return 0;
+        cp = (cp << 6) | (s[k] & 0x3F);
+    }
+    if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
+        (cp >= 0xD800 && cp <= 0xDFFF))
+        return 0;
+    return len;
+}
+
+bool strparse_utf8_valid(const char *s, size_t n)
+{
     size_t i = 0;
     while (i < n) {
-        unsigned char c = s[i];
-        if (c == 0)
-            return false;
-        if (c < 0x80) {
-            i++;
-            continue;
-        }
-        size_t len;
-        uint32_t cp;
-        if (c >= 0xC2 && c <= 0xDF) {
-            len = 2;
-            cp = c & 0x1F;
-        } else if (c >= 0xE0 && c <= 0xEF) {
-            len = 3;
-            cp = c & 0x0F;
-        } else if (c >= 0xF0 && c <= 0xF4) {
-            len = 4;
-            cp = c & 0x07;
-        } else {
-            return false;
-        }
-        if (i + len > n)
-            return false;
-        for (size_t k = 1; k < len; k++) {
-            if ((s[i + k] & 0xC0) != 0x80)
-                return false;
-            cp = (cp << 6) | (s[i + k] & 0x3F);
-        }
-        if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
-            (cp >= 0xD800 && cp <= 0xDFFF))
+        size_t len = strparse_utf8_char(s + i, n - i);
+        if (len == 0)
             return false;
         i += len;
     }
+    return true;
+}
+
+bool strparse_id_valid(const char *s, size_t n)
+{
+    if (n == 0 || n > ID_MAX || !strparse_utf8_valid(s, n))
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c < 0x20 || c == 0x7f)
+            return false;
+    }
+    /* C1 controls (U+0080..U+009F) are 0xC2 0x80..0x9F in UTF-8 */
+    for (size_t i = 0; i + 1 < n; i++)
+        if ((unsigned char)s[i] == 0xC2 && (unsigned char)s[i + 1] < 0xA0)
+            return false;
     return true;
 }

@@ -146,13 +146,11 @@ int handle_churn(struct request *req)
     double horizon;
     if (param_double(req, "horizon_days", 1, HORIZON_MAX_DAYS, m->horizon_days, &horizon))
         return 0;
-    const char *customer = req_param(req, "customer");
-    if (customer) {
-        if (!*customer || strlen(customer) > ID_MAX)
-            return req_fail(req, PROBLEM_BAD_PARAM, "customer must be an id of 1..%d bytes",
-                            ID_MAX);
+    const char *customer;
+    if (param_id(req, "customer", false, &customer))
+        return 0;
+    if (customer)
         return one_customer(req, customer, horizon);
-    }
     return list_customers(req, horizon);
 }
 

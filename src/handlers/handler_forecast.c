@@ -156,7 +156,9 @@ int handle_forecast_get(struct request *req)
     const struct history *h = &s->hist;
     if (m->nodes == 0)
         return req_fail(req, PROBLEM_NOT_READY, "the serving models have no sales forecasts");
-    const char *item = req_param(req, "item"), *category = req_param(req, "category");
+    const char *item, *category = req_param(req, "category");
+    if (param_id(req, "item", false, &item))
+        return 0;
     int freq, meas, horizon, nlevels = 0;
     double levels[FC_MAX_LEVELS];
     if (item && category)

@@ -13,17 +13,17 @@ int handle_readyz(struct request *req)
 {
     bool model = req->snap != NULL;
     bool db = services_database_ready(req->svc);
-    cJSON *root = cJSON_CreateObject();
-    cJSON_AddStringToObject(root, "status", model && db ? "ready" : "not_ready");
-    cJSON_AddBoolToObject(root, "model", model);
-    cJSON_AddBoolToObject(root, "database", db);
-    if (model)
-        cJSON_AddNumberToObject(root, "model_version", (double)req->snap->version);
-    else
-        cJSON_AddNullToObject(root, "model_version");
-    if (!(model && db))
+    if (!model || !db) {
         req->retry_after = 5;
-    return respond_json(req, model && db ? 200 : 503, root);
+        return req_fail(req, model ? PROBLEM_DB_DOWN : PROBLEM_NOT_READY, "model: %s; database: %s",
+                        model ? "serving" : "none yet", db ? "answers" : "does not answer");
+    }
+    cJSON *root = cJSON_CreateObject();
+    cJSON_AddStringToObject(root, "status", "ready");
+    cJSON_AddBoolToObject(root, "model", true);
+    cJSON_AddBoolToObject(root, "database", true);
+    cJSON_AddNumberToObject(root, "model_version", (double)req->snap->version);
+    return respond_json(req, 200, root);
 }
 
 int handle_metrics(struct request *req)

@@ -228,14 +228,13 @@ int handle_price(struct request *req)
     struct price_guard g;
     if (parse_guard(req, &g))
         return 0;
-    const char *item = req_param(req, "item"), *category = req_param(req, "category");
+    const char *item, *category = req_param(req, "category");
+    if (param_id(req, "item", false, &item))
+        return 0;
     if (item && category)
         return req_fail(req, PROBLEM_BAD_PARAM, "ask for item or for category, not both");
-    if (item) {
-        if (!*item || strlen(item) > ID_MAX)
-            return req_fail(req, PROBLEM_BAD_PARAM, "item must be an id of 1..%d bytes", ID_MAX);
+    if (item)
         return one_item(req, item, &g);
-    }
     if (category && (!*category || strlen(category) > ID_MAX))
         return req_fail(req, PROBLEM_BAD_PARAM, "category must be 1..%d bytes", ID_MAX);
     return list_products(req, category, &g);

@@ -91,9 +91,9 @@ int handle_recommend(struct request *req)
     if (q.min_price > q.max_price)
         return req_fail(req, PROBLEM_BAD_PARAM, "min_price %g is above max_price %g", q.min_price,
                         q.max_price);
-    const char *customer = req_param(req, "customer");
-    if (customer && (!*customer || strlen(customer) > ID_MAX))
-        return req_fail(req, PROBLEM_BAD_PARAM, "customer must be an id of 1..%d bytes", ID_MAX);
+    const char *customer;
+    if (param_id(req, "customer", false, &customer))
+        return 0;
     q.category = req_param(req, "category");
     if (q.category && !*q.category)
         return req_fail(req, PROBLEM_BAD_PARAM, "category must not be empty");

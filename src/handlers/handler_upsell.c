@@ -13,10 +13,9 @@ int handle_upsell(struct request *req)
     const struct snapshot *s = req->snap;
     const struct history *h = &s->hist;
     struct upsell_query q = {.customer = -1};
-    const char *item = req_param(req, "item");
-    if (!item || !*item || strlen(item) > ID_MAX)
-        return req_fail(req, PROBLEM_BAD_PARAM, "item is required: one product id of 1..%d bytes",
-                        ID_MAX);
+    const char *item, *customer;
+    if (param_id(req, "item", true, &item) || param_id(req, "customer", false, &customer))
+        return 0;
     if (param_int(req, "limit", 1, UPSELL_LIMIT_MAX, 5, &q.limit) ||
         param_double(req, "min_step", 0, STEP_MAX, 0.1, &q.min_step) ||
         param_double(req, "max_step", 0, STEP_MAX, 1.0, &q.max_step))
@@ -29,9 +28,6 @@ int handle_upsell(struct request *req)
         return req_fail(req, PROBLEM_BAD_PARAM,
                         "objective must be revenue or margin, got \"%.60s\"", objective);
     q.margin = objective && strcmp(objective, "margin") == 0;
-    const char *customer = req_param(req, "customer");
-    if (customer && (!*customer || strlen(customer) > ID_MAX))
-        return req_fail(req, PROBLEM_BAD_PARAM, "customer must be an id of 1..%d bytes", ID_MAX);
     q.item = idmap_find(&h->products, item, strlen(item));
     if (q.item < 0)
         return req_fail(req, PROBLEM_UNKNOWN_ID, "unknown item \"%s\"", item);

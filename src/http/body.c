@@ -9,6 +9,20 @@ static void free_json(void *p)
     cJSON_Delete(p);
 }
 
+/* Whether text holds the escape \u0000: cJSON would end the string there, silently
+ * cutting an id short. Backslashes only occur inside strings in valid JSON. */
+static bool escapes_nul(const char *text, size_t n)
+{
+    for (size_t i = 0; i + 1 < n; i++) {
+        if (text[i] != '\\')
+            continue;
+        if (text[i + 1] == 'u' && i + 5 < n && memcmp(text + i + 2, "0000", 4) == 0)
+            return true;
+        i++; /* the escaped character */
+    }
+    return false;
+}
+
 cJSON *body_json(struct request *req)
 {
     const char *end = NULL;
@@ -18,6 +32,10 @@ cJSON *body_json(struct request *req)
     }
     if (memchr(req->body.data, '\0', req->body.len)) {
         req_fail(req, PROBLEM_BAD_BODY, "the body holds a NUL byte");
+        return NULL;
+    }
+    if (escapes_nul(req->body.data, req->body.len)) {
+        req_fail(req, PROBLEM_BAD_BODY, "the body holds the escape \\u0000 (NUL)");
         return NULL;
     }
     /* The length includes the buffer's terminating NUL: cJSON's "require null

@@ -3,26 +3,46 @@
 #include <arpa/inet.h>
 #include <microhttpd.h>
 #include <netdb.h>
+#include <sys/socket.h>
 #include <strings.h>
 #include <unistd.h>
 
 #include "xsell/app.h" /* the server alone reaches the process state */
+#include "xsell/conns.h"
 #include "xsell/log.h"
 #include "xsell/router.h"
+#include "xsell/workpool.h"
 #include "xsell/xalloc.h"
 
 struct http_server {
     struct MHD_Daemon *daemon;
     struct app *app;
+    struct conns conns;             /* per-client caps and the request deadline */
+    struct ratelimit auth_failures; /* wrong keys, per client */
+    struct workpool heavy;          /* routes whose cost grows with their input */
 };
+
+/* Where a request is: its head and body arriving, waiting for or running on the
+ * heavy pool, answered. */
+enum phase { PHASE_RECEIVING, PHASE_HEAVY, PHASE_ANSWERED };
 
 /* A request as the server holds it: the part handlers see first, then what only the
  * server touches (the process state and the snapshot reference it drops). */
 struct exchange {
     struct request req;
+    struct http_server *srv;
     struct app *app;
     struct snapshot *snap;
+    struct MHD_Connection *c;
+    struct conn *conn; /* its connection's entry in srv->conns; may be NULL */
+    _Atomic enum phase phase;
+    bool sent; /* the response is queued */
 };
+
+static struct exchange *exchange_of(struct request *req)
+{
+    return (struct exchange *)(void *)req;
+}
 
 static struct app *app_of(const struct request *req)
 {
@@ -50,46 +70,73 @@ static enum MHD_Result collect_param(void *cls, enum MHD_ValueKind kind, const c
     return MHD_YES;
 }
 
-static const char *client_address(struct request *req, struct MHD_Connection *c)
+/* The address the request stands for (netaddr.h: X-Forwarded-For only from trusted
+ * proxies). */
+static const char *client_address(struct request *req, struct MHD_Connection *c,
+                                  const struct config *cfg, const struct conn *conn)
 {
-    const union MHD_ConnectionInfo *ci =
-        MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-    char host[INET6_ADDRSTRLEN + 1] = "unknown";
-    if (ci && ci->client_addr) {
-        const struct sockaddr *sa = ci->client_addr;
-        if (sa->sa_family == AF_INET)
-            inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, host,
-                      sizeof(host));
-        else if (sa->sa_family == AF_INET6)
-            inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, host,
-                      sizeof(host));
-    }
-    return arena_strdup(&req->arena, host);
+    char client[NETADDR_TEXT_MAX + 1];
+    if (!conn)
+        return "unknown";
+    const char *xff = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Forwarded-For");
+    net_client_address(cfg->trusted, cfg->ntrusted, conn->text, xff, client, sizeof(client));
+    return arena_strdup(&req->arena, client);
 }
 
-static struct request *request_new(struct app *app, struct MHD_Connection *c, const char *url,
-                                   const char *method)
+/* An incoming X-Request-Id is kept when it is 1..REQUEST_ID_MAX of [A-Za-z0-9._:-]. */
+static bool request_id_ok(const char *v)
 {
+    size_t n = v ? strlen(v) : 0;
+    if (n == 0 || n > REQUEST_ID_MAX)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        char ch = v[i];
+        if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+              ch == '.' || ch == '_' || ch == ':' || ch == '-'))
+            return false;
+    }
+    return true;
+}
+
+static struct conn *conn_of(struct MHD_Connection *c)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    return ci ? ci->socket_context : NULL;
+}
+
+static struct request *request_new(struct http_server *srv, struct MHD_Connection *c,
+                                   const char *url, const char *method)
+{
+    struct app *app = srv->app;
     struct exchange *x = xcalloc(1, sizeof(*x));
     struct request *req = &x->req;
     arena_init(&req->arena);
+    x->srv = srv;
     x->app = app;
+    x->c = c;
+    x->conn = conn_of(c);
     req->svc = &app->svc;
     req->t_start = mono_seconds();
     req->route_index = -1;
     req->key_index = -1;
-    static unsigned long pid; /* a request id: process, then sequence */
-    if (!pid)
-        pid = (unsigned long)getpid() & 0xffff;
-    snprintf(req->id, sizeof(req->id), "%lx-%lx", pid,
-             (unsigned long)atomic_fetch_add(&app->request_seq, 1) + 1);
+    const char *rid = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Request-Id");
+    if (request_id_ok(rid)) {
+        snprintf(req->id, sizeof(req->id), "%s", rid);
+    } else {
+        static unsigned long pid; /* a request id: process, then sequence */
+        if (!pid)
+            pid = (unsigned long)getpid() & 0xffff;
+        snprintf(req->id, sizeof(req->id), "%lx-%lx", pid,
+                 (unsigned long)atomic_fetch_add(&app->request_seq, 1) + 1);
+    }
     req->method = arena_strdup(&req->arena, method);
     req->path = arena_strdup(&req->arena, url);
     MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, collect_param, req);
     req->authorization = dup_header(req, c, MHD_HTTP_HEADER_AUTHORIZATION);
     req->origin = dup_header(req, c, MHD_HTTP_HEADER_ORIGIN);
     req->content_type = dup_header(req, c, MHD_HTTP_HEADER_CONTENT_TYPE);
-    req->client = client_address(req, c);
+    req->client = client_address(req, c, &app->cfg, x->conn);
     buf_init(&req->body, app->cfg.body_max);
     x->snap = registry_take(&app->reg);
     req->snap = x->snap;
@@ -109,7 +156,8 @@ static void request_free(struct request *req)
 
 static bool origin_allowed(const struct config *cfg, const char *origin)
 {
-    if (!origin)
+    /* "null" is what sandboxed frames and file: pages send: never an allowed origin */
+    if (!origin || strcmp(origin, "null") == 0)
         return false;
     if (cfg->cors_any)
         return true;
@@ -130,6 +178,7 @@ static enum MHD_Result send_response(struct MHD_Connection *c, struct request *r
                                                           : MHD_RESPMEM_PERSISTENT);
     if (!resp)
         return MHD_NO;
+    exchange_of(req)->sent = true;
     req->resp_body = NULL; /* libmicrohttpd frees it now */
     if (req->resp_type)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, req->resp_type);
@@ -187,122 +236,227 @@ static bool ready_for(struct request *req)
     return !req->route->needs_model || req->snap != NULL;
 }
 
-static void dispatch(struct request *req)
+/* How the request frames its body: more than one Content-Length, or one beside
+ * Transfer-Encoding, is how requests are smuggled past a proxy that reads them
+ * otherwise; both are refused. */
+struct framing {
+    int lengths;
+    const char *length;
+    const char *encoding;
+};
+
+static enum MHD_Result count_framing(void *cls, enum MHD_ValueKind kind, const char *key,
+                                     const char *value)
 {
-    struct app *app = app_of(req);
+    struct framing *f = cls;
+    UNUSED(kind);
+    if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0) {
+        f->lengths++;
+        f->length = value;
+    } else if (strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0) {
+        f->encoding = value ? value : "";
+    }
+    return MHD_YES;
+}
+
+/* 0 with the declared length (0 when none) in *length, or -1 after answering 400. */
+static int check_framing(struct request *req, struct MHD_Connection *c, unsigned long long *length)
+{
+    struct framing f = {0};
+    *length = 0;
+    MHD_get_connection_values(c, MHD_HEADER_KIND, count_framing, &f);
+    if (f.lengths > 1)
+        return req_fail(req, PROBLEM_BAD_REQUEST, "send one Content-Length header, not %d",
+                        f.lengths);
+    if (f.lengths && f.encoding)
+        return req_fail(req, PROBLEM_BAD_REQUEST,
+                        "send Content-Length or Transfer-Encoding, not both");
+    if (f.encoding && strcasecmp(f.encoding, "chunked") != 0)
+        return req_fail(req, PROBLEM_BAD_REQUEST, "Transfer-Encoding must be chunked");
+    if (f.length) {
+        size_t n = strlen(f.length);
+        if (n == 0 || n > 19 || strspn(f.length, "0123456789") != n)
+            return req_fail(req, PROBLEM_BAD_REQUEST, "Content-Length must be a byte count");
+    }
+    *length = f.length ? strtoull(f.length, NULL, 10) : 0;
+    return 0;
+}
+
+/* The caller's key: 0 with req->role set, or -1 after answering 401, 403 or, for a
+ * client that sent too many wrong keys lately, 429. */
+static int check_key(struct request *req, struct http_server *srv)
+{
+    const struct config *cfg = &srv->app->cfg;
+    char bucket[RATE_KEY_MAX];
+    int retry = 1;
+    if (cfg->auth_none) {
+        req->role = ROLE_ADMIN;
+        return 0;
+    }
+    snprintf(bucket, sizeof(bucket), "fail:%s", req->client);
+    if (ratelimit_exhausted(&srv->auth_failures, bucket, mono_seconds(), &retry)) {
+        req->retry_after = retry;
+        return req_fail(req, PROBLEM_RATE_LIMITED,
+                        "too many requests with a wrong key from this client; wait %d s", retry);
+    }
+    req->role = auth_role(cfg->keys, cfg->nkeys, req->authorization, &req->key_index);
+    if (req->role == ROLE_NONE) {
+        if (req->authorization)
+            ratelimit_allow(&srv->auth_failures, bucket, mono_seconds(), &retry);
+        return req_fail(req, PROBLEM_UNAUTHORIZED,
+                        req->authorization ? "the key is not valid"
+                                           : "send Authorization: Bearer <key>");
+    }
+    if (req->role < req->route->role)
+        return req_fail(req, PROBLEM_FORBIDDEN, "%s needs a %s key; this one is %s",
+                        req->route->path, role_name(req->route->role), role_name(req->role));
+    return 0;
+}
+
+/* One bucket per client for public keys (every shopper's browser holds the same key),
+ * per key for internal and admin keys (a few servers each), per address without one. */
+static int check_rate(struct request *req, struct app *app)
+{
+    char bucket[RATE_KEY_MAX];
+    int retry = 1;
+    if (req->key_index >= 0 && req->role == ROLE_PUBLIC)
+        snprintf(bucket, sizeof(bucket), "key:%d:%s", req->key_index, req->client);
+    else if (req->key_index >= 0)
+        snprintf(bucket, sizeof(bucket), "key:%d", req->key_index);
+    else
+        snprintf(bucket, sizeof(bucket), "addr:%s", req->client);
+    if (ratelimit_allow(&app->limiter, bucket, mono_seconds(), &retry))
+        return 0;
+    req->retry_after = retry;
+    return req_fail(req, PROBLEM_RATE_LIMITED, "rate limit of %g requests/s exceeded",
+                    app->cfg.rate_rps);
+}
+
+/* Everything decided from the head alone, before a byte of the body is read (so a
+ * refused client never gets 100 Continue nor costs the memory of its body). 0 to read
+ * the body and go on; -1 after answering. */
+static int check_head(struct request *req, struct http_server *srv, struct MHD_Connection *c)
+{
+    struct app *app = srv->app;
     char allow[128];
     bool known;
     const char *arg = NULL;
-    if (req->too_many_params) {
-        req_fail(req, PROBLEM_BAD_PARAM, "more than %d query parameters", PARAMS_MAX);
-        return;
-    }
+    unsigned long long length = 0;
+    if (check_framing(req, c, &length))
+        return -1;
+    if (req->too_many_params)
+        return req_fail(req, PROBLEM_BAD_PARAM, "more than %d query parameters", PARAMS_MAX);
     bool options = strcmp(req->method, "OPTIONS") == 0;
     req->route = router_match(req->method, req->path, &arg, &known, allow, sizeof(allow));
     if (!req->route) {
         if (options && known) {
             answer_options(req, allow);
-        } else if (known) {
-            req->allow = arena_strdup(&req->arena, allow);
-            req_fail(req, PROBLEM_METHOD, "%s is not allowed on %s; allowed: %s", req->method,
-                     req->path, allow);
-        } else {
-            req_fail(req, PROBLEM_NOT_FOUND, "no route %s", req->path);
+            return -1;
         }
-        return;
+        if (known) {
+            req->allow = arena_strdup(&req->arena, allow);
+            return req_fail(req, PROBLEM_METHOD, "%s is not allowed on %s; allowed: %s",
+                            req->method, req->path, allow);
+        }
+        return req_fail(req, PROBLEM_NOT_FOUND, "no route %s", req->path);
     }
     req->route_index = (int)(req->route - routes);
     req->path_arg = arg ? arena_strdup(&req->arena, arg) : NULL;
-    if (req->route->role != ROLE_NONE) {
-        if (app->cfg.auth_none) {
-            req->role = ROLE_ADMIN;
-        } else {
-            req->role =
-                auth_role(app->cfg.keys, app->cfg.nkeys, req->authorization, &req->key_index);
-            if (req->role == ROLE_NONE) {
-                req_fail(req, PROBLEM_UNAUTHORIZED,
-                         req->authorization ? "the key is not valid"
-                                            : "send Authorization: Bearer <key>");
-                return;
-            }
-            if (req->role < req->route->role) {
-                req_fail(req, PROBLEM_FORBIDDEN, "%s needs a %s key; this one is %s",
-                         req->route->path, role_name(req->route->role), role_name(req->role));
-                return;
-            }
-        }
+    if (req->route->role != ROLE_NONE && check_key(req, srv))
+        return -1;
+    if (req->route->limited && check_rate(req, app))
+        return -1;
+    if (!ready_for(req))
+        return req_fail(req, PROBLEM_NOT_READY, "the first model is still training");
+    if (req->route->has_body && !is_json(req->content_type))
+        return req_fail(req, PROBLEM_MEDIA_TYPE, "send Content-Type: application/json");
+    if (length > app->cfg.body_max)
+        return req_fail(req, PROBLEM_TOO_LARGE, "the body is larger than %zu bytes",
+                        app->cfg.body_max);
+    return 0;
+}
+
+/* A heavy route on the pool; the connection waits suspended and is resumed to send. */
+static void run_heavy(void *arg)
+{
+    struct exchange *x = arg;
+    x->req.route->fn(&x->req);
+    atomic_store(&x->phase, PHASE_ANSWERED);
+    MHD_resume_connection(x->c);
+}
+
+/* The whole request is in: answer it here, or hand it to the heavy pool (503 when
+ * that is full, so cheap requests never wait behind costly ones). */
+static enum MHD_Result answer(struct exchange *x)
+{
+    struct request *req = &x->req;
+    struct http_server *srv = x->srv;
+    conns_receiving(&srv->conns, x->conn, false, mono_seconds());
+    if (req->route->heavy) {
+        atomic_store(&x->phase, PHASE_HEAVY);
+        MHD_suspend_connection(x->c);
+        if (workpool_submit(&srv->heavy, run_heavy, x))
+            return MHD_YES; /* answered on the call that follows the resume */
+        MHD_resume_connection(x->c);
+        req->retry_after = 1;
+        atomic_fetch_add(&srv->app->metrics.heavy_refused, 1);
+        req_fail(req, PROBLEM_BUSY, "%d costly requests are running or waiting; try again shortly",
+                 workpool_load(&srv->heavy));
+    } else {
+        req->route->fn(req);
     }
-    if (req->route->limited) {
-        char key[64];
-        int retry = 1;
-        if (req->key_index >= 0)
-            snprintf(key, sizeof(key), "key:%d", req->key_index);
-        else
-            snprintf(key, sizeof(key), "addr:%s", req->client);
-        if (!ratelimit_allow(&app->limiter, key, mono_seconds(), &retry)) {
-            req->retry_after = retry;
-            req_fail(req, PROBLEM_RATE_LIMITED, "rate limit of %g requests/s exceeded",
-                     app->cfg.rate_rps);
-            return;
-        }
-    }
-    if (!ready_for(req)) {
-        req_fail(req, PROBLEM_NOT_READY, "the first model is still training");
-        return;
-    }
-    if (req->route->has_body) {
-        if (req->body_too_large) {
-            req_fail(req, PROBLEM_TOO_LARGE, "the body is larger than %zu bytes",
-                     app->cfg.body_max);
-            return;
-        }
-        if (!is_json(req->content_type)) {
-            req_fail(req, PROBLEM_MEDIA_TYPE, "send Content-Type: application/json");
-            return;
-        }
-    }
-    req->route->fn(req);
+    atomic_store(&x->phase, PHASE_ANSWERED);
+    return send_response(x->c, req);
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
                                   const char *method, const char *version, const char *upload_data,
                                   size_t *upload_data_size, void **con_cls)
 {
-    struct app *app = cls;
+    struct http_server *srv = cls;
     struct request *req = *con_cls;
     UNUSED(version);
     if (!req) {
         /* First call: headers only. Answer on a later call, or libmicrohttpd closes
-         * the connection after the response (DESIGN.md: ~4x less throughput). */
-        req = request_new(app, c, url, method);
+         * the connection after the response (DESIGN.md: ~4x less throughput), unless
+         * the head alone is refused: then at once, without reading the body. */
+        req = request_new(srv, c, url, method);
         *con_cls = req;
-        const char *cl =
-            MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-        if (cl && strtoull(cl, NULL, 10) > app->cfg.body_max) {
-            /* Refuse before reading a byte of it; the connection closes. */
+        if (check_head(req, srv, c) == 0)
+            return MHD_YES;
+        atomic_store(&exchange_of(req)->phase, PHASE_ANSWERED);
+        return send_response(c, req);
+    }
+    struct exchange *x = exchange_of(req);
+    if (*upload_data_size > 0) {
+        size_t n = *upload_data_size;
+        *upload_data_size = 0;
+        if (!req->body_too_large && buf_append(&req->body, upload_data, n)) {
+            /* A chunked body past the cap: reading stops here; the connection closes. */
             req->body_too_large = true;
-            req_fail(req, PROBLEM_TOO_LARGE, "the body is larger than %zu bytes",
-                     app->cfg.body_max);
-            return send_response(c, req);
+            log_warn("request %s: %s %s: a chunked body passed %zu bytes; closing", req->id,
+                     req->method, req->path, srv->app->cfg.body_max);
+            req->status = 413; /* for the access log and metrics */
+            return MHD_NO;
         }
         return MHD_YES;
     }
-    if (*upload_data_size > 0) {
-        if (!req->body_too_large && buf_append(&req->body, upload_data, *upload_data_size))
-            req->body_too_large = true;
-        *upload_data_size = 0;
-        return MHD_YES;
+    switch (atomic_load(&x->phase)) {
+    case PHASE_RECEIVING:
+        return answer(x);
+    case PHASE_HEAVY:
+        return MHD_YES; /* not answered yet */
+    case PHASE_ANSWERED:
+    default:
+        return x->sent ? MHD_YES : send_response(c, req);
     }
-    if (req->status != 0)
-        return MHD_YES; /* already answered (413) */
-    dispatch(req);
-    return send_response(c, req);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
-    struct app *app = cls;
+    struct http_server *srv = cls;
+    struct app *app = srv->app;
     struct request *req = *con_cls;
     UNUSED(c);
     if (!req)
@@ -313,9 +467,79 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
         log_info("access id=%s client=%s method=%s path=%s status=%d ms=%.3f role=%s%s", req->id,
                  req->client, req->method, req->path, req->status, secs * 1e3, role_name(req->role),
                  toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " aborted=1");
+    conns_receiving(&srv->conns, exchange_of(req)->conn, true, mono_seconds());
     *con_cls = NULL;
     request_free(req);
     atomic_fetch_sub(&app->in_flight, 1);
+}
+
+/* Each connection is in srv->conns from its start to its close. */
+static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+                          enum MHD_ConnectionNotificationCode code)
+{
+    struct http_server *srv = cls;
+    if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
+        conns_close(&srv->conns, *socket_context);
+        *socket_context = NULL;
+        return;
+    }
+    const union MHD_ConnectionInfo *fd =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+    const union MHD_ConnectionInfo *addr =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    *socket_context = conns_open(&srv->conns, fd ? fd->connect_fd : -1,
+                                 addr ? addr->client_addr : NULL, mono_seconds());
+}
+
+/* A request target past URL_MAX, or with more than PARAMS_MAX parameters, is
+ * answered here, as the request line arrives: libmicrohttpd would store each parameter
+ * in the connection's memory and, that full, close the connection without a word. The
+ * answer is written to the socket directly (nothing else has been sent on it), then the
+ * socket is shut down so that the library drops the connection. */
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c)
+{
+    struct http_server *srv = cls;
+    size_t len = strlen(uri), params = 0;
+    const char *q = strchr(uri, '?');
+    for (const char *p = q; p && *p; p++)
+        params += *p == '&' || *p == '?';
+    if (len <= URL_MAX && params <= PARAMS_MAX)
+        return NULL;
+    enum problem p = len > URL_MAX ? PROBLEM_URI_TOO_LONG : PROBLEM_BAD_PARAM;
+    const struct problem_info *info = problem_info(p);
+    char id[32], body[600], head[400];
+    snprintf(id, sizeof(id), "%lx-%lx", (unsigned long)getpid() & 0xffff,
+             (unsigned long)atomic_fetch_add(&srv->app->request_seq, 1) + 1);
+    int blen =
+        snprintf(body, sizeof(body),
+                 "{\"type\":\"%s\",\"title\":\"%s\",\"status\":%d,\"detail\":\"the "
+                 "request target holds %zu bytes and %zu parameters; at most %d and %d\","
+                 "\"request_id\":\"%s\"}",
+                 info->type, info->title, info->status, len, params, URL_MAX, PARAMS_MAX, id);
+    int hlen =
+        snprintf(head, sizeof(head),
+                 "HTTP/1.1 %d %s\r\nContent-Type: application/problem+json\r\n"
+                 "X-Request-Id: %s\r\nCache-Control: no-store\r\nConnection: close\r\n"
+                 "Content-Length: %d\r\n\r\n",
+                 info->status, info->status == 414 ? "URI Too Long" : "Bad Request", id, blen);
+    const union MHD_ConnectionInfo *fd =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+    if (fd && send(fd->connect_fd, head, (size_t)hlen, MSG_NOSIGNAL) == hlen &&
+        send(fd->connect_fd, body, (size_t)blen, MSG_NOSIGNAL) == blen)
+        log_info("access id=%s method=? path=(%zu bytes) status=%d ms=0 role=none", id, len,
+                 info->status);
+    if (fd)
+        shutdown(fd->connect_fd, SHUT_RDWR);
+    metrics_observe(&srv->app->metrics, -1, info->status, 0);
+    return NULL;
+}
+
+/* At most conn_per_client connections from one address (trusted proxies exempt). */
+static enum MHD_Result on_accept(void *cls, const struct sockaddr *addr, socklen_t addrlen)
+{
+    struct http_server *srv = cls;
+    UNUSED(addrlen);
+    return conns_admit(&srv->conns, addr) ? MHD_YES : MHD_NO;
 }
 
 /* libmicrohttpd's messages; its format strings are its own, not user input. */
@@ -333,6 +557,17 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
     log_warn("http: %s", line);
 }
 
+/* What http_server_start set up beside the daemon. */
+static void server_free(struct http_server *s)
+{
+    workpool_release(&s->heavy); /* first: a running job resumes a live connection */
+    if (s->daemon)
+        MHD_stop_daemon(s->daemon);
+    conns_release(&s->conns);
+    ratelimit_release(&s->auth_failures);
+    free(s);
+}
+
 struct http_server *http_server_start(struct app *app)
 {
     const struct config *cfg = &app->cfg;
@@ -346,23 +581,36 @@ struct http_server *http_server_start(struct app *app)
         log_error("cannot resolve listen address %s: %s", cfg->listen_host, gai_strerror(gai));
         return NULL;
     }
-    unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
-                         MHD_USE_ITC; /* quiesce needs it */
+    unsigned int flags =
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
+        MHD_ALLOW_SUSPEND_RESUME; /* the heavy pool; includes the ITC quiesce needs */
     if (ai->ai_family == AF_INET6)
         flags |= MHD_USE_IPv6;
     struct http_server *s = xcalloc(1, sizeof(*s));
     s->app = app;
+    conns_init(&s->conns, cfg->conn_per_client, cfg->request_deadline_s, cfg->trusted,
+               cfg->ntrusted);
+    s->conns.refused = &app->metrics.connections_refused;
+    s->conns.reaped = &app->metrics.requests_cut;
+    ratelimit_init(&s->auth_failures, cfg->auth_fail_rps, cfg->auth_fail_burst);
+    if (workpool_init(&s->heavy, cfg->heavy_threads, cfg->heavy_queue) || conns_start(&s->conns)) {
+        log_error("cannot start the server's threads");
+        freeaddrinfo(ai);
+        server_free(s);
+        return NULL;
+    }
     s->daemon = MHD_start_daemon(
-        flags, 0, NULL, NULL, on_request, app, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+        flags, 0, on_accept, s, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
         MHD_OPTION_SOCK_ADDR, ai->ai_addr, MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)cfg->threads,
         MHD_OPTION_CONNECTION_LIMIT, (unsigned int)cfg->conn_limit, MHD_OPTION_CONNECTION_TIMEOUT,
         (unsigned int)cfg->conn_timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT, cfg->conn_memory,
-        MHD_OPTION_NOTIFY_COMPLETED, on_completed, app, MHD_OPTION_END);
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_NOTIFY_CONNECTION, on_connection,
+        s, MHD_OPTION_URI_LOG_CALLBACK, on_uri, s, MHD_OPTION_END);
     freeaddrinfo(ai);
     if (!s->daemon) {
         log_error("cannot listen on %s:%u (in use, or not an address of this host)",
                   cfg->listen_host, cfg->port);
-        free(s);
+        server_free(s);
         return NULL;
     }
     log_info("listening on http://%s:%u with %d threads", cfg->listen_host, cfg->port,
@@ -380,6 +628,5 @@ void http_server_stop(struct http_server *s, double grace_s)
     double until = mono_seconds() + grace_s;
     while (atomic_load(&s->app->in_flight) > 0 && mono_seconds() < until)
         usleep(10000);
-    MHD_stop_daemon(s->daemon);
-    free(s);
+    server_free(s);
 }

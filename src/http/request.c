@@ -16,8 +16,31 @@ const char *req_param(const struct request *req, const char *name)
     return NULL;
 }
 
+/* body with each byte that is not part of well-formed UTF-8 as the escape \ufffd
+ * (JSON text: such bytes can only be inside strings); body is freed. */
+static char *utf8_repaired(char *body, size_t *len)
+{
+    struct buf b;
+    buf_init(&b, BUF_UNCAPPED);
+    for (size_t i = 0; i < *len;) {
+        size_t n = strparse_utf8_char(body + i, *len - i);
+        if (n) {
+            buf_append(&b, body + i, n);
+            i += n;
+        } else {
+            buf_append(&b, "\\ufffd", 6);
+            i++;
+        }
+    }
+    free(body);
+    return buf_detach(&b, len);
+}
+
 int respond_take(struct request *req, int status, const char *type, char *body, size_t len)
 {
+    /* Every answer is valid UTF-8 JSON, whatever bytes a client sent to be echoed. */
+    if (type && strstr(type, "json") && !strparse_utf8_valid(body, len))
+        body = utf8_repaired(body, &len);
     free(req->resp_body);
     req->resp_body = body;
     req->resp_len = len;
@@ -184,6 +207,20 @@ int param_choice(struct request *req, const char *name, const char *const *names
                     n > 2 ? names[2] : "", n > 3 ? "|" : "", n > 3 ? names[3] : "", v);
 }
 
+int param_id(struct request *req, const char *name, bool required, const char **out)
+{
+    const char *v = req_param(req, name);
+    *out = NULL;
+    if (!v && !required)
+        return 0;
+    if (!v || !strparse_id_valid(v, strlen(v)))
+        return req_fail(req, PROBLEM_BAD_PARAM,
+                        "%s must be an id: 1..%d bytes of UTF-8 without control characters", name,
+                        ID_MAX);
+    *out = v;
+    return 0;
+}
+
 int param_list(struct request *req, const char *name, int max, const char ***out, int *n)
 {
     const char *v = req_param(req, name);
@@ -200,9 +237,11 @@ int param_list(struct request *req, const char *name, int max, const char ***out
             if (*n == max) {
                 return req_fail(req, PROBLEM_BAD_PARAM, "%s holds more than %d ids", name, max);
             }
-            if (len > ID_MAX) {
-                return req_fail(req, PROBLEM_BAD_PARAM, "%s: an id is longer than %d bytes", name,
-                                ID_MAX);
+            if (!strparse_id_valid(p, len)) {
+                return req_fail(req, PROBLEM_BAD_PARAM,
+                                "%s: each id must be 1..%d bytes of UTF-8 without control "
+                                "characters",
+                                name, ID_MAX);
             }
             items[(*n)++] = arena_strndup(&req->arena, p, len);
         }

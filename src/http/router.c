@@ -3,23 +3,23 @@
 #include "xsell/handlers.h"
 #include "xsell/metrics.h"
 
-/* method, path, least role, needs a model, has a body, rate-limited, handler */
+/* method, path, least role, needs a model, has a body, rate-limited, heavy, handler */
 const struct route routes[] = {
-    {"GET", "/healthz", ROLE_NONE, false, false, false, handle_healthz},
-    {"GET", "/readyz", ROLE_NONE, false, false, false, handle_readyz},
-    {"GET", "/metrics", ROLE_NONE, false, false, false, handle_metrics},
-    {"GET", "/openapi.yaml", ROLE_NONE, false, false, false, handle_openapi},
-    {"GET", "/recommend", ROLE_PUBLIC, true, false, true, handle_recommend},
-    {"GET", "/upsell", ROLE_PUBLIC, true, false, true, handle_upsell},
-    {"GET", "/price", ROLE_INTERNAL, true, false, true, handle_price},
-    {"GET", "/churn", ROLE_INTERNAL, true, false, true, handle_churn},
-    {"GET", "/forecast", ROLE_INTERNAL, true, false, true, handle_forecast_get},
-    {"POST", "/forecast", ROLE_INTERNAL, false, true, true, handle_forecast_post},
-    {"GET", "/churn/summary", ROLE_INTERNAL, true, false, true, handle_churn_summary},
-    {"POST", "/orders", ROLE_ADMIN, false, true, true, handle_orders_post},
-    {"PUT", "/products/{id}", ROLE_ADMIN, false, true, true, handle_product_put},
-    {"POST", "/admin/train", ROLE_ADMIN, false, false, true, handle_admin_train},
-    {"GET", "/admin/models", ROLE_ADMIN, false, false, true, handle_admin_models},
+    {"GET", "/healthz", ROLE_NONE, false, false, false, false, handle_healthz},
+    {"GET", "/readyz", ROLE_NONE, false, false, false, false, handle_readyz},
+    {"GET", "/metrics", ROLE_NONE, false, false, false, false, handle_metrics},
+    {"GET", "/openapi.yaml", ROLE_NONE, false, false, false, false, handle_openapi},
+    {"GET", "/recommend", ROLE_PUBLIC, true, false, true, false, handle_recommend},
+    {"GET", "/upsell", ROLE_PUBLIC, true, false, true, false, handle_upsell},
+    {"GET", "/price", ROLE_INTERNAL, true, false, true, false, handle_price},
+    {"GET", "/churn", ROLE_INTERNAL, true, false, true, false, handle_churn},
+    {"GET", "/forecast", ROLE_INTERNAL, true, false, true, false, handle_forecast_get},
+    {"POST", "/forecast", ROLE_INTERNAL, false, true, true, true, handle_forecast_post},
+    {"GET", "/churn/summary", ROLE_INTERNAL, true, false, true, false, handle_churn_summary},
+    {"POST", "/orders", ROLE_ADMIN, false, true, true, false, handle_orders_post},
+    {"PUT", "/products/{id}", ROLE_ADMIN, false, true, true, false, handle_product_put},
+    {"POST", "/admin/train", ROLE_ADMIN, false, false, true, false, handle_admin_train},
+    {"GET", "/admin/models", ROLE_ADMIN, false, false, true, false, handle_admin_models},
 };
 const int routes_count = (int)ARRAY_SIZE(routes);
 
@@ -74,7 +74,10 @@ const struct route *router_match(const char *method, const char *path, const cha
     return NULL;
 }
 
-const char *router_name(int i)
+bool router_labels(int i, char *out, size_t n)
 {
-    return i >= 0 && i < routes_count ? routes[i].path : NULL;
+    if (i < 0 || i >= routes_count)
+        return false;
+    snprintf(out, n, "route=\"%s\",method=\"%s\"", routes[i].path, routes[i].method);
+    return true;
 }

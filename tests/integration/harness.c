@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -272,6 +273,26 @@ static size_t on_header(char *p, size_t size, size_t n, void *ud)
     return add;
 }
 
+static const char *source_address; /* http_from's */
+
+int http_from(const char *from, struct server *s, const char *method, const char *path,
+              const char *key, const char *body, const char *header, struct resp *r)
+{
+    source_address = from;
+    int rc = http(s, method, path, key, body, header, r);
+    source_address = NULL;
+    return rc;
+}
+
+/* The contract: every answer the server gives conforms to openapi.yaml (its status is
+ * documented for the route, its JSON body to the schema). */
+static void check_contract(const char *method, const char *path, const struct resp *r)
+{
+    char why[600];
+    if (r->status && openapi_check(spec, method, path, r->status, r->json, why, sizeof(why)))
+        fail_msg("openapi.yaml: %s\n  body: %.300s", why, r->body);
+}
+
 int http(struct server *s, const char *method, const char *path, const char *key, const char *body,
          const char *header, struct resp *r)
 {
@@ -283,6 +304,11 @@ int http(struct server *s, const char *method, const char *path, const char *key
     snprintf(url, sizeof(url), "http://127.0.0.1:%d%s", s->port, path);
     curl_easy_setopt(c, CURLOPT_URL, url);
     curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+    if (source_address) {
+        char iface[80];
+        snprintf(iface, sizeof(iface), "host!%s", source_address);
+        curl_easy_setopt(c, CURLOPT_INTERFACE, iface);
+    }
     if (strcmp(method, "HEAD") == 0)
         curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
     curl_easy_setopt(c, CURLOPT_TIMEOUT, 30L);
@@ -311,13 +337,71 @@ int http(struct server *s, const char *method, const char *path, const char *key
     curl_easy_cleanup(c);
     r->body = sink.data ? sink.data : strdup("");
     r->json = cJSON_Parse(r->body);
-    /* The contract: every answer the server gives conforms to openapi.yaml (its
-     * status is documented for the route, its JSON body to the schema). */
-    char why[600];
-    if (rc == CURLE_OK && r->status &&
-        openapi_check(spec, method, path, r->status, r->json, why, sizeof(why)))
-        fail_msg("openapi.yaml: %s\n  body: %.300s", why, r->body);
+    if (rc == CURLE_OK)
+        check_contract(method, path, r);
     return rc == CURLE_OK ? 0 : -1;
+}
+
+int raw_connect(struct server *s, const char *from)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {0};
+    if (fd < 0)
+        return -1;
+    if (from) {
+        a.sin_family = AF_INET;
+        inet_pton(AF_INET, from, &a.sin_addr);
+        if (bind(fd, (struct sockaddr *)&a, sizeof(a))) {
+            close(fd);
+            return -1;
+        }
+    }
+    memset(&a, 0, sizeof(a));
+    a.sin_family = AF_INET;
+    a.sin_port = htons((uint16_t)s->port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (connect(fd, (struct sockaddr *)&a, sizeof(a))) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+int raw_read(int fd, double seconds, char **out, size_t *len)
+{
+    struct sink sink = {0};
+    struct timeval tv = {(time_t)seconds, (suseconds_t)((seconds - (double)(time_t)seconds) * 1e6)};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    char chunk[16384];
+    ssize_t n;
+    int rc = 0;
+    while ((n = recv(fd, chunk, sizeof(chunk), 0)) != 0) {
+        if (n < 0) {
+            rc = errno == EAGAIN || errno == EWOULDBLOCK ? 1 : -1;
+            break;
+        }
+        on_body(chunk, 1, (size_t)n, &sink);
+    }
+    *out = sink.data ? sink.data : strdup("");
+    *len = sink.len;
+    return rc;
+}
+
+int raw_response(const char *method, const char *path, const char *text, struct resp *r)
+{
+    memset(r, 0, sizeof(*r));
+    const char *end = strstr(text, "\r\n\r\n");
+    if (strncmp(text, "HTTP/1.1 ", 9) != 0 || !end) {
+        r->body = strdup("");
+        return -1;
+    }
+    r->status = strtol(text + 9, NULL, 10);
+    const char *line = strstr(text, "\r\n") + 2; /* after the status line */
+    snprintf(r->headers, sizeof(r->headers), "%.*s", (int)(end + 2 - line), line);
+    r->body = strdup(end + 4);
+    r->json = cJSON_Parse(r->body);
+    check_contract(method, path, r);
+    return 0;
 }
 
 const char *resp_header(const struct resp *r, const char *name, char *out, size_t n)

@@ -68,6 +68,17 @@ struct resp {
  * extra "Name: value". */
 int http(struct server *s, const char *method, const char *path, const char *key, const char *body,
          const char *header, struct resp *r);
+/* http() from a local source address (127.0.0.x: one client among several). */
+int http_from(const char *from, struct server *s, const char *method, const char *path,
+              const char *key, const char *body, const char *header, struct resp *r);
+/* A TCP connection to s from the source address from (NULL: any); -1 on failure. */
+int raw_connect(struct server *s, const char *from);
+/* Reads until the peer closes or seconds pass without data: 0 closed, 1 timed out,
+ * -1 error (a reset); what came in *out (free()). */
+int raw_read(int fd, double seconds, char **out, size_t *len);
+/* Parses a raw HTTP/1.1 response text into r and checks it against openapi.yaml as
+ * http() does; -1 when it is not a response. */
+int raw_response(const char *method, const char *path, const char *text, struct resp *r);
 /* The value of a response header (case-insensitive), copied into out; NULL if absent. */
 const char *resp_header(const struct resp *r, const char *name, char *out, size_t n);
 void resp_free(struct resp *r);

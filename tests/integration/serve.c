@@ -176,9 +176,16 @@ bool wait_run(long run, const char *status, double seconds)
 
 long metric(const char *name)
 {
+    return metric_of(&main_srv, name);
+}
+
+long metric_of(struct server *s, const char *name)
+{
     struct resp r;
-    GET("/metrics", NULL, &r);
-    const char *at = strstr(r.body, name);
+    http(s, "GET", "/metrics", NULL, NULL, NULL, &r);
+    const char *at = r.body;
+    while ((at = strstr(at, name)) != NULL && at != r.body && at[-1] != '\n' && name[0] != '\n')
+        at++; /* a sample starts its line; # HELP and # TYPE name it mid-line */
     long v = at ? strtol(at + strlen(name), NULL, 10) : -1;
     resp_free(&r);
     return v;

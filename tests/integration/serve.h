@@ -56,6 +56,7 @@ const char *run_status(long v, char *out, size_t n);
 long request_training(void);
 bool wait_run(long run, const char *status, double seconds);
 long metric(const char *name);
+long metric_of(struct server *s, const char *name); /* of another server */
 
 int run_api_tests(void);
 int run_recommend_tests(void);
@@ -65,5 +66,6 @@ int run_price_tests(void);
 int run_forecast_tests(void);
 int run_writes_tests(void);
 int run_lifecycle_tests(void);
+int run_hardening_tests(void);
 
 #endif

@@ -28,8 +28,10 @@ static void test_health_metrics_openapi(void **state)
     resp_free(&r);
     GET("/metrics", NULL, &r);
     assert_int_equal(r.status, 200);
-    assert_non_null(strstr(r.body, "xsell_requests_total{route=\"/healthz\",status=\"200\"}"));
-    assert_non_null(strstr(r.body, "xsell_request_duration_seconds_bucket{route=\"/readyz\""));
+    assert_non_null(
+        strstr(r.body, "xsell_requests_total{route=\"/healthz\",method=\"GET\",status=\"200\"}"));
+    assert_non_null(
+        strstr(r.body, "xsell_request_duration_seconds_bucket{route=\"/readyz\",method=\"GET\""));
     assert_non_null(strstr(r.body, "xsell_model_version "));
     assert_non_null(strstr(r.body, "xsell_snapshot_bytes "));
     assert_non_null(strstr(r.body, "xsell_training_seconds "));

@@ -2,12 +2,14 @@
  * openapi.yaml documents every route the server has. */
 #include <cjson/cJSON.h>
 
+#include "xsell/body.h"
 #include "xsell/embedded.h"
 #include "xsell/jsonw.h"
 #include "xsell/metrics.h"
 #include "xsell/problem.h"
 #include "xsell/request.h"
 #include "xsell/router.h"
+#include "xsell/strparse.h"
 
 #include "unit/unit.h"
 
@@ -56,15 +58,25 @@ static void test_metrics_text(void **state)
     metrics_observe(&m, 4, 200, 0.0003);
     metrics_observe(&m, 4, 200, 0.2);
     metrics_observe(&m, -1, 404, 0.00001);
+    /* GET and POST /forecast are two series, not one label twice */
+    int get_fc = -1, post_fc = -1;
+    for (int i = 0; i < routes_count; i++) {
+        if (strcmp(routes[i].path, "/forecast") == 0)
+            *(strcmp(routes[i].method, "GET") == 0 ? &get_fc : &post_fc) = i;
+    }
+    metrics_observe(&m, get_fc, 200, 0.001);
+    metrics_observe(&m, post_fc, 200, 0.001);
     buf_init(&out, 1 << 20);
-    metrics_render(&m, router_name, &out);
-    assert_non_null(
-        strstr(out.data, "xsell_requests_total{route=\"/recommend\",status=\"200\"} 2"));
+    metrics_render(&m, router_labels, &out);
+    assert_non_null(strstr(
+        out.data, "xsell_requests_total{route=\"/recommend\",method=\"GET\",status=\"200\"} 2"));
     assert_non_null(strstr(out.data, "xsell_requests_total{route=\"unmatched\",status=\"404\"} 1"));
-    assert_non_null(strstr(
-        out.data, "xsell_request_duration_seconds_bucket{route=\"/recommend\",le=\"0.0005\"} 1"));
-    assert_non_null(strstr(
-        out.data, "xsell_request_duration_seconds_bucket{route=\"/recommend\",le=\"+Inf\"} 2"));
+    assert_non_null(strstr(out.data, "xsell_request_duration_seconds_bucket{route=\"/"
+                                     "recommend\",method=\"GET\",le=\"0.0005\"} 1"));
+    assert_non_null(strstr(out.data, "xsell_request_duration_seconds_bucket{route=\"/"
+                                     "recommend\",method=\"GET\",le=\"+Inf\"} 2"));
+    assert_non_null(strstr(out.data, "{route=\"/forecast\",method=\"GET\",status=\"200\"} 1"));
+    assert_non_null(strstr(out.data, "{route=\"/forecast\",method=\"POST\",status=\"200\"} 1"));
     buf_release(&out);
 }
 
@@ -165,12 +177,85 @@ static void test_answer_past_cap(void **state)
     buf_release(&b);
 }
 
+static void test_metrics_forecast_methods(void **state)
+{
+    (void)state; /* in test_metrics_text; here the labels alone */
+    char a[METRICS_LABELS_MAX], b[METRICS_LABELS_MAX];
+    for (int i = 0; i < routes_count; i++) {
+        for (int k = i + 1; k < routes_count; k++) {
+            assert_true(router_labels(i, a, sizeof(a)) && router_labels(k, b, sizeof(b)));
+            assert_string_not_equal(a, b);
+        }
+    }
+}
+
+static struct request *bare_request(struct request *req)
+{
+    memset(req, 0, sizeof(*req));
+    arena_init(&req->arena);
+    req->method = "POST";
+    req->path = "/orders";
+    snprintf(req->id, sizeof(req->id), "unit-2");
+    return req;
+}
+
+/* Bytes a client sent that are not UTF-8 never reach an answer raw: they become
+ * U+FFFD escapes, so every answer parses as JSON. */
+static void test_answers_are_utf8(void **state)
+{
+    struct request req;
+    (void)state;
+    bare_request(&req);
+    req.path = "/nope\xff\xfe";
+    req_fail(&req, PROBLEM_NOT_FOUND, "no route %s", "/nope\xff\xfe-and-more");
+    assert_true(strparse_utf8_valid(req.resp_body, req.resp_len));
+    cJSON *j = cJSON_ParseWithLength(req.resp_body, req.resp_len);
+    assert_non_null(j);
+    assert_string_equal(cJSON_GetObjectItem(j, "instance")->valuestring,
+                        "/nope\xef\xbf\xbd\xef\xbf\xbd");
+    cJSON_Delete(j);
+    free(req.resp_body);
+    arena_release(&req.arena);
+}
+
+/* \u0000 inside a JSON string would cut an id short in cJSON: refused whole. */
+static void test_body_escaped_nul(void **state)
+{
+    struct request req;
+    (void)state;
+    static const char *const bodies[] = {"{\"order_id\":\"NUL\\u0000B\"}", "[\"\\u0000\"]"};
+    for (size_t i = 0; i < ARRAY_SIZE(bodies); i++) {
+        bare_request(&req);
+        buf_init(&req.body, 1024);
+        buf_append(&req.body, bodies[i], strlen(bodies[i]));
+        assert_null(body_json(&req));
+        assert_int_equal(req.status, 400);
+        assert_non_null(strstr(req.resp_body, "u0000"));
+        free(req.resp_body);
+        buf_release(&req.body);
+        arena_release(&req.arena);
+    }
+    /* an escaped backslash before u0000 is text, not the escape */
+    bare_request(&req);
+    buf_init(&req.body, 1024);
+    buf_append(&req.body, "[\"\\\\u0000\"]", 11);
+    assert_non_null(body_json(&req));
+    buf_release(&req.body);
+    arena_release(&req.arena);
+}
+
 int run_http_tests(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_router),       cmocka_unit_test(test_problem_catalogue),
-        cmocka_unit_test(test_metrics_text), cmocka_unit_test(test_openapi_lists_every_route),
-        cmocka_unit_test(test_jsonw),        cmocka_unit_test(test_answer_past_cap),
+        cmocka_unit_test(test_router),
+        cmocka_unit_test(test_problem_catalogue),
+        cmocka_unit_test(test_metrics_text),
+        cmocka_unit_test(test_openapi_lists_every_route),
+        cmocka_unit_test(test_jsonw),
+        cmocka_unit_test(test_answer_past_cap),
+        cmocka_unit_test(test_metrics_forecast_methods),
+        cmocka_unit_test(test_answers_are_utf8),
+        cmocka_unit_test(test_body_escaped_nul),
     };
     return cmocka_run_group_tests_name("http", tests, NULL, NULL);
 }

@@ -1,11 +1,18 @@
 /* Unit tests: strict parsing, buffers, arenas, id maps, auth, rate limits, config. */
+#include <pthread.h>
+#include <cjson/cJSON.h>
+#include <stdatomic.h>
+
 #include "xsell/arena.h"
 #include "xsell/auth.h"
 #include "xsell/buf.h"
 #include "xsell/config.h"
 #include "xsell/idmap.h"
+#include "xsell/log.h"
+#include "xsell/netaddr.h"
 #include "xsell/ratelimit.h"
 #include "xsell/strparse.h"
+#include "xsell/workpool.h"
 
 #include "unit/unit.h"
 
@@ -232,6 +239,25 @@ static void test_ratelimit(void **state)
     for (int i = 0; i < 100; i++)
         assert_true(ratelimit_allow(&r, "a", 1.0, &retry));
     ratelimit_release(&r);
+
+    /* exhausted: looks without taking; a key never seen is not */
+    ratelimit_init(&r, 1.0, 2.0);
+    assert_false(ratelimit_exhausted(&r, "x", 10.0, &retry));
+    assert_true(ratelimit_allow(&r, "x", 10.0, &retry));
+    assert_false(ratelimit_exhausted(&r, "x", 10.0, &retry));
+    assert_true(ratelimit_allow(&r, "x", 10.0, &retry));
+    assert_true(ratelimit_exhausted(&r, "x", 10.0, &retry));
+    assert_true(ratelimit_exhausted(&r, "x", 10.0, &retry)); /* looking took nothing */
+    assert_false(ratelimit_exhausted(&r, "x", 11.0, &retry));
+    /* far more clients than slots: each call stays a bounded probe, and a client
+     * forgotten comes back with a full bucket (more lenient, never locked out) */
+    char key[32];
+    for (int i = 0; i < 4 * RATE_BUCKETS_MAX; i++) {
+        snprintf(key, sizeof(key), "client-%d", i);
+        assert_true(ratelimit_allow(&r, key, 20.0, &retry));
+    }
+    assert_true(ratelimit_allow(&r, "client-0", 20.0, &retry));
+    ratelimit_release(&r);
 }
 
 static void test_config(void **state)
@@ -293,6 +319,156 @@ static void test_config(void **state)
     unsetenv("XSELL_ASSOC_MIN_COUNT");
 }
 
+/* The ids rule: length, valid UTF-8, no control characters (C0, DEL, C1). */
+static void test_ids(void **state)
+{
+    (void)state;
+    assert_true(strparse_id_valid("P001", 4));
+    assert_true(strparse_id_valid("caf\xc3\xa9-\xe2\x82\xac", 9)); /* café-€ */
+    assert_false(strparse_id_valid("", 0));
+    assert_false(strparse_id_valid("ZZ\nforged", 9));
+    assert_false(strparse_id_valid("tab\there", 8));
+    assert_false(strparse_id_valid("del\x7f", 4));
+    assert_false(strparse_id_valid("c1\xc2\x85", 4)); /* U+0085, next line */
+    assert_false(strparse_id_valid("bad\xff", 4));
+    assert_false(strparse_id_valid("NUL\0B", 5));
+    char long_id[ID_MAX + 2];
+    memset(long_id, 'x', sizeof(long_id));
+    assert_true(strparse_id_valid(long_id, ID_MAX));
+    assert_false(strparse_id_valid(long_id, ID_MAX + 1));
+    assert_int_equal(strparse_utf8_char("\xe2\x82\xac", 3), 3);
+    assert_int_equal(strparse_utf8_char("\xe2\x82", 2), 0); /* cut short */
+}
+
+static void test_netaddr(void **state)
+{
+    struct net_block b[4];
+    int n;
+    char err[100], out[NETADDR_TEXT_MAX + 1];
+    (void)state;
+    assert_int_equal(
+        net_blocks_parse("10.0.0.0/8, 192.168.1.7,fd00::/8", b, 4, &n, err, sizeof(err)), 0);
+    assert_int_equal(n, 3);
+    assert_true(net_blocks_contain(b, n, "10.200.3.4"));
+    assert_false(net_blocks_contain(b, n, "11.0.0.1"));
+    assert_true(net_blocks_contain(b, n, "192.168.1.7"));
+    assert_false(net_blocks_contain(b, n, "192.168.1.8"));
+    assert_true(net_blocks_contain(b, n, "fd12::1"));
+    assert_true(net_blocks_contain(b, n, "::ffff:10.1.1.1")); /* IPv4-mapped */
+    assert_false(net_blocks_contain(b, n, "not-an-address"));
+    assert_int_equal(net_blocks_parse("10.0.0.0/33", b, 4, &n, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "10.0.0.0/33"));
+    assert_int_equal(net_blocks_parse("1.2.3.4,5.6.7.8", b, 1, &n, err, sizeof(err)), -1);
+
+    /* X-Forwarded-For counts only from a trusted proxy, read from the right */
+    assert_int_equal(net_blocks_parse("127.0.0.1,10.0.0.0/8", b, 4, &n, err, sizeof(err)), 0);
+    net_client_address(b, n, "203.0.113.9", "1.1.1.1", out, sizeof(out));
+    assert_string_equal(out, "203.0.113.9"); /* not a proxy: its own address */
+    net_client_address(b, n, "127.0.0.1", NULL, out, sizeof(out));
+    assert_string_equal(out, "127.0.0.1");
+    net_client_address(b, n, "127.0.0.1", "198.51.100.7", out, sizeof(out));
+    assert_string_equal(out, "198.51.100.7");
+    /* a client's forged first entry is skipped: the proxies' own hops decide */
+    net_client_address(b, n, "127.0.0.1", "6.6.6.6, 198.51.100.7, 10.1.2.3", out, sizeof(out));
+    assert_string_equal(out, "198.51.100.7");
+    net_client_address(b, n, "127.0.0.1", "garbage, 10.1.2.3", out, sizeof(out));
+    assert_string_equal(out, "10.1.2.3"); /* a broken hop: the last trusted one */
+    net_client_address(b, n, "127.0.0.1", "10.9.9.9", out, sizeof(out));
+    assert_string_equal(out, "10.9.9.9"); /* every hop trusted: the leftmost */
+}
+
+static void count_job(void *arg)
+{
+    atomic_int *n = arg;
+    atomic_fetch_add(n, 1);
+}
+
+static pthread_mutex_t gate_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static void gated_job(void *arg)
+{
+    pthread_mutex_lock(&gate_mu); /* held by the test until it opens the gate */
+    pthread_mutex_unlock(&gate_mu);
+    count_job(arg);
+}
+
+/* The heavy pool takes what its threads and queue hold, refuses the rest, and runs
+ * everything it took before it stops. */
+static void test_workpool(void **state)
+{
+    struct workpool p;
+    atomic_int done = 0;
+    (void)state;
+    pthread_mutex_lock(&gate_mu);
+    assert_int_equal(workpool_init(&p, 2, 3), 0);
+    int taken = 0;
+    for (int i = 0; i < 10; i++)
+        taken += workpool_submit(&p, gated_job, &done);
+    assert_int_equal(taken, 5); /* 2 running, 3 waiting */
+    assert_int_equal(workpool_load(&p), 5);
+    pthread_mutex_unlock(&gate_mu);
+    workpool_release(&p);
+    assert_int_equal(atomic_load(&done), 5);
+
+    assert_int_equal(workpool_init(&p, 1, 0), 0); /* no queue: only an idle thread takes one */
+    assert_true(workpool_submit(&p, count_job, &done));
+    workpool_release(&p);
+    assert_int_equal(atomic_load(&done), 6);
+}
+
+/* Lines of f from the start, into lines (at most max); how many. */
+static int read_lines(FILE *f, char lines[][20000], int max)
+{
+    int n = 0;
+    rewind(f);
+    while (n < max && fgets(lines[n], 20000, f))
+        n++;
+    return n;
+}
+
+/* A log line is one line whatever the message holds (log injection), a long message
+ * still ends its line, and the JSON format gives one parsable object a line. */
+static void test_log_lines(void **state)
+{
+    static char lines[8][20000];
+    static char big[10000];
+    (void)state;
+    FILE *f = tmpfile();
+    assert_non_null(f);
+    log_set_output(f);
+    log_info("access path=%s status=%d", "/nope\n2026-01-01T00:00:00Z info forged\r\x01\xff", 404);
+    memset(big, 'x', sizeof(big) - 1);
+    log_info("long %s", big);
+    log_debug("not shown at info");
+    log_set_format(LOG_JSON);
+    log_warn("id \"Z\nZ\" \xc3\xa9 \xff");
+    log_set_format(LOG_TEXT);
+    log_set_output(NULL);
+    fflush(f);
+    int n = read_lines(f, lines, 8);
+    fclose(f);
+    assert_int_equal(n, 3);
+    assert_non_null(
+        strstr(lines[0], "/nope\\n2026-01-01T00:00:00Z info forged\\r\\x01\\xff status=404\n"));
+    assert_non_null(strstr(lines[1], "xxx [cut]\n"));
+    cJSON *j = cJSON_Parse(lines[2]);
+    assert_non_null(j);
+    assert_string_equal(cJSON_GetObjectItem(j, "level")->valuestring, "warn");
+    assert_string_equal(cJSON_GetObjectItem(j, "msg")->valuestring,
+                        "id \"Z\nZ\" \xc3\xa9 \xef\xbf\xbd");
+    assert_non_null(cJSON_GetObjectItem(j, "ts"));
+    cJSON_Delete(j);
+
+    char err[200];
+    setenv("XSELL_LOG_LEVEL", "loud", 1);
+    assert_int_equal(log_configure_env(err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "XSELL_LOG_LEVEL"));
+    unsetenv("XSELL_LOG_LEVEL");
+    setenv("XSELL_LOG_FORMAT", "xml", 1);
+    assert_int_equal(log_configure_env(err, sizeof(err)), -1);
+    unsetenv("XSELL_LOG_FORMAT");
+}
+
 int run_support_tests(void)
 {
     const struct CMUnitTest tests[] = {
@@ -302,6 +478,8 @@ int run_support_tests(void)
         cmocka_unit_test(test_arena),     cmocka_unit_test(test_arena_defer),
         cmocka_unit_test(test_idmap),     cmocka_unit_test(test_auth),
         cmocka_unit_test(test_ratelimit), cmocka_unit_test(test_config),
+        cmocka_unit_test(test_ids),       cmocka_unit_test(test_netaddr),
+        cmocka_unit_test(test_workpool),  cmocka_unit_test(test_log_lines),
     };
     return cmocka_run_group_tests_name("support", tests, NULL, NULL);
 }
