@@ -42,6 +42,9 @@ struct config {
     char *price_truth; /* XSELL_PRICE_TRUTH: planted elasticities (xsell gen's truth.json) */
 };
 
+/* The last moment training reads orders up to: XSELL_AS_OF, else now. Orders dated
+ * later (a wrong clock upstream) never move the models' "today" into the future. */
+double config_history_end(const struct config *c);
 /* Reads the environment into c. On a bad value returns -1 with err naming it. */
 int config_load(struct config *c, char *err, size_t errlen);
 void config_release(struct config *c);

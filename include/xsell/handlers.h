@@ -19,6 +19,9 @@ int handle_forecast_post(struct request *req);
 int handle_forecast_get(struct request *req);
 int handle_orders_post(struct request *req);
 int handle_product_put(struct request *req);
+int handle_order_delete(struct request *req);
+int handle_product_delete(struct request *req);
+int handle_customer_delete(struct request *req);
 int handle_admin_train(struct request *req);
 int handle_admin_models(struct request *req);
 

@@ -62,7 +62,10 @@ int ingest_begin(struct ingest *g, PGconn *conn, enum ingest_kind kind, bool wan
  * row); -2 when the database failed. After either the ingest must be aborted. */
 int ingest_product(struct ingest *g, const struct product_in *p, char *err, size_t errlen);
 int ingest_order_line(struct ingest *g, const struct order_line_in *l, char *err, size_t errlen);
-/* Upserts what was staged and commits. -1 with err (rolled back). Frees the ingest. */
+/* Upserts what was staged and commits. -1 with err (rolled back), or
+ * INGEST_OUTCOME_UNKNOWN when the connection broke with COMMIT sent: the server may
+ * have stored everything or nothing. Frees the ingest. */
+#define INGEST_OUTCOME_UNKNOWN (-2)
 int ingest_commit(struct ingest *g, struct ingest_result *res, char *err, size_t errlen);
 /* Rolls back and frees. Safe after a failed commit. */
 void ingest_abort(struct ingest *g);

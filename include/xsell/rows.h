@@ -39,6 +39,14 @@ struct ingest_result {
 
 void ingest_result_release(struct ingest_result *res);
 
+/* What an erase (erase.h) removes, and what it did. */
+enum erase_kind { ERASE_ORDER, ERASE_PRODUCT, ERASE_CUSTOMER };
+
+struct erase_result {
+    bool found; /* the order, product or customer existed */
+    long orders, lines;
+};
+
 /* Checks one row's fields alone: 0, or -1 with err naming the field and value. */
 int rows_check_product(const struct product_in *p, char *err, size_t errlen);
 int rows_check_order_line(const struct order_line_in *l, char *err, size_t errlen);

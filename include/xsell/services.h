@@ -4,7 +4,8 @@
  * database pool, the trainer's locks and libpq stay behind them (app/services.c).
  *
  * The writes return 0, or a negative enum svc_failure with err set (err is for the
- * client when SVC_BAD_ROW, for the log otherwise); nothing is written unless 0. */
+ * client when SVC_BAD_ROW, for the log otherwise); nothing is written unless 0, except
+ * that after SVC_UNKNOWN it may have been (repeat the write: it is idempotent). */
 #ifndef XSELL_SERVICES_H
 #define XSELL_SERVICES_H
 
@@ -18,6 +19,7 @@ enum svc_failure {
     SVC_BAD_ROW = -1, /* a row failed its checks against the database (err says which) */
     SVC_DB_DOWN = -2, /* no connection could be had */
     SVC_FAILED = -3,  /* the database refused the write */
+    SVC_UNKNOWN = -4, /* the database went away during COMMIT: stored or not, unknown */
 };
 
 /* Writes n orders in one transaction (idempotent on order_id), and on commit adds the
@@ -28,6 +30,10 @@ int services_write_orders(struct services *sv, const struct order_in *orders, in
 /* Creates or replaces one product. */
 int services_write_product(struct services *sv, const struct product_in *p,
                            struct ingest_result *res, char *err, size_t errlen);
+/* Erases an order, a product or a customer (erase.h says what goes with each) in one
+ * transaction; res->found false when there was none. */
+int services_erase(struct services *sv, enum erase_kind kind, const char *id,
+                   struct erase_result *res, char *err, size_t errlen);
 /* Queues a training run (or gives the one already queued): its version. SVC_DB_DOWN
  * when the run cannot be recorded. */
 int services_queue_training(struct services *sv, int64_t *version);

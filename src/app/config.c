@@ -233,6 +233,11 @@ int config_load(struct config *c, char *err, size_t errlen)
     return load_model_settings(&c->model, err, errlen);
 }
 
+double config_history_end(const struct config *c)
+{
+    return c->as_of > 0 ? c->as_of : now_seconds();
+}
+
 void config_release(struct config *c)
 {
     free(c->price_truth);

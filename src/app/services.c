@@ -1,6 +1,7 @@
 /* services.c - the calls handlers make beyond their snapshot (services.h), on the
  * process's database pool, trainer and overlay. */
 #include "xsell/app.h"
+#include "xsell/erase.h"
 #include "xsell/ingest.h"
 #include "xsell/log.h"
 #include "xsell/router.h"
@@ -68,8 +69,10 @@ static int write_rows(struct services *sv, enum ingest_kind kind, bool want_ids,
         return fmt_error(err, errlen, "no database connection"), SVC_DB_DOWN;
     int rc = ingest_begin(&g, conn, kind, want_ids, err, errlen) ? write_failure(conn)
                                                                  : stage(&g, rows, n, err, errlen);
-    if (rc == 0 && ingest_commit(&g, res, err, errlen))
-        rc = write_failure(conn);
+    if (rc == 0) {
+        int c = ingest_commit(&g, res, err, errlen);
+        rc = c == INGEST_OUTCOME_UNKNOWN ? SVC_UNKNOWN : c ? write_failure(conn) : 0;
+    }
     db_pool_give(sv->pool, conn);
     return rc;
 }
@@ -95,6 +98,19 @@ int services_write_product(struct services *sv, const struct product_in *p,
                            struct ingest_result *res, char *err, size_t errlen)
 {
     return write_rows(sv, INGEST_PRODUCTS, false, stage_product, p, 1, res, err, errlen);
+}
+
+int services_erase(struct services *sv, enum erase_kind kind, const char *id,
+                   struct erase_result *res, char *err, size_t errlen)
+{
+    memset(res, 0, sizeof(*res));
+    PGconn *conn = db_pool_take(sv->pool);
+    if (!conn)
+        return fmt_error(err, errlen, "no database connection"), SVC_DB_DOWN;
+    int rc = erase_entity(conn, kind, id, res, err, errlen);
+    int failure = rc == INGEST_OUTCOME_UNKNOWN ? SVC_UNKNOWN : rc ? write_failure(conn) : 0;
+    db_pool_give(sv->pool, conn);
+    return failure;
 }
 
 int services_queue_training(struct services *sv, int64_t *version)

@@ -50,7 +50,7 @@ static int train_load(PGconn *conn, const struct config *cfg, int64_t version,
 {
     struct snapshot *s = snapshot_new();
     s->loaded_at = now_seconds();
-    if (history_load(conn, cfg->as_of, &s->hist, err, errlen)) {
+    if (history_load(conn, config_history_end(cfg), &s->hist, err, errlen)) {
         history_init(&s->hist); /* released by history_load; keep unref valid */
         snapshot_unref(s);
         return -1;

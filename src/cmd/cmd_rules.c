@@ -131,7 +131,7 @@ int cmd_rules(int argc, char **argv)
         if (cmd_load_config(&cfg))
             goto out;
         PGconn *c = cmd_connect(&cfg);
-        int loaded = c ? history_load(c, cfg.as_of, &h, err, sizeof(err)) : -1;
+        int loaded = c ? history_load(c, config_history_end(&cfg), &h, err, sizeof(err)) : -1;
         PQfinish(c);
         config_release(&cfg);
         if (loaded) {

@@ -433,8 +433,12 @@ int ingest_commit(struct ingest *g, struct ingest_result *res, char *err, size_t
             goto fail;
     }
     if (db_cmd(g->conn, "COMMIT", 0, NULL)) {
-        fmt_error(err, errlen, "database: commit failed: %s", db_error(g->conn));
-        goto fail;
+        bool unknown = PQstatus(g->conn) != CONNECTION_OK;
+        fmt_error(err, errlen, "database: commit failed%s: %s",
+                  unknown ? " (the connection broke: stored or not, unknown)" : "",
+                  db_error(g->conn));
+        ingest_abort(g);
+        return unknown ? INGEST_OUTCOME_UNKNOWN : -1;
     }
     *res = g->res;
     g->res.created_ids = NULL; /* handed over */

@@ -127,5 +127,10 @@ int req_write_failed(struct request *req, int failure, const char *err)
     log_error("request %s: write failed: %s", req->id, err);
     if (failure == SVC_DB_DOWN)
         return req_fail(req, PROBLEM_DB_DOWN, "the database is unavailable; nothing was written");
+    if (failure == SVC_UNKNOWN)
+        return req_fail(req, PROBLEM_DB_DOWN,
+                        "the database went away while committing: the write may or may not be "
+                        "stored; send it again when the database is back (writes are "
+                        "idempotent: what is stored is left as it is)");
     return req_fail(req, PROBLEM_INTERNAL, "the write failed; nothing was written");
 }

@@ -18,6 +18,9 @@ const struct route routes[] = {
     {"GET", "/churn/summary", ROLE_INTERNAL, true, false, true, false, handle_churn_summary},
     {"POST", "/orders", ROLE_ADMIN, false, true, true, false, handle_orders_post},
     {"PUT", "/products/{id}", ROLE_ADMIN, false, true, true, false, handle_product_put},
+    {"DELETE", "/products/{id}", ROLE_ADMIN, false, false, true, false, handle_product_delete},
+    {"DELETE", "/orders/{id}", ROLE_ADMIN, false, false, true, false, handle_order_delete},
+    {"DELETE", "/customers/{id}", ROLE_ADMIN, false, false, true, false, handle_customer_delete},
     {"POST", "/admin/train", ROLE_ADMIN, false, false, true, false, handle_admin_train},
     {"GET", "/admin/models", ROLE_ADMIN, false, false, true, false, handle_admin_models},
 };

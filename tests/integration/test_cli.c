@@ -97,6 +97,8 @@ static void test_import_rejects_whole_file(void **state)
         {HEAD GOOD "o-a,c-2,2024-01-02T10:00:00Z,P003,1,2\n", 0, ":4:", "different customer_id"},
         {HEAD GOOD "o-b,c-1,2024-01-02,P001,0,2\n", 0, ":4:", "quantity is 0"},
         {HEAD GOOD "o-b,c-1,2024-01-02,,1,2\n", 0, ":4:", "product_id is empty"},
+        {HEAD GOOD "o-b,c-1,2999-10-29,P001,1,2\n", 0, ":4:", "more than a day in the future"},
+        {HEAD GOOD "o-b,\"c\n1\",2024-01-02,P001,1,2\n", 0, ":4:", "control characters"},
     };
     char path[400];
     snprintf(path, sizeof(path), "%s/bad.csv", E.tmp);

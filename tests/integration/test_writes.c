@@ -55,6 +55,17 @@ static void test_orders_post(void **state)
         {"{} trailing", NULL, 400, "JSON"},
         {"[]", NULL, 400, "1..1000"},
         {ORDER("T-9", LINES2), "Content-Type: text/plain", 415, "application/json"},
+        /* a date far ahead would move training's "today" */
+        {"{\"order_id\":\"T-10\",\"ordered_at\":\"2999-10-29\",\"lines\":" LINES2 "}", NULL, 400,
+         "ordered_at \"2999-10-29\" is more than a day in the future"},
+        /* \u0000 would cut the id short: "NUL" is not "NUL\u0000B" */
+        {"{\"order_id\":\"T-11\\u0000B\",\"ordered_at\":\"2025-11-01\",\"lines\":" LINES2 "}", NULL,
+         400, "u0000"},
+        {"{\"order_id\":\"T-12\\nforged\",\"ordered_at\":\"2025-11-01\",\"lines\":" LINES2 "}",
+         NULL, 400, "control characters"},
+        {"{\"order_id\":\"T-13\",\"customer_id\":\"C\\u0007\",\"ordered_at\":\"2025-11-01\","
+         "\"lines\":" LINES2 "}",
+         NULL, 400, "customer_id"},
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         http(&main_srv, "POST", "/orders", ADM, bad[i].body, bad[i].header, &r);
@@ -120,6 +131,128 @@ static void test_products_put(void **state)
     assert_int_equal(sql_long("SELECT count(*) FROM products WHERE product_id = 'T-P2'"), 0);
 }
 
+/* DELETE of an order, a product, a customer: gone from the tables in one transaction,
+ * 404 for an id never seen, and the next training reads the history without them. */
+static void test_erase(void **state)
+{
+    struct resp r;
+    (void)state;
+    http(&main_srv, "POST", "/orders", ADM,
+         "{\"order_id\":\"T-E1\",\"customer_id\":\"T-ecust\",\"ordered_at\":\"2025-11-03\","
+         "\"lines\":[{\"product_id\":\"T-EP\",\"quantity\":1,\"unit_price\":4},"
+         "{\"product_id\":\"P001\",\"quantity\":1,\"unit_price\":13}]}",
+         NULL, &r);
+    assert_int_equal(r.status, 201);
+    resp_free(&r);
+    http(&main_srv, "POST", "/orders", ADM,
+         "{\"order_id\":\"T-E2\",\"customer_id\":\"T-ecust\",\"ordered_at\":\"2025-11-04\","
+         "\"lines\":[{\"product_id\":\"T-EP\",\"quantity\":2,\"unit_price\":4}]}",
+         NULL, &r);
+    assert_int_equal(r.status, 201);
+    resp_free(&r);
+    /* the product: its lines go, T-E2 (only that product) goes, T-E1 keeps P001 */
+    http(&main_srv, "DELETE", "/products/T-EP", ADM, NULL, NULL, &r);
+    assert_int_equal(r.status, 200);
+    assert_true(jnum(&r, "lines") == 2 && jnum(&r, "orders") == 1);
+    resp_free(&r);
+    assert_int_equal(sql_long("SELECT count(*) FROM order_lines WHERE product_id = 'T-EP'"), 0);
+    assert_int_equal(sql_long("SELECT count(*) FROM orders WHERE order_id IN ('T-E1','T-E2')"), 1);
+    assert_int_equal(sql_long("SELECT count(*) FROM products WHERE product_id = 'T-EP'"), 0);
+    http(&main_srv, "DELETE", "/orders/T-E1", ADM, NULL, NULL, &r);
+    assert_int_equal(r.status, 200);
+    assert_true(jnum(&r, "lines") == 1 && jnum(&r, "orders") == 1);
+    resp_free(&r);
+    http(&main_srv, "DELETE", "/orders/T-E1", ADM, NULL, NULL, &r);
+    expect_problem(&r, 404, "T-E1");
+    resp_free(&r);
+    http(&main_srv, "DELETE", "/customers/T-ecust", ADM, NULL, NULL, &r);
+    assert_int_equal(r.status, 200);
+    resp_free(&r);
+    assert_int_equal(sql_long("SELECT count(*) FROM customers WHERE customer_id = 'T-ecust'"), 0);
+    http(&main_srv, "DELETE", "/customers/T-ecust", PUB, NULL, NULL, &r);
+    expect_problem(&r, 403, "admin");
+    resp_free(&r);
+
+    /* A customer with history: their orders and score go, the next run forgets them. */
+    char *cust = sql_text("SELECT customer_id FROM orders WHERE customer_id IS NOT NULL "
+                          "GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1");
+    char path[300];
+    snprintf(path, sizeof(path), "/churn?customer=%s", cust);
+    GET(path, INT, &r);
+    assert_int_equal(r.status, 200);
+    resp_free(&r);
+    snprintf(path, sizeof(path), "/customers/%s", cust);
+    http(&main_srv, "DELETE", path, ADM, NULL, NULL, &r);
+    assert_int_equal(r.status, 200);
+    assert_true(jnum(&r, "orders") >= 2);
+    resp_free(&r);
+    long run = request_training();
+    assert_true(wait_run(run, "succeeded", 120));
+    assert_true(server_wait(&main_srv, "/readyz", 200, 30));
+    while (serving_version(&main_srv) < run)
+        usleep(50000);
+    snprintf(path, sizeof(path), "/churn?customer=%s", cust);
+    GET(path, INT, &r);
+    expect_problem(&r, 404, cust);
+    resp_free(&r);
+    free(cust);
+}
+
+/* An order dated in the future that reached the database anyway (before this check,
+ * or by hand) never moves training's as_of past today. */
+static void test_future_orders_ignored(void **state)
+{
+    char *out;
+    (void)state;
+    assert_int_equal(sql_exec("INSERT INTO customers VALUES ('T-future') ON CONFLICT DO NOTHING"),
+                     0);
+    assert_int_equal(sql_exec("INSERT INTO orders (order_id, customer_id, ordered_at) VALUES "
+                              "('T-2999', 'T-future', '2999-10-29')"),
+                     0);
+    assert_int_equal(sql_exec("INSERT INTO order_lines VALUES ('T-2999', 1, 'P001', 1, 3)"), 0);
+    assert_int_equal(
+        run(&out, "env DATABASE_URL='%s' XSELL_EVAL_HOLDOUT_DAYS=0 %s train", E.db_url, E.bin), 0);
+    cJSON *report = cJSON_Parse(strchr(out, '{'));
+    assert_non_null(report);
+    const char *as_of = cJSON_GetObjectItem(report, "as_of")->valuestring;
+    time_t now = time(NULL);
+    struct tm tm;
+    char today[16];
+    gmtime_r(&now, &tm);
+    strftime(today, sizeof(today), "%Y-%m-%d", &tm);
+    if (strcmp(as_of, today) > 0)
+        fail_msg("as_of %s is after today %s", as_of, today);
+    cJSON_Delete(report);
+    free(out);
+    assert_int_equal(sql_exec("DELETE FROM order_lines WHERE order_id = 'T-2999'"), 0);
+    assert_int_equal(sql_exec("DELETE FROM orders WHERE order_id = 'T-2999'"), 0);
+}
+
+/* The database dies inside COMMIT: the answer says the outcome is unknown (not
+ * "nothing was written"), and sending the order again settles it. */
+static void test_commit_outcome_unknown(void **state)
+{
+    struct resp r;
+    (void)state;
+    assert_int_equal(
+        sql_exec("CREATE FUNCTION t_die() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+                 "IF NEW.order_id = 'T-die' THEN PERFORM pg_terminate_backend(pg_backend_pid()); "
+                 "END IF; RETURN NEW; END $$"),
+        0);
+    assert_int_equal(sql_exec("CREATE CONSTRAINT TRIGGER t_die AFTER INSERT ON orders DEFERRABLE "
+                              "INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION t_die()"),
+                     0);
+    http(&main_srv, "POST", "/orders", ADM, ORDER("T-die", LINES2), NULL, &r);
+    expect_problem(&r, 503, "may or may not be stored");
+    resp_free(&r);
+    assert_int_equal(sql_exec("DROP TRIGGER t_die ON orders"), 0);
+    assert_int_equal(sql_exec("DROP FUNCTION t_die()"), 0);
+    http(&main_srv, "POST", "/orders", ADM, ORDER("T-die", LINES2), NULL, &r);
+    assert_true(r.status == 201 || r.status == 200);
+    resp_free(&r);
+    assert_int_equal(sql_long("SELECT count(*) FROM order_lines WHERE order_id = 'T-die'"), 2);
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -137,6 +270,9 @@ int run_writes_tests(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_orders_post),
         cmocka_unit_test(test_products_put),
+        cmocka_unit_test(test_erase),
+        cmocka_unit_test(test_future_orders_ignored),
+        cmocka_unit_test(test_commit_outcome_unknown),
     };
     return cmocka_run_group_tests_name("writes", tests, setup, teardown);
 }

@@ -54,6 +54,13 @@ static const struct handler_case cases[] = {
     {"POST", "/orders", "{\"order_id\":\"X1\"}", 400},
     {"PUT", "/products/P99", "{\"name\":\"New\",\"price\":3}", 503},
     {"PUT", "/products/P99", "{\"name\":\"New\"}", 400},
+    {"DELETE", "/products/P99", NULL, 503},
+    {"DELETE", "/orders/X1", NULL, 503},
+    {"DELETE", "/customers/C1", NULL, 503},
+    {"POST", "/orders",
+     "{\"order_id\":\"X2\",\"customer_id\":\"C1\",\"ordered_at\":\"2999-10-29\","
+     "\"lines\":[{\"product_id\":\"P1\",\"quantity\":1,\"unit_price\":2.5}]}",
+     400}, /* a date in the future, refused before any write */
     {"POST", "/admin/train", NULL, 503},
     {"GET", "/admin/models", NULL, 503},
 };
