@@ -40,16 +40,26 @@ build: deps build/xsell
 deps:
 	@deploy/deps.sh
 
+# The version `xsell --version` prints: git's description of the checkout, rewritten
+# only when it changes (so an unchanged tree rebuilds nothing).
+build/gen/version.h: FORCE
+	@mkdir -p $(@D)
+	@v=$$(git describe --tags --always --dirty 2>/dev/null || echo unknown); \
+	    printf '#define XSELL_VERSION "%s"\n' "$$v" > $@.tmp; \
+	    cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
+build/obj/src/cmd/main.o build/asan/obj/src/cmd/main.o: build/gen/version.h
+FORCE:
+
 build/gen/embedded.c: $(EMBED) src/embed.sh
 	@mkdir -p $(@D)
 	src/embed.sh $(EMBED) > $@.tmp && mv $@.tmp $@
 
-build/obj/%.o: %.c $(wildcard include/xsell/*.h)
+build/obj/%.o: %.c $(wildcard include/xsell/*.h) | deps
 	@mkdir -p $(@D)
 	@echo "cc $<"
 	@$(CC) $(CFLAGS) -c $< -o $@
 
-build/asan/obj/%.o: %.c $(wildcard include/xsell/*.h)
+build/asan/obj/%.o: %.c $(wildcard include/xsell/*.h) | deps
 	@mkdir -p $(@D)
 	@echo "cc (asan) $<"
 	@$(CC) $(CFLAGS) $(SAN) -O1 -c $< -o $@
@@ -67,12 +77,12 @@ build/asan/xsell: build/asan/obj/src/cmd/main.o build/asan/libxsell.a
 	$(CC) $(CFLAGS) $(SAN) -o $@ $^ $(LDLIBS)
 
 build/test_unit: $(UNIT_SRC) $(CONTRACT_SRC) $(FIXTURE_SRC) $(CONTRACT_H) tests/unit/unit.h \
-                 build/libxsell.a
+                 build/libxsell.a | deps
 	$(CC) $(CFLAGS) -Itests -o $@ $(UNIT_SRC) $(CONTRACT_SRC) $(FIXTURE_SRC) build/libxsell.a \
 	    $(LDLIBS) -lcmocka -lyaml
 
 build/asan/test_unit: $(UNIT_SRC) $(CONTRACT_SRC) $(FIXTURE_SRC) $(CONTRACT_H) tests/unit/unit.h \
-                      build/asan/libxsell.a
+                      build/asan/libxsell.a | deps
 	$(CC) $(CFLAGS) $(SAN) -Itests -o $@ $(UNIT_SRC) $(CONTRACT_SRC) $(FIXTURE_SRC) \
 	    build/asan/libxsell.a $(LDLIBS) -lcmocka -lyaml
 
@@ -81,7 +91,7 @@ build/asan/test_unit: $(UNIT_SRC) $(CONTRACT_SRC) $(FIXTURE_SRC) $(CONTRACT_H) t
 TSAN := -fsanitize=thread -fno-omit-frame-pointer
 TSAN_OBJ := $(patsubst %.c,build/tsan/obj/%.o,$(LIB_SRC))
 
-build/tsan/obj/%.o: %.c $(wildcard include/xsell/*.h)
+build/tsan/obj/%.o: %.c $(wildcard include/xsell/*.h) | deps
 	@mkdir -p $(@D)
 	@echo "cc (tsan) $<"
 	@$(CC) $(CFLAGS) $(TSAN) -O1 -c $< -o $@
@@ -96,7 +106,7 @@ build/tsan/test_unit: $(UNIT_SRC) $(CONTRACT_SRC) $(FIXTURE_SRC) $(CONTRACT_H) t
 
 # The fuzz drivers replayed over their checked-in corpus, under ASan+UBSan.
 build/asan/fuzz_replay: $(FUZZ_SRC) $(FIXTURE_SRC) tests/fuzz/replay.c tests/fuzz/fuzz.h \
-                       $(CONTRACT_H) build/asan/libxsell.a
+                       $(CONTRACT_H) build/asan/libxsell.a | deps
 	$(CC) $(CFLAGS) $(SAN) -DFUZZ_REPLAY -Itests -o $@ $(FUZZ_SRC) $(FIXTURE_SRC) tests/fuzz/replay.c \
 	    build/asan/libxsell.a $(LDLIBS) -lcmocka
 
@@ -105,7 +115,7 @@ build/asan/fuzz_replay: $(FUZZ_SRC) $(FIXTURE_SRC) tests/fuzz/replay.c tests/fuz
 FUZZ_CFLAGS := $(CFLAGS) -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer \
                -fno-sanitize-recover=undefined
 
-build/fuzz/obj/%.o: %.c $(wildcard include/xsell/*.h)
+build/fuzz/obj/%.o: %.c $(wildcard include/xsell/*.h) | deps
 	@mkdir -p $(@D)
 	@echo "clang (fuzz) $<"
 	@clang $(FUZZ_CFLAGS) -c $< -o $@
@@ -121,7 +131,7 @@ fuzz: deps
 	    build/fuzz/$$t -max_total_time=$(FUZZ_SECONDS) -max_len=65536 tests/fuzz/corpus/$$t || exit 1; \
 	done
 
-build/test_integration: $(INT_SRC) $(CONTRACT_SRC) tests/integration/harness.h $(CONTRACT_H)
+build/test_integration: $(INT_SRC) $(CONTRACT_SRC) tests/integration/harness.h $(CONTRACT_H) | deps
 	$(CC) $(CFLAGS) -Itests -o $@ $(INT_SRC) $(CONTRACT_SRC) -lcmocka -lcurl -lcjson -lyaml -lpq -lm \
 	    -pthread
 
@@ -155,7 +165,7 @@ format:
 	clang-format -i $(FORMAT_FILES)
 
 # make check fails on a file that `make format` would change.
-check-format:
+check-format: | deps
 	@clang-format --dry-run --Werror $(FORMAT_FILES) && echo "check-format: ok"
 
 # Static analysis, clean: clang-tidy (the analyzer and bugprone checks, less those
@@ -167,7 +177,7 @@ TIDY_CHECKS := -*,clang-analyzer-*,bugprone-*,-bugprone-easily-swappable-paramet
                -bugprone-implicit-widening-of-multiplication-result,\
                -clang-analyzer-security.FloatLoopCounter,\
                -clang-analyzer-security.insecureAPI.DeprecatedOrUnsafeBufferHandling
-lint: deps build/gen/embedded.c
+lint: build/gen/embedded.c build/gen/version.h | deps
 	@cppcheck -q --enable=warning,portability --std=c11 -D_GNU_SOURCE -Iinclude \
 	    --suppress=missingIncludeSystem --inline-suppr --error-exitcode=1 src && echo "cppcheck: ok"
 	@fail=0; for f in $(SRC); do \

@@ -13,6 +13,20 @@ db=${3:-xsell}
 [ -n "$cmd" ] && [ -n "$dir" ] || { echo "usage: $0 start|stop|url DIR [DBNAME]" >&2; exit 2; }
 mkdir -p "$dir"
 dir=$(cd "$dir" && pwd)
+# As root the cluster belongs to "postgres", which must be able to enter every folder
+# above it: a checkout under /root (mode 700) is not. Such a cluster lives under
+# /var/lib/xsell-pg instead, in a folder named after DIR (the same one each time).
+if [ "$(id -u)" -eq 0 ]; then
+    id postgres >/dev/null 2>&1 || useradd --system --home-dir /var/lib/xsell-pg --no-create-home postgres
+    if ! runuser -u postgres -- test -x "$dir"; then
+        alt="/var/lib/xsell-pg/$(printf %s "$dir" | md5sum | cut -c1-16)"
+        mkdir -p "$alt"
+        chmod 755 /var/lib/xsell-pg
+        [ "$cmd" = start ] &&
+            echo "pg.sh: the postgres user cannot enter $dir; the cluster lives in $alt" >&2
+        dir="$alt"
+    fi
+fi
 data="$dir/data"
 sock="$dir/run"
 bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
@@ -32,7 +46,6 @@ case "$cmd" in
 start)
     mkdir -p "$sock"
     if [ "$(id -u)" -eq 0 ]; then
-        id postgres >/dev/null 2>&1 || useradd --system --home-dir "$dir" --no-create-home postgres
         chown postgres "$dir" "$sock"
         [ -d "$data" ] && chown -R postgres "$data"
     fi

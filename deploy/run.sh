@@ -3,7 +3,7 @@
 # is empty, train, then serve on XSELL_LISTEN (default 127.0.0.1:8080) until Ctrl-C.
 set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
-state="$root/.xsell"
+state="${XSELL_STATE_DIR:-$root/.xsell}" # the tests use a folder of their own
 xsell="$root/build/xsell"
 mkdir -p "$state"
 
@@ -54,6 +54,29 @@ item=${items%%,*}
 # (a psql variable, quoted by psql: the id is data, never part of the SQL text)
 category=$(echo "SELECT coalesce(category, '') FROM products WHERE product_id = :'item'" |
     psql -X -q -tA -v item="$item" "$DATABASE_URL")
+# Start the server first: only once it listens are the keys and examples below true
+# (a port taken by another process would answer them). Its log goes to the terminal
+# and to .xsell/serve.log.
+: >"$state/serve.log"
+XSELL_LISTEN="$listen" "$xsell" serve 2>>"$state/serve.log" &
+pid=$!
+tail -n +1 -f "$state/serve.log" &
+tailpid=$!
+trap 'kill -TERM $pid 2>/dev/null' INT TERM
+stop_tail() { kill "$tailpid" 2>/dev/null || true; }
+i=0
+until grep -q "listening on" "$state/serve.log"; do
+    if ! kill -0 "$pid" 2>/dev/null || [ $i -ge 300 ]; then
+        sleep 0.2
+        stop_tail
+        wait "$pid" 2>/dev/null || true
+        echo "run: xsell serve did not start on $listen (see above). Is another server on" >&2
+        echo "run: that port? Stop it, or choose another: XSELL_LISTEN=127.0.0.1:8081 make run" >&2
+        exit 1
+    fi
+    i=$((i + 1))
+    sleep 0.1
+done
 cat <<MSG
 
 xsell serves on http://$listen  (Ctrl-C stops the server and the database)
@@ -80,7 +103,5 @@ Try, from another terminal:
   curl -s 'http://$listen/metrics'
 
 MSG
-XSELL_LISTEN="$listen" "$xsell" serve &
-pid=$!
-trap 'kill -TERM $pid 2>/dev/null' INT TERM
 wait $pid || wait $pid || true
+stop_tail

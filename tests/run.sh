@@ -5,6 +5,7 @@ set -u
 root=$(cd "$(dirname "$0")/.." && pwd)
 tmp=$(mktemp -d /tmp/xsell-check.XXXXXX)
 chmod 755 "$tmp"
+touch "$tmp/.start"
 pgdir="$tmp/pg"
 passed=0
 failed=0
@@ -18,6 +19,8 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 export XSELL_PG_FAST=1
+# Every scratch folder the suites make goes under $tmp, which cleanup removes.
+export TMPDIR="$tmp"
 export XSELL_SHARED_DATA="$root/../shared/data"
 url_plain=$("$root/deploy/pg.sh" start "$pgdir" xsell_plain) || exit 1
 url_asan=$("$root/deploy/pg.sh" start "$pgdir" xsell_asan) || exit 1
@@ -60,6 +63,13 @@ suite fuzz-replay-asan "$root/build/asan/fuzz_replay" "$root/tests/fuzz/corpus"
 # instrumented: one thread keeps its pool out of the picture.
 suite unit-tsan env UNIT_GROUPS=models,sales,concurrency OPENBLAS_NUM_THREADS=1 \
     TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1" "$root/build/tsan/test_unit"
+
+# Nothing of the run may stay behind in /tmp (everything goes under $tmp).
+left=$(find /tmp -maxdepth 1 -name 'xsell-*' -newer "$tmp/.start" ! -path "$tmp" 2>/dev/null)
+if [ -n "$left" ]; then
+    echo "!! the suites left folders in /tmp: $left"
+    failed=$((failed + 1))
+fi
 
 echo
 if [ "$skipped" -gt 0 ]; then

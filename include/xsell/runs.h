@@ -12,6 +12,10 @@ int runs_start(PGconn *conn, int64_t version);
 /* Records the end: metrics_json (may be NULL) on success, error text on failure. */
 int runs_finish(PGconn *conn, int64_t version, bool ok, const char *metrics_json,
                 const char *error);
+/* Marks every run still queued or running as failed, saying why: at a trainer's start
+ * no run can be going on (one trainer a database), so such a run died with its
+ * process. How many, or -1. */
+long runs_abandon(PGconn *conn, const char *why);
 /* The latest MODEL_RUNS_LISTED runs as a JSON array text (free()), or NULL. */
 char *runs_list_json(PGconn *conn);
 

@@ -38,6 +38,8 @@ struct trainer {
     pthread_mutex_t mu;         /* the fields below; never held across a database call */
     pthread_cond_t cv;
     bool stop;
+    bool started;   /* the thread runs */
+    bool swept;     /* runs left by a process that died are marked failed */
     int64_t queued; /* a requested run not yet started, 0 if none */
     const struct config *cfg;
     struct registry *reg;
@@ -47,7 +49,11 @@ struct trainer {
     bool running;
 };
 
-int trainer_start(struct trainer *t, const struct config *cfg, struct registry *reg);
+/* Ready for trainer_request (runs queue up); nothing runs until trainer_start. */
+void trainer_init(struct trainer *t, const struct config *cfg, struct registry *reg);
+/* Starts the thread: a run now, then on request and every XSELL_RETRAIN_S. 0 or -1. */
+int trainer_start(struct trainer *t);
+/* Stops the thread (after the run going on) if it started, and releases t. */
 void trainer_stop(struct trainer *t);
 /* Queues a run (or returns the one already queued) and wakes the trainer.
  * The run's version into *version. -1 when the database cannot record it. */

@@ -212,6 +212,30 @@ static bool wait_for(struct trainer *t, double seconds, bool wake_on_request)
     return !t->stop;
 }
 
+/* Once, before this process records a run of its own: what is queued or running now
+ * was left by a process that stopped without finishing it. Called with request_mu
+ * held, so that a run requested meanwhile is never swept. 0, or -1 when the database
+ * failed. */
+static int sweep_locked(struct trainer *t, PGconn *conn)
+{
+    if (t->swept)
+        return 0;
+    long n = runs_abandon(conn, "abandoned: the process running it stopped first");
+    if (n > 0)
+        log_warn("trainer: %ld run(s) left queued or running by a stopped process marked failed",
+                 n);
+    t->swept = n >= 0;
+    return n >= 0 ? 0 : -1;
+}
+
+static int sweep(struct trainer *t, PGconn *conn)
+{
+    pthread_mutex_lock(&t->request_mu);
+    int rc = sweep_locked(t, conn);
+    pthread_mutex_unlock(&t->request_mu);
+    return rc;
+}
+
 /* One run; 0 on success, -1 on failure, -2 when the database could not be reached. */
 static int run_once(struct trainer *t, PGconn **conn, const char *trigger)
 {
@@ -224,6 +248,8 @@ static int run_once(struct trainer *t, PGconn **conn, const char *trigger)
             return -2;
         }
     }
+    if (sweep(t, *conn))
+        return -2;
     pthread_mutex_lock(&t->mu);
     int64_t version = t->queued;
     pthread_mutex_unlock(&t->mu);
@@ -289,11 +315,18 @@ static void *trainer_main(void *arg)
         if (!go_on)
             break;
     }
+    /* A run requested and never started is not left queued. */
+    pthread_mutex_lock(&t->mu);
+    int64_t queued = t->queued;
+    t->queued = 0;
+    pthread_mutex_unlock(&t->mu);
+    if (queued && conn && PQstatus(conn) == CONNECTION_OK)
+        runs_finish(conn, queued, false, NULL, "cancelled: the server stopped before running it");
     PQfinish(conn);
     return NULL;
 }
 
-int trainer_start(struct trainer *t, const struct config *cfg, struct registry *reg)
+void trainer_init(struct trainer *t, const struct config *cfg, struct registry *reg)
 {
     pthread_condattr_t ca;
     memset(t, 0, sizeof(*t));
@@ -305,8 +338,13 @@ int trainer_start(struct trainer *t, const struct config *cfg, struct registry *
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
     pthread_cond_init(&t->cv, &ca);
     pthread_condattr_destroy(&ca);
+}
+
+int trainer_start(struct trainer *t)
+{
     if (pthread_create(&t->thread, NULL, trainer_main, t) != 0)
         return log_fail("trainer: cannot start thread");
+    t->started = true;
     return 0;
 }
 
@@ -316,7 +354,8 @@ void trainer_stop(struct trainer *t)
     t->stop = true;
     pthread_cond_broadcast(&t->cv);
     pthread_mutex_unlock(&t->mu);
-    pthread_join(t->thread, NULL);
+    if (t->started)
+        pthread_join(t->thread, NULL);
     pthread_mutex_destroy(&t->mu);
     pthread_mutex_destroy(&t->request_mu);
     pthread_cond_destroy(&t->cv);
@@ -332,9 +371,9 @@ int trainer_request(struct trainer *t, struct db_pool *pool, int64_t *version)
     if (queued == 0) {
         /* The run is recorded outside mu: /metrics and the trainer itself never wait
          * for the database's answer (or its connect timeout). request_mu keeps two
-         * requests from recording two runs. */
+         * requests from recording two runs, and waits for the start's sweep. */
         PGconn *c = db_pool_take(pool);
-        rc = c ? runs_create(c, "request", &queued) : -1;
+        rc = c && sweep_locked(t, c) == 0 ? runs_create(c, "request", &queued) : -1;
         db_pool_give(pool, c);
     }
     pthread_mutex_lock(&t->mu);

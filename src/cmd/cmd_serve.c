@@ -69,19 +69,19 @@ int cmd_serve(int argc, char **argv)
     ratelimit_init(&app.limiter, app.cfg.rate_rps, app.cfg.rate_burst);
     recent_init(&app.recent);
     int rc = 1;
-    struct http_server *http = NULL;
-    if (trainer_start(&app.trainer, &app.cfg, &app.reg) == 0) {
-        http = http_server_start(&app);
-        if (http) {
-            unsigned char sig = 0;
-            while (read(stop_pipe[0], &sig, 1) < 0 && errno == EINTR)
-                ;
-            log_info("signal %d: stopping (finishing requests in flight)", sig);
-            http_server_stop(http, SHUTDOWN_GRACE_S);
-            rc = 0;
-        }
-        trainer_stop(&app.trainer);
+    /* Listen first: a port that is taken ends the process at once, before any
+     * training starts (requests meanwhile get 503 until the first model serves). */
+    trainer_init(&app.trainer, &app.cfg, &app.reg);
+    struct http_server *http = http_server_start(&app);
+    if (http && trainer_start(&app.trainer) == 0) {
+        unsigned char sig = 0;
+        while (read(stop_pipe[0], &sig, 1) < 0 && errno == EINTR)
+            ;
+        log_info("signal %d: stopping (finishing requests in flight)", sig);
+        rc = 0;
     }
+    http_server_stop(http, SHUTDOWN_GRACE_S);
+    trainer_stop(&app.trainer);
     ratelimit_release(&app.limiter);
     recent_release(&app.recent);
     db_pool_release(&app.pool);

@@ -38,6 +38,22 @@ int runs_finish(PGconn *conn, int64_t version, bool ok, const char *metrics_json
                   4, params);
 }
 
+long runs_abandon(PGconn *conn, const char *why)
+{
+    const char *params[] = {why};
+    PGresult *r =
+        db_query(conn,
+                 "WITH d AS (UPDATE model_runs SET status = 'failed', finished_at = now(), "
+                 "error = $1 WHERE status IN ('queued', 'running') RETURNING 1) "
+                 "SELECT count(*) FROM d",
+                 1, params);
+    if (!r)
+        return -1;
+    long n = strtol(PQgetvalue(r, 0, 0), NULL, 10);
+    PQclear(r);
+    return n;
+}
+
 char *runs_list_json(PGconn *conn)
 {
     char lim[16];

@@ -1,7 +1,11 @@
 /* Integration: xsell migrate, gen, import and train against a real PostgreSQL. */
 #include "integration/harness.h"
 
+#include <arpa/inet.h>
 #include <math.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 static char demo[300];
@@ -437,6 +441,124 @@ static void test_serve_needs_keys(void **state)
     free(out);
 }
 
+/* --help on every command goes to stdout with exit 0 and runs nothing; --version. */
+static void test_help_and_version(void **state)
+{
+    static const char *const commands[] = {"serve", "migrate",  "import", "gen",
+                                           "train", "forecast", "eval",   "rules"};
+    char *out;
+    (void)state;
+    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+        int rc = run(&out, "cd %s && %s %s --help 2>/dev/null", E.tmp, E.bin, commands[i]);
+        if (rc != 0 || strncmp(out, "xsell ", 6) != 0 || !strstr(out, commands[i]))
+            fail_msg("%s --help: exit %d, said: %s", commands[i], rc, out);
+        free(out);
+    }
+    assert_int_equal(run(&out, "test ! -e %s/--help", E.tmp), 0); /* gen wrote nothing */
+    free(out);
+    assert_int_equal(run(&out, "%s --version 2>/dev/null", E.bin), 0);
+    assert_true(strncmp(out, "xsell ", 6) == 0 && strlen(out) > 8);
+    free(out);
+    assert_int_equal(run(&out, "%s --help 2>/dev/null", E.bin), 0);
+    assert_non_null(strstr(out, "usage: xsell"));
+    free(out);
+    assert_int_not_equal(run(&out, "%s nonsense", E.bin), 0);
+    free(out);
+}
+
+/* A port that is taken: serve says so and exits non-zero at once, before training. */
+static void test_serve_port_taken(void **state)
+{
+    char *out;
+    (void)state;
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof(a);
+    assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+    assert_int_equal(listen(fd, 1), 0);
+    assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+    time_t t0 = time(NULL);
+    int rc = run(
+        &out, "env XSELL_API_KEYS=public:abcdefgh12 XSELL_LISTEN=127.0.0.1:%d timeout 20 %s serve",
+        ntohs(a.sin_port), E.bin);
+    close(fd);
+    assert_int_not_equal(rc, 0);
+    assert_int_not_equal(rc, 124); /* not the timeout's */
+    assert_true(time(NULL) - t0 < 10);
+    assert_non_null(strstr(out, "cannot listen"));
+    assert_null(strstr(out, "trainer: run"));
+    free(out);
+}
+
+/* `make run` on a port another server holds: it says so and fails, before printing
+ * keys and examples that would talk to the other server. */
+static void test_run_on_a_busy_port(void **state)
+{
+    char *out;
+    (void)state;
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof(a);
+    assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+    assert_int_equal(listen(fd, 1), 0);
+    assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+    int rc = run(&out,
+                 "XSELL_PG_FAST=1 XSELL_STATE_DIR=%s/run-state XSELL_LISTEN=127.0.0.1:%d "
+                 "timeout 300 sh %s/deploy/run.sh </dev/null 2>&1",
+                 E.tmp, ntohs(a.sin_port), E.repo);
+    close(fd);
+    assert_int_not_equal(rc, 0);
+    assert_int_not_equal(rc, 124);
+    assert_non_null(strstr(out, "did not start"));
+    assert_null(strstr(out, "API keys"));
+    assert_null(strstr(out, "serves on"));
+    free(out);
+}
+
+/* make -jN on a machine without the libraries: every compile waits for `deps` (an
+ * order-only prerequisite of each object and test binary, in make's own database). */
+static void test_make_orders_deps_first(void **state)
+{
+    char *out;
+    (void)state;
+    assert_int_equal(run(&out,
+                         "make -C %s -pn build/obj/src/core/log.o 2>/dev/null | grep -cE "
+                         "'^build/(obj|asan/obj|tsan/obj|fuzz/obj)/%%\\.o:.*\\| deps$|"
+                         "^build/(test_unit|test_integration|asan/test_unit):.*\\| deps$'",
+                         E.repo),
+                     0);
+    assert_int_equal(strtol(out, NULL, 10), 7);
+    free(out);
+}
+
+/* As root, a cluster for a folder the postgres user cannot enter (a checkout under
+ * /root) still starts: pg.sh puts it where that user can reach, and says so. */
+static void test_pg_in_a_locked_folder(void **state)
+{
+    char *out;
+    (void)state;
+    if (geteuid() != 0) {
+        skip(); /* only root hands the cluster to another user */
+        return;
+    }
+    run(&out, "mkdir -p %s/locked && chmod 700 %s/locked", E.tmp, E.tmp);
+    free(out);
+    int rc =
+        run(&out, "XSELL_PG_FAST=1 %s/deploy/pg.sh start %s/locked/pg probe 2>&1", E.repo, E.tmp);
+    if (rc != 0)
+        fail_msg("pg.sh: %s", out);
+    assert_non_null(strstr(out, "cannot enter"));
+    char *url = strstr(out, "host=");
+    assert_non_null(url);
+    url[strcspn(url, "\n")] = '\0';
+    char *answer = sql_text_on(url, "SELECT 40 + 2");
+    assert_string_equal(answer, "42");
+    free(answer);
+    free(out);
+    assert_int_equal(run(&out, "%s/deploy/pg.sh stop %s/locked/pg", E.repo, E.tmp), 0);
+    free(out);
+}
+
 int run_cli_tests(void)
 {
     const struct CMUnitTest tests[] = {
@@ -450,6 +572,11 @@ int run_cli_tests(void)
         cmocka_unit_test(test_eval_price),
         cmocka_unit_test(test_forecast_cli),
         cmocka_unit_test(test_serve_needs_keys),
+        cmocka_unit_test(test_help_and_version),
+        cmocka_unit_test(test_serve_port_taken),
+        cmocka_unit_test(test_make_orders_deps_first),
+        cmocka_unit_test(test_run_on_a_busy_port),
+        cmocka_unit_test(test_pg_in_a_locked_folder),
     };
     return cmocka_run_group_tests_name("cli", tests, NULL, NULL);
 }

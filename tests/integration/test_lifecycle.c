@@ -247,6 +247,25 @@ static void test_sigterm_finishes_in_flight(void **state)
     free(out);
 }
 
+/* A run left queued or running by a process that died is marked failed when the next
+ * process starts, not left "running" forever. */
+static void test_abandoned_runs_marked_failed(void **state)
+{
+    struct server s;
+    (void)state;
+    assert_int_equal(sql_exec("INSERT INTO model_runs (trigger, status, started_at) "
+                              "VALUES ('test-killed', 'running', now())"),
+                     0);
+    assert_int_equal(sql_exec("INSERT INTO model_runs (trigger) VALUES ('test-queued')"), 0);
+    assert_int_equal(server_start(&s, main_env), 0);
+    assert_true(server_wait(&s, "/readyz", 200, 90));
+    assert_int_equal(sql_long("SELECT count(*) FROM model_runs WHERE trigger LIKE 'test-%' AND "
+                              "status = 'failed' AND error LIKE 'abandoned%' AND finished_at IS "
+                              "NOT NULL"),
+                     2);
+    assert_int_equal(server_stop(&s), 0);
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -265,6 +284,7 @@ int run_lifecycle_tests(void)
         cmocka_unit_test(test_admin_train),
         cmocka_unit_test(test_failed_training_keeps_snapshot),
         cmocka_unit_test(test_swap_under_load),
+        cmocka_unit_test(test_abandoned_runs_marked_failed),
         cmocka_unit_test(test_database_restart),
         cmocka_unit_test(test_sigterm_finishes_in_flight),
     };

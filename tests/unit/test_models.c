@@ -211,8 +211,11 @@ static void test_gen_planted(void **state)
 {
     struct gen_params p;
     struct gen_stats st;
-    char dir[] = "/tmp/xsell-gen-XXXXXX", err[300], path[256];
+    char dir[200], dir2[200], err[300], path[256];
     (void)state;
+    const char *tmp = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp"; /* make check's, removed */
+    snprintf(dir, sizeof(dir), "%s/xsell-gen-XXXXXX", tmp);
+    snprintf(dir2, sizeof(dir2), "%s/xsell-gen-XXXXXX", tmp);
     assert_non_null(mkdtemp(dir));
     gen_defaults(&p);
     assert_int_equal(gen_write(dir, &p, &st, err, sizeof(err)), 0);
@@ -227,7 +230,6 @@ static void test_gen_planted(void **state)
     assert_true(n1 == n2 && memcmp(first, second, n1) == 0);
     p.seed = 7;
     p.customers = 300;
-    char dir2[] = "/tmp/xsell-gen-XXXXXX";
     assert_non_null(mkdtemp(dir2));
     assert_int_equal(gen_write(dir2, &p, &st, err, sizeof(err)), 0);
     snprintf(path, sizeof(path), "%s/orders.csv", dir2);
