@@ -31,7 +31,7 @@ OBJ      := $(patsubst %.c,build/obj/%.o,$(LIB_SRC))
 FUZZ_OBJ := $(patsubst %.c,build/fuzz/obj/%.o,$(LIB_SRC))
 ASAN_OBJ := $(patsubst %.c,build/asan/obj/%.o,$(LIB_SRC))
 
-.PHONY: all deps build run check test-unit bench fuzz format check-format lint check-layers clean \
+.PHONY: all deps build run check test-unit bench bench-attack fuzz format check-format lint check-layers clean \
         distclean
 
 all: build
@@ -154,9 +154,20 @@ build/retail2csv: bench/retail2csv.c build/libxsell.a
 build/churn_bench: bench/churn_bench.c build/libxsell.a
 	$(CC) $(CFLAGS) -o $@ $< build/libxsell.a $(LDLIBS)
 
+build/recent_bench: bench/recent_bench.c build/libxsell.a
+	$(CC) $(CFLAGS) -o $@ $< build/libxsell.a $(LDLIBS)
+
+build/attack: bench/attack.c | deps
+	$(CC) $(CFLAGS) -o $@ $< -pthread
+
+# `make bench-attack`: the hardening attacks alone (bench/attack.sh), a few minutes.
+bench-attack: deps build/xsell build/attack build/recent_bench
+	@bench/attack.sh
+
 # `make bench`: import throughput on UCI Online Retail (../shared/data) beside raw
 # COPY, and HTTP throughput beside /healthz. Prints figures; timings are not tests.
-bench: deps build/xsell build/retail2csv build/churn_bench
+bench: deps build/xsell build/retail2csv build/churn_bench build/attack build/recent_bench
+	@bench/attack.sh
 	@bench/run.sh
 
 FORMAT_FILES = src/*/*.c include/xsell/*.h tests/*/*.c tests/*/*.h bench/*.c

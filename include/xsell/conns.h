@@ -18,8 +18,10 @@ struct conn {
     int family;
     unsigned char addr[16];
     char text[NETADDR_TEXT_MAX + 1]; /* the peer address as text */
-    double since;                    /* when the deadline started */
-    bool receiving;                  /* the deadline runs (not while answering) */
+    /* atomics, not the list's lock: set twice a request by the connection's thread,
+     * read by the reaper */
+    _Atomic double since;  /* when the deadline started */
+    atomic_bool receiving; /* the deadline runs (not while answering) */
 };
 
 struct conns {

@@ -46,6 +46,21 @@ static int parse_listen(struct config *c, const char *v, char *err, size_t errle
     return 0;
 }
 
+/* "origin|origin" (n bytes) into k's origins; -1 when empty or too many. */
+static int key_origins(struct api_key *k, const char *s, size_t n)
+{
+    while (n > 0) {
+        const char *bar = memchr(s, '|', n);
+        size_t len = bar ? (size_t)(bar - s) : n;
+        if (len == 0 || k->norigins == KEY_ORIGINS_MAX)
+            return -1;
+        k->origins[k->norigins++] = xstrndup(s, len);
+        s += len + (bar ? 1 : 0);
+        n -= len + (bar ? 1 : 0);
+    }
+    return k->norigins ? 0 : -1;
+}
+
 static int parse_keys(struct config *c, const char *v, char *err, size_t errlen)
 {
     const char *p = v;
@@ -61,6 +76,10 @@ static int parse_keys(struct config *c, const char *v, char *err, size_t errlen)
                                  "internal or admin",
                                  c->nkeys + 1);
             size_t klen = n - (size_t)(colon - p) - 1;
+            const char *at = memchr(colon + 1, '@', klen);
+            size_t olen = at ? klen - (size_t)(at - colon - 1) - 1 : 0;
+            if (at)
+                klen = (size_t)(at - colon - 1);
             if (klen < 8)
                 return fmt_error(err, errlen,
                                  "XSELL_API_KEYS entry %d: a key needs 8 characters or more",
@@ -68,10 +87,15 @@ static int parse_keys(struct config *c, const char *v, char *err, size_t errlen)
             if (c->nkeys == API_KEYS_MAX)
                 return fmt_error(err, errlen, "XSELL_API_KEYS holds more than %d keys",
                                  API_KEYS_MAX);
-            c->keys[c->nkeys].role = role;
-            c->keys[c->nkeys].key = xstrndup(colon + 1, klen);
-            c->keys[c->nkeys].len = klen;
-            c->nkeys++;
+            struct api_key *k = &c->keys[c->nkeys++];
+            k->role = role;
+            k->key = xstrndup(colon + 1, klen);
+            k->len = klen;
+            if (at && key_origins(k, at + 1, olen))
+                return fmt_error(err, errlen,
+                                 "XSELL_API_KEYS entry %d: after @ come 1..%d origins "
+                                 "separated by |",
+                                 c->nkeys, KEY_ORIGINS_MAX);
         }
         p += n;
         if (*p == ',')
@@ -243,8 +267,11 @@ void config_release(struct config *c)
     free(c->price_truth);
     free(c->database_url);
     free(c->listen_host);
-    for (int i = 0; i < c->nkeys; i++)
+    for (int i = 0; i < c->nkeys; i++) {
         free(c->keys[i].key);
+        for (int k = 0; k < c->keys[i].norigins; k++)
+            free(c->keys[i].origins[k]);
+    }
     for (int i = 0; i < c->ncors; i++)
         free(c->cors[i]);
     memset(c, 0, sizeof(*c));

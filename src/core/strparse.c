@@ -265,6 +265,17 @@ bool strparse_utf8_valid(const char *s, size_t n)
 {
     size_t i = 0;
     while (i < n) {
+        /* ASCII without NUL, 8 bytes at a time: every answer is checked, most are ASCII */
+        while (i + 8 <= n) {
+            uint64_t v;
+            memcpy(&v, s + i, 8);
+            uint64_t zero = (v - 0x0101010101010101ull) & ~v & 0x8080808080808080ull;
+            if ((v & 0x8080808080808080ull) || zero)
+                break;
+            i += 8;
+        }
+        if (i == n)
+            break;
         size_t len = strparse_utf8_char(s + i, n - i);
         if (len == 0)
             return false;

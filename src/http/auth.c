@@ -39,6 +39,16 @@ bool auth_equal(const char *a, size_t alen, const char *b, size_t blen)
     return diff == 0;
 }
 
+bool auth_origin_ok(const struct api_key *k, const char *origin)
+{
+    if (k->norigins == 0)
+        return true;
+    for (int i = 0; origin && i < k->norigins; i++)
+        if (strcmp(k->origins[i], origin) == 0)
+            return true;
+    return false;
+}
+
 enum role auth_role(const struct api_key *keys, int nkeys, const char *authorization,
                     int *key_index)
 {

@@ -80,8 +80,8 @@ struct conn *conns_open(struct conns *cs, int fd, const struct sockaddr *sa, dou
         inet_ntop(c->family, c->addr, c->text, sizeof(c->text));
     else
         snprintf(c->text, sizeof(c->text), "unknown");
-    c->since = now;
-    c->receiving = true;
+    atomic_init(&c->since, now);
+    atomic_init(&c->receiving, true);
     pthread_mutex_lock(&cs->mu);
     c->next = cs->head;
     if (cs->head)
@@ -110,13 +110,12 @@ void conns_close(struct conns *cs, struct conn *c)
 
 void conns_receiving(struct conns *cs, struct conn *c, bool on, double now)
 {
+    UNUSED(cs);
     if (!c)
         return;
-    pthread_mutex_lock(&cs->mu);
-    if (on && !c->receiving)
-        c->since = now;
-    c->receiving = on;
-    pthread_mutex_unlock(&cs->mu);
+    if (on && !atomic_load(&c->receiving))
+        atomic_store(&c->since, now); /* before receiving: the reaper never sees an old one */
+    atomic_store(&c->receiving, on);
 }
 
 int conns_reap(struct conns *cs, double now)
@@ -124,9 +123,10 @@ int conns_reap(struct conns *cs, double now)
     int n = 0;
     pthread_mutex_lock(&cs->mu);
     for (struct conn *c = cs->head; c; c = c->next) {
-        if (c->receiving && now - c->since > cs->deadline_s && c->fd >= 0) {
-            shutdown(c->fd, SHUT_RDWR); /* the server sees it broken and closes it */
-            c->receiving = false;       /* once */
+        if (atomic_load(&c->receiving) && now - atomic_load(&c->since) > cs->deadline_s &&
+            c->fd >= 0) {
+            shutdown(c->fd, SHUT_RDWR);         /* the server sees it broken and closes it */
+            atomic_store(&c->receiving, false); /* once */
             n++;
         }
     }

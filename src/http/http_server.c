@@ -17,9 +17,11 @@
 struct http_server {
     struct MHD_Daemon *daemon;
     struct app *app;
-    struct conns conns;             /* per-client caps and the request deadline */
-    struct ratelimit auth_failures; /* wrong keys, per client */
-    struct workpool heavy;          /* routes whose cost grows with their input */
+    struct conns conns;               /* per-client caps and the request deadline */
+    struct ratelimit auth_failures;   /* wrong keys, per client */
+    _Atomic double last_auth_failure; /* mono_seconds() of the latest wrong key */
+    double auth_refill_s;             /* how long an emptied bucket takes to refill */
+    struct workpool heavy;            /* routes whose cost grows with their input */
 };
 
 /* Where a request is: its head and body arriving, waiting for or running on the
@@ -293,16 +295,22 @@ static int check_key(struct request *req, struct http_server *srv)
         req->role = ROLE_ADMIN;
         return 0;
     }
+    /* Throttled clients are looked up only while some wrong key is recent: until every
+     * bucket has refilled, which costs nothing to know. */
+    double now = mono_seconds();
+    bool recent = now - atomic_load(&srv->last_auth_failure) < srv->auth_refill_s;
     snprintf(bucket, sizeof(bucket), "fail:%s", req->client);
-    if (ratelimit_exhausted(&srv->auth_failures, bucket, mono_seconds(), &retry)) {
+    if (recent && ratelimit_exhausted(&srv->auth_failures, bucket, now, &retry)) {
         req->retry_after = retry;
         return req_fail(req, PROBLEM_RATE_LIMITED,
                         "too many requests with a wrong key from this client; wait %d s", retry);
     }
     req->role = auth_role(cfg->keys, cfg->nkeys, req->authorization, &req->key_index);
     if (req->role == ROLE_NONE) {
-        if (req->authorization)
-            ratelimit_allow(&srv->auth_failures, bucket, mono_seconds(), &retry);
+        if (req->authorization) {
+            atomic_store(&srv->last_auth_failure, now);
+            ratelimit_allow(&srv->auth_failures, bucket, now, &retry);
+        }
         return req_fail(req, PROBLEM_UNAUTHORIZED,
                         req->authorization ? "the key is not valid"
                                            : "send Authorization: Bearer <key>");
@@ -310,6 +318,10 @@ static int check_key(struct request *req, struct http_server *srv)
     if (req->role < req->route->role)
         return req_fail(req, PROBLEM_FORBIDDEN, "%s needs a %s key; this one is %s",
                         req->route->path, role_name(req->route->role), role_name(req->role));
+    if (!auth_origin_ok(&cfg->keys[req->key_index], req->origin))
+        return req_fail(req, PROBLEM_FORBIDDEN,
+                        "this key is bound to its shop's origins; the request's Origin is %s",
+                        req->origin ? "another" : "missing");
     return 0;
 }
 
@@ -593,6 +605,8 @@ struct http_server *http_server_start(struct app *app)
     s->conns.refused = &app->metrics.connections_refused;
     s->conns.reaped = &app->metrics.requests_cut;
     ratelimit_init(&s->auth_failures, cfg->auth_fail_rps, cfg->auth_fail_burst);
+    atomic_init(&s->last_auth_failure, -1e18);
+    s->auth_refill_s = cfg->auth_fail_rps > 0 ? cfg->auth_fail_burst / cfg->auth_fail_rps : 0;
     if (workpool_init(&s->heavy, cfg->heavy_threads, cfg->heavy_queue) || conns_start(&s->conns)) {
         log_error("cannot start the server's threads");
         freeaddrinfo(ai);

@@ -420,6 +420,33 @@ static void test_heavy_requests_bounded(void **state)
     assert_int_equal(server_stop(&s), 0);
 }
 
+/* A public key bound to its shop's origins is useless to a script that copied it. */
+static void test_key_bound_to_origins(void **state)
+{
+    struct server s;
+    struct resp r;
+    (void)state;
+    const char *const env[] = {"XSELL_API_KEYS=public:bound-key-1@https://shop.example|"
+                               "https://m.shop.example,internal:" INT,
+                               "XSELL_CORS_ORIGINS=https://shop.example,https://m.shop.example",
+                               NULL};
+    start(&s, env);
+    http(&s, "GET", "/recommend?limit=1", "bound-key-1", NULL, "Origin: https://m.shop.example",
+         &r);
+    assert_int_equal(r.status, 200);
+    resp_free(&r);
+    http(&s, "GET", "/recommend?limit=1", "bound-key-1", NULL, NULL, &r);
+    expect_problem(&r, 403, "bound");
+    resp_free(&r);
+    http(&s, "GET", "/recommend?limit=1", "bound-key-1", NULL, "Origin: https://evil.example", &r);
+    expect_problem(&r, 403, "bound");
+    resp_free(&r);
+    http(&s, "GET", "/recommend?limit=1", INT, NULL, NULL, &r); /* unbound keys as before */
+    assert_int_equal(r.status, 200);
+    resp_free(&r);
+    assert_int_equal(server_stop(&s), 0);
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -444,6 +471,7 @@ int run_hardening_tests(void)
         cmocka_unit_test(test_rate_limit_per_client),
         cmocka_unit_test(test_wrong_keys_throttled),
         cmocka_unit_test(test_cors_null_origin),
+        cmocka_unit_test(test_key_bound_to_origins),
         cmocka_unit_test(test_slow_clients),
         cmocka_unit_test(test_heavy_requests_bounded),
     };

@@ -11,6 +11,7 @@
 #include "xsell/log.h"
 #include "xsell/netaddr.h"
 #include "xsell/ratelimit.h"
+#include "xsell/recent.h"
 #include "xsell/strparse.h"
 #include "xsell/workpool.h"
 
@@ -196,7 +197,8 @@ static void test_idmap(void **state)
 
 static void test_auth(void **state)
 {
-    struct api_key keys[] = {{ROLE_PUBLIC, "pubkey-12345", 12}, {ROLE_ADMIN, "adminkey-999", 12}};
+    struct api_key keys[] = {{.role = ROLE_PUBLIC, .key = "pubkey-12345", .len = 12},
+                             {.role = ROLE_ADMIN, .key = "adminkey-999", .len = 12}};
     int idx;
     (void)state;
     assert_true(auth_equal(S("abc"), S("abc")));
@@ -297,6 +299,24 @@ static void test_config(void **state)
     unsetenv("XSELL_LISTEN");
     unsetenv("XSELL_CORS_ORIGINS");
 
+    /* a key bound to origins */
+    setenv("XSELL_API_KEYS", "public:abcdefgh1@https://a.example|https://b.example,admin:zzzzzzzz9",
+           1);
+    assert_int_equal(config_load(&c, err, sizeof(err)), 0);
+    assert_int_equal(c.nkeys, 2);
+    assert_string_equal(c.keys[0].key, "abcdefgh1");
+    assert_int_equal(c.keys[0].norigins, 2);
+    assert_true(auth_origin_ok(&c.keys[0], "https://b.example"));
+    assert_false(auth_origin_ok(&c.keys[0], "https://c.example"));
+    assert_false(auth_origin_ok(&c.keys[0], NULL));
+    assert_true(auth_origin_ok(&c.keys[1], NULL));
+    config_release(&c);
+    setenv("XSELL_API_KEYS", "public:abcdefgh1@", 1);
+    assert_int_equal(config_load(&c, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "origins"));
+    config_release(&c);
+    unsetenv("XSELL_API_KEYS");
+
     /* the model settings come from models.h's table: defaults, types, bounds */
     setenv("XSELL_ASSOC_MIN_COUNT", "7", 1);
     setenv("XSELL_EASE_LAMBDA", "12.5", 1);
@@ -317,6 +337,46 @@ static void test_config(void **state)
     assert_non_null(strstr(err, "XSELL_ASSOC_MIN_COUNT"));
     config_release(&c);
     unsetenv("XSELL_ASSOC_MIN_COUNT");
+}
+
+/* The read-your-writes overlay: a customer's purchases in order, older than the
+ * snapshot dropped, the oldest dropped past RECENT_MAX, others' never mixed in. */
+static void test_recent_overlay(void **state)
+{
+    static struct recent r;
+    struct arena a;
+    const char **ids;
+    char c[32], p[32];
+    (void)state;
+    recent_init(&r);
+    arena_init(&a);
+    recent_add(&r, "A", "P1", 10);
+    recent_add(&r, "B", "P9", 11);
+    recent_add(&r, "A", "P2", 12);
+    assert_int_equal(recent_for(&r, "A", 0, &a, &ids), 2);
+    assert_string_equal(ids[0], "P1");
+    assert_string_equal(ids[1], "P2");
+    assert_int_equal(recent_for(&r, "nobody", 0, &a, &ids), 0);
+    assert_int_equal(recent_for(&r, "A", 11, &a, &ids), 1); /* P1 is in the snapshot now */
+    assert_string_equal(ids[0], "P2");
+    assert_int_equal(recent_for(&r, "B", 11, &a, &ids), 1);
+    /* past RECENT_MAX the oldest go, whoever they belonged to */
+    for (int i = 0; i < RECENT_MAX; i++) {
+        snprintf(c, sizeof(c), "C%d", i % 1000);
+        snprintf(p, sizeof(p), "Q%d", i);
+        recent_add(&r, c, p, 100 + i);
+    }
+    assert_int_equal(recent_for(&r, "A", 0, &a, &ids), 0);
+    assert_int_equal(recent_for(&r, "B", 0, &a, &ids), 0);
+    assert_int_equal(recent_for(&r, "C7", 0, &a, &ids), RECENT_MAX / 1000);
+    assert_string_equal(ids[0], "Q7");
+    assert_int_equal(recent_for(&r, "C7", 100 + RECENT_MAX - 1000, &a, &ids), 1);
+    assert_int_equal(recent_for(&r, "C7", 1e9, &a, &ids), 0); /* everything dropped */
+    assert_int_equal(r.n, 0);
+    recent_add(&r, "C7", "again", 2e9); /* a customer whose chain emptied starts anew */
+    assert_int_equal(recent_for(&r, "C7", 0, &a, &ids), 1);
+    arena_release(&a);
+    recent_release(&r);
 }
 
 /* The ids rule: length, valid UTF-8, no control characters (C0, DEL, C1). */
@@ -472,14 +532,23 @@ static void test_log_lines(void **state)
 int run_support_tests(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_int64),     cmocka_unit_test(test_double),
-        cmocka_unit_test(test_bool),      cmocka_unit_test(test_timestamp),
-        cmocka_unit_test(test_utf8),      cmocka_unit_test(test_buf_cap),
-        cmocka_unit_test(test_arena),     cmocka_unit_test(test_arena_defer),
-        cmocka_unit_test(test_idmap),     cmocka_unit_test(test_auth),
-        cmocka_unit_test(test_ratelimit), cmocka_unit_test(test_config),
-        cmocka_unit_test(test_ids),       cmocka_unit_test(test_netaddr),
-        cmocka_unit_test(test_workpool),  cmocka_unit_test(test_log_lines),
+        cmocka_unit_test(test_int64),
+        cmocka_unit_test(test_double),
+        cmocka_unit_test(test_bool),
+        cmocka_unit_test(test_timestamp),
+        cmocka_unit_test(test_utf8),
+        cmocka_unit_test(test_buf_cap),
+        cmocka_unit_test(test_arena),
+        cmocka_unit_test(test_arena_defer),
+        cmocka_unit_test(test_idmap),
+        cmocka_unit_test(test_auth),
+        cmocka_unit_test(test_ratelimit),
+        cmocka_unit_test(test_config),
+        cmocka_unit_test(test_ids),
+        cmocka_unit_test(test_netaddr),
+        cmocka_unit_test(test_workpool),
+        cmocka_unit_test(test_log_lines),
+        cmocka_unit_test(test_recent_overlay),
     };
     return cmocka_run_group_tests_name("support", tests, NULL, NULL);
 }
