@@ -281,7 +281,7 @@ static void latencies(const char *key, double secs, double out[2])
         double t0 = now();
         if (ask(&fd, "127.0.0.5", req, (size_t)len, 10) == 200)
             d[n++] = now() - t0;
-        pause_s(0.002);
+        pause_s(0.006); /* about 160 a second: under the default rate limit of 200 */
     }
     if (fd >= 0)
         close(fd);

@@ -397,6 +397,16 @@ static void run_heavy(void *arg)
     MHD_resume_connection(x->c);
 }
 
+/* Whether the head announces a body (a length above 0, or chunks). */
+static bool body_announced(struct MHD_Connection *c)
+{
+    const char *cl =
+        MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    const char *te =
+        MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING);
+    return te || (cl && strspn(cl, "0") != strlen(cl));
+}
+
 /* The whole request is in: answer it here, or hand it to the heavy pool (503 when
  * that is full, so cheap requests never wait behind costly ones). */
 static enum MHD_Result answer(struct exchange *x)
@@ -437,7 +447,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         if (check_head(req, srv, c) == 0)
             return MHD_YES;
         atomic_store(&exchange_of(req)->phase, PHASE_ANSWERED);
-        return send_response(c, req);
+        /* Without a body the answer waits for the next call, which keeps the
+         * connection alive (a 429 must not cost the client a new connection). */
+        return body_announced(c) ? send_response(c, req) : MHD_YES;
     }
     struct exchange *x = exchange_of(req);
     if (*upload_data_size > 0) {

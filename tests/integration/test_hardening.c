@@ -66,6 +66,21 @@ static void test_refused_before_the_body(void **state)
     expect_problem(&r, 413, "larger");
     assert_true(t < 2);
     resp_free(&r);
+    /* a refusal of a request without a body keeps the connection: a second request
+     * on it is answered (a client refused 401 or 429 need not reconnect) */
+    int fd = raw_connect(&main_srv, NULL);
+    const char *two = "GET /recommend HTTP/1.1\r\nHost: x\r\n\r\n"
+                      "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+    assert_int_equal(send(fd, two, strlen(two), MSG_NOSIGNAL), (ssize_t)strlen(two));
+    char *out;
+    size_t len;
+    raw_read(fd, 5, &out, &len);
+    close(fd);
+    assert_true(strncmp(out, "HTTP/1.1 401", 12) == 0);
+    const char *second = strstr(out + 12, "HTTP/1.1 ");
+    assert_non_null(second);
+    assert_true(strncmp(second, "HTTP/1.1 200", 12) == 0);
+    free(out);
     /* a wrong content type, known from the head */
     exchange(&main_srv, NULL, "POST", "/orders",
              "POST /orders HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " ADM "\r\n"
