@@ -1,6 +1,6 @@
 /* workpool.h - a few threads and a bounded queue for costly work, so that it never
- * runs on (or waits for) the threads that answer cheap requests. Its threads run at a
- * lower scheduling priority than the rest of the process. */
+ * runs on (or waits for) the threads that answer cheap requests. Its threads run only
+ * when nothing else wants the CPU (SCHED_IDLE; else at a lower priority). */
 #ifndef XSELL_WORKPOOL_H
 #define XSELL_WORKPOOL_H
 

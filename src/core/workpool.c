@@ -1,5 +1,6 @@
 #include "xsell/workpool.h"
 
+#include <sched.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -11,9 +12,14 @@
 static void *worker(void *arg)
 {
     struct workpool *p = arg;
-    /* Linux sets priority per thread: this one yields to cheap requests. */
-    if (setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), WORKPOOL_NICE) != 0) {
-        /* not allowed here: the queue bound still holds */
+    /* This thread runs only when no other thread of the machine wants the CPU
+     * (SCHED_IDLE): a cheap request that wakes takes the core at once. Where that is
+     * refused, a lower priority (Linux sets it per thread); failing both, the queue
+     * bound still holds. */
+    struct sched_param idle = {0};
+    if (pthread_setschedparam(pthread_self(), SCHED_IDLE, &idle) != 0 &&
+        setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), WORKPOOL_NICE) != 0) {
+        /* nothing more to try */
     }
     pthread_mutex_lock(&p->mu);
     for (;;) {

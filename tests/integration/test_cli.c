@@ -466,21 +466,29 @@ static void test_help_and_version(void **state)
     free(out);
 }
 
-/* A port that is taken: serve says so and exits non-zero at once, before training. */
-static void test_serve_port_taken(void **state)
+/* A loopback port another socket listens on (close the descriptor to free it). */
+static int port_taken(int *port)
 {
-    char *out;
-    (void)state;
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     socklen_t len = sizeof(a);
     assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
     assert_int_equal(listen(fd, 1), 0);
     assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+    *port = ntohs(a.sin_port);
+    return fd;
+}
+
+/* A port that is taken: serve says so and exits non-zero at once, before training. */
+static void test_serve_port_taken(void **state)
+{
+    char *out;
+    (void)state;
+    int port, fd = port_taken(&port);
     time_t t0 = time(NULL);
     int rc = run(
         &out, "env XSELL_API_KEYS=public:abcdefgh12 XSELL_LISTEN=127.0.0.1:%d timeout 20 %s serve",
-        ntohs(a.sin_port), E.bin);
+        port, E.bin);
     close(fd);
     assert_int_not_equal(rc, 0);
     assert_int_not_equal(rc, 124); /* not the timeout's */
@@ -496,16 +504,11 @@ static void test_run_on_a_busy_port(void **state)
 {
     char *out;
     (void)state;
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t len = sizeof(a);
-    assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-    assert_int_equal(listen(fd, 1), 0);
-    assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+    int port, fd = port_taken(&port);
     int rc = run(&out,
                  "XSELL_PG_FAST=1 XSELL_STATE_DIR=%s/run-state XSELL_LISTEN=127.0.0.1:%d "
                  "timeout 300 sh %s/deploy/run.sh </dev/null 2>&1",
-                 E.tmp, ntohs(a.sin_port), E.repo);
+                 E.tmp, port, E.repo);
     close(fd);
     assert_int_not_equal(rc, 0);
     assert_int_not_equal(rc, 124);
