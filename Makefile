@@ -157,6 +157,9 @@ build/churn_bench: bench/churn_bench.c build/libxsell.a
 build/recent_bench: bench/recent_bench.c build/libxsell.a
 	$(CC) $(CFLAGS) -o $@ $< build/libxsell.a $(LDLIBS)
 
+build/reconcile_bench: bench/reconcile_bench.c build/libxsell.a
+	$(CC) $(CFLAGS) -o $@ $< build/libxsell.a $(LDLIBS)
+
 build/attack: bench/attack.c | deps
 	$(CC) $(CFLAGS) -o $@ $< -pthread
 
@@ -166,7 +169,9 @@ bench-attack: deps build/xsell build/attack build/recent_bench
 
 # `make bench`: import throughput on UCI Online Retail (../shared/data) beside raw
 # COPY, and HTTP throughput beside /healthz. Prints figures; timings are not tests.
-bench: deps build/xsell build/retail2csv build/churn_bench build/attack build/recent_bench
+bench: deps build/xsell build/retail2csv build/churn_bench build/attack build/recent_bench \
+       build/reconcile_bench
+	@build/reconcile_bench
 	@bench/attack.sh
 	@bench/run.sh
 

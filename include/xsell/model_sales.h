@@ -91,5 +91,11 @@ void sales_corr_release(struct sales_corr *c);
 bool sales_reconcile(int n, const int32_t *parent, const double *mean, const double *var,
                      const struct sales_corr *corr, bool clamp_zero, double *out_mean,
                      double *out_var);
+/* The same without the correlation (W diagonal: weighted least squares by each
+ * forecast's own variance, MinT's "WLS_v"), exactly, in O(n) time and memory: for
+ * hierarchies too large for the dense system (which grows with products x
+ * categories^2). Parents must come after their children. */
+bool sales_reconcile_tree(int n, const int32_t *parent, const double *mean, const double *var,
+                          bool clamp_zero, double *out_mean, double *out_var);
 
 #endif

@@ -1,5 +1,6 @@
 #include "xsell/model_sales.h"
 
+#include <assert.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -81,6 +82,90 @@ void sales_corr_release(struct sales_corr *c)
     c->x = NULL;
 }
 
+/* Leaves below zero (or all, when forced) lifted to zero or above, and every level
+ * above their sum again; whether that happened. */
+static bool lift_to_zero(int n, const int32_t *parent, bool force, double *out_mean)
+{
+    bool *inner = xcalloc((size_t)n + 1, sizeof(bool));
+    for (int i = 0; i < n; i++)
+        if (parent[i] >= 0)
+            inner[parent[i]] = true;
+    bool lifted = force;
+    for (int i = 0; !lifted && i < n; i++)
+        lifted = !inner[i] && out_mean[i] < 0;
+    if (lifted) {
+        for (int i = 0; i < n; i++)
+            if (inner[i])
+                out_mean[i] = 0;
+        for (int i = 0; i < n; i++) {
+            if (inner[i])
+                continue;
+            out_mean[i] = MAX(out_mean[i], 0);
+            for (int p = parent[i]; p >= 0; p = parent[p])
+                out_mean[p] += out_mean[i];
+        }
+    }
+    free(inner);
+    return lifted;
+}
+
+/* The variance floor: 1e-10 of the largest, so that no forecast is entirely sure. */
+static double variance_floor(int n, const double *var)
+{
+    double wmax = 0;
+    for (int i = 0; i < n; i++)
+        wmax = MAX(wmax, isfinite(var[i]) ? var[i] : 0);
+    return 1e-10 * wmax + 1e-12;
+}
+
+bool sales_reconcile_tree(int n, const int32_t *parent, const double *mean, const double *var,
+                          bool clamp_zero, double *out_mean, double *out_var)
+{
+    /* Gaussian belief propagation on the tree. Each node's total has its own
+     * forecast (mean, w) as a measurement; up: a node's estimate from its subtree
+     * (its children's estimates summed, combined with its own forecast by precision);
+     * down: the root's is final, and each child's follows from its parent's final
+     * estimate of their sum. Exact weighted least squares, O(n). */
+    double floor_w = variance_floor(n, var);
+    size_t sz = (size_t)n + 1;
+    double *um = xcalloc(sz, sizeof(double)), *uv = xcalloc(sz, sizeof(double));
+    double *cm = xcalloc(sz, sizeof(double)), *cv = xcalloc(sz, sizeof(double));
+    bool *inner = xcalloc(sz, sizeof(bool));
+    for (int i = 0; i < n; i++) {
+        assert(parent[i] < 0 || parent[i] > i); /* children before their parents */
+        double w = isfinite(var[i]) && var[i] > floor_w ? var[i] : floor_w;
+        if (inner[i]) { /* the children's sum (cm, cv) met the node's own forecast */
+            uv[i] = 1 / (1 / cv[i] + 1 / w);
+            um[i] = uv[i] * (cm[i] / cv[i] + mean[i] / w);
+        } else {
+            um[i] = mean[i];
+            uv[i] = w;
+        }
+        if (parent[i] >= 0) {
+            inner[parent[i]] = true;
+            cm[parent[i]] += um[i];
+            cv[parent[i]] += uv[i];
+        }
+    }
+    for (int i = n; i-- > 0;) {
+        if (parent[i] < 0) {
+            out_mean[i] = um[i];
+            out_var[i] = uv[i];
+            continue;
+        }
+        int p = parent[i];
+        double g = uv[i] / cv[p]; /* this child's share of its siblings' uncertainty */
+        out_mean[i] = um[i] + g * (out_mean[p] - cm[p]);
+        out_var[i] = MAX(0, uv[i] - g * uv[i] + g * g * out_var[p]);
+    }
+    free(um);
+    free(uv);
+    free(cm);
+    free(cv);
+    free(inner);
+    return clamp_zero && lift_to_zero(n, parent, false, out_mean);
+}
+
 bool sales_reconcile(int n, const int32_t *parent, const double *mean, const double *var,
                      const struct sales_corr *corr, bool clamp_zero, double *out_mean,
                      double *out_var)
@@ -89,16 +174,13 @@ bool sales_reconcile(int n, const int32_t *parent, const double *mean, const dou
      * n x k with, in row i, +1 at i's own constraint and -1 at its parent's */
     int *kidx = xmalloc((size_t)n * sizeof(int));
     double *d = xmalloc((size_t)n * sizeof(double)); /* standard deviations */
-    double wmax = 0;
-    for (int i = 0; i < n; i++) {
+    for (int i = 0; i < n; i++)
         kidx[i] = -1;
-        wmax = MAX(wmax, isfinite(var[i]) ? var[i] : 0);
-    }
     int k = 0;
     for (int i = 0; i < n; i++)
         if (parent[i] >= 0 && kidx[parent[i]] < 0)
             kidx[parent[i]] = k++;
-    double floor_w = 1e-10 * wmax + 1e-12;
+    double floor_w = variance_floor(n, var);
     for (int i = 0; i < n; i++)
         d[i] = sqrt(isfinite(var[i]) && var[i] > floor_w ? var[i] : floor_w);
 
@@ -186,20 +268,8 @@ bool sales_reconcile(int n, const int32_t *parent, const double *mean, const dou
         log_warn("reconcile: U'WU is not positive definite; summing the products up instead");
         clamp_zero = lifted = true;
     }
-    for (int i = 0; clamp_zero && !lifted && i < n; i++)
-        lifted = kidx[i] < 0 && out_mean[i] < 0;
-    if (lifted) { /* leaves at zero or above, and every level above their sum again */
-        for (int i = 0; i < n; i++)
-            if (kidx[i] >= 0)
-                out_mean[i] = 0;
-        for (int i = 0; i < n; i++) {
-            if (kidx[i] >= 0)
-                continue;
-            out_mean[i] = MAX(out_mean[i], 0);
-            for (int p = parent[i]; p >= 0; p = parent[p])
-                out_mean[p] += out_mean[i];
-        }
-    }
+    if (clamp_zero)
+        lifted = lift_to_zero(n, parent, lifted, out_mean);
     free(kidx);
     free(d);
     free(V);
@@ -343,7 +413,8 @@ static int reconcile_steps(const struct model_sales *m, const struct sales_corr 
             bm[i] = base_mean[i * stride + (size_t)s];
             bv[i] = base_sd[i * stride + (size_t)s] * base_sd[i * stride + (size_t)s];
         }
-        count += sales_reconcile((int)n, m->parent, bm, bv, corr, true, rm, rv);
+        count += corr ? sales_reconcile((int)n, m->parent, bm, bv, corr, true, rm, rv)
+                      : sales_reconcile_tree((int)n, m->parent, bm, bv, true, rm, rv);
         for (size_t i = 0; i < n; i++) {
             out_mean[i * stride + (size_t)s] = rm[i];
             out_sd[i * stride + (size_t)s] = sqrt(rv[i]);
@@ -412,6 +483,22 @@ static void topdown_steps(const struct model_sales *m, int h, size_t stride,
 enum { REC_MINT = 0, REC_TOPDOWN, REC_N };
 static const char *const rec_names[REC_N] = {
     "MinT (shrunk correlation, each forecast's own variance)", "top-down by forecast proportions"};
+/* MinT's dense system grows with nodes x categories^2 (and its correlation with
+ * nodes^2): past this many categories its place is taken by the exact O(n) weighted
+ * least squares without the correlation. */
+#define SALES_MINT_MAX_CATEGORIES 64
+static const char wls_name[] = "WLS (each forecast's own variance; MinT's correlation is left out "
+                               "above 64 categories)";
+
+static bool mint_fits(const struct model_sales *m)
+{
+    return m->ncat <= SALES_MINT_MAX_CATEGORIES;
+}
+
+static const char *rec_name(const struct model_sales *m, int method)
+{
+    return method == REC_MINT && !mint_fits(m) ? wls_name : rec_names[method];
+}
 
 /* Reconciles h steps by method; returns the steps that lifted a product to zero. */
 static int reconcile_by(const struct model_sales *m, int method, const struct sales_corr *corr,
@@ -481,27 +568,30 @@ static void fill_answers(struct model_sales *m, struct sales_job *j, int meas, i
     double *rm = xmalloc(n * SALES_MAX_H_DAY * sizeof(double) * 2), *rs = rm + n * SALES_MAX_H_DAY;
     struct fc_backtest *bt[REC_N + 1];
     double mase[REC_N + 1][3], score[REC_N];
-    struct sales_corr corr;
-    errors_corr(m, j, meas, f, true, len - hb, &corr);
+    struct sales_corr corr = {0};
+    bool mint = mint_fits(m); /* else WLS on the tree: no correlation to estimate */
+    if (mint)
+        errors_corr(m, j, meas, f, true, len - hb, &corr);
     for (int r = 0; r <= REC_N; r++)
         bt[r] = xcalloc(n, sizeof(struct fc_backtest));
     score_nodes(m, j, meas, f, j->bt_mean + base * BT_MAX, j->bt_sd + base * BT_MAX, bt[REC_N],
                 mase[REC_N]);
     int best = REC_MINT;
     for (int r = 0; r < REC_N; r++) {
-        reconcile_by(m, r, &corr, hb, BT_MAX, j->bt_mean + base * BT_MAX, j->bt_sd + base * BT_MAX,
-                     rm, rs);
+        reconcile_by(m, r, mint ? &corr : NULL, hb, BT_MAX, j->bt_mean + base * BT_MAX,
+                     j->bt_sd + base * BT_MAX, rm, rs);
         score_nodes(m, j, meas, f, rm, rs, bt[r], mase[r]);
         score[r] = scopes_mean(mase[r]);
         if (score[r] < score[best])
             best = r;
     }
     sales_corr_release(&corr);
-    errors_corr(m, j, meas, f, false, len, &corr);
-    m->method[meas][f] = rec_names[best];
+    if (mint)
+        errors_corr(m, j, meas, f, false, len, &corr);
+    m->method[meas][f] = rec_name(m, best);
     m->lifted_steps[meas][f] =
-        reconcile_by(m, best, &corr, hm, SALES_MAX_H_DAY, j->mean + base * SALES_MAX_H_DAY,
-                     j->sd + base * SALES_MAX_H_DAY, rm, rs);
+        reconcile_by(m, best, mint ? &corr : NULL, hm, SALES_MAX_H_DAY,
+                     j->mean + base * SALES_MAX_H_DAY, j->sd + base * SALES_MAX_H_DAY, rm, rs);
     sales_corr_release(&corr);
     for (size_t i = 0; i < n; i++) {
         size_t t = base + i;

@@ -216,11 +216,63 @@ static void test_series_too_short(void **state)
     }
 }
 
+/* The O(n) tree reconciliation is the dense weighted least squares (no correlation)
+ * exactly: means and variances on the hand case and on random trees of 2 to 4 levels,
+ * with the lift to zero on and off. */
+static void test_reconcile_tree_is_wls(void **state)
+{
+    (void)state;
+    const int32_t parent[] = {2, 2, -1};
+    const double mean[] = {10, 20, 36}, var[] = {1, 1, 2};
+    double rm[3], rv[3];
+    assert_false(sales_reconcile_tree(3, parent, mean, var, true, rm, rv));
+    assert_true(fabs(rm[0] - 11.5) < 1e-9 && fabs(rm[1] - 21.5) < 1e-9 && fabs(rm[2] - 33) < 1e-9);
+    assert_true(fabs(rv[0] - 0.75) < 1e-9 && fabs(rv[1] - 0.75) < 1e-9 && fabs(rv[2] - 1) < 1e-9);
+
+    enum { N = 400 };
+    struct rng r;
+    rng_seed(&r, 11);
+    static int32_t up[N];
+    static double m[N], v[N], am[N], av[N], bm[N], bv[N];
+    for (int round = 0; round < 40; round++) {
+        /* nodes numbered children first: leaves, then up to 3 inner levels, the root last */
+        int levels = 1 + round % 3, n = 0, first = 0, width = 120 + rng_int(&r, 120);
+        for (int i = 0; i < width; i++)
+            up[n++] = -1;
+        for (int l = 0; l < levels; l++) {
+            int kids = n - first, groups = MAX(1, kids / (3 + rng_int(&r, 20)));
+            for (int i = first; i < first + kids; i++)
+                up[i] = n + rng_int(&r, groups);
+            first += kids;
+            for (int g = 0; g < groups; g++)
+                up[n++] = -1;
+        }
+        for (int i = first; i < n; i++) /* the last level under one root */
+            up[i] = n;
+        up[n++] = -1;
+        for (int i = 0; i < n; i++) {
+            m[i] = rng_range(&r, -5, 50);
+            v[i] = round % 5 == 0 && i % 7 == 0 ? 0 : rng_range(&r, 0.1, 30);
+        }
+        bool clamp = round % 2 == 0;
+        bool a = sales_reconcile(n, up, m, v, NULL, clamp, am, av);
+        bool b = sales_reconcile_tree(n, up, m, v, clamp, bm, bv);
+        assert_int_equal(a, b);
+        for (int i = 0; i < n; i++) {
+            if (fabs(am[i] - bm[i]) > 1e-6 * (1 + fabs(am[i])) ||
+                fabs(av[i] - bv[i]) > 1e-6 * (1 + fabs(av[i])))
+                fail_msg("round %d node %d of %d: dense %g (var %g), tree %g (var %g)", round, i, n,
+                         am[i], av[i], bm[i], bv[i]);
+        }
+    }
+}
+
 int run_sales_tests(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_reconcile_by_hand),
         cmocka_unit_test(test_reconcile_lifts_to_zero),
+        cmocka_unit_test(test_reconcile_tree_is_wls),
         cmocka_unit_test(test_correlation_and_coherence),
         cmocka_unit_test(test_series_from_history),
         cmocka_unit_test(test_series_too_short),
