@@ -29,4 +29,20 @@ void gen_defaults(struct gen_params *p);
 int gen_write(const char *dir, const struct gen_params *p, struct gen_stats *st, char *err,
               size_t errlen);
 
+/* A shop at any size (`xsell gen DIR --products P --lines N`), built like real ones:
+ * categories of about 50 products, Zipf popularity (s 0.9) over the catalogue,
+ * customers of gamma-distributed activity with 1-3 favourite categories, 1-8 lines an
+ * order, repeat buying, complements (neighbours in a category, in pairs), prices that
+ * move in four periods, weekly and yearly seasons, guests, 3% of orders with a line
+ * returned. Streams: memory grows with products and customers, not lines. truth.json
+ * names the categories' count and the complement pairs. Deterministic for a seed. */
+struct gen_scale {
+    uint64_t seed;
+    int products, customers, days;
+    long lines; /* order lines wanted; the file holds about this many */
+};
+
+int gen_write_scaled(const char *dir, const struct gen_scale *p, struct gen_stats *st, char *err,
+                     size_t errlen);
+
 #endif

@@ -2,20 +2,46 @@
 #include "xsell/cmd.h"
 #include "xsell/gen.h"
 
+/* --products and --lines: a shop at that size (gen.h's gen_write_scaled). */
+static int gen_scaled(const char *dir, int64_t seed, int64_t customers, int64_t products,
+                      int64_t lines)
+{
+    struct gen_scale g = {.seed = seed >= 0 ? (uint64_t)seed : 42,
+                          .products = products >= 0 ? (int)products : 10000,
+                          .days = 730};
+    g.lines = lines >= 0 ? lines : 100L * g.products;
+    g.customers = customers >= 0 ? (int)customers : (int)MAX(100, g.lines / 20);
+    char err[300];
+    struct gen_stats st;
+    if (gen_write_scaled(dir, &g, &st, err, sizeof(err))) {
+        fprintf(stderr, "xsell: gen: %s\n", err);
+        return 1;
+    }
+    printf("gen: wrote %s/products.csv (%d products), %s/orders.csv (%ld lines, %ld orders, "
+           "%d customers) and %s/truth.json\n",
+           dir, st.products, dir, st.lines, st.orders, st.customers, dir);
+    return 0;
+}
+
 int cmd_gen(int argc, char **argv)
 {
     struct gen_params p;
-    int64_t seed = -1, customers = -1;
+    int64_t seed = -1, customers = -1, products = -1, lines = -1;
     const struct cmd_opt opts[] = {
         {"--seed", OPT_INT, 0, 1e15, &seed},
         {"--customers", OPT_INT, 10, 10000000, &customers},
+        {"--products", OPT_INT, 10, 10000000, &products},
+        {"--lines", OPT_INT, 100, 2e9, &lines},
     };
     const char *dir;
     int n;
     if (cmd_parse(argc, argv, opts, (int)ARRAY_SIZE(opts), &dir, 1, &n) || n != 1) {
-        fprintf(stderr, "usage: xsell gen DIR [--seed N] [--customers N]\n");
+        fprintf(stderr, "usage: xsell gen DIR [--seed N] [--customers N] [--products P "
+                        "--lines N]\n");
         return 2;
     }
+    if (products >= 0 || lines >= 0)
+        return gen_scaled(dir, seed, customers, products, lines);
     gen_defaults(&p);
     if (seed >= 0)
         p.seed = (uint64_t)seed;

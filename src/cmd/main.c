@@ -43,7 +43,9 @@ static const struct command {
      "every XSELL_RETRAIN_S"},
     {"migrate", cmd_migrate, "apply sql/ to the database (idempotent)"},
     {"import", cmd_import, "import products|orders FILE: load a CSV, all or nothing"},
-    {"gen", cmd_gen, "gen DIR [--seed N]: write a demo shop with known planted structure"},
+    {"gen", cmd_gen,
+     "gen DIR [--seed N] [--customers N]: write the demo shop with known planted structure; "
+     "with --products P --lines N a shop of that size"},
     {"train", cmd_train,
      "train [--as-of DATE]: train once and print every model's figures as JSON"},
     {"forecast", cmd_forecast,

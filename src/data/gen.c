@@ -385,3 +385,268 @@ out:
     free(s);
     return rc;
 }
+
+/* --- a shop at any size ------------------------------------------------------------ */
+
+#define SCALE_CAT_SIZE 50   /* products a category, about */
+#define SCALE_ZIPF_S   0.9  /* popularity by rank: 1 / rank^s */
+#define SCALE_PERIODS  4    /* price periods */
+#define SCALE_REPEAT_P 0.25 /* a line the customer bought before */
+#define SCALE_FAV_P    0.7  /* a line from a favourite category */
+#define SCALE_GUEST_P  0.08 /* orders without a customer */
+#define SCALE_RETURN_P 0.03 /* orders with a line returned later */
+#define SCALE_HISTORY  64   /* products a customer's repeat buying draws from */
+
+struct scaled {
+    const struct gen_scale *gp;
+    struct rng r;
+    int ncat;
+    int *cat;        /* product -> category */
+    double *price;   /* [product * SCALE_PERIODS + period] */
+    double *cdf;     /* popularity over all products, cumulative */
+    int *by_cat;     /* products grouped by category */
+    int *cat_first;  /* [ncat + 1] into by_cat */
+    double *cat_cdf; /* cumulative popularity within each category (by_cat order) */
+    int *complement; /* a product bought with it, or -1 */
+    FILE *orders;
+    long norders, nlines, next_order;
+    double period_len;
+};
+
+/* An index of cdf[lo..hi), cumulative weights counted from lo, drawn by weight (u in
+ * [0, 1)): the first whose cumulative weight passes u times the total. */
+static int draw(const double *cdf, int lo, int hi, double u)
+{
+    double target = u * cdf[hi - 1];
+    while (lo < hi - 1) { /* the answer lies in [lo, hi - 1] */
+        int mid = lo + (hi - 1 - lo) / 2;
+        if (cdf[mid] > target)
+            hi = mid + 1;
+        else
+            lo = mid + 1;
+    }
+    return lo;
+}
+
+static int draw_in_category(struct scaled *s, int c)
+{
+    int lo = s->cat_first[c], hi = s->cat_first[c + 1];
+    return s->by_cat[draw(s->cat_cdf, lo, hi, rng_uniform(&s->r))];
+}
+
+static void scaled_catalog(struct scaled *s, FILE *products)
+{
+    int P = s->gp->products;
+    struct rng *r = &s->r;
+    s->ncat = MAX(1, (P + SCALE_CAT_SIZE - 1) / SCALE_CAT_SIZE);
+    s->cat = xmalloc((size_t)P * sizeof(int));
+    s->price = xmalloc((size_t)P * SCALE_PERIODS * sizeof(double));
+    s->cdf = xmalloc((size_t)P * sizeof(double));
+    s->by_cat = xmalloc((size_t)P * sizeof(int));
+    s->cat_first = xcalloc((size_t)s->ncat + 1, sizeof(int));
+    s->cat_cdf = xmalloc((size_t)P * sizeof(double));
+    s->complement = xmalloc((size_t)P * sizeof(int));
+    int *rank = xmalloc((size_t)P * sizeof(int));
+    for (int i = 0; i < P; i++)
+        rank[i] = i;
+    for (int i = P - 1; i > 0; i--) { /* popularity ranks at random over the catalogue */
+        int j = rng_int(r, i + 1), t = rank[i];
+        rank[i] = rank[j], rank[j] = t;
+    }
+    fprintf(products, "product_id,name,category,price,cost,in_stock\n");
+    double acc = 0;
+    for (int i = 0; i < P; i++) {
+        s->cat[i] = i % s->ncat;
+        s->cat_first[s->cat[i] + 1]++;
+        acc += 1 / pow(rank[i] + 1, SCALE_ZIPF_S);
+        s->cdf[i] = acc;
+        double base = round(exp(rng_normal(r) * 0.8) * 20 * 100) / 100 + 0.5, cur = base;
+        for (int k = 0; k < SCALE_PERIODS; k++) {
+            if (k > 0 && rng_uniform(r) < 0.5)
+                cur = round(base * rng_range(r, 0.8, 1.2) * 100) / 100;
+            s->price[(size_t)i * SCALE_PERIODS + (size_t)k] = cur;
+        }
+        int c = s->cat[i];
+        fprintf(products, "S%07d,%s item %d,%s-%d,%.2f,%.2f,%s\n", i + 1, cat_names[c % NCAT],
+                i + 1, cat_names[c % NCAT], c / NCAT + 1, cur,
+                round(base * rng_range(r, 0.4, 0.65) * 100) / 100,
+                rng_uniform(r) < 0.95 ? "true" : "false");
+    }
+    for (int c = 0; c < s->ncat; c++)
+        s->cat_first[c + 1] += s->cat_first[c];
+    int *fill = xmalloc((size_t)s->ncat * sizeof(int));
+    memcpy(fill, s->cat_first, (size_t)s->ncat * sizeof(int));
+    for (int i = 0; i < P; i++)
+        s->by_cat[fill[s->cat[i]]++] = i;
+    for (int c = 0; c < s->ncat; c++) {
+        double a = 0;
+        for (int k = s->cat_first[c]; k < s->cat_first[c + 1]; k++) {
+            int i = s->by_cat[k];
+            a += s->cdf[i] - (i ? s->cdf[i - 1] : 0);
+            s->cat_cdf[k] = a;
+            /* neighbours in a category complement each other, in pairs */
+            int off = k - s->cat_first[c];
+            int mate = off % 2 == 0 ? k + 1 : k - 1;
+            s->complement[i] = mate < s->cat_first[c + 1] ? s->by_cat[mate] : -1;
+        }
+    }
+    free(fill);
+    free(rank);
+}
+
+static void scaled_line(struct scaled *s, const char *oid, const char *cid, double t, int p,
+                        int qty)
+{
+    time_t secs = (time_t)t;
+    struct tm tm;
+    gmtime_r(&secs, &tm);
+    int k = MIN(SCALE_PERIODS - 1, MAX(0, (int)((t - GEN_START) / s->period_len)));
+    fprintf(s->orders, "%s,%s,%04d-%02d-%02dT%02d:%02d:%02dZ,S%07d,%d,%.2f\n", oid, cid,
+            tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, p + 1,
+            qty, s->price[(size_t)p * SCALE_PERIODS + (size_t)k]);
+    s->nlines++;
+}
+
+/* A time in the history, weekly and yearly seasons by thinning. */
+static double scaled_time(struct scaled *s)
+{
+    for (;;) {
+        double t = GEN_START + rng_uniform(&s->r) * s->gp->days * DAY;
+        if (rng_uniform(&s->r) * season_max < season(t))
+            return t;
+    }
+}
+
+/* One order of 1..8 lines for customer cid (guest: ""), with its favourites and the
+ * products it bought before (history, *nh of them). */
+static void scaled_order(struct scaled *s, const char *cid, const int *fav, int nfav, int *history,
+                         int *nh)
+{
+    struct rng *r = &s->r;
+    int lines[8], n = 0, want = 1 + rng_poisson(r, 1.4);
+    want = MIN(want, 8); /* (MIN evaluates its arguments twice) */
+    for (int tries = 0; n < want && tries < 64; tries++) {
+        int p;
+        double u = rng_uniform(r);
+        if (*nh > 0 && u < SCALE_REPEAT_P)
+            p = history[rng_int(r, *nh)];
+        else if (nfav > 0 && u < SCALE_REPEAT_P + SCALE_FAV_P * (1 - SCALE_REPEAT_P))
+            p = draw_in_category(s, fav[rng_int(r, nfav)]);
+        else
+            p = draw(s->cdf, 0, s->gp->products, rng_uniform(r));
+        bool dup = false;
+        for (int i = 0; i < n; i++)
+            dup |= lines[i] == p;
+        if (!dup)
+            lines[n++] = p;
+        if (!dup && n < want && s->complement[p] >= 0 && rng_uniform(r) < 0.3) {
+            int c = s->complement[p];
+            for (int i = 0; i < n; i++)
+                dup |= lines[i] == c;
+            if (!dup)
+                lines[n++] = c;
+        }
+    }
+    char oid[24];
+    double t = scaled_time(s);
+    snprintf(oid, sizeof(oid), "O%09ld", ++s->next_order);
+    for (int i = 0; i < n; i++) {
+        scaled_line(s, oid, cid, t, lines[i], rng_uniform(r) < 0.85 ? 1 : 2);
+        if (*nh < SCALE_HISTORY)
+            history[(*nh)++] = lines[i];
+        else
+            history[rng_int(r, SCALE_HISTORY)] = lines[i];
+    }
+    s->norders++;
+    if (rng_uniform(r) < SCALE_RETURN_P) { /* one line comes back within two weeks */
+        snprintf(oid, sizeof(oid), "R%09ld", s->next_order);
+        scaled_line(s, oid, cid, MIN(t + rng_range(r, 1, 14) * DAY, GEN_START + s->gp->days * DAY),
+                    lines[0], -1);
+        s->norders++;
+    }
+}
+
+/* Orders with a Poisson number around mean (a normal one for large means). */
+static int orders_around(struct rng *r, double mean)
+{
+    if (mean < 30)
+        return rng_poisson(r, mean);
+    return MAX(0, (int)lround(mean + sqrt(mean) * rng_normal(r)));
+}
+
+int gen_write_scaled(const char *dir, const struct gen_scale *gp, struct gen_stats *st, char *err,
+                     size_t errlen)
+{
+    struct scaled s = {.gp = gp};
+    FILE *products = NULL, *truth = NULL;
+    float *activity = NULL;
+    int rc = -1;
+    if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
+        snprintf(err, errlen, "cannot create %s: %s", dir, strerror(errno));
+        return -1;
+    }
+    rng_seed(&s.r, gp->seed);
+    s.period_len = gp->days * DAY / SCALE_PERIODS;
+    if (!(products = open_in(dir, "products.csv", err, errlen)) ||
+        !(s.orders = open_in(dir, "orders.csv", err, errlen)) ||
+        !(truth = open_in(dir, "truth.json", err, errlen)))
+        goto out;
+    scaled_catalog(&s, products);
+    fprintf(s.orders, "order_id,customer_id,ordered_at,product_id,quantity,unit_price\n");
+    /* how often each customer orders: gamma-distributed, scaled to the lines wanted
+     * (about 2.6 lines an order, the returns and the guests' share apart) */
+    activity = xmalloc((size_t)gp->customers * sizeof(float));
+    double total = 0;
+    for (int u = 0; u < gp->customers; u++)
+        total += activity[u] = (float)rng_gamma(&s.r, 0.6, 1.0);
+    double orders_wanted = (double)gp->lines / 2.65 * (1 - SCALE_GUEST_P);
+    int history[SCALE_HISTORY], fav[3];
+    char cid[24];
+    for (int u = 0; u < gp->customers && total > 0; u++) {
+        int nh = 0, nfav = 1 + rng_int(&s.r, 3);
+        for (int k = 0; k < nfav; k++) /* favourite categories, popular ones likelier */
+            fav[k] = s.cat[draw(s.cdf, 0, gp->products, rng_uniform(&s.r))];
+        snprintf(cid, sizeof(cid), "C%08d", u + 1);
+        int n = orders_around(&s.r, orders_wanted * activity[u] / total);
+        for (int k = 0; k < n; k++)
+            scaled_order(&s, cid, fav, nfav, history, &nh);
+    }
+    while (s.nlines < gp->lines) { /* guests fill up to the lines wanted */
+        int nh = 0;
+        scaled_order(&s, "", NULL, 0, history, &nh);
+    }
+    fprintf(truth,
+            "{\n  \"seed\": %llu,\n  \"start\": \"2023-09-01\",\n  \"days\": %d,\n"
+            "  \"products\": %d,\n  \"categories\": %d,\n  \"zipf_s\": %g,\n"
+            "  \"complements\": [",
+            (unsigned long long)gp->seed, gp->days, gp->products, s.ncat, SCALE_ZIPF_S);
+    bool first = true;
+    for (int i = 0; i < gp->products; i++)
+        if (s.complement[i] > i) {
+            fprintf(truth, "%s[\"S%07d\", \"S%07d\"]", first ? "" : ", ", i + 1,
+                    s.complement[i] + 1);
+            first = false;
+        }
+    fprintf(truth, "]\n}\n");
+    st->products = gp->products;
+    st->customers = gp->customers;
+    st->orders = s.norders;
+    st->lines = s.nlines;
+    rc = 0;
+out:
+    if (products && fclose(products) && rc == 0)
+        rc = -1, snprintf(err, errlen, "cannot write products.csv");
+    if (s.orders && fclose(s.orders) && rc == 0)
+        rc = -1, snprintf(err, errlen, "cannot write orders.csv");
+    if (truth && fclose(truth) && rc == 0)
+        rc = -1, snprintf(err, errlen, "cannot write truth.json");
+    free(activity);
+    free(s.cat);
+    free(s.price);
+    free(s.cdf);
+    free(s.by_cat);
+    free(s.cat_first);
+    free(s.cat_cdf);
+    free(s.complement);
+    return rc;
+}

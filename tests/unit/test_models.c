@@ -383,6 +383,78 @@ static void test_upsell_recent_spend(void **state)
     history_release(&h);
 }
 
+/* A shop at any size: the lines asked for (guests fill up, customers may pass it a
+ * little), categories of 50, Zipf popularity, about 3% of orders returned, the same
+ * bytes for the same seed. */
+static void test_gen_scaled(void **state)
+{
+    char dir[200], err[300], path[300];
+    (void)state;
+    const char *tmp = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+    snprintf(dir, sizeof(dir), "%s/xsell-scale-XXXXXX", tmp);
+    assert_non_null(mkdtemp(dir));
+    struct gen_scale g = {
+        .seed = 5, .products = 2000, .customers = 2000, .days = 730, .lines = 50000};
+    struct gen_stats st;
+    assert_int_equal(gen_write_scaled(dir, &g, &st, err, sizeof(err)), 0);
+    assert_true(st.lines >= 50000 && st.lines < 55000);
+    size_t n1, n2;
+    snprintf(path, sizeof(path), "%s/orders.csv", dir);
+    char *first = slurp(path, &n1);
+    assert_int_equal(gen_write_scaled(dir, &g, &st, err, sizeof(err)), 0);
+    char *second = slurp(path, &n2);
+    assert_true(n1 == n2 && memcmp(first, second, n1) == 0);
+    free(second);
+    /* count lines per product, returns, orders */
+    static long per[2001];
+    long lines = 0, returns = 0, ret_orders = 0;
+    char *save = NULL;
+    for (char *line = strtok_r(first, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        int f = 0;
+        char *fields[6];
+        for (char *p = line; f < 6; p++) {
+            fields[f++] = p;
+            p = strchr(p, ',');
+            if (!p)
+                break;
+        }
+        if (f < 6 || line[0] == 'o')
+            continue; /* the header */
+        lines++;
+        int prod = (int)strtol(fields[3] + 1, NULL, 10);
+        assert_true(prod >= 1 && prod <= 2000);
+        per[prod]++;
+        if (fields[4][0] == '-') {
+            returns++;
+            ret_orders += line[0] == 'R';
+        }
+    }
+    free(first);
+    assert_int_equal(lines, st.lines);
+    assert_true(returns == ret_orders && returns > 0);
+    double ret_share = (double)returns / (double)(st.orders - returns);
+    assert_true(ret_share > 0.02 && ret_share < 0.04);
+    /* Zipf: the top 1% of products (20) sell far more than 1% of the lines */
+    long top = 0;
+    for (int k = 0; k < 20; k++) {
+        int best = 1;
+        for (int i = 1; i <= 2000; i++)
+            if (per[i] > per[best])
+                best = i;
+        top += per[best];
+        per[best] = -1;
+    }
+    assert_true((double)top / (double)lines > 0.12);
+    snprintf(path, sizeof(path), "%s/truth.json", dir);
+    char *truth_text = slurp(path, &n1);
+    cJSON *truth = cJSON_Parse(truth_text);
+    assert_non_null(truth);
+    assert_int_equal(cJSON_GetObjectItem(truth, "categories")->valueint, 40);
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(truth, "complements")), 1000);
+    cJSON_Delete(truth);
+    free(truth_text);
+}
+
 int run_model_tests(void)
 {
     const struct CMUnitTest tests[] = {
@@ -390,6 +462,7 @@ int run_model_tests(void)
         cmocka_unit_test(test_popularity_decay),
         cmocka_unit_test(test_snapshot_publish_under_readers),
         cmocka_unit_test(test_gen_planted),
+        cmocka_unit_test(test_gen_scaled),
         cmocka_unit_test(test_upsell_paths_by_hand),
         cmocka_unit_test(test_upsell_recent_spend),
     };
