@@ -547,6 +547,8 @@ static void scaled_order(struct scaled *s, const char *cid, const int *fav, int 
                 lines[n++] = c;
         }
     }
+    if (n == 0)
+        return; /* not reached: the first draw is always taken */
     char oid[24];
     double t = scaled_time(s);
     snprintf(oid, sizeof(oid), "O%09ld", ++s->next_order);
@@ -559,9 +561,9 @@ static void scaled_order(struct scaled *s, const char *cid, const int *fav, int 
     }
     s->norders++;
     if (rng_uniform(r) < SCALE_RETURN_P) { /* one line comes back within two weeks */
+        double back = t + rng_range(r, 1, 14) * DAY, end = GEN_START + s->gp->days * DAY;
         snprintf(oid, sizeof(oid), "R%09ld", s->next_order);
-        scaled_line(s, oid, cid, MIN(t + rng_range(r, 1, 14) * DAY, GEN_START + s->gp->days * DAY),
-                    lines[0], -1);
+        scaled_line(s, oid, cid, MIN(back, end), lines[0], -1);
         s->norders++;
     }
 }
