@@ -2,6 +2,19 @@
 #include "xsell/cmd.h"
 #include "xsell/gen.h"
 
+/* What a generator did (rc 0), or why it could not (err): the command's exit status. */
+static int report(const char *dir, int rc, const char *err, const struct gen_stats *st)
+{
+    if (rc) {
+        fprintf(stderr, "xsell: gen: %s\n", err);
+        return 1;
+    }
+    printf("gen: wrote %s/products.csv (%d products), %s/orders.csv (%ld lines, %ld orders, "
+           "%d customers) and %s/truth.json\n",
+           dir, st->products, dir, st->lines, st->orders, st->customers, dir);
+    return 0;
+}
+
 /* --products and --lines: a shop at that size (gen.h's gen_write_scaled). */
 static int gen_scaled(const char *dir, int64_t seed, int64_t customers, int64_t products,
                       int64_t lines)
@@ -11,16 +24,9 @@ static int gen_scaled(const char *dir, int64_t seed, int64_t customers, int64_t 
                           .days = 730};
     g.lines = lines >= 0 ? lines : 100L * g.products;
     g.customers = customers >= 0 ? (int)customers : (int)MAX(100, g.lines / 20);
-    char err[300];
-    struct gen_stats st;
-    if (gen_write_scaled(dir, &g, &st, err, sizeof(err))) {
-        fprintf(stderr, "xsell: gen: %s\n", err);
-        return 1;
-    }
-    printf("gen: wrote %s/products.csv (%d products), %s/orders.csv (%ld lines, %ld orders, "
-           "%d customers) and %s/truth.json\n",
-           dir, st.products, dir, st.lines, st.orders, st.customers, dir);
-    return 0;
+    char err[300] = "";
+    struct gen_stats st = {0};
+    return report(dir, gen_write_scaled(dir, &g, &st, err, sizeof(err)), err, &st);
 }
 
 int cmd_gen(int argc, char **argv)
@@ -47,14 +53,7 @@ int cmd_gen(int argc, char **argv)
         p.seed = (uint64_t)seed;
     if (customers >= 0)
         p.customers = (int)customers;
-    char err[300];
-    struct gen_stats st;
-    if (gen_write(dir, &p, &st, err, sizeof(err))) {
-        fprintf(stderr, "xsell: gen: %s\n", err);
-        return 1;
-    }
-    printf("gen: wrote %s/products.csv (%d products), %s/orders.csv (%ld lines, %ld orders, "
-           "%d customers) and %s/truth.json\n",
-           dir, st.products, dir, st.lines, st.orders, st.customers, dir);
-    return 0;
+    char err[300] = "";
+    struct gen_stats st = {0};
+    return report(dir, gen_write(dir, &p, &st, err, sizeof(err)), err, &st);
 }
