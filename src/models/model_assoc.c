@@ -7,7 +7,8 @@
 #include "xsell/snapshot.h"
 
 #define MAX_LEN_LIMIT       16
-#define ASSOC_TRIPLE_BUDGET 5e6
+#define ASSOC_TRIPLE_BUDGET 5e6 /* sum of squared basket sizes, at least */
+#define ASSOC_WIDE_BASKET   64  /* ... and this much a basket on average (8 lines) */
 
 /* --- itemsets ----------------------------------------------------------- */
 
@@ -484,18 +485,22 @@ void model_assoc_fit(const struct baskets *b, const struct assoc_params *params,
     single_rules(b, minc, p->min_confidence, top_k, item_count, &c);
     size_t singles = c.n;
 
-    /* Two items on the left cost about the sum of squared basket sizes to count;
-     * past a budget (wholesale baskets of hundreds of lines) serve one-item sides. */
+    /* Two items on the left cost about the sum of squared basket sizes to count. The
+     * budget grows with the baskets (so a large shop of ordinary carts keeps them);
+     * past it, wide baskets (wholesale, hundreds of lines) serve one-item sides, said
+     * in the log and in the run's figures. */
     double work = 0;
     for (size_t t = 0; t < b->n; t++) {
         double k = b->first[t + 1] - b->first[t];
         work += k * k;
     }
-    if (pp.max_len > 2 && work > ASSOC_TRIPLE_BUDGET) {
+    double budget = MAX(ASSOC_TRIPLE_BUDGET, ASSOC_WIDE_BASKET * (double)b->n);
+    bool wanted = pp.max_len > 2;
+    if (wanted && work > budget) {
         pp.max_len = 2;
-        log_info("assoc: baskets too wide for 2-item rule sides (sum of squared sizes %.0f "
+        log_warn("assoc: baskets too wide for 2-item rule sides (sum of squared sizes %.0f "
                  "> %.0f): one-item sides only",
-                 work, ASSOC_TRIPLE_BUDGET);
+                 work, budget);
     }
     size_t nsets = 0;
     if (pp.max_len > 2) {
@@ -564,6 +569,7 @@ void model_assoc_fit(const struct baskets *b, const struct assoc_params *params,
     figures_add(fig, "min_count", (double)minc);
     figures_add(fig, "frequent_pairs_as_rules", (double)c.pairs);
     figures_add(fig, "itemsets_for_two_item_sides", (double)nsets);
+    figures_add(fig, "two_item_sides_dropped", wanted && pp.max_len == 2 ? 1 : 0);
     figures_add(fig, "rules_kept", (double)m->nrules);
     figures_add(fig, "fit_seconds", mono_seconds() - t0);
     free(c.rules);

@@ -111,6 +111,54 @@ static void test_serving_rules(void **state)
     arena_release(&a);
 }
 
+static double figure(const struct figures *f, const char *name)
+{
+    for (int i = 0; i < f->n; i++)
+        if (strcmp(f->item[i].name, name) == 0)
+            return f->item[i].value;
+    return -1;
+}
+
+/* Two-item rule sides at a large shop's size: 200,000 ordinary baskets of 6 lines keep
+ * them (the budget grows with the baskets; a fixed one dropped them from about 140,000
+ * such baskets on); 1,000 wholesale baskets of 100 lines drop them, and the run's
+ * figures say so. */
+static void test_two_item_sides_budget(void **state)
+{
+    enum { NB = 200000, K = 6, WIDE = 100, NW = 1000 };
+    static int32_t first[NB + 1], items[NB * K];
+    struct assoc_params p = {
+        .min_support = 0, .min_count = 50, .min_confidence = 0.0, .min_len = 2, .max_len = 3};
+    (void)state;
+    for (int t = 0; t <= NB; t++)
+        first[t] = t * K;
+    for (int t = 0; t < NB; t++)
+        for (int k = 0; k < K; k++)
+            items[t * K + k] = (t % 7 + k * 7) % 42; /* 42 items, repeating patterns */
+    struct baskets narrow = {NB, 42, first, items};
+    struct arena a;
+    struct model_assoc m;
+    struct figures fig = {0};
+    arena_init(&a);
+    model_assoc_fit(&narrow, &p, 10, &a, &m, &fig);
+    assert_true(figure(&fig, "two_item_sides_dropped") == 0);
+    assert_true(figure(&fig, "itemsets_for_two_item_sides") > 0);
+    arena_release(&a);
+
+    for (int t = 0; t <= NW; t++)
+        first[t] = t * WIDE;
+    for (int t = 0; t < NW; t++)
+        for (int k = 0; k < WIDE; k++)
+            items[t * WIDE + k] = k;
+    struct baskets wide = {NW, WIDE, first, items};
+    struct figures wfig = {0};
+    arena_init(&a);
+    model_assoc_fit(&wide, &p, 10, &a, &m, &wfig);
+    assert_true(figure(&wfig, "two_item_sides_dropped") == 1);
+    assert_true(figure(&wfig, "itemsets_for_two_item_sides") == 0);
+    arena_release(&a);
+}
+
 static void test_wilson(void **state)
 {
     (void)state;
@@ -288,6 +336,7 @@ int run_assoc_tests(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_hand_counts),
         cmocka_unit_test(test_serving_rules),
+        cmocka_unit_test(test_two_item_sides_budget),
         cmocka_unit_test(test_wilson),
         cmocka_unit_test(test_groceries_published_counts),
         cmocka_unit_test(test_ease_against_direct_inverse),
