@@ -51,7 +51,7 @@ struct conn *conns_open(struct conns *cs, int fd, const struct sockaddr *sa, dou
 void conns_close(struct conns *cs, struct conn *c);
 /* Starts (on) or stops the deadline of c: on at a request's end (waiting for the next)
  * and off once a request is whole and being answered. */
-void conns_receiving(struct conns *cs, struct conn *c, bool on, double now);
+void conns_receiving(struct conn *c, bool on, double now);
 /* Shuts down each connection past its deadline at now; how many. The reaper calls it. */
 int conns_reap(struct conns *cs, double now);
 

@@ -108,9 +108,8 @@ void conns_close(struct conns *cs, struct conn *c)
     free(c);
 }
 
-void conns_receiving(struct conns *cs, struct conn *c, bool on, double now)
+void conns_receiving(struct conn *c, bool on, double now)
 {
-    UNUSED(cs);
     if (!c)
         return;
     if (on && !atomic_load(&c->receiving))

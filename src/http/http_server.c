@@ -261,26 +261,37 @@ static enum MHD_Result count_framing(void *cls, enum MHD_ValueKind kind, const c
     return MHD_YES;
 }
 
-/* 0 with the declared length (0 when none) in *length, or -1 after answering 400. */
-static int check_framing(struct request *req, struct MHD_Connection *c, unsigned long long *length)
+/* The head's framing headers, read once for every decision below. */
+static void read_framing(struct MHD_Connection *c, struct framing *f)
 {
-    struct framing f = {0};
+    memset(f, 0, sizeof(*f));
+    MHD_get_connection_values(c, MHD_HEADER_KIND, count_framing, f);
+}
+
+/* Whether the head announces a body (a length above 0, or chunks). */
+static bool body_announced(const struct framing *f)
+{
+    return f->encoding || (f->length && strspn(f->length, "0") != strlen(f->length));
+}
+
+/* 0 with the declared length (0 when none) in *length, or -1 after answering 400. */
+static int check_framing(struct request *req, const struct framing *f, unsigned long long *length)
+{
     *length = 0;
-    MHD_get_connection_values(c, MHD_HEADER_KIND, count_framing, &f);
-    if (f.lengths > 1)
+    if (f->lengths > 1)
         return req_fail(req, PROBLEM_BAD_REQUEST, "send one Content-Length header, not %d",
-                        f.lengths);
-    if (f.lengths && f.encoding)
+                        f->lengths);
+    if (f->lengths && f->encoding)
         return req_fail(req, PROBLEM_BAD_REQUEST,
                         "send Content-Length or Transfer-Encoding, not both");
-    if (f.encoding && strcasecmp(f.encoding, "chunked") != 0)
+    if (f->encoding && strcasecmp(f->encoding, "chunked") != 0)
         return req_fail(req, PROBLEM_BAD_REQUEST, "Transfer-Encoding must be chunked");
-    if (f.length) {
-        size_t n = strlen(f.length);
-        if (n == 0 || n > 19 || strspn(f.length, "0123456789") != n)
+    if (f->length) {
+        size_t n = strlen(f->length);
+        if (n == 0 || n > 19 || strspn(f->length, "0123456789") != n)
             return req_fail(req, PROBLEM_BAD_REQUEST, "Content-Length must be a byte count");
     }
-    *length = f.length ? strtoull(f.length, NULL, 10) : 0;
+    *length = f->length ? strtoull(f->length, NULL, 10) : 0;
     return 0;
 }
 
@@ -347,14 +358,14 @@ static int check_rate(struct request *req, struct app *app)
 /* Everything decided from the head alone, before a byte of the body is read (so a
  * refused client never gets 100 Continue nor costs the memory of its body). 0 to read
  * the body and go on; -1 after answering. */
-static int check_head(struct request *req, struct http_server *srv, struct MHD_Connection *c)
+static int check_head(struct request *req, struct http_server *srv, const struct framing *f)
 {
     struct app *app = srv->app;
     char allow[128];
     bool known;
     const char *arg = NULL;
     unsigned long long length = 0;
-    if (check_framing(req, c, &length))
+    if (check_framing(req, f, &length))
         return -1;
     if (req->too_many_params)
         return req_fail(req, PROBLEM_BAD_PARAM, "more than %d query parameters", PARAMS_MAX);
@@ -397,23 +408,13 @@ static void run_heavy(void *arg)
     MHD_resume_connection(x->c);
 }
 
-/* Whether the head announces a body (a length above 0, or chunks). */
-static bool body_announced(struct MHD_Connection *c)
-{
-    const char *cl =
-        MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-    const char *te =
-        MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING);
-    return te || (cl && strspn(cl, "0") != strlen(cl));
-}
-
 /* The whole request is in: answer it here, or hand it to the heavy pool (503 when
  * that is full, so cheap requests never wait behind costly ones). */
 static enum MHD_Result answer(struct exchange *x)
 {
     struct request *req = &x->req;
     struct http_server *srv = x->srv;
-    conns_receiving(&srv->conns, x->conn, false, mono_seconds());
+    conns_receiving(x->conn, false, mono_seconds());
     if (req->route->heavy) {
         atomic_store(&x->phase, PHASE_HEAVY);
         MHD_suspend_connection(x->c);
@@ -444,12 +445,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
          * the head alone is refused: then at once, without reading the body. */
         req = request_new(srv, c, url, method);
         *con_cls = req;
-        if (check_head(req, srv, c) == 0)
+        struct framing f;
+        read_framing(c, &f);
+        if (check_head(req, srv, &f) == 0)
             return MHD_YES;
         atomic_store(&exchange_of(req)->phase, PHASE_ANSWERED);
         /* Without a body the answer waits for the next call, which keeps the
          * connection alive (a 429 must not cost the client a new connection). */
-        return body_announced(c) ? send_response(c, req) : MHD_YES;
+        return body_announced(&f) ? send_response(c, req) : MHD_YES;
     }
     struct exchange *x = exchange_of(req);
     if (*upload_data_size > 0) {
@@ -491,7 +494,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
         log_info("access id=%s client=%s method=%s path=%s status=%d ms=%.3f role=%s%s", req->id,
                  req->client, req->method, req->path, req->status, secs * 1e3, role_name(req->role),
                  toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " aborted=1");
-    conns_receiving(&srv->conns, exchange_of(req)->conn, true, mono_seconds());
+    conns_receiving(exchange_of(req)->conn, true, mono_seconds());
     *con_cls = NULL;
     request_free(req);
     atomic_fetch_sub(&app->in_flight, 1);
