@@ -29,7 +29,7 @@ struct workpool {
 };
 
 /* nthreads (1..WORKPOOL_THREADS_MAX) threads, at most queue jobs waiting beside the
- * ones running. -1 when a thread cannot start. */
+ * ones running. -1 when a thread cannot start (the pool is stopped; release it still). */
 int workpool_init(struct workpool *p, int nthreads, int queue);
 /* Queues fn(arg); false, doing nothing, when the queue is full or the pool stops. */
 bool workpool_submit(struct workpool *p, work_fn fn, void *arg);

@@ -40,6 +40,18 @@ static void *worker(void *arg)
     return NULL;
 }
 
+/* Lets the threads finish what is queued, and joins them. */
+static void stop_and_join(struct workpool *p)
+{
+    pthread_mutex_lock(&p->mu);
+    p->stopping = true;
+    pthread_cond_broadcast(&p->ready);
+    pthread_mutex_unlock(&p->mu);
+    for (int i = 0; i < p->nthreads; i++)
+        pthread_join(p->threads[i], NULL);
+    p->nthreads = 0;
+}
+
 int workpool_init(struct workpool *p, int nthreads, int queue)
 {
     memset(p, 0, sizeof(*p));
@@ -51,7 +63,7 @@ int workpool_init(struct workpool *p, int nthreads, int queue)
     p->queue = xcalloc((size_t)p->cap, sizeof(*p->queue));
     for (int i = 0; i < nthreads; i++) {
         if (pthread_create(&p->threads[i], NULL, worker, p) != 0) {
-            workpool_release(p);
+            stop_and_join(p); /* workpool_release still frees the rest, once */
             return -1;
         }
         p->nthreads++;
@@ -84,15 +96,9 @@ int workpool_load(struct workpool *p)
 
 void workpool_release(struct workpool *p)
 {
-    pthread_mutex_lock(&p->mu);
-    p->stopping = true;
-    pthread_cond_broadcast(&p->ready);
-    pthread_mutex_unlock(&p->mu);
-    for (int i = 0; i < p->nthreads; i++)
-        pthread_join(p->threads[i], NULL);
+    stop_and_join(p);
     pthread_mutex_destroy(&p->mu);
     pthread_cond_destroy(&p->ready);
     free(p->queue);
     p->queue = NULL;
-    p->nthreads = 0;
 }
