@@ -49,7 +49,7 @@ int cmd_forecast(int argc, char **argv)
     if (cmd_parse(argc, argv, opts, (int)ARRAY_SIZE(opts), &file, 1, &npos))
         goto usage;
     if (method_name && (method = forecast_method_parse(method_name)) < 0) {
-        fprintf(stderr, "xsell: --method is auto, ets, theta, comb or snaive\n");
+        fprintf(stderr, "xsell: --method is auto, ets, theta, comb, snaive, ses or croston\n");
         return 2;
     }
     if (level_text && parse_levels(level_text, levels, &nlevels)) {
@@ -120,7 +120,7 @@ int cmd_forecast(int argc, char **argv)
     return rc;
 usage:
     fprintf(stderr, "usage: xsell forecast FILE --horizon H [--period M] [--level 80,95]\n"
-                    "                      [--method auto|ets|theta|comb|snaive]\n"
+                    "                      [--method auto|ets|theta|comb|snaive|ses|croston]\n"
                     "  FILE: CSV, one series a line: id, then its values in time order\n");
     return 2;
 }

@@ -73,7 +73,8 @@ int handle_forecast_post(struct request *req)
     const cJSON *mv = cJSON_GetObjectItemCaseSensitive(root, "method");
     if (mv && !cJSON_IsNull(mv) &&
         (!cJSON_IsString(mv) || (method = forecast_method_parse(mv->valuestring)) < 0))
-        return req_fail(req, PROBLEM_BAD_BODY, "method must be auto, ets, theta, comb or snaive");
+        return req_fail(req, PROBLEM_BAD_BODY,
+                        "method must be auto, ets, theta, comb, snaive, ses or croston");
     struct forecast *f = arena_alloc(&req->arena, sizeof(*f));
     if (forecast_auto(y, n, (int)period, (int)horizon, levels, nlevels, (enum fc_method)method, f))
         return req_fail(req, PROBLEM_BAD_BODY, "nothing to forecast");

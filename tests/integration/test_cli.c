@@ -384,7 +384,7 @@ static void test_forecast_cli(void **state)
     assert_int_equal(
         run(&out, "{ %s forecast %s --horizon 8 --period 4 2>/dev/null; }", E.bin, path), 0);
     assert_true(strncmp(out, "id,model,step,mean,lo80,hi80,lo95,hi95\n", 39) == 0);
-    assert_non_null(strstr(out, "sparse,\"Croston-SBA\",1,"));
+    assert_non_null(strstr(out, "sparse,\"SES\",1,"));
     assert_non_null(strstr(out, "short,\"Mean\",8,"));
     /* 3 series x 8 steps, every bound ordered and none below zero */
     int rows = 0;

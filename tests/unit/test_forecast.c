@@ -125,6 +125,18 @@ static void test_intermittent_and_floors(void **state)
     print_message("airline in-sample rmse %.2f, one-step sd %.2f\n", sqrt(sse / 132), one.sd[0]);
     assert_true(sqrt(sse / 132) < 2 * one.sd[0] && sqrt(sse / 132) > 0.3 * one.sd[0]);
     assert_true(fabs(forecast_adi(y, 8) - 4) < 1e-12);
+    /* SES by hand: the level starts at the mean of the first 10 values (here all 8,
+     * 9/8); on y the squared errors are least at alpha 0.02, the grid's lowest */
+    forecast_ses(y, 8, 2, mean, sd, fit);
+    double l = 9.0 / 8, e2 = 0;
+    for (int t = 0; t < 8; t++) {
+        assert_true(fabs(fit[t] - l) < 1e-12);
+        e2 += (y[t] - l) * (y[t] - l);
+        l += 0.02 * (y[t] - l);
+    }
+    assert_true(fabs(mean[0] - l) < 1e-12 && fabs(mean[1] - l) < 1e-12);
+    assert_true(fabs(sd[0] - sqrt(e2 / 7)) < 1e-12);
+    assert_true(fabs(sd[1] - sqrt(e2 / 7 * (1 + 0.02 * 0.02))) < 1e-12);
     /* Syntetos-Boylan-Croston classes: sizes 3 and 6 have CV^2 1/9 */
     assert_string_equal(forecast_demand_class(y, 8), "intermittent");
     const double lumpy[] = {0, 0, 1, 0, 0, 0, 20, 0}, erratic[] = {1, 20, 2, 1, 30},
@@ -139,6 +151,12 @@ static void test_intermittent_and_floors(void **state)
     for (int t = 3; t < 60; t += 5)
         sparse[t] = 1 + t % 3;
     assert_int_equal(forecast_auto(sparse, 60, 7, 14, levels, 1, FC_AUTO, &fc), 0);
+    assert_string_equal(fc.model, "SES");
+    /* a return among the sales: still intermittent, still SES */
+    sparse[10] = -1;
+    assert_int_equal(forecast_auto(sparse, 60, 7, 14, levels, 1, FC_AUTO, &fc), 0);
+    assert_string_equal(fc.model, "SES");
+    assert_int_equal(forecast_auto(sparse, 60, 7, 14, levels, 1, FC_CROSTON, &fc), 0);
     assert_string_equal(fc.model, "Croston-SBA");
     /* a series falling toward zero: no negative forecast or bound */
     double fall[30];

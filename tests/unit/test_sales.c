@@ -143,7 +143,7 @@ static void test_series_from_history(void **state)
     /* the last day's A: its sale less the return */
     double a_last = 5 + ((NDAYS - 1) % 7 >= 5 ? 6 : 0);
     assert_true(day[0].last >= a_last - 2 && day[0].last <= a_last + 2 - 2);
-    assert_string_equal(day[1].model, "Croston-SBA");
+    assert_string_equal(day[1].model, "SES");
     assert_string_equal(day[3].model, "None");
     assert_int_equal(day[3].n, 0);
     assert_int_equal(day[4].n, 10);
