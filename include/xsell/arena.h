@@ -26,5 +26,8 @@ char *arena_strdup(struct arena *a, const char *s);
 char *arena_printf(struct arena *a, const char *fmt, ...) PRINTF_LIKE(2, 3);
 /* Calls fn(p) when the arena is released. */
 void arena_defer(struct arena *a, void (*fn)(void *), void *p);
+/* Moves everything src holds (memory and deferred cleanups) into dst, leaving src
+ * empty: what was allocated from src now lives until dst is released. */
+void arena_adopt(struct arena *dst, struct arena *src);
 
 #endif

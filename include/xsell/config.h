@@ -37,7 +37,8 @@ struct config {
     int db_pool;               /* XSELL_DB_POOL: connections for request writes */
     double as_of; /* XSELL_AS_OF: train as of this time (a date: its end); 0 = latest order */
     double eval_holdout_days; /* XSELL_EVAL_HOLDOUT_DAYS: evaluate each run; 0 = off */
-    int forecast_threads; /* XSELL_FORECAST_THREADS: training's forecasts (default: the cores) */
+    int train_threads;        /* XSELL_TRAIN_THREADS: models fitted side by side, and the forecasts'
+                               * threads (default: the cores) */
     struct model_params model; /* every model's settings (models.h's MODEL_SETTINGS) */
     char *price_truth; /* XSELL_PRICE_TRUTH: planted elasticities (xsell gen's truth.json) */
 };

@@ -70,7 +70,8 @@ struct model_params {
 #undef MODEL_PARAM_FIELD
     /* not settings: given by the run */
     double as_of;                         /* the models' "now" */
-    int forecast_threads;                 /* the sales forecasts' threads */
+    int threads;                          /* models fitted side by side (at least 1) */
+    int forecast_threads;                 /* the sales forecasts' threads; 0: no forecasts */
     const struct model_churn *churn_prev; /* the serving one's fits, or NULL */
 };
 
@@ -94,28 +95,32 @@ struct model_desc {
     const char *name;
     unsigned deps; /* MODEL_DEP bits */
     bool eval;
-    /* Fits the model into its member of s from s->hist (finished); figures into fig.
+    /* Fits the model into its member of s from s->hist (finished), its memory from a
+     * (other models fit at the same time: it reads only s->hist and its deps); figures
+     * into fig.
      * -1 with err when it cannot be fitted. */
-    int (*train)(struct snapshot *s, const struct model_params *p, struct figures *fig, char *err,
-                 size_t errlen);
+    int (*train)(struct snapshot *s, struct arena *a, const struct model_params *p,
+                 struct figures *fig, char *err, size_t errlen);
 };
 extern const struct model_desc model_table[MODELS_COUNT];
 
 struct model_figures {
     struct figures fig[MODELS_COUNT];
     double seconds[MODELS_COUNT]; /* each fit's wall time; 0 when not fitted */
+    size_t bytes[MODELS_COUNT];   /* the memory each model keeps in the snapshot */
 };
 
-/* Fits every model into s (its history must be finished), in the table's order, or
- * with eval_only those the evaluations read. Sets s->as_of and s->params. -1 with err
- * naming the model that could not be fitted. */
+/* Fits every model into s (its history must be finished), or with eval_only those
+ * the evaluations read: p->threads at a time, each once what it reads is fitted, each
+ * into its own arena (adopted by s's when all are done, so its bytes are known). Sets
+ * s->as_of and s->params. -1 with err naming a model that could not be fitted. */
 int models_fit(struct snapshot *s, const struct model_params *p, bool eval_only,
                struct model_figures *out, char *err, size_t errlen);
 
 /* The adapters, one per MODELS line, in each model's own file. */
 #define MODEL_TRAIN_DECL(member, type, name, deps, eval)                                           \
-    int type##_train(struct snapshot *s, const struct model_params *p, struct figures *fig,        \
-                     char *err, size_t errlen);
+    int type##_train(struct snapshot *s, struct arena *a, const struct model_params *p,            \
+                     struct figures *fig, char *err, size_t errlen);
 MODELS(MODEL_TRAIN_DECL)
 #undef MODEL_TRAIN_DECL
 

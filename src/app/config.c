@@ -249,9 +249,9 @@ int config_load(struct config *c, char *err, size_t errlen)
     if (env_double("XSELL_EVAL_HOLDOUT_DAYS", 0, 3650, 28, &c->eval_holdout_days, err, errlen))
         return -1;
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
-    if (env_int("XSELL_FORECAST_THREADS", 1, 16, cores > 0 ? MIN(cores, 16) : 1, &v, err, errlen))
+    if (env_int("XSELL_TRAIN_THREADS", 1, 64, cores > 0 ? MIN(cores, 64) : 1, &v, err, errlen))
         return -1;
-    c->forecast_threads = (int)v;
+    c->train_threads = (int)v;
     s = getenv("XSELL_PRICE_TRUTH");
     c->price_truth = s && *s ? xstrdup(s) : NULL;
     return load_model_settings(&c->model, err, errlen);

@@ -37,7 +37,8 @@ void train_model_params(const struct config *cfg, double as_of, struct model_par
 {
     *mp = cfg->model;
     mp->as_of = as_of;
-    mp->forecast_threads = cfg->forecast_threads;
+    mp->threads = cfg->train_threads;
+    mp->forecast_threads = cfg->train_threads;
     mp->churn_prev = NULL;
 }
 
@@ -187,6 +188,9 @@ int train_build(PGconn *conn, const struct config *cfg, int64_t version,
     cJSON_AddNumberToObject(secs, "evaluations", t_eval);
     cJSON_AddNumberToObject(secs, "total", mono_seconds() - t0);
     cJSON_AddNumberToObject(root, "snapshot_bytes", (double)s->bytes);
+    cJSON *bytes = cJSON_AddObjectToObject(root, "snapshot_bytes_models");
+    for (int i = 0; i < MODELS_COUNT; i++)
+        cJSON_AddNumberToObject(bytes, model_table[i].name, (double)figs.bytes[i]);
     s->metrics_json = cJSON_PrintUnformatted(root);
     cJSON_Delete(root);
     *out = s;

@@ -109,3 +109,23 @@ void arena_defer(struct arena *a, void (*fn)(void *), void *p)
     d->next = a->defers;
     a->defers = d;
 }
+
+void arena_adopt(struct arena *dst, struct arena *src)
+{
+    struct arena_block **tail = &src->blocks;
+    while (*tail)
+        tail = &(*tail)->next;
+    if (dst->blocks) { /* behind dst's open block, which stays the one allocated from */
+        *tail = dst->blocks->next;
+        dst->blocks->next = src->blocks;
+    } else {
+        dst->blocks = src->blocks;
+    }
+    struct arena_defer **dtail = &src->defers;
+    while (*dtail)
+        dtail = &(*dtail)->next;
+    *dtail = dst->defers;
+    dst->defers = src->defers;
+    dst->bytes += src->bytes;
+    arena_init(src);
+}

@@ -594,8 +594,8 @@ const struct assoc_rule *model_assoc_rules(const struct model_assoc *m, int32_t 
     return m->rules + m->start[s];
 }
 
-int model_assoc_train(struct snapshot *s, const struct model_params *p, struct figures *fig,
-                      char *err, size_t errlen)
+int model_assoc_train(struct snapshot *s, struct arena *a, const struct model_params *p,
+                      struct figures *fig, char *err, size_t errlen)
 {
     struct baskets baskets;
     struct assoc_params ap = {.min_count = p->assoc_min_count,
@@ -606,7 +606,7 @@ int model_assoc_train(struct snapshot *s, const struct model_params *p, struct f
                               .max_itemsets = 4000000};
     UNUSED(err);
     UNUSED(errlen);
-    baskets_from_history(&s->hist, &s->arena, &baskets);
-    model_assoc_fit(&baskets, &ap, 50, &s->arena, &s->assoc, fig);
+    baskets_from_history(&s->hist, a, &baskets);
+    model_assoc_fit(&baskets, &ap, 50, a, &s->assoc, fig);
     return 0;
 }

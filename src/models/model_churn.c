@@ -785,8 +785,8 @@ void model_churn_fit(const struct history *h, const struct churn_fit_params *fp,
     free(who);
 }
 
-int model_churn_train(struct snapshot *s, const struct model_params *p, struct figures *fig,
-                      char *err, size_t errlen)
+int model_churn_train(struct snapshot *s, struct arena *a, const struct model_params *p,
+                      struct figures *fig, char *err, size_t errlen)
 {
     struct churn_fit_params cp = {.as_of = p->as_of,
                                   .horizon_days = p->churn_horizon_days,
@@ -794,6 +794,6 @@ int model_churn_train(struct snapshot *s, const struct model_params *p, struct f
                                   .prev = p->churn_prev};
     UNUSED(err);
     UNUSED(errlen);
-    model_churn_fit(&s->hist, &cp, &s->arena, &s->churn, fig);
+    model_churn_fit(&s->hist, &cp, a, &s->churn, fig);
     return 0;
 }

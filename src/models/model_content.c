@@ -167,12 +167,12 @@ void model_content_fit(const struct history *h, int k, struct arena *a, struct m
     idmap_release(&vocab);
 }
 
-int model_content_train(struct snapshot *s, const struct model_params *p, struct figures *fig,
-                        char *err, size_t errlen)
+int model_content_train(struct snapshot *s, struct arena *a, const struct model_params *p,
+                        struct figures *fig, char *err, size_t errlen)
 {
     UNUSED(p);
     UNUSED(err);
     UNUSED(errlen);
-    model_content_fit(&s->hist, 20, &s->arena, &s->content, fig);
+    model_content_fit(&s->hist, 20, a, &s->content, fig);
     return 0;
 }

@@ -138,12 +138,12 @@ int model_item2item_fit(const struct history *h, const struct i2i_params *p, str
     return 0;
 }
 
-int model_item2item_train(struct snapshot *s, const struct model_params *p, struct figures *fig,
-                          char *err, size_t errlen)
+int model_item2item_train(struct snapshot *s, struct arena *a, const struct model_params *p,
+                          struct figures *fig, char *err, size_t errlen)
 {
     struct i2i_params ip = {
         .k = 50, .ease_max_items = p->ease_max_items, .lambda = p->ease_lambda, .shrink = 10};
-    if (model_item2item_fit(&s->hist, &ip, &s->arena, &s->i2i, fig))
+    if (model_item2item_fit(&s->hist, &ip, a, &s->i2i, fig))
         return fmt_error(err, errlen, "EASE's Gram matrix is not positive definite");
     return 0;
 }

@@ -56,13 +56,13 @@ size_t model_popular_top(const struct model_popular *m, bool (*keep)(int32_t p, 
     return k;
 }
 
-int model_popular_train(struct snapshot *s, const struct model_params *p, struct figures *fig,
-                        char *err, size_t errlen)
+int model_popular_train(struct snapshot *s, struct arena *a, const struct model_params *p,
+                        struct figures *fig, char *err, size_t errlen)
 {
     double t = mono_seconds();
     UNUSED(err);
     UNUSED(errlen);
-    model_popular_fit(&s->hist, p->as_of, p->half_life_days, &s->arena, &s->popular, fig);
+    model_popular_fit(&s->hist, p->as_of, p->half_life_days, a, &s->popular, fig);
     figures_add(fig, "fit_seconds", mono_seconds() - t);
     return 0;
 }

@@ -339,11 +339,11 @@ void model_price_query(const struct model_price *m, const struct history *h, int
     out->profit_rec = (out->recommended - c) * out->units_rec;
 }
 
-int model_price_train(struct snapshot *s, const struct model_params *p, struct figures *fig,
-                      char *err, size_t errlen)
+int model_price_train(struct snapshot *s, struct arena *a, const struct model_params *p,
+                      struct figures *fig, char *err, size_t errlen)
 {
     UNUSED(err);
     UNUSED(errlen);
-    model_price_fit(&s->hist, p->as_of, &s->arena, &s->price, fig);
+    model_price_fit(&s->hist, p->as_of, a, &s->price, fig);
     return 0;
 }

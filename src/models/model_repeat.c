@@ -63,11 +63,11 @@ double model_repeat_score(const struct model_repeat *m, size_t k)
     return m->times[k] * exp2(-MAX(age_days, 0) / m->half_life_days);
 }
 
-int model_repeat_train(struct snapshot *s, const struct model_params *p, struct figures *fig,
-                       char *err, size_t errlen)
+int model_repeat_train(struct snapshot *s, struct arena *a, const struct model_params *p,
+                       struct figures *fig, char *err, size_t errlen)
 {
     UNUSED(err);
     UNUSED(errlen);
-    model_repeat_fit(&s->hist, p->as_of, 90, &s->arena, &s->repeat, fig);
+    model_repeat_fit(&s->hist, p->as_of, 90, a, &s->repeat, fig);
     return 0;
 }

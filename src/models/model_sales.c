@@ -743,12 +743,12 @@ void model_sales_fit(const struct history *h, double as_of, int threads, struct 
 
 /* Without forecast threads (a caller that reads no forecasts) the model stays empty:
  * GET /forecast then answers 503. */
-int model_sales_train(struct snapshot *s, const struct model_params *p, struct figures *fig,
-                      char *err, size_t errlen)
+int model_sales_train(struct snapshot *s, struct arena *a, const struct model_params *p,
+                      struct figures *fig, char *err, size_t errlen)
 {
     UNUSED(err);
     UNUSED(errlen);
     if (p->forecast_threads > 0)
-        model_sales_fit(&s->hist, p->as_of, p->forecast_threads, &s->arena, &s->sales, fig);
+        model_sales_fit(&s->hist, p->as_of, p->forecast_threads, a, &s->sales, fig);
     return 0;
 }

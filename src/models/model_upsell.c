@@ -275,12 +275,12 @@ int model_upsell_query(const struct model_upsell *m, const struct history *h,
     return MIN(n, q->limit);
 }
 
-int model_upsell_train(struct snapshot *s, const struct model_params *p, struct figures *fig,
-                       char *err, size_t errlen)
+int model_upsell_train(struct snapshot *s, struct arena *a, const struct model_params *p,
+                       struct figures *fig, char *err, size_t errlen)
 {
     UNUSED(p);
     UNUSED(err);
     UNUSED(errlen);
-    model_upsell_fit(&s->hist, &s->repeat, &s->content, &s->arena, &s->upsell, fig);
+    model_upsell_fit(&s->hist, &s->repeat, &s->content, a, &s->upsell, fig);
     return 0;
 }

@@ -2,6 +2,7 @@
 #include "xsell/models.h"
 
 #include <assert.h>
+#include <pthread.h>
 
 #include "xsell/log.h"
 #include "xsell/snapshot.h"
@@ -42,27 +43,91 @@ void model_params_defaults(struct model_params *p)
 #undef SETTING_DEFAULT
 }
 
+/* One models_fit call: the models still to take, those done, the first failure. */
+struct fit_run {
+    struct snapshot *s;
+    const struct model_params *p;
+    struct model_figures *out;
+    struct arena arena[MODELS_COUNT];
+    pthread_mutex_t mu;
+    pthread_cond_t changed;
+    unsigned want, taken, done;
+    bool failed;
+    char err[400];
+};
+
+/* The next model whose inputs are fitted, from the table's end (the costly ones are
+ * last: started first, they finish with the rest); -1 when none is ready yet. */
+static int next_ready(const struct fit_run *r)
+{
+    for (int i = MODELS_COUNT; i-- > 0;) {
+        unsigned bit = 1u << i;
+        if ((r->want & bit) && !(r->taken & bit) && (model_table[i].deps & ~r->done) == 0)
+            return i;
+    }
+    return -1;
+}
+
+static void *fit_worker(void *arg)
+{
+    struct fit_run *r = arg;
+    pthread_mutex_lock(&r->mu);
+    while (!r->failed && r->taken != r->want) {
+        int i = next_ready(r);
+        if (i < 0) {
+            pthread_cond_wait(&r->changed, &r->mu);
+            continue;
+        }
+        r->taken |= 1u << i;
+        pthread_mutex_unlock(&r->mu);
+        const struct model_desc *m = &model_table[i];
+        double t = mono_seconds();
+        char why[300];
+        int rc = m->train(r->s, &r->arena[i], r->p, &r->out->fig[i], why, sizeof(why));
+        r->out->seconds[i] = mono_seconds() - t;
+        r->out->bytes[i] = r->arena[i].bytes;
+        pthread_mutex_lock(&r->mu);
+        if (rc && !r->failed)
+            fmt_error(r->err, sizeof(r->err), "%s: %s", m->name, why);
+        r->failed |= rc != 0;
+        r->done |= rc ? 0 : 1u << i;
+        pthread_cond_broadcast(&r->changed);
+    }
+    pthread_mutex_unlock(&r->mu);
+    return NULL;
+}
+
 int models_fit(struct snapshot *s, const struct model_params *p, bool eval_only,
                struct model_figures *out, char *err, size_t errlen)
 {
-    unsigned fitted = 0;
     memset(out, 0, sizeof(*out));
     s->as_of = p->as_of;
     s->params = *p;
+    struct fit_run r = {.s = s, .p = p, .out = out};
+    pthread_mutex_init(&r.mu, NULL);
+    pthread_cond_init(&r.changed, NULL);
     for (int i = 0; i < MODELS_COUNT; i++) {
-        const struct model_desc *m = &model_table[i];
-        if (eval_only && !m->eval)
-            continue;
-        /* the table lists a model after what it reads; an evaluation model never
-         * reads one the evaluations skip */
-        assert((m->deps & ~fitted) == 0);
-        double t = mono_seconds();
-        char why[300];
-        if (m->train(s, p, &out->fig[i], why, sizeof(why)))
-            return fmt_error(err, errlen, "%s: %s", m->name, why);
-        out->seconds[i] = mono_seconds() - t;
-        fitted |= 1u << i;
+        arena_init(&r.arena[i]);
+        if (!eval_only || model_table[i].eval)
+            r.want |= 1u << i;
+        /* an evaluation model never reads one the evaluations skip */
+        assert(!eval_only || !model_table[i].eval ||
+               (model_table[i].deps & ~r.want & ((1u << i) - 1)) == 0);
     }
+    pthread_t tid[MODELS_COUNT];
+    int started = 0;
+    for (int i = 1; i < MIN(p->threads, MODELS_COUNT); i++)
+        if (pthread_create(&tid[started], NULL, fit_worker, &r) == 0)
+            started++;
+    fit_worker(&r);
+    for (int i = 0; i < started; i++)
+        pthread_join(tid[i], NULL);
+    for (int i = 0; i < MODELS_COUNT; i++)
+        arena_adopt(&s->arena, &r.arena[i]);
+    pthread_mutex_destroy(&r.mu);
+    pthread_cond_destroy(&r.changed);
     s->params.churn_prev = NULL; /* the serving snapshot's: not ours to keep */
+    if (r.failed)
+        return fmt_error(err, errlen, "%s", r.err);
     return 0;
 }

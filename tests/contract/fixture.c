@@ -4,7 +4,7 @@
 #include "xsell/app.h"
 #include "xsell/router.h"
 
-struct snapshot *fixture_snapshot(void)
+struct snapshot *fixture_snapshot_fit(int threads)
 {
     struct snapshot *s = snapshot_new();
     struct history *h = &s->hist;
@@ -31,7 +31,8 @@ struct snapshot *fixture_snapshot(void)
     mp.as_of = 86400.0 * 200;
     mp.assoc_min_count = 2;
     mp.churn_horizon_days = 30;
-    mp.forecast_threads = 1; /* GET /forecast reads the sales forecasts */
+    mp.threads = threads;
+    mp.forecast_threads = threads; /* GET /forecast reads the sales forecasts */
     if (models_fit(s, &mp, false, &figs, err, sizeof(err))) {
         fprintf(stderr, "fixture: %s\n", err);
         abort();
@@ -40,6 +41,11 @@ struct snapshot *fixture_snapshot(void)
     s->version = 1;
     s->metrics_json = strdup("{\"version\":1}");
     return s;
+}
+
+struct snapshot *fixture_snapshot(void)
+{
+    return fixture_snapshot_fit(1);
 }
 
 static struct app offline; /* process lifetime, as in serve */

@@ -11,6 +11,8 @@
  * 200 days of orders by C0..C16 and guests, every model fitted as training would
  * (sales forecasts included), version 1. Aborts when a fit fails. */
 struct snapshot *fixture_snapshot(void);
+/* The same with threads models fitted side by side (and the forecasts' threads). */
+struct snapshot *fixture_snapshot_fit(int threads);
 
 /* Services whose database cannot be reached (every write answers 503, /readyz says
  * not ready) and whose trainer never runs: process lifetime, made on first use. */

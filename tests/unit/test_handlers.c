@@ -105,10 +105,40 @@ static void test_every_answer_against_openapi(void **state)
     cJSON_Delete(spec);
 }
 
+/* Models fitted side by side give the answers fitted one after another do. */
+static void test_threads_same_answers(void **state)
+{
+    (void)state;
+    struct snapshot *one = fixture_snapshot_fit(1), *four = fixture_snapshot_fit(4);
+    int compared = 0;
+    for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+        const struct handler_case *c = &cases[i];
+        if (strcmp(c->method, "GET") != 0 || c->status != 200 || strstr(c->target, "metrics"))
+            continue;
+        struct request a, b;
+        fixture_request(&a, fixture_offline_services(), one, c->method, c->target, c->body);
+        fixture_request(&b, fixture_offline_services(), four, c->method, c->target, c->body);
+        a.route->fn(&a);
+        b.route->fn(&b);
+        assert_int_equal(a.status, b.status);
+        if (a.resp_len != b.resp_len || memcmp(a.resp_body, b.resp_body, a.resp_len) != 0)
+            fail_msg("%s: the answers differ:\n%.300s\n%.300s", c->target, a.resp_body,
+                     b.resp_body);
+        compared++;
+        fixture_request_release(&a);
+        fixture_request_release(&b);
+    }
+    assert_true(compared >= 15);
+    assert_true(one->arena.bytes == four->arena.bytes);
+    snapshot_unref(one);
+    snapshot_unref(four);
+}
+
 int run_handler_tests(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_every_answer_against_openapi),
+        cmocka_unit_test(test_threads_same_answers),
     };
     return cmocka_run_group_tests_name("handlers", tests, NULL, NULL);
 }

@@ -152,6 +152,23 @@ static void test_arena(void **state)
     memset(big, 1, 100000);
     assert_true(after == small + 16); /* the big one did not close the open block */
     assert_string_equal(arena_printf(&a, "%s-%d", "x", 7), "x-7");
+    /* adopted: b's memory lives on in a, b is empty, a keeps allocating from its block */
+    struct arena b, empty;
+    arena_init(&b);
+    arena_init(&empty);
+    char *kept = arena_strdup(&b, "kept");
+    arena_alloc(&b, 50000);
+    size_t total = a.bytes + b.bytes;
+    arena_adopt(&a, &b);
+    arena_adopt(&a, &empty);
+    assert_true(b.bytes == 0 && b.blocks == NULL && a.bytes == total);
+    assert_true(arena_alloc(&a, 10) == after + 16 + 16);
+    arena_release(&b);
+    assert_string_equal(kept, "kept");
+    arena_adopt(&b, &a); /* into an empty one */
+    assert_true(a.blocks == NULL && b.bytes == total);
+    assert_string_equal(kept, "kept");
+    arena_release(&b);
     arena_release(&a);
 }
 
