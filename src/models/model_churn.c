@@ -187,23 +187,29 @@ static double churn_objective(const double *lp, double *g, void *ctx)
 }
 
 /* Runs the minimiser from each start and keeps in best (log-parameters) the best
- * converged result. When none converged: with a fallback (the previous parameters,
- * has_fallback), best is left alone; without, best takes the lowest value reached.
- * Either way the report says so. */
+ * converged result. With a fallback (the previous parameters as the last start,
+ * has_fallback) that start is tried first, and alone when it converges. When none
+ * converged: with a fallback, best is left alone; without, best takes the lowest
+ * value reached. Either way the report says so (starts: how many were tried). */
 static void multistart(stats_objective fn, void *ctx, int dim, double starts[][4], int nstarts,
                        bool has_fallback, double *best, struct fit_report *rep, double scale)
 {
     double best_f = INFINITY, any_f = INFINITY, any[4] = {0};
     int any_iter = 0;
-    rep->starts = nstarts;
+    rep->starts = 0;
     rep->starts_converged = 0;
     rep->converged = false;
     rep->iterations = 0;
-    for (int k = 0; k < nstarts; k++) {
+    for (int j = 0; j < nstarts; j++) {
+        /* a refit moves little from the last fit */
+        int k = has_fallback ? (j + nstarts - 1) % nstarts : j;
+        if (has_fallback && j > 0 && rep->starts_converged > 0)
+            break;
         double x[4];
         memcpy(x, starts[k], sizeof(double) * (size_t)dim);
         struct stats_min_result res;
         stats_minimize(fn, ctx, dim, x, LOG_BOUND, FIT_TOL, 0, FIT_MAX_ITER, &res);
+        rep->starts++;
         if (!isfinite(res.f))
             continue;
         if (res.f < any_f) {

@@ -300,7 +300,7 @@ struct sales_job {
     double *mean, *sd;       /* [task * SALES_MAX_H_DAY]: the forecast */
     double *bt_mean, *bt_sd; /* [task * BT_MAX]: the backtest's, from its origin */
     double *bt_scale;        /* MASE scale before the origin; NAN: not scored */
-    float *res, *bt_res;     /* [task * SALES_DAY_WINDOW + t]: one-step in-sample errors of
+    float *res, *bt_res;     /* NULL or [task * SALES_DAY_WINDOW + t]: one-step in-sample errors of
                               * the forecast's and the backtest's fits (0 before a start) */
     int *n;
     bool *nonneg;
@@ -331,9 +331,9 @@ static void forecast_task(struct sales_job *j, int task)
     }
     struct forecast *f = xmalloc(sizeof(*f));
     double *fit = xmalloc(((size_t)n + 1) * sizeof(double));
-    float *res = j->res + (size_t)task * SALES_DAY_WINDOW + start;
-    forecast_auto_fitted(row + start, n, period, h, levels, 2, FC_AUTO, f, fit);
-    for (int t = 0; t < n; t++)
+    float *res = j->res ? j->res + (size_t)task * SALES_DAY_WINDOW + start : NULL;
+    forecast_auto_fitted(row + start, n, period, h, levels, 2, FC_AUTO, f, res ? fit : NULL);
+    for (int t = 0; res && t < n; t++)
         res[t] = isfinite(fit[t]) ? (float)(row[start + t] - fit[t]) : 0;
     memcpy(mean, f->mean, sizeof(double) * (size_t)h);
     memcpy(sd, f->sd, sizeof(double) * (size_t)h);
@@ -342,10 +342,10 @@ static void forecast_task(struct sales_job *j, int task)
     /* the backtest: the same method from hb periods back (every node from the same
      * origin, so that the backtest is reconciled as the forecast is) */
     int nfit = n - hb;
-    res = j->bt_res + (size_t)task * SALES_DAY_WINDOW + start;
-    if (nfit >= 1 &&
-        forecast_auto_fitted(row + start, nfit, period, hb, levels, 2, FC_AUTO, f, fit) == 0) {
-        for (int t = 0; t < nfit; t++)
+    res = j->bt_res ? j->bt_res + (size_t)task * SALES_DAY_WINDOW + start : NULL;
+    if (nfit >= 1 && forecast_auto_fitted(row + start, nfit, period, hb, levels, 2, FC_AUTO, f,
+                                          res ? fit : NULL) == 0) {
+        for (int t = 0; res && t < nfit; t++)
             res[t] = isfinite(fit[t]) ? (float)(row[start + t] - fit[t]) : 0;
         memcpy(j->bt_mean + (size_t)task * BT_MAX, f->mean, sizeof(double) * (size_t)hb);
         memcpy(j->bt_sd + (size_t)task * BT_MAX, f->sd, sizeof(double) * (size_t)hb);
@@ -682,8 +682,10 @@ void model_sales_fit(const struct history *h, double as_of, int threads, struct 
     job.bt_mean = xcalloc(tasks * BT_MAX, sizeof(double));
     job.bt_sd = xcalloc(tasks * BT_MAX, sizeof(double));
     job.bt_scale = xcalloc(tasks, sizeof(double));
-    job.res = xcalloc(tasks * SALES_DAY_WINDOW, sizeof(float));
-    job.bt_res = xcalloc(tasks * SALES_DAY_WINDOW, sizeof(float));
+    if (mint_fits(m)) { /* only MinT's correlation reads the errors */
+        job.res = xcalloc(tasks * SALES_DAY_WINDOW, sizeof(float));
+        job.bt_res = xcalloc(tasks * SALES_DAY_WINDOW, sizeof(float));
+    }
     job.n = xcalloc(tasks, sizeof(int));
     job.nonneg = xcalloc(tasks, sizeof(bool));
     threads = MAX(1, MIN(threads, 16));
