@@ -31,7 +31,7 @@ OBJ      := $(patsubst %.c,build/obj/%.o,$(LIB_SRC))
 FUZZ_OBJ := $(patsubst %.c,build/fuzz/obj/%.o,$(LIB_SRC))
 ASAN_OBJ := $(patsubst %.c,build/asan/obj/%.o,$(LIB_SRC))
 
-.PHONY: all deps build run check test-unit bench bench-attack fuzz format check-format lint check-layers clean \
+.PHONY: all deps build run check test-unit bench bench-attack bench-scale fuzz format check-format lint check-layers clean \
         distclean
 
 all: build
@@ -166,6 +166,12 @@ build/attack: bench/attack.c | deps
 # `make bench-attack`: the hardening attacks alone (bench/attack.sh), a few minutes.
 bench-attack: deps build/xsell build/attack build/recent_bench
 	@bench/attack.sh
+
+# `make bench-scale`: generated shops from 100k to 20M order lines (bench/scale.sh):
+# import, training (wall, CPU, memory, per model), latency per route, growth
+# exponents. About an hour; SCALE_SIZES=lines:products:customers picks sizes.
+bench-scale: deps build/xsell
+	@bench/scale.sh
 
 # `make bench`: import throughput on UCI Online Retail (../shared/data) beside raw
 # COPY, and HTTP throughput beside /healthz. Prints figures; timings are not tests.

@@ -39,6 +39,7 @@ struct config {
     double eval_holdout_days; /* XSELL_EVAL_HOLDOUT_DAYS: evaluate each run; 0 = off */
     int train_threads;        /* XSELL_TRAIN_THREADS: models fitted side by side, and the forecasts'
                                * threads (default: the cores) */
+    size_t memory_max;        /* XSELL_MEMORY_MAX: training fails rather than pass it; 0 = none */
     struct model_params model; /* every model's settings (models.h's MODEL_SETTINGS) */
     char *price_truth; /* XSELL_PRICE_TRUTH: planted elasticities (xsell gen's truth.json) */
 };

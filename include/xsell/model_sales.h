@@ -46,8 +46,9 @@ struct sales_fc {
     const char *model;  /* the base model, e.g. "ETS(A,N,A)+Theta", "Croston-SBA" */
     const char *note;   /* NULL or what was simplified */
     const char *demand; /* forecast_demand_class of its series */
-    double *mean, *sd;  /* reconciled, h_max steps */
-    double *base;       /* the base model's mean before reconciliation */
+    float *mean, *sd;   /* reconciled, h_max steps (float: half the memory of a large
+                         * shop's forecasts, digits well beyond their accuracy) */
+    float *base;        /* the base model's mean before reconciliation */
     int n;              /* periods in its series (0: never sold) */
     double last;        /* its last period's value */
     double smape, mase, cover80, cover95; /* the reconciled backtest; NAN when too short */
@@ -64,6 +65,9 @@ struct model_sales {
     const char *method[SALES_NMEASURE][SALES_NFREQ];  /* the reconciliation chosen */
 };
 
+/* About the memory model_sales_fit takes for h's series at its peak: the working
+ * arrays and the answers it keeps (checked against the memory budget first). */
+size_t model_sales_work_bytes(const struct history *h, double as_of);
 /* Builds the series from h as of as_of and forecasts them on threads workers. */
 void model_sales_fit(const struct history *h, double as_of, int threads, struct arena *a,
                      struct model_sales *m, struct figures *fig);

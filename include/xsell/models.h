@@ -69,9 +69,12 @@ struct model_params {
     MODEL_SETTINGS(MODEL_PARAM_FIELD)
 #undef MODEL_PARAM_FIELD
     /* not settings: given by the run */
-    double as_of;                         /* the models' "now" */
-    int threads;                          /* models fitted side by side (at least 1) */
-    int forecast_threads;                 /* the sales forecasts' threads; 0: no forecasts */
+    double as_of;         /* the models' "now" */
+    int threads;          /* models fitted side by side (at least 1) */
+    int forecast_threads; /* the sales forecasts' threads; 0: no forecasts */
+    /* what each model kept in the serving snapshot, scaled to this run's lines (0:
+     * unknown): checked against the memory budget before the model is fitted */
+    size_t expect_bytes[MODELS_COUNT];
     const struct model_churn *churn_prev; /* the serving one's fits, or NULL */
 };
 

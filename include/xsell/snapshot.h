@@ -28,7 +28,8 @@ struct snapshot {
     char *metrics_json;        /* every model's figures, as stored in model_runs */
     const char **product_json; /* per product: "product_id":..,"name":..,"category":..,"price":.. */
     uint32_t *product_json_len;
-    size_t bytes; /* approximate memory held */
+    size_t bytes;                     /* approximate memory held */
+    size_t model_bytes[MODELS_COUNT]; /* each model's part of it */
 };
 
 /* A new, empty snapshot with one reference (the builder's). */

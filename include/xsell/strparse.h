@@ -9,6 +9,9 @@
 int strparse_int64(const char *s, size_t n, int64_t min, int64_t max, int64_t *out);
 /* A finite decimal number: [-]digits[.digits][e[+-]digits]. No hex, inf or nan. */
 int strparse_double(const char *s, size_t n, double *out);
+/* A size in bytes: a number at zero or above, with an optional K, M, G or T (either
+ * case; powers of 1024) after it: "1.5G", "800m", "1048576". */
+int strparse_bytes(const char *s, size_t n, double *out);
 /* true/false (also t/f, 1/0, yes/no), case-insensitive. */
 int strparse_bool(const char *s, size_t n, bool *out);
 /* ISO-8601 date or date-time: YYYY-MM-DD[(T| )hh:mm[:ss[.f{1,6}]]][Z|(+|-)hh[:mm]].

@@ -252,6 +252,14 @@ int config_load(struct config *c, char *err, size_t errlen)
     if (env_int("XSELL_TRAIN_THREADS", 1, 64, cores > 0 ? MIN(cores, 64) : 1, &v, err, errlen))
         return -1;
     c->train_threads = (int)v;
+    s = getenv("XSELL_MEMORY_MAX");
+    double bytes = 0;
+    if (s && *s && (strparse_bytes(s, strlen(s), &bytes) || (bytes > 0 && bytes < 1 << 20)))
+        return fmt_error(err, errlen,
+                         "XSELL_MEMORY_MAX must be a size of 1M or more (e.g. 6G, 1500M) or 0 "
+                         "for none, got \"%s\"",
+                         s);
+    c->memory_max = (size_t)bytes;
     s = getenv("XSELL_PRICE_TRUTH");
     c->price_truth = s && *s ? xstrdup(s) : NULL;
     return load_model_settings(&c->model, err, errlen);

@@ -10,6 +10,7 @@
 #include "xsell/history_load.h"
 #include "xsell/models.h"
 #include "xsell/log.h"
+#include "xsell/membudget.h"
 #include "xsell/runs.h"
 #include "xsell/scores.h"
 #include "xsell/strparse.h"
@@ -104,6 +105,15 @@ static void evaluate_price(const struct config *cfg, const struct snapshot *s, c
     price_truth_release(&truth);
 }
 
+/* Memory the history holds, roughly: its arenas and arrays. */
+static size_t history_size(const struct history *h)
+{
+    return h->arena.bytes + h->products.arena.bytes + h->customers.arena.bytes +
+           h->orders.arena.bytes + h->nlines * (3 * sizeof(int32_t) + sizeof(double)) +
+           history_norders(h) * (2 * sizeof(int32_t) + sizeof(double)) +
+           history_nproducts(h) * (4 * sizeof(void *) + 2 * sizeof(double));
+}
+
 /* The churn evaluation, on a thread of its own beside the others'. */
 struct churn_eval_job {
     const struct history *h;
@@ -134,9 +144,16 @@ static void evaluate_holdout(const struct config *cfg, const struct snapshot *s,
                                 .cp = {.as_of = s->as_of,
                                        .horizon_days = s->params.churn_horizon_days,
                                        .discount = s->params.churn_discount}};
+    char eerr[300];
+    if (membudget_check(history_size(h), "the evaluations' copy of the history", eerr,
+                        sizeof(eerr))) {
+        static const char *const keys[] = {"evaluation", "evaluation_upsell", "evaluation_churn"};
+        for (size_t i = 0; i < ARRAY_SIZE(keys); i++)
+            cJSON_AddStringToObject(root, keys[i], eerr);
+        return;
+    }
     pthread_t tid;
     bool beside = mp->threads > 1 && pthread_create(&tid, NULL, churn_eval_run, &cj) == 0;
-    char eerr[300];
     struct snapshot *cut = eval_fit_cut(h, days, mp, eerr, sizeof(eerr));
     struct eval_result ev;
     if (cut && eval_recommend(h, cut, &ev, eerr, sizeof(eerr)) == 0)
@@ -159,14 +176,14 @@ static void evaluate_holdout(const struct config *cfg, const struct snapshot *s,
         cJSON_AddStringToObject(root, "evaluation_churn", cj.err);
 }
 
-/* Memory the snapshot holds, roughly: its arenas and the history's arrays. */
-static size_t snapshot_size(const struct snapshot *s)
+/* Before each model, the memory budget is asked for what the model kept in the
+ * serving snapshot, grown with the lines. */
+static void expect_model_bytes(const struct snapshot *prev, const struct history *h,
+                               struct model_params *mp)
 {
-    const struct history *h = &s->hist;
-    return s->arena.bytes + h->arena.bytes + h->products.arena.bytes + h->customers.arena.bytes +
-           h->orders.arena.bytes + h->nlines * (3 * sizeof(int32_t) + sizeof(double)) +
-           history_norders(h) * (2 * sizeof(int32_t) + sizeof(double)) +
-           history_nproducts(h) * (4 * sizeof(void *) + 2 * sizeof(double));
+    double grow = prev && prev->hist.nlines > 0 ? (double)h->nlines / prev->hist.nlines : 0;
+    for (int i = 0; i < MODELS_COUNT; i++)
+        mp->expect_bytes[i] = prev ? (size_t)(prev->model_bytes[i] * MAX(grow, 1.0)) : 0;
 }
 
 int train_build(PGconn *conn, const struct config *cfg, int64_t version,
@@ -174,7 +191,8 @@ int train_build(PGconn *conn, const struct config *cfg, int64_t version,
 {
     double t0 = mono_seconds();
     struct snapshot *s;
-    if (train_load(conn, cfg, version, &s, err, errlen))
+    if ((prev && membudget_check(history_size(&prev->hist), "loading the history", err, errlen)) ||
+        train_load(conn, cfg, version, &s, err, errlen))
         return -1;
     double t_load = mono_seconds() - t0;
 
@@ -183,6 +201,7 @@ int train_build(PGconn *conn, const struct config *cfg, int64_t version,
     struct model_figures figs;
     train_model_params(cfg, s->as_of, &mp);
     mp.churn_prev = prev ? &prev->churn : NULL;
+    expect_model_bytes(prev, &s->hist, &mp);
     if (models_fit(s, &mp, false, &figs, err, errlen)) {
         snapshot_unref(s);
         return -1;
@@ -203,7 +222,8 @@ int train_build(PGconn *conn, const struct config *cfg, int64_t version,
     t_eval = mono_seconds() - t_eval;
 
     snapshot_render(s);
-    s->bytes = snapshot_size(s);
+    s->bytes = s->arena.bytes + history_size(&s->hist);
+    memcpy(s->model_bytes, figs.bytes, sizeof(s->model_bytes));
     cJSON *secs = cJSON_AddObjectToObject(root, "seconds");
     cJSON_AddNumberToObject(secs, "load", t_load);
     cJSON_AddNumberToObject(secs, "fit", t_fit);

@@ -2,6 +2,7 @@
 #include "xsell/cmd.h"
 
 #include "xsell/db.h"
+#include "xsell/membudget.h"
 #include "xsell/strparse.h"
 
 int cmd_load_config(struct config *cfg)
@@ -12,6 +13,7 @@ int cmd_load_config(struct config *cfg)
         config_release(cfg);
         return -1;
     }
+    membudget_set(cfg->memory_max);
     return 0;
 }
 

@@ -82,6 +82,24 @@ int strparse_double(const char *s, size_t n, double *out)
     return 0;
 }
 
+int strparse_bytes(const char *s, size_t n, double *out)
+{
+    static const char units[] = "KMGT";
+    double scale = 1;
+    if (n > 0) {
+        const char *u = memchr(units, s[n - 1] & ~0x20, sizeof(units) - 1); /* either case */
+        if (u) {
+            scale = pow(1024, (double)(u - units + 1));
+            n--;
+        }
+    }
+    double v;
+    if (strparse_double(s, n, &v) || v < 0)
+        return -1;
+    *out = floor(v * scale);
+    return 0;
+}
+
 static bool word_is(const char *s, size_t n, const char *w)
 {
     if (strlen(w) != n)

@@ -7,6 +7,7 @@
 
 #include "xsell/log.h"
 #include "xsell/mat.h"
+#include "xsell/membudget.h"
 #include "xsell/xalloc.h"
 #include "xsell/snapshot.h"
 
@@ -306,6 +307,19 @@ struct sales_job {
     bool *nonneg;
 };
 
+/* The last complete day at as_of (days since the epoch), and into len how many days
+ * and weeks back the series reach. */
+static double series_span(const struct history *h, double as_of, int len[SALES_NFREQ])
+{
+    double d_as_of = floor(as_of / DAY_S);
+    double last_day = as_of >= (d_as_of + 1) * DAY_S - 1 ? d_as_of : d_as_of - 1;
+    double first = h->t_max > 0 ? floor(h->t_min / DAY_S) : last_day + 1;
+    int ndays = (int)MAX(0, last_day - first + 1);
+    len[SALES_DAY] = MIN(ndays, SALES_DAY_WINDOW);
+    len[SALES_WEEK] = MIN(ndays / 7, SALES_WEEK_WINDOW);
+    return last_day;
+}
+
 static void forecast_task(struct sales_job *j, int task)
 {
     const struct model_sales *m = j->m;
@@ -598,12 +612,14 @@ static void fill_answers(struct model_sales *m, struct sales_job *j, int meas, i
         fc[i].model = arena_strdup(a, j->model[t]);
         fc[i].note = j->note[t][0] ? arena_strdup(a, j->note[t]) : NULL;
         fc[i].demand = j->demand[t];
-        fc[i].mean = arena_array(a, (size_t)hm, sizeof(double));
-        fc[i].sd = arena_array(a, (size_t)hm, sizeof(double));
-        fc[i].base = arena_array(a, (size_t)hm, sizeof(double));
-        memcpy(fc[i].mean, rm + i * SALES_MAX_H_DAY, sizeof(double) * (size_t)hm);
-        memcpy(fc[i].sd, rs + i * SALES_MAX_H_DAY, sizeof(double) * (size_t)hm);
-        memcpy(fc[i].base, j->mean + t * SALES_MAX_H_DAY, sizeof(double) * (size_t)hm);
+        fc[i].mean = arena_array(a, (size_t)hm, sizeof(float));
+        fc[i].sd = arena_array(a, (size_t)hm, sizeof(float));
+        fc[i].base = arena_array(a, (size_t)hm, sizeof(float));
+        for (int s = 0; s < hm; s++) {
+            fc[i].mean[s] = (float)rm[i * SALES_MAX_H_DAY + (size_t)s];
+            fc[i].sd[s] = (float)rs[i * SALES_MAX_H_DAY + (size_t)s];
+            fc[i].base[s] = (float)j->mean[t * SALES_MAX_H_DAY + (size_t)s];
+        }
         fc[i].n = j->n[t];
         fc[i].last = len > 0 ? j->table[meas][f][i * (size_t)len + (size_t)len - 1] : 0;
         fc[i].smape = bt[best][i].smape;
@@ -651,12 +667,8 @@ void model_sales_fit(const struct history *h, double as_of, int threads, struct 
         m->parent[m->nproducts + c] = (int32_t)shop;
     m->parent[shop] = -1;
 
-    /* the last complete day at as_of, and how far back the series reach */
-    double d_as_of = floor(as_of / DAY_S);
-    double last_day = as_of >= (d_as_of + 1) * DAY_S - 1 ? d_as_of : d_as_of - 1;
-    double first = h->t_max > 0 ? floor(h->t_min / DAY_S) : last_day + 1;
-    int ndays = (int)MAX(0, last_day - first + 1);
-    int len[SALES_NFREQ] = {MIN(ndays, SALES_DAY_WINDOW), MIN(ndays / 7, SALES_WEEK_WINDOW)};
+    int len[SALES_NFREQ];
+    double last_day = series_span(h, as_of, len);
     m->period[SALES_DAY] = 7;
     m->period[SALES_WEEK] = 52;
     m->h_max[SALES_DAY] = SALES_MAX_H_DAY;
@@ -743,14 +755,40 @@ void model_sales_fit(const struct history *h, double as_of, int threads, struct 
     figures_add(fig, "fit_seconds", mono_seconds() - t0);
 }
 
+size_t model_sales_work_bytes(const struct history *h, double as_of)
+{
+    struct arena a;
+    int32_t *cat;
+    arena_init(&a);
+    size_t ncat = history_categories(h, &a, &cat);
+    arena_release(&a);
+    size_t nodes = history_nproducts(h) + ncat + 1, tasks = SALES_NMEASURE * SALES_NFREQ * nodes;
+    size_t per_task = 32 + 160 + sizeof(char *) + 2 * SALES_MAX_H_DAY * sizeof(double) +
+                      2 * BT_MAX * sizeof(double) + sizeof(double) + sizeof(int) + sizeof(bool);
+    if (ncat <= SALES_MINT_MAX_CATEGORIES)
+        per_task += 2 * SALES_DAY_WINDOW * sizeof(float);
+    int len[SALES_NFREQ];
+    series_span(h, as_of, len);
+    size_t tables =
+        SALES_NMEASURE * nodes * (size_t)(len[SALES_DAY] + len[SALES_WEEK]) * sizeof(double);
+    /* the answers: mean, sd and base a step, the backtests' scores, names */
+    size_t answers = SALES_NMEASURE * nodes *
+                     (3 * (SALES_MAX_H_DAY + SALES_MAX_H_WEEK) * sizeof(float) +
+                      SALES_NFREQ * (sizeof(struct sales_fc) + 48));
+    return tasks * per_task + tables + answers;
+}
+
 /* Without forecast threads (a caller that reads no forecasts) the model stays empty:
  * GET /forecast then answers 503. */
 int model_sales_train(struct snapshot *s, struct arena *a, const struct model_params *p,
                       struct figures *fig, char *err, size_t errlen)
 {
-    UNUSED(err);
-    UNUSED(errlen);
-    if (p->forecast_threads > 0)
-        model_sales_fit(&s->hist, p->as_of, p->forecast_threads, a, &s->sales, fig);
+    if (p->forecast_threads <= 0)
+        return 0;
+    size_t plan = model_sales_work_bytes(&s->hist, p->as_of);
+    if (membudget_check(plan, "the forecasts' working arrays", err, errlen))
+        return -1;
+    model_sales_fit(&s->hist, p->as_of, p->forecast_threads, a, &s->sales, fig);
+    figures_add(fig, "planned_bytes", (double)plan);
     return 0;
 }

@@ -5,6 +5,7 @@
 #include <pthread.h>
 
 #include "xsell/log.h"
+#include "xsell/membudget.h"
 #include "xsell/snapshot.h"
 
 const struct model_desc model_table[MODELS_COUNT] = {
@@ -83,7 +84,8 @@ static void *fit_worker(void *arg)
         const struct model_desc *m = &model_table[i];
         double t = mono_seconds();
         char why[300];
-        int rc = m->train(r->s, &r->arena[i], r->p, &r->out->fig[i], why, sizeof(why));
+        int rc = membudget_check(r->p->expect_bytes[i], "the model", why, sizeof(why)) ||
+                 m->train(r->s, &r->arena[i], r->p, &r->out->fig[i], why, sizeof(why));
         r->out->seconds[i] = mono_seconds() - t;
         r->out->bytes[i] = r->arena[i].bytes;
         pthread_mutex_lock(&r->mu);

@@ -153,8 +153,28 @@ static void test_train_prints_figures(void **state)
              "AND metrics ? 'models'",
              v);
     assert_int_equal(sql_long(q), 1);
+    /* each model's part of the snapshot, in bytes */
+    cJSON *bytes = cJSON_GetObjectItem(j, "snapshot_bytes_models");
+    double sum = 0;
+    for (cJSON *b = bytes ? bytes->child : NULL; b; b = b->next) {
+        assert_true(b->valuedouble > 0);
+        sum += b->valuedouble;
+    }
+    assert_int_equal(cJSON_GetArraySize(bytes), 9);
+    assert_true(sum < cJSON_GetObjectItem(j, "snapshot_bytes")->valuedouble);
     cJSON_Delete(j);
     free(out);
+
+    /* past the memory budget, the run fails with the reason, recorded */
+    assert_int_not_equal(run(&out, "{ XSELL_MEMORY_MAX=1M %s train 2>&1 >/dev/null; }", E.bin), 0);
+    assert_non_null(strstr(out, "memory budget"));
+    assert_non_null(strstr(out, "more than XSELL_MEMORY_MAX (1 MB)"));
+    free(out);
+    assert_int_equal(
+        sql_long("SELECT count(*) FROM model_runs WHERE version = (SELECT max(version) "
+                 "FROM model_runs) AND status = 'failed' AND error LIKE "
+                 "'%memory budget%'"),
+        1);
 }
 
 static void test_rules_export(void **state)

@@ -137,6 +137,8 @@ static void test_series_from_history(void **state)
     double as_of = T0 + NDAYS * DAY_S - 0.001; /* the end of the last day */
     model_sales_fit(&h, as_of, 2, &a, &m, &fig);
     assert_int_equal(m.nodes, 5 + 2 + 1);
+    /* the memory budget's plan covers what the model keeps */
+    assert_true(a.bytes <= model_sales_work_bytes(&h, as_of));
     assert_true(m.first_day[SALES_DAY] == floor(T0 / DAY_S) + NDAYS);
 
     const struct sales_fc *day = m.fc[SALES_UNITS][SALES_DAY];

@@ -9,6 +9,7 @@
 #include "xsell/config.h"
 #include "xsell/idmap.h"
 #include "xsell/log.h"
+#include "xsell/membudget.h"
 #include "xsell/netaddr.h"
 #include "xsell/ratelimit.h"
 #include "xsell/recent.h"
@@ -67,6 +68,39 @@ static void test_double(void **state)
                          "0x1p3", "1e",  "--1", "1e999", " 1",  "."};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
         assert_int_equal(strparse_double(S(bad[i]), &v), -1);
+}
+
+static void test_bytes_and_budget(void **state)
+{
+    double v;
+    (void)state;
+    const char *good[] = {"0", "1048576", "1.5G", "800m", "2k", "1T"};
+    const double want[] = {0, 1048576, 1.5 * 1073741824.0, 800 * 1048576.0, 2048, 1099511627776.0};
+    for (size_t i = 0; i < ARRAY_SIZE(good); i++) {
+        assert_int_equal(strparse_bytes(S(good[i]), &v), 0);
+        assert_true(v == want[i]);
+    }
+    const char *bad[] = {"", "G", "-1G", "1GB", "1 G", "1X", "abc"};
+    for (size_t i = 0; i < ARRAY_SIZE(bad); i++)
+        assert_int_equal(strparse_bytes(S(bad[i]), &v), -1);
+
+    /* the budget counts what the process holds: 64 MB more is seen */
+    size_t before = membudget_in_use();
+    char *big = malloc(64 << 20);
+    assert_non_null(big);
+    memset(big, 1, 64 << 20);
+    assert_true(membudget_in_use() >= before + (64 << 20));
+    char err[300];
+    membudget_set(0); /* none: anything goes */
+    assert_int_equal(membudget_check((size_t)1 << 50, "x", err, sizeof(err)), 0);
+    membudget_set(membudget_in_use() + (16 << 20));
+    assert_int_equal(membudget_check(1 << 20, "the model", err, sizeof(err)), 0);
+    assert_int_equal(membudget_check(32 << 20, "the model", err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "the model needs about 34 MB"));
+    assert_non_null(strstr(err, "XSELL_MEMORY_MAX"));
+    assert_int_equal(membudget_check(SIZE_MAX, "the model", err, sizeof(err)), -1);
+    free(big);
+    membudget_set(0);
 }
 
 static void test_bool(void **state)
@@ -354,6 +388,20 @@ static void test_config(void **state)
     assert_non_null(strstr(err, "XSELL_ASSOC_MIN_COUNT"));
     config_release(&c);
     unsetenv("XSELL_ASSOC_MIN_COUNT");
+
+    /* the memory budget: a size, 1M at least, or 0 for none */
+    setenv("XSELL_MEMORY_MAX", "1.5G", 1);
+    assert_int_equal(config_load(&c, err, sizeof(err)), 0);
+    assert_true(c.memory_max == (size_t)1536 << 20);
+    config_release(&c);
+    const char *bad[] = {"12", "lots", "-1G"};
+    for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+        setenv("XSELL_MEMORY_MAX", bad[i], 1);
+        assert_int_equal(config_load(&c, err, sizeof(err)), -1);
+        assert_non_null(strstr(err, "XSELL_MEMORY_MAX"));
+        config_release(&c);
+    }
+    unsetenv("XSELL_MEMORY_MAX");
 }
 
 /* The read-your-writes overlay: a customer's purchases in order, older than the
@@ -549,23 +597,15 @@ static void test_log_lines(void **state)
 int run_support_tests(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_int64),
-        cmocka_unit_test(test_double),
-        cmocka_unit_test(test_bool),
-        cmocka_unit_test(test_timestamp),
-        cmocka_unit_test(test_utf8),
-        cmocka_unit_test(test_buf_cap),
-        cmocka_unit_test(test_arena),
-        cmocka_unit_test(test_arena_defer),
-        cmocka_unit_test(test_idmap),
-        cmocka_unit_test(test_auth),
-        cmocka_unit_test(test_ratelimit),
-        cmocka_unit_test(test_config),
-        cmocka_unit_test(test_ids),
-        cmocka_unit_test(test_netaddr),
-        cmocka_unit_test(test_workpool),
-        cmocka_unit_test(test_log_lines),
-        cmocka_unit_test(test_recent_overlay),
+        cmocka_unit_test(test_int64),       cmocka_unit_test(test_double),
+        cmocka_unit_test(test_bool),        cmocka_unit_test(test_bytes_and_budget),
+        cmocka_unit_test(test_timestamp),   cmocka_unit_test(test_utf8),
+        cmocka_unit_test(test_buf_cap),     cmocka_unit_test(test_arena),
+        cmocka_unit_test(test_arena_defer), cmocka_unit_test(test_idmap),
+        cmocka_unit_test(test_auth),        cmocka_unit_test(test_ratelimit),
+        cmocka_unit_test(test_config),      cmocka_unit_test(test_ids),
+        cmocka_unit_test(test_netaddr),     cmocka_unit_test(test_workpool),
+        cmocka_unit_test(test_log_lines),   cmocka_unit_test(test_recent_overlay),
     };
     return cmocka_run_group_tests_name("support", tests, NULL, NULL);
 }
