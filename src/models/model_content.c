@@ -8,6 +8,11 @@
 #include "xsell/snapshot.h"
 
 #define TOKEN_MAX 64
+/* A word in more products than this ("item", a department's name at 200k products)
+ * finds no candidates itself: walking its products from each of its products would
+ * cost its count squared. It still counts toward the similarity of candidates that
+ * rarer words found, so only pairs sharing nothing but common words are missed. */
+#define CONTENT_DF_CAP 1000
 
 struct posting {
     int32_t product;
@@ -120,10 +125,17 @@ void model_content_fit(const struct history *h, int k, struct arena *a, struct m
 
     float *acc = xcalloc(np + 1, sizeof(float));
     int32_t *touched = xmalloc((np + 1) * sizeof(int32_t));
-    size_t links = 0;
+    size_t links = 0, common = 0;
+    for (size_t v = 0; v < nv; v++)
+        common += df[v] > CONTENT_DF_CAP;
     for (size_t p = 0; p < np; p++) {
         int nt = 0;
-        for (int32_t x = first[p]; x < first[p + 1]; x++)
+        bool any_common = false;
+        for (int32_t x = first[p]; x < first[p + 1]; x++) {
+            if (df[toks[x]] > CONTENT_DF_CAP) {
+                any_common = true;
+                continue;
+            }
             for (int32_t y = pfirst[toks[x]]; y < pfirst[toks[x] + 1]; y++) {
                 int32_t q = post[y].product;
                 if ((size_t)q == p)
@@ -132,6 +144,14 @@ void model_content_fit(const struct history *h, int k, struct arena *a, struct m
                     touched[nt++] = q;
                 acc[q] += wt[x] * post[y].w;
             }
+        }
+        for (int c = 0; any_common && c < nt; c++) { /* the common words' share */
+            int32_t q = touched[c];
+            for (int32_t x = first[p]; x < first[p + 1]; x++)
+                for (int32_t y = first[q]; df[toks[x]] > CONTENT_DF_CAP && y < first[q + 1]; y++)
+                    if (toks[y] == toks[x])
+                        acc[q] += wt[x] * wt[y];
+        }
         int32_t *nb = m->nbr + p * (size_t)k;
         float *w = m->w + p * (size_t)k;
         int n = 0;
@@ -153,6 +173,7 @@ void model_content_fit(const struct history *h, int k, struct arena *a, struct m
         links += (size_t)n;
     }
     figures_add(fig, "vocabulary", (double)nv);
+    figures_add(fig, "common_words", (double)common);
     figures_add(fig, "neighbours", (double)links);
     figures_add(fig, "fit_seconds", mono_seconds() - t0);
     free(acc);

@@ -331,6 +331,41 @@ static void test_content_neighbours(void **state)
     history_release(&h);
 }
 
+/* A word in more than 1,000 products finds no candidates itself but still counts in
+ * the similarity of those rarer words found. */
+static void test_content_common_words(void **state)
+{
+    struct history h;
+    struct arena a;
+    struct model_content m;
+    struct figures fig = {0};
+    char id[16], name[32];
+    (void)state;
+    history_init(&h);
+    arena_init(&a);
+    for (int i = 0; i < 1200; i++) {
+        snprintf(id, sizeof(id), "P%d", i);
+        snprintf(name, sizeof(name), "item n%d", i);
+        history_add_product(&h, id, name, NULL, 1, NAN, true);
+    }
+    history_add_product(&h, "X", "Item Rare", NULL, 1, NAN, true);
+    history_add_product(&h, "Y", "item rare", NULL, 1, NAN, true);
+    history_finish(&h);
+    model_content_fit(&h, 3, &a, &m, &fig);
+    int32_t x = idmap_find(&h.products, "X", 1), y = idmap_find(&h.products, "Y", 1);
+    assert_int_equal(m.nbr[x * 3], y);
+    assert_true(fabsf(m.w[x * 3] - 1) < 1e-5); /* the same words: "item"'s share counted */
+    assert_int_equal(m.nbr[x * 3 + 1], -1);    /* the others share only "item" */
+    assert_int_equal(m.nbr[0], -1);
+    bool seen = false;
+    for (int i = 0; i < fig.n; i++)
+        if (strcmp(fig.item[i].name, "common_words") == 0)
+            seen = fig.item[i].value == 1;
+    assert_true(seen);
+    arena_release(&a);
+    history_release(&h);
+}
+
 int run_assoc_tests(void)
 {
     const struct CMUnitTest tests[] = {
@@ -341,6 +376,7 @@ int run_assoc_tests(void)
         cmocka_unit_test(test_groceries_published_counts),
         cmocka_unit_test(test_ease_against_direct_inverse),
         cmocka_unit_test(test_content_neighbours),
+        cmocka_unit_test(test_content_common_words),
     };
     return cmocka_run_group_tests_name("assoc", tests, NULL, NULL);
 }
