@@ -10,10 +10,10 @@
 #  - growth: between neighbouring sizes, the exponent k of time ~ lines^k.
 # Figures are printed, never asserted. SCALE_SIZES picks sizes as
 # lines:products:customers (default: 100k, 1M, 5M and 20M lines); SCALE_KEEP=1
-# keeps the temporary folder.
+# keeps the temporary folder; XSELL_BIN names another binary (a build kept aside).
 set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
-xsell="$root/build/xsell"
+xsell=${XSELL_BIN:-"$root/build/xsell"}
 sizes=${SCALE_SIZES:-"100000:1000:5000 1000000:10000:50000 5000000:50000:250000 20000000:200000:1000000"}
 "$root/deploy/deps.sh" time wrk python3
 tmp=$(mktemp -d /tmp/xsell-scale.XXXXXX)
