@@ -9,11 +9,12 @@
 #include "xsell/netaddr.h"
 
 struct config {
-    char *database_url;                /* DATABASE_URL; "" means libpq's PG* defaults */
-    char *listen_host;                 /* XSELL_LISTEN host part */
-    uint16_t port;                     /* XSELL_LISTEN port part */
-    int threads;                       /* XSELL_THREADS: HTTP thread pool */
-    int retrain_s;                     /* XSELL_RETRAIN_S: 0 = only at start and on request */
+    char *database_url; /* DATABASE_URL; "" means libpq's PG* defaults */
+    char *listen_host;  /* XSELL_LISTEN host part */
+    uint16_t port;      /* XSELL_LISTEN port part */
+    int threads;        /* XSELL_THREADS: HTTP thread pool */
+    int retrain_s;      /* XSELL_RETRAIN_S: 0 = only at start and on request */
+    int refit_s; /* XSELL_REFIT_S: between them, runs update from the new orders; 0 = always */
     struct api_key keys[API_KEYS_MAX]; /* XSELL_API_KEYS */
     int nkeys;
     bool auth_none;               /* XSELL_AUTH=none: every request is admin */

@@ -147,6 +147,8 @@ struct churn_fit_params {
     double horizon_days;
     double discount;                /* annual */
     const struct model_churn *prev; /* its converged fits are kept if these do not converge */
+    bool keep; /* with prev: its parameters, choice and layer as they are (an update
+                * between full refits), every customer scored again */
 };
 
 void model_churn_fit(const struct history *h, const struct churn_fit_params *p, struct arena *a,

@@ -92,9 +92,14 @@ int forecast_method_parse(const char *name);
 int forecast_auto(const double *y, int n, int m, int h, const double *levels, int nlevels,
                   enum fc_method method, struct forecast *out);
 /* The same, with the method's one-step in-sample forecasts of y[0..n) in fit (n
- * values; y minus them are the residuals reconciliation weighs by). */
+ * values; y minus them are the residuals reconciliation weighs by) unless NULL.
+ * keep (unless NULL): in, an ETS form to fit rather than choose one by AICc (error
+ * '\0': choose; it is chosen anyway when the form no longer fits); out, the form
+ * fitted (error '\0' when the method used no ETS). A refit of the same series keeps
+ * the last one's choice and re-estimates only its parameters, a sixth of the work. */
 int forecast_auto_fitted(const double *y, int n, int m, int h, const double *levels, int nlevels,
-                         enum fc_method method, struct forecast *out, double *fit);
+                         enum fc_method method, struct forecast *out, double *fit,
+                         struct ets_spec *keep);
 
 /* The standard normal quantile for a two-sided interval of level percent (95: 1.96). */
 double forecast_z(double level);

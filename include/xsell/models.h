@@ -72,6 +72,9 @@ struct model_params {
     double as_of;         /* the models' "now" */
     int threads;          /* models fitted side by side (at least 1) */
     int forecast_threads; /* the sales forecasts' threads; 0: no forecasts */
+    bool keep_estimates;  /* an update between full refits: keep what they estimate */
+    const struct model_content *content_prev; /* the catalogue is unchanged: reuse these */
+    const struct model_sales *sales_prev;     /* the serving forecasts: their ETS forms */
     /* what each model kept in the serving snapshot, scaled to this run's lines (0:
      * unknown): checked against the memory budget before the model is fitted */
     size_t expect_bytes[MODELS_COUNT];

@@ -25,6 +25,11 @@ struct snapshot {
     MODELS(SNAPSHOT_MEMBER) /* models.h; sales has nodes 0 when not fitted */
 #undef SNAPSHOT_MEMBER
     double loaded_at;          /* when the history was read: later writes are not in it */
+    double watermark;          /* the database's clock up to which it holds every order created */
+    double history_end;        /* it holds orders dated up to this */
+    double refit_at;           /* when the run that re-estimated every model (a full one) started */
+    int64_t refit_version;     /* that run's version (its own, for a full run) */
+    bool incremental;          /* updated from the serving one and the new orders */
     char *metrics_json;        /* every model's figures, as stored in model_runs */
     const char **product_json; /* per product: "product_id":..,"name":..,"category":..,"price":.. */
     uint32_t *product_json_len;

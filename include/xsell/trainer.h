@@ -20,10 +20,16 @@ void train_model_params(const struct config *cfg, double as_of, struct model_par
 
 /* Loads the history and fits every model into a new snapshot (one reference, the
  * caller's) whose metrics_json holds every model's figures. prev (may be NULL) is
- * the serving snapshot: a fit that does not converge keeps its parameters. -1 with
- * err. */
+ * the serving snapshot: a fit that does not converge keeps its parameters. While
+ * its last full refit is younger than XSELL_REFIT_S (and refit is false) the run is
+ * an update: the history is prev's with the orders created since (read from the
+ * database alone), and the estimates a refit makes (the churn model's parameters and
+ * choice, the content neighbours of an unchanged catalogue) are prev's; every model
+ * is fitted again on the new history, the evaluations are the last refit's. An
+ * erasure since prev makes it a full run. -1 with err. */
 int train_build(PGconn *conn, const struct config *cfg, int64_t version,
-                const struct snapshot *prev, struct snapshot **out, char *err, size_t errlen);
+                const struct snapshot *prev, bool refit, struct snapshot **out, char *err,
+                size_t errlen);
 
 /* What /metrics shows of the trainer. */
 struct trainer_status {
@@ -38,9 +44,10 @@ struct trainer {
     pthread_mutex_t mu;         /* the fields below; never held across a database call */
     pthread_cond_t cv;
     bool stop;
-    bool started;   /* the thread runs */
-    bool swept;     /* runs left by a process that died are marked failed */
-    int64_t queued; /* a requested run not yet started, 0 if none */
+    bool started;      /* the thread runs */
+    bool swept;        /* runs left by a process that died are marked failed */
+    int64_t queued;    /* a requested run not yet started, 0 if none */
+    bool queued_refit; /* it was asked to re-estimate every model (a full run) */
     const struct config *cfg;
     struct registry *reg;
     /* figures for /metrics, under mu */
@@ -55,9 +62,11 @@ void trainer_init(struct trainer *t, const struct config *cfg, struct registry *
 int trainer_start(struct trainer *t);
 /* Stops the thread (after the run going on) if it started, and releases t. */
 void trainer_stop(struct trainer *t);
-/* Queues a run (or returns the one already queued) and wakes the trainer.
- * The run's version into *version. -1 when the database cannot record it. */
-int trainer_request(struct trainer *t, struct db_pool *pool, int64_t *version);
+/* Queues a run (or returns the one already queued) and wakes the trainer; with
+ * refit, that run re-estimates every model from the whole history whatever
+ * XSELL_REFIT_S says. The run's version into *version. -1 when the database cannot
+ * record it. */
+int trainer_request(struct trainer *t, struct db_pool *pool, bool refit, int64_t *version);
 /* The figures of the runs so far; waits on nothing but a short lock. */
 void trainer_status(struct trainer *t, struct trainer_status *out);
 

@@ -212,6 +212,9 @@ int config_load(struct config *c, char *err, size_t errlen)
     if (env_int("XSELL_RETRAIN_S", 0, 86400 * 30, 3600, &v, err, errlen))
         return -1;
     c->retrain_s = (int)v;
+    if (env_int("XSELL_REFIT_S", 0, 86400 * 365, 86400, &v, err, errlen))
+        return -1;
+    c->refit_s = (int)v;
     s = getenv("XSELL_API_KEYS");
     if (s && parse_keys(c, s, err, errlen))
         return -1;

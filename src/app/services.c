@@ -113,9 +113,9 @@ int services_erase(struct services *sv, enum erase_kind kind, const char *id,
     return failure;
 }
 
-int services_queue_training(struct services *sv, int64_t *version)
+int services_queue_training(struct services *sv, bool refit, int64_t *version)
 {
-    return trainer_request(sv->trainer, sv->pool, version) ? SVC_DB_DOWN : 0;
+    return trainer_request(sv->trainer, sv->pool, refit, version) ? SVC_DB_DOWN : 0;
 }
 
 char *services_runs_json(struct services *sv)

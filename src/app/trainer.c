@@ -47,14 +47,28 @@ void train_model_params(const struct config *cfg, double as_of, struct model_par
 /* Training is a pipeline: load the history, fit every model (models.h), evaluate,
  * report, then the side effects in the database. Each step below is one of them. */
 
-/* Step 1: a new snapshot holding the history. -1 with err. */
+/* Step 1: a new snapshot holding the history: from base (when given) and the orders
+ * created since, or all of it again. Into why, when base was given but the whole
+ * history was read. -1 with err. */
 static int train_load(PGconn *conn, const struct config *cfg, int64_t version,
-                      struct snapshot **out, char *err, size_t errlen)
+                      const struct snapshot *base, struct snapshot **out, char *why, size_t whylen,
+                      char *err, size_t errlen)
 {
     struct snapshot *s = snapshot_new();
     s->loaded_at = now_seconds();
-    if (history_load(conn, config_history_end(cfg), &s->hist, err, errlen)) {
-        history_init(&s->hist); /* released by history_load; keep unref valid */
+    s->history_end = config_history_end(cfg);
+    int rc = 1;
+    if (base) {
+        rc = history_load_since(conn, s->history_end, &base->hist, base->watermark,
+                                base->history_end, &s->hist, &s->watermark, err, errlen);
+        if (rc == 1)
+            snprintf(why, whylen, "the history was rewritten (an erasure) since the last run");
+    }
+    s->incremental = rc == 0;
+    if (rc == 1)
+        rc = history_load(conn, s->history_end, &s->hist, &s->watermark, err, errlen);
+    if (rc) {
+        history_init(&s->hist); /* released by the load; keep unref valid */
         snapshot_unref(s);
         return -1;
     }
@@ -186,21 +200,85 @@ static void expect_model_bytes(const struct snapshot *prev, const struct history
         mp->expect_bytes[i] = prev ? (size_t)(prev->model_bytes[i] * MAX(grow, 1.0)) : 0;
 }
 
-int train_build(PGconn *conn, const struct config *cfg, int64_t version,
-                const struct snapshot *prev, struct snapshot **out, char *err, size_t errlen)
+/* Whether this run may update from prev rather than re-estimate everything: why not
+ * into why (empty when it is the first run or refits are not scheduled apart). */
+static bool may_update(const struct config *cfg, const struct snapshot *prev, bool refit, char *why,
+                       size_t whylen)
 {
-    double t0 = mono_seconds();
+    why[0] = '\0';
+    if (!prev || cfg->refit_s <= 0)
+        return false;
+    if (refit)
+        snprintf(why, whylen, "a full refit was asked for");
+    else if (now_seconds() - prev->refit_at >= cfg->refit_s)
+        snprintf(why, whylen, "the last full refit is %d s old or more (XSELL_REFIT_S)",
+                 cfg->refit_s);
+    return why[0] == '\0';
+}
+
+/* Does s's catalogue name and group every product as prev's does (content's input)? */
+static bool same_catalogue(const struct history *a, const struct history *b)
+{
+    size_t n = history_nproducts(a);
+    if (n != history_nproducts(b))
+        return false;
+    for (size_t p = 0; p < n; p++) {
+        const char *x[] = {idmap_key(&a->products, (int32_t)p), a->name[p], a->category[p]};
+        const char *y[] = {idmap_key(&b->products, (int32_t)p), b->name[p], b->category[p]};
+        for (int i = 0; i < 3; i++)
+            if ((x[i] == NULL) != (y[i] == NULL) || (x[i] && strcmp(x[i], y[i]) != 0))
+                return false;
+    }
+    return true;
+}
+
+/* The run's kind in the report; an update carries the evaluations of the last full
+ * refit (its models' accuracy is theirs). */
+static void report_run(cJSON *root, const struct snapshot *s, const struct snapshot *prev,
+                       const char *why)
+{
+    cJSON *run = cJSON_AddObjectToObject(root, "run");
+    cJSON_AddStringToObject(run, "kind", s->incremental ? "incremental" : "full");
+    if (why[0])
+        cJSON_AddStringToObject(run, "full_because", why);
+    cJSON_AddNumberToObject(run, "refit_version", (double)s->refit_version);
+    if (!s->incremental || !prev || !prev->metrics_json)
+        return;
+    cJSON *last = cJSON_Parse(prev->metrics_json);
+    static const char *const keys[] = {"evaluation", "evaluation_upsell", "evaluation_churn",
+                                       "evaluation_price"};
+    for (size_t i = 0; last && i < ARRAY_SIZE(keys); i++) {
+        cJSON *e = cJSON_DetachItemFromObject(last, keys[i]);
+        if (e)
+            cJSON_AddItemToObject(root, keys[i], e);
+    }
+    cJSON_Delete(last);
+}
+
+int train_build(PGconn *conn, const struct config *cfg, int64_t version,
+                const struct snapshot *prev, bool refit, struct snapshot **out, char *err,
+                size_t errlen)
+{
+    double t0 = mono_seconds(), started = now_seconds();
     struct snapshot *s;
+    char why[160];
+    bool update = may_update(cfg, prev, refit, why, sizeof(why));
     if ((prev && membudget_check(history_size(&prev->hist), "loading the history", err, errlen)) ||
-        train_load(conn, cfg, version, &s, err, errlen))
+        train_load(conn, cfg, version, update ? prev : NULL, &s, why, sizeof(why), err, errlen))
         return -1;
     double t_load = mono_seconds() - t0;
+    s->refit_at = s->incremental ? prev->refit_at : started;
+    s->refit_version = s->incremental ? prev->refit_version : version;
 
-    /* Step 2: every model. */
+    /* Step 2: every model; an update keeps what the last full refit estimated. */
     struct model_params mp;
     struct model_figures figs;
     train_model_params(cfg, s->as_of, &mp);
     mp.churn_prev = prev ? &prev->churn : NULL;
+    mp.keep_estimates = s->incremental;
+    if (s->incremental && same_catalogue(&prev->hist, &s->hist))
+        mp.content_prev = &prev->content;
+    mp.sales_prev = s->incremental ? &prev->sales : NULL;
     expect_model_bytes(prev, &s->hist, &mp);
     if (models_fit(s, &mp, false, &figs, err, errlen)) {
         snapshot_unref(s);
@@ -209,7 +287,8 @@ int train_build(PGconn *conn, const struct config *cfg, int64_t version,
     double t_fit = mono_seconds() - t0 - t_load;
 
     cJSON *root = report_new(s, &figs);
-    if (cfg->price_truth)
+    report_run(root, s, prev, why);
+    if (cfg->price_truth && !s->incremental)
         evaluate_price(cfg, s, root);
     /* Step 4, the side effect: this run's churn scores for BI. */
     if (scores_write(conn, s, err, errlen)) {
@@ -217,7 +296,7 @@ int train_build(PGconn *conn, const struct config *cfg, int64_t version,
         cJSON_AddStringToObject(cJSON_GetObjectItem(root, "churn"), "scores_error", err);
     }
     double t_eval = mono_seconds();
-    if (cfg->eval_holdout_days > 0)
+    if (cfg->eval_holdout_days > 0 && !s->incremental)
         evaluate_holdout(cfg, s, &mp, root);
     t_eval = mono_seconds() - t_eval;
 
@@ -301,19 +380,22 @@ static int run_once(struct trainer *t, PGconn **conn, const char *trigger)
         return -2;
     pthread_mutex_lock(&t->mu);
     int64_t version = t->queued;
+    bool refit = t->queued_refit;
     pthread_mutex_unlock(&t->mu);
     if ((version == 0 && runs_create(*conn, trigger, &version)) || runs_start(*conn, version))
         return -2;
     pthread_mutex_lock(&t->mu);
-    if (t->queued == version)
+    if (t->queued == version) {
         t->queued = 0;
+        t->queued_refit = false;
+    }
     t->running = true;
     pthread_mutex_unlock(&t->mu);
 
     double t0 = mono_seconds();
     struct snapshot *s = NULL;
     struct snapshot *prev = registry_take(t->reg);
-    int rc = train_build(*conn, t->cfg, version, prev, &s, err, sizeof(err));
+    int rc = train_build(*conn, t->cfg, version, prev, refit, &s, err, sizeof(err));
     snapshot_unref(prev);
     double secs = mono_seconds() - t0;
     if (rc == 0) {
@@ -410,7 +492,7 @@ void trainer_stop(struct trainer *t)
     pthread_cond_destroy(&t->cv);
 }
 
-int trainer_request(struct trainer *t, struct db_pool *pool, int64_t *version)
+int trainer_request(struct trainer *t, struct db_pool *pool, bool refit, int64_t *version)
 {
     int rc = 0;
     pthread_mutex_lock(&t->request_mu);
@@ -428,6 +510,7 @@ int trainer_request(struct trainer *t, struct db_pool *pool, int64_t *version)
     pthread_mutex_lock(&t->mu);
     if (rc == 0 && t->queued == 0)
         t->queued = queued;
+    t->queued_refit |= rc == 0 && refit;
     *version = t->queued;
     pthread_cond_broadcast(&t->cv);
     pthread_mutex_unlock(&t->mu);

@@ -131,7 +131,9 @@ int cmd_rules(int argc, char **argv)
         if (cmd_load_config(&cfg))
             goto out;
         PGconn *c = cmd_connect(&cfg);
-        int loaded = c ? history_load(c, config_history_end(&cfg), &h, err, sizeof(err)) : -1;
+        double watermark;
+        int loaded =
+            c ? history_load(c, config_history_end(&cfg), &h, &watermark, err, sizeof(err)) : -1;
         PQfinish(c);
         config_release(&cfg);
         if (loaded) {

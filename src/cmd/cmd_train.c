@@ -20,7 +20,7 @@ int cmd_train(int argc, char **argv)
     char err[512];
     int rc = 1;
     if (c && runs_create(c, "cli", &version) == 0 && runs_start(c, version) == 0) {
-        if (train_build(c, &cfg, version, NULL, &s, err, sizeof(err)) == 0) {
+        if (train_build(c, &cfg, version, NULL, true, &s, err, sizeof(err)) == 0) {
             runs_finish(c, version, true, s->metrics_json, NULL);
             printf("%s\n", s->metrics_json);
             snapshot_unref(s);

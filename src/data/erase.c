@@ -60,6 +60,17 @@ int erase_entity(PGconn *conn, enum erase_kind kind, const char *id, struct eras
     res->lines = history[0];
     res->orders = history[1];
     res->found = kind == ERASE_ORDER ? res->orders > 0 : entity > 0;
+    /* what incremental training cannot follow from new orders: said for the next run */
+    static const char *const kinds[] = {
+        [ERASE_ORDER] = "order", [ERASE_PRODUCT] = "product", [ERASE_CUSTOMER] = "customer"};
+    const char *const params[] = {kinds[kind]};
+    if ((res->lines > 0 || res->orders > 0) &&
+        db_cmd(conn, "INSERT INTO history_rewrites (kind) VALUES ($1)", 1, params)) {
+        fmt_error(err, errlen, "database: %s", db_error(conn));
+        if (PQstatus(conn) == CONNECTION_OK)
+            db_cmd(conn, "ROLLBACK", 0, NULL);
+        return -1;
+    }
     if (db_cmd(conn, "COMMIT", 0, NULL)) {
         bool unknown = PQstatus(conn) != CONNECTION_OK;
         fmt_error(err, errlen, "database: commit failed: %s", db_error(conn));

@@ -189,25 +189,54 @@ static int copy_out(PGconn *conn, const char *sql, struct history *h, double as_
     return rc ? -1 : 0;
 }
 
-int history_load(PGconn *conn, double as_of, struct history *h, char *err, size_t errlen)
+/* The database's clock at the transaction's snapshot, less any write still open then
+ * (an order committed after the snapshot carries its transaction's start as created_at,
+ * so it is at or after the result): every order created since is in the next delta. */
+static int read_watermark(PGconn *conn, double *watermark, char *err, size_t errlen)
+{
+    PGresult *r = db_query(conn,
+                           "SELECT extract(epoch FROM least(now(), (SELECT min(xact_start) "
+                           "FROM pg_stat_activity WHERE backend_xid IS NOT NULL "
+                           "AND pid <> pg_backend_pid())))::float8",
+                           0, NULL);
+    if (!r)
+        return fmt_error(err, errlen, "database: %s", db_error(conn));
+    *watermark = strtod(PQgetvalue(r, 0, 0), NULL);
+    PQclear(r);
+    return 0;
+}
+
+static const char products_copy[] =
+    "COPY (SELECT product_id, name, category, price::float8, cost::float8, "
+    "in_stock FROM products ORDER BY product_id) TO STDOUT (FORMAT binary)";
+#define LINES_SELECT                                                                               \
+    "SELECT o.order_id, o.customer_id, extract(epoch FROM o.ordered_at)::float8, l.product_id, "   \
+    "l.quantity, l.unit_price::float8 FROM orders o JOIN order_lines l USING (order_id) "
+
+static void loaded(const struct history *h, const char *how, double t0)
+{
+    log_info("history: %zu products, %zu customers, %zu orders, %zu lines in %.2fs%s",
+             history_nproducts(h), history_ncustomers(h), history_norders(h), h->nlines,
+             mono_seconds() - t0, how);
+}
+
+int history_load(PGconn *conn, double as_of, struct history *h, double *watermark, char *err,
+                 size_t errlen)
 {
     long nprod, nlines;
     double t0 = mono_seconds();
-    /* One snapshot of the database for both reads. */
+    /* One snapshot of the database for every read. */
     if (db_cmd(conn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", 0, NULL)) {
         snprintf(err, errlen, "database: %s", db_error(conn));
         return -1;
     }
-    int rc = copy_out(conn,
-                      "COPY (SELECT product_id, name, category, price::float8, cost::float8, "
-                      "in_stock FROM products ORDER BY product_id) TO STDOUT (FORMAT binary)",
-                      h, as_of, product_row, &nprod, err, errlen);
+    int rc = read_watermark(conn, watermark, err, errlen);
+    if (rc == 0)
+        rc = copy_out(conn, products_copy, h, as_of, product_row, &nprod, err, errlen);
     if (rc == 0)
         rc = copy_out(conn,
-                      "COPY (SELECT o.order_id, o.customer_id, "
-                      "extract(epoch FROM o.ordered_at)::float8, l.product_id, l.quantity, "
-                      "l.unit_price::float8 FROM orders o JOIN order_lines l USING (order_id) "
-                      "ORDER BY o.ordered_at, o.order_id, l.line_no) TO STDOUT (FORMAT binary)",
+                      "COPY (" LINES_SELECT "ORDER BY o.ordered_at, o.order_id, l.line_no) "
+                      "TO STDOUT (FORMAT binary)",
                       h, as_of, line_row, &nlines, err, errlen);
     db_cmd(conn, "COMMIT", 0, NULL);
     if (rc) {
@@ -215,8 +244,100 @@ int history_load(PGconn *conn, double as_of, struct history *h, char *err, size_
         return -1;
     }
     history_finish(h);
-    log_info("history: %zu products, %zu customers, %zu orders, %zu lines in %.2fs",
-             history_nproducts(h), history_ncustomers(h), history_norders(h), h->nlines,
-             mono_seconds() - t0);
+    loaded(h, "", t0);
+    return 0;
+}
+
+/* Adds order o of from (its lines) to h. */
+static void add_order(struct history *h, const struct history *from, size_t o)
+{
+    int32_t c = from->order_customer[o];
+    const char *id = idmap_key(&from->orders, (int32_t)o);
+    const char *cust = c >= 0 ? idmap_key(&from->customers, c) : NULL;
+    for (int32_t l = from->order_first[o]; l < from->order_first[o + 1]; l++)
+        history_add_line(h, id, cust, from->order_time[o],
+                         idmap_key(&from->products, from->line_product[l]), from->line_qty[l],
+                         from->line_price[l]);
+}
+
+/* Does order a of x come before order b of y as the full load orders them (time,
+ * then id bytes)? */
+static bool order_before(const struct history *x, size_t a, const struct history *y, size_t b)
+{
+    if (x->order_time[a] != y->order_time[b])
+        return x->order_time[a] < y->order_time[b];
+    return strcmp(idmap_key(&x->orders, (int32_t)a), idmap_key(&y->orders, (int32_t)b)) < 0;
+}
+
+int history_load_since(PGconn *conn, double as_of, const struct history *prev, double since,
+                       double prev_end, struct history *h, double *watermark, char *err,
+                       size_t errlen)
+{
+    double t0 = mono_seconds();
+    long nprod, nlines;
+    char since_s[32], end_s[32];
+    snprintf(since_s, sizeof(since_s), "%.6f", since);
+    snprintf(end_s, sizeof(end_s), "%.6f", prev_end > 0 ? prev_end : 0);
+    const char *const params[] = {since_s, end_s};
+    struct history delta;
+    history_init(&delta);
+    /* not READ ONLY: the new orders' ids go to a temporary table, which COPY reads */
+    if (db_cmd(conn, "BEGIN ISOLATION LEVEL REPEATABLE READ", 0, NULL)) {
+        snprintf(err, errlen, "database: %s", db_error(conn));
+        return -1;
+    }
+    int rc = read_watermark(conn, watermark, err, errlen);
+    PGresult *r =
+        rc ? NULL
+           : db_query(conn, "SELECT count(*) FROM history_rewrites WHERE at >= to_timestamp($1)", 1,
+                      params);
+    if (!rc && !r)
+        rc = fmt_error(err, errlen, "database: %s", db_error(conn));
+    long rewrites = r ? strtol(PQgetvalue(r, 0, 0), NULL, 10) : 0;
+    PQclear(r);
+    if (rc == 0 && rewrites > 0) {
+        db_cmd(conn, "ROLLBACK", 0, NULL);
+        history_release(&delta);
+        return 1;
+    }
+    /* the orders created since, and those the last load left out for their date */
+    if (rc == 0 &&
+        db_cmd(conn,
+               "CREATE TEMP TABLE delta_orders ON COMMIT DROP AS SELECT order_id FROM orders "
+               "WHERE created_at >= to_timestamp($1) OR ordered_at > to_timestamp($2)",
+               2, params))
+        rc = fmt_error(err, errlen, "database: %s", db_error(conn));
+    if (rc == 0)
+        rc = copy_out(conn, products_copy, h, as_of, product_row, &nprod, err, errlen);
+    if (rc == 0)
+        rc = copy_out(conn,
+                      "COPY (" LINES_SELECT "JOIN delta_orders d USING (order_id) "
+                      "ORDER BY o.ordered_at, o.order_id, l.line_no) TO STDOUT (FORMAT binary)",
+                      &delta, as_of, line_row, &nlines, err, errlen);
+    db_cmd(conn, rc ? "ROLLBACK" : "COMMIT", 0, NULL);
+    if (rc) {
+        history_release(&delta);
+        history_release(h);
+        return -1;
+    }
+    history_finish(&delta);
+    /* both in the full load's order: merged, an order already known kept once */
+    size_t a = 0, b = 0, na = history_norders(prev), nb = history_norders(&delta), added = 0;
+    while (a < na || b < nb) {
+        if (b < nb && idmap_find(&prev->orders, idmap_key(&delta.orders, (int32_t)b),
+                                 strlen(idmap_key(&delta.orders, (int32_t)b))) >= 0) {
+            b++;
+        } else if (b >= nb || (a < na && order_before(prev, a, &delta, b))) {
+            add_order(h, prev, a++);
+        } else {
+            add_order(h, &delta, b++);
+            added++;
+        }
+    }
+    history_release(&delta);
+    history_finish(h);
+    char how[64];
+    snprintf(how, sizeof(how), " (%zu new orders beside the last run's)", added);
+    loaded(h, how, t0);
     return 0;
 }

@@ -4,7 +4,10 @@
 int handle_admin_train(struct request *req)
 {
     int64_t version;
-    if (services_queue_training(req->svc, &version))
+    const char *refit = req_param(req, "refit");
+    if (refit && strcmp(refit, "full") != 0 && strcmp(refit, "auto") != 0)
+        return req_fail(req, PROBLEM_BAD_PARAM, "refit must be full or auto");
+    if (services_queue_training(req->svc, refit && strcmp(refit, "full") == 0, &version))
         return req_fail(req, PROBLEM_DB_DOWN, "the database is unavailable; no run was queued");
     cJSON *root = cJSON_CreateObject();
     cJSON_AddNumberToObject(root, "run", (double)version);

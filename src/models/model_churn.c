@@ -685,6 +685,48 @@ static int by_value_at_risk(const void *pa, const void *pb, void *ctx)
     return (a > b) - (a < b);
 }
 
+/* Estimates m's parameters on the summaries s (n customers, the earliest first_day)
+ * from scratch, or from prev's: both models, the choice between them on the earlier
+ * split, the layer, Gamma-Gamma. The seconds the two models' fits took. */
+static double fit_all(const struct churn_days *dd, const struct churn_summary *s, size_t n,
+                      int32_t first_day, const struct churn_fit_params *fp, struct model_churn *m,
+                      double t0)
+{
+    /* Fit both on everything first: the earlier split starts from these. The
+     * serving snapshot's converged fits are a start, and kept when nothing converges. */
+    for (int k = 0; k < 2; k++) {
+        if (fp->prev && fp->prev->report[k].converged)
+            m->params[k] = fp->prev->params[k];
+        churn_fit((enum churn_kind)k, s, n, &m->params[k], &m->report[k]);
+    }
+    double fit_s = mono_seconds() - t0;
+
+    /* The earlier split: its holdout as long as the horizon, at most half the span. */
+    int32_t span = m->as_of_day - first_day;
+    int32_t split = (int32_t)MIN(lround(fp->horizon_days), span / 2);
+    struct split_result sr = {0};
+    if (split >= 7)
+        fit_on_split(dd, m->as_of_day - split, m->as_of_day, m, &sr);
+    if (sr.done) {
+        snprintf(m->selection, sizeof(m->selection),
+                 "holdout of the last %d days: RMSE per customer %.4f (BG/NBD) vs %.4f "
+                 "(modified)",
+                 split, sr.rmse[0], sr.rmse[1]);
+        m->selection_rmse[0] = sr.rmse[0];
+        m->selection_rmse[1] = sr.rmse[1];
+    } else {
+        snprintf(m->selection, sizeof(m->selection),
+                 "too little history for a holdout: BG/NBD serves");
+    }
+    if (!m->report[m->kind].converged && m->report[1 - m->kind].converged)
+        m->kind = (enum churn_kind)(1 - m->kind);
+
+    m->gg = fp->prev && fp->prev->gg_report.converged ? fp->prev->gg : (struct gg_params){0, 0, 0};
+    gg_fit(s, n, &m->gg, &m->gg_report);
+    m->gg_ok = m->gg_report.converged && m->gg.q > 1;
+    return fit_s;
+}
+
 void model_churn_fit(const struct history *h, const struct churn_fit_params *fp, struct arena *a,
                      struct model_churn *m, struct figures *fig)
 {
@@ -710,38 +752,21 @@ void model_churn_fit(const struct history *h, const struct churn_fit_params *fp,
             who[n++] = (int32_t)c;
         }
     }
-    /* Fit both on everything first: the earlier split starts from these. The
-     * serving snapshot's converged fits are a start, and kept when nothing converges. */
-    for (int k = 0; k < 2; k++) {
-        if (fp->prev && fp->prev->report[k].converged)
-            m->params[k] = fp->prev->params[k];
-        churn_fit((enum churn_kind)k, s, n, &m->params[k], &m->report[k]);
-    }
-    double fit_s = mono_seconds() - t0;
-
-    /* The earlier split: its holdout as long as the horizon, at most half the span. */
-    int32_t span = m->as_of_day - first_day;
-    int32_t split = (int32_t)MIN(lround(fp->horizon_days), span / 2);
-    struct split_result sr = {0};
-    if (split >= 7)
-        fit_on_split(&d, m->as_of_day - split, m->as_of_day, m, &sr);
-    if (sr.done) {
-        snprintf(m->selection, sizeof(m->selection),
-                 "holdout of the last %d days: RMSE per customer %.4f (BG/NBD) vs %.4f "
-                 "(modified)",
-                 split, sr.rmse[0], sr.rmse[1]);
-        m->selection_rmse[0] = sr.rmse[0];
-        m->selection_rmse[1] = sr.rmse[1];
+    double fit_s = 0;
+    if (fp->keep && fp->prev) { /* an update between full refits: their estimates */
+        const struct model_churn *pv = fp->prev;
+        m->kind = pv->kind;
+        memcpy(m->params, pv->params, sizeof(m->params));
+        memcpy(m->report, pv->report, sizeof(m->report));
+        m->gg = pv->gg;
+        m->gg_report = pv->gg_report;
+        m->gg_ok = pv->gg_ok;
+        m->layer = pv->layer;
+        memcpy(m->selection_rmse, pv->selection_rmse, sizeof(m->selection_rmse));
+        snprintf(m->selection, sizeof(m->selection), "%s", pv->selection);
     } else {
-        snprintf(m->selection, sizeof(m->selection),
-                 "too little history for a holdout: BG/NBD serves");
+        fit_s = fit_all(&d, s, n, first_day, fp, m, t0);
     }
-    if (!m->report[m->kind].converged && m->report[1 - m->kind].converged)
-        m->kind = (enum churn_kind)(1 - m->kind);
-
-    m->gg = fp->prev && fp->prev->gg_report.converged ? fp->prev->gg : (struct gg_params){0, 0, 0};
-    gg_fit(s, n, &m->gg, &m->gg_report);
-    m->gg_ok = m->gg_report.converged && m->gg.q > 1;
     double msum = 0, mcnt = 0;
     for (size_t i = 0; i < n; i++)
         if (s[i].x > 0 && s[i].m > 0) {
@@ -797,7 +822,8 @@ int model_churn_train(struct snapshot *s, struct arena *a, const struct model_pa
     struct churn_fit_params cp = {.as_of = p->as_of,
                                   .horizon_days = p->churn_horizon_days,
                                   .discount = p->churn_discount,
-                                  .prev = p->churn_prev};
+                                  .prev = p->churn_prev,
+                                  .keep = p->keep_estimates};
     UNUSED(err);
     UNUSED(errlen);
     model_churn_fit(&s->hist, &cp, a, &s->churn, fig);

@@ -191,9 +191,19 @@ void model_content_fit(const struct history *h, int k, struct arena *a, struct m
 int model_content_train(struct snapshot *s, struct arena *a, const struct model_params *p,
                         struct figures *fig, char *err, size_t errlen)
 {
-    UNUSED(p);
     UNUSED(err);
     UNUSED(errlen);
+    const struct model_content *prev = p->content_prev;
+    if (prev && prev->n == history_nproducts(&s->hist)) { /* the same names: the same model */
+        size_t n = prev->n * (size_t)prev->k;
+        s->content = (struct model_content){.n = prev->n, .k = prev->k};
+        s->content.nbr = arena_array(a, n + 1, sizeof(int32_t));
+        s->content.w = arena_array(a, n + 1, sizeof(float));
+        memcpy(s->content.nbr, prev->nbr, n * sizeof(int32_t));
+        memcpy(s->content.w, prev->w, n * sizeof(float));
+        figures_add(fig, "kept_from_last_run", 1);
+        return 0;
+    }
     model_content_fit(&s->hist, 20, a, &s->content, fig);
     return 0;
 }

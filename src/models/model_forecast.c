@@ -631,12 +631,24 @@ enum { M_ETS, M_THETA, M_COMB };
 /* ETS by AICc, with its standard deviations; a season too long for ETS's own
  * states (above ETS_MAX_SEASON) is taken out by a classical multiplicative
  * decomposition first when significant, and put back after ("+dec" in the name). */
+/* The form in *keep when it has one and fits, else the best by AICc; *keep (unless
+ * NULL) gets the form fitted. */
+static bool ets_choose(const double *y, int n, int m, struct ets_spec *keep, struct ets_fit *f)
+{
+    bool ok = keep && keep->error && ets_fit(y, n, m, *keep, f);
+    if (!ok)
+        ok = ets_auto(y, n, m, f);
+    if (keep)
+        *keep = ok ? f->spec : (struct ets_spec){0};
+    return ok;
+}
+
 static bool ets_any(const double *y, int n, int m, int h, double *mean, double *sd, char name[24],
-                    double *fit)
+                    double *fit, struct ets_spec *keep)
 {
     struct ets_fit f;
     if (m <= ETS_MAX_SEASON) {
-        if (!ets_auto(y, n, m, &f))
+        if (!ets_choose(y, n, m, keep, &f))
             return false;
         ets_sd(&f, h, mean, sd);
         ets_name(&f, name);
@@ -652,7 +664,7 @@ static bool ets_any(const double *y, int n, int m, int h, double *mean, double *
     double *d = xmalloc(((size_t)n + 1) * sizeof(double));
     for (int t = 0; t < n; t++)
         d[t] = seasonal ? y[t] / idx[t % m] : y[t];
-    bool ok = ets_auto(d, n, 1, &f);
+    bool ok = ets_choose(d, n, 1, keep, &f);
     if (ok && fit) {
         ets_fitted(&f, d, n, fit);
         for (int t = 0; seasonal && t < n; t++)
@@ -674,10 +686,12 @@ static bool ets_any(const double *y, int n, int m, int h, double *mean, double *
 
 /* Method k's forecast of y[0..n) for h steps; *name (may be NULL) gets its name. */
 static void run_method(int k, const double *y, int n, int m, int h, double *mean, double *sd,
-                       char *name, size_t namelen, double *fit)
+                       char *name, size_t namelen, double *fit, struct ets_spec *keep)
 {
     char en[24] = "";
-    bool have_ets = (k == M_ETS || k == M_COMB) && ets_any(y, n, m, h, mean, sd, en, fit);
+    if (keep && k == M_THETA)
+        *keep = (struct ets_spec){0};
+    bool have_ets = (k == M_ETS || k == M_COMB) && ets_any(y, n, m, h, mean, sd, en, fit, keep);
     if (!have_ets || k == M_THETA) {
         forecast_theta(y, n, m, h, mean, sd, fit);
         if (name)
@@ -753,12 +767,16 @@ int forecast_method_parse(const char *name)
 int forecast_auto(const double *y, int n, int m, int h, const double *levels, int nlevels,
                   enum fc_method method, struct forecast *out)
 {
-    return forecast_auto_fitted(y, n, m, h, levels, nlevels, method, out, NULL);
+    return forecast_auto_fitted(y, n, m, h, levels, nlevels, method, out, NULL, NULL);
 }
 
 int forecast_auto_fitted(const double *y, int n, int m, int h, const double *levels, int nlevels,
-                         enum fc_method method, struct forecast *out, double *fit)
+                         enum fc_method method, struct forecast *out, double *fit,
+                         struct ets_spec *keep)
 {
+    struct ets_spec none = {0}, *kept = keep ? keep : &none;
+    struct ets_spec want = *kept; /* what to keep; *kept becomes what was fitted */
+    *kept = none;
     memset(out, 0, sizeof(*out));
     if (n < 1 || h < 1 || h > FC_MAX_H)
         return -1;
@@ -802,17 +820,20 @@ int forecast_auto_fitted(const double *y, int n, int m, int h, const double *lev
         snprintf(out->model, sizeof(out->model), "Croston-SBA");
     } else if (method != FC_AUTO) {
         int k = method == FC_ETS ? M_ETS : method == FC_THETA ? M_THETA : M_COMB;
-        run_method(k, y, n, m, h, out->mean, sd, out->model, sizeof(out->model), fit);
+        *kept = want;
+        run_method(k, y, n, m, h, out->mean, sd, out->model, sizeof(out->model), fit, kept);
     } else {
         /* ETS by AICc and Theta, averaged: on M3 the mean beats either alone and any
          * choice between them on a short holdout (README, bench/m3.sh) */
         int best = M_COMB;
-        run_method(best, y, n, m, h, out->mean, sd, out->model, sizeof(out->model), fit);
+        *kept = want;
+        run_method(best, y, n, m, h, out->mean, sd, out->model, sizeof(out->model), fit, kept);
     }
     bool finite = true;
     for (int i = 0; i < h; i++)
         finite &= isfinite(out->mean[i]) && isfinite(sd[i]);
     if (!finite) { /* values beyond what the fits can carry: no model of our own */
+        *kept = none;
         forecast_snaive(y, n, m, h, out->mean, sd, fit);
         snprintf(out->model, sizeof(out->model), "SNaive");
         snprintf(out->note, sizeof(out->note),

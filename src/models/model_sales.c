@@ -305,6 +305,8 @@ struct sales_job {
                               * the forecast's and the backtest's fits (0 before a start) */
     int *n;
     bool *nonneg;
+    struct ets_spec *form; /* [task]: the ETS form fitted (out), or to keep (in) */
+    bool keep;             /* form holds the last refit's: products keep them */
 };
 
 /* The last complete day at as_of (days since the epoch), and into len how many days
@@ -346,7 +348,12 @@ static void forecast_task(struct sales_job *j, int task)
     struct forecast *f = xmalloc(sizeof(*f));
     double *fit = xmalloc(((size_t)n + 1) * sizeof(double));
     float *res = j->res ? j->res + (size_t)task * SALES_DAY_WINDOW + start : NULL;
-    forecast_auto_fitted(row + start, n, period, h, levels, 2, FC_AUTO, f, res ? fit : NULL);
+    /* a product keeps its form; the few categories and the shop choose anew */
+    if (node >= (int)m->nproducts)
+        j->form[task] = (struct ets_spec){0};
+    struct ets_spec kept = j->keep ? j->form[task] : (struct ets_spec){0};
+    forecast_auto_fitted(row + start, n, period, h, levels, 2, FC_AUTO, f, res ? fit : NULL,
+                         &j->form[task]);
     for (int t = 0; res && t < n; t++)
         res[t] = isfinite(fit[t]) ? (float)(row[start + t] - fit[t]) : 0;
     memcpy(mean, f->mean, sizeof(double) * (size_t)h);
@@ -358,7 +365,7 @@ static void forecast_task(struct sales_job *j, int task)
     int nfit = n - hb;
     res = j->bt_res ? j->bt_res + (size_t)task * SALES_DAY_WINDOW + start : NULL;
     if (nfit >= 1 && forecast_auto_fitted(row + start, nfit, period, hb, levels, 2, FC_AUTO, f,
-                                          res ? fit : NULL) == 0) {
+                                          res ? fit : NULL, &kept) == 0) {
         for (int t = 0; res && t < nfit; t++)
             res[t] = isfinite(fit[t]) ? (float)(row[start + t] - fit[t]) : 0;
         memcpy(j->bt_mean + (size_t)task * BT_MAX, f->mean, sizeof(double) * (size_t)hb);
@@ -646,8 +653,9 @@ static void fill_answers(struct model_sales *m, struct sales_job *j, int meas, i
     m->fc[meas][f] = fc;
 }
 
-void model_sales_fit(const struct history *h, double as_of, int threads, struct arena *a,
-                     struct model_sales *m, struct figures *fig)
+void model_sales_fit(const struct history *h, double as_of, int threads,
+                     const struct model_sales *keep, struct arena *a, struct model_sales *m,
+                     struct figures *fig)
 {
     memset(m, 0, sizeof(*m));
     double t0 = mono_seconds();
@@ -700,6 +708,12 @@ void model_sales_fit(const struct history *h, double as_of, int threads, struct 
     }
     job.n = xcalloc(tasks, sizeof(int));
     job.nonneg = xcalloc(tasks, sizeof(bool));
+    job.form = xcalloc(tasks, sizeof(struct ets_spec));
+    /* the same series (nodes in the same order): the last refit's forms are kept */
+    job.keep = keep && keep->form && keep->nodes == m->nodes && keep->ncat == m->ncat &&
+               keep->nproducts == m->nproducts;
+    if (job.keep)
+        memcpy(job.form, keep->form, tasks * sizeof(struct ets_spec));
     threads = MAX(1, MIN(threads, 16));
     pthread_t tid[16];
     int started = 0;
@@ -728,6 +742,10 @@ void model_sales_fit(const struct history *h, double as_of, int threads, struct 
     free(job.bt_res);
     free(job.n);
     free(job.nonneg);
+    m->form = arena_array(a, tasks, sizeof(struct ets_spec));
+    memcpy(m->form, job.form, tasks * sizeof(struct ets_spec));
+    free(job.form);
+    figures_add(fig, "forms_kept", job.keep);
     for (int meas = 0; meas < SALES_NMEASURE; meas++)
         for (int f = 0; f < SALES_NFREQ; f++)
             free(table[meas][f]);
@@ -788,7 +806,8 @@ int model_sales_train(struct snapshot *s, struct arena *a, const struct model_pa
     size_t plan = model_sales_work_bytes(&s->hist, p->as_of);
     if (membudget_check(plan, "the forecasts' working arrays", err, errlen))
         return -1;
-    model_sales_fit(&s->hist, p->as_of, p->forecast_threads, a, &s->sales, fig);
+    model_sales_fit(&s->hist, p->as_of, p->forecast_threads,
+                    p->keep_estimates ? p->sales_prev : NULL, a, &s->sales, fig);
     figures_add(fig, "planned_bytes", (double)plan);
     return 0;
 }

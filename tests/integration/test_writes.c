@@ -230,6 +230,122 @@ static void test_future_orders_ignored(void **state)
 
 /* The database dies inside COMMIT: the answer says the outcome is unknown (not
  * "nothing was written"), and sending the order again settles it. */
+/* The serving run's kind ("full" or "incremental") and its lines. */
+static const char *serving_run(long *lines, char *kind, size_t n)
+{
+    struct resp r;
+    http(&main_srv, "GET", "/admin/models", ADM, NULL, NULL, &r);
+    cJSON *m = cJSON_GetObjectItem(r.json, "serving_metrics");
+    cJSON *k = cJSON_GetObjectItem(cJSON_GetObjectItem(m, "run"), "kind");
+    snprintf(kind, n, "%s", cJSON_IsString(k) ? k->valuestring : "");
+    *lines = (long)cJSON_GetObjectItem(cJSON_GetObjectItem(m, "data"), "lines")->valuedouble;
+    assert_non_null(cJSON_GetObjectItem(m, "evaluation")); /* the last refit's, on an update */
+    resp_free(&r);
+    return kind;
+}
+
+/* Numbers alike within tol (relative, at least absolute tol), the rest equal; what
+ * names the snapshot left out, and with a tolerance the model's name. */
+static bool alike(const cJSON *a, const cJSON *b, double tol, char *where, size_t n)
+{
+    if (cJSON_IsNumber(a) && cJSON_IsNumber(b)) {
+        double x = a->valuedouble, y = b->valuedouble;
+        if (fabs(x - y) <= tol * fmax(1.0, fmax(fabs(x), fabs(y))))
+            return true;
+        snprintf(where, n, "%.17g against %.17g", x, y);
+        return false;
+    }
+    if ((cJSON_IsObject(a) && cJSON_IsObject(b)) || (cJSON_IsArray(a) && cJSON_IsArray(b))) {
+        if (cJSON_GetArraySize(a) != cJSON_GetArraySize(b)) {
+            snprintf(where, n, "%s: sizes %d and %d", a->string ? a->string : "[]",
+                     cJSON_GetArraySize(a), cJSON_GetArraySize(b));
+            return false;
+        }
+        for (const cJSON *x = a->child, *y = b->child; x && y; x = x->next, y = y->next) {
+            if (x->string && (strcmp(x->string, "model_version") == 0 ||
+                              strcmp(x->string, "recommendation_id") == 0))
+                continue; /* name the snapshot */
+            if (tol > 0 && x->string && strcmp(x->string, "model") == 0)
+                continue; /* the form a refit chose anew may differ; its numbers may not */
+            if ((x->string || y->string) &&
+                (!x->string || !y->string || strcmp(x->string, y->string)))
+                return snprintf(where, n, "keys %s and %s", x->string, y->string), false;
+            if (!alike(x, y, tol, where, n)) {
+                size_t len = strlen(where);
+                snprintf(where + len, n - len, " in %s", x->string ? x->string : "[]");
+                return false;
+            }
+        }
+        return true;
+    }
+    if (cJSON_Compare(a, b, true))
+        return true;
+    snprintf(where, n, "%s against %s", cJSON_IsString(a) ? a->valuestring : "?",
+             cJSON_IsString(b) ? b->valuestring : "?");
+    return false;
+}
+
+/* Between full refits a run updates from the new orders alone; its answers are the
+ * full run's: to the digit where the models are fitted again on the same history,
+ * within 2% where it keeps the last refit's choices (churn's parameters, the
+ * products' ETS forms). */
+static void test_incremental_matches_full(void **state)
+{
+    struct resp r;
+    long lines;
+    char kind[32];
+    (void)state;
+    http(&main_srv, "POST", "/orders", ADM,
+         "{\"order_id\":\"T-inc-1\",\"customer_id\":\"T-inc-cust\",\"ordered_at\":"
+         "\"2025-11-03T09:00:00Z\",\"lines\":[{\"product_id\":\"P003\",\"quantity\":1,"
+         "\"unit_price\":4},{\"product_id\":\"P004\",\"quantity\":2,\"unit_price\":6}]}",
+         NULL, &r);
+    assert_int_equal(r.status, 201);
+    resp_free(&r);
+    long run = request_training();
+    assert_true(wait_run(run, "succeeded", 120));
+    assert_string_equal(serving_run(&lines, kind, sizeof(kind)), "incremental");
+    assert_int_equal(lines, sql_long("SELECT count(*) FROM order_lines"));
+    static const struct {
+        const char *path;
+        double tol;
+    } asks[] = {
+        {"/recommend?customer=T-inc-cust&limit=10", 0},
+        {"/recommend?items=P003,P004&limit=10", 0},
+        {"/upsell?item=P003", 0},
+        {"/price?item=P004", 0},
+        {"/forecast?item=P003&horizon=7", 0.02},
+        {"/forecast?horizon=14&freq=week", 0.02},
+        {"/churn?customer=T-inc-cust", 0.02},
+        {"/churn/summary", 0.02},
+    };
+    enum { NASKS = sizeof(asks) / sizeof(asks[0]) };
+    cJSON *got[NASKS];
+    for (size_t i = 0; i < NASKS; i++) {
+        GET(asks[i].path, ADM, &r);
+        assert_int_equal(r.status, 200);
+        got[i] = cJSON_Duplicate(r.json, true);
+        resp_free(&r);
+    }
+    http(&main_srv, "POST", "/admin/train?refit=full", ADM, NULL, NULL, &r);
+    assert_int_equal(r.status, 202);
+    run = (long)jnum(&r, "run");
+    resp_free(&r);
+    assert_true(wait_run(run, "succeeded", 120));
+    assert_string_equal(serving_run(&lines, kind, sizeof(kind)), "full");
+    for (size_t i = 0; i < NASKS; i++) {
+        char where[300] = "";
+        GET(asks[i].path, ADM, &r);
+        if (!alike(got[i], r.json, asks[i].tol, where, sizeof(where)))
+            fail_msg("%s: the update and the full run differ: %s", asks[i].path, where);
+        resp_free(&r);
+        cJSON_Delete(got[i]);
+    }
+    http(&main_srv, "POST", "/admin/train?refit=sometimes", ADM, NULL, NULL, &r);
+    expect_problem(&r, 400, "refit");
+    resp_free(&r);
+}
+
 static void test_commit_outcome_unknown(void **state)
 {
     struct resp r;
@@ -272,6 +388,7 @@ int run_writes_tests(void)
         cmocka_unit_test(test_products_put),
         cmocka_unit_test(test_erase),
         cmocka_unit_test(test_future_orders_ignored),
+        cmocka_unit_test(test_incremental_matches_full),
         cmocka_unit_test(test_commit_outcome_unknown),
     };
     return cmocka_run_group_tests_name("writes", tests, setup, teardown);

@@ -119,7 +119,7 @@ static void test_intermittent_and_floors(void **state)
     struct forecast one;
     double air_fit[144], sse = 0;
     const double lv[] = {80};
-    assert_int_equal(forecast_auto_fitted(air, 144, 12, 1, lv, 1, FC_AUTO, &one, air_fit), 0);
+    assert_int_equal(forecast_auto_fitted(air, 144, 12, 1, lv, 1, FC_AUTO, &one, air_fit, NULL), 0);
     for (int t = 12; t < 144; t++)
         sse += (air[t] - air_fit[t]) * (air[t] - air_fit[t]);
     print_message("airline in-sample rmse %.2f, one-step sd %.2f\n", sqrt(sse / 132), one.sd[0]);

@@ -135,7 +135,7 @@ static void test_series_from_history(void **state)
     struct model_sales m;
     struct figures fig = {0};
     double as_of = T0 + NDAYS * DAY_S - 0.001; /* the end of the last day */
-    model_sales_fit(&h, as_of, 2, &a, &m, &fig);
+    model_sales_fit(&h, as_of, 2, NULL, &a, &m, &fig);
     assert_int_equal(m.nodes, 5 + 2 + 1);
     /* the memory budget's plan covers what the model keeps */
     assert_true(a.bytes <= model_sales_work_bytes(&h, as_of));
@@ -178,6 +178,27 @@ static void test_series_from_history(void **state)
                      5 * m.fc[SALES_UNITS][SALES_DAY][2].last) < 1e-9);
     print_message("sales: day %s, week %s\n", m.method[SALES_UNITS][SALES_DAY],
                   m.method[SALES_UNITS][SALES_WEEK]);
+    /* an update keeps the forms and re-estimates them: on the same data, the same answers */
+    struct model_sales again;
+    struct figures fig2 = {0};
+    model_sales_fit(&h, as_of, 1, &m, &a, &again, &fig2);
+    bool kept = false;
+    for (int i = 0; i < fig2.n; i++)
+        if (strcmp(fig2.item[i].name, "forms_kept") == 0)
+            kept = fig2.item[i].value == 1;
+    assert_true(kept);
+    int with_ets = 0;
+    for (int meas = 0; meas < SALES_NMEASURE; meas++)
+        for (int f = 0; f < SALES_NFREQ; f++)
+            for (size_t i = 0; i < m.nodes; i++) {
+                size_t t = (size_t)(meas * SALES_NFREQ + f) * m.nodes + i;
+                with_ets += m.form[t].error != 0;
+                assert_memory_equal(&m.form[t], &again.form[t], sizeof(m.form[t]));
+                assert_string_equal(m.fc[meas][f][i].model, again.fc[meas][f][i].model);
+                for (int s = 0; s < m.h_max[f]; s++)
+                    assert_true(m.fc[meas][f][i].mean[s] == again.fc[meas][f][i].mean[s]);
+            }
+    assert_true(with_ets > 0);
     arena_release(&a);
     history_release(&h);
 }
@@ -197,7 +218,7 @@ static void test_series_too_short(void **state)
         arena_init(&a);
         struct model_sales m;
         struct figures fig = {0};
-        model_sales_fit(&h, T0 + days * DAY_S - 0.001, 1, &a, &m, &fig);
+        model_sales_fit(&h, T0 + days * DAY_S - 0.001, 1, NULL, &a, &m, &fig);
         assert_int_equal(m.nodes, 3);
         for (int f = 0; f < SALES_NFREQ; f++) {
             const struct sales_fc *fc = m.fc[SALES_UNITS][f];
