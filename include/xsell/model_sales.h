@@ -64,6 +64,7 @@ struct model_sales {
     int lifted_steps[SALES_NMEASURE][SALES_NFREQ];    /* steps where a product was lifted to zero */
     const char *method[SALES_NMEASURE][SALES_NFREQ];  /* the reconciliation chosen */
     struct ets_spec *form; /* per series (measure, frequency, node): the ETS form fitted */
+    int chosen[SALES_NMEASURE][SALES_NFREQ]; /* the reconciliation that serves (its index) */
 };
 
 /* About the memory model_sales_fit takes for h's series at its peak: the working

@@ -305,8 +305,9 @@ struct sales_job {
                               * the forecast's and the backtest's fits (0 before a start) */
     int *n;
     bool *nonneg;
-    struct ets_spec *form; /* [task]: the ETS form fitted (out), or to keep (in) */
-    bool keep;             /* form holds the last refit's: products keep them */
+    struct ets_spec *form;          /* [task]: the ETS form fitted (out), or to keep (in) */
+    const struct model_sales *keep; /* the last refit's: its forms (in form) and its
+                                     * reconciliations are kept, the shop's form chosen */
 };
 
 /* The last complete day at as_of (days since the epoch), and into len how many days
@@ -348,8 +349,8 @@ static void forecast_task(struct sales_job *j, int task)
     struct forecast *f = xmalloc(sizeof(*f));
     double *fit = xmalloc(((size_t)n + 1) * sizeof(double));
     float *res = j->res ? j->res + (size_t)task * SALES_DAY_WINDOW + start : NULL;
-    /* a product keeps its form; the few categories and the shop choose anew */
-    if (node >= (int)m->nproducts)
+    /* products and categories keep their forms; the shop's one series chooses anew */
+    if (node + 1 == (int)m->nodes)
         j->form[task] = (struct ets_spec){0};
     struct ets_spec kept = j->keep ? j->form[task] : (struct ets_spec){0};
     forecast_auto_fitted(row + start, n, period, h, levels, 2, FC_AUTO, f, res ? fit : NULL,
@@ -606,6 +607,9 @@ static void fill_answers(struct model_sales *m, struct sales_job *j, int meas, i
         if (score[r] < score[best])
             best = r;
     }
+    if (j->keep)
+        best = j->keep->chosen[meas][f];
+    m->chosen[meas][f] = best;
     sales_corr_release(&corr);
     if (mint)
         errors_corr(m, j, meas, f, false, len, &corr);
@@ -710,8 +714,9 @@ void model_sales_fit(const struct history *h, double as_of, int threads,
     job.nonneg = xcalloc(tasks, sizeof(bool));
     job.form = xcalloc(tasks, sizeof(struct ets_spec));
     /* the same series (nodes in the same order): the last refit's forms are kept */
-    job.keep = keep && keep->form && keep->nodes == m->nodes && keep->ncat == m->ncat &&
-               keep->nproducts == m->nproducts;
+    bool same = keep && keep->form && keep->nodes == m->nodes && keep->ncat == m->ncat &&
+                keep->nproducts == m->nproducts;
+    job.keep = same ? keep : NULL;
     if (job.keep)
         memcpy(job.form, keep->form, tasks * sizeof(struct ets_spec));
     threads = MAX(1, MIN(threads, 16));
@@ -745,7 +750,7 @@ void model_sales_fit(const struct history *h, double as_of, int threads,
     m->form = arena_array(a, tasks, sizeof(struct ets_spec));
     memcpy(m->form, job.form, tasks * sizeof(struct ets_spec));
     free(job.form);
-    figures_add(fig, "forms_kept", job.keep);
+    figures_add(fig, "forms_kept", job.keep != NULL);
     for (int meas = 0; meas < SALES_NMEASURE; meas++)
         for (int f = 0; f < SALES_NFREQ; f++)
             free(table[meas][f]);

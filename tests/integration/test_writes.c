@@ -288,7 +288,7 @@ static bool alike(const cJSON *a, const cJSON *b, double tol, char *where, size_
 /* Between full refits a run updates from the new orders alone; its answers are the
  * full run's: to the digit where the models are fitted again on the same history,
  * within 2% where it keeps the last refit's choices (churn's parameters, the
- * products' ETS forms). */
+ * ETS forms of products and categories, the reconciliations). */
 static void test_incremental_matches_full(void **state)
 {
     struct resp r;
