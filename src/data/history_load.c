@@ -213,6 +213,16 @@ static const char products_copy[] =
     "SELECT o.order_id, o.customer_id, extract(epoch FROM o.ordered_at)::float8, l.product_id, "   \
     "l.quantity, l.unit_price::float8 FROM orders o JOIN order_lines l USING (order_id) "
 
+/* The catalogue into hp, then the lines lines_copy (a binary COPY of LINES_SELECT's
+ * columns) reads into hl. */
+static int copy_history(PGconn *conn, double as_of, const char *lines_copy, struct history *hp,
+                        struct history *hl, char *err, size_t errlen)
+{
+    long nprod, nlines;
+    int rc = copy_out(conn, products_copy, hp, as_of, product_row, &nprod, err, errlen);
+    return rc ? rc : copy_out(conn, lines_copy, hl, as_of, line_row, &nlines, err, errlen);
+}
+
 static void loaded(const struct history *h, const char *how, double t0)
 {
     log_info("history: %zu products, %zu customers, %zu orders, %zu lines in %.2fs%s",
@@ -223,7 +233,6 @@ static void loaded(const struct history *h, const char *how, double t0)
 int history_load(PGconn *conn, double as_of, struct history *h, double *watermark, char *err,
                  size_t errlen)
 {
-    long nprod, nlines;
     double t0 = mono_seconds();
     /* One snapshot of the database for every read. */
     if (db_cmd(conn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", 0, NULL)) {
@@ -232,12 +241,10 @@ int history_load(PGconn *conn, double as_of, struct history *h, double *watermar
     }
     int rc = read_watermark(conn, watermark, err, errlen);
     if (rc == 0)
-        rc = copy_out(conn, products_copy, h, as_of, product_row, &nprod, err, errlen);
-    if (rc == 0)
-        rc = copy_out(conn,
-                      "COPY (" LINES_SELECT "ORDER BY o.ordered_at, o.order_id, l.line_no) "
-                      "TO STDOUT (FORMAT binary)",
-                      h, as_of, line_row, &nlines, err, errlen);
+        rc = copy_history(conn, as_of,
+                          "COPY (" LINES_SELECT "ORDER BY o.ordered_at, o.order_id, l.line_no) "
+                          "TO STDOUT (FORMAT binary)",
+                          h, h, err, errlen);
     db_cmd(conn, "COMMIT", 0, NULL);
     if (rc) {
         history_release(h);
@@ -274,7 +281,6 @@ int history_load_since(PGconn *conn, double as_of, const struct history *prev, d
                        size_t errlen)
 {
     double t0 = mono_seconds();
-    long nprod, nlines;
     char since_s[32], end_s[32];
     snprintf(since_s, sizeof(since_s), "%.6f", since);
     snprintf(end_s, sizeof(end_s), "%.6f", prev_end > 0 ? prev_end : 0);
@@ -308,12 +314,10 @@ int history_load_since(PGconn *conn, double as_of, const struct history *prev, d
                2, params))
         rc = fmt_error(err, errlen, "database: %s", db_error(conn));
     if (rc == 0)
-        rc = copy_out(conn, products_copy, h, as_of, product_row, &nprod, err, errlen);
-    if (rc == 0)
-        rc = copy_out(conn,
-                      "COPY (" LINES_SELECT "JOIN delta_orders d USING (order_id) "
-                      "ORDER BY o.ordered_at, o.order_id, l.line_no) TO STDOUT (FORMAT binary)",
-                      &delta, as_of, line_row, &nlines, err, errlen);
+        rc = copy_history(conn, as_of,
+                          "COPY (" LINES_SELECT "JOIN delta_orders d USING (order_id) ORDER BY "
+                          "o.ordered_at, o.order_id, l.line_no) TO STDOUT (FORMAT binary)",
+                          h, &delta, err, errlen);
     db_cmd(conn, rc ? "ROLLBACK" : "COMMIT", 0, NULL);
     if (rc) {
         history_release(&delta);

@@ -319,7 +319,7 @@ bool ets_fit(const double *y, int n, int m, struct ets_spec spec, struct ets_fit
     out->l_start = out->l;
     out->b_start = out->b;
     memcpy(out->s_start, out->s, sizeof(out->s));
-    double sse;
+    double sse = 0;
     out->lik = ets_lik(&w, out, &sse, NULL); /* runs to the end: the final states */
     if (!isfinite(out->lik))
         return false;
