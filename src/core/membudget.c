@@ -2,6 +2,10 @@
 
 #include <malloc.h>
 #include <stdatomic.h>
+#if defined(__SANITIZE_ADDRESS__)
+/* the sanitizer runtime's (sanitizer/allocator_interface.h, not shipped with gcc 12) */
+size_t __sanitizer_get_current_allocated_bytes(void);
+#endif
 
 #include "xsell/log.h"
 
@@ -19,8 +23,12 @@ size_t membudget_max(void)
 
 size_t membudget_in_use(void)
 {
+#if defined(__SANITIZE_ADDRESS__) /* its allocator, not glibc's, holds the heap */
+    return __sanitizer_get_current_allocated_bytes();
+#else
     struct mallinfo2 mi = mallinfo2(); /* sums every arena (glibc) */
     return mi.uordblks + mi.hblkhd;
+#endif
 }
 
 int membudget_check(size_t need, const char *what, char *err, size_t errlen)

@@ -348,25 +348,17 @@ static void forecast_task(struct sales_job *j, int task)
     }
     struct forecast *f = xmalloc(sizeof(*f));
     double *fit = xmalloc(((size_t)n + 1) * sizeof(double));
-    float *res = j->res ? j->res + (size_t)task * SALES_DAY_WINDOW + start : NULL;
-    /* products and categories keep their forms; the shop's one series chooses anew */
-    if (node + 1 == (int)m->nodes)
-        j->form[task] = (struct ets_spec){0};
-    struct ets_spec kept = j->keep ? j->form[task] : (struct ets_spec){0};
-    forecast_auto_fitted(row + start, n, period, h, levels, 2, FC_AUTO, f, res ? fit : NULL,
-                         &j->form[task]);
-    for (int t = 0; res && t < n; t++)
-        res[t] = isfinite(fit[t]) ? (float)(row[start + t] - fit[t]) : 0;
-    memcpy(mean, f->mean, sizeof(double) * (size_t)h);
-    memcpy(sd, f->sd, sizeof(double) * (size_t)h);
-    snprintf(j->model[task], 32, "%s", f->model);
-    snprintf(j->note[task], 160, "%s", f->note);
+    /* The ETS form: an update keeps the last refit's (but for the shop's one series);
+     * a full run chooses it once, on the backtest's data, which keeps the backtest
+     * honest, and the forecast fits that form alone to the whole series. */
+    struct ets_spec form =
+        j->keep && node + 1 < (int)m->nodes ? j->form[task] : (struct ets_spec){0};
     /* the backtest: the same method from hb periods back (every node from the same
      * origin, so that the backtest is reconciled as the forecast is) */
     int nfit = n - hb;
-    res = j->bt_res ? j->bt_res + (size_t)task * SALES_DAY_WINDOW + start : NULL;
+    float *res = j->bt_res ? j->bt_res + (size_t)task * SALES_DAY_WINDOW + start : NULL;
     if (nfit >= 1 && forecast_auto_fitted(row + start, nfit, period, hb, levels, 2, FC_AUTO, f,
-                                          res ? fit : NULL, &kept) == 0) {
+                                          res ? fit : NULL, &form) == 0) {
         for (int t = 0; res && t < nfit; t++)
             res[t] = isfinite(fit[t]) ? (float)(row[start + t] - fit[t]) : 0;
         memcpy(j->bt_mean + (size_t)task * BT_MAX, f->mean, sizeof(double) * (size_t)hb);
@@ -374,6 +366,15 @@ static void forecast_task(struct sales_job *j, int task)
         if (nfit >= 4)
             j->bt_scale[task] = forecast_mase_scale(row + start, nfit, period);
     }
+    res = j->res ? j->res + (size_t)task * SALES_DAY_WINDOW + start : NULL;
+    forecast_auto_fitted(row + start, n, period, h, levels, 2, FC_AUTO, f, res ? fit : NULL, &form);
+    j->form[task] = form;
+    for (int t = 0; res && t < n; t++)
+        res[t] = isfinite(fit[t]) ? (float)(row[start + t] - fit[t]) : 0;
+    memcpy(mean, f->mean, sizeof(double) * (size_t)h);
+    memcpy(sd, f->sd, sizeof(double) * (size_t)h);
+    snprintf(j->model[task], 32, "%s", f->model);
+    snprintf(j->note[task], 160, "%s", f->note);
     free(fit);
     free(f);
 }
