@@ -4,12 +4,27 @@
 
 #include "xsell/buf.h"
 #include "xsell/log.h"
+#include "xsell/stats.h"
 #include "xsell/strparse.h"
 #include "xsell/xalloc.h"
 
 static double r4(double x)
 {
     return round(x * 1e4) / 1e4;
+}
+
+/* name_ci95: [lo, hi], the 95% interval of a rate measured on n cases */
+static void add_rate_ci(cJSON *o, const char *name, double rate, double n)
+{
+    double lo, hi;
+    stats_rate_ci95(rate * n, n, &lo, &hi);
+    if (!isfinite(lo))
+        return;
+    char key[64];
+    snprintf(key, sizeof(key), "%s_ci95", name);
+    cJSON *a = cJSON_AddArrayToObject(o, key);
+    cJSON_AddItemToArray(a, cJSON_CreateNumber(r4(lo)));
+    cJSON_AddItemToArray(a, cJSON_CreateNumber(r4(hi)));
 }
 
 /* What every evaluation states first: the holdout, the cut, its cost. */
@@ -38,12 +53,14 @@ cJSON *eval_json(const struct eval_result *r, double holdout_days)
         }
         cJSON *o = cJSON_AddObjectToObject(methods, m->name);
         cJSON_AddNumberToObject(o, "hit_rate_at_10", r4(m->hit));
+        add_rate_ci(o, "hit_rate_at_10", m->hit, (double)r->customers);
         cJSON_AddNumberToObject(o, "recall_at_10", r4(m->recall));
         cJSON_AddNumberToObject(o, "ndcg_at_10", r4(m->ndcg));
         cJSON_AddNumberToObject(o, "recall_repeat", r4(m->recall_repeat));
         cJSON_AddNumberToObject(o, "recall_new", r4(m->recall_new));
         cJSON_AddNumberToObject(o, "coverage", r4(m->coverage));
         cJSON_AddNumberToObject(o, "cart_hit_rate_at_10", r4(m->cart_hit));
+        add_rate_ci(o, "cart_hit_rate_at_10", m->cart_hit, (double)r->baskets);
         cJSON_AddNumberToObject(o, "cart_ndcg_at_10", r4(m->cart_ndcg));
     }
     return root;
@@ -58,6 +75,8 @@ cJSON *eval_upsell_json(const struct eval_upsell_result *r, double holdout_days)
         cJSON *o = cJSON_AddObjectToObject(methods, r->m[i].name);
         cJSON_AddNumberToObject(o, "hit_rate_at_1", r4(r->m[i].hit1));
         cJSON_AddNumberToObject(o, "hit_rate_at_5", r4(r->m[i].hit5));
+        add_rate_ci(o, "hit_rate_at_1", r->m[i].hit1, (double)r->cases);
+        add_rate_ci(o, "hit_rate_at_5", r->m[i].hit5, (double)r->cases);
         cJSON_AddNumberToObject(o, "ndcg_at_5", r4(r->m[i].ndcg5));
     }
     return root;
@@ -144,6 +163,14 @@ cJSON *eval_churn_json(const struct eval_churn_result *r, double holdout_days)
     }
     cJSON *auc = cJSON_AddObjectToObject(root, "auc_no_purchase");
     cJSON_AddNumberToObject(auc, "churn_risk", r4(r->auc_churn_risk));
+    double lo, hi;
+    stats_auc_ci95(r->auc_churn_risk, (double)r->churned, (double)(r->customers - r->churned), &lo,
+                   &hi);
+    if (isfinite(lo)) {
+        cJSON *a = cJSON_AddArrayToObject(auc, "churn_risk_ci95");
+        cJSON_AddItemToArray(a, cJSON_CreateNumber(r4(lo)));
+        cJSON_AddItemToArray(a, cJSON_CreateNumber(r4(hi)));
+    }
     cJSON_AddNumberToObject(auc, "model_p_none", r4(r->auc_model));
     cJSON_AddNumberToObject(auc, "expected_purchases", r4(r->auc_expected));
     cJSON_AddNumberToObject(auc, "recency_baseline", r4(r->auc_recency));

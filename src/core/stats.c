@@ -332,3 +332,30 @@ int stats_logit_fit(const double *X, const double *pos, const double *neg, size_
     }
     return 0;
 }
+
+void stats_rate_ci95(double x, double n, double *lo, double *hi)
+{
+    const double z = 1.959963984540054;
+    if (!(n > 0)) {
+        *lo = *hi = NAN;
+        return;
+    }
+    double p = x / n, z2 = z * z, mid = (p + z2 / (2 * n)) / (1 + z2 / n);
+    double half = z * sqrt(p * (1 - p) / n + z2 / (4 * n * n)) / (1 + z2 / n);
+    *lo = MAX(0, mid - half);
+    *hi = MIN(1, mid + half);
+}
+
+void stats_auc_ci95(double auc, double npos, double nneg, double *lo, double *hi)
+{
+    if (!(npos > 0 && nneg > 0) || !isfinite(auc)) {
+        *lo = *hi = NAN;
+        return;
+    }
+    double q1 = auc / (2 - auc), q2 = 2 * auc * auc / (1 + auc);
+    double v = (auc * (1 - auc) + (npos - 1) * (q1 - auc * auc) + (nneg - 1) * (q2 - auc * auc)) /
+               (npos * nneg);
+    double half = 1.959963984540054 * sqrt(MAX(v, 0));
+    *lo = MAX(0, auc - half);
+    *hi = MIN(1, auc + half);
+}

@@ -87,6 +87,19 @@ static void test_minimize_and_auc(void **state)
     assert_true(fabs(stats_auc(s, y, 5) - 4.5 / 6) < 1e-15);
     bool none[] = {false, false, false, false, false};
     assert_true(isnan(stats_auc(s, none, 5)));
+    /* intervals: Wilson's for 8 of 10 is (0.4902, 0.9433); Hanley & McNeil's standard
+     * error of an AUC of 0.8 over 50 and 50 is 0.0445 */
+    double lo, hi;
+    stats_rate_ci95(8, 10, &lo, &hi);
+    assert_true(fabs(lo - 0.4902) < 1e-4 && fabs(hi - 0.9433) < 1e-4);
+    stats_rate_ci95(0, 20, &lo, &hi);
+    assert_true(lo == 0 && hi > 0.15 && hi < 0.17);
+    stats_rate_ci95(1, 0, &lo, &hi);
+    assert_true(isnan(lo) && isnan(hi));
+    stats_auc_ci95(0.8, 50, 50, &lo, &hi);
+    assert_true(fabs((hi - lo) / 2 / 1.959964 - 0.0445) < 1e-4);
+    stats_auc_ci95(0.99, 5000, 5000, &lo, &hi);
+    assert_true(hi <= 1 && lo < 0.99);
     /* logistic regression, grouped rows: one binary input, so the fit reproduces each
      * group's share (30 of 100, 60 of 100) but for the small ridge */
     double X[] = {1, 0, 1, 1}, pos[] = {30, 60}, neg[] = {70, 40};
