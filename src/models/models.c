@@ -128,7 +128,10 @@ int models_fit(struct snapshot *s, const struct model_params *p, bool eval_only,
         arena_adopt(&s->arena, &r.arena[i]);
     pthread_mutex_destroy(&r.mu);
     pthread_cond_destroy(&r.changed);
-    s->params.churn_prev = NULL; /* the serving snapshot's: not ours to keep */
+    /* the serving snapshot's: not ours to keep */
+    s->params.churn_prev = NULL;
+    s->params.content_prev = NULL;
+    s->params.sales_prev = NULL;
     if (r.failed)
         return fmt_error(err, errlen, "%s", r.err);
     return 0;
