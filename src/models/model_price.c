@@ -118,13 +118,23 @@ static bool own_fit(const struct weekly *w, size_t p, double *X, double *y, stru
 
 /* DerSimonian-Laird pooling of the estimates of the products whose cat equals c
  * (c < 0: all). */
-static void pool(const struct model_price *m, int32_t c, struct price_group *g)
+/* The product at position i of a group: members[i], or i itself for the whole shop
+ * (members NULL). */
+static size_t member(const int32_t *members, size_t i)
+{
+    return members ? (size_t)members[i] : i;
+}
+
+/* Pools the own estimates of the n products listed in members (NULL: every product)
+ * into g: DerSimonian-Laird's between-product variance and the weighted mean. */
+static void pool(const struct model_price *m, const int32_t *members, size_t n,
+                 struct price_group *g)
 {
     double sw = 0, sw2 = 0, swe = 0;
     int k = 0;
-    for (size_t p = 0; p < m->n; p++) {
-        const struct price_item *it = &m->item[p];
-        if (isnan(it->own) || (c >= 0 && m->cat[p] != c))
+    for (size_t i = 0; i < n; i++) {
+        const struct price_item *it = &m->item[member(members, i)];
+        if (isnan(it->own))
             continue;
         double w = 1 / (it->own_se * it->own_se);
         sw += w, sw2 += w * w, swe += w * it->own;
@@ -135,9 +145,9 @@ static void pool(const struct model_price *m, int32_t c, struct price_group *g)
     if (k == 0)
         return;
     double fixed = swe / sw, q = 0;
-    for (size_t p = 0; p < m->n; p++) {
-        const struct price_item *it = &m->item[p];
-        if (isnan(it->own) || (c >= 0 && m->cat[p] != c))
+    for (size_t i = 0; i < n; i++) {
+        const struct price_item *it = &m->item[member(members, i)];
+        if (isnan(it->own))
             continue;
         double d = it->own - fixed;
         q += d * d / (it->own_se * it->own_se);
@@ -145,9 +155,9 @@ static void pool(const struct model_price *m, int32_t c, struct price_group *g)
     double denom = sw - sw2 / sw;
     g->tau2 = k > 1 && denom > 0 ? MAX(0, (q - (k - 1)) / denom) : 0;
     double sws = 0, swse = 0;
-    for (size_t p = 0; p < m->n; p++) {
-        const struct price_item *it = &m->item[p];
-        if (isnan(it->own) || (c >= 0 && m->cat[p] != c))
+    for (size_t i = 0; i < n; i++) {
+        const struct price_item *it = &m->item[member(members, i)];
+        if (isnan(it->own))
             continue;
         double w = 1 / (it->own_se * it->own_se + g->tau2);
         sws += w, swse += w * it->own;
@@ -203,9 +213,23 @@ void model_price_fit(const struct history *h, double as_of, struct arena *a, str
         it->own = it->own_se = it->estimate = it->se = NAN;
         own += own_fit(&w, p, X, y, it);
     }
-    pool(m, -1, &m->shop);
+    pool(m, NULL, m->n, &m->shop);
+    /* each category's products, grouped once (a pass over every product per category
+     * grew as products^1.9) */
+    int32_t *first = xcalloc(m->ncat + 2, sizeof(int32_t));
+    int32_t *members = xmalloc((m->n + 1) * sizeof(int32_t));
+    for (size_t p = 0; p < m->n; p++)
+        if (m->cat[p] >= 0)
+            first[m->cat[p] + 2]++;
     for (size_t c = 0; c < m->ncat; c++)
-        pool(m, (int32_t)c, &m->group[c]);
+        first[c + 2] += first[c + 1];
+    for (size_t p = 0; p < m->n; p++)
+        if (m->cat[p] >= 0)
+            members[first[m->cat[p] + 1]++] = (int32_t)p;
+    for (size_t c = 0; c < m->ncat; c++)
+        pool(m, members + first[c], (size_t)(first[c + 1] - first[c]), &m->group[c]);
+    free(first);
+    free(members);
     int by_source[4] = {0};
     for (size_t p = 0; p < m->n; p++) {
         struct price_item *it = &m->item[p];
