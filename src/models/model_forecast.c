@@ -774,9 +774,9 @@ int forecast_auto_fitted(const double *y, int n, int m, int h, const double *lev
                          enum fc_method method, struct forecast *out, double *fit,
                          struct ets_spec *keep)
 {
-    struct ets_spec none = {0}, *kept = keep ? keep : &none;
-    struct ets_spec want = *kept; /* what to keep; *kept becomes what was fitted */
-    *kept = none;
+    /* in: the form to keep; out, through keep: the one fitted, when ETS was used */
+    struct ets_spec form = keep ? *keep : (struct ets_spec){0};
+    bool ets_used = false;
     memset(out, 0, sizeof(*out));
     if (n < 1 || h < 1 || h > FC_MAX_H)
         return -1;
@@ -820,20 +820,20 @@ int forecast_auto_fitted(const double *y, int n, int m, int h, const double *lev
         snprintf(out->model, sizeof(out->model), "Croston-SBA");
     } else if (method != FC_AUTO) {
         int k = method == FC_ETS ? M_ETS : method == FC_THETA ? M_THETA : M_COMB;
-        *kept = want;
-        run_method(k, y, n, m, h, out->mean, sd, out->model, sizeof(out->model), fit, kept);
+        run_method(k, y, n, m, h, out->mean, sd, out->model, sizeof(out->model), fit, &form);
+        ets_used = true;
     } else {
         /* ETS by AICc and Theta, averaged: on M3 the mean beats either alone and any
          * choice between them on a short holdout (README, bench/m3.sh) */
         int best = M_COMB;
-        *kept = want;
-        run_method(best, y, n, m, h, out->mean, sd, out->model, sizeof(out->model), fit, kept);
+        run_method(best, y, n, m, h, out->mean, sd, out->model, sizeof(out->model), fit, &form);
+        ets_used = true;
     }
     bool finite = true;
     for (int i = 0; i < h; i++)
         finite &= isfinite(out->mean[i]) && isfinite(sd[i]);
     if (!finite) { /* values beyond what the fits can carry: no model of our own */
-        *kept = none;
+        ets_used = false;
         forecast_snaive(y, n, m, h, out->mean, sd, fit);
         snprintf(out->model, sizeof(out->model), "SNaive");
         snprintf(out->note, sizeof(out->note),
@@ -855,6 +855,8 @@ int forecast_auto_fitted(const double *y, int n, int m, int h, const double *lev
             }
         }
     }
+    if (keep)
+        *keep = ets_used ? form : (struct ets_spec){0};
     return 0;
 }
 

@@ -713,7 +713,7 @@ void model_sales_fit(const struct history *h, double as_of, int threads,
     }
     job.n = xcalloc(tasks, sizeof(int));
     job.nonneg = xcalloc(tasks, sizeof(bool));
-    job.form = xcalloc(tasks, sizeof(struct ets_spec));
+    job.form = m->form = arena_array(a, tasks, sizeof(struct ets_spec)); /* kept with the model */
     /* the same series (nodes in the same order): the last refit's forms are kept */
     bool same = keep && keep->form && keep->nodes == m->nodes && keep->ncat == m->ncat &&
                 keep->nproducts == m->nproducts;
@@ -748,9 +748,6 @@ void model_sales_fit(const struct history *h, double as_of, int threads,
     free(job.bt_res);
     free(job.n);
     free(job.nonneg);
-    m->form = arena_array(a, tasks, sizeof(struct ets_spec));
-    memcpy(m->form, job.form, tasks * sizeof(struct ets_spec));
-    free(job.form);
     figures_add(fig, "forms_kept", job.keep != NULL);
     for (int meas = 0; meas < SALES_NMEASURE; meas++)
         for (int f = 0; f < SALES_NFREQ; f++)
@@ -787,8 +784,10 @@ size_t model_sales_work_bytes(const struct history *h, double as_of)
     size_t ncat = history_categories(h, &a, &cat);
     arena_release(&a);
     size_t nodes = history_nproducts(h) + ncat + 1, tasks = SALES_NMEASURE * SALES_NFREQ * nodes;
-    size_t per_task = 32 + 160 + sizeof(char *) + 2 * SALES_MAX_H_DAY * sizeof(double) +
-                      2 * BT_MAX * sizeof(double) + sizeof(double) + sizeof(int) + sizeof(bool);
+    const struct sales_job *j = NULL; /* its arrays' sizes, a task each */
+    size_t per_task = sizeof(*j->model) + sizeof(*j->note) + sizeof(*j->demand) +
+                      2 * SALES_MAX_H_DAY * sizeof(double) + 2 * BT_MAX * sizeof(double) +
+                      sizeof(*j->bt_scale) + sizeof(*j->n) + sizeof(*j->nonneg) + sizeof(*j->form);
     if (ncat <= SALES_MINT_MAX_CATEGORIES)
         per_task += 2 * SALES_DAY_WINDOW * sizeof(float);
     int len[SALES_NFREQ];

@@ -153,6 +153,15 @@ const char *run_status(long v, char *out, size_t n)
     return out;
 }
 
+void post_order_created(const char *body)
+{
+    struct resp r;
+    http(&main_srv, "POST", "/orders", ADM, body, NULL, &r);
+    if (r.status != 201)
+        fail_msg("POST /orders: %ld, want 201: %.300s", r.status, r.body ? r.body : "");
+    resp_free(&r);
+}
+
 long request_training(void)
 {
     struct resp r;

@@ -54,6 +54,8 @@ bool next_page(const struct resp *r, char *cursor, size_t n);
 long serving_version(struct server *s);
 const char *run_status(long v, char *out, size_t n);
 long request_training(void);
+/* POSTs body to /orders with the admin key; it must be created (201). */
+void post_order_created(const char *body);
 bool wait_run(long run, const char *status, double seconds);
 long metric(const char *name);
 long metric_of(struct server *s, const char *name); /* of another server */

@@ -213,20 +213,14 @@ static void test_recommend_reads_its_writes(void **state)
              "\"2025-11-03T09:00:00Z\",\"lines\":[{\"product_id\":\"%s\",\"quantity\":1,"
              "\"unit_price\":5}]}",
              top);
-    http(&main_srv, "POST", "/orders", ADM, body, NULL, &r);
-    assert_int_equal(r.status, 201);
-    resp_free(&r);
+    post_order_created(body);
     GET("/recommend?customer=C00002&limit=20", PUB, &r);
     assert_false(listed(&r, top)); /* no retraining in between */
     resp_free(&r);
     /* A customer the snapshot has never seen is known from their first order on. */
-    http(&main_srv, "POST", "/orders", ADM,
-         "{\"order_id\":\"T-ryw2\",\"customer_id\":\"T-newbie\",\"ordered_at\":"
-         "\"2025-11-03\",\"lines\":[{\"product_id\":\"P001\",\"quantity\":1,"
-         "\"unit_price\":5}]}",
-         NULL, &r);
-    assert_int_equal(r.status, 201);
-    resp_free(&r);
+    post_order_created("{\"order_id\":\"T-ryw2\",\"customer_id\":\"T-newbie\",\"ordered_at\":"
+                       "\"2025-11-03\",\"lines\":[{\"product_id\":\"P001\",\"quantity\":1,"
+                       "\"unit_price\":5}]}");
     snprintf(path, sizeof(path), "/recommend?customer=T-newbie&limit=10");
     GET(path, PUB, &r);
     assert_int_equal(r.status, 200);

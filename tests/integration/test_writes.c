@@ -137,19 +137,13 @@ static void test_erase(void **state)
 {
     struct resp r;
     (void)state;
-    http(&main_srv, "POST", "/orders", ADM,
-         "{\"order_id\":\"T-E1\",\"customer_id\":\"T-ecust\",\"ordered_at\":\"2025-11-03\","
-         "\"lines\":[{\"product_id\":\"T-EP\",\"quantity\":1,\"unit_price\":4},"
-         "{\"product_id\":\"P001\",\"quantity\":1,\"unit_price\":13}]}",
-         NULL, &r);
-    assert_int_equal(r.status, 201);
-    resp_free(&r);
-    http(&main_srv, "POST", "/orders", ADM,
-         "{\"order_id\":\"T-E2\",\"customer_id\":\"T-ecust\",\"ordered_at\":\"2025-11-04\","
-         "\"lines\":[{\"product_id\":\"T-EP\",\"quantity\":2,\"unit_price\":4}]}",
-         NULL, &r);
-    assert_int_equal(r.status, 201);
-    resp_free(&r);
+    post_order_created(
+        "{\"order_id\":\"T-E1\",\"customer_id\":\"T-ecust\",\"ordered_at\":\"2025-11-03\","
+        "\"lines\":[{\"product_id\":\"T-EP\",\"quantity\":1,\"unit_price\":4},"
+        "{\"product_id\":\"P001\",\"quantity\":1,\"unit_price\":13}]}");
+    post_order_created(
+        "{\"order_id\":\"T-E2\",\"customer_id\":\"T-ecust\",\"ordered_at\":\"2025-11-04\","
+        "\"lines\":[{\"product_id\":\"T-EP\",\"quantity\":2,\"unit_price\":4}]}");
     /* the product: its lines go, T-E2 (only that product) goes, T-E1 keeps P001 */
     http(&main_srv, "DELETE", "/products/T-EP", ADM, NULL, NULL, &r);
     assert_int_equal(r.status, 200);
@@ -295,13 +289,10 @@ static void test_incremental_matches_full(void **state)
     long lines;
     char kind[32];
     (void)state;
-    http(&main_srv, "POST", "/orders", ADM,
-         "{\"order_id\":\"T-inc-1\",\"customer_id\":\"T-inc-cust\",\"ordered_at\":"
-         "\"2025-11-03T09:00:00Z\",\"lines\":[{\"product_id\":\"P003\",\"quantity\":1,"
-         "\"unit_price\":4},{\"product_id\":\"P004\",\"quantity\":2,\"unit_price\":6}]}",
-         NULL, &r);
-    assert_int_equal(r.status, 201);
-    resp_free(&r);
+    post_order_created(
+        "{\"order_id\":\"T-inc-1\",\"customer_id\":\"T-inc-cust\",\"ordered_at\":"
+        "\"2025-11-03T09:00:00Z\",\"lines\":[{\"product_id\":\"P003\",\"quantity\":1,"
+        "\"unit_price\":4},{\"product_id\":\"P004\",\"quantity\":2,\"unit_price\":6}]}");
     long run = request_training();
     assert_true(wait_run(run, "succeeded", 120));
     assert_string_equal(serving_run(&lines, kind, sizeof(kind)), "incremental");
