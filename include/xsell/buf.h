@@ -24,6 +24,8 @@ void buf_release(struct buf *b);
 void buf_reset(struct buf *b);
 int buf_append(struct buf *b, const void *p, size_t n);
 int buf_putc(struct buf *b, char c);
+/* v in decimal, without printf (hot paths: a line of an import). */
+int buf_append_int(struct buf *b, int64_t v);
 int buf_appendf(struct buf *b, const char *fmt, ...) PRINTF_LIKE(2, 3);
 /* Hands the data to the caller (free() it); the buffer is left empty. */
 char *buf_detach(struct buf *b, size_t *len);

@@ -53,6 +53,10 @@ struct ingest {
     int32_t *pending; /* orders first seen in this chunk */
     size_t npending, pending_cap;
     struct ingest_result res;
+    /* a first load (ingest_bulk_load): the statements that rebuild what it dropped */
+    bool bulk;
+    char **rebuild;
+    size_t nrebuild;
 };
 
 /* Opens the transaction and the staging COPY. -1 with err on failure. */
@@ -62,6 +66,16 @@ int ingest_begin(struct ingest *g, PGconn *conn, enum ingest_kind kind, bool wan
  * row); -2 when the database failed. After either the ingest must be aborted. */
 int ingest_product(struct ingest *g, const struct product_in *p, char *err, size_t errlen);
 int ingest_order_line(struct ingest *g, const struct order_line_in *l, char *err, size_t errlen);
+/* For an orders ingest into a shop with no orders yet: locks orders and order_lines
+ * (ACCESS EXCLUSIVE, until the commit), drops their indexes and constraints, copies
+ * the orders and lines straight in and rebuilds the indexes and constraints at
+ * commit, in the same transaction (PostgreSQL's advice for populating a database:
+ * an index built from all rows and a foreign key checked with one join cost far
+ * less than maintaining them row by row). When the tables hold rows, or another
+ * session holds a lock on them, nothing changes and the ingest goes the usual way.
+ * Call right after ingest_begin. 0 either way (g->bulk tells which); -1 with err
+ * when the database failed (the ingest must be aborted). */
+int ingest_bulk_load(struct ingest *g, char *err, size_t errlen);
 /* Upserts what was staged and commits. -1 with err (rolled back), or
  * INGEST_OUTCOME_UNKNOWN when the connection broke with COMMIT sent: the server may
  * have stored everything or nothing. Frees the ingest. */

@@ -50,6 +50,18 @@ int buf_putc(struct buf *b, char c)
     return buf_append(b, &c, 1);
 }
 
+int buf_append_int(struct buf *b, int64_t v)
+{
+    char tmp[24], *p = tmp + sizeof(tmp);
+    uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+    do
+        *--p = (char)('0' + u % 10);
+    while (u /= 10);
+    if (v < 0)
+        *--p = '-';
+    return buf_append(b, p, (size_t)(tmp + sizeof(tmp) - p));
+}
+
 int buf_appendf(struct buf *b, const char *fmt, ...)
 {
     char small[256];

@@ -162,6 +162,34 @@ static int days_in_month(int y, int m)
     return m == 2 && leap ? 29 : dm[m - 1];
 }
 
+/* v in width decimal digits, zero-padded, at p; the end. */
+static char *put_digits(char *p, int v, int width)
+{
+    for (int i = width - 1; i >= 0; i--, v /= 10)
+        p[i] = (char)('0' + v % 10);
+    return p + width;
+}
+
+/* "YYYY-MM-DD hh:mm:ss.uuuuuu+00" without printf (an import formats one per line);
+ * the year is in 1899..3000 (strparse_timestamp's range, moved by an offset). */
+static void put_canon(char *canon, int yy, int mm, int dd, int secs_of_day, int usec)
+{
+    char *p = put_digits(canon, yy, 4);
+    *p++ = '-';
+    p = put_digits(p, mm, 2);
+    *p++ = '-';
+    p = put_digits(p, dd, 2);
+    *p++ = ' ';
+    p = put_digits(p, secs_of_day / 3600, 2);
+    *p++ = ':';
+    p = put_digits(p, secs_of_day / 60 % 60, 2);
+    *p++ = ':';
+    p = put_digits(p, secs_of_day % 60, 2);
+    *p++ = '.';
+    p = put_digits(p, usec, 6);
+    memcpy(p, "+00", 4);
+}
+
 int strparse_timestamp(const char *s, size_t n, double *epoch, char *canon)
 {
     size_t i = 0;
@@ -227,8 +255,7 @@ int strparse_timestamp(const char *s, size_t n, double *epoch, char *canon)
         int64_t dd = doy - (153 * mp + 2) / 5 + 1;
         int64_t mm = mp < 10 ? mp + 3 : mp - 9;
         int64_t yy = yoe + era * 400 + (mm <= 2);
-        snprintf(canon, STRPARSE_TS_LEN, "%04d-%02d-%02d %02d:%02d:%02d.%06d+00", (int)yy, (int)mm,
-                 (int)dd, (int)(rem / 3600), (int)(rem / 60 % 60), (int)(rem % 60), usec);
+        put_canon(canon, (int)yy, (int)mm, (int)dd, (int)rem, usec);
     }
     return 0;
 }

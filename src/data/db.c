@@ -214,23 +214,19 @@ void db_copy_field(struct buf *b, const char *s, size_t n, char end)
 {
     if (n == 0)
         buf_append(b, "\\N", 2);
+    size_t run = 0; /* start of the bytes not yet appended */
     for (size_t i = 0; i < n; i++) {
-        switch (s[i]) {
-        case '\\':
-            buf_append(b, "\\\\", 2);
-            break;
-        case '\t':
-            buf_append(b, "\\t", 2);
-            break;
-        case '\n':
-            buf_append(b, "\\n", 2);
-            break;
-        case '\r':
-            buf_append(b, "\\r", 2);
-            break;
-        default:
-            buf_putc(b, s[i]);
+        const char *esc = s[i] == '\\'   ? "\\\\"
+                          : s[i] == '\t' ? "\\t"
+                          : s[i] == '\n' ? "\\n"
+                          : s[i] == '\r' ? "\\r"
+                                         : NULL;
+        if (esc) {
+            buf_append(b, s + run, i - run);
+            buf_append(b, esc, 2);
+            run = i + 1;
         }
     }
+    buf_append(b, s + run, n - run);
     buf_putc(b, end);
 }

@@ -73,6 +73,12 @@ int import_csv(PGconn *conn, enum ingest_kind kind, FILE *in, const char *name, 
         csv_release(&c);
         return -1;
     }
+    if (ingest_bulk_load(&g, msg, sizeof(msg))) {
+        snprintf(err, errlen, "%s: %s", name, msg);
+        ingest_abort(&g);
+        csv_release(&c);
+        return -1;
+    }
     int got = csv_next(&c);
     if (got <= 0) {
         snprintf(msg, sizeof(msg), "%s", got == 0 ? "the file is empty" : c.err);

@@ -2,6 +2,7 @@
 #include "integration/harness.h"
 
 #include <arpa/inet.h>
+#include <libpq-fe.h>
 #include <math.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -24,6 +25,112 @@ static void test_migrate_twice(void **state)
                      sql_long("SELECT count(*) FROM schema_migrations"));
     assert_true(sql_long("SELECT count(*) FROM information_schema.tables WHERE table_name IN "
                          "('products','customers','orders','order_lines','model_runs')") == 5);
+}
+
+static void write_file(const char *path, const char *text, size_t n)
+{
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(text, 1, n, f), n);
+    fclose(f);
+}
+
+/* Every index and constraint on the tables a first load rebuilds. */
+#define SCHEMA_SQL                                                                                 \
+    "SELECT string_agg(d, ' ; ' ORDER BY d) FROM ("                                                \
+    " SELECT pg_get_indexdef(indexrelid) AS d FROM pg_index"                                       \
+    "  WHERE indrelid IN ('orders'::regclass, 'order_lines'::regclass)"                            \
+    " UNION ALL SELECT conname || ' ' || pg_get_constraintdef(oid) FROM pg_constraint"             \
+    "  WHERE conrelid IN ('orders'::regclass, 'order_lines'::regclass)) x"
+/* What an import writes, without the times of writing (now()). */
+#define ROWS_SQL                                                                                   \
+    "SELECT md5((SELECT string_agg(concat_ws(',', product_id, name, category, price, cost, "       \
+    "in_stock), '|' ORDER BY product_id) FROM products)"                                           \
+    " || (SELECT string_agg(concat_ws(',', customer_id, created_at), '|' ORDER BY customer_id) "   \
+    "FROM customers)"                                                                              \
+    " || (SELECT string_agg(concat_ws(',', order_id, customer_id, ordered_at), '|' ORDER BY "      \
+    "order_id) FROM orders)"                                                                       \
+    " || (SELECT string_agg(t::text, '|' ORDER BY t::text) FROM order_lines t))"
+
+/* A fresh, migrated database of this name with the demo's products: its URL. */
+static void fresh_shop(const char *name, char *url, size_t n)
+{
+    char *out;
+    assert_int_equal(db_create(name, NULL, url, n), 0);
+    assert_int_equal(run(&out,
+                         "DATABASE_URL='%s' %s migrate && DATABASE_URL='%s' %s import "
+                         "products %s/products.csv",
+                         url, E.bin, url, E.bin, demo),
+                     0);
+    free(out);
+}
+
+/* An import into a shop without orders drops the indexes and constraints of orders
+ * and order_lines, copies the rows in and rebuilds them in the same transaction: the
+ * same rows as the usual path, the same schema after, and after a failure too; with
+ * the tables in use by another session it takes the usual path. */
+static void test_import_first_load(void **state)
+{
+    char bulk[400], usual[400], path[400], *out;
+    (void)state;
+    fresh_shop("xsell_first_load", bulk, sizeof(bulk));
+    fresh_shop("xsell_usual_load", usual, sizeof(usual));
+    char *schema = sql_text_on(bulk, SCHEMA_SQL);
+    assert_non_null(strstr(schema, "PRIMARY KEY"));
+    assert_non_null(strstr(schema, "FOREIGN KEY"));
+
+    /* a bad row after the rebuild began: all of it rolled back, the schema whole */
+    snprintf(path, sizeof(path), "%s/first_bad.csv", E.tmp);
+    const char *bad = "order_id,customer_id,ordered_at,product_id,quantity,unit_price\n"
+                      "o-1,c-1,2024-01-02T10:00:00Z,P001,1,9.50\n"
+                      "o-2,c-1,2024-01-03T10:00:00Z,P001,zero,9.50\n";
+    write_file(path, bad, strlen(bad));
+    assert_int_not_equal(run(&out, "DATABASE_URL='%s' %s import orders %s", bulk, E.bin, path), 0);
+    assert_non_null(strstr(out, "a first load"));
+    assert_non_null(strstr(out, ":3:"));
+    free(out);
+    char *after = sql_text_on(bulk, SCHEMA_SQL);
+    assert_string_equal(schema, after);
+    free(after);
+    after = sql_text_on(bulk, "SELECT count(*) FROM orders");
+    assert_string_equal(after, "0");
+    free(after);
+
+    /* the same orders through both paths: another session reads orders meanwhile */
+    PGconn *reader = PQconnectdb(usual);
+    assert_int_equal(PQstatus(reader), CONNECTION_OK);
+    PQclear(PQexec(reader, "BEGIN"));
+    PGresult *r = PQexec(reader, "SELECT count(*) FROM orders");
+    assert_int_equal(PQresultStatus(r), PGRES_TUPLES_OK);
+    PQclear(r);
+    assert_int_equal(
+        run(&out, "DATABASE_URL='%s' %s import orders %s/orders.csv", usual, E.bin, demo), 0);
+    assert_non_null(strstr(out, "the usual path"));
+    assert_null(strstr(out, "a first load"));
+    free(out);
+    PQclear(PQexec(reader, "COMMIT"));
+    PQfinish(reader);
+    assert_int_equal(
+        run(&out, "DATABASE_URL='%s' %s import orders %s/orders.csv", bulk, E.bin, demo), 0);
+    assert_non_null(strstr(out, "a first load"));
+    free(out);
+    char *rows_bulk = sql_text_on(bulk, ROWS_SQL), *rows_usual = sql_text_on(usual, ROWS_SQL);
+    assert_string_equal(rows_bulk, rows_usual);
+    after = sql_text_on(bulk, SCHEMA_SQL);
+    assert_string_equal(schema, after);
+    free(after);
+    /* a second import finds orders: the usual path, nothing changes */
+    assert_int_equal(
+        run(&out, "DATABASE_URL='%s' %s import orders %s/orders.csv", bulk, E.bin, demo), 0);
+    assert_null(strstr(out, "a first load"));
+    assert_non_null(strstr(out, " 0 orders created"));
+    free(out);
+    after = sql_text_on(bulk, ROWS_SQL);
+    assert_string_equal(rows_bulk, after);
+    free(after);
+    free(rows_bulk);
+    free(rows_usual);
+    free(schema);
 }
 
 static void test_gen_and_import(void **state)
@@ -64,14 +171,6 @@ static void test_gen_and_import(void **state)
     assert_string_equal(before, after);
     free(before);
     free(after);
-}
-
-static void write_file(const char *path, const char *text, size_t n)
-{
-    FILE *f = fopen(path, "wb");
-    assert_non_null(f);
-    assert_int_equal(fwrite(text, 1, n, f), n);
-    fclose(f);
 }
 
 #define GOOD "o-a,c-1,2024-01-02T10:00:00Z,P001,1,9.50\no-a,c-1,2024-01-02T10:00:00Z,P002,2,3\n"
@@ -587,6 +686,7 @@ int run_cli_tests(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_migrate_twice),
         cmocka_unit_test(test_gen_and_import),
+        cmocka_unit_test(test_import_first_load),
         cmocka_unit_test(test_import_rejects_whole_file),
         cmocka_unit_test(test_train_prints_figures),
         cmocka_unit_test(test_rules_export),

@@ -7,6 +7,7 @@
 #include "xsell/auth.h"
 #include "xsell/buf.h"
 #include "xsell/config.h"
+#include "xsell/db.h"
 #include "xsell/idmap.h"
 #include "xsell/log.h"
 #include "xsell/membudget.h"
@@ -132,6 +133,8 @@ static void test_timestamp(void **state)
     assert_string_equal(canon, "2024-02-29 23:59:59.500000+00");
     assert_int_equal(strparse_timestamp(S("2000-03-01T00:30-0130"), &t, canon), 0);
     assert_string_equal(canon, "2000-03-01 02:00:00.000000+00");
+    assert_int_equal(strparse_timestamp(S("2999-12-31T23:59:59.999999Z"), &t, canon), 0);
+    assert_string_equal(canon, "2999-12-31 23:59:59.999999+00");
     const char *bad[] = {"2023-02-29",       "2023-13-01",
                          "2023-00-10",       "2023-01-32",
                          "23-01-01",         "2023-01-01T24:00",
@@ -171,6 +174,28 @@ static void test_buf_cap(void **state)
     assert_int_equal(buf_append(&b, "y", 1), -1);
     assert_int_equal(b.len, 8);
     assert_string_equal(b.data, "12345678");
+    buf_release(&b);
+}
+
+/* buf_append_int writes what printf would; db_copy_field escapes COPY's specials. */
+static void test_buf_fast_paths(void **state)
+{
+    static const int64_t v[] = {0, 7, -7, 1234567890123, INT64_MAX, INT64_MIN};
+    char want[32];
+    struct buf b;
+    (void)state;
+    for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+        buf_init(&b, BUF_UNCAPPED);
+        assert_int_equal(buf_append_int(&b, v[i]), 0);
+        snprintf(want, sizeof(want), "%lld", (long long)v[i]);
+        assert_string_equal(b.data, want);
+        buf_release(&b);
+    }
+    buf_init(&b, BUF_UNCAPPED);
+    db_copy_field(&b, S("a\tb\\c\nd\re"), '\t');
+    db_copy_field(&b, S(""), '\t');
+    db_copy_field(&b, S("plain"), '\n');
+    assert_string_equal(b.data, "a\\tb\\\\c\\nd\\re\t\\N\tplain\n");
     buf_release(&b);
 }
 
@@ -597,15 +622,25 @@ static void test_log_lines(void **state)
 int run_support_tests(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_int64),       cmocka_unit_test(test_double),
-        cmocka_unit_test(test_bool),        cmocka_unit_test(test_bytes_and_budget),
-        cmocka_unit_test(test_timestamp),   cmocka_unit_test(test_utf8),
-        cmocka_unit_test(test_buf_cap),     cmocka_unit_test(test_arena),
-        cmocka_unit_test(test_arena_defer), cmocka_unit_test(test_idmap),
-        cmocka_unit_test(test_auth),        cmocka_unit_test(test_ratelimit),
-        cmocka_unit_test(test_config),      cmocka_unit_test(test_ids),
-        cmocka_unit_test(test_netaddr),     cmocka_unit_test(test_workpool),
-        cmocka_unit_test(test_log_lines),   cmocka_unit_test(test_recent_overlay),
+        cmocka_unit_test(test_int64),
+        cmocka_unit_test(test_double),
+        cmocka_unit_test(test_bool),
+        cmocka_unit_test(test_bytes_and_budget),
+        cmocka_unit_test(test_timestamp),
+        cmocka_unit_test(test_utf8),
+        cmocka_unit_test(test_buf_cap),
+        cmocka_unit_test(test_buf_fast_paths),
+        cmocka_unit_test(test_arena),
+        cmocka_unit_test(test_arena_defer),
+        cmocka_unit_test(test_idmap),
+        cmocka_unit_test(test_auth),
+        cmocka_unit_test(test_ratelimit),
+        cmocka_unit_test(test_config),
+        cmocka_unit_test(test_ids),
+        cmocka_unit_test(test_netaddr),
+        cmocka_unit_test(test_workpool),
+        cmocka_unit_test(test_log_lines),
+        cmocka_unit_test(test_recent_overlay),
     };
     return cmocka_run_group_tests_name("support", tests, NULL, NULL);
 }
