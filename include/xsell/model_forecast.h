@@ -87,6 +87,13 @@ enum fc_method { FC_AUTO = 0, FC_ETS, FC_THETA, FC_COMB, FC_SNAIVE, FC_SES, FC_C
 /* -1 when name is none of auto, ets, theta, comb, snaive, ses, croston. */
 int forecast_method_parse(const char *name);
 
+/* What a refit chose for one series, for the updates until the next refit to keep:
+ * the ETS form (error '\0': none) and SES's smoothing constant (0: none). */
+struct fc_choice {
+    struct ets_spec form;
+    double ses_alpha;
+};
+
 /* The forecast of y (n values, season length m >= 1, h <= FC_MAX_H) with intervals
  * at the given levels (percent, e.g. 80 and 95). -1 when n < 1. */
 int forecast_auto(const double *y, int n, int m, int h, const double *levels, int nlevels,
@@ -94,12 +101,14 @@ int forecast_auto(const double *y, int n, int m, int h, const double *levels, in
 /* The same, with the method's one-step in-sample forecasts of y[0..n) in fit (n
  * values; y minus them are the residuals reconciliation weighs by) unless NULL.
  * keep (unless NULL): in, an ETS form to fit rather than choose one by AICc (error
- * '\0': choose; it is chosen anyway when the form no longer fits); out, the form
- * fitted (error '\0' when the method used no ETS). A refit of the same series keeps
- * the last one's choice and re-estimates only its parameters, a sixth of the work. */
+ * '\0': choose; it is chosen anyway when the form no longer fits) and an SES
+ * constant to use rather than search for (0: search); out, what was used (zero for
+ * what the method did not use). An update of the same series keeps the last refit's
+ * choice: ETS re-estimates only its parameters (a sixth of the work), SES runs once
+ * instead of once per grid point. */
 int forecast_auto_fitted(const double *y, int n, int m, int h, const double *levels, int nlevels,
                          enum fc_method method, struct forecast *out, double *fit,
-                         struct ets_spec *keep);
+                         struct fc_choice *keep);
 
 /* The standard normal quantile for a two-sided interval of level percent (95: 1.96). */
 double forecast_z(double level);
@@ -124,7 +133,10 @@ void forecast_backtest(const double *y, int n, int m, int h, enum fc_method meth
 void forecast_theta(const double *y, int n, int m, int h, double *mean, double *sd, double *fit);
 void forecast_snaive(const double *y, int n, int m, int h, double *mean, double *sd, double *fit);
 void forecast_croston_sba(const double *y, int n, int h, double *mean, double *sd, double *fit);
-void forecast_ses(const double *y, int n, int h, double *mean, double *sd, double *fit);
+/* alpha (unless NULL): in, the smoothing constant to use (0: the best on the grid by
+ * squared error); out, the one used. */
+void forecast_ses(const double *y, int n, int h, double *mean, double *sd, double *fit,
+                  double *alpha);
 /* Syntetos-Boylan: the mean interval between non-zero values (INFINITY when none). */
 double forecast_adi(const double *y, int n);
 /* Syntetos, Boylan & Croston (2005): "smooth", "erratic" (sizes vary: squared CV of

@@ -63,16 +63,20 @@ struct model_sales {
     struct sales_fc *fc[SALES_NMEASURE][SALES_NFREQ]; /* [node] */
     int lifted_steps[SALES_NMEASURE][SALES_NFREQ];    /* steps where a product was lifted to zero */
     const char *method[SALES_NMEASURE][SALES_NFREQ];  /* the reconciliation chosen */
-    struct ets_spec *form; /* per series (measure, frequency, node): the ETS form fitted */
+    struct fc_choice *choice; /* per series (measure, frequency, node): the method's choice */
     int chosen[SALES_NMEASURE][SALES_NFREQ]; /* the reconciliation that serves (its index) */
+    /* units' mean backtest MASE [freq][base, MinT, top-down][products, categories, shop]
+     * (an update's are its refit's) */
+    double backtest_mase[SALES_NFREQ][3][3];
 };
 
 /* About the memory model_sales_fit takes for h's series at its peak: the working
  * arrays and the answers it keeps (checked against the memory budget first). */
 size_t model_sales_work_bytes(const struct history *h, double as_of);
 /* Builds the series from h as of as_of and forecasts them on threads workers. */
-/* keep (may be NULL): the last refit's model of the same series, whose ETS forms
- * are kept (their parameters re-estimated) rather than chosen again. */
+/* keep (may be NULL): the last refit's model of the same series, for an update:
+ * its choices are kept (ETS forms, their parameters re-estimated; SES constants)
+ * rather than chosen again, and so are its backtests' scores, not run again. */
 void model_sales_fit(const struct history *h, double as_of, int threads,
                      const struct model_sales *keep, struct arena *a, struct model_sales *m,
                      struct figures *fig);

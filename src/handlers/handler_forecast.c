@@ -234,6 +234,7 @@ int handle_forecast_get(struct request *req)
     jsonw_num(&j, "mase", fc->mase);
     jsonw_num(&j, "coverage80", fc->cover80);
     jsonw_num(&j, "coverage95", fc->cover95);
+    jsonw_int(&j, "model_version", (long long)s->refit_version);
     jsonw_close(&j, '}');
     strparse_format_date(s->as_of, day);
     jsonw_str(&j, "as_of", day);

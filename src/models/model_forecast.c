@@ -602,13 +602,17 @@ static double ses_pass(const double *y, int n, double alpha, double l0, double *
     return sse;
 }
 
-void forecast_ses(const double *y, int n, int h, double *mean, double *sd, double *fit)
+void forecast_ses(const double *y, int n, int h, double *mean, double *sd, double *fit,
+                  double *alpha)
 {
     double l0 = 0, level, best_sse = INFINITY, best = SES_ALPHA_LO;
     int k = MIN(n, SES_START);
     for (int t = 0; t < k; t++)
         l0 += y[t] / k;
-    for (int i = 0; SES_ALPHA_LO + i * SES_ALPHA_STEP < SES_ALPHA_HI; i++) {
+    bool given = alpha && *alpha > 0;
+    if (given)
+        best = *alpha;
+    for (int i = 0; !given && SES_ALPHA_LO + i * SES_ALPHA_STEP < SES_ALPHA_HI; i++) {
         double a = SES_ALPHA_LO + i * SES_ALPHA_STEP, sse = ses_pass(y, n, a, l0, &level, NULL);
         if (sse < best_sse) {
             best_sse = sse;
@@ -617,6 +621,8 @@ void forecast_ses(const double *y, int n, int h, double *mean, double *sd, doubl
     }
     double sse = ses_pass(y, n, best, l0, &level, fit);
     double sigma2 = n > 1 ? sse / (n - 1) : 0;
+    if (alpha)
+        *alpha = best;
     for (int i = 0; i < h; i++) { /* ETS(A,N,N): sigma^2 (1 + (h - 1) alpha^2) */
         mean[i] = level;
         sd[i] = sqrt(sigma2 * (1 + i * best * best));
@@ -772,11 +778,12 @@ int forecast_auto(const double *y, int n, int m, int h, const double *levels, in
 
 int forecast_auto_fitted(const double *y, int n, int m, int h, const double *levels, int nlevels,
                          enum fc_method method, struct forecast *out, double *fit,
-                         struct ets_spec *keep)
+                         struct fc_choice *keep)
 {
-    /* in: the form to keep; out, through keep: the one fitted, when ETS was used */
-    struct ets_spec form = keep ? *keep : (struct ets_spec){0};
-    bool ets_used = false;
+    /* in: the form and constant to keep; out, through keep: the ones used */
+    struct ets_spec form = keep ? keep->form : (struct ets_spec){0};
+    double alpha = keep ? keep->ses_alpha : 0;
+    bool ets_used = false, ses_used = false;
     memset(out, 0, sizeof(*out));
     if (n < 1 || h < 1 || h > FC_MAX_H)
         return -1;
@@ -813,7 +820,8 @@ int forecast_auto_fitted(const double *y, int n, int m, int h, const double *lev
     } else if (method == FC_SES || (method == FC_AUTO && forecast_adi(y, n) >= ADI_CUT)) {
         /* intermittent and lumpy series (with returns too): on the synthetic shops'
          * backtests SES beat Croston-SBA and ETS + Theta at a fraction of the cost */
-        forecast_ses(y, n, h, out->mean, sd, fit);
+        forecast_ses(y, n, h, out->mean, sd, fit, &alpha);
+        ses_used = true;
         snprintf(out->model, sizeof(out->model), "SES");
     } else if (method == FC_CROSTON) {
         forecast_croston_sba(y, n, h, out->mean, sd, fit);
@@ -833,7 +841,7 @@ int forecast_auto_fitted(const double *y, int n, int m, int h, const double *lev
     for (int i = 0; i < h; i++)
         finite &= isfinite(out->mean[i]) && isfinite(sd[i]);
     if (!finite) { /* values beyond what the fits can carry: no model of our own */
-        ets_used = false;
+        ets_used = ses_used = false;
         forecast_snaive(y, n, m, h, out->mean, sd, fit);
         snprintf(out->model, sizeof(out->model), "SNaive");
         snprintf(out->note, sizeof(out->note),
@@ -856,7 +864,8 @@ int forecast_auto_fitted(const double *y, int n, int m, int h, const double *lev
         }
     }
     if (keep)
-        *keep = ets_used ? form : (struct ets_spec){0};
+        *keep = (struct fc_choice){.form = ets_used ? form : (struct ets_spec){0},
+                                   .ses_alpha = ses_used ? alpha : 0};
     return 0;
 }
 

@@ -305,9 +305,10 @@ struct sales_job {
                               * the forecast's and the backtest's fits (0 before a start) */
     int *n;
     bool *nonneg;
-    struct ets_spec *form;          /* [task]: the ETS form fitted (out), or to keep (in) */
-    const struct model_sales *keep; /* the last refit's: its forms (in form) and its
-                                     * reconciliations are kept, the shop's form chosen */
+    struct fc_choice *choice;       /* [task]: the choice made (out), or to keep (in) */
+    const struct model_sales *keep; /* the last refit's: its choices (in choice), its
+                                     * reconciliations and backtests are kept, the
+                                     * shop's choice made anew */
 };
 
 /* The last complete day at as_of (days since the epoch), and into len how many days
@@ -351,14 +352,15 @@ static void forecast_task(struct sales_job *j, int task)
     /* The ETS form: an update keeps the last refit's (but for the shop's one series);
      * a full run chooses it once, on the backtest's data, which keeps the backtest
      * honest, and the forecast fits that form alone to the whole series. */
-    struct ets_spec form =
-        j->keep && node + 1 < (int)m->nodes ? j->form[task] : (struct ets_spec){0};
-    /* the backtest: the same method from hb periods back (every node from the same
-     * origin, so that the backtest is reconciled as the forecast is) */
-    int nfit = n - hb;
+    bool update = j->keep && node + 1 < (int)m->nodes;
+    struct fc_choice choice = update ? j->choice[task] : (struct fc_choice){0};
+    /* the backtest (where the choice is made): the same method from hb periods back
+     * (every node from the same origin, so that the backtest is reconciled as the
+     * forecast is); an update keeps the last refit's scores */
+    int nfit = update ? 0 : n - hb;
     float *res = j->bt_res ? j->bt_res + (size_t)task * SALES_DAY_WINDOW + start : NULL;
     if (nfit >= 1 && forecast_auto_fitted(row + start, nfit, period, hb, levels, 2, FC_AUTO, f,
-                                          res ? fit : NULL, &form) == 0) {
+                                          res ? fit : NULL, &choice) == 0) {
         for (int t = 0; res && t < nfit; t++)
             res[t] = isfinite(fit[t]) ? (float)(row[start + t] - fit[t]) : 0;
         memcpy(j->bt_mean + (size_t)task * BT_MAX, f->mean, sizeof(double) * (size_t)hb);
@@ -367,8 +369,10 @@ static void forecast_task(struct sales_job *j, int task)
             j->bt_scale[task] = forecast_mase_scale(row + start, nfit, period);
     }
     res = j->res ? j->res + (size_t)task * SALES_DAY_WINDOW + start : NULL;
-    forecast_auto_fitted(row + start, n, period, h, levels, 2, FC_AUTO, f, res ? fit : NULL, &form);
-    j->form[task] = form;
+    choice.ses_alpha = update ? choice.ses_alpha : 0; /* SES: chosen on the whole series */
+    forecast_auto_fitted(row + start, n, period, h, levels, 2, FC_AUTO, f, res ? fit : NULL,
+                         &choice);
+    j->choice[task] = choice;
     for (int t = 0; res && t < n; t++)
         res[t] = isfinite(fit[t]) ? (float)(row[start + t] - fit[t]) : 0;
     memcpy(mean, f->mean, sizeof(double) * (size_t)h);
@@ -581,10 +585,12 @@ static double scopes_mean(const double mase[3])
 }
 
 /* The reconciliation that did better on the backtest (the mean over products,
- * categories and shop of their mean MASE), then the forecasts reconciled by it. */
+ * categories and shop of their mean MASE), then the forecasts reconciled by it. An
+ * update keeps the last refit's reconciliation and backtest scores. */
 static void fill_answers(struct model_sales *m, struct sales_job *j, int meas, int f,
                          struct arena *a, struct bt_summary *sum)
 {
+    const struct sales_fc *kept = j->keep ? j->keep->fc[meas][f] : NULL;
     size_t n = m->nodes, base = (size_t)(meas * SALES_NFREQ + f) * n;
     int hm = m->h_max[f], hb = m->backtest_h[f], len = j->len[f];
     struct sales_fc *fc = arena_array(a, n, sizeof(*fc));
@@ -593,14 +599,18 @@ static void fill_answers(struct model_sales *m, struct sales_job *j, int meas, i
     double mase[REC_N + 1][3], score[REC_N];
     struct sales_corr corr = {0};
     bool mint = mint_fits(m); /* else WLS on the tree: no correlation to estimate */
-    if (mint)
+    if (mint && !kept)
         errors_corr(m, j, meas, f, true, len - hb, &corr);
     for (int r = 0; r <= REC_N; r++)
         bt[r] = xcalloc(n, sizeof(struct fc_backtest));
-    score_nodes(m, j, meas, f, j->bt_mean + base * BT_MAX, j->bt_sd + base * BT_MAX, bt[REC_N],
-                mase[REC_N]);
+    for (int r = 0; r <= REC_N; r++)
+        for (int sc = 0; sc < 3; sc++)
+            mase[r][sc] = NAN;
+    if (!kept)
+        score_nodes(m, j, meas, f, j->bt_mean + base * BT_MAX, j->bt_sd + base * BT_MAX, bt[REC_N],
+                    mase[REC_N]);
     int best = REC_MINT;
-    for (int r = 0; r < REC_N; r++) {
+    for (int r = 0; r < REC_N && !kept; r++) {
         reconcile_by(m, r, mint ? &corr : NULL, hb, BT_MAX, j->bt_mean + base * BT_MAX,
                      j->bt_sd + base * BT_MAX, rm, rs);
         score_nodes(m, j, meas, f, rm, rs, bt[r], mase[r]);
@@ -634,10 +644,10 @@ static void fill_answers(struct model_sales *m, struct sales_job *j, int meas, i
         }
         fc[i].n = j->n[t];
         fc[i].last = len > 0 ? j->table[meas][f][i * (size_t)len + (size_t)len - 1] : 0;
-        fc[i].smape = bt[best][i].smape;
-        fc[i].mase = bt[best][i].mase;
-        fc[i].cover80 = bt[best][i].cover[0];
-        fc[i].cover95 = bt[best][i].cover[1];
+        fc[i].smape = kept ? kept[i].smape : bt[best][i].smape;
+        fc[i].mase = kept ? kept[i].mase : bt[best][i].mase;
+        fc[i].cover80 = kept ? kept[i].cover80 : bt[best][i].cover[0];
+        fc[i].cover95 = kept ? kept[i].cover95 : bt[best][i].cover[1];
         if (meas == SALES_UNITS && isfinite(fc[i].cover80)) {
             sum[f].cover[0] += fc[i].cover80;
             sum[f].cover[1] += fc[i].cover95;
@@ -650,6 +660,9 @@ static void fill_answers(struct model_sales *m, struct sales_job *j, int meas, i
             sum[f].mase[1][sc] = mase[REC_MINT][sc];
             sum[f].mase[2][sc] = mase[REC_TOPDOWN][sc];
         }
+        if (kept)
+            memcpy(sum[f].mase, j->keep->backtest_mase[f], sizeof(sum[f].mase));
+        memcpy(m->backtest_mase[f], sum[f].mase, sizeof(sum[f].mase));
         sum[f].method = best;
     }
     for (int r = 0; r <= REC_N; r++)
@@ -713,13 +726,13 @@ void model_sales_fit(const struct history *h, double as_of, int threads,
     }
     job.n = xcalloc(tasks, sizeof(int));
     job.nonneg = xcalloc(tasks, sizeof(bool));
-    job.form = m->form = arena_array(a, tasks, sizeof(struct ets_spec)); /* kept with the model */
-    /* the same series (nodes in the same order): the last refit's forms are kept */
-    bool same = keep && keep->form && keep->nodes == m->nodes && keep->ncat == m->ncat &&
+    job.choice = m->choice = arena_array(a, tasks, sizeof(struct fc_choice)); /* kept */
+    /* the same series (nodes in the same order): the last refit's choices are kept */
+    bool same = keep && keep->choice && keep->nodes == m->nodes && keep->ncat == m->ncat &&
                 keep->nproducts == m->nproducts;
     job.keep = same ? keep : NULL;
     if (job.keep)
-        memcpy(job.form, keep->form, tasks * sizeof(struct ets_spec));
+        memcpy(job.choice, keep->choice, tasks * sizeof(struct fc_choice));
     threads = MAX(1, MIN(threads, 16));
     pthread_t tid[16];
     int started = 0;
@@ -748,7 +761,7 @@ void model_sales_fit(const struct history *h, double as_of, int threads,
     free(job.bt_res);
     free(job.n);
     free(job.nonneg);
-    figures_add(fig, "forms_kept", job.keep != NULL);
+    figures_add(fig, "choices_kept", job.keep != NULL);
     for (int meas = 0; meas < SALES_NMEASURE; meas++)
         for (int f = 0; f < SALES_NFREQ; f++)
             free(table[meas][f]);
@@ -787,7 +800,8 @@ size_t model_sales_work_bytes(const struct history *h, double as_of)
     const struct sales_job *j = NULL; /* its arrays' sizes, a task each */
     size_t per_task = sizeof(*j->model) + sizeof(*j->note) + sizeof(*j->demand) +
                       2 * SALES_MAX_H_DAY * sizeof(double) + 2 * BT_MAX * sizeof(double) +
-                      sizeof(*j->bt_scale) + sizeof(*j->n) + sizeof(*j->nonneg) + sizeof(*j->form);
+                      sizeof(*j->bt_scale) + sizeof(*j->n) + sizeof(*j->nonneg) +
+                      sizeof(*j->choice);
     if (ncat <= SALES_MINT_MAX_CATEGORIES)
         per_task += 2 * SALES_DAY_WINDOW * sizeof(float);
     int len[SALES_NFREQ];

@@ -127,7 +127,9 @@ static void test_intermittent_and_floors(void **state)
     assert_true(fabs(forecast_adi(y, 8) - 4) < 1e-12);
     /* SES by hand: the level starts at the mean of the first 10 values (here all 8,
      * 9/8); on y the squared errors are least at alpha 0.02, the grid's lowest */
-    forecast_ses(y, 8, 2, mean, sd, fit);
+    double alpha = 0;
+    forecast_ses(y, 8, 2, mean, sd, fit, &alpha);
+    assert_true(alpha == 0.02);
     double l = 9.0 / 8, e2 = 0;
     for (int t = 0; t < 8; t++) {
         assert_true(fabs(fit[t] - l) < 1e-12);
@@ -137,6 +139,13 @@ static void test_intermittent_and_floors(void **state)
     assert_true(fabs(mean[0] - l) < 1e-12 && fabs(mean[1] - l) < 1e-12);
     assert_true(fabs(sd[0] - sqrt(e2 / 7)) < 1e-12);
     assert_true(fabs(sd[1] - sqrt(e2 / 7 * (1 + 0.02 * 0.02))) < 1e-12);
+    /* a constant given (an update keeps its refit's): one pass with it, no search */
+    alpha = 0.3;
+    forecast_ses(y, 8, 1, mean, sd, fit, &alpha);
+    l = 9.0 / 8;
+    for (int t = 0; t < 8; t++)
+        l += 0.3 * (y[t] - l);
+    assert_true(alpha == 0.3 && fabs(mean[0] - l) < 1e-12);
     /* Syntetos-Boylan-Croston classes: sizes 3 and 6 have CV^2 1/9 */
     assert_string_equal(forecast_demand_class(y, 8), "intermittent");
     const double lumpy[] = {0, 0, 1, 0, 0, 0, 20, 0}, erratic[] = {1, 20, 2, 1, 30},
