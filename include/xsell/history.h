@@ -45,6 +45,14 @@ int32_t history_add_product(struct history *h, const char *id, const char *name,
 /* Adds one order line. Lines of one order must come together, orders in time order. */
 void history_add_line(struct history *h, const char *order_id, const char *customer_id, double when,
                       const char *product_id, int32_t qty, double unit_price);
+/* Copies from's orders and lines (and customers, and the products seen only in its
+ * orders) into h, which holds a catalogue only, numbering from's products as from
+ * does (history_numbers_alike); later orders may then be added. */
+void history_copy_orders(struct history *h, const struct history *from);
+/* Whether h's products are numbered as from's first ones, and from's others
+ * seen only in its orders and absent from h (so that copying adds them with the
+ * same numbers and prices), and h holds no orders. */
+bool history_numbers_alike(const struct history *h, const struct history *from);
 /* Sorts out the derived arrays; call once after the last add. */
 void history_finish(struct history *h);
 

@@ -19,6 +19,8 @@ struct idmap {
 
 void idmap_init(struct idmap *m);
 void idmap_release(struct idmap *m);
+/* dst (initialised, empty) becomes a copy of src, without hashing a key again. */
+void idmap_copy(struct idmap *dst, const struct idmap *src);
 /* Index of key, or -1. */
 int32_t idmap_find(const struct idmap *m, const char *key, size_t len);
 /* Index of key, inserting it if new (*added tells). */

@@ -29,6 +29,32 @@ void idmap_release(struct idmap *m)
     memset(m, 0, sizeof(*m));
 }
 
+void idmap_copy(struct idmap *dst, const struct idmap *src)
+{
+    idmap_release(dst);
+    idmap_init(dst);
+    dst->n = dst->cap = src->n;
+    dst->nslots = src->nslots;
+    if (src->nslots) {
+        dst->slots = xmalloc(src->nslots * sizeof(int32_t));
+        memcpy(dst->slots, src->slots, src->nslots * sizeof(int32_t));
+    }
+    dst->hashes = xmalloc((src->n + 1) * sizeof(uint32_t));
+    dst->lens = xmalloc((src->n + 1) * sizeof(uint32_t));
+    dst->keys = xmalloc((src->n + 1) * sizeof(char *));
+    memcpy(dst->hashes, src->hashes, src->n * sizeof(uint32_t));
+    memcpy(dst->lens, src->lens, src->n * sizeof(uint32_t));
+    size_t bytes = 0;
+    for (size_t i = 0; i < src->n; i++)
+        bytes += src->lens[i] + 1;
+    char *p = arena_alloc(&dst->arena, bytes + 1); /* the keys, one block, each NUL-ended */
+    for (size_t i = 0; i < src->n; i++) {
+        memcpy(p, src->keys[i], src->lens[i] + 1);
+        dst->keys[i] = p;
+        p += src->lens[i] + 1;
+    }
+}
+
 static size_t probe(const struct idmap *m, const char *key, size_t len, uint32_t h)
 {
     size_t mask = m->nslots - 1;

@@ -276,6 +276,26 @@ static bool order_before(const struct history *x, size_t a, const struct history
     return strcmp(idmap_key(&x->orders, (int32_t)a), idmap_key(&y->orders, (int32_t)b)) < 0;
 }
 
+/* Whether delta's order b is one prev holds. */
+static bool known(const struct history *prev, const struct history *delta, size_t b)
+{
+    const char *id = idmap_key(&delta->orders, (int32_t)b);
+    return idmap_find(&prev->orders, id, strlen(id)) >= 0;
+}
+
+/* Whether every order of delta that prev lacks comes after prev's last one, and h
+ * (the catalogue) numbers the products as prev does: then prev can be copied whole. */
+static bool appended_only(const struct history *prev, const struct history *delta,
+                          const struct history *h)
+{
+    size_t na = history_norders(prev);
+    for (size_t b = 0; b < history_norders(delta); b++)
+        if (!known(prev, delta, b))
+            return (na == 0 || order_before(prev, na - 1, delta, b)) &&
+                   history_numbers_alike(h, prev);
+    return history_numbers_alike(h, prev);
+}
+
 int history_load_since(PGconn *conn, double as_of, const struct history *prev, double since,
                        double prev_end, struct history *h, double *watermark, char *err,
                        size_t errlen)
@@ -325,11 +345,21 @@ int history_load_since(PGconn *conn, double as_of, const struct history *prev, d
         return -1;
     }
     history_finish(&delta);
-    /* both in the full load's order: merged, an order already known kept once */
     size_t a = 0, b = 0, na = history_norders(prev), nb = history_norders(&delta), added = 0;
+    bool appended = appended_only(prev, &delta, h);
+    if (appended) {
+        /* the common case: the last history copied whole, the new orders after it */
+        history_copy_orders(h, prev);
+        for (; b < nb; b++)
+            if (!known(prev, &delta, b)) {
+                add_order(h, &delta, b);
+                added++;
+            }
+        a = na;
+    }
+    /* else both in the full load's order: merged, an order already known kept once */
     while (a < na || b < nb) {
-        if (b < nb && idmap_find(&prev->orders, idmap_key(&delta.orders, (int32_t)b),
-                                 strlen(idmap_key(&delta.orders, (int32_t)b))) >= 0) {
+        if (b < nb && known(prev, &delta, b)) {
             b++;
         } else if (b >= nb || (a < na && order_before(prev, a, &delta, b))) {
             add_order(h, prev, a++);
@@ -341,7 +371,8 @@ int history_load_since(PGconn *conn, double as_of, const struct history *prev, d
     history_release(&delta);
     history_finish(h);
     char how[64];
-    snprintf(how, sizeof(how), " (%zu new orders beside the last run's)", added);
+    snprintf(how, sizeof(how), " (%zu new orders %s the last run's)", added,
+             appended ? "appended to" : "merged into");
     loaded(h, how, t0);
     return 0;
 }

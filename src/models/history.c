@@ -125,6 +125,48 @@ static int cmp_i32(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+bool history_numbers_alike(const struct history *h, const struct history *from)
+{
+    size_t nh = history_nproducts(h);
+    for (size_t i = 0; i < history_nproducts(from); i++) {
+        const char *id = idmap_key(&from->products, (int32_t)i);
+        int32_t j = idmap_find(&h->products, id, strlen(id));
+        if (i < nh ? j != (int32_t)i : j >= 0 || from->in_catalog[i])
+            return false;
+    }
+    return history_ncustomers(h) == 0 && history_norders(h) == 0;
+}
+
+void history_copy_orders(struct history *h, const struct history *from)
+{
+    assert(history_numbers_alike(h, from));
+    for (size_t i = history_nproducts(h); i < history_nproducts(from); i++) {
+        int32_t p = idmap_put(&h->products, idmap_key(&from->products, (int32_t)i),
+                              strlen(idmap_key(&from->products, (int32_t)i)), NULL);
+        grow_products(h, (size_t)p + 1);
+        h->price[p] = from->price[i]; /* as history_add_line set it: seen in orders only */
+        h->in_stock[p] = from->in_stock[i];
+    }
+    idmap_copy(&h->customers, &from->customers);
+    idmap_copy(&h->orders, &from->orders);
+    size_t no = history_norders(from), nl = from->nlines;
+#define COPY(field, n)                                                                             \
+    h->field = xmalloc(((n) + 1) * sizeof(*h->field));                                             \
+    memcpy(h->field, from->field, (n) * sizeof(*h->field))
+    COPY(order_customer, no);
+    COPY(order_time, no);
+    COPY(line_order, nl);
+    COPY(line_product, nl);
+    COPY(line_qty, nl);
+    COPY(line_price, nl);
+#undef COPY
+    h->order_cap = no + 1;
+    h->line_cap = nl + 1;
+    h->nlines = nl;
+    h->t_min = from->t_min;
+    h->t_max = from->t_max;
+}
+
 void history_finish(struct history *h)
 {
     size_t no = history_norders(h), nc = history_ncustomers(h);

@@ -281,46 +281,51 @@ static bool alike(const cJSON *a, const cJSON *b, double tol, char *where, size_
     return false;
 }
 
-/* Between full refits a run updates from the new orders alone; its answers are the
- * full run's: to the digit where the models are fitted again on the same history,
- * within 2% where it keeps the last refit's choices (churn's parameters, the
- * ETS forms and SES constants of products and categories, the reconciliations),
- * and the forecasts' backtests are the last refit's own. */
-static void test_incremental_matches_full(void **state)
+/* Posts order (JSON), then an update must run: its answers are the full run's, to
+ * the digit where the models are fitted again on the same history, within 2% where
+ * it keeps the last refit's choices (churn's parameters, the ETS forms and SES
+ * constants of products and categories, the reconciliations); the forecasts'
+ * backtests are the last refit's own. The server's log says how the history was
+ * loaded: "appended to" or "merged into" the last run's. */
+static void update_matches_full(const char *order, const char *customer, const char *loaded)
 {
     struct resp r;
     long lines;
-    char kind[32];
-    (void)state;
+    char kind[32], path[2][120], *out;
+    snprintf(path[0], sizeof(path[0]), "/recommend?customer=%s&limit=10", customer);
+    snprintf(path[1], sizeof(path[1]), "/churn?customer=%s", customer);
     GET("/forecast?item=P003&horizon=7", ADM, &r);
     assert_int_equal(r.status, 200);
     cJSON *refit_bt = cJSON_Duplicate(cJSON_GetObjectItem(r.json, "backtest"), true);
     resp_free(&r);
-    post_order_created(
-        "{\"order_id\":\"T-inc-1\",\"customer_id\":\"T-inc-cust\",\"ordered_at\":"
-        "\"2025-11-03T09:00:00Z\",\"lines\":[{\"product_id\":\"P003\",\"quantity\":1,"
-        "\"unit_price\":4},{\"product_id\":\"P004\",\"quantity\":2,\"unit_price\":6}]}");
-    long run = request_training();
-    assert_true(wait_run(run, "succeeded", 120));
+    post_order_created(order);
+    run(&out, "grep -c '%s the last run' %s", loaded, main_srv.log);
+    long before = strtol(out, NULL, 10);
+    free(out);
+    long run_id = request_training();
+    assert_true(wait_run(run_id, "succeeded", 120));
     assert_string_equal(serving_run(&lines, kind, sizeof(kind)), "incremental");
     assert_int_equal(lines, sql_long("SELECT count(*) FROM order_lines"));
+    run(&out, "grep -c '%s the last run' %s", loaded, main_srv.log);
+    assert_int_equal(strtol(out, NULL, 10), before + 1);
+    free(out);
     GET("/forecast?item=P003&horizon=7", ADM, &r);
     assert_true(cJSON_Compare(refit_bt, cJSON_GetObjectItem(r.json, "backtest"), true));
     assert_true(jnum(&r, "model_version") >
                 cJSON_GetObjectItem(refit_bt, "model_version")->valuedouble);
     resp_free(&r);
     cJSON_Delete(refit_bt);
-    static const struct {
+    const struct {
         const char *path;
         double tol;
     } asks[] = {
-        {"/recommend?customer=T-inc-cust&limit=10", 0},
+        {path[0], 0},
         {"/recommend?items=P003,P004&limit=10", 0},
         {"/upsell?item=P003", 0},
         {"/price?item=P004", 0},
         {"/forecast?item=P003&horizon=7", 0.02},
         {"/forecast?horizon=14&freq=week", 0.02},
-        {"/churn?customer=T-inc-cust", 0.02},
+        {path[1], 0.02},
         {"/churn/summary", 0.02},
     };
     enum { NASKS = sizeof(asks) / sizeof(asks[0]) };
@@ -333,9 +338,9 @@ static void test_incremental_matches_full(void **state)
     }
     http(&main_srv, "POST", "/admin/train?refit=full", ADM, NULL, NULL, &r);
     assert_int_equal(r.status, 202);
-    run = (long)jnum(&r, "run");
+    run_id = (long)jnum(&r, "run");
     resp_free(&r);
-    assert_true(wait_run(run, "succeeded", 120));
+    assert_true(wait_run(run_id, "succeeded", 120));
     assert_string_equal(serving_run(&lines, kind, sizeof(kind)), "full");
     for (size_t i = 0; i < NASKS; i++) {
         char where[300] = "";
@@ -345,6 +350,25 @@ static void test_incremental_matches_full(void **state)
         resp_free(&r);
         cJSON_Delete(got[i]);
     }
+}
+
+/* Between full refits a run updates from the new orders alone: a new order after
+ * the last run's latest (the history copied whole, the order appended), then one
+ * dated back (merged in time order). */
+static void test_incremental_matches_full(void **state)
+{
+    struct resp r;
+    (void)state;
+    update_matches_full(
+        "{\"order_id\":\"T-inc-1\",\"customer_id\":\"T-inc-cust\",\"ordered_at\":"
+        "\"2025-11-03T09:00:00Z\",\"lines\":[{\"product_id\":\"P003\",\"quantity\":1,"
+        "\"unit_price\":4},{\"product_id\":\"P004\",\"quantity\":2,\"unit_price\":6}]}",
+        "T-inc-cust", "appended to");
+    update_matches_full(
+        "{\"order_id\":\"T-inc-2\",\"customer_id\":\"T-inc-back\",\"ordered_at\":"
+        "\"2024-06-03T09:00:00Z\",\"lines\":[{\"product_id\":\"P004\",\"quantity\":1,"
+        "\"unit_price\":6},{\"product_id\":\"P007\",\"quantity\":1,\"unit_price\":3}]}",
+        "T-inc-back", "merged into");
     http(&main_srv, "POST", "/admin/train?refit=sometimes", ADM, NULL, NULL, &r);
     expect_problem(&r, 400, "refit");
     resp_free(&r);

@@ -268,7 +268,19 @@ static void test_idmap(void **state)
     assert_int_equal(idmap_find(&m, S("id-10000")), -1);
     assert_int_equal(idmap_find(&m, "id-1", 3), -1); /* a prefix is another key */
     assert_string_equal(idmap_key(&m, 1234), "id-1234");
+    /* a copy finds the same keys at the same indices, and grows on its own */
+    struct idmap c;
+    idmap_init(&c);
+    idmap_copy(&c, &m);
     idmap_release(&m);
+    assert_int_equal(idmap_size(&c), 10000);
+    assert_int_equal(idmap_find(&c, S("id-4321")), 4321);
+    assert_string_equal(idmap_key(&c, 9999), "id-9999");
+    assert_int_equal(idmap_put(&c, S("id-new"), &added), 10000);
+    assert_true(added);
+    assert_int_equal(idmap_put(&c, S("id-5"), &added), 5);
+    assert_false(added);
+    idmap_release(&c);
 }
 
 static void test_auth(void **state)
