@@ -7,6 +7,8 @@
 #  - serving: how long `xsell serve` takes to be ready, then p50/p99 latency per route
 #    (wrk, keep-alive, 2 threads, 16 connections, 5 s a route) beside /healthz in
 #    the same run;
+#  - an update between full refits: the shop's last day of orders again, a day
+#    later under new ids, then POST /admin/train?refit=auto; the run's seconds;
 #  - growth: between neighbouring sizes, the exponent k of time ~ lines^k.
 # Figures are printed, never asserted. SCALE_SIZES picks sizes as
 # lines:products:customers (default: 100k, 1M, 5M and 20M lines); SCALE_KEEP=1
@@ -59,7 +61,8 @@ EOF
 
     # serving: ready after start, then latency per route beside /healthz
     t4=$(date +%s.%N)
-    DATABASE_URL="$url" XSELL_API_KEYS="internal:benchkey-0001" XSELL_RATE_RPS=0 \
+    DATABASE_URL="$url" XSELL_API_KEYS="internal:benchkey-0001,admin:benchadm-0001" XSELL_RATE_RPS=0 \
+        XSELL_RETRAIN_S=0 \
         XSELL_ACCESS_LOG=false XSELL_LISTEN=127.0.0.1:$port XSELL_THREADS=2 \
         "$xsell" serve 2>"$tmp/serve.log" &
     server=$!
@@ -89,6 +92,42 @@ EOF
                 awk -v r="$r" '/^RESULT/ { print r, $2, $3, $4 }' >>"$tmp/lat.txt"
         fi
     done
+    # an update after a day of new orders
+    if [ -n "$ready" ]; then
+        psql -X -q "$url" <<'SQL'
+BEGIN;
+CREATE TEMP TABLE day AS SELECT order_id AS src, 'bench-day-' || order_id AS order_id,
+    customer_id, ordered_at + interval '1 day' AS ordered_at
+  FROM orders WHERE ordered_at > (SELECT max(ordered_at) FROM orders) - interval '1 day';
+INSERT INTO orders (order_id, customer_id, ordered_at) SELECT order_id, customer_id, ordered_at FROM day;
+INSERT INTO order_lines SELECT d.order_id, l.line_no, l.product_id, l.quantity, l.unit_price
+  FROM day d JOIN order_lines l ON l.order_id = d.src;
+COMMIT;
+SQL
+        curl -sf -X POST -H "Authorization: Bearer benchadm-0001" \
+            "http://127.0.0.1:$port/admin/train?refit=auto" >/dev/null
+        for _ in $(seq 1 6000); do
+            curl -sf -H "Authorization: Bearer benchadm-0001" "http://127.0.0.1:$port/admin/models" \
+                >"$tmp/models.json" 2>/dev/null &&
+                python3 -c 'import json, sys; r = json.load(open(sys.argv[1]))["runs"][0]
+sys.exit(0 if r["status"] in ("succeeded", "failed") else 1)' "$tmp/models.json" && break
+            sleep 0.2
+        done
+        python3 - "$tmp/models.json" "$url" <<'PY'
+import json, subprocess, sys
+r = json.load(open(sys.argv[1]))["runs"][0]
+m = r.get("metrics") or {}
+s = m.get("seconds", {})
+n = subprocess.run(["psql", "-X", "-qtA", sys.argv[2], "-c",
+                    "SELECT count(*) || ' orders, ' || sum((SELECT count(*) FROM order_lines l "
+                    "WHERE l.order_id = o.order_id)) || ' lines' FROM orders o "
+                    "WHERE order_id LIKE 'bench-day-%'"], capture_output=True, text=True).stdout.strip()
+print(f'update after a day ({n}): {r["status"]}, {m.get("run", {}).get("kind")}, '
+      f'{s.get("total", float("nan")):.1f} s (load {s.get("load", float("nan")):.1f} s, '
+      f'fit {s.get("fit", float("nan")):.1f} s)')
+print("  fits: " + ", ".join(f'{k} {v:.2f} s' for k, v in s.get("models", {}).items()))
+PY
+    fi
     kill "$server" 2>/dev/null && wait "$server" 2>/dev/null || true
     server=""
     python3 - "$tmp/train.json" "$tmp/lat.txt" "$n" "$products" "$wall" "$user" "$sys" "$rss" \

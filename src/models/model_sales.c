@@ -292,17 +292,20 @@ _Static_assert(SALES_WEEK_WINDOW <= SALES_DAY_WINDOW,
  * freq) * nodes + node. */
 struct sales_job {
     const struct model_sales *m;
-    const double *table[SALES_NMEASURE][SALES_NFREQ]; /* [node * len + t] */
+    /* [node * len + t]; float: half the memory of the largest working arrays (5M lines:
+     * 685 MB as double), digits well beyond what the forecasts resolve */
+    const float *table[SALES_NMEASURE][SALES_NFREQ];
     int len[SALES_NFREQ];
     atomic_int next;
     char (*model)[32];
     char (*note)[160];
     const char **demand;
-    double *mean, *sd;       /* [task * SALES_MAX_H_DAY]: the forecast */
-    double *bt_mean, *bt_sd; /* [task * BT_MAX]: the backtest's, from its origin */
-    double *bt_scale;        /* MASE scale before the origin; NAN: not scored */
-    float *res, *bt_res;     /* NULL or [task * SALES_DAY_WINDOW + t]: one-step in-sample errors of
-                              * the forecast's and the backtest's fits (0 before a start) */
+    /* float, as the answers keep them: half the memory of double (5M lines: 385 MB) */
+    float *mean, *sd;       /* [task * SALES_MAX_H_DAY]: the forecast */
+    float *bt_mean, *bt_sd; /* [task * BT_MAX]: the backtest's, from its origin */
+    double *bt_scale;       /* MASE scale before the origin; NAN: not scored */
+    float *res, *bt_res;    /* NULL or [task * SALES_DAY_WINDOW + t]: one-step in-sample errors of
+                             * the forecast's and the backtest's fits (0 before a start) */
     int *n;
     bool *nonneg;
     struct fc_choice *choice;       /* [task]: the choice made (out), or to keep (in) */
@@ -329,13 +332,16 @@ static void forecast_task(struct sales_job *j, int task)
     const struct model_sales *m = j->m;
     int node = (int)(task % (int)m->nodes), mf = task / (int)m->nodes;
     int freq = mf % SALES_NFREQ, meas = mf / SALES_NFREQ, len = j->len[freq];
-    const double *row = j->table[meas][freq] + (size_t)node * (size_t)len;
+    const float *cells = j->table[meas][freq] + (size_t)node * (size_t)len;
+    double *row = xmalloc(((size_t)len + 1) * sizeof(double));
+    for (int t = 0; t < len; t++)
+        row[t] = cells[t];
     int start = 0;
     while (start < len && row[start] == 0)
         start++;
     int n = len - start, h = m->h_max[freq], hb = m->backtest_h[freq], period = m->period[freq];
-    double *mean = j->mean + (size_t)task * SALES_MAX_H_DAY;
-    double *sd = j->sd + (size_t)task * SALES_MAX_H_DAY;
+    float *mean = j->mean + (size_t)task * SALES_MAX_H_DAY;
+    float *sd = j->sd + (size_t)task * SALES_MAX_H_DAY;
     j->n[task] = n;
     j->nonneg[task] = true;
     for (int t = start; t < len; t++)
@@ -345,6 +351,7 @@ static void forecast_task(struct sales_job *j, int task)
     if (n == 0) { /* never sold in the window: nothing to model, zero (arrays are) */
         snprintf(j->model[task], 32, "None");
         snprintf(j->note[task], 160, "no sales in the series' window: zero");
+        free(row);
         return;
     }
     struct forecast *f = xmalloc(sizeof(*f));
@@ -363,8 +370,10 @@ static void forecast_task(struct sales_job *j, int task)
                                           res ? fit : NULL, &choice) == 0) {
         for (int t = 0; res && t < nfit; t++)
             res[t] = isfinite(fit[t]) ? (float)(row[start + t] - fit[t]) : 0;
-        memcpy(j->bt_mean + (size_t)task * BT_MAX, f->mean, sizeof(double) * (size_t)hb);
-        memcpy(j->bt_sd + (size_t)task * BT_MAX, f->sd, sizeof(double) * (size_t)hb);
+        for (int s = 0; s < hb; s++) {
+            j->bt_mean[(size_t)task * BT_MAX + (size_t)s] = (float)f->mean[s];
+            j->bt_sd[(size_t)task * BT_MAX + (size_t)s] = (float)f->sd[s];
+        }
         if (nfit >= 4)
             j->bt_scale[task] = forecast_mase_scale(row + start, nfit, period);
     }
@@ -375,12 +384,15 @@ static void forecast_task(struct sales_job *j, int task)
     j->choice[task] = choice;
     for (int t = 0; res && t < n; t++)
         res[t] = isfinite(fit[t]) ? (float)(row[start + t] - fit[t]) : 0;
-    memcpy(mean, f->mean, sizeof(double) * (size_t)h);
-    memcpy(sd, f->sd, sizeof(double) * (size_t)h);
+    for (int s = 0; s < h; s++) {
+        mean[s] = (float)f->mean[s];
+        sd[s] = (float)f->sd[s];
+    }
     snprintf(j->model[task], 32, "%s", f->model);
     snprintf(j->note[task], 160, "%s", f->note);
     free(fit);
     free(f);
+    free(row);
 }
 
 static void *forecast_worker(void *arg)
@@ -395,12 +407,12 @@ static void *forecast_worker(void *arg)
 /* Per node, the net units and revenue per day and per week: products from the
  * lines, every level above by adding each product to its parents. */
 static void build_tables(const struct history *h, const struct model_sales *m, double last_day,
-                         const int len[SALES_NFREQ], double *table[SALES_NMEASURE][SALES_NFREQ])
+                         const int len[SALES_NFREQ], float *table[SALES_NMEASURE][SALES_NFREQ])
 {
     static const int days[SALES_NFREQ] = {1, 7};
     for (int meas = 0; meas < SALES_NMEASURE; meas++)
         for (int f = 0; f < SALES_NFREQ; f++)
-            table[meas][f] = xcalloc(m->nodes * (size_t)len[f] + 1, sizeof(double));
+            table[meas][f] = xcalloc(m->nodes * (size_t)len[f] + 1, sizeof(float));
     for (size_t o = 0; o < history_norders(h); o++) {
         double back = last_day - floor(h->order_time[o] / DAY_S); /* 0: the last day */
         if (back < 0)
@@ -411,8 +423,8 @@ static void build_tables(const struct history *h, const struct model_sales *m, d
                 continue;
             for (int32_t l = h->order_first[o]; l < h->order_first[o + 1]; l++) {
                 size_t c = (size_t)h->line_product[l] * (size_t)len[f] + (size_t)t;
-                table[SALES_UNITS][f][c] += h->line_qty[l];
-                table[SALES_REVENUE][f][c] += h->line_qty[l] * h->line_price[l];
+                table[SALES_UNITS][f][c] += (float)h->line_qty[l];
+                table[SALES_REVENUE][f][c] += (float)(h->line_qty[l] * h->line_price[l]);
             }
         }
     }
@@ -429,7 +441,7 @@ static void build_tables(const struct history *h, const struct model_sales *m, d
  * base_sd) into out_mean, out_sd (same layout); returns the steps that lifted a
  * product to zero. */
 static int reconcile_steps(const struct model_sales *m, const struct sales_corr *corr, int h,
-                           size_t stride, const double *base_mean, const double *base_sd,
+                           size_t stride, const float *base_mean, const float *base_sd,
                            double *out_mean, double *out_sd)
 {
     size_t n = m->nodes;
@@ -479,9 +491,8 @@ static void errors_corr(const struct model_sales *m, const struct sales_job *j, 
  * own forecast, split among the nodes below in proportion to their own forecasts,
  * level by level (parents come after their children in m's numbering). A node's
  * standard deviation is its own model's, scaled with its mean. */
-static void topdown_steps(const struct model_sales *m, int h, size_t stride,
-                          const double *base_mean, const double *base_sd, double *out_mean,
-                          double *out_sd)
+static void topdown_steps(const struct model_sales *m, int h, size_t stride, const float *base_mean,
+                          const float *base_sd, double *out_mean, double *out_sd)
 {
     size_t n = m->nodes;
     double *children = xmalloc(n * sizeof(double));
@@ -529,7 +540,7 @@ static const char *rec_name(const struct model_sales *m, int method)
 
 /* Reconciles h steps by method; returns the steps that lifted a product to zero. */
 static int reconcile_by(const struct model_sales *m, int method, const struct sales_corr *corr,
-                        int h, size_t stride, const double *base_mean, const double *base_sd,
+                        int h, size_t stride, const float *base_mean, const float *base_sd,
                         double *out_mean, double *out_sd)
 {
     if (method == REC_TOPDOWN) {
@@ -559,7 +570,10 @@ static void score_nodes(const struct model_sales *m, const struct sales_job *j, 
         forecast_score(NULL, 0, NULL, NULL, 0, NULL, 0, false, &out[i]);
         if (!isfinite(j->bt_scale[t])) /* set only when hb < len */
             continue;
-        const double *actual = j->table[meas][f] + i * (size_t)len + (size_t)(len - hb);
+        const float *cells = j->table[meas][f] + i * (size_t)len + (size_t)(len - hb);
+        double actual[BT_MAX];
+        for (int s = 0; s < hb; s++)
+            actual[s] = cells[s];
         forecast_score(actual, hb, mean + i * BT_MAX, sd + i * BT_MAX, j->bt_scale[t], levels, 2,
                        j->nonneg[t], &out[i]);
         if (isfinite(out[i].mase)) {
@@ -606,9 +620,13 @@ static void fill_answers(struct model_sales *m, struct sales_job *j, int meas, i
     for (int r = 0; r <= REC_N; r++)
         for (int sc = 0; sc < 3; sc++)
             mase[r][sc] = NAN;
-    if (!kept)
-        score_nodes(m, j, meas, f, j->bt_mean + base * BT_MAX, j->bt_sd + base * BT_MAX, bt[REC_N],
-                    mase[REC_N]);
+    if (!kept) { /* the base forecasts' own scores */
+        for (size_t i = 0; i < n * BT_MAX; i++) {
+            rm[i] = j->bt_mean[base * BT_MAX + i];
+            rs[i] = j->bt_sd[base * BT_MAX + i];
+        }
+        score_nodes(m, j, meas, f, rm, rs, bt[REC_N], mase[REC_N]);
+    }
     int best = REC_MINT;
     for (int r = 0; r < REC_N && !kept; r++) {
         reconcile_by(m, r, mint ? &corr : NULL, hb, BT_MAX, j->bt_mean + base * BT_MAX,
@@ -640,7 +658,7 @@ static void fill_answers(struct model_sales *m, struct sales_job *j, int meas, i
         for (int s = 0; s < hm; s++) {
             fc[i].mean[s] = (float)rm[i * SALES_MAX_H_DAY + (size_t)s];
             fc[i].sd[s] = (float)rs[i * SALES_MAX_H_DAY + (size_t)s];
-            fc[i].base[s] = (float)j->mean[t * SALES_MAX_H_DAY + (size_t)s];
+            fc[i].base[s] = j->mean[t * SALES_MAX_H_DAY + (size_t)s];
         }
         fc[i].n = j->n[t];
         fc[i].last = len > 0 ? j->table[meas][f][i * (size_t)len + (size_t)len - 1] : 0;
@@ -703,7 +721,7 @@ void model_sales_fit(const struct history *h, double as_of, int threads,
     m->backtest_h[SALES_WEEK] = SALES_BACKTEST_WEEK;
     m->first_day[SALES_DAY] = m->first_day[SALES_WEEK] = last_day + 1;
 
-    double *table[SALES_NMEASURE][SALES_NFREQ];
+    float *table[SALES_NMEASURE][SALES_NFREQ];
     build_tables(h, m, last_day, len, table);
     size_t tasks = SALES_NMEASURE * SALES_NFREQ * m->nodes;
     struct sales_job job = {.m = m};
@@ -715,10 +733,10 @@ void model_sales_fit(const struct history *h, double as_of, int threads,
     job.model = xcalloc(tasks, sizeof(*job.model));
     job.note = xcalloc(tasks, sizeof(*job.note));
     job.demand = xcalloc(tasks, sizeof(*job.demand));
-    job.mean = xcalloc(tasks * SALES_MAX_H_DAY, sizeof(double));
-    job.sd = xcalloc(tasks * SALES_MAX_H_DAY, sizeof(double));
-    job.bt_mean = xcalloc(tasks * BT_MAX, sizeof(double));
-    job.bt_sd = xcalloc(tasks * BT_MAX, sizeof(double));
+    job.mean = xcalloc(tasks * SALES_MAX_H_DAY, sizeof(float));
+    job.sd = xcalloc(tasks * SALES_MAX_H_DAY, sizeof(float));
+    job.bt_mean = xcalloc(tasks * BT_MAX, sizeof(float));
+    job.bt_sd = xcalloc(tasks * BT_MAX, sizeof(float));
     job.bt_scale = xcalloc(tasks, sizeof(double));
     if (mint_fits(m)) { /* only MinT's correlation reads the errors */
         job.res = xcalloc(tasks * SALES_DAY_WINDOW, sizeof(float));
@@ -799,7 +817,7 @@ size_t model_sales_work_bytes(const struct history *h, double as_of)
     size_t nodes = history_nproducts(h) + ncat + 1, tasks = SALES_NMEASURE * SALES_NFREQ * nodes;
     const struct sales_job *j = NULL; /* its arrays' sizes, a task each */
     size_t per_task = sizeof(*j->model) + sizeof(*j->note) + sizeof(*j->demand) +
-                      2 * SALES_MAX_H_DAY * sizeof(double) + 2 * BT_MAX * sizeof(double) +
+                      2 * SALES_MAX_H_DAY * sizeof(float) + 2 * BT_MAX * sizeof(float) +
                       sizeof(*j->bt_scale) + sizeof(*j->n) + sizeof(*j->nonneg) +
                       sizeof(*j->choice);
     if (ncat <= SALES_MINT_MAX_CATEGORIES)
@@ -807,7 +825,7 @@ size_t model_sales_work_bytes(const struct history *h, double as_of)
     int len[SALES_NFREQ];
     series_span(h, as_of, len);
     size_t tables =
-        SALES_NMEASURE * nodes * (size_t)(len[SALES_DAY] + len[SALES_WEEK]) * sizeof(double);
+        SALES_NMEASURE * nodes * (size_t)(len[SALES_DAY] + len[SALES_WEEK]) * sizeof(float);
     /* the answers: mean, sd and base a step, the backtests' scores, names */
     size_t answers = SALES_NMEASURE * nodes *
                      (3 * (SALES_MAX_H_DAY + SALES_MAX_H_WEEK) * sizeof(float) +
