@@ -56,6 +56,21 @@ struct ets_fit {
 
 /* Fits one model; false when it cannot (too short, non-positive data for 'M'). */
 bool ets_fit(const double *y, int n, int m, struct ets_spec spec, struct ets_fit *out);
+
+/* An ETS fit's estimates as its optimiser holds them (the smoothing parameters, and
+ * the starting states relative to the data's own first values): what an update
+ * between refits keeps, to start its search there rather than from scratch (a few
+ * steps instead of dozens: the optimum moves little with a day's data). nvar 0:
+ * none (a model with more than ETS_KEEP_MAX estimates is not kept). */
+#define ETS_KEEP_MAX 12
+struct ets_estimates {
+    float u[ETS_KEEP_MAX];
+    int8_t nvar;
+};
+/* ets_fit with est: in, estimates to start the search at (when they are for this
+ * form); out, those found. */
+bool ets_fit_kept(const double *y, int n, int m, struct ets_spec spec, struct ets_estimates *est,
+                  struct ets_fit *out);
 /* Runs f (parameters and starting states set) through y, leaving the final states;
  * returns -2 log-likelihood up to a constant, the sum of squared (relative for 'M'
  * error) one-step errors in *sse. */
@@ -92,6 +107,7 @@ int forecast_method_parse(const char *name);
 struct fc_choice {
     struct ets_spec form;
     double ses_alpha;
+    struct ets_estimates ets, theta; /* ETS's and Theta's SES's */
 };
 
 /* The forecast of y (n values, season length m >= 1, h <= FC_MAX_H) with intervals
@@ -101,11 +117,12 @@ int forecast_auto(const double *y, int n, int m, int h, const double *levels, in
 /* The same, with the method's one-step in-sample forecasts of y[0..n) in fit (n
  * values; y minus them are the residuals reconciliation weighs by) unless NULL.
  * keep (unless NULL): in, an ETS form to fit rather than choose one by AICc (error
- * '\0': choose; it is chosen anyway when the form no longer fits) and an SES
- * constant to use rather than search for (0: search); out, what was used (zero for
- * what the method did not use). An update of the same series keeps the last refit's
- * choice: ETS re-estimates only its parameters (a sixth of the work), SES runs once
- * instead of once per grid point. */
+ * '\0': choose; it is chosen anyway when the form no longer fits), an SES constant
+ * to use rather than search for (0: search) and the ETS estimates to start from;
+ * out, what was used (zero for what the method did not use). An update of the same
+ * series keeps the last refit's choice: ETS re-estimates only its parameters,
+ * starting at the last ones (a fraction of the work), SES runs once instead of once
+ * per grid point. */
 int forecast_auto_fitted(const double *y, int n, int m, int h, const double *levels, int nlevels,
                          enum fc_method method, struct forecast *out, double *fit,
                          struct fc_choice *keep);

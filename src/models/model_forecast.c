@@ -254,6 +254,12 @@ static int count_params(struct ets_spec s, int m)
 
 bool ets_fit(const double *y, int n, int m, struct ets_spec spec, struct ets_fit *out)
 {
+    return ets_fit_kept(y, n, m, spec, NULL, out);
+}
+
+bool ets_fit_kept(const double *y, int n, int m, struct ets_spec spec, struct ets_estimates *est,
+                  struct ets_fit *out)
+{
     memset(out, 0, sizeof(*out));
     out->spec = spec;
     if (m > FC_MAX_PERIOD || (has_season(spec) && (m < 2 || m > ETS_MAX_SEASON)))
@@ -310,10 +316,18 @@ bool ets_fit(const double *y, int n, int m, struct ets_spec spec, struct ets_fit
         u[i++] = log(0.1 / 0.9);
     if (spec.trend == 'D')
         u[i++] = 1.0;
+    if (est && est->nvar == w.nvar) /* an update: the search starts at the refit's */
+        for (int v = 0; v < w.nvar; v++)
+            u[v] = est->u[v];
     struct stats_min_result res;
     stats_minimize(objective, &w, w.nvar, u, 30, 1e-7, ETS_FTOL, 200, &res);
     if (!isfinite(res.f))
         return false;
+    if (est) {
+        est->nvar = (int8_t)(w.nvar <= ETS_KEEP_MAX ? w.nvar : 0);
+        for (int v = 0; v < est->nvar; v++)
+            est->u[v] = (float)u[v];
+    }
     unpack(&w, u, out);
     out->m = m;
     out->l_start = out->l;
@@ -454,7 +468,9 @@ static bool seasonal_by_acf(const double *y, int n, int m)
     return fabs(r[m]) > 1.645 * sqrt(acc / n);
 }
 
-void forecast_theta(const double *y, int n, int m, int h, double *mean, double *sd, double *fit)
+/* forecast_theta with its SES's estimates kept (est: see ets_fit_kept; may be NULL). */
+static void theta_kept(const double *y, int n, int m, int h, double *mean, double *sd, double *fit,
+                       struct ets_estimates *est)
 {
     double idx[FC_MAX_PERIOD] = {0};
     bool seasonal = false;
@@ -474,7 +490,7 @@ void forecast_theta(const double *y, int n, int m, int h, double *mean, double *
         sxx += (t - tm) * (t - tm);
     }
     double slope = sxx > 0 ? sxy / sxx : 0;
-    if (!ets_fit(d, n, 1, spec, &ses)) { /* too short: the last value with the drift */
+    if (!ets_fit_kept(d, n, 1, spec, est, &ses)) { /* too short: the last value with the drift */
         memset(&ses, 0, sizeof(ses));
         ses.spec = spec;
         ses.m = 1;
@@ -507,6 +523,11 @@ void forecast_theta(const double *y, int n, int m, int h, double *mean, double *
         }
     }
     free(d);
+}
+
+void forecast_theta(const double *y, int n, int m, int h, double *mean, double *sd, double *fit)
+{
+    theta_kept(y, n, m, h, mean, sd, fit, NULL);
 }
 
 void forecast_snaive(const double *y, int n, int m, int h, double *mean, double *sd, double *fit)
@@ -639,9 +660,12 @@ enum { M_ETS, M_THETA, M_COMB };
  * decomposition first when significant, and put back after ("+dec" in the name). */
 /* The form in *keep when it has one and fits, else the best by AICc; *keep (unless
  * NULL) gets the form fitted. */
-static bool ets_choose(const double *y, int n, int m, struct ets_spec *keep, struct ets_fit *f)
+static bool ets_choose(const double *y, int n, int m, struct ets_spec *keep,
+                       struct ets_estimates *est, struct ets_fit *f)
 {
-    bool ok = keep && keep->error && ets_fit(y, n, m, *keep, f);
+    bool ok = keep && keep->error && ets_fit_kept(y, n, m, *keep, est, f);
+    if (!ok && est)
+        est->nvar = 0;
     if (!ok)
         ok = ets_auto(y, n, m, f);
     if (keep)
@@ -650,11 +674,11 @@ static bool ets_choose(const double *y, int n, int m, struct ets_spec *keep, str
 }
 
 static bool ets_any(const double *y, int n, int m, int h, double *mean, double *sd, char name[24],
-                    double *fit, struct ets_spec *keep)
+                    double *fit, struct ets_spec *keep, struct ets_estimates *est)
 {
     struct ets_fit f;
     if (m <= ETS_MAX_SEASON) {
-        if (!ets_choose(y, n, m, keep, &f))
+        if (!ets_choose(y, n, m, keep, est, &f))
             return false;
         ets_sd(&f, h, mean, sd);
         ets_name(&f, name);
@@ -670,7 +694,7 @@ static bool ets_any(const double *y, int n, int m, int h, double *mean, double *
     double *d = xmalloc(((size_t)n + 1) * sizeof(double));
     for (int t = 0; t < n; t++)
         d[t] = seasonal ? y[t] / idx[t % m] : y[t];
-    bool ok = ets_choose(d, n, 1, keep, &f);
+    bool ok = ets_choose(d, n, 1, keep, est, &f);
     if (ok && fit) {
         ets_fitted(&f, d, n, fit);
         for (int t = 0; seasonal && t < n; t++)
@@ -690,16 +714,20 @@ static bool ets_any(const double *y, int n, int m, int h, double *mean, double *
     return true;
 }
 
-/* Method k's forecast of y[0..n) for h steps; *name (may be NULL) gets its name. */
+/* Method k's forecast of y[0..n) for h steps; *name (may be NULL) gets its name.
+ * keep (may be NULL): the form and estimates to keep, in and out (fc_choice). */
 static void run_method(int k, const double *y, int n, int m, int h, double *mean, double *sd,
-                       char *name, size_t namelen, double *fit, struct ets_spec *keep)
+                       char *name, size_t namelen, double *fit, struct fc_choice *keep)
 {
     char en[24] = "";
     if (keep && k == M_THETA)
-        *keep = (struct ets_spec){0};
-    bool have_ets = (k == M_ETS || k == M_COMB) && ets_any(y, n, m, h, mean, sd, en, fit, keep);
+        keep->form = (struct ets_spec){0};
+    bool have_ets =
+        (k == M_ETS || k == M_COMB) &&
+        ets_any(y, n, m, h, mean, sd, en, fit, keep ? &keep->form : NULL, keep ? &keep->ets : NULL);
+    struct ets_estimates *theta_est = keep ? &keep->theta : NULL;
     if (!have_ets || k == M_THETA) {
-        forecast_theta(y, n, m, h, mean, sd, fit);
+        theta_kept(y, n, m, h, mean, sd, fit, theta_est);
         if (name)
             snprintf(name, namelen, "Theta");
         return;
@@ -707,7 +735,7 @@ static void run_method(int k, const double *y, int n, int m, int h, double *mean
     if (k == M_COMB) {
         double *tm = xmalloc((size_t)h * sizeof(double)), *ts = xmalloc((size_t)h * sizeof(double));
         double *tf = fit ? xmalloc(((size_t)n + 1) * sizeof(double)) : NULL;
-        forecast_theta(y, n, m, h, tm, ts, tf);
+        theta_kept(y, n, m, h, tm, ts, tf, theta_est);
         for (int i = 0; i < h; i++) {
             mean[i] = (mean[i] + tm[i]) / 2;
             sd[i] = (sd[i] + ts[i]) / 2; /* the errors of the two move together */
@@ -780,9 +808,9 @@ int forecast_auto_fitted(const double *y, int n, int m, int h, const double *lev
                          enum fc_method method, struct forecast *out, double *fit,
                          struct fc_choice *keep)
 {
-    /* in: the form and constant to keep; out, through keep: the ones used */
-    struct ets_spec form = keep ? keep->form : (struct ets_spec){0};
-    double alpha = keep ? keep->ses_alpha : 0;
+    /* in: the form, constant and estimates to keep; out, through keep: the ones used */
+    struct fc_choice choice = keep ? *keep : (struct fc_choice){0};
+    double alpha = choice.ses_alpha;
     bool ets_used = false, ses_used = false;
     memset(out, 0, sizeof(*out));
     if (n < 1 || h < 1 || h > FC_MAX_H)
@@ -828,13 +856,13 @@ int forecast_auto_fitted(const double *y, int n, int m, int h, const double *lev
         snprintf(out->model, sizeof(out->model), "Croston-SBA");
     } else if (method != FC_AUTO) {
         int k = method == FC_ETS ? M_ETS : method == FC_THETA ? M_THETA : M_COMB;
-        run_method(k, y, n, m, h, out->mean, sd, out->model, sizeof(out->model), fit, &form);
+        run_method(k, y, n, m, h, out->mean, sd, out->model, sizeof(out->model), fit, &choice);
         ets_used = true;
     } else {
         /* ETS by AICc and Theta, averaged: on M3 the mean beats either alone and any
          * choice between them on a short holdout (README, bench/m3.sh) */
         int best = M_COMB;
-        run_method(best, y, n, m, h, out->mean, sd, out->model, sizeof(out->model), fit, &form);
+        run_method(best, y, n, m, h, out->mean, sd, out->model, sizeof(out->model), fit, &choice);
         ets_used = true;
     }
     bool finite = true;
@@ -863,9 +891,10 @@ int forecast_auto_fitted(const double *y, int n, int m, int h, const double *lev
             }
         }
     }
-    if (keep)
-        *keep = (struct fc_choice){.form = ets_used ? form : (struct ets_spec){0},
-                                   .ses_alpha = ses_used ? alpha : 0};
+    if (keep) {
+        *keep = ets_used ? choice : (struct fc_choice){0};
+        keep->ses_alpha = ses_used ? alpha : 0;
+    }
     return 0;
 }
 

@@ -356,9 +356,10 @@ static void forecast_task(struct sales_job *j, int task)
     }
     struct forecast *f = xmalloc(sizeof(*f));
     double *fit = xmalloc(((size_t)n + 1) * sizeof(double));
-    /* The ETS form: an update keeps the last refit's (but for the shop's one series);
-     * a full run chooses it once, on the backtest's data, which keeps the backtest
-     * honest, and the forecast fits that form alone to the whole series. */
+    /* The ETS form: an update keeps the last refit's (but for the shop's one series)
+     * and starts its search at the last estimates; a full run chooses it once, on
+     * the backtest's data, which keeps the backtest honest, and the forecast fits
+     * that form alone to the whole series. */
     bool update = j->keep && node + 1 < (int)m->nodes;
     struct fc_choice choice = update ? j->choice[task] : (struct fc_choice){0};
     /* the backtest (where the choice is made): the same method from hb periods back
@@ -378,7 +379,10 @@ static void forecast_task(struct sales_job *j, int task)
             j->bt_scale[task] = forecast_mase_scale(row + start, nfit, period);
     }
     res = j->res ? j->res + (size_t)task * SALES_DAY_WINDOW + start : NULL;
-    choice.ses_alpha = update ? choice.ses_alpha : 0; /* SES: chosen on the whole series */
+    if (!update) { /* a full run estimates on the whole series (the backtest chose the form) */
+        choice.ses_alpha = 0;
+        choice.ets.nvar = choice.theta.nvar = 0;
+    }
     forecast_auto_fitted(row + start, n, period, h, levels, 2, FC_AUTO, f, res ? fit : NULL,
                          &choice);
     j->choice[task] = choice;
