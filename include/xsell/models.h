@@ -64,6 +64,7 @@ enum model_id {
 };
 #define MODEL_DEP(member) (1u << MODEL_##member)
 
+struct snapshot;
 struct model_params {
 #define MODEL_PARAM_FIELD(model, field, type, env, min, max, def, what) type field;
     MODEL_SETTINGS(MODEL_PARAM_FIELD)
@@ -79,6 +80,11 @@ struct model_params {
      * unknown): checked against the memory budget before the model is fitted */
     size_t expect_bytes[MODELS_COUNT];
     const struct model_churn *churn_prev; /* the serving one's fits, or NULL */
+    /* Called (unless NULL) by the worker that fitted a model, once it is: work that
+     * reads only that model and the history (the churn scores' table) can start
+     * while the others are still being fitted. */
+    void (*fitted)(const struct snapshot *s, enum model_id model, void *ctx);
+    void *fitted_ctx;
 };
 
 /* One row of MODEL_SETTINGS, for code that walks them (config_load). */
@@ -96,7 +102,6 @@ extern const int model_settings_count;
 void model_params_defaults(struct model_params *p);
 
 /* One row of MODELS. */
-struct snapshot;
 struct model_desc {
     const char *name;
     unsigned deps; /* MODEL_DEP bits */

@@ -8,7 +8,11 @@
 
 #include "xsell/snapshot.h"
 
-/* 0, or -1 with err (nothing changed). */
-int scores_write(PGconn *conn, const struct snapshot *s, char *err, size_t errlen);
+/* Writes the rows in a transaction left open: 0, then scores_finish decides; or -1
+ * with err (rolled back, nothing changed). Needs only s's churn model and history,
+ * so it can run while the other models are still being fitted. */
+int scores_stage(PGconn *conn, const struct snapshot *s, char *err, size_t errlen);
+/* Commits (keep) or rolls back what scores_stage wrote: 0, or -1 with err. */
+int scores_finish(PGconn *conn, bool keep, char *err, size_t errlen);
 
 #endif

@@ -255,6 +255,56 @@ static void report_run(cJSON *root, const struct snapshot *s, const struct snaps
     cJSON_Delete(last);
 }
 
+/* Step 4's side effect, this run's churn scores for BI: written beside the other
+ * models' fitting once churn is fitted (on the run's connection, idle meanwhile),
+ * committed when the run succeeds. */
+struct scores_job {
+    PGconn *conn;
+    const struct snapshot *s;
+    pthread_t tid;
+    bool ran, threaded;
+    int rc;
+    double seconds;
+    char err[400];
+};
+
+static void *scores_main(void *arg)
+{
+    struct scores_job *j = arg;
+    double t = mono_seconds();
+    j->rc = scores_stage(j->conn, j->s, j->err, sizeof(j->err));
+    j->seconds = mono_seconds() - t;
+    return NULL;
+}
+
+static void scores_start(const struct snapshot *s, enum model_id model, void *ctx)
+{
+    struct scores_job *j = ctx;
+    if (model != MODEL_churn || j->ran)
+        return;
+    j->s = s;
+    j->ran = true;
+    j->threaded = pthread_create(&j->tid, NULL, scores_main, j) == 0;
+    if (!j->threaded)
+        scores_main(j);
+}
+
+/* Waits for the scores; keeps them when keep (and they were written). */
+static void scores_end(struct scores_job *j, const struct snapshot *s, bool keep, cJSON *report)
+{
+    if (j->threaded)
+        pthread_join(j->tid, NULL);
+    j->threaded = false;
+    if (keep && !j->ran) /* churn was not fitted beside the rest: now */
+        scores_start(s, MODEL_churn, j);
+    if (j->ran && j->rc == 0 && scores_finish(j->conn, keep, j->err, sizeof(j->err)))
+        j->rc = -1;
+    if (keep && j->rc) {
+        log_warn("trainer: churn_scores not written: %s", j->err);
+        cJSON_AddStringToObject(cJSON_GetObjectItem(report, "churn"), "scores_error", j->err);
+    }
+}
+
 int train_build(PGconn *conn, const struct config *cfg, int64_t version,
                 const struct snapshot *prev, bool refit, struct snapshot **out, char *err,
                 size_t errlen)
@@ -280,7 +330,13 @@ int train_build(PGconn *conn, const struct config *cfg, int64_t version,
         mp.content_prev = &prev->content;
     mp.sales_prev = s->incremental ? &prev->sales : NULL;
     expect_model_bytes(prev, &s->hist, &mp);
-    if (models_fit(s, &mp, false, &figs, err, errlen)) {
+    struct scores_job scores = {.conn = conn};
+    mp.fitted = scores_start;
+    mp.fitted_ctx = &scores;
+    int rc = models_fit(s, &mp, false, &figs, err, errlen);
+    mp.fitted = NULL; /* the evaluations fit models again: not theirs */
+    if (rc) {
+        scores_end(&scores, s, false, NULL);
         snapshot_unref(s);
         return -1;
     }
@@ -290,11 +346,7 @@ int train_build(PGconn *conn, const struct config *cfg, int64_t version,
     report_run(root, s, prev, why);
     if (cfg->price_truth && !s->incremental)
         evaluate_price(cfg, s, root);
-    /* Step 4, the side effect: this run's churn scores for BI. */
-    if (scores_write(conn, s, err, errlen)) {
-        log_warn("trainer: churn_scores not written: %s", err);
-        cJSON_AddStringToObject(cJSON_GetObjectItem(root, "churn"), "scores_error", err);
-    }
+    scores_end(&scores, s, true, root);
     double t_eval = mono_seconds();
     if (cfg->eval_holdout_days > 0 && !s->incremental)
         evaluate_holdout(cfg, s, &mp, root);
@@ -310,6 +362,7 @@ int train_build(PGconn *conn, const struct config *cfg, int64_t version,
     for (int i = 0; i < MODELS_COUNT; i++)
         cJSON_AddNumberToObject(per, model_table[i].name, figs.seconds[i]);
     cJSON_AddNumberToObject(secs, "evaluations", t_eval);
+    cJSON_AddNumberToObject(secs, "scores", scores.seconds); /* beside the fit */
     cJSON_AddNumberToObject(secs, "total", mono_seconds() - t0);
     cJSON_AddNumberToObject(root, "snapshot_bytes", (double)s->bytes);
     cJSON *bytes = cJSON_AddObjectToObject(root, "snapshot_bytes_models");

@@ -62,7 +62,7 @@ static int copy_rows(PGconn *conn, const struct snapshot *s, char *err, size_t e
     return rc;
 }
 
-int scores_write(PGconn *conn, const struct snapshot *s, char *err, size_t errlen)
+int scores_stage(PGconn *conn, const struct snapshot *s, char *err, size_t errlen)
 {
     err[0] = '\0';
     if (db_cmd(conn, "BEGIN", 0, NULL))
@@ -87,12 +87,20 @@ int scores_write(PGconn *conn, const struct snapshot *s, char *err, size_t errle
     }
     if (rc || !ok)
         goto fail;
-    if (db_cmd(conn, "COMMIT", 0, NULL))
-        goto fail;
     return 0;
 fail:
     if (err[0] == '\0')
         snprintf(err, errlen, "database: %s", db_error(conn));
     db_cmd(conn, "ROLLBACK", 0, NULL);
     return -1;
+}
+
+int scores_finish(PGconn *conn, bool keep, char *err, size_t errlen)
+{
+    if (keep && db_cmd(conn, "COMMIT", 0, NULL) == 0)
+        return 0;
+    if (keep)
+        fmt_error(err, errlen, "database: %s", db_error(conn));
+    db_cmd(conn, "ROLLBACK", 0, NULL);
+    return keep ? -1 : 0;
 }

@@ -88,6 +88,8 @@ static void *fit_worker(void *arg)
                  m->train(r->s, &r->arena[i], r->p, &r->out->fig[i], why, sizeof(why));
         r->out->seconds[i] = mono_seconds() - t;
         r->out->bytes[i] = r->arena[i].bytes;
+        if (rc == 0 && r->p->fitted)
+            r->p->fitted(r->s, (enum model_id)i, r->p->fitted_ctx);
         pthread_mutex_lock(&r->mu);
         if (rc && !r->failed)
             fmt_error(r->err, sizeof(r->err), "%s: %s", m->name, why);
@@ -132,6 +134,8 @@ int models_fit(struct snapshot *s, const struct model_params *p, bool eval_only,
     s->params.churn_prev = NULL;
     s->params.content_prev = NULL;
     s->params.sales_prev = NULL;
+    s->params.fitted = NULL;
+    s->params.fitted_ctx = NULL;
     if (r.failed)
         return fmt_error(err, errlen, "%s", r.err);
     return 0;

@@ -287,8 +287,8 @@ static bool alike(const cJSON *a, const cJSON *b, double tol, char *where, size_
  * forecasts, which keep the ETS forms and SES constants of products and categories
  * and the reconciliations and start each ETS search at the refit's estimates (where
  * the likelihood is flat two searches may stop a little apart: P003's lower 80%
- * bound 0.596 against 0.616); the forecasts' backtests are the last refit's own. The server's log says how the history was
- * loaded: "appended to" or "merged into" the last run's. */
+ * bound 0.596 against 0.616); the forecasts' backtests are the last refit's own. The server's log
+ * says how the history was loaded: "appended to" or "merged into" the last run's. */
 static void update_matches_full(const char *order, const char *customer, const char *loaded)
 {
     struct resp r;
