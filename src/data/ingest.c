@@ -15,9 +15,6 @@
  * (measured on Online Retail: 4k 260k, 16k 320k, 64k 245k lines/s). */
 #define LINES_PER_CHUNK 16384
 
-static const char *const LINES_COPY_SQL =
-    "COPY order_lines (order_id, line_no, product_id, quantity, unit_price) FROM STDIN";
-
 /* COPY text format: backslash escapes for the bytes that would end a field or row. */
 static void put_field(struct buf *b, struct text t, char end)
 {
@@ -321,7 +318,10 @@ static int flush_chunk(struct ingest *g, char *err, size_t errlen)
     for (size_t i = 0; i < g->nchunk && !any; i++)
         any = g->order[g->chunk_order[i]].state == ORDER_NEW;
     if (any) {
-        if (start_copy(g, LINES_COPY_SQL, err, errlen))
+        if (start_copy(g,
+                       "COPY order_lines (order_id, line_no, product_id, quantity, "
+                       "unit_price) FROM STDIN",
+                       err, errlen))
             return -1;
         size_t start = 0;
         for (size_t i = 0; i < g->nchunk; i++) {

@@ -65,6 +65,24 @@ static void fresh_shop(const char *name, char *url, size_t n)
     free(out);
 }
 
+/* The demo's orders imported into the shop at url (it must succeed): what it said. */
+static char *import_demo_orders(const char *url)
+{
+    char *out;
+    int rc = run(&out, "DATABASE_URL='%s' %s import orders %s/orders.csv", url, E.bin, demo);
+    if (rc != 0)
+        fail_msg("import into %s: exit %d, said: %s", url, rc, out);
+    return out;
+}
+
+/* The query's one value on url is want. */
+static void expect_on(const char *url, const char *sql, const char *want)
+{
+    char *got = sql_text_on(url, sql);
+    assert_string_equal(got, want);
+    free(got);
+}
+
 /* An import into a shop without orders drops the indexes and constraints of orders
  * and order_lines, copies the rows in and rebuilds them in the same transaction: the
  * same rows as the usual path, the same schema after, and after a failure too; with
@@ -89,12 +107,8 @@ static void test_import_first_load(void **state)
     assert_non_null(strstr(out, "a first load"));
     assert_non_null(strstr(out, ":3:"));
     free(out);
-    char *after = sql_text_on(bulk, SCHEMA_SQL);
-    assert_string_equal(schema, after);
-    free(after);
-    after = sql_text_on(bulk, "SELECT count(*) FROM orders");
-    assert_string_equal(after, "0");
-    free(after);
+    expect_on(bulk, SCHEMA_SQL, schema);
+    expect_on(bulk, "SELECT count(*) FROM orders", "0");
 
     /* the same orders through both paths: another session reads orders meanwhile */
     PGconn *reader = PQconnectdb(usual);
@@ -103,33 +117,25 @@ static void test_import_first_load(void **state)
     PGresult *r = PQexec(reader, "SELECT count(*) FROM orders");
     assert_int_equal(PQresultStatus(r), PGRES_TUPLES_OK);
     PQclear(r);
-    assert_int_equal(
-        run(&out, "DATABASE_URL='%s' %s import orders %s/orders.csv", usual, E.bin, demo), 0);
+    out = import_demo_orders(usual);
     assert_non_null(strstr(out, "the usual path"));
     assert_null(strstr(out, "a first load"));
     free(out);
     PQclear(PQexec(reader, "COMMIT"));
     PQfinish(reader);
-    assert_int_equal(
-        run(&out, "DATABASE_URL='%s' %s import orders %s/orders.csv", bulk, E.bin, demo), 0);
+    out = import_demo_orders(bulk);
     assert_non_null(strstr(out, "a first load"));
     free(out);
-    char *rows_bulk = sql_text_on(bulk, ROWS_SQL), *rows_usual = sql_text_on(usual, ROWS_SQL);
-    assert_string_equal(rows_bulk, rows_usual);
-    after = sql_text_on(bulk, SCHEMA_SQL);
-    assert_string_equal(schema, after);
-    free(after);
+    char *rows = sql_text_on(usual, ROWS_SQL);
+    expect_on(bulk, ROWS_SQL, rows);
+    expect_on(bulk, SCHEMA_SQL, schema);
     /* a second import finds orders: the usual path, nothing changes */
-    assert_int_equal(
-        run(&out, "DATABASE_URL='%s' %s import orders %s/orders.csv", bulk, E.bin, demo), 0);
+    out = import_demo_orders(bulk);
     assert_null(strstr(out, "a first load"));
     assert_non_null(strstr(out, " 0 orders created"));
     free(out);
-    after = sql_text_on(bulk, ROWS_SQL);
-    assert_string_equal(rows_bulk, after);
-    free(after);
-    free(rows_bulk);
-    free(rows_usual);
+    expect_on(bulk, ROWS_SQL, rows);
+    free(rows);
     free(schema);
 }
 
