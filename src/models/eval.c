@@ -69,6 +69,37 @@ static int32_t held_out_customer(const struct history *full, size_t o, const str
     return fc < 0 ? -1 : same_id(&full->customers, fc, &h->customers);
 }
 
+/* The held-out orders first..end in a fixed scrambled order: the i-th is
+ * first + (i * stride) mod n, stride coprime with n, so that the cases kept when
+ * there are more than EVAL_CASES_MAX are spread over the whole held-out period
+ * rather than its first days. */
+struct scramble {
+    size_t first, n, stride;
+};
+
+static size_t gcd(size_t a, size_t b)
+{
+    while (b) {
+        size_t t = a % b;
+        a = b;
+        b = t;
+    }
+    return a;
+}
+
+static struct scramble scramble_init(size_t first, size_t end)
+{
+    struct scramble s = {.first = first, .n = end > first ? end - first : 0, .stride = 7919};
+    while (s.n > 1 && gcd(s.stride, s.n) != 1)
+        s.stride += 2;
+    return s;
+}
+
+static size_t scramble_at(const struct scramble *s, size_t i)
+{
+    return s->first + i * s->stride % s->n; /* i < 2^31 orders, stride < 2^14: no overflow */
+}
+
 struct keep_ctx {
     const bool *blocked;
 };
@@ -170,7 +201,9 @@ int eval_recommend(const struct history *full, struct snapshot *s, struct eval_r
     int *ncarts = arena_array(&work, EVAL_CASES_MAX, sizeof(int));
     int nbask = 0;
     size_t first_test = history_norders(h);
-    for (size_t o = first_test; o < history_norders(full); o++) {
+    struct scramble order = scramble_init(first_test, history_norders(full));
+    for (size_t i = 0; i < order.n; i++) {
+        size_t o = scramble_at(&order, i);
         int32_t items[64];
         int k = 0;
         for (int32_t l = full->order_first[o]; l < full->order_first[o + 1] && k < 64; l++) {
@@ -394,7 +427,9 @@ int eval_upsell(const struct history *full, const struct snapshot *s,
     /* a customer counts once per product bought */
     struct idmap seen;
     idmap_init(&seen);
-    for (size_t o = first_test; o < history_norders(full) && out->cases < EVAL_CASES_MAX; o++) {
+    struct scramble order = scramble_init(first_test, history_norders(full));
+    for (size_t x = 0; x < order.n && out->cases < EVAL_CASES_MAX; x++) {
+        size_t o = scramble_at(&order, x);
         int32_t c = held_out_customer(full, o, h);
         if (c < 0)
             continue;
