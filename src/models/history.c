@@ -131,7 +131,7 @@ bool history_numbers_alike(const struct history *h, const struct history *from)
     for (size_t i = 0; i < history_nproducts(from); i++) {
         const char *id = idmap_key(&from->products, (int32_t)i);
         int32_t j = idmap_find(&h->products, id, strlen(id));
-        if (i < nh ? j != (int32_t)i : j >= 0 || from->in_catalog[i])
+        if (i < nh ? j != (int32_t)i : (j >= 0 || from->in_catalog[i]))
             return false;
     }
     return history_ncustomers(h) == 0 && history_norders(h) == 0;
