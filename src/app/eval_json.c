@@ -13,11 +13,9 @@ static double r4(double x)
     return round(x * 1e4) / 1e4;
 }
 
-/* name_ci95: [lo, hi], the 95% interval of a rate measured on n cases */
-static void add_rate_ci(cJSON *o, const char *name, double rate, double n)
+/* name_ci95: [lo, hi], when the interval could be told */
+static void add_ci(cJSON *o, const char *name, double lo, double hi)
 {
-    double lo, hi;
-    stats_rate_ci95(rate * n, n, &lo, &hi);
     if (!isfinite(lo))
         return;
     char key[64];
@@ -25,6 +23,14 @@ static void add_rate_ci(cJSON *o, const char *name, double rate, double n)
     cJSON *a = cJSON_AddArrayToObject(o, key);
     cJSON_AddItemToArray(a, cJSON_CreateNumber(r4(lo)));
     cJSON_AddItemToArray(a, cJSON_CreateNumber(r4(hi)));
+}
+
+/* name_ci95: the 95% interval of a rate measured on n cases */
+static void add_rate_ci(cJSON *o, const char *name, double rate, double n)
+{
+    double lo, hi;
+    stats_rate_ci95(rate * n, n, &lo, &hi);
+    add_ci(o, name, lo, hi);
 }
 
 /* What every evaluation states first: the holdout, the cut, its cost. */
@@ -166,11 +172,7 @@ cJSON *eval_churn_json(const struct eval_churn_result *r, double holdout_days)
     double lo, hi;
     stats_auc_ci95(r->auc_churn_risk, (double)r->churned, (double)(r->customers - r->churned), &lo,
                    &hi);
-    if (isfinite(lo)) {
-        cJSON *a = cJSON_AddArrayToObject(auc, "churn_risk_ci95");
-        cJSON_AddItemToArray(a, cJSON_CreateNumber(r4(lo)));
-        cJSON_AddItemToArray(a, cJSON_CreateNumber(r4(hi)));
-    }
+    add_ci(auc, "churn_risk", lo, hi);
     cJSON_AddNumberToObject(auc, "model_p_none", r4(r->auc_model));
     cJSON_AddNumberToObject(auc, "expected_purchases", r4(r->auc_expected));
     cJSON_AddNumberToObject(auc, "recency_baseline", r4(r->auc_recency));

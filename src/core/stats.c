@@ -333,9 +333,11 @@ int stats_logit_fit(const double *X, const double *pos, const double *neg, size_
     return 0;
 }
 
+static const double Z95 = 1.959963984540054; /* the standard normal's 97.5% point */
+
 void stats_rate_ci95(double x, double n, double *lo, double *hi)
 {
-    const double z = 1.959963984540054;
+    const double z = Z95;
     if (!(n > 0)) {
         *lo = *hi = NAN;
         return;
@@ -355,7 +357,7 @@ void stats_auc_ci95(double auc, double npos, double nneg, double *lo, double *hi
     double q1 = auc / (2 - auc), q2 = 2 * auc * auc / (1 + auc);
     double v = (auc * (1 - auc) + (npos - 1) * (q1 - auc * auc) + (nneg - 1) * (q2 - auc * auc)) /
                (npos * nneg);
-    double half = 1.959963984540054 * sqrt(MAX(v, 0));
+    double half = Z95 * sqrt(MAX(v, 0));
     *lo = MAX(0, auc - half);
     *hi = MIN(1, auc + half);
 }

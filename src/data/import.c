@@ -68,14 +68,10 @@ int import_csv(PGconn *conn, enum ingest_kind kind, FILE *in, const char *name, 
     double t0 = mono_seconds(), last = t0;
     csv_init(&c, in);
     memset(res, 0, sizeof(*res));
-    if (ingest_begin(&g, conn, kind, false, msg, sizeof(msg))) {
+    if (ingest_begin(&g, conn, kind, false, msg, sizeof(msg)) ||
+        ingest_bulk_load(&g, msg, sizeof(msg))) {
         snprintf(err, errlen, "%s: %s", name, msg);
-        csv_release(&c);
-        return -1;
-    }
-    if (ingest_bulk_load(&g, msg, sizeof(msg))) {
-        snprintf(err, errlen, "%s: %s", name, msg);
-        ingest_abort(&g);
+        ingest_abort(&g); /* nothing left to do after a failed begin */
         csv_release(&c);
         return -1;
     }

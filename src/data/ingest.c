@@ -413,8 +413,10 @@ static const char *const BULK_DDL_SQL =
 int ingest_bulk_load(struct ingest *g, char *err, size_t errlen)
 {
     bool any;
-    if (g->kind != INGEST_ORDERS || tables_hold_rows(g, &any))
-        return g->kind != INGEST_ORDERS ? 0 : db_fail(g, err, errlen);
+    if (g->kind != INGEST_ORDERS)
+        return 0;
+    if (tables_hold_rows(g, &any))
+        return db_fail(g, err, errlen);
     if (any)
         return 0;
     if (db_cmd(g->conn, "SAVEPOINT bulk_load", 0, NULL))

@@ -659,7 +659,8 @@ enum { M_ETS, M_THETA, M_COMB };
  * states (above ETS_MAX_SEASON) is taken out by a classical multiplicative
  * decomposition first when significant, and put back after ("+dec" in the name). */
 /* The form in *keep when it has one and fits, else the best by AICc; *keep (unless
- * NULL) gets the form fitted. */
+ * NULL) gets the form fitted, est (unless NULL; see ets_fit_kept) its estimates, or
+ * none when the form was chosen anew. */
 static bool ets_choose(const double *y, int n, int m, struct ets_spec *keep,
                        struct ets_estimates *est, struct ets_fit *f)
 {
@@ -809,9 +810,7 @@ int forecast_auto_fitted(const double *y, int n, int m, int h, const double *lev
                          struct fc_choice *keep)
 {
     /* in: the form, constant and estimates to keep; out, through keep: the ones used */
-    struct fc_choice choice = keep ? *keep : (struct fc_choice){0};
-    double alpha = choice.ses_alpha;
-    bool ets_used = false, ses_used = false;
+    struct fc_choice choice = keep ? *keep : (struct fc_choice){0}, used = {0};
     memset(out, 0, sizeof(*out));
     if (n < 1 || h < 1 || h > FC_MAX_H)
         return -1;
@@ -848,8 +847,8 @@ int forecast_auto_fitted(const double *y, int n, int m, int h, const double *lev
     } else if (method == FC_SES || (method == FC_AUTO && forecast_adi(y, n) >= ADI_CUT)) {
         /* intermittent and lumpy series (with returns too): on the synthetic shops'
          * backtests SES beat Croston-SBA and ETS + Theta at a fraction of the cost */
-        forecast_ses(y, n, h, out->mean, sd, fit, &alpha);
-        ses_used = true;
+        forecast_ses(y, n, h, out->mean, sd, fit, &choice.ses_alpha);
+        used.ses_alpha = choice.ses_alpha;
         snprintf(out->model, sizeof(out->model), "SES");
     } else if (method == FC_CROSTON) {
         forecast_croston_sba(y, n, h, out->mean, sd, fit);
@@ -857,19 +856,21 @@ int forecast_auto_fitted(const double *y, int n, int m, int h, const double *lev
     } else if (method != FC_AUTO) {
         int k = method == FC_ETS ? M_ETS : method == FC_THETA ? M_THETA : M_COMB;
         run_method(k, y, n, m, h, out->mean, sd, out->model, sizeof(out->model), fit, &choice);
-        ets_used = true;
+        used = choice;
+        used.ses_alpha = 0;
     } else {
         /* ETS by AICc and Theta, averaged: on M3 the mean beats either alone and any
          * choice between them on a short holdout (README, bench/m3.sh) */
         int best = M_COMB;
         run_method(best, y, n, m, h, out->mean, sd, out->model, sizeof(out->model), fit, &choice);
-        ets_used = true;
+        used = choice;
+        used.ses_alpha = 0;
     }
     bool finite = true;
     for (int i = 0; i < h; i++)
         finite &= isfinite(out->mean[i]) && isfinite(sd[i]);
     if (!finite) { /* values beyond what the fits can carry: no model of our own */
-        ets_used = ses_used = false;
+        used = (struct fc_choice){0};
         forecast_snaive(y, n, m, h, out->mean, sd, fit);
         snprintf(out->model, sizeof(out->model), "SNaive");
         snprintf(out->note, sizeof(out->note),
@@ -891,10 +892,8 @@ int forecast_auto_fitted(const double *y, int n, int m, int h, const double *lev
             }
         }
     }
-    if (keep) {
-        *keep = ets_used ? choice : (struct fc_choice){0};
-        keep->ses_alpha = ses_used ? alpha : 0;
-    }
+    if (keep)
+        *keep = used;
     return 0;
 }
 

@@ -215,19 +215,21 @@ void model_price_fit(const struct history *h, double as_of, struct arena *a, str
     }
     pool(m, NULL, m->n, &m->shop);
     /* each category's products, grouped once (a pass over every product per category
-     * grew as products^1.9) */
-    int32_t *first = xcalloc(m->ncat + 2, sizeof(int32_t));
-    int32_t *members = xmalloc((m->n + 1) * sizeof(int32_t));
-    for (size_t p = 0; p < m->n; p++)
+     * grew as products^1.9): product -> its category, transposed */
+    int32_t *pfirst = xmalloc((m->n + 1) * sizeof(int32_t)),
+            *pcat = xmalloc((m->n + 1) * sizeof(int32_t));
+    pfirst[0] = 0;
+    for (size_t p = 0; p < m->n; p++) {
+        pfirst[p + 1] = pfirst[p];
         if (m->cat[p] >= 0)
-            first[m->cat[p] + 2]++;
-    for (size_t c = 0; c < m->ncat; c++)
-        first[c + 2] += first[c + 1];
-    for (size_t p = 0; p < m->n; p++)
-        if (m->cat[p] >= 0)
-            members[first[m->cat[p] + 1]++] = (int32_t)p;
+            pcat[pfirst[p + 1]++] = m->cat[p];
+    }
+    int32_t *first, *members;
+    csr_transpose(m->n, pfirst, pcat, m->ncat, &first, &members);
     for (size_t c = 0; c < m->ncat; c++)
         pool(m, members + first[c], (size_t)(first[c + 1] - first[c]), &m->group[c]);
+    free(pfirst);
+    free(pcat);
     free(first);
     free(members);
     int by_source[4] = {0};

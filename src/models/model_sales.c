@@ -327,15 +327,20 @@ static double series_span(const struct history *h, double as_of, int len[SALES_N
     return last_day;
 }
 
+/* n float cells into to as double, where the methods read them. */
+static void widen(const float *from, size_t n, double *to)
+{
+    for (size_t i = 0; i < n; i++)
+        to[i] = from[i];
+}
+
 static void forecast_task(struct sales_job *j, int task)
 {
     const struct model_sales *m = j->m;
     int node = (int)(task % (int)m->nodes), mf = task / (int)m->nodes;
     int freq = mf % SALES_NFREQ, meas = mf / SALES_NFREQ, len = j->len[freq];
-    const float *cells = j->table[meas][freq] + (size_t)node * (size_t)len;
     double *row = xmalloc(((size_t)len + 1) * sizeof(double));
-    for (int t = 0; t < len; t++)
-        row[t] = cells[t];
+    widen(j->table[meas][freq] + (size_t)node * (size_t)len, (size_t)len, row);
     int start = 0;
     while (start < len && row[start] == 0)
         start++;
@@ -574,10 +579,8 @@ static void score_nodes(const struct model_sales *m, const struct sales_job *j, 
         forecast_score(NULL, 0, NULL, NULL, 0, NULL, 0, false, &out[i]);
         if (!isfinite(j->bt_scale[t])) /* set only when hb < len */
             continue;
-        const float *cells = j->table[meas][f] + i * (size_t)len + (size_t)(len - hb);
         double actual[BT_MAX];
-        for (int s = 0; s < hb; s++)
-            actual[s] = cells[s];
+        widen(j->table[meas][f] + i * (size_t)len + (size_t)(len - hb), (size_t)hb, actual);
         forecast_score(actual, hb, mean + i * BT_MAX, sd + i * BT_MAX, j->bt_scale[t], levels, 2,
                        j->nonneg[t], &out[i]);
         if (isfinite(out[i].mase)) {
@@ -625,10 +628,8 @@ static void fill_answers(struct model_sales *m, struct sales_job *j, int meas, i
         for (int sc = 0; sc < 3; sc++)
             mase[r][sc] = NAN;
     if (!kept) { /* the base forecasts' own scores */
-        for (size_t i = 0; i < n * BT_MAX; i++) {
-            rm[i] = j->bt_mean[base * BT_MAX + i];
-            rs[i] = j->bt_sd[base * BT_MAX + i];
-        }
+        widen(j->bt_mean + base * BT_MAX, n * BT_MAX, rm);
+        widen(j->bt_sd + base * BT_MAX, n * BT_MAX, rs);
         score_nodes(m, j, meas, f, rm, rs, bt[REC_N], mase[REC_N]);
     }
     int best = REC_MINT;
@@ -821,7 +822,7 @@ size_t model_sales_work_bytes(const struct history *h, double as_of)
     size_t nodes = history_nproducts(h) + ncat + 1, tasks = SALES_NMEASURE * SALES_NFREQ * nodes;
     const struct sales_job *j = NULL; /* its arrays' sizes, a task each */
     size_t per_task = sizeof(*j->model) + sizeof(*j->note) + sizeof(*j->demand) +
-                      2 * SALES_MAX_H_DAY * sizeof(float) + 2 * BT_MAX * sizeof(float) +
+                      2 * SALES_MAX_H_DAY * sizeof(*j->mean) + 2 * BT_MAX * sizeof(*j->bt_mean) +
                       sizeof(*j->bt_scale) + sizeof(*j->n) + sizeof(*j->nonneg) +
                       sizeof(*j->choice);
     if (ncat <= SALES_MINT_MAX_CATEGORIES)
