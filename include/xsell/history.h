@@ -73,6 +73,9 @@ static inline size_t history_norders(const struct history *h)
  * malloc'd (free()). */
 void csr_transpose(size_t nrows, const int32_t *first, const int32_t *items, size_t nitems,
                    int32_t **tfirst, int32_t **trows);
+/* Each customer's orders in time order, as compressed rows: customer c's are
+ * orders[first[c] .. first[c+1]-1]; guests' are left out. Both malloc'd (free()). */
+void history_customer_orders(const struct history *h, int32_t **first, int32_t **orders);
 /* Numbers the catalogue's categories 0..n-1: *cat (from a) gets each product's
  * (-1 without one); returns n. */
 size_t history_categories(const struct history *h, struct arena *a, int32_t **cat);

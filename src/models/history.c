@@ -250,6 +250,26 @@ void csr_transpose(size_t nrows, const int32_t *first, const int32_t *items, siz
     *trows = r;
 }
 
+void history_customer_orders(const struct history *h, int32_t **first, int32_t **orders)
+{
+    size_t nc = history_ncustomers(h), no = history_norders(h);
+    int32_t *f = xcalloc(nc + 2, sizeof(int32_t));
+    for (size_t o = 0; o < no; o++)
+        if (h->order_customer[o] >= 0)
+            f[h->order_customer[o] + 1]++;
+    for (size_t c = 0; c < nc; c++)
+        f[c + 1] += f[c];
+    int32_t *r = xmalloc(((size_t)f[nc] + 1) * sizeof(int32_t));
+    int32_t *fill = xmalloc((nc + 1) * sizeof(int32_t));
+    memcpy(fill, f, (nc + 1) * sizeof(int32_t));
+    for (size_t o = 0; o < no; o++)
+        if (h->order_customer[o] >= 0)
+            r[fill[h->order_customer[o]]++] = (int32_t)o;
+    free(fill);
+    *first = f;
+    *orders = r;
+}
+
 size_t history_categories(const struct history *h, struct arena *a, int32_t **cat)
 {
     struct idmap cats;

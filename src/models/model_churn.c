@@ -379,28 +379,19 @@ struct order_day {
 
 void churn_days_build(const struct history *h, struct arena *a, struct churn_days *d)
 {
-    size_t nc = history_ncustomers(h), no = history_norders(h);
+    size_t nc = history_ncustomers(h);
     d->ncustomers = nc;
     d->first = arena_array(a, nc + 1, sizeof(int32_t));
     d->keep = arena_array(a, nc + 1, sizeof(float));
-    /* Orders are in time order: a counting sort by customer keeps each one's days
-     * ascending. */
-    int32_t *count = xcalloc(nc + 1, sizeof(int32_t));
-    for (size_t o = 0; o < no; o++)
-        if (h->order_customer[o] >= 0)
-            count[h->order_customer[o] + 1]++;
-    for (size_t c = 0; c < nc; c++)
-        count[c + 1] += count[c];
+    /* Each customer's orders come in time order, so their days ascend. */
+    int32_t *count, *orders;
+    history_customer_orders(h, &count, &orders);
     size_t nbuy = (size_t)count[nc];
     struct order_day *od = xmalloc(nbuy * sizeof(*od) + 1);
-    int32_t *pos = xmalloc((nc + 1) * sizeof(int32_t));
-    memcpy(pos, count, (nc + 1) * sizeof(int32_t));
-    for (size_t o = 0; o < no; o++) {
-        int32_t c = h->order_customer[o];
-        if (c < 0)
-            continue;
-        struct order_day *e = &od[pos[c]++];
-        e->customer = c;
+    for (size_t x = 0; x < nbuy; x++) {
+        int32_t o = orders[x];
+        struct order_day *e = &od[x];
+        e->customer = h->order_customer[o];
         e->day = (int32_t)floor(h->order_time[o] / DAY_S);
         e->units = 0;
         e->value = 0;
@@ -438,7 +429,7 @@ void churn_days_build(const struct history *h, struct arena *a, struct churn_day
     }
     d->first[nc] = (int32_t)out;
     free(od);
-    free(pos);
+    free(orders);
     free(count);
 }
 

@@ -4,6 +4,7 @@
 
 #include "xsell/log.h"
 #include "xsell/snapshot.h"
+#include "xsell/xalloc.h"
 
 void model_repeat_fit(const struct history *h, double as_of, double half_life_days, struct arena *a,
                       struct model_repeat *m, struct figures *fig)
@@ -20,26 +21,38 @@ void model_repeat_fit(const struct history *h, double as_of, double half_life_da
     m->last_order = arena_array(a, nc + 1, sizeof(int32_t));
     for (size_t c = 0; c < nc; c++)
         m->last_order[c] = -1;
-    for (size_t o = 0; o < history_norders(h); o++) {
-        int32_t c = h->order_customer[o];
-        double t = h->order_time[o];
-        if (c < 0 || t > as_of)
-            continue;
-        bool bought = false;
-        for (int32_t l = h->order_first[o]; l < h->order_first[o + 1]; l++) {
-            if (h->line_qty[l] <= 0)
-                continue;
-            int32_t k = history_customer_entry(h, c, h->line_product[l]);
-            if (k < 0 || (m->times[k] > 0 && m->last[k] == t))
-                continue; /* the same product twice in one order */
-            if (m->times[k]++ == 0)
-                m->first[k] = t;
-            m->last[k] = t;
-            bought = true;
+    /* Customer by customer, their orders in time order; entry[p] is the customer's
+     * entry of product p while they are read. */
+    int32_t *ofirst, *orders;
+    history_customer_orders(h, &ofirst, &orders);
+    int32_t *entry = xmalloc((history_nproducts(h) + 1) * sizeof(int32_t));
+    for (size_t c = 0; c < nc; c++) {
+        for (int32_t k = h->cust_first[c]; k < h->cust_first[c + 1]; k++)
+            entry[h->cust_items[k]] = k;
+        for (int32_t x = ofirst[c]; x < ofirst[c + 1]; x++) {
+            int32_t o = orders[x];
+            double t = h->order_time[o];
+            if (t > as_of)
+                break;
+            bool bought = false;
+            for (int32_t l = h->order_first[o]; l < h->order_first[o + 1]; l++) {
+                if (h->line_qty[l] <= 0)
+                    continue;
+                int32_t k = entry[h->line_product[l]];
+                if (m->times[k] > 0 && m->last[k] == t)
+                    continue; /* the same product twice in one order */
+                if (m->times[k]++ == 0)
+                    m->first[k] = t;
+                m->last[k] = t;
+                bought = true;
+            }
+            if (bought)
+                m->last_order[c] = o;
         }
-        if (bought)
-            m->last_order[c] = (int32_t)o;
     }
+    free(entry);
+    free(orders);
+    free(ofirst);
     double repeats = 0, total = 0;
     for (size_t c = 0; c < nc; c++) {
         double r = 0, n = 0;

@@ -152,11 +152,16 @@ void model_upsell_fit(const struct history *h, const struct model_repeat *rep,
     }
     /* Upgrade paths: who bought A, came back, and then first bought B. */
     size_t paths = 0;
+    int32_t *entry = touched; /* per product: the customer's entry, -1 when not theirs */
+    for (size_t i = 0; i < n; i++)
+        entry[i] = -1;
     for (size_t c = 0; c < nc; c++) {
         int32_t lo = rep->last_order[c];
         if (lo < 0)
             continue;
         double last = h->order_time[lo];
+        for (int32_t k = h->cust_first[c]; k < h->cust_first[c + 1]; k++)
+            entry[h->cust_items[k]] = k;
         for (int32_t k = h->cust_first[c]; k < h->cust_first[c + 1]; k++) {
             if (rep->times[k] <= 0 || rep->first[k] >= last)
                 continue;
@@ -164,13 +169,15 @@ void model_upsell_fit(const struct history *h, const struct model_repeat *rep,
             m->returners[i]++;
             struct upsell_link *row = m->links + (size_t)i * UPSELL_K;
             for (int x = 0; x < UPSELL_K && row[x].to >= 0; x++) {
-                int32_t kb = history_customer_entry(h, (int32_t)c, row[x].to);
+                int32_t kb = entry[row[x].to];
                 /* moved: first bought B after A, and A no more after that */
                 if (kb >= 0 && rep->times[kb] > 0 && rep->first[kb] > rep->first[k] &&
                     rep->last[k] <= rep->first[kb])
                     row[x].count++, paths++;
             }
         }
+        for (int32_t k = h->cust_first[c]; k < h->cust_first[c + 1]; k++)
+            entry[h->cust_items[k]] = -1;
     }
     for (size_t i = 0; i < n; i++)
         for (int x = 0; x < UPSELL_K; x++) {
