@@ -42,7 +42,9 @@ struct config {
                                * threads (default: the cores) */
     size_t memory_max;        /* XSELL_MEMORY_MAX: training fails rather than pass it; 0 = none */
     struct model_params model; /* every model's settings (models.h's MODEL_SETTINGS) */
-    char *price_truth; /* XSELL_PRICE_TRUTH: planted elasticities (xsell gen's truth.json) */
+    char *price_truth;  /* XSELL_PRICE_TRUTH: planted elasticities (xsell gen's truth.json) */
+    char *snapshot_dir; /* XSELL_SNAPSHOT_DIR: the local cache of published snapshots */
+    int snapshots_keep; /* XSELL_SNAPSHOTS_KEEP: stored in the database; 0 = none stored */
 };
 
 /* The last moment training reads orders up to: XSELL_AS_OF, else now. Orders dated

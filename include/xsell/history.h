@@ -35,6 +35,7 @@ struct history {
     int32_t *cust_items;
     double t_min, t_max; /* first and last order time (0 when no orders) */
     bool finished;
+    bool borrowed; /* loaded from a snapshot file: the arrays are its mapping's */
 };
 
 void history_init(struct history *h);
@@ -53,6 +54,13 @@ void history_copy_orders(struct history *h, const struct history *from);
  * seen only in its orders and absent from h (so that copying adds them with the
  * same numbers and prices), and h holds no orders. */
 bool history_numbers_alike(const struct history *h, const struct history *from);
+/* A finished history as sections "history.*" (snapfile.h), and back: h (empty)
+ * reads its arrays in place, read-only (borrowed). Load marks r failed on a
+ * mismatch. */
+struct snapw;
+struct snapr;
+void history_save(const struct history *h, struct snapw *w);
+void history_load_sections(struct history *h, struct snapr *r);
 /* Sorts out the derived arrays; call once after the last add. */
 void history_finish(struct history *h);
 

@@ -20,4 +20,9 @@ int history_load_since(PGconn *conn, double as_of, const struct history *prev, d
                        double prev_end, struct history *h, double *watermark, char *err,
                        size_t errlen);
 
+/* Whether the history or the catalogue changed since the database's clock read
+ * since (a snapshot's watermark): an order created, an erasure, a product written.
+ * 1 or 0, -1 with err. */
+int history_changed_since(PGconn *conn, double since, char *err, size_t errlen);
+
 #endif

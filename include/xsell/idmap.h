@@ -15,6 +15,7 @@ struct idmap {
     uint32_t *lens;
     size_t nslots;
     size_t n, cap;
+    bool borrowed; /* the arrays belong to a loaded snapshot's mapping: read only */
 };
 
 void idmap_init(struct idmap *m);
@@ -23,7 +24,7 @@ void idmap_release(struct idmap *m);
 void idmap_copy(struct idmap *dst, const struct idmap *src);
 /* Index of key, or -1. */
 int32_t idmap_find(const struct idmap *m, const char *key, size_t len);
-/* Index of key, inserting it if new (*added tells). */
+/* Index of key, inserting it if new (*added tells); never on a borrowed map. */
 int32_t idmap_put(struct idmap *m, const char *key, size_t len, bool *added);
 static inline const char *idmap_key(const struct idmap *m, int32_t i)
 {

@@ -24,7 +24,7 @@
  * fitted by type_train() and named name in each run's report; deps are the members it reads
  * (MODEL_DEP(a) | MODEL_DEP(b)), which come earlier in the list; eval: the offline evaluations read
  * it, so their fits of an earlier cut include it. Save and load for persisted snapshots come with
- * them (issue 15). */
+ * them: model_NAME_save and model_NAME_load, in its file. */
 #define MODELS(X)                                                                                  \
     X(popular, model_popular, "popular", 0, true)                                                  \
     X(assoc, model_assoc, "assoc", 0, true)                                                        \
@@ -112,6 +112,11 @@ struct model_desc {
      * -1 with err when it cannot be fitted. */
     int (*train)(struct snapshot *s, struct arena *a, const struct model_params *p,
                  struct figures *fig, char *err, size_t errlen);
+    /* Writes its member of s as sections named "NAME.*" (snapfile.h), and reads them
+     * back into s: arrays point into the file's bytes (read-only), the rest from s's
+     * arena; a mismatch marks r failed. */
+    void (*save)(const struct snapshot *s, struct snapw *w);
+    void (*load)(struct snapshot *s, struct snapr *r);
 };
 extern const struct model_desc model_table[MODELS_COUNT];
 
@@ -134,5 +139,12 @@ int models_fit(struct snapshot *s, const struct model_params *p, bool eval_only,
                      struct figures *fig, char *err, size_t errlen);
 MODELS(MODEL_TRAIN_DECL)
 #undef MODEL_TRAIN_DECL
+struct snapw;
+struct snapr;
+#define MODEL_IO_DECL(member, type, name, deps, eval)                                              \
+    void type##_save(const struct snapshot *s, struct snapw *w);                                   \
+    void type##_load(struct snapshot *s, struct snapr *r);
+MODELS(MODEL_IO_DECL)
+#undef MODEL_IO_DECL
 
 #endif

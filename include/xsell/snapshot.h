@@ -35,6 +35,9 @@ struct snapshot {
     uint32_t *product_json_len;
     size_t bytes;                     /* approximate memory held */
     size_t model_bytes[MODELS_COUNT]; /* each model's part of it */
+    void *map;                        /* loaded from a file: its read-only mapping */
+    size_t map_bytes;
+    uint64_t file_id; /* saved or loaded: the file's id (snapfile.h), else 0 */
 };
 
 /* A new, empty snapshot with one reference (the builder's). */
@@ -46,6 +49,20 @@ void snapshot_render(struct snapshot *s);
 void snapshot_unref(struct snapshot *s);
 /* Counts snapshots freed so far (tests check that old ones go away). */
 long snapshot_freed_count(void);
+
+/* The persisted form (snapfile.h): the snapshot's own figures ("snapshot",
+ * "snapshot.metrics"), the history, then each model through the registry. */
+/* The sizes of everything stored whole: a file from a build where they differ is
+ * refused. */
+uint32_t snapshot_layout(void);
+/* Writes s to path; the file's id into *id (snapfile.h). -1 with err. */
+int snapshot_save(const struct snapshot *s, const char *path, uint64_t *id, char *err,
+                  size_t errlen);
+/* Maps path read-only and reads a snapshot from it, every section's checksum
+ * checked first: one reference, the caller's; its arrays are the mapping's until
+ * the last reference goes. NULL with err saying why the file is refused
+ * (truncated, corrupt, another format or build). */
+struct snapshot *snapshot_load(const char *path, char *err, size_t errlen);
 
 struct registry {
     pthread_mutex_t mu;

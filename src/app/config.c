@@ -154,6 +154,24 @@ static int load_setting(const struct model_setting *st, struct model_params *mp,
     return rc ? fmt_error(err, errlen, "%s (%s: %s)", why, st->model, st->what) : 0;
 }
 
+/* XSELL_SNAPSHOT_DIR, else the user's cache folder (XDG_CACHE_HOME or ~/.cache)
+ * under xsell/, else one in /tmp. */
+static char *default_snapshot_dir(void)
+{
+    const char *s = getenv("XSELL_SNAPSHOT_DIR");
+    if (s && *s)
+        return xstrdup(s);
+    char buf[4096];
+    const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+    if (xdg && *xdg)
+        snprintf(buf, sizeof(buf), "%s/xsell", xdg);
+    else if (home && *home)
+        snprintf(buf, sizeof(buf), "%s/.cache/xsell", home);
+    else
+        snprintf(buf, sizeof(buf), "/tmp/xsell-cache-%ld", (long)getuid());
+    return xstrdup(buf);
+}
+
 /* Every model's settings (models.h), each from its variable or its default. */
 static int load_model_settings(struct model_params *mp, char *err, size_t errlen)
 {
@@ -265,6 +283,10 @@ int config_load(struct config *c, char *err, size_t errlen)
     c->memory_max = (size_t)bytes;
     s = getenv("XSELL_PRICE_TRUTH");
     c->price_truth = s && *s ? xstrdup(s) : NULL;
+    if (env_int("XSELL_SNAPSHOTS_KEEP", 0, 100, 3, &v, err, errlen))
+        return -1;
+    c->snapshots_keep = (int)v;
+    c->snapshot_dir = default_snapshot_dir();
     return load_model_settings(&c->model, err, errlen);
 }
 
@@ -276,6 +298,7 @@ double config_history_end(const struct config *c)
 void config_release(struct config *c)
 {
     free(c->price_truth);
+    free(c->snapshot_dir);
     free(c->database_url);
     free(c->listen_host);
     for (int i = 0; i < c->nkeys; i++) {

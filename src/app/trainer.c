@@ -4,7 +4,9 @@
 #include <errno.h>
 #include <math.h>
 #include <pthread.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "xsell/eval_json.h"
 #include "xsell/history_load.h"
@@ -13,6 +15,7 @@
 #include "xsell/membudget.h"
 #include "xsell/runs.h"
 #include "xsell/scores.h"
+#include "xsell/snapstore.h"
 #include "xsell/strparse.h"
 #include "xsell/xalloc.h"
 
@@ -417,6 +420,119 @@ static int sweep(struct trainer *t, PGconn *conn)
     return rc;
 }
 
+/* --- persisted snapshots ------------------------------------------------------------ */
+
+/* Makes dir and the folders above it. 0 or -1 (errno). */
+static int make_dirs(const char *dir)
+{
+    char p[4096];
+    snprintf(p, sizeof(p), "%s", dir);
+    for (char *c = p + 1; *c; c++)
+        if (*c == '/') {
+            *c = '\0';
+            if (mkdir(p, 0755) && errno != EEXIST)
+                return -1;
+            *c = '/';
+        }
+    return mkdir(p, 0755) && errno != EEXIST ? -1 : 0;
+}
+
+/* A new file's name in the cache folder for version's bytes while they are written. */
+static void temp_path(const char *dir, int64_t version, char *out, size_t n)
+{
+    snprintf(out, n, "%s/.xsell-v%lld-%ld.tmp", dir, (long long)version, (long)getpid());
+}
+
+/* After s is published: saved into the cache folder and stored in the database
+ * (the newest XSELL_SNAPSHOTS_KEEP kept), so that a restarted or added process
+ * serves it at once. A failure is logged; the run stands. */
+static void persist(const struct config *cfg, PGconn *conn, const struct snapshot *s)
+{
+    if (cfg->snapshots_keep <= 0)
+        return;
+    char err[512], tmp[4200], path[4200];
+    double t0 = mono_seconds();
+    struct snapstore_entry e = {.version = s->version};
+    if (make_dirs(cfg->snapshot_dir)) {
+        log_warn("snapshots: cannot make %s: %s; version %lld not stored", cfg->snapshot_dir,
+                 strerror(errno), (long long)s->version);
+        return;
+    }
+    temp_path(cfg->snapshot_dir, s->version, tmp, sizeof(tmp));
+    if (snapshot_save(s, tmp, &e.id, err, sizeof(err))) {
+        log_warn("snapshots: version %lld not saved: %s", (long long)s->version, err);
+        return;
+    }
+    snapstore_cache_path(cfg->snapshot_dir, &e, path, sizeof(path));
+    struct stat st;
+    if (rename(tmp, path) || stat(path, &st)) {
+        log_warn("snapshots: cannot name %s: %s", path, strerror(errno));
+        unlink(tmp);
+        return;
+    }
+    double t1 = mono_seconds();
+    if (snapstore_put(conn, s->version, e.id, path, cfg->snapshots_keep, err, sizeof(err))) {
+        log_warn("snapshots: version %lld not stored in the database: %s", (long long)s->version,
+                 err);
+        return;
+    }
+    log_info("snapshots: version %lld stored, %.1f MB (saved in %.2fs, stored in %.2fs)",
+             (long long)s->version, (double)st.st_size / 1e6, t1 - t0, mono_seconds() - t1);
+    snapstore_cache_prune(cfg->snapshot_dir, &e);
+}
+
+/* At start: the newest stored snapshot, from the cache folder or fetched into it,
+ * published. A file that is refused is removed and fetched once more; then the
+ * process trains as it would without one. True when one serves. */
+static bool serve_stored(struct trainer *t, PGconn *conn)
+{
+    const struct config *cfg = t->cfg;
+    if (cfg->snapshots_keep <= 0)
+        return false;
+    char err[512], tmp[4200], path[4200];
+    struct snapstore_entry e;
+    double t0 = mono_seconds();
+    int rc = snapstore_latest(conn, &e, err, sizeof(err));
+    if (rc) {
+        if (rc < 0)
+            log_warn("snapshots: %s", err);
+        return false;
+    }
+    snapstore_cache_path(cfg->snapshot_dir, &e, path, sizeof(path));
+    for (int attempt = 0; attempt < 2; attempt++) {
+        bool fetched = attempt > 0 || access(path, R_OK) != 0;
+        if (fetched) {
+            temp_path(cfg->snapshot_dir, e.version, tmp, sizeof(tmp));
+            if (make_dirs(cfg->snapshot_dir))
+                fmt_error(err, sizeof(err), "cannot make %s: %s", cfg->snapshot_dir,
+                          strerror(errno));
+            else if (snapstore_fetch(conn, &e, tmp, err, sizeof(err)) == 0 && rename(tmp, path))
+                fmt_error(err, sizeof(err), "cannot name %s: %s", path, strerror(errno));
+            else
+                err[0] = '\0';
+            if (err[0]) {
+                log_warn("snapshots: version %lld could not be fetched: %s", (long long)e.version,
+                         err);
+                unlink(tmp);
+                return false;
+            }
+        }
+        struct snapshot *s = snapshot_load(path, err, sizeof(err));
+        if (s && s->file_id == e.id && s->version == e.version) {
+            log_info("snapshots: serving the stored version %lld (%.1f MB %s, ready in %.2fs)",
+                     (long long)e.version, (double)e.bytes / 1e6,
+                     fetched ? "fetched from the database" : "from the cache", mono_seconds() - t0);
+            registry_publish(t->reg, s);
+            snapstore_cache_prune(cfg->snapshot_dir, &e);
+            return true;
+        }
+        log_warn("snapshots: %s refused: %s", path, s ? "it is not the stored version" : err);
+        snapshot_unref(s);
+        unlink(path);
+    }
+    return false;
+}
+
 /* One run; 0 on success, -1 on failure, -2 when the database could not be reached. */
 static int run_once(struct trainer *t, PGconn **conn, const char *trigger)
 {
@@ -455,7 +571,10 @@ static int run_once(struct trainer *t, PGconn **conn, const char *trigger)
         runs_finish(*conn, version, true, s->metrics_json, NULL);
         log_info("trainer: run %lld succeeded in %.2fs; serving version %lld", (long long)version,
                  secs, (long long)version);
+        snapshot_ref(s);
         registry_publish(t->reg, s);
+        persist(t->cfg, *conn, s);
+        snapshot_unref(s);
     } else {
         log_error("trainer: run %lld failed: %s", (long long)version, err);
         if (PQstatus(*conn) == CONNECTION_OK)
@@ -480,8 +599,21 @@ static void *trainer_main(void *arg)
     PGconn *conn = NULL;
     double backoff = 1.0;
     const char *trigger = "startup";
+    /* Ready at once on the last published snapshot; the start's run then brings in
+     * what came since, while it serves. */
+    char err[512];
+    conn = db_connect(t->cfg->database_url, err, sizeof(err));
+    bool skip = false; /* nothing came since the stored snapshot: the schedule's run next */
+    if (conn && sweep(t, conn) == 0 && serve_stored(t, conn)) {
+        struct snapshot *s = registry_take(t->reg);
+        skip = history_changed_since(conn, s->watermark, err, sizeof(err)) == 0;
+        snapshot_unref(s);
+        if (skip)
+            log_info("trainer: nothing changed since the stored snapshot; no run at start");
+    }
     for (;;) {
-        int rc = run_once(t, &conn, trigger);
+        int rc = skip ? 0 : run_once(t, &conn, trigger);
+        skip = false;
         pthread_mutex_lock(&t->mu);
         double wait;
         if (rc == -2) {

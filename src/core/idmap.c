@@ -22,10 +22,12 @@ void idmap_init(struct idmap *m)
 void idmap_release(struct idmap *m)
 {
     arena_release(&m->arena);
-    free(m->slots);
-    free(m->hashes);
-    free(m->keys);
-    free(m->lens);
+    if (!m->borrowed) {
+        free(m->slots);
+        free(m->hashes);
+        free(m->keys);
+        free(m->lens);
+    }
     memset(m, 0, sizeof(*m));
 }
 
@@ -92,6 +94,8 @@ static void rehash(struct idmap *m)
 
 int32_t idmap_put(struct idmap *m, const char *key, size_t len, bool *added)
 {
+    if (m->borrowed)
+        abort(); /* a loaded snapshot's map is never changed */
     if (added)
         *added = false;
     if ((m->n + 1) * 2 > m->nslots)

@@ -3,6 +3,7 @@
 #include "xsell/db.h"
 #include "xsell/ingest.h"
 #include "xsell/log.h"
+#include "xsell/snapstore.h"
 
 /* Runs sql ($1 = id), whose one row holds counts, into out[0..n). -1 on failure. */
 static int counts_of(PGconn *conn, const char *sql, const char *id, long *out, int n)
@@ -64,8 +65,10 @@ int erase_entity(PGconn *conn, enum erase_kind kind, const char *id, struct eras
     static const char *const kinds[] = {
         [ERASE_ORDER] = "order", [ERASE_PRODUCT] = "product", [ERASE_CUSTOMER] = "customer"};
     const char *const params[] = {kinds[kind]};
+    /* and the stored snapshots go: they hold the history as it was */
     if ((res->lines > 0 || res->orders > 0) &&
-        db_cmd(conn, "INSERT INTO history_rewrites (kind) VALUES ($1)", 1, params)) {
+        (db_cmd(conn, "INSERT INTO history_rewrites (kind) VALUES ($1)", 1, params) ||
+         snapstore_drop_all(conn))) {
         fmt_error(err, errlen, "database: %s", db_error(conn));
         if (PQstatus(conn) == CONNECTION_OK)
             db_cmd(conn, "ROLLBACK", 0, NULL);

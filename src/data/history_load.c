@@ -376,3 +376,21 @@ int history_load_since(PGconn *conn, double as_of, const struct history *prev, d
     loaded(h, how, t0);
     return 0;
 }
+
+int history_changed_since(PGconn *conn, double since, char *err, size_t errlen)
+{
+    char since_s[32];
+    snprintf(since_s, sizeof(since_s), "%.6f", since);
+    const char *const params[] = {since_s};
+    PGresult *r =
+        db_query(conn,
+                 "SELECT EXISTS (SELECT 1 FROM orders WHERE created_at >= to_timestamp($1)) "
+                 "OR EXISTS (SELECT 1 FROM history_rewrites WHERE at >= to_timestamp($1)) "
+                 "OR EXISTS (SELECT 1 FROM products WHERE updated_at >= to_timestamp($1))",
+                 1, params);
+    if (!r)
+        return fmt_error(err, errlen, "database: %s", db_error(conn));
+    int rc = strcmp(PQgetvalue(r, 0, 0), "t") == 0;
+    PQclear(r);
+    return rc;
+}

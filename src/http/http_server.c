@@ -22,6 +22,7 @@ struct http_server {
     _Atomic double last_auth_failure; /* mono_seconds() of the latest wrong key */
     double auth_refill_s;             /* how long an emptied bucket takes to refill */
     struct workpool heavy;            /* routes whose cost grows with their input */
+    atomic_bool stopping;             /* new connections are closed at accept */
 };
 
 /* Where a request is: its head and body arriving, waiting for or running on the
@@ -566,6 +567,8 @@ static enum MHD_Result on_accept(void *cls, const struct sockaddr *addr, socklen
 {
     struct http_server *srv = cls;
     UNUSED(addrlen);
+    if (atomic_load(&srv->stopping))
+        return MHD_NO;
     return conns_admit(&srv->conns, addr) ? MHD_YES : MHD_NO;
 }
 
@@ -608,9 +611,8 @@ struct http_server *http_server_start(struct app *app)
         log_error("cannot resolve listen address %s: %s", cfg->listen_host, gai_strerror(gai));
         return NULL;
     }
-    unsigned int flags =
-        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
-        MHD_ALLOW_SUSPEND_RESUME; /* the heavy pool; includes the ITC quiesce needs */
+    unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
+                         MHD_ALLOW_SUSPEND_RESUME; /* the heavy pool */
     if (ai->ai_family == AF_INET6)
         flags |= MHD_USE_IPv6;
     struct http_server *s = xcalloc(1, sizeof(*s));
@@ -651,9 +653,12 @@ void http_server_stop(struct http_server *s, double grace_s)
 {
     if (!s)
         return;
-    MHD_socket fd = MHD_quiesce_daemon(s->daemon);
-    if (fd != MHD_INVALID_SOCKET)
-        close(fd);
+    /* New connections are closed at accept rather than the listening socket taken
+     * out with MHD_quiesce_daemon: with epoll and a thread pool, that races with the
+     * workers' own removal of the socket and libmicrohttpd (0.9.75) aborts the
+     * process ("Failed to remove listen FD from epoll set"), seen at a stop while
+     * the trainer was writing a snapshot. */
+    atomic_store(&s->stopping, true);
     double until = mono_seconds() + grace_s;
     while (atomic_load(&s->app->in_flight) > 0 && mono_seconds() < until)
         usleep(10000);

@@ -3,6 +3,7 @@
 #include <assert.h>
 #include <math.h>
 
+#include "xsell/snapfile.h"
 #include "xsell/xalloc.h"
 
 void history_init(struct history *h)
@@ -20,6 +21,10 @@ void history_release(struct history *h)
     idmap_release(&h->products);
     idmap_release(&h->customers);
     idmap_release(&h->orders);
+    if (h->borrowed) {
+        memset(h, 0, sizeof(*h));
+        return;
+    }
     free(h->name);
     free(h->category);
     free(h->price);
@@ -282,4 +287,140 @@ size_t history_categories(const struct history *h, struct arena *a, int32_t **ca
     size_t ncat = idmap_size(&cats);
     idmap_release(&cats);
     return ncat;
+}
+
+/* --- saved and loaded ------------------------------------------------------------ */
+
+struct history_head {
+    uint64_t products, customers, orders, lines, entries;
+    uint64_t product_slots, customer_slots, order_slots;
+    double t_min, t_max;
+};
+
+static void idmap_save(const struct idmap *m, struct snapw *w, const char *name)
+{
+    char sec[SNAPFILE_NAME_MAX];
+    snprintf(sec, sizeof(sec), "%s.slots", name);
+    snapw_put(w, sec, m->slots, sizeof(*m->slots), m->nslots);
+    snprintf(sec, sizeof(sec), "%s.hashes", name);
+    snapw_put(w, sec, m->hashes, sizeof(*m->hashes), m->n);
+    snprintf(sec, sizeof(sec), "%s.lens", name);
+    snapw_put(w, sec, m->lens, sizeof(*m->lens), m->n);
+    snapw_strings(w, name, m->keys, m->n);
+}
+
+static void idmap_load(struct idmap *m, struct snapr *r, const char *name, size_t n, size_t nslots)
+{
+    char sec[SNAPFILE_NAME_MAX];
+    idmap_init(m);
+    m->borrowed = true;
+    snprintf(sec, sizeof(sec), "%s.slots", name);
+    m->slots = snapr_get(r, sec, sizeof(*m->slots), nslots);
+    snprintf(sec, sizeof(sec), "%s.hashes", name);
+    m->hashes = snapr_get(r, sec, sizeof(*m->hashes), n);
+    snprintf(sec, sizeof(sec), "%s.lens", name);
+    m->lens = snapr_get(r, sec, sizeof(*m->lens), n);
+    m->keys = snapr_strings(r, name, n, &m->arena);
+    if (nslots & (nslots - 1) || (n && nslots < n)) {
+        snprintf(r->why, sizeof(r->why), "%s: %zu slots for %zu keys", name, nslots, n);
+        r->failed = true;
+    }
+    if (r->failed) {
+        m->slots = NULL;
+        m->hashes = m->lens = NULL;
+        m->keys = NULL;
+        return;
+    }
+    m->n = m->cap = n;
+    m->nslots = nslots;
+}
+
+void history_save(const struct history *h, struct snapw *w)
+{
+    size_t np = history_nproducts(h), nc = history_ncustomers(h), no = history_norders(h);
+    struct history_head head = {.products = np,
+                                .customers = nc,
+                                .orders = no,
+                                .lines = h->nlines,
+                                .entries = (uint64_t)h->cust_first[nc],
+                                .product_slots = h->products.nslots,
+                                .customer_slots = h->customers.nslots,
+                                .order_slots = h->orders.nslots,
+                                .t_min = h->t_min,
+                                .t_max = h->t_max};
+    snapw_put(w, "history", &head, sizeof(head), 1);
+    idmap_save(&h->products, w, "history.products");
+    idmap_save(&h->customers, w, "history.customers");
+    idmap_save(&h->orders, w, "history.orders");
+    snapw_strings(w, "history.name", h->name, np);
+    snapw_strings(w, "history.category", h->category, np);
+#define PUT(field, n) snapw_put(w, "history." #field, h->field, sizeof(*h->field), n)
+    PUT(price, np);
+    PUT(cost, np);
+    PUT(in_stock, np);
+    PUT(in_catalog, np);
+    PUT(order_customer, no);
+    PUT(order_time, no);
+    PUT(order_first, no + 1);
+    PUT(line_order, h->nlines);
+    PUT(line_product, h->nlines);
+    PUT(line_qty, h->nlines);
+    PUT(line_price, h->nlines);
+    PUT(cust_first, nc + 1);
+    PUT(cust_items, head.entries);
+#undef PUT
+}
+
+void history_load_sections(struct history *h, struct snapr *r)
+{
+    struct history_head head;
+    history_init(h);
+    h->borrowed = true;
+    if (!snapr_copy(r, "history", &head, sizeof(head)))
+        return;
+    size_t np = head.products, nc = head.customers, no = head.orders, nl = head.lines;
+    idmap_load(&h->products, r, "history.products", np, head.product_slots);
+    idmap_load(&h->customers, r, "history.customers", nc, head.customer_slots);
+    idmap_load(&h->orders, r, "history.orders", no, head.order_slots);
+    h->name = snapr_strings(r, "history.name", np, &h->arena);
+    h->category = snapr_strings(r, "history.category", np, &h->arena);
+#define GET(field, n) h->field = snapr_get(r, "history." #field, sizeof(*h->field), n)
+    GET(price, np);
+    GET(cost, np);
+    GET(in_stock, np);
+    GET(in_catalog, np);
+    GET(order_customer, no);
+    GET(order_time, no);
+    GET(order_first, no + 1);
+    GET(line_order, nl);
+    GET(line_product, nl);
+    GET(line_qty, nl);
+    GET(line_price, nl);
+    GET(cust_first, nc + 1);
+    GET(cust_items, head.entries);
+#undef GET
+    if (r->failed)
+        return;
+    /* What every reader takes for granted of a finished history. */
+    bool ok = h->order_first[0] == 0 && (size_t)h->order_first[no] == nl && h->cust_first[0] == 0 &&
+              (uint64_t)h->cust_first[nc] == head.entries;
+    for (size_t o = 0; ok && o < no; o++)
+        ok = h->order_first[o] <= h->order_first[o + 1] && h->order_customer[o] >= -1 &&
+             h->order_customer[o] < (int64_t)nc;
+    for (size_t l = 0; ok && l < nl; l++)
+        ok = h->line_product[l] >= 0 && (size_t)h->line_product[l] < np;
+    for (size_t k = 0; ok && k < head.entries; k++)
+        ok = h->cust_items[k] >= 0 && (size_t)h->cust_items[k] < np;
+    if (!ok) {
+        snprintf(r->why, sizeof(r->why), "history: an index out of range");
+        r->failed = true;
+        return;
+    }
+    h->product_cap = np;
+    h->order_cap = no;
+    h->line_cap = nl;
+    h->nlines = nl;
+    h->t_min = head.t_min;
+    h->t_max = head.t_max;
+    h->finished = true;
 }

@@ -4,6 +4,7 @@
 
 #include "xsell/log.h"
 #include "xsell/xalloc.h"
+#include "xsell/snapfile.h"
 #include "xsell/snapshot.h"
 
 #define MAX_LEN_LIMIT       16
@@ -609,4 +610,29 @@ int model_assoc_train(struct snapshot *s, struct arena *a, const struct model_pa
     baskets_from_history(&s->hist, a, &baskets);
     model_assoc_fit(&baskets, &ap, 50, a, &s->assoc, fig);
     return 0;
+}
+
+void model_assoc_save(const struct snapshot *s, struct snapw *w)
+{
+    const struct model_assoc *m = &s->assoc;
+    struct model_assoc head = *m;
+    head.rules = NULL;
+    head.keys = NULL;
+    head.start = head.len = NULL;
+    snapw_put(w, "assoc", &head, sizeof(head), 1);
+    snapw_put(w, "assoc.rules", m->rules, sizeof(*m->rules), m->nrules);
+    snapw_put(w, "assoc.keys", m->keys, sizeof(*m->keys), m->nslots);
+    snapw_put(w, "assoc.start", m->start, sizeof(*m->start), m->nslots);
+    snapw_put(w, "assoc.len", m->len, sizeof(*m->len), m->nslots);
+}
+
+void model_assoc_load(struct snapshot *s, struct snapr *r)
+{
+    struct model_assoc *m = &s->assoc;
+    if (!snapr_copy(r, "assoc", m, sizeof(*m)))
+        return;
+    m->rules = snapr_get(r, "assoc.rules", sizeof(*m->rules), m->nrules);
+    m->keys = snapr_get(r, "assoc.keys", sizeof(*m->keys), m->nslots);
+    m->start = snapr_get(r, "assoc.start", sizeof(*m->start), m->nslots);
+    m->len = snapr_get(r, "assoc.len", sizeof(*m->len), m->nslots);
 }

@@ -5,6 +5,7 @@
 #include "xsell/log.h"
 #include "xsell/stats.h"
 #include "xsell/xalloc.h"
+#include "xsell/snapfile.h"
 #include "xsell/snapshot.h"
 
 #define WEEK_DAYS           7.0
@@ -819,4 +820,24 @@ int model_churn_train(struct snapshot *s, struct arena *a, const struct model_pa
     UNUSED(errlen);
     model_churn_fit(&s->hist, &cp, a, &s->churn, fig);
     return 0;
+}
+
+void model_churn_save(const struct snapshot *s, struct snapw *w)
+{
+    const struct model_churn *m = &s->churn;
+    struct model_churn head = *m;
+    head.cust = NULL;
+    head.ranked = NULL;
+    snapw_put(w, "churn", &head, sizeof(head), 1);
+    snapw_put(w, "churn.cust", m->cust, sizeof(*m->cust), m->n);
+    snapw_put(w, "churn.ranked", m->ranked, sizeof(*m->ranked), m->nranked);
+}
+
+void model_churn_load(struct snapshot *s, struct snapr *r)
+{
+    struct model_churn *m = &s->churn;
+    if (!snapr_copy(r, "churn", m, sizeof(*m)))
+        return;
+    m->cust = snapr_get(r, "churn.cust", sizeof(*m->cust), m->n);
+    m->ranked = snapr_get(r, "churn.ranked", sizeof(*m->ranked), m->nranked);
 }

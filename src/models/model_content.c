@@ -5,6 +5,7 @@
 #include "xsell/idmap.h"
 #include "xsell/log.h"
 #include "xsell/xalloc.h"
+#include "xsell/snapfile.h"
 #include "xsell/snapshot.h"
 
 #define TOKEN_MAX 64
@@ -206,4 +207,24 @@ int model_content_train(struct snapshot *s, struct arena *a, const struct model_
     }
     model_content_fit(&s->hist, 20, a, &s->content, fig);
     return 0;
+}
+
+void model_content_save(const struct snapshot *s, struct snapw *w)
+{
+    const struct model_content *m = &s->content;
+    struct model_content head = *m;
+    head.nbr = NULL;
+    head.w = NULL;
+    snapw_put(w, "content", &head, sizeof(head), 1);
+    snapw_put(w, "content.nbr", m->nbr, sizeof(*m->nbr), m->n * (size_t)m->k);
+    snapw_put(w, "content.w", m->w, sizeof(*m->w), m->n * (size_t)m->k);
+}
+
+void model_content_load(struct snapshot *s, struct snapr *r)
+{
+    struct model_content *m = &s->content;
+    if (!snapr_copy(r, "content", m, sizeof(*m)))
+        return;
+    m->nbr = snapr_get(r, "content.nbr", sizeof(*m->nbr), m->n * (size_t)m->k);
+    m->w = snapr_get(r, "content.w", sizeof(*m->w), m->n * (size_t)m->k);
 }

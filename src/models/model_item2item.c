@@ -5,6 +5,7 @@
 #include "xsell/log.h"
 #include "xsell/mat.h"
 #include "xsell/xalloc.h"
+#include "xsell/snapfile.h"
 #include "xsell/snapshot.h"
 
 int ease_weights(double *g, int n, double lambda)
@@ -146,4 +147,26 @@ int model_item2item_train(struct snapshot *s, struct arena *a, const struct mode
     if (model_item2item_fit(&s->hist, &ip, a, &s->i2i, fig))
         return fmt_error(err, errlen, "EASE's Gram matrix is not positive definite");
     return 0;
+}
+
+void model_item2item_save(const struct snapshot *s, struct snapw *w)
+{
+    const struct model_item2item *m = &s->i2i;
+    struct model_item2item head = *m;
+    head.nbr = head.buyers = NULL;
+    head.w = NULL;
+    snapw_put(w, "item2item", &head, sizeof(head), 1);
+    snapw_put(w, "item2item.nbr", m->nbr, sizeof(*m->nbr), m->n * (size_t)m->k);
+    snapw_put(w, "item2item.w", m->w, sizeof(*m->w), m->n * (size_t)m->k);
+    snapw_put(w, "item2item.buyers", m->buyers, sizeof(*m->buyers), m->n);
+}
+
+void model_item2item_load(struct snapshot *s, struct snapr *r)
+{
+    struct model_item2item *m = &s->i2i;
+    if (!snapr_copy(r, "item2item", m, sizeof(*m)))
+        return;
+    m->nbr = snapr_get(r, "item2item.nbr", sizeof(*m->nbr), m->n * (size_t)m->k);
+    m->w = snapr_get(r, "item2item.w", sizeof(*m->w), m->n * (size_t)m->k);
+    m->buyers = snapr_get(r, "item2item.buyers", sizeof(*m->buyers), m->n);
 }

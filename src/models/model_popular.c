@@ -3,6 +3,7 @@
 #include <math.h>
 
 #include "xsell/log.h"
+#include "xsell/snapfile.h"
 #include "xsell/snapshot.h"
 #include "xsell/xalloc.h"
 
@@ -65,4 +66,24 @@ int model_popular_train(struct snapshot *s, struct arena *a, const struct model_
     model_popular_fit(&s->hist, p->as_of, p->half_life_days, a, &s->popular, fig);
     figures_add(fig, "fit_seconds", mono_seconds() - t);
     return 0;
+}
+
+void model_popular_save(const struct snapshot *s, struct snapw *w)
+{
+    const struct model_popular *m = &s->popular;
+    struct model_popular head = *m;
+    head.score = NULL;
+    head.ranked = NULL;
+    snapw_put(w, "popular", &head, sizeof(head), 1);
+    snapw_put(w, "popular.score", m->score, sizeof(*m->score), m->n);
+    snapw_put(w, "popular.ranked", m->ranked, sizeof(*m->ranked), m->nranked);
+}
+
+void model_popular_load(struct snapshot *s, struct snapr *r)
+{
+    struct model_popular *m = &s->popular;
+    if (!snapr_copy(r, "popular", m, sizeof(*m)))
+        return;
+    m->score = snapr_get(r, "popular.score", sizeof(*m->score), m->n);
+    m->ranked = snapr_get(r, "popular.ranked", sizeof(*m->ranked), m->nranked);
 }

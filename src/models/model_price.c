@@ -5,6 +5,7 @@
 #include "xsell/log.h"
 #include "xsell/mat.h"
 #include "xsell/xalloc.h"
+#include "xsell/snapfile.h"
 #include "xsell/snapshot.h"
 
 #define CELLS_MAX 50000000 /* products x weeks held at once */
@@ -372,4 +373,27 @@ int model_price_train(struct snapshot *s, struct arena *a, const struct model_pa
     UNUSED(errlen);
     model_price_fit(&s->hist, p->as_of, a, &s->price, fig);
     return 0;
+}
+
+void model_price_save(const struct snapshot *s, struct snapw *w)
+{
+    const struct model_price *m = &s->price;
+    struct model_price head = *m;
+    head.item = NULL;
+    head.cat = NULL;
+    head.group = NULL;
+    snapw_put(w, "price", &head, sizeof(head), 1);
+    snapw_put(w, "price.item", m->item, sizeof(*m->item), m->n);
+    snapw_put(w, "price.cat", m->cat, sizeof(*m->cat), m->n);
+    snapw_put(w, "price.group", m->group, sizeof(*m->group), m->ncat);
+}
+
+void model_price_load(struct snapshot *s, struct snapr *r)
+{
+    struct model_price *m = &s->price;
+    if (!snapr_copy(r, "price", m, sizeof(*m)))
+        return;
+    m->item = snapr_get(r, "price.item", sizeof(*m->item), m->n);
+    m->cat = snapr_get(r, "price.cat", sizeof(*m->cat), m->n);
+    m->group = snapr_get(r, "price.group", sizeof(*m->group), m->ncat);
 }

@@ -3,6 +3,7 @@
 #include <math.h>
 
 #include "xsell/log.h"
+#include "xsell/snapfile.h"
 #include "xsell/snapshot.h"
 #include "xsell/xalloc.h"
 
@@ -83,4 +84,34 @@ int model_repeat_train(struct snapshot *s, struct arena *a, const struct model_p
     UNUSED(errlen);
     model_repeat_fit(&s->hist, p->as_of, 90, a, &s->repeat, fig);
     return 0;
+}
+
+/* Per entry of the history's cust_items and per customer: the history is loaded first. */
+void model_repeat_save(const struct snapshot *s, struct snapw *w)
+{
+    const struct model_repeat *m = &s->repeat;
+    size_t nc = history_ncustomers(&s->hist), ne = nc ? (size_t)s->hist.cust_first[nc] : 0;
+    struct model_repeat head = *m;
+    head.times = head.last_order = NULL;
+    head.first = head.last = NULL;
+    head.repeat_share = NULL;
+    snapw_put(w, "repeat", &head, sizeof(head), 1);
+    snapw_put(w, "repeat.times", m->times, sizeof(*m->times), ne);
+    snapw_put(w, "repeat.first", m->first, sizeof(*m->first), ne);
+    snapw_put(w, "repeat.last", m->last, sizeof(*m->last), ne);
+    snapw_put(w, "repeat.repeat_share", m->repeat_share, sizeof(*m->repeat_share), nc);
+    snapw_put(w, "repeat.last_order", m->last_order, sizeof(*m->last_order), nc);
+}
+
+void model_repeat_load(struct snapshot *s, struct snapr *r)
+{
+    struct model_repeat *m = &s->repeat;
+    size_t nc = history_ncustomers(&s->hist), ne = nc ? (size_t)s->hist.cust_first[nc] : 0;
+    if (!snapr_copy(r, "repeat", m, sizeof(*m)))
+        return;
+    m->times = snapr_get(r, "repeat.times", sizeof(*m->times), ne);
+    m->first = snapr_get(r, "repeat.first", sizeof(*m->first), ne);
+    m->last = snapr_get(r, "repeat.last", sizeof(*m->last), ne);
+    m->repeat_share = snapr_get(r, "repeat.repeat_share", sizeof(*m->repeat_share), nc);
+    m->last_order = snapr_get(r, "repeat.last_order", sizeof(*m->last_order), nc);
 }

@@ -9,6 +9,7 @@
 #include "xsell/mat.h"
 #include "xsell/membudget.h"
 #include "xsell/xalloc.h"
+#include "xsell/snapfile.h"
 #include "xsell/snapshot.h"
 
 static const double levels[2] = {80, 95};
@@ -852,4 +853,111 @@ int model_sales_train(struct snapshot *s, struct arena *a, const struct model_pa
                     p->keep_estimates ? p->sales_prev : NULL, a, &s->sales, fig);
     figures_add(fig, "planned_bytes", (double)plan);
     return 0;
+}
+
+/* Each forecast's arrays, strings and figures per measure and frequency: "forecast.fcMF"
+ * (the entries without their pointers), ".mean", ".sd", ".base" (h_max floats a
+ * node), ".model", ".note", ".demand". */
+#define FC_SECTION(buf, meas, f, part)                                                             \
+    snprintf(buf, sizeof(buf), "forecast.fc%d%d%s", meas, f, part)
+
+void model_sales_save(const struct snapshot *s, struct snapw *w)
+{
+    const struct model_sales *m = &s->sales;
+    struct model_sales head = *m;
+    head.parent = NULL;
+    head.cat_name = NULL;
+    memset(head.fc, 0, sizeof(head.fc));
+    memset(head.method, 0, sizeof(head.method));
+    head.choice = NULL;
+    snapw_put(w, "forecast", &head, sizeof(head), 1);
+    if (m->nodes == 0)
+        return;
+    size_t n = m->nodes;
+    snapw_put(w, "forecast.parent", m->parent, sizeof(*m->parent), n);
+    snapw_strings(w, "forecast.cat_name", m->cat_name, m->ncat);
+    snapw_strings(w, "forecast.method", &m->method[0][0], SALES_NMEASURE * SALES_NFREQ);
+    snapw_put(w, "forecast.choice", m->choice, sizeof(*m->choice),
+              SALES_NMEASURE * SALES_NFREQ * n);
+    struct sales_fc *plain = xmalloc(n * sizeof(*plain));
+    const char **str = xmalloc(n * sizeof(*str));
+    float *arr = xmalloc(n * SALES_MAX_H_DAY * sizeof(float) + 1);
+    char name[64]; /* "forecast.fcMF.demand.at" fits SNAPFILE_NAME_MAX */
+    for (int meas = 0; meas < SALES_NMEASURE; meas++)
+        for (int f = 0; f < SALES_NFREQ; f++) {
+            const struct sales_fc *fc = m->fc[meas][f];
+            size_t hm = (size_t)m->h_max[f];
+            for (size_t i = 0; i < n; i++) {
+                plain[i] = fc[i];
+                plain[i].model = plain[i].note = plain[i].demand = NULL;
+                plain[i].mean = plain[i].sd = plain[i].base = NULL;
+            }
+            FC_SECTION(name, meas, f, "");
+            snapw_put(w, name, plain, sizeof(*plain), n);
+            for (int part = 0; part < 3; part++) {
+                for (size_t i = 0; i < n; i++) {
+                    const float *v = part == 0 ? fc[i].mean : part == 1 ? fc[i].sd : fc[i].base;
+                    memcpy(arr + i * hm, v, hm * sizeof(float));
+                }
+                FC_SECTION(name, meas, f, part == 0 ? ".mean" : part == 1 ? ".sd" : ".base");
+                snapw_put(w, name, arr, sizeof(float), n * hm);
+            }
+            for (int part = 0; part < 3; part++) {
+                for (size_t i = 0; i < n; i++)
+                    str[i] = part == 0 ? fc[i].model : part == 1 ? fc[i].note : fc[i].demand;
+                FC_SECTION(name, meas, f, part == 0 ? ".model" : part == 1 ? ".note" : ".demand");
+                snapw_strings(w, name, str, n);
+            }
+        }
+    free(arr);
+    free(str);
+    free(plain);
+}
+
+void model_sales_load(struct snapshot *s, struct snapr *r)
+{
+    struct model_sales *m = &s->sales;
+    if (!snapr_copy(r, "forecast", m, sizeof(*m)) || m->nodes == 0)
+        return;
+    size_t n = m->nodes;
+    m->parent = snapr_get(r, "forecast.parent", sizeof(*m->parent), n);
+    m->cat_name = snapr_strings(r, "forecast.cat_name", m->ncat, &s->arena);
+    const char **method =
+        snapr_strings(r, "forecast.method", SALES_NMEASURE * SALES_NFREQ, &s->arena);
+    m->choice =
+        snapr_get(r, "forecast.choice", sizeof(*m->choice), SALES_NMEASURE * SALES_NFREQ * n);
+    char name[64]; /* "forecast.fcMF.demand.at" fits SNAPFILE_NAME_MAX */
+    for (int meas = 0; meas < SALES_NMEASURE && !r->failed; meas++)
+        for (int f = 0; f < SALES_NFREQ && !r->failed; f++) {
+            size_t hm = (size_t)m->h_max[f];
+            if (hm == 0 || hm > SALES_MAX_H_DAY) {
+                snprintf(r->why, sizeof(r->why), "forecast: %zu steps", hm);
+                r->failed = true;
+                return;
+            }
+            m->method[meas][f] = method[meas * SALES_NFREQ + f];
+            FC_SECTION(name, meas, f, "");
+            const struct sales_fc *plain = snapr_get(r, name, sizeof(*plain), n);
+            float *v[3];
+            const char **str[3];
+            for (int part = 0; part < 3; part++) {
+                FC_SECTION(name, meas, f, part == 0 ? ".mean" : part == 1 ? ".sd" : ".base");
+                v[part] = snapr_get(r, name, sizeof(float), n * hm);
+                FC_SECTION(name, meas, f, part == 0 ? ".model" : part == 1 ? ".note" : ".demand");
+                str[part] = snapr_strings(r, name, n, &s->arena);
+            }
+            if (r->failed)
+                return;
+            struct sales_fc *fc = arena_array(&s->arena, n, sizeof(*fc));
+            for (size_t i = 0; i < n; i++) {
+                fc[i] = plain[i];
+                fc[i].mean = v[0] + i * hm;
+                fc[i].sd = v[1] + i * hm;
+                fc[i].base = v[2] + i * hm;
+                fc[i].model = str[0][i];
+                fc[i].note = str[1][i];
+                fc[i].demand = str[2][i];
+            }
+            m->fc[meas][f] = fc;
+        }
 }

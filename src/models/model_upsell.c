@@ -6,6 +6,7 @@
 #include "xsell/log.h"
 #include "xsell/model_assoc.h"
 #include "xsell/xalloc.h"
+#include "xsell/snapfile.h"
 #include "xsell/snapshot.h"
 
 #define CROSS_CATEGORY_PRIOR 0.5
@@ -290,4 +291,36 @@ int model_upsell_train(struct snapshot *s, struct arena *a, const struct model_p
     UNUSED(errlen);
     model_upsell_fit(&s->hist, &s->repeat, &s->content, a, &s->upsell, fig);
     return 0;
+}
+
+void model_upsell_save(const struct snapshot *s, struct snapw *w)
+{
+    const struct model_upsell *m = &s->upsell;
+    size_t nc = history_ncustomers(&s->hist);
+    struct model_upsell head = *m;
+    head.links = NULL;
+    head.returners = head.cat = NULL;
+    head.spend_ratio = NULL;
+    head.cat_min = head.cat_max = NULL;
+    snapw_put(w, "upsell", &head, sizeof(head), 1);
+    snapw_put(w, "upsell.links", m->links, sizeof(*m->links), m->n * UPSELL_K);
+    snapw_put(w, "upsell.returners", m->returners, sizeof(*m->returners), m->n);
+    snapw_put(w, "upsell.spend_ratio", m->spend_ratio, sizeof(*m->spend_ratio), nc);
+    snapw_put(w, "upsell.cat", m->cat, sizeof(*m->cat), m->n);
+    snapw_put(w, "upsell.cat_min", m->cat_min, sizeof(*m->cat_min), m->ncat);
+    snapw_put(w, "upsell.cat_max", m->cat_max, sizeof(*m->cat_max), m->ncat);
+}
+
+void model_upsell_load(struct snapshot *s, struct snapr *r)
+{
+    struct model_upsell *m = &s->upsell;
+    size_t nc = history_ncustomers(&s->hist);
+    if (!snapr_copy(r, "upsell", m, sizeof(*m)))
+        return;
+    m->links = snapr_get(r, "upsell.links", sizeof(*m->links), m->n * UPSELL_K);
+    m->returners = snapr_get(r, "upsell.returners", sizeof(*m->returners), m->n);
+    m->spend_ratio = snapr_get(r, "upsell.spend_ratio", sizeof(*m->spend_ratio), nc);
+    m->cat = snapr_get(r, "upsell.cat", sizeof(*m->cat), m->n);
+    m->cat_min = snapr_get(r, "upsell.cat_min", sizeof(*m->cat_min), m->ncat);
+    m->cat_max = snapr_get(r, "upsell.cat_max", sizeof(*m->cat_max), m->ncat);
 }

@@ -10,7 +10,12 @@
 
 const struct model_desc model_table[MODELS_COUNT] = {
 #define MODEL_DESC(member, type, name_, deps_, eval_)                                              \
-    {.name = name_, .deps = (deps_), .eval = (eval_), .train = type##_train},
+    {.name = name_,                                                                                \
+     .deps = (deps_),                                                                              \
+     .eval = (eval_),                                                                              \
+     .train = type##_train,                                                                        \
+     .save = type##_save,                                                                          \
+     .load = type##_load},
     MODELS(MODEL_DESC)
 #undef MODEL_DESC
 };

@@ -1,6 +1,14 @@
 #include "xsell/snapshot.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include "xsell/jsonw.h"
+#include "xsell/log.h"
+#include "xsell/snapfile.h"
 #include "xsell/xalloc.h"
 
 static atomic_long freed_count;
@@ -27,7 +35,10 @@ void snapshot_unref(struct snapshot *s)
         return;
     history_release(&s->hist);
     arena_release(&s->arena);
-    free(s->metrics_json);
+    if (s->map)
+        munmap(s->map, s->map_bytes);
+    else
+        free(s->metrics_json);
     free(s);
     atomic_fetch_add(&freed_count, 1);
 }
@@ -93,4 +104,151 @@ void snapshot_render(struct snapshot *s)
         s->product_json_len[p] = (uint32_t)b.len;
     }
     buf_release(&b);
+}
+
+/* --- persisted --------------------------------------------------------------------- */
+
+/* The snapshot's own figures, as stored. */
+struct snapshot_head {
+    int64_t version, refit_version;
+    double trained_at, as_of, loaded_at, watermark, history_end, refit_at;
+    uint64_t bytes, model_bytes[MODELS_COUNT];
+    uint8_t incremental;
+    struct model_params params; /* the settings; the run's pointers left out */
+};
+
+uint32_t snapshot_layout(void)
+{
+    const uint64_t sizes[] = {sizeof(struct snapshot_head),
+#define MODEL_SIZE(member, type, name, deps, eval) sizeof(struct type),
+                              MODELS(MODEL_SIZE)
+#undef MODEL_SIZE
+                                  sizeof(struct assoc_rule),
+                              sizeof(struct upsell_link),
+                              sizeof(struct churn_customer),
+                              sizeof(struct price_item),
+                              sizeof(struct price_group),
+                              sizeof(struct sales_fc),
+                              sizeof(struct fc_choice),
+                              sizeof(bool),
+                              sizeof(size_t),
+                              MODELS_COUNT,
+                              SALES_MAX_H_DAY,
+                              UPSELL_K};
+    return (uint32_t)snapfile_checksum(sizes, sizeof(sizes));
+}
+
+int snapshot_save(const struct snapshot *s, const char *path, uint64_t *id, char *err,
+                  size_t errlen)
+{
+    struct snapw w;
+    if (snapw_open(&w, path, s->version, snapshot_layout(), err, errlen))
+        return -1;
+    struct snapshot_head head = {.version = s->version,
+                                 .refit_version = s->refit_version,
+                                 .trained_at = s->trained_at,
+                                 .as_of = s->as_of,
+                                 .loaded_at = s->loaded_at,
+                                 .watermark = s->watermark,
+                                 .history_end = s->history_end,
+                                 .refit_at = s->refit_at,
+                                 .bytes = s->bytes,
+                                 .incremental = s->incremental,
+                                 .params = s->params};
+    for (int i = 0; i < MODELS_COUNT; i++)
+        head.model_bytes[i] = s->model_bytes[i];
+    head.params.content_prev = NULL;
+    head.params.sales_prev = NULL;
+    head.params.churn_prev = NULL;
+    head.params.fitted = NULL;
+    head.params.fitted_ctx = NULL;
+    snapw_put(&w, "snapshot", &head, sizeof(head), 1);
+    const char *metrics = s->metrics_json ? s->metrics_json : "{}";
+    snapw_put(&w, "snapshot.metrics", metrics, 1, strlen(metrics) + 1);
+    history_save(&s->hist, &w);
+    for (int i = 0; i < MODELS_COUNT; i++)
+        model_table[i].save(s, &w);
+    if (snapw_close(&w, err, errlen)) {
+        unlink(path);
+        return -1;
+    }
+    *id = w.id;
+    return 0;
+}
+
+static struct snapshot *load_refused(struct snapshot *s, void *map, size_t bytes, char *err,
+                                     size_t errlen, const char *why)
+{
+    fmt_error(err, errlen, "%s", why);
+    if (s) {
+        s->map = NULL; /* unmapped here, after the snapshot's own memory */
+        snapshot_unref(s);
+    }
+    munmap(map, bytes);
+    return NULL;
+}
+
+struct snapshot *snapshot_load(const char *path, char *err, size_t errlen)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        fmt_error(err, errlen, "cannot open %s: %s", path, strerror(errno));
+        return NULL;
+    }
+    struct stat st;
+    if (fstat(fd, &st) || st.st_size <= 0) {
+        fmt_error(err, errlen, "%s: empty or unreadable", path);
+        close(fd);
+        return NULL;
+    }
+    size_t bytes = (size_t)st.st_size;
+    void *map = mmap(NULL, bytes, PROT_READ, MAP_SHARED, fd, 0);
+    close(fd);
+    if (map == MAP_FAILED) {
+        fmt_error(err, errlen, "cannot map %s: %s", path, strerror(errno));
+        return NULL;
+    }
+    struct snapr r;
+    char why[300];
+    if (snapr_open(&r, map, bytes, snapshot_layout(), why, sizeof(why)))
+        return load_refused(NULL, map, bytes, err, errlen, why);
+    struct snapshot *s = snapshot_new();
+    s->map = map;
+    s->map_bytes = bytes;
+    struct snapshot_head head;
+    const char *metrics = NULL;
+    if (snapr_copy(&r, "snapshot", &head, sizeof(head))) {
+        const struct snapw_entry *e = NULL;
+        for (uint32_t i = 0; i < r.n; i++)
+            if (strcmp(r.table[i].name, "snapshot.metrics") == 0)
+                e = &r.table[i];
+        if (e && e->bytes > 0 && r.base[e->offset + e->bytes - 1] == '\0')
+            metrics = (const char *)(r.base + e->offset);
+    }
+    if (r.failed || !metrics)
+        return load_refused(s, map, bytes, err, errlen,
+                            r.failed ? r.why : "the metrics are missing or unended");
+    history_release(&s->hist);
+    history_load_sections(&s->hist, &r);
+    for (int i = 0; i < MODELS_COUNT && !r.failed; i++)
+        model_table[i].load(s, &r);
+    if (r.failed)
+        return load_refused(s, map, bytes, err, errlen, r.why);
+    s->version = head.version;
+    s->refit_version = head.refit_version;
+    s->trained_at = head.trained_at;
+    s->as_of = head.as_of;
+    s->loaded_at = head.loaded_at;
+    s->watermark = head.watermark;
+    s->history_end = head.history_end;
+    s->refit_at = head.refit_at;
+    s->incremental = head.incremental != 0;
+    s->params = head.params;
+    s->bytes = head.bytes;
+    for (int i = 0; i < MODELS_COUNT; i++)
+        s->model_bytes[i] = head.model_bytes[i];
+    s->metrics_json = (char *)(uintptr_t)metrics;
+    s->file_id = r.id;
+    snapshot_render(s);
+    return s;
 }

@@ -181,6 +181,13 @@ static int free_port(void)
     return port;
 }
 
+double mono_s(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + t.tv_nsec / 1e9;
+}
+
 int server_start(struct server *s, const char *const *extra_env)
 {
     static int n;

@@ -54,6 +54,8 @@ struct server {
 int server_start(struct server *s, const char *const *extra_env);
 /* Waits for GET path to answer want (e.g. /readyz 200) within seconds. */
 bool server_wait(struct server *s, const char *path, long want, double seconds);
+/* Seconds on the monotonic clock. */
+double mono_s(void);
 /* SIGTERM, then waits; the exit status (or -1). */
 int server_stop(struct server *s);
 

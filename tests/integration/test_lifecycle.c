@@ -125,6 +125,88 @@ static void pg(const char *verb)
     free(out);
 }
 
+/* The body of GET target on s without what differs between any two answers (the
+ * recommendation's id): what the models said. free(). */
+static char *models_said(struct server *s, const char *target)
+{
+    struct resp r;
+    http(s, "GET", target, INT, NULL, NULL, &r);
+    if (r.status != 200 || !r.json)
+        fail_msg("%s: %ld %.200s", target, r.status, r.body);
+    cJSON_DeleteItemFromObject(r.json, "recommendation_id");
+    char *out = cJSON_PrintUnformatted(r.json);
+    resp_free(&r);
+    return out;
+}
+
+static bool logged(struct server *s, const char *what)
+{
+    char *out;
+    int rc = run(&out, "grep -c -F '%s' %s", what, s->log);
+    free(out);
+    return rc == 0;
+}
+
+/* A process started on a shop whose models were published serves them at once,
+ * from the database or its cache folder, without training; a damaged cached file
+ * is refused and fetched again. */
+static void test_restart_serves_stored_snapshot(void **state)
+{
+    (void)state;
+    long serving = serving_version(&main_srv);
+    char q[200];
+    snprintf(q, sizeof(q), "SELECT count(*) FROM model_snapshots WHERE version = %ld", serving);
+    for (int i = 0; i < 100 && sql_long(q) == 0; i++)
+        usleep(100000); /* stored just after it was published */
+    assert_int_equal(sql_long(q), 1);
+    long runs = sql_long("SELECT count(*) FROM model_runs");
+    char dir[400], env_dir[450], *out;
+    snprintf(dir, sizeof(dir), "%s/snapshots-elsewhere", E.tmp);
+    snprintf(env_dir, sizeof(env_dir), "XSELL_SNAPSHOT_DIR=%s", dir);
+    const char *env[] = {KEYS, "XSELL_RATE_RPS=100000", "XSELL_RETRAIN_S=0", env_dir, NULL};
+    static const char *const targets[] = {
+        "/recommend?customer=C00002&limit=8",
+        "/recommend?items=P001,P004",
+        "/upsell?item=P004&customer=C00002",
+        "/churn?limit=5",
+        "/churn?customer=C00002",
+        "/forecast?item=P003&horizon=7",
+        "/price?category=coffee&limit=3",
+    };
+    for (int round = 0; round < 3; round++) {
+        struct server second;
+        if (round == 2) { /* the cached file damaged: one byte past the header */
+            assert_int_equal(run(&out,
+                                 "f=$(ls %s/xsell-v*.snap) && printf 'Z' | "
+                                 "dd of=$f bs=1 seek=4096 conv=notrunc status=none",
+                                 dir),
+                             0);
+            free(out);
+        }
+        double t0 = mono_s();
+        assert_int_equal(server_start(&second, env), 0);
+        assert_true(server_wait(&second, "/readyz", 200, 10));
+        double ready = mono_s() - t0;
+        print_message("restart %d: ready in %.2f s\n", round, ready);
+        assert_true(ready < 2.0);
+        assert_int_equal(serving_version(&second), serving);
+        for (size_t i = 0; i < sizeof(targets) / sizeof(targets[0]); i++) {
+            char *a = models_said(&main_srv, targets[i]), *b = models_said(&second, targets[i]);
+            if (strcmp(a, b) != 0)
+                fail_msg("%s: the restarted process answers otherwise:\n%.300s\n%.300s", targets[i],
+                         a, b);
+            free(a);
+            free(b);
+        }
+        assert_true(logged(&second, "no run at start"));
+        assert_true(logged(&second, round == 1 ? "from the cache" : "fetched from the database"));
+        if (round == 2)
+            assert_true(logged(&second, "refused: section"));
+        assert_int_equal(server_stop(&second), 0);
+    }
+    assert_int_equal(sql_long("SELECT count(*) FROM model_runs"), runs); /* nobody trained */
+}
+
 static void test_database_restart(void **state)
 {
     struct resp r;
@@ -284,6 +366,7 @@ int run_lifecycle_tests(void)
         cmocka_unit_test(test_admin_train),
         cmocka_unit_test(test_failed_training_keeps_snapshot),
         cmocka_unit_test(test_swap_under_load),
+        cmocka_unit_test(test_restart_serves_stored_snapshot),
         cmocka_unit_test(test_abandoned_runs_marked_failed),
         cmocka_unit_test(test_database_restart),
         cmocka_unit_test(test_sigterm_finishes_in_flight),

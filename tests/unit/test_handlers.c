@@ -3,8 +3,11 @@
  * checked against openapi.yaml (the one compiled into the binary): required members,
  * types, enums. The writes get services whose database is unreachable, so they end
  * in 503 (or 400 before any write). */
+#include <unistd.h>
+
 #include "xsell/embedded.h"
 #include "xsell/router.h"
+#include "xsell/snapfile.h"
 
 #include "contract/fixture.h"
 #include "contract/openapi.h"
@@ -105,11 +108,9 @@ static void test_every_answer_against_openapi(void **state)
     cJSON_Delete(spec);
 }
 
-/* Models fitted side by side give the answers fitted one after another do. */
-static void test_threads_same_answers(void **state)
+/* Every GET case answered alike by two snapshots, byte for byte. */
+static void same_answers(struct snapshot *one, struct snapshot *two)
 {
-    (void)state;
-    struct snapshot *one = fixture_snapshot_fit(1), *four = fixture_snapshot_fit(4);
     int compared = 0;
     for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
         const struct handler_case *c = &cases[i];
@@ -117,7 +118,7 @@ static void test_threads_same_answers(void **state)
             continue;
         struct request a, b;
         fixture_request(&a, fixture_offline_services(), one, c->method, c->target, c->body);
-        fixture_request(&b, fixture_offline_services(), four, c->method, c->target, c->body);
+        fixture_request(&b, fixture_offline_services(), two, c->method, c->target, c->body);
         a.route->fn(&a);
         b.route->fn(&b);
         assert_int_equal(a.status, b.status);
@@ -129,9 +130,113 @@ static void test_threads_same_answers(void **state)
         fixture_request_release(&b);
     }
     assert_true(compared >= 15);
+}
+
+/* Models fitted side by side give the answers fitted one after another do. */
+static void test_threads_same_answers(void **state)
+{
+    (void)state;
+    struct snapshot *one = fixture_snapshot_fit(1), *four = fixture_snapshot_fit(4);
+    same_answers(one, four);
     assert_true(one->arena.bytes == four->arena.bytes);
     snapshot_unref(one);
     snapshot_unref(four);
+}
+
+/* A snapshot saved and loaded back (read in place from the file) answers every
+ * question as the one that was fitted, and keeps its figures. */
+static void test_saved_snapshot_same_answers(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/xsell-snap-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    char err[300];
+    struct snapshot *fitted = fixture_snapshot_fit(2);
+    fitted->version = 42;
+    uint64_t id = 0;
+    assert_int_equal(snapshot_save(fitted, path, &id, err, sizeof(err)), 0);
+    struct snapshot *loaded = snapshot_load(path, err, sizeof(err));
+    if (!loaded)
+        fail_msg("refused: %s", err);
+    assert_int_equal(loaded->version, 42);
+    assert_true(loaded->file_id == id && id != 0);
+    assert_true(loaded->as_of == fitted->as_of);
+    assert_string_equal(loaded->metrics_json, fitted->metrics_json ? fitted->metrics_json : "{}");
+    assert_int_equal(history_nproducts(&loaded->hist), history_nproducts(&fitted->hist));
+    assert_int_equal(loaded->hist.nlines, fitted->hist.nlines);
+    assert_int_equal(idmap_find(&loaded->hist.customers, "C3", 2),
+                     idmap_find(&fitted->hist.customers, "C3", 2));
+    same_answers(fitted, loaded);
+    snapshot_unref(loaded);
+    snapshot_unref(fitted);
+    unlink(path);
+}
+
+/* Writes bytes to a new file; its path into path. */
+static void write_file(char *path, const unsigned char *b, size_t n)
+{
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    assert_true(write(fd, b, n) == (ssize_t)n);
+    close(fd);
+}
+
+/* A damaged or foreign file is refused with the reason, never half-read. */
+static void test_saved_snapshot_refused(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/xsell-snap-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    char err[300];
+    struct snapshot *fitted = fixture_snapshot_fit(1);
+    uint64_t id;
+    assert_int_equal(snapshot_save(fitted, path, &id, err, sizeof(err)), 0);
+    snapshot_unref(fitted);
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    fseek(f, 0, SEEK_END);
+    size_t n = (size_t)ftell(f);
+    rewind(f);
+    unsigned char *good = malloc(n), *bad = malloc(n);
+    assert_true(fread(good, 1, n, f) == n);
+    fclose(f);
+    unlink(path);
+    struct {
+        const char *what, *says;
+        size_t at;  /* the byte changed, or n: cut to cut bytes */
+        size_t cut; /* the length kept, when cut */
+        bool header;
+    } cases_[] = {
+        {"truncated", "truncated", n, n - 100, false},
+        {"a flipped byte in a section", "checksum does not match", n / 2, 0, false},
+        {"a foreign format", "format 2", 8, 0, true},
+        {"another build's layout", "other structure sizes", 16, 0, true},
+        {"not a snapshot", "not an xsell snapshot", 0, 0, false},
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(cases_); i++) {
+        memcpy(bad, good, n);
+        size_t len = cases_[i].at == n ? cases_[i].cut : n;
+        if (cases_[i].at < n)
+            bad[cases_[i].at] += 1;
+        if (cases_[i].header) { /* a file that is whole, written by someone else */
+            uint64_t sum = snapfile_checksum(bad, 56);
+            memcpy(bad + 56, &sum, sizeof(sum));
+        }
+        char p2[] = "/tmp/xsell-snap-XXXXXX";
+        write_file(p2, bad, len);
+        struct snapshot *s = snapshot_load(p2, err, sizeof(err));
+        if (s)
+            fail_msg("%s: loaded", cases_[i].what);
+        if (!strstr(err, cases_[i].says))
+            fail_msg("%s: \"%s\" does not say \"%s\"", cases_[i].what, err, cases_[i].says);
+        unlink(p2);
+    }
+    free(good);
+    free(bad);
 }
 
 int run_handler_tests(void)
@@ -139,6 +244,8 @@ int run_handler_tests(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_every_answer_against_openapi),
         cmocka_unit_test(test_threads_same_answers),
+        cmocka_unit_test(test_saved_snapshot_same_answers),
+        cmocka_unit_test(test_saved_snapshot_refused),
     };
     return cmocka_run_group_tests_name("handlers", tests, NULL, NULL);
 }
