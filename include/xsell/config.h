@@ -8,12 +8,21 @@
 #include "xsell/models.h"
 #include "xsell/netaddr.h"
 
+/* XSELL_ROLE: what a process does (README, "Past one process"). */
+enum process_role {
+    PROCESS_ALL = 0, /* serves, and trains when it holds the training lock */
+    PROCESS_API,     /* serves the published snapshots; never trains */
+    PROCESS_TRAINER  /* trains when it holds the lock; serves health, metrics and admin */
+};
+const char *process_role_name(enum process_role r);
+
 struct config {
-    char *database_url; /* DATABASE_URL; "" means libpq's PG* defaults */
-    char *listen_host;  /* XSELL_LISTEN host part */
-    uint16_t port;      /* XSELL_LISTEN port part */
-    int threads;        /* XSELL_THREADS: HTTP thread pool */
-    int retrain_s;      /* XSELL_RETRAIN_S: 0 = only at start and on request */
+    enum process_role process_role; /* XSELL_ROLE */
+    char *database_url;             /* DATABASE_URL; "" means libpq's PG* defaults */
+    char *listen_host;              /* XSELL_LISTEN host part */
+    uint16_t port;                  /* XSELL_LISTEN port part */
+    int threads;                    /* XSELL_THREADS: HTTP thread pool */
+    int retrain_s;                  /* XSELL_RETRAIN_S: 0 = only at start and on request */
     int refit_s; /* XSELL_REFIT_S: between them, runs update from the new orders; 0 = always */
     struct api_key keys[API_KEYS_MAX]; /* XSELL_API_KEYS */
     int nkeys;
@@ -45,6 +54,8 @@ struct config {
     char *price_truth;  /* XSELL_PRICE_TRUTH: planted elasticities (xsell gen's truth.json) */
     char *snapshot_dir; /* XSELL_SNAPSHOT_DIR: the local cache of published snapshots */
     int snapshots_keep; /* XSELL_SNAPSHOTS_KEEP: stored in the database; 0 = none stored */
+    double follow_s;    /* XSELL_FOLLOW_S: a look for a newer published snapshot at least
+                         * this often, besides the notifications */
 };
 
 /* The last moment training reads orders up to: XSELL_AS_OF, else now. Orders dated

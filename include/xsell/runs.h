@@ -12,9 +12,16 @@ int runs_start(PGconn *conn, int64_t version);
 /* Records the end: metrics_json (may be NULL) on success, error text on failure. */
 int runs_finish(PGconn *conn, int64_t version, bool ok, const char *metrics_json,
                 const char *error);
-/* Marks every run still queued or running as failed, saying why: at a trainer's start
- * no run can be going on (one trainer a database), so such a run died with its
- * process. How many, or -1. */
+/* A run requested (POST /admin/train, any process): the newest one still queued
+ * (asked to refit too when refit), else a new queued one; its version into *version.
+ * The trainer that leads runs it. 0 or -1. */
+int runs_request(PGconn *conn, bool refit, int64_t *version);
+/* The oldest queued run: 0 (version and refit set), 1 when none, -1. */
+int runs_next_queued(PGconn *conn, int64_t *version, bool *refit);
+/* Marks every run still running as failed, saying why: called by a trainer that has
+ * just taken the lead (one leader a database), so such a run died with the process
+ * that led before. Queued runs stay queued: the new leader runs them. How many, or
+ * -1. */
 long runs_abandon(PGconn *conn, const char *why);
 /* The latest MODEL_RUNS_LISTED runs as a JSON array text (free()), or NULL. */
 char *runs_list_json(PGconn *conn);

@@ -75,5 +75,8 @@ void registry_release(struct registry *r);
 struct snapshot *registry_take(struct registry *r);
 /* Makes s current, taking over the caller's reference; the previous one is unref'd. */
 void registry_publish(struct registry *r, struct snapshot *s);
+/* The same when s is newer than the current one (a higher version); else s is
+ * unref'd. Whether it was published. */
+bool registry_publish_newer(struct registry *r, struct snapshot *s);
 
 #endif

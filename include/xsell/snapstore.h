@@ -12,7 +12,8 @@
 
 #include "xsell/common.h"
 
-#define SNAPSTORE_CHUNK ((size_t)8 << 20) /* bytes a row */
+#define SNAPSTORE_CHUNK   ((size_t)8 << 20) /* bytes a row */
+#define SNAPSTORE_CHANNEL "xsell_snapshots" /* NOTIFY'd with the version on each store */
 
 struct snapstore_entry {
     int64_t version;
@@ -20,8 +21,8 @@ struct snapstore_entry {
     int64_t bytes;
 };
 
-/* Stores the file at path as version's snapshot, in one transaction, then drops
- * all but the newest keep. -1 with err (nothing stored). */
+/* Stores the file at path as version's snapshot, in one transaction that drops all
+ * but the newest keep and notifies SNAPSTORE_CHANNEL. -1 with err (nothing stored). */
 int snapstore_put(PGconn *c, int64_t version, uint64_t id, const char *path, int keep, char *err,
                   size_t errlen);
 /* The newest stored snapshot into *out: 0, 1 when there is none, -1 with err. */

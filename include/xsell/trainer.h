@@ -36,36 +36,44 @@ struct trainer_status {
     double last_seconds; /* of the last finished run */
     long runs_succeeded, runs_failed;
     bool running;
+    bool leader; /* this process holds the training lock */
 };
 
+/* Two threads. The follower serves what is published: at start the newest stored
+ * snapshot (before any run), then each one stored later (LISTEN on
+ * SNAPSTORE_CHANNEL, and a look every XSELL_FOLLOW_S). The trainer (roles all and
+ * trainer) takes the training lock (a PostgreSQL advisory lock, one leader a
+ * database; a standby tries every second and takes over when the leader's session
+ * ends) and, while it leads, runs: at start unless the serving snapshot holds
+ * everything, every XSELL_RETRAIN_S, and each run queued in model_runs by any
+ * process (trainer_request). A failed run keeps the serving snapshot and records why;
+ * while the database is unreachable both threads retry with backoff. */
 struct trainer {
-    pthread_t thread;
-    pthread_mutex_t request_mu; /* one trainer_request at a time (it may wait on the database) */
-    pthread_mutex_t mu;         /* the fields below; never held across a database call */
+    pthread_t thread, follower;
+    pthread_mutex_t mu; /* the fields below; never held across a database call */
     pthread_cond_t cv;
     bool stop;
-    bool started;      /* the thread runs */
-    bool swept;        /* runs left by a process that died are marked failed */
-    int64_t queued;    /* a requested run not yet started, 0 if none */
-    bool queued_refit; /* it was asked to re-estimate every model (a full run) */
+    bool started, follower_started;
+    bool looked; /* the follower's first look at the stored snapshots is over */
+    bool wake;   /* a run was requested through this process */
     const struct config *cfg;
     struct registry *reg;
     /* figures for /metrics, under mu */
     double last_seconds;
     long runs_succeeded, runs_failed;
-    bool running;
+    bool running, leader;
 };
 
-/* Ready for trainer_request (runs queue up); nothing runs until trainer_start. */
+/* Ready for trainer_request; nothing runs until trainer_start. */
 void trainer_init(struct trainer *t, const struct config *cfg, struct registry *reg);
-/* Starts the thread: a run now, then on request and every XSELL_RETRAIN_S. 0 or -1. */
+/* Starts the threads the role has. 0 or -1. */
 int trainer_start(struct trainer *t);
-/* Stops the thread (after the run going on) if it started, and releases t. */
+/* Stops the threads (after the run going on) and releases t. */
 void trainer_stop(struct trainer *t);
-/* Queues a run (or returns the one already queued) and wakes the trainer; with
- * refit, that run re-estimates every model from the whole history whatever
- * XSELL_REFIT_S says. The run's version into *version. -1 when the database cannot
- * record it. */
+/* Queues a run in model_runs (or returns the newest one still queued) and wakes this
+ * process's trainer; with refit, that run re-estimates every model from the whole
+ * history whatever XSELL_REFIT_S says. Whichever process leads runs it. The run's
+ * version into *version. -1 when the database cannot record it. */
 int trainer_request(struct trainer *t, struct db_pool *pool, bool refit, int64_t *version);
 /* The figures of the runs so far; waits on nothing but a short lock. */
 void trainer_status(struct trainer *t, struct trainer_status *out);

@@ -283,11 +283,30 @@ int config_load(struct config *c, char *err, size_t errlen)
     c->memory_max = (size_t)bytes;
     s = getenv("XSELL_PRICE_TRUTH");
     c->price_truth = s && *s ? xstrdup(s) : NULL;
+    s = getenv("XSELL_ROLE");
+    if (s && *s) {
+        if (strcmp(s, "all") == 0)
+            c->process_role = PROCESS_ALL;
+        else if (strcmp(s, "api") == 0)
+            c->process_role = PROCESS_API;
+        else if (strcmp(s, "trainer") == 0)
+            c->process_role = PROCESS_TRAINER;
+        else
+            return fmt_error(err, errlen,
+                             "XSELL_ROLE must be \"all\", \"api\" or \"trainer\", got \"%s\"", s);
+    }
+    if (env_double("XSELL_FOLLOW_S", 0.2, 3600, 5, &c->follow_s, err, errlen))
+        return -1;
     if (env_int("XSELL_SNAPSHOTS_KEEP", 0, 100, 3, &v, err, errlen))
         return -1;
     c->snapshots_keep = (int)v;
     c->snapshot_dir = default_snapshot_dir();
     return load_model_settings(&c->model, err, errlen);
+}
+
+const char *process_role_name(enum process_role r)
+{
+    return r == PROCESS_API ? "api" : r == PROCESS_TRAINER ? "trainer" : "all";
 }
 
 double config_history_end(const struct config *c)

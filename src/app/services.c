@@ -157,6 +157,10 @@ void services_render_metrics(struct services *sv, struct buf *out)
                 "# TYPE xsell_training_in_progress gauge\nxsell_training_in_progress %d\n",
                 ts.running ? 1 : 0);
     buf_appendf(out,
+                "# HELP xsell_training_leader 1 while this process holds the training lock.\n"
+                "# TYPE xsell_training_leader gauge\nxsell_training_leader %d\n",
+                ts.leader ? 1 : 0);
+    buf_appendf(out,
                 "# HELP xsell_requests_in_flight Requests being served.\n"
                 "# TYPE xsell_requests_in_flight gauge\nxsell_requests_in_flight %d\n",
                 atomic_load(sv->in_flight));

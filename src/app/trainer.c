@@ -3,6 +3,7 @@
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <math.h>
+#include <poll.h>
 #include <pthread.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -389,35 +390,11 @@ static bool wait_for(struct trainer *t, double seconds, bool wake_on_request)
         ts.tv_sec++;
         ts.tv_nsec -= 1000000000L;
     }
-    while (!t->stop && (!wake_on_request || t->queued == 0)) {
+    while (!t->stop && (!wake_on_request || !t->wake)) {
         if (pthread_cond_timedwait(&t->cv, &t->mu, &ts) == ETIMEDOUT)
             break;
     }
     return !t->stop;
-}
-
-/* Once, before this process records a run of its own: what is queued or running now
- * was left by a process that stopped without finishing it. Called with request_mu
- * held, so that a run requested meanwhile is never swept. 0, or -1 when the database
- * failed. */
-static int sweep_locked(struct trainer *t, PGconn *conn)
-{
-    if (t->swept)
-        return 0;
-    long n = runs_abandon(conn, "abandoned: the process running it stopped first");
-    if (n > 0)
-        log_warn("trainer: %ld run(s) left queued or running by a stopped process marked failed",
-                 n);
-    t->swept = n >= 0;
-    return n >= 0 ? 0 : -1;
-}
-
-static int sweep(struct trainer *t, PGconn *conn)
-{
-    pthread_mutex_lock(&t->request_mu);
-    int rc = sweep_locked(t, conn);
-    pthread_mutex_unlock(&t->request_mu);
-    return rc;
 }
 
 /* --- persisted snapshots ------------------------------------------------------------ */
@@ -481,14 +458,12 @@ static void persist(const struct config *cfg, PGconn *conn, const struct snapsho
     snapstore_cache_prune(cfg->snapshot_dir, &e);
 }
 
-/* At start: the newest stored snapshot, from the cache folder or fetched into it,
- * published. A file that is refused is removed and fetched once more; then the
- * process trains as it would without one. True when one serves. */
-static bool serve_stored(struct trainer *t, PGconn *conn)
+/* The newest stored snapshot when it is newer than the one serving (or none
+ * serves): from the cache folder or fetched into it, loaded and published. A file
+ * that is refused is removed and fetched once more. True when one was published. */
+static bool follow_stored(struct trainer *t, PGconn *conn)
 {
     const struct config *cfg = t->cfg;
-    if (cfg->snapshots_keep <= 0)
-        return false;
     char err[512], tmp[4200], path[4200];
     struct snapstore_entry e;
     double t0 = mono_seconds();
@@ -498,19 +473,23 @@ static bool serve_stored(struct trainer *t, PGconn *conn)
             log_warn("snapshots: %s", err);
         return false;
     }
+    struct snapshot *cur = registry_take(t->reg);
+    int64_t serving = cur ? cur->version : 0;
+    snapshot_unref(cur);
+    if (e.version <= serving)
+        return false;
     snapstore_cache_path(cfg->snapshot_dir, &e, path, sizeof(path));
     for (int attempt = 0; attempt < 2; attempt++) {
         bool fetched = attempt > 0 || access(path, R_OK) != 0;
         if (fetched) {
             temp_path(cfg->snapshot_dir, e.version, tmp, sizeof(tmp));
-            if (make_dirs(cfg->snapshot_dir))
-                fmt_error(err, sizeof(err), "cannot make %s: %s", cfg->snapshot_dir,
-                          strerror(errno));
-            else if (snapstore_fetch(conn, &e, tmp, err, sizeof(err)) == 0 && rename(tmp, path))
-                fmt_error(err, sizeof(err), "cannot name %s: %s", path, strerror(errno));
-            else
-                err[0] = '\0';
-            if (err[0]) {
+            int frc = make_dirs(cfg->snapshot_dir)
+                          ? fmt_error(err, sizeof(err), "cannot make %s: %s", cfg->snapshot_dir,
+                                      strerror(errno))
+                          : snapstore_fetch(conn, &e, tmp, err, sizeof(err));
+            if (frc == 0 && rename(tmp, path))
+                frc = fmt_error(err, sizeof(err), "cannot name %s: %s", path, strerror(errno));
+            if (frc) {
                 log_warn("snapshots: version %lld could not be fetched: %s", (long long)e.version,
                          err);
                 unlink(tmp);
@@ -519,10 +498,12 @@ static bool serve_stored(struct trainer *t, PGconn *conn)
         }
         struct snapshot *s = snapshot_load(path, err, sizeof(err));
         if (s && s->file_id == e.id && s->version == e.version) {
+            double secs = mono_seconds() - t0;
+            if (!registry_publish_newer(t->reg, s))
+                return false; /* this process published a newer one meanwhile */
             log_info("snapshots: serving the stored version %lld (%.1f MB %s, ready in %.2fs)",
                      (long long)e.version, (double)e.bytes / 1e6,
-                     fetched ? "fetched from the database" : "from the cache", mono_seconds() - t0);
-            registry_publish(t->reg, s);
+                     fetched ? "fetched from the database" : "from the cache", secs);
             snapstore_cache_prune(cfg->snapshot_dir, &e);
             return true;
         }
@@ -533,52 +514,39 @@ static bool serve_stored(struct trainer *t, PGconn *conn)
     return false;
 }
 
-/* One run; 0 on success, -1 on failure, -2 when the database could not be reached. */
-static int run_once(struct trainer *t, PGconn **conn, const char *trigger)
+/* One run on conn (open, this process leading): the oldest queued run, else a new
+ * one for trigger. 0 on success, -1 on failure, -2 when the database failed. */
+static int run_once(struct trainer *t, PGconn *conn, const char *trigger)
 {
     char err[512];
-    if (!*conn || PQstatus(*conn) != CONNECTION_OK) {
-        PQfinish(*conn);
-        *conn = db_connect(t->cfg->database_url, err, sizeof(err));
-        if (!*conn) {
-            log_warn("trainer: database unreachable: %s", err);
-            return -2;
-        }
-    }
-    if (sweep(t, *conn))
+    int64_t version = 0;
+    bool refit = false;
+    int q = runs_next_queued(conn, &version, &refit);
+    if (q < 0 || (q == 1 && runs_create(conn, trigger, &version)) || runs_start(conn, version))
         return -2;
     pthread_mutex_lock(&t->mu);
-    int64_t version = t->queued;
-    bool refit = t->queued_refit;
-    pthread_mutex_unlock(&t->mu);
-    if ((version == 0 && runs_create(*conn, trigger, &version)) || runs_start(*conn, version))
-        return -2;
-    pthread_mutex_lock(&t->mu);
-    if (t->queued == version) {
-        t->queued = 0;
-        t->queued_refit = false;
-    }
     t->running = true;
     pthread_mutex_unlock(&t->mu);
 
     double t0 = mono_seconds();
     struct snapshot *s = NULL;
     struct snapshot *prev = registry_take(t->reg);
-    int rc = train_build(*conn, t->cfg, version, prev, refit, &s, err, sizeof(err));
+    int rc = train_build(conn, t->cfg, version, prev, refit, &s, err, sizeof(err));
     snapshot_unref(prev);
     double secs = mono_seconds() - t0;
     if (rc == 0) {
-        runs_finish(*conn, version, true, s->metrics_json, NULL);
+        runs_finish(conn, version, true, s->metrics_json, NULL);
         log_info("trainer: run %lld succeeded in %.2fs; serving version %lld", (long long)version,
                  secs, (long long)version);
         snapshot_ref(s);
-        registry_publish(t->reg, s);
-        persist(t->cfg, *conn, s);
+        registry_publish_newer(t->reg, s);
+        if (t->cfg->snapshots_keep > 0)
+            persist(t->cfg, conn, s);
         snapshot_unref(s);
     } else {
         log_error("trainer: run %lld failed: %s", (long long)version, err);
-        if (PQstatus(*conn) == CONNECTION_OK)
-            runs_finish(*conn, version, false, NULL, err);
+        if (PQstatus(conn) == CONNECTION_OK)
+            runs_finish(conn, version, false, NULL, err);
     }
     pthread_mutex_lock(&t->mu);
     t->running = false;
@@ -588,56 +556,206 @@ static int run_once(struct trainer *t, PGconn **conn, const char *trigger)
     else
         t->runs_failed++;
     pthread_mutex_unlock(&t->mu);
-    if (rc && PQstatus(*conn) != CONNECTION_OK)
+    if (rc && PQstatus(conn) != CONNECTION_OK)
         return -2;
     return rc;
 }
+
+/* The training lock: one leader a database, held by its session (released when the
+ * session ends, however the process ended). */
+#define TRAIN_LOCK_KEY 0x7873656c6c /* "xsell" */
+
+static bool take_lead(PGconn *conn)
+{
+    char key[24];
+    snprintf(key, sizeof(key), "%lld", (long long)TRAIN_LOCK_KEY);
+    const char *p[] = {key};
+    PGresult *r = db_query(conn, "SELECT pg_try_advisory_lock($1::bigint)", 1, p);
+    bool got = r && strcmp(PQgetvalue(r, 0, 0), "t") == 0;
+    PQclear(r);
+    return got;
+}
+
+/* The leader's first duty: a run left running by a process that died (it held the
+ * lock, so none is running now) is marked failed. */
+static int sweep(PGconn *conn)
+{
+    long n = runs_abandon(conn, "abandoned: the process running it stopped first");
+    if (n > 0)
+        log_warn("trainer: %ld run(s) left running by a stopped process marked failed", n);
+    return n >= 0 ? 0 : -1;
+}
+
+static void set_leader(struct trainer *t, bool leader)
+{
+    pthread_mutex_lock(&t->mu);
+    t->leader = leader;
+    pthread_mutex_unlock(&t->mu);
+}
+
+/* When the first run is due after taking the lead: at once, unless the snapshot
+ * serving (stored, or followed) already holds everything the database does. */
+static double first_due(struct trainer *t, PGconn *conn)
+{
+    char err[300];
+    struct snapshot *s = registry_take(t->reg);
+    bool fresh = s && history_changed_since(conn, s->watermark, err, sizeof(err)) == 0;
+    double trained = s ? s->trained_at : 0;
+    snapshot_unref(s);
+    if (!fresh)
+        return 0;
+    log_info("trainer: nothing changed since the serving snapshot; no run until one is due");
+    return t->cfg->retrain_s > 0
+               ? mono_seconds() + MAX(0, trained + t->cfg->retrain_s - now_seconds())
+               : INFINITY;
+}
+
+#define STANDBY_POLL_S 1.0 /* a standby tries for the lock this often */
+#define QUEUE_POLL_S   1.0 /* the leader looks for runs queued by other processes */
 
 static void *trainer_main(void *arg)
 {
     struct trainer *t = arg;
     PGconn *conn = NULL;
-    double backoff = 1.0;
-    const char *trigger = "startup";
-    /* Ready at once on the last published snapshot; the start's run then brings in
-     * what came since, while it serves. */
+    double backoff = 1.0, due = 0;
+    bool leader = false, first = true;
     char err[512];
-    conn = db_connect(t->cfg->database_url, err, sizeof(err));
-    bool skip = false; /* nothing came since the stored snapshot: the schedule's run next */
-    if (conn && sweep(t, conn) == 0 && serve_stored(t, conn)) {
-        struct snapshot *s = registry_take(t->reg);
-        skip = history_changed_since(conn, s->watermark, err, sizeof(err)) == 0;
-        snapshot_unref(s);
-        if (skip)
-            log_info("trainer: nothing changed since the stored snapshot; no run at start");
-    }
+    pthread_mutex_lock(&t->mu); /* the follower's first look at the stored snapshots */
+    while (!t->stop && !t->looked)
+        pthread_cond_wait(&t->cv, &t->mu);
+    pthread_mutex_unlock(&t->mu);
     for (;;) {
-        int rc = skip ? 0 : run_once(t, &conn, trigger);
-        skip = false;
-        pthread_mutex_lock(&t->mu);
-        double wait;
-        if (rc == -2) {
+        double wait = 0;
+        if (!conn || PQstatus(conn) != CONNECTION_OK) {
+            if (leader)
+                log_warn("trainer: the database connection broke; the lead is given up");
+            leader = false;
+            set_leader(t, false);
+            PQfinish(conn);
+            conn = db_connect(t->cfg->database_url, err, sizeof(err));
+            if (!conn)
+                log_warn("trainer: database unreachable: %s", err);
+        }
+        if (conn && !leader) {
+            leader = take_lead(conn) && sweep(conn) == 0;
+            if (leader) {
+                log_info("trainer: leading (this process holds the training lock)");
+                set_leader(t, true);
+                due = first_due(t, conn);
+            } else if (first) {
+                log_info("trainer: standing by (another process holds the training lock)");
+            }
+            first = false;
+        }
+        int rc = 0;
+        if (leader) {
+            int64_t v;
+            bool refit;
+            int q = mono_seconds() >= due ? 0 : runs_next_queued(conn, &v, &refit);
+            if (q == 0) {
+                const char *trigger = due == 0 ? "startup" : "schedule";
+                rc = run_once(t, conn, trigger);
+                due = t->cfg->retrain_s > 0 ? mono_seconds() + t->cfg->retrain_s : INFINITY;
+            } else if (q < 0) {
+                rc = -2;
+            }
+        }
+        if (rc == -2 || !conn) {
             wait = backoff;
             backoff = MIN(backoff * 2, BACKOFF_MAX_S);
         } else {
             backoff = 1.0;
-            wait = t->cfg->retrain_s > 0 ? t->cfg->retrain_s : 1e9;
-            trigger = "schedule";
+            wait = leader ? MIN(QUEUE_POLL_S, MAX(0, due - mono_seconds())) : STANDBY_POLL_S;
         }
-        bool go_on = wait_for(t, wait, rc != -2);
-        if (go_on && t->queued != 0)
-            trigger = "request";
+        pthread_mutex_lock(&t->mu);
+        bool go_on = wait_for(t, wait, true);
+        t->wake = false;
         pthread_mutex_unlock(&t->mu);
         if (!go_on)
             break;
     }
-    /* A run requested and never started is not left queued. */
-    pthread_mutex_lock(&t->mu);
-    int64_t queued = t->queued;
-    t->queued = 0;
-    pthread_mutex_unlock(&t->mu);
-    if (queued && conn && PQstatus(conn) == CONNECTION_OK)
-        runs_finish(conn, queued, false, NULL, "cancelled: the server stopped before running it");
+    set_leader(t, false);
+    PQfinish(conn); /* the lock goes with the session; queued runs stay for the next leader */
+    return NULL;
+}
+
+/* Takes the notifications libpq holds for conn (read with other results); whether
+ * there were any. */
+static bool notified(PGconn *conn)
+{
+    bool any = false;
+    PGnotify *n;
+    while ((n = PQnotifies(conn)) != NULL) {
+        any = true;
+        PQfreemem(n);
+    }
+    return any;
+}
+
+/* Waits up to seconds for a notification on conn (or t's stop). */
+static void wait_notified(struct trainer *t, PGconn *conn, double seconds)
+{
+    double until = mono_seconds() + seconds;
+    if (notified(conn))
+        return; /* it came while the last look read from the database */
+    for (;;) {
+        pthread_mutex_lock(&t->mu);
+        bool stop = t->stop;
+        pthread_mutex_unlock(&t->mu);
+        double left = until - mono_seconds();
+        if (stop || left <= 0)
+            return;
+        struct pollfd p = {.fd = PQsocket(conn), .events = POLLIN};
+        if (p.fd < 0 || poll(&p, 1, (int)(MIN(left, 0.25) * 1000) + 1) < 0)
+            return;
+        if (!p.revents)
+            continue;
+        if (!PQconsumeInput(conn) || notified(conn))
+            return; /* (broken: the caller reconnects) */
+    }
+}
+
+/* Follows what is published: at start the newest stored snapshot (before any run),
+ * then each one a leader stores (LISTEN; a look every XSELL_FOLLOW_S besides). */
+static void *follower_main(void *arg)
+{
+    struct trainer *t = arg;
+    PGconn *conn = NULL;
+    double backoff = 1.0;
+    char err[512];
+    for (;;) {
+        if (!conn || PQstatus(conn) != CONNECTION_OK) {
+            PQfinish(conn);
+            conn = db_connect(t->cfg->database_url, err, sizeof(err));
+            if (conn && db_cmd(conn, "LISTEN " SNAPSTORE_CHANNEL, 0, NULL)) {
+                PQfinish(conn);
+                conn = NULL;
+            }
+        }
+        if (conn) {
+            backoff = 1.0;
+            follow_stored(t, conn);
+        }
+        pthread_mutex_lock(&t->mu);
+        if (!t->looked) {
+            t->looked = true; /* the trainer may start: it trains only when this did not help */
+            pthread_cond_broadcast(&t->cv);
+        }
+        bool stop = t->stop;
+        pthread_mutex_unlock(&t->mu);
+        if (stop)
+            break;
+        if (conn) {
+            wait_notified(t, conn, t->cfg->follow_s);
+        } else {
+            pthread_mutex_lock(&t->mu);
+            bool go_on = wait_for(t, backoff, false);
+            pthread_mutex_unlock(&t->mu);
+            backoff = MIN(backoff * 2, BACKOFF_MAX_S);
+            if (!go_on)
+                break;
+        }
+    }
     PQfinish(conn);
     return NULL;
 }
@@ -649,7 +767,6 @@ void trainer_init(struct trainer *t, const struct config *cfg, struct registry *
     t->cfg = cfg;
     t->reg = reg;
     pthread_mutex_init(&t->mu, NULL);
-    pthread_mutex_init(&t->request_mu, NULL);
     pthread_condattr_init(&ca);
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
     pthread_cond_init(&t->cv, &ca);
@@ -658,6 +775,14 @@ void trainer_init(struct trainer *t, const struct config *cfg, struct registry *
 
 int trainer_start(struct trainer *t)
 {
+    bool follows = t->cfg->snapshots_keep > 0 || t->cfg->process_role == PROCESS_API;
+    if (!follows)
+        t->looked = true; /* nothing stored to look at */
+    if (follows && pthread_create(&t->follower, NULL, follower_main, t) != 0)
+        return log_fail("trainer: cannot start the follower thread");
+    t->follower_started = follows;
+    if (t->cfg->process_role == PROCESS_API)
+        return 0;
     if (pthread_create(&t->thread, NULL, trainer_main, t) != 0)
         return log_fail("trainer: cannot start thread");
     t->started = true;
@@ -672,34 +797,24 @@ void trainer_stop(struct trainer *t)
     pthread_mutex_unlock(&t->mu);
     if (t->started)
         pthread_join(t->thread, NULL);
+    if (t->follower_started)
+        pthread_join(t->follower, NULL);
     pthread_mutex_destroy(&t->mu);
-    pthread_mutex_destroy(&t->request_mu);
     pthread_cond_destroy(&t->cv);
 }
 
 int trainer_request(struct trainer *t, struct db_pool *pool, bool refit, int64_t *version)
 {
-    int rc = 0;
-    pthread_mutex_lock(&t->request_mu);
-    pthread_mutex_lock(&t->mu);
-    int64_t queued = t->queued;
-    pthread_mutex_unlock(&t->mu);
-    if (queued == 0) {
-        /* The run is recorded outside mu: /metrics and the trainer itself never wait
-         * for the database's answer (or its connect timeout). request_mu keeps two
-         * requests from recording two runs, and waits for the start's sweep. */
-        PGconn *c = db_pool_take(pool);
-        rc = c && sweep_locked(t, c) == 0 ? runs_create(c, "request", &queued) : -1;
-        db_pool_give(pool, c);
+    /* The database is the queue: whichever process leads runs it. */
+    PGconn *c = db_pool_take(pool);
+    int rc = c ? runs_request(c, refit, version) : -1;
+    db_pool_give(pool, c);
+    if (rc == 0) {
+        pthread_mutex_lock(&t->mu);
+        t->wake = true;
+        pthread_cond_broadcast(&t->cv);
+        pthread_mutex_unlock(&t->mu);
     }
-    pthread_mutex_lock(&t->mu);
-    if (rc == 0 && t->queued == 0)
-        t->queued = queued;
-    t->queued_refit |= rc == 0 && refit;
-    *version = t->queued;
-    pthread_cond_broadcast(&t->cv);
-    pthread_mutex_unlock(&t->mu);
-    pthread_mutex_unlock(&t->request_mu);
     return rc;
 }
 
@@ -709,6 +824,7 @@ void trainer_status(struct trainer *t, struct trainer_status *out)
     *out = (struct trainer_status){.last_seconds = t->last_seconds,
                                    .runs_succeeded = t->runs_succeeded,
                                    .runs_failed = t->runs_failed,
-                                   .running = t->running};
+                                   .running = t->running,
+                                   .leader = t->leader};
     pthread_mutex_unlock(&t->mu);
 }

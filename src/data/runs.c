@@ -38,13 +38,52 @@ int runs_finish(PGconn *conn, int64_t version, bool ok, const char *metrics_json
                   4, params);
 }
 
+int runs_request(PGconn *conn, bool refit, int64_t *version)
+{
+    const char *params[] = {refit ? "true" : "false"};
+    /* the newest queued run, asked to refit too when this request does; else a new one */
+    PGresult *r = db_query(
+        conn,
+        "WITH q AS (UPDATE model_runs SET refit = refit OR $1::boolean WHERE version = "
+        "(SELECT max(version) FROM model_runs WHERE status = 'queued') RETURNING version), "
+        "i AS (INSERT INTO model_runs (trigger, refit) SELECT 'request', $1::boolean "
+        "WHERE NOT EXISTS (SELECT 1 FROM q) RETURNING version) "
+        "SELECT version FROM q UNION ALL SELECT version FROM i",
+        1, params);
+    if (!r)
+        return -1;
+    int rc = PQntuples(r) == 1 ? 0 : -1;
+    if (rc == 0)
+        *version = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+    PQclear(r);
+    return rc;
+}
+
+int runs_next_queued(PGconn *conn, int64_t *version, bool *refit)
+{
+    PGresult *r = db_query(conn,
+                           "SELECT version, refit FROM model_runs WHERE status = 'queued' "
+                           "ORDER BY version LIMIT 1",
+                           0, NULL);
+    if (!r)
+        return -1;
+    int rc = 1;
+    if (PQntuples(r) == 1) {
+        *version = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+        *refit = strcmp(PQgetvalue(r, 0, 1), "t") == 0;
+        rc = 0;
+    }
+    PQclear(r);
+    return rc;
+}
+
 long runs_abandon(PGconn *conn, const char *why)
 {
     const char *params[] = {why};
     PGresult *r =
         db_query(conn,
                  "WITH d AS (UPDATE model_runs SET status = 'failed', finished_at = now(), "
-                 "error = $1 WHERE status IN ('queued', 'running') RETURNING 1) "
+                 "error = $1 WHERE status = 'running' RETURNING 1) "
                  "SELECT count(*) FROM d",
                  1, params);
     if (!r)

@@ -111,10 +111,12 @@ int snapstore_put(PGconn *c, int64_t version, uint64_t id, const char *path, int
     while ((res = PQgetResult(c)) != NULL)
         PQclear(res);
     const char *kp[] = {k};
+    /* the notification goes out with the commit: every process that listens looks */
     if (db_cmd(c,
                "DELETE FROM model_snapshots WHERE version NOT IN "
                "(SELECT version FROM model_snapshots ORDER BY version DESC LIMIT $1)",
                1, kp) ||
+        db_cmd(c, "SELECT pg_notify('" SNAPSTORE_CHANNEL "', $1)", 1, row) ||
         db_cmd(c, "COMMIT", 0, NULL)) {
         rc = rollback_fail(c, err, errlen, "storing the snapshot");
         goto out;

@@ -386,6 +386,11 @@ static int check_head(struct request *req, struct http_server *srv, const struct
     }
     req->route_index = (int)(req->route - routes);
     req->path_arg = arg ? arena_strdup(&req->arena, arg) : NULL;
+    if (app->cfg.process_role == PROCESS_TRAINER && req->route->role != ROLE_NONE &&
+        strncmp(req->route->path, "/admin/", 7) != 0)
+        return req_fail(req, PROBLEM_NOT_FOUND,
+                        "%s is served by the api processes; this one trains (XSELL_ROLE=trainer)",
+                        req->path);
     if (req->route->role != ROLE_NONE && check_key(req, srv))
         return -1;
     if (req->route->limited && check_rate(req, app))

@@ -82,6 +82,18 @@ void registry_publish(struct registry *r, struct snapshot *s)
     snapshot_unref(old);
 }
 
+bool registry_publish_newer(struct registry *r, struct snapshot *s)
+{
+    pthread_mutex_lock(&r->mu);
+    struct snapshot *old = r->current;
+    bool newer = !old || s->version > old->version;
+    if (newer)
+        r->current = s;
+    pthread_mutex_unlock(&r->mu);
+    snapshot_unref(newer ? old : s);
+    return newer;
+}
+
 /* Each product's identity members, rendered once per snapshot: every answer that
  * names a product repeats them (DESIGN.md: render hot answers once). */
 void snapshot_render(struct snapshot *s)

@@ -56,7 +56,6 @@ static void offline_init(void)
     recent_init(&offline.recent);
     metrics_init(&offline.metrics);
     pthread_mutex_init(&offline.trainer.mu, NULL); /* a trainer that never runs */
-    pthread_mutex_init(&offline.trainer.request_mu, NULL);
     pthread_cond_init(&offline.trainer.cv, NULL);
     app_wire_services(&offline);
 }

@@ -143,20 +143,29 @@ static void test_threads_same_answers(void **state)
     snapshot_unref(four);
 }
 
+/* The fixture fitted on threads (version 42), saved into a new file named from
+ * path's template; its id into *id. */
+static struct snapshot *saved_fixture(char *path, int threads, uint64_t *id)
+{
+    char err[300];
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    struct snapshot *s = fixture_snapshot_fit(threads);
+    s->version = 42;
+    if (snapshot_save(s, path, id, err, sizeof(err)))
+        fail_msg("not saved: %s", err);
+    return s;
+}
+
 /* A snapshot saved and loaded back (read in place from the file) answers every
  * question as the one that was fitted, and keeps its figures. */
 static void test_saved_snapshot_same_answers(void **state)
 {
     (void)state;
-    char path[] = "/tmp/xsell-snap-XXXXXX";
-    int fd = mkstemp(path);
-    assert_true(fd >= 0);
-    close(fd);
-    char err[300];
-    struct snapshot *fitted = fixture_snapshot_fit(2);
-    fitted->version = 42;
+    char path[] = "/tmp/xsell-snap-XXXXXX", err[300];
     uint64_t id = 0;
-    assert_int_equal(snapshot_save(fitted, path, &id, err, sizeof(err)), 0);
+    struct snapshot *fitted = saved_fixture(path, 2, &id);
     struct snapshot *loaded = snapshot_load(path, err, sizeof(err));
     if (!loaded)
         fail_msg("refused: %s", err);
@@ -187,15 +196,9 @@ static void write_file(char *path, const unsigned char *b, size_t n)
 static void test_saved_snapshot_refused(void **state)
 {
     (void)state;
-    char path[] = "/tmp/xsell-snap-XXXXXX";
-    int fd = mkstemp(path);
-    assert_true(fd >= 0);
-    close(fd);
-    char err[300];
-    struct snapshot *fitted = fixture_snapshot_fit(1);
+    char path[] = "/tmp/xsell-snap-XXXXXX", err[300];
     uint64_t id;
-    assert_int_equal(snapshot_save(fitted, path, &id, err, sizeof(err)), 0);
-    snapshot_unref(fitted);
+    snapshot_unref(saved_fixture(path, 1, &id));
     FILE *f = fopen(path, "rb");
     assert_non_null(f);
     fseek(f, 0, SEEK_END);
