@@ -4,7 +4,7 @@
 set -eu
 # Extra package names on the command line are installed too (make fuzz: clang).
 PKGS="gcc make pkg-config libmicrohttpd-dev libcjson-dev libpq-dev libopenblas-dev
-liblapacke-dev postgresql libcmocka-dev libcurl4-openssl-dev libyaml-dev curl clang-format clang-tidy cppcheck $*"
+liblapacke-dev postgresql libcmocka-dev libcurl4-openssl-dev libyaml-dev curl clang-format clang-tidy cppcheck haproxy $*"
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||

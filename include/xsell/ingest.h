@@ -53,6 +53,9 @@ struct ingest {
     int32_t *pending; /* orders first seen in this chunk */
     size_t npending, pending_cap;
     struct ingest_result res;
+    /* notifications sent with the commit: channel and payload, each from arena */
+    const char **notify;
+    size_t nnotify, notify_cap;
     /* a first load (ingest_bulk_load): the statements that rebuild what it dropped */
     bool bulk;
     char **rebuild;
@@ -76,6 +79,9 @@ int ingest_order_line(struct ingest *g, const struct order_line_in *l, char *err
  * Call right after ingest_begin. 0 either way (g->bulk tells which); -1 with err
  * when the database failed (the ingest must be aborted). */
 int ingest_bulk_load(struct ingest *g, char *err, size_t errlen);
+/* Sends payload on channel (NOTIFY) in the ingest's transaction: delivered to the
+ * listeners when, and only when, it commits. */
+void ingest_notify(struct ingest *g, const char *channel, const char *payload);
 /* Upserts what was staged and commits. -1 with err (rolled back), or
  * INGEST_OUTCOME_UNKNOWN when the connection broke with COMMIT sent: the server may
  * have stored everything or nothing. Frees the ingest. */

@@ -13,6 +13,7 @@
 #include "xsell/config.h"
 #include "xsell/db.h"
 #include "xsell/models.h"
+#include "xsell/recent.h"
 #include "xsell/snapshot.h"
 
 /* The models' parameters from the configuration, with "now" = as_of. */
@@ -58,14 +59,23 @@ struct trainer {
     bool wake;   /* a run was requested through this process */
     const struct config *cfg;
     struct registry *reg;
+    struct recent *recent; /* orders acknowledged by other processes are added to it */
+    char instance[20];     /* this process's name in its notifications: its own are skipped */
     /* figures for /metrics, under mu */
     double last_seconds;
     long runs_succeeded, runs_failed;
     bool running, leader;
 };
 
-/* Ready for trainer_request; nothing runs until trainer_start. */
-void trainer_init(struct trainer *t, const struct config *cfg, struct registry *reg);
+/* Orders acknowledged by any process are notified on this channel (payload: the
+ * sender's instance, the customer and the products bought, tab-separated), so that
+ * every process's read-your-writes overlay has them within a moment. */
+#define TRAINER_ORDERS_CHANNEL "xsell_orders"
+
+/* Ready for trainer_request; nothing runs until trainer_start. recent: the overlay
+ * other processes' orders go to. */
+void trainer_init(struct trainer *t, const struct config *cfg, struct registry *reg,
+                  struct recent *recent);
 /* Starts the threads the role has. 0 or -1. */
 int trainer_start(struct trainer *t);
 /* Stops the threads (after the run going on) and releases t. */

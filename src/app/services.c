@@ -22,10 +22,50 @@ static int write_failure(PGconn *conn)
     return conn && PQstatus(conn) == CONNECTION_OK ? SVC_FAILED : SVC_DB_DOWN;
 }
 
-/* Stages every line of every order; 0, or a failure after aborting the ingest. */
+#define NOTIFY_PAYLOAD_MAX 7000 /* PostgreSQL takes up to 8000 bytes */
+
+/* Each order's customer and products bought, for the other processes' overlays
+ * (TRAINER_ORDERS_CHANNEL), split where a payload would pass its cap. */
+static void notify_orders(struct ingest *g, const char *instance, const struct order_in *orders,
+                          int n)
+{
+    struct buf b;
+    buf_init(&b, BUF_UNCAPPED);
+    for (int i = 0; i < n; i++) {
+        if (!orders[i].customer_id.n)
+            continue;
+        buf_reset(&b);
+        for (int j = 0; j < orders[i].nlines; j++) {
+            const struct text *p = &orders[i].lines[j].product_id;
+            if (orders[i].lines[j].quantity.p[0] == '-')
+                continue;
+            if (b.len > 0 && b.len + 1 + p->n > NOTIFY_PAYLOAD_MAX) {
+                ingest_notify(g, TRAINER_ORDERS_CHANNEL, b.data);
+                buf_reset(&b);
+            }
+            if (b.len == 0)
+                buf_appendf(&b, "%s\t%s", instance, orders[i].customer_id.p);
+            buf_append(&b, "\t", 1);
+            buf_append(&b, p->p, p->n);
+        }
+        if (b.len > 0)
+            ingest_notify(g, TRAINER_ORDERS_CHANNEL, b.data);
+    }
+    buf_release(&b);
+}
+
+/* What stage_orders writes: the orders, and the writing process's name. */
+struct order_batch {
+    const struct order_in *orders;
+    const char *instance;
+};
+
+/* Stages every line of every order, and their notification; 0, or a failure after
+ * aborting the ingest. */
 static int stage_orders(struct ingest *g, const void *rows, int n, char *err, size_t errlen)
 {
-    const struct order_in *orders = rows;
+    const struct order_batch *batch = rows;
+    const struct order_in *orders = batch->orders;
     for (int i = 0; i < n; i++)
         for (int j = 0; j < orders[i].nlines; j++) {
             int rc = ingest_order_line(g, &orders[i].lines[j], err, errlen);
@@ -41,6 +81,7 @@ static int stage_orders(struct ingest *g, const void *rows, int n, char *err, si
                 return failure;
             }
         }
+    notify_orders(g, batch->instance, orders, n);
     return 0;
 }
 
@@ -80,7 +121,8 @@ static int write_rows(struct services *sv, enum ingest_kind kind, bool want_ids,
 int services_write_orders(struct services *sv, const struct order_in *orders, int n,
                           struct ingest_result *res, char *err, size_t errlen)
 {
-    int rc = write_rows(sv, INGEST_ORDERS, true, stage_orders, orders, n, res, err, errlen);
+    struct order_batch batch = {orders, sv->trainer->instance};
+    int rc = write_rows(sv, INGEST_ORDERS, true, stage_orders, &batch, n, res, err, errlen);
     if (rc)
         return rc;
     /* Read your writes: the buyers' next recommendations leave these out at once. */

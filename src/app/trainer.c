@@ -679,24 +679,39 @@ static void *trainer_main(void *arg)
     return NULL;
 }
 
-/* Takes the notifications libpq holds for conn (read with other results); whether
- * there were any. */
-static bool notified(PGconn *conn)
+/* Another process's order (TRAINER_ORDERS_CHANNEL): its products into the overlay. */
+static void order_notified(struct trainer *t, char *payload)
 {
-    bool any = false;
+    char *save = NULL, *who = strtok_r(payload, "\t", &save);
+    char *customer = strtok_r(NULL, "\t", &save);
+    if (!who || !customer || strcmp(who, t->instance) == 0 || !t->recent)
+        return; /* its own: added when it was written */
+    double now = now_seconds();
+    for (char *p = strtok_r(NULL, "\t", &save); p; p = strtok_r(NULL, "\t", &save))
+        recent_add(t->recent, customer, p, now);
+}
+
+/* Takes the notifications libpq holds for conn (read with other results): orders
+ * into the overlay. Whether a snapshot was published. */
+static bool notified(struct trainer *t, PGconn *conn)
+{
+    bool published = false;
     PGnotify *n;
     while ((n = PQnotifies(conn)) != NULL) {
-        any = true;
+        if (strcmp(n->relname, TRAINER_ORDERS_CHANNEL) == 0)
+            order_notified(t, n->extra);
+        else
+            published = true;
         PQfreemem(n);
     }
-    return any;
+    return published;
 }
 
 /* Waits up to seconds for a notification on conn (or t's stop). */
 static void wait_notified(struct trainer *t, PGconn *conn, double seconds)
 {
     double until = mono_seconds() + seconds;
-    if (notified(conn))
+    if (notified(t, conn))
         return; /* it came while the last look read from the database */
     for (;;) {
         pthread_mutex_lock(&t->mu);
@@ -710,7 +725,7 @@ static void wait_notified(struct trainer *t, PGconn *conn, double seconds)
             return;
         if (!p.revents)
             continue;
-        if (!PQconsumeInput(conn) || notified(conn))
+        if (!PQconsumeInput(conn) || notified(t, conn))
             return; /* (broken: the caller reconnects) */
     }
 }
@@ -727,7 +742,8 @@ static void *follower_main(void *arg)
         if (!conn || PQstatus(conn) != CONNECTION_OK) {
             PQfinish(conn);
             conn = db_connect(t->cfg->database_url, err, sizeof(err));
-            if (conn && db_cmd(conn, "LISTEN " SNAPSTORE_CHANNEL, 0, NULL)) {
+            if (conn && (db_cmd(conn, "LISTEN " SNAPSTORE_CHANNEL, 0, NULL) ||
+                         db_cmd(conn, "LISTEN " TRAINER_ORDERS_CHANNEL, 0, NULL))) {
                 PQfinish(conn);
                 conn = NULL;
             }
@@ -760,12 +776,18 @@ static void *follower_main(void *arg)
     return NULL;
 }
 
-void trainer_init(struct trainer *t, const struct config *cfg, struct registry *reg)
+void trainer_init(struct trainer *t, const struct config *cfg, struct registry *reg,
+                  struct recent *recent)
 {
     pthread_condattr_t ca;
     memset(t, 0, sizeof(*t));
     t->cfg = cfg;
     t->reg = reg;
+    t->recent = recent;
+    uint64_t r = 0;
+    if (getentropy(&r, sizeof(r)))
+        r = (uint64_t)getpid() * 0x9E3779B97F4A7C15ull ^ (uint64_t)(now_seconds() * 1e6);
+    snprintf(t->instance, sizeof(t->instance), "%016llx", (unsigned long long)r);
     pthread_mutex_init(&t->mu, NULL);
     pthread_condattr_init(&ca);
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -775,9 +797,7 @@ void trainer_init(struct trainer *t, const struct config *cfg, struct registry *
 
 int trainer_start(struct trainer *t)
 {
-    bool follows = t->cfg->snapshots_keep > 0 || t->cfg->process_role == PROCESS_API;
-    if (!follows)
-        t->looked = true; /* nothing stored to look at */
+    bool follows = true; /* the published snapshots, and other processes' orders */
     if (follows && pthread_create(&t->follower, NULL, follower_main, t) != 0)
         return log_fail("trainer: cannot start the follower thread");
     t->follower_started = follows;

@@ -71,7 +71,7 @@ int cmd_serve(int argc, char **argv)
     int rc = 1;
     /* Listen first: a port that is taken ends the process at once, before any
      * training starts (requests meanwhile get 503 until the first model serves). */
-    trainer_init(&app.trainer, &app.cfg, &app.reg);
+    trainer_init(&app.trainer, &app.cfg, &app.reg, &app.recent);
     struct http_server *http = http_server_start(&app);
     if (http && trainer_start(&app.trainer) == 0) {
         unsigned char sig = 0;

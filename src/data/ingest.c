@@ -522,11 +522,19 @@ static void ingest_free(struct ingest *g)
     free(g->chunk_order);
     free(g->chunk_end);
     free(g->pending);
+    free(g->notify);
     for (size_t i = 0; i < g->nrebuild; i++)
         free(g->rebuild[i]);
     free(g->rebuild);
     ingest_result_release(&g->res);
     memset(g, 0, sizeof(*g));
+}
+
+void ingest_notify(struct ingest *g, const char *channel, const char *payload)
+{
+    xgrow((void **)&g->notify, &g->notify_cap, g->nnotify + 2, sizeof(*g->notify));
+    g->notify[g->nnotify++] = arena_strdup(&g->arena, channel);
+    g->notify[g->nnotify++] = arena_strdup(&g->arena, payload);
 }
 
 int ingest_commit(struct ingest *g, struct ingest_result *res, char *err, size_t errlen)
@@ -546,6 +554,11 @@ int ingest_commit(struct ingest *g, struct ingest_result *res, char *err, size_t
                 goto fail;
             }
     }
+    for (size_t i = 0; i + 1 < g->nnotify; i += 2)
+        if (db_cmd(g->conn, "SELECT pg_notify($1, $2)", 2, g->notify + i)) {
+            db_fail(g, err, errlen);
+            goto fail;
+        }
     if (db_cmd(g->conn, "COMMIT", 0, NULL)) {
         bool unknown = PQstatus(g->conn) != CONNECTION_OK;
         fmt_error(err, errlen, "database: commit failed%s: %s",

@@ -164,7 +164,7 @@ char *data_fingerprint(void)
     return data_fingerprint_on(E.db_url);
 }
 
-static int free_port(void)
+int free_port(void)
 {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     struct sockaddr_in a = {0};
@@ -186,6 +186,26 @@ double mono_s(void)
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
     return (double)t.tv_sec + t.tv_nsec / 1e9;
+}
+
+int process_start(struct server *s, int port, const char *const *argv)
+{
+    static int n;
+    s->port = port;
+    snprintf(s->log, sizeof(s->log), "%s/%s-%d.log", E.tmp,
+             strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0], ++n);
+    s->pid = fork();
+    if (s->pid < 0)
+        return -1;
+    if (s->pid == 0) {
+        FILE *log = freopen(s->log, "w", stderr);
+        if (!log)
+            _exit(127);
+        dup2(fileno(stderr), STDOUT_FILENO);
+        execvp(argv[0], (char *const *)argv);
+        _exit(127);
+    }
+    return 0;
 }
 
 int server_start(struct server *s, const char *const *extra_env)

@@ -52,6 +52,11 @@ struct server {
 /* Starts `xsell serve` on E.db_url with the environment plus extra NAME=VALUE
  * entries (NULL-terminated), on a free port. Does not wait. */
 int server_start(struct server *s, const char *const *extra_env);
+/* Starts another program (argv, NULL-terminated; found on PATH) as s, its output in
+ * s->log; port is where it will listen (free_port()). Does not wait. */
+int process_start(struct server *s, int port, const char *const *argv);
+/* A loopback TCP port free at the time of asking. */
+int free_port(void);
 /* Waits for GET path to answer want (e.g. /readyz 200) within seconds. */
 bool server_wait(struct server *s, const char *path, long want, double seconds);
 /* Seconds on the monotonic clock. */

@@ -372,9 +372,11 @@ static void test_abandoned_runs_marked_failed(void **state)
         sql_exec("UPDATE model_runs SET trigger = 'request' WHERE trigger LIKE 'test-%'"), 0);
 }
 
-/* Two trainers and an api replica on one database: one leads; a run requested on the
- * replica is run by the leader and followed by the replica; the leader killed, the
- * standby takes over and the next run succeeds; the trainer serves no model route. */
+/* Two trainers and an api replica on one database: one leads; an order acknowledged
+ * by one process changes the customer's answers on another within a second; a run
+ * requested on the replica is run by the leader and followed by the replica; the
+ * leader killed, the standby takes over and the next run succeeds; the trainer serves
+ * no model route. */
 static void test_one_trainer_leads(void **state)
 {
     (void)state;
@@ -398,6 +400,32 @@ static void test_one_trainer_leads(void **state)
     http(&standby, "GET", "/recommend?items=P001", PUB, NULL, NULL, &r);
     expect_problem(&r, 404, "this one trains");
     resp_free(&r);
+
+    /* read your writes across processes: an order acknowledged by the leader changes
+     * the customer's answers on the replica at once, without a run */
+    http(&api, "GET", "/recommend?customer=C00002&limit=5", PUB, NULL, NULL, &r);
+    assert_int_equal(r.status, 200);
+    char top[64], body[400];
+    snprintf(top, sizeof(top), "%s", top_id(&r, 0));
+    resp_free(&r);
+    snprintf(body, sizeof(body),
+             "{\"order_id\":\"RYW-1\",\"customer_id\":\"C00002\",\"ordered_at\":"
+             "\"2025-11-01T10:00:00Z\",\"lines\":[{\"product_id\":\"%s\",\"quantity\":1,"
+             "\"unit_price\":10}]}",
+             top);
+    double t0 = mono_s();
+    post_order_created(body);
+    bool seen = false;
+    while (!seen && mono_s() - t0 < 1.0) {
+        http(&api, "GET", "/recommend?customer=C00002&limit=5", PUB, NULL, NULL, &r);
+        seen = r.status == 200 && !listed(&r, top);
+        resp_free(&r);
+        if (!seen)
+            usleep(20000);
+    }
+    print_message("an order on the leader reached the replica's answers in %.3f s\n",
+                  mono_s() - t0);
+    assert_true(seen);
 
     /* requested on the replica, run by the leader, followed at its notification (the
      * replica's own look is 30 s away) */
@@ -433,6 +461,105 @@ static void test_one_trainer_leads(void **state)
     restart_main();
 }
 
+struct balanced_load {
+    struct server *front;
+    atomic_int stop;
+    atomic_long ok, bad;
+};
+
+static void *hammer_front(void *arg)
+{
+    struct balanced_load *l = arg;
+    while (!atomic_load(&l->stop)) {
+        struct resp r;
+        http(l->front, "GET", "/recommend?items=P001,P004&limit=5", PUB, NULL, NULL, &r);
+        if (r.status == 200) {
+            atomic_fetch_add(&l->ok, 1);
+        } else if (atomic_fetch_add(&l->bad, 1) == 0) {
+            print_message("behind HAProxy: failed with %ld: %.200s\n", r.status,
+                          r.body ? r.body : "");
+        }
+        resp_free(&r);
+    }
+    return NULL;
+}
+
+/* Two api replicas behind HAProxy (from Debian), health-checked on /readyz: one
+ * killed with SIGKILL under load costs no client request (HAProxy retries on
+ * another), and restarted it serves again within 2 s without training. */
+static void test_replicas_behind_haproxy(void **state)
+{
+    (void)state;
+    char *out;
+    if (run(&out, "command -v haproxy") != 0) {
+        free(out);
+        fail_msg("haproxy is not installed (deploy/deps.sh installs it)");
+    }
+    free(out);
+    struct server api[2], front;
+    char dirs[2][450];
+    for (int i = 0; i < 2; i++) {
+        snprintf(dirs[i], sizeof(dirs[i]), "XSELL_SNAPSHOT_DIR=%s/snapshots-r%d", E.tmp, i);
+        const char *env[] = {KEYS, "XSELL_ROLE=api", "XSELL_RATE_RPS=100000", dirs[i], NULL};
+        assert_int_equal(server_start(&api[i], env), 0);
+    }
+    for (int i = 0; i < 2; i++)
+        assert_true(server_wait(&api[i], "/readyz", 200, 10));
+    char cfg[400], text[2000];
+    snprintf(cfg, sizeof(cfg), "%s/haproxy.cfg", E.tmp);
+    int port = free_port();
+    snprintf(text, sizeof(text),
+             "defaults\n  mode http\n  timeout connect 500ms\n  timeout client 10s\n"
+             "  timeout server 10s\n  retries 3\n  option redispatch 1\n"
+             "  retry-on all-retryable-errors\n"
+             "frontend shop\n  bind 127.0.0.1:%d\n  default_backend api\n"
+             "backend api\n  balance roundrobin\n  option httpchk GET /readyz\n"
+             "  http-check expect status 200\n"
+             "  server a 127.0.0.1:%d check inter 200ms fall 2 rise 2\n"
+             "  server b 127.0.0.1:%d check inter 200ms fall 2 rise 2\n",
+             port, api[0].port, api[1].port);
+    FILE *f = fopen(cfg, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+    const char *argv[] = {"haproxy", "-db", "-f", cfg, NULL};
+    assert_int_equal(process_start(&front, port, argv), 0);
+    assert_true(server_wait(&front, "/readyz", 200, 10));
+
+    struct balanced_load l = {.front = &front};
+    pthread_t th[4];
+    for (int i = 0; i < 4; i++)
+        pthread_create(&th[i], NULL, hammer_front, &l);
+    usleep(500000);
+    long before = atomic_load(&l.ok);
+    kill(api[0].pid, SIGKILL); /* no goodbye: HAProxy finds out from the failures */
+    waitpid(api[0].pid, NULL, 0);
+    api[0].pid = 0;
+    usleep(1500000);
+    long during = atomic_load(&l.ok) - before;
+    double t0 = mono_s();
+    const char *env0[] = {KEYS, "XSELL_ROLE=api", "XSELL_RATE_RPS=100000", dirs[0], NULL};
+    assert_int_equal(server_start(&api[0], env0), 0);
+    assert_true(server_wait(&api[0], "/readyz", 200, 10));
+    double ready = mono_s() - t0;
+    usleep(800000); /* HAProxy's checks take it back */
+    atomic_store(&l.stop, 1);
+    for (int i = 0; i < 4; i++)
+        pthread_join(th[i], NULL);
+    print_message("behind HAProxy: %ld answered, %ld failed (%ld in the 1.5 s after a kill); "
+                  "the replica restarted was ready in %.2f s\n",
+                  atomic_load(&l.ok), atomic_load(&l.bad), during, ready);
+    assert_int_equal(atomic_load(&l.bad), 0);
+    assert_true(during > 20);
+    assert_true(ready < 2.0);
+    char *log;
+    assert_int_equal(run(&log, "grep -c 'serving the stored version' %s", api[0].log), 0);
+    free(log);
+    server_stop(&front);
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(server_stop(&api[i]), 0);
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -454,6 +581,7 @@ int run_lifecycle_tests(void)
         cmocka_unit_test(test_restart_serves_stored_snapshot),
         cmocka_unit_test(test_abandoned_runs_marked_failed),
         cmocka_unit_test(test_one_trainer_leads),
+        cmocka_unit_test(test_replicas_behind_haproxy),
         cmocka_unit_test(test_database_restart),
         cmocka_unit_test(test_sigterm_finishes_in_flight),
     };
