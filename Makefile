@@ -31,7 +31,8 @@ OBJ      := $(patsubst %.c,build/obj/%.o,$(LIB_SRC))
 FUZZ_OBJ := $(patsubst %.c,build/fuzz/obj/%.o,$(LIB_SRC))
 ASAN_OBJ := $(patsubst %.c,build/asan/obj/%.o,$(LIB_SRC))
 
-.PHONY: all deps build run check test-unit bench bench-attack bench-scale fuzz format check-format lint check-layers clean \
+.PHONY: all deps build run check test-unit bench bench-attack bench-scale bench-replicas fuzz format \
+        check-format lint check-layers clean \
         distclean
 
 all: build
@@ -44,7 +45,7 @@ deps:
 # only when it changes (so an unchanged tree rebuilds nothing).
 build/gen/version.h: FORCE
 	@mkdir -p $(@D)
-	@v=$$(git describe --tags --always --dirty 2>/dev/null || echo unknown); \
+	@v=$${XSELL_VERSION:-$$(git describe --tags --always --dirty 2>/dev/null || echo unknown)}; \
 	    printf '#define XSELL_VERSION "%s"\n' "$$v" > $@.tmp; \
 	    cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
 build/obj/src/cmd/main.o build/asan/obj/src/cmd/main.o: build/gen/version.h
@@ -172,6 +173,12 @@ bench-attack: deps build/xsell build/attack build/recent_bench
 # exponents. About an hour; SCALE_SIZES=lines:products:customers picks sizes.
 bench-scale: deps build/xsell
 	@bench/scale.sh
+
+# `make bench-replicas`: persisted snapshots' save, store and load (Online Retail and a
+# generated 5M-line shop), and GET /recommend through HAProxy with one api replica and
+# with two (bench/replicas.sh). A few minutes; SNAP_LINES picks the generated size.
+bench-replicas: deps build/xsell build/retail2csv
+	@bench/replicas.sh
 
 # `make bench`: import throughput on UCI Online Retail (../shared/data) beside raw
 # COPY, and HTTP throughput beside /healthz. Prints figures; timings are not tests.
