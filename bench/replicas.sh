@@ -33,11 +33,11 @@ port=18600
 # serve NAME URL PORT [VAR=VALUE...]: starts xsell serve in the background, its log
 # in $tmp/NAME.log and its pid in $pid.
 serve() {
-    name=$1 url=$2 p=$3
+    s_log=$1 s_url=$2 s_port=$3
     shift 3
-    env DATABASE_URL="$url" XSELL_LISTEN="127.0.0.1:$p" XSELL_API_KEYS="admin:$KEY" \
+    env DATABASE_URL="$s_url" XSELL_LISTEN="127.0.0.1:$s_port" XSELL_API_KEYS="admin:$KEY" \
         XSELL_ACCESS_LOG=false XSELL_RATE_RPS=0 XSELL_RETRAIN_S=0 XSELL_EVAL_HOLDOUT_DAYS=0 \
-        "$@" "$xsell" serve >"$tmp/$name.log" 2>&1 &
+        "$@" "$xsell" serve >"$tmp/$s_log.log" 2>&1 &
     pid=$!
     pids="$pids $pid"
 }
@@ -59,8 +59,8 @@ stop() {
 
 # snapshots NAME URL: the persistence figures of one shop.
 snapshots() {
-    name=$1 url=$2
-    serve "$name-train" "$url" $port XSELL_SNAPSHOT_DIR="$tmp/cache-train"
+    name=$1 shop_url=$2
+    serve "$name-train" "$shop_url" $port XSELL_SNAPSHOT_DIR="$tmp/cache-train"
     trainer=$pid
     i=0
     until grep -q "snapshots: version .* stored" "$tmp/$name-train.log"; do
@@ -72,12 +72,12 @@ snapshots() {
     grep -o "snapshots: version .* stored.*" "$tmp/$name-train.log"
     for cache in empty filled; do
         t0=$(date +%s.%N)
-        serve "$name-api-$cache" "$url" $((port + 1)) XSELL_ROLE=api \
+        serve "$name-api-$cache" "$shop_url" $((port + 1)) XSELL_ROLE=api \
             XSELL_SNAPSHOT_DIR="$tmp/cache-api-$name"
         ready $((port + 1))
         t1=$(date +%s.%N)
         rss=$(awk '/^RssAnon/ {a = $2} /^RssFile/ {f = $2} END {
-            printf "%.0f MB of its own, %.0f MB mapped", a / 1024, f / 1024 }' "/proc/$pid/status")
+            printf "%.0f MB of its own, %.0f MB of file pages: the snapshot, the binary, its libraries", a / 1024, f / 1024 }' "/proc/$pid/status")
         stop $pid
         awk -v a="$t0" -v b="$t1" -v c="$cache" -v r="$rss" 'BEGIN {
             printf "api process, %s cache: ready %.2f s after start (%s)\n", c, b - a, r }'
