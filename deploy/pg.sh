@@ -4,6 +4,9 @@
 #                                    prints the DATABASE_URL on stdout
 #   deploy/pg.sh stop DIR            fast, clean shutdown
 #   deploy/pg.sh url DIR [DBNAME]    the DATABASE_URL
+#   deploy/pg.sh standby DIR SOCKET  a streaming replica (hot standby) of the cluster
+#                                    whose socket folder is SOCKET, made and started
+#                                    in DIR (pg_basebackup -R); `url DIR DB` names it
 # PostgreSQL refuses to run as root: as root, the cluster belongs to the unprivileged
 # "postgres" user (from Debian's postgresql package) and commands run through runuser.
 set -eu
@@ -72,6 +75,20 @@ CONF
     fi
     url "$db"
     ;;
+standby)
+    primary_sock=$db
+    mkdir -p "$sock"
+    [ "$(id -u)" -eq 0 ] && chown postgres "$dir" "$sock"
+    if [ ! -f "$data/PG_VERSION" ]; then
+        as_owner "$bin/pg_basebackup" -h "$primary_sock" -U xsell -D "$data" -R -X stream \
+            >"$dir/basebackup.log" 2>&1 || { cat "$dir/basebackup.log" >&2; exit 1; }
+        echo "unix_socket_directories = '$sock'" >>"$data/postgresql.conf"
+    fi
+    if ! as_owner "$bin/pg_ctl" -D "$data" status >/dev/null 2>&1; then
+        as_owner setsid "$bin/pg_ctl" -D "$data" -l "$dir/postgres.log" -w -t 60 start >/dev/null ||
+            { tail -n 20 "$dir/postgres.log" >&2; exit 1; }
+    fi
+    ;;
 stop)
     if [ -f "$data/PG_VERSION" ] && as_owner "$bin/pg_ctl" -D "$data" status >/dev/null 2>&1; then
         as_owner "$bin/pg_ctl" -D "$data" -m fast -w stop >/dev/null
@@ -81,7 +98,7 @@ url)
     url "$db"
     ;;
 *)
-    echo "usage: $0 start|stop|url DIR [DBNAME]" >&2
+    echo "usage: $0 start|stop|url DIR [DBNAME] | standby DIR SOCKET" >&2
     exit 2
     ;;
 esac

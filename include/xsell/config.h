@@ -19,6 +19,8 @@ const char *process_role_name(enum process_role r);
 struct config {
     enum process_role process_role; /* XSELL_ROLE */
     char *database_url;             /* DATABASE_URL; "" means libpq's PG* defaults */
+    char *train_database_url;       /* XSELL_TRAIN_DATABASE_URL: training reads the history there
+                                     * (a streaming replica); NULL: DATABASE_URL */
     char *listen_host;              /* XSELL_LISTEN host part */
     uint16_t port;                  /* XSELL_LISTEN port part */
     int threads;                    /* XSELL_THREADS: HTTP thread pool */

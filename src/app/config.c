@@ -221,6 +221,8 @@ int config_load(struct config *c, char *err, size_t errlen)
     memset(c, 0, sizeof(*c));
     s = getenv("DATABASE_URL");
     c->database_url = xstrdup(s ? s : "");
+    s = getenv("XSELL_TRAIN_DATABASE_URL");
+    c->train_database_url = s && *s ? xstrdup(s) : NULL;
     s = getenv("XSELL_LISTEN");
     if (parse_listen(c, s && *s ? s : "127.0.0.1:8080", err, errlen))
         return -1;
@@ -318,6 +320,7 @@ void config_release(struct config *c)
 {
     free(c->price_truth);
     free(c->snapshot_dir);
+    free(c->train_database_url);
     free(c->database_url);
     free(c->listen_host);
     for (int i = 0; i < c->nkeys; i++) {

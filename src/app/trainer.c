@@ -58,19 +58,32 @@ static int train_load(PGconn *conn, const struct config *cfg, int64_t version,
                       const struct snapshot *base, struct snapshot **out, char *why, size_t whylen,
                       char *err, size_t errlen)
 {
+    /* XSELL_TRAIN_DATABASE_URL: the history from a streaming replica, the rest on conn */
+    PGconn *read = conn, *primary = NULL;
+    if (cfg->train_database_url) {
+        char cerr[300];
+        read = db_connect(cfg->train_database_url, cerr, sizeof(cerr));
+        if (!read) {
+            fmt_error(err, errlen, "the training database (XSELL_TRAIN_DATABASE_URL): %s", cerr);
+            return -1;
+        }
+        primary = conn;
+    }
     struct snapshot *s = snapshot_new();
     s->loaded_at = now_seconds();
     s->history_end = config_history_end(cfg);
     int rc = 1;
     if (base) {
-        rc = history_load_since(conn, s->history_end, &base->hist, base->watermark,
+        rc = history_load_since(read, primary, s->history_end, &base->hist, base->watermark,
                                 base->history_end, &s->hist, &s->watermark, err, errlen);
         if (rc == 1)
             snprintf(why, whylen, "the history was rewritten (an erasure) since the last run");
     }
     s->incremental = rc == 0;
     if (rc == 1)
-        rc = history_load(conn, s->history_end, &s->hist, &s->watermark, err, errlen);
+        rc = history_load(read, primary, s->history_end, &s->hist, &s->watermark, err, errlen);
+    if (primary)
+        PQfinish(read);
     if (rc) {
         history_init(&s->hist); /* released by the load; keep unref valid */
         snapshot_unref(s);

@@ -85,8 +85,8 @@ int cmd_eval(int argc, char **argv)
     struct snapshot *s = snapshot_new();
     PGconn *c = cmd_connect(&cfg);
     int rc = 1;
-    if (!c ||
-        history_load(c, config_history_end(&cfg), &s->hist, &s->watermark, err, sizeof(err))) {
+    if (!c || history_load(c, NULL, config_history_end(&cfg), &s->hist, &s->watermark, err,
+                           sizeof(err))) {
         if (c)
             fprintf(stderr, "xsell: %s\n", err);
         history_init(&s->hist); /* released by history_load; keep unref valid */

@@ -133,7 +133,8 @@ int cmd_rules(int argc, char **argv)
         PGconn *c = cmd_connect(&cfg);
         double watermark;
         int loaded =
-            c ? history_load(c, config_history_end(&cfg), &h, &watermark, err, sizeof(err)) : -1;
+            c ? history_load(c, NULL, config_history_end(&cfg), &h, &watermark, err, sizeof(err))
+              : -1;
         PQfinish(c);
         config_release(&cfg);
         if (loaded) {

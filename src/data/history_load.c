@@ -206,6 +206,64 @@ static int read_watermark(PGconn *conn, double *watermark, char *err, size_t err
     return 0;
 }
 
+#define REPLAY_WAIT_S 120.0
+
+/* Waits until conn (a streaming replica) has replayed the primary's WAL up to lsn;
+ * at once when conn is not a replica. -1 with err when it takes too long. */
+static int wait_replayed(PGconn *conn, const char *lsn, char *err, size_t errlen)
+{
+    const char *const params[] = {lsn};
+    double until = mono_seconds() + REPLAY_WAIT_S;
+    for (;;) {
+        PGresult *r = db_query(conn,
+                               "SELECT NOT pg_is_in_recovery() OR pg_last_wal_replay_lsn() >= "
+                               "$1::pg_lsn, coalesce(pg_last_wal_replay_lsn()::text, '')",
+                               1, params);
+        if (!r)
+            return fmt_error(err, errlen, "the training database: %s", db_error(conn));
+        bool done = strcmp(PQgetvalue(r, 0, 0), "t") == 0;
+        char at[64];
+        snprintf(at, sizeof(at), "%s", PQgetvalue(r, 0, 1));
+        PQclear(r);
+        if (done)
+            return 0;
+        if (mono_seconds() > until)
+            return fmt_error(err, errlen,
+                             "the training database (a streaming replica) replayed up to %s, "
+                             "not up to the primary's %s, within %.0f s",
+                             at, lsn, REPLAY_WAIT_S);
+        struct timespec ts = {0, 50 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+}
+
+/* Opens the read: one REPEATABLE READ, READ ONLY snapshot of conn, and *watermark.
+ * primary (NULL: conn is the primary): conn is its streaming replica; the watermark
+ * is read on the primary, and conn's snapshot taken once it has replayed everything
+ * the primary had written by then, so every order created before the watermark is in
+ * it. -1 with err (no transaction left open). */
+static int begin_read(PGconn *conn, PGconn *primary, double *watermark, char *err, size_t errlen)
+{
+    if (primary) {
+        PGresult *r = NULL;
+        if (read_watermark(primary, watermark, err, errlen) ||
+            !(r = db_query(primary, "SELECT pg_current_wal_lsn()::text", 0, NULL)))
+            return r ? -1 : fmt_error(err, errlen, "database: %s", db_error(primary));
+        char lsn[64];
+        snprintf(lsn, sizeof(lsn), "%s", PQgetvalue(r, 0, 0));
+        PQclear(r);
+        if (wait_replayed(conn, lsn, err, errlen))
+            return -1;
+    }
+    if (db_cmd(conn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", 0, NULL))
+        return fmt_error(err, errlen, "database: %s", db_error(conn));
+    if (!primary && read_watermark(conn, watermark, err, errlen)) {
+        db_cmd(conn, "ROLLBACK", 0, NULL);
+        return -1;
+    }
+    return 0;
+}
+
 static const char products_copy[] =
     "COPY (SELECT product_id, name, category, price::float8, cost::float8, "
     "in_stock FROM products ORDER BY product_id) TO STDOUT (FORMAT binary)";
@@ -230,18 +288,16 @@ static void loaded(const struct history *h, const char *how, double t0)
              mono_seconds() - t0, how);
 }
 
-int history_load(PGconn *conn, double as_of, struct history *h, double *watermark, char *err,
-                 size_t errlen)
+int history_load(PGconn *conn, PGconn *primary, double as_of, struct history *h, double *watermark,
+                 char *err, size_t errlen)
 {
     double t0 = mono_seconds();
     /* One snapshot of the database for every read. */
-    if (db_cmd(conn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", 0, NULL)) {
-        snprintf(err, errlen, "database: %s", db_error(conn));
+    if (begin_read(conn, primary, watermark, err, errlen)) {
+        history_release(h);
         return -1;
     }
-    int rc = read_watermark(conn, watermark, err, errlen);
-    if (rc == 0)
-        rc = copy_history(conn, as_of,
+    int rc = copy_history(conn, as_of,
                           "COPY (" LINES_SELECT "ORDER BY o.ordered_at, o.order_id, l.line_no) "
                           "TO STDOUT (FORMAT binary)",
                           h, h, err, errlen);
@@ -251,7 +307,7 @@ int history_load(PGconn *conn, double as_of, struct history *h, double *watermar
         return -1;
     }
     history_finish(h);
-    loaded(h, "", t0);
+    loaded(h, primary ? " from the training database (XSELL_TRAIN_DATABASE_URL)" : "", t0);
     return 0;
 }
 
@@ -296,9 +352,9 @@ static bool appended_only(const struct history *prev, const struct history *delt
     return history_numbers_alike(h, prev);
 }
 
-int history_load_since(PGconn *conn, double as_of, const struct history *prev, double since,
-                       double prev_end, struct history *h, double *watermark, char *err,
-                       size_t errlen)
+int history_load_since(PGconn *conn, PGconn *primary, double as_of, const struct history *prev,
+                       double since, double prev_end, struct history *h, double *watermark,
+                       char *err, size_t errlen)
 {
     double t0 = mono_seconds();
     char since_s[32], end_s[32];
@@ -307,12 +363,11 @@ int history_load_since(PGconn *conn, double as_of, const struct history *prev, d
     const char *const params[] = {since_s, end_s};
     struct history delta;
     history_init(&delta);
-    /* not READ ONLY: the new orders' ids go to a temporary table, which COPY reads */
-    if (db_cmd(conn, "BEGIN ISOLATION LEVEL REPEATABLE READ", 0, NULL)) {
-        snprintf(err, errlen, "database: %s", db_error(conn));
+    if (begin_read(conn, primary, watermark, err, errlen)) {
+        history_release(h);
         return -1;
     }
-    int rc = read_watermark(conn, watermark, err, errlen);
+    int rc = 0;
     PGresult *r =
         rc ? NULL
            : db_query(conn, "SELECT count(*) FROM history_rewrites WHERE at >= to_timestamp($1)", 1,
@@ -326,18 +381,23 @@ int history_load_since(PGconn *conn, double as_of, const struct history *prev, d
         history_release(&delta);
         return 1;
     }
-    /* the orders created since, and those the last load left out for their date */
-    if (rc == 0 &&
-        db_cmd(conn,
-               "CREATE TEMP TABLE delta_orders ON COMMIT DROP AS SELECT order_id FROM orders "
-               "WHERE created_at >= to_timestamp($1) OR ordered_at > to_timestamp($2)",
-               2, params))
+    /* The orders created since, and those the last load left out for their date.
+     * COPY takes no parameters: the two bounds are bound into settings of this
+     * transaction, which the query reads (no temporary table: a hot standby may be
+     * the one read). */
+    if (rc == 0 && db_cmd(conn,
+                          "SELECT set_config('xsell.since', $1, true), "
+                          "set_config('xsell.until', $2, true)",
+                          2, params))
         rc = fmt_error(err, errlen, "database: %s", db_error(conn));
     if (rc == 0)
-        rc = copy_history(conn, as_of,
-                          "COPY (" LINES_SELECT "JOIN delta_orders d USING (order_id) ORDER BY "
-                          "o.ordered_at, o.order_id, l.line_no) TO STDOUT (FORMAT binary)",
-                          h, &delta, err, errlen);
+        rc = copy_history(
+            conn, as_of,
+            "COPY (" LINES_SELECT "WHERE o.created_at >= "
+            "to_timestamp(current_setting('xsell.since')::float8) OR o.ordered_at > "
+            "to_timestamp(current_setting('xsell.until')::float8) ORDER BY o.ordered_at, "
+            "o.order_id, l.line_no) TO STDOUT (FORMAT binary)",
+            h, &delta, err, errlen);
     db_cmd(conn, rc ? "ROLLBACK" : "COMMIT", 0, NULL);
     if (rc) {
         history_release(&delta);
@@ -370,9 +430,10 @@ int history_load_since(PGconn *conn, double as_of, const struct history *prev, d
     }
     history_release(&delta);
     history_finish(h);
-    char how[64];
-    snprintf(how, sizeof(how), " (%zu new orders %s the last run's)", added,
-             appended ? "appended to" : "merged into");
+    char how[160];
+    snprintf(how, sizeof(how), " (%zu new orders %s the last run's)%s", added,
+             appended ? "appended to" : "merged into",
+             primary ? " from the training database (XSELL_TRAIN_DATABASE_URL)" : "");
     loaded(h, how, t0);
     return 0;
 }

@@ -560,6 +560,86 @@ static void test_replicas_behind_haproxy(void **state)
         assert_int_equal(server_stop(&api[i]), 0);
 }
 
+/* The value of key (e.g. "host") in a libpq keyword URL, into out. */
+static void url_part(const char *url, const char *key, char *out, size_t n)
+{
+    const char *at = strstr(url, key);
+    assert_non_null(at);
+    at += strlen(key) + 1;
+    size_t len = strcspn(at, " ");
+    snprintf(out, n, "%.*s", (int)len, at);
+}
+
+/* Training reads the history from a streaming replica of the database
+ * (XSELL_TRAIN_DATABASE_URL, a hot standby made by pg_basebackup), the runs and
+ * snapshots are written to the primary, and an order written to the primary just
+ * before a run is in that run's models (the run waits for the replica to replay). */
+static void test_train_from_streaming_replica(void **state)
+{
+    (void)state;
+    char sock[300], db[100], dir[400], url[800], env_url[850], *out;
+    url_part(E.db_url, "host", sock, sizeof(sock));
+    url_part(E.db_url, "dbname", db, sizeof(db));
+    snprintf(dir, sizeof(dir), "%s/standby", E.tmp);
+    if (run(&out, "%s/deploy/pg.sh standby %s %s", E.repo, dir, sock) != 0)
+        fail_msg("no standby: %s", out);
+    free(out);
+    assert_int_equal(run(&out, "%s/deploy/pg.sh url %s %s", E.repo, dir, db), 0);
+    out[strcspn(out, "\n")] = '\0';
+    snprintf(url, sizeof(url), "%s", out);
+    free(out);
+    snprintf(env_url, sizeof(env_url), "XSELL_TRAIN_DATABASE_URL=%s", url);
+    assert_int_equal(server_stop(&main_srv), 0);
+    const char *env[] = {KEYS, "XSELL_RETRAIN_S=0", env_url, NULL};
+    assert_int_equal(server_start(&main_srv, env), 0);
+    assert_true(server_wait(&main_srv, "/readyz", 200, 90));
+
+    /* a product the serving models have never seen, bought just before the run */
+    struct resp r;
+    assert_int_equal(http(&main_srv, "POST", "/orders", ADM,
+                          "{\"order_id\":\"SB-1\",\"customer_id\":\"C00003\",\"ordered_at\":"
+                          "\"2025-11-02T10:00:00Z\",\"lines\":[{\"product_id\":\"T-STANDBY\","
+                          "\"quantity\":1,\"unit_price\":5},{\"product_id\":\"P001\","
+                          "\"quantity\":1,\"unit_price\":13.5}]}",
+                          NULL, &r),
+                     0);
+    assert_int_equal(r.status, 201);
+    resp_free(&r);
+    /* an update (the new orders read alone), then a full refit */
+    long run_v = 0;
+    for (int kind = 0; kind < 2; kind++) {
+        if (kind == 0) {
+            run_v = request_training();
+        } else {
+            http(&main_srv, "POST", "/admin/train?refit=full", ADM, NULL, NULL, &r);
+            assert_int_equal(r.status, 202);
+            run_v = (long)jnum(&r, "run");
+            resp_free(&r);
+        }
+        assert_true(wait_run(run_v, "succeeded", 90));
+        for (int i = 0; i < 50 && serving_version(&main_srv) < run_v; i++)
+            usleep(100000);
+        GET("/recommend?items=T-STANDBY", PUB, &r);
+        assert_int_equal(r.status, 200); /* in the history read from the replica */
+        resp_free(&r);
+    }
+    assert_int_equal(
+        run(&out, "grep -c 'the last run.s) from the training database' %s", main_srv.log), 0);
+    free(out);
+    assert_int_equal(
+        run(&out, "grep -c 'lines in [0-9.]*s from the training database' %s", main_srv.log), 0);
+    free(out);
+    /* the replica is read-only: everything the run wrote went to the primary */
+    char q[200];
+    snprintf(q, sizeof(q), "SELECT count(*) FROM model_snapshots WHERE version = %ld", run_v);
+    assert_true(wait_count(q, 1, 30));
+
+    assert_int_equal(server_stop(&main_srv), 0);
+    run(&out, "%s/deploy/pg.sh stop %s", E.repo, dir);
+    free(out);
+    restart_main();
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -582,6 +662,7 @@ int run_lifecycle_tests(void)
         cmocka_unit_test(test_abandoned_runs_marked_failed),
         cmocka_unit_test(test_one_trainer_leads),
         cmocka_unit_test(test_replicas_behind_haproxy),
+        cmocka_unit_test(test_train_from_streaming_replica),
         cmocka_unit_test(test_database_restart),
         cmocka_unit_test(test_sigterm_finishes_in_flight),
     };
