@@ -4,9 +4,11 @@
 #                                    prints the DATABASE_URL on stdout
 #   deploy/pg.sh stop DIR            fast, clean shutdown
 #   deploy/pg.sh url DIR [DBNAME]    the DATABASE_URL
+#   deploy/pg.sh drop DIR            stop, and remove the cluster's files
 #   deploy/pg.sh standby DIR SOCKET  a streaming replica (hot standby) of the cluster
 #                                    whose socket folder is SOCKET, made and started
-#                                    in DIR (pg_basebackup -R); `url DIR DB` names it
+#                                    in DIR (pg_basebackup -R, a fast checkpoint
+#                                    first); `url DIR DB` names it
 # PostgreSQL refuses to run as root: as root, the cluster belongs to the unprivileged
 # "postgres" user (from Debian's postgresql package) and commands run through runuser.
 set -eu
@@ -80,7 +82,7 @@ standby)
     mkdir -p "$sock"
     [ "$(id -u)" -eq 0 ] && chown postgres "$dir" "$sock"
     if [ ! -f "$data/PG_VERSION" ]; then
-        as_owner "$bin/pg_basebackup" -h "$primary_sock" -U xsell -D "$data" -R -X stream \
+        as_owner "$bin/pg_basebackup" -h "$primary_sock" -U xsell -D "$data" -R -X stream -c fast \
             >"$dir/basebackup.log" 2>&1 || { cat "$dir/basebackup.log" >&2; exit 1; }
         echo "unix_socket_directories = '$sock'" >>"$data/postgresql.conf"
     fi
@@ -97,8 +99,14 @@ stop)
 url)
     url "$db"
     ;;
+drop)
+    if [ -f "$data/PG_VERSION" ] && as_owner "$bin/pg_ctl" -D "$data" status >/dev/null 2>&1; then
+        as_owner "$bin/pg_ctl" -D "$data" -m fast -w stop >/dev/null
+    fi
+    rm -rf "$data" "$sock" "$dir/postgres.log" "$dir/initdb.log" "$dir/basebackup.log"
+    ;;
 *)
-    echo "usage: $0 start|stop|url DIR [DBNAME] | standby DIR SOCKET" >&2
+    echo "usage: $0 start|stop|drop|url DIR [DBNAME] | standby DIR SOCKET" >&2
     exit 2
     ;;
 esac

@@ -1,9 +1,8 @@
-/* trainer.h - builds snapshots from the database and publishes them.
+/* trainer.h - builds snapshots from the database, publishes and stores them, and
+ * follows what other processes publish.
  *
- * train_build() is one run, used by `xsell train` and by the trainer thread. The
- * thread trains at start-up, on request (trainer_request) and every retrain_s
- * seconds; while the database is unreachable it retries with backoff, and a failed
- * run keeps the serving snapshot and records why in model_runs. */
+ * train_build() is one run, used by `xsell train` and by the trainer thread (struct
+ * trainer below says when that one runs). */
 #ifndef XSELL_TRAINER_H
 #define XSELL_TRAINER_H
 

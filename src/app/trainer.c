@@ -668,7 +668,8 @@ static void *trainer_main(void *arg)
             if (q == 0) {
                 const char *trigger = due == 0 ? "startup" : "schedule";
                 rc = run_once(t, conn, trigger);
-                due = t->cfg->retrain_s > 0 ? mono_seconds() + t->cfg->retrain_s : INFINITY;
+                if (rc != -2) /* else it could not even be recorded: again after the backoff */
+                    due = t->cfg->retrain_s > 0 ? mono_seconds() + t->cfg->retrain_s : INFINITY;
             } else if (q < 0) {
                 rc = -2;
             }

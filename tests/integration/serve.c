@@ -162,6 +162,21 @@ void post_order_created(const char *body)
     resp_free(&r);
 }
 
+void order_of_top(struct server *s, const char *order_id, char *top, size_t topn, char *body,
+                  size_t bodyn)
+{
+    struct resp r;
+    http(s, "GET", "/recommend?customer=C00002&limit=5", PUB, NULL, NULL, &r);
+    assert_int_equal(r.status, 200);
+    snprintf(top, topn, "%s", top_id(&r, 0));
+    resp_free(&r);
+    snprintf(body, bodyn,
+             "{\"order_id\":\"%s\",\"customer_id\":\"C00002\",\"ordered_at\":"
+             "\"2025-11-03T09:00:00Z\",\"lines\":[{\"product_id\":\"%s\",\"quantity\":1,"
+             "\"unit_price\":5}]}",
+             order_id, top);
+}
+
 long request_training(void)
 {
     struct resp r;

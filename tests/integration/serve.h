@@ -56,6 +56,10 @@ const char *run_status(long v, char *out, size_t n);
 long request_training(void);
 /* POSTs body to /orders with the admin key; it must be created (201). */
 void post_order_created(const char *body);
+/* Customer C00002's top recommendation on s into top, and the body of an order
+ * (order_id) of it for C00002 into body: read-your-writes checks. */
+void order_of_top(struct server *s, const char *order_id, char *top, size_t topn, char *body,
+                  size_t bodyn);
 bool wait_run(long run, const char *status, double seconds);
 long metric(const char *name);
 long metric_of(struct server *s, const char *name); /* of another server */

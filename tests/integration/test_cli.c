@@ -452,6 +452,9 @@ static void test_churn_cdnow(void **state)
     assert_non_null(strstr(out, "XSELL_AS_OF"));
     free(out);
     free(url);
+    char drop[100];
+    snprintf(drop, sizeof(drop), "DROP DATABASE cdnow_%d", (int)getpid());
+    assert_int_equal(sql_exec(drop), 0); /* a run leaves no database behind */
 }
 
 /* /price against xsell gen's planted elasticities, on the command line and in the
@@ -683,7 +686,7 @@ static void test_pg_in_a_locked_folder(void **state)
     assert_string_equal(answer, "42");
     free(answer);
     free(out);
-    assert_int_equal(run(&out, "%s/deploy/pg.sh stop %s/locked/pg", E.repo, E.tmp), 0);
+    assert_int_equal(run(&out, "%s/deploy/pg.sh drop %s/locked/pg", E.repo, E.tmp), 0);
     free(out);
 }
 

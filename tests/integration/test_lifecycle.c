@@ -403,16 +403,8 @@ static void test_one_trainer_leads(void **state)
 
     /* read your writes across processes: an order acknowledged by the leader changes
      * the customer's answers on the replica at once, without a run */
-    http(&api, "GET", "/recommend?customer=C00002&limit=5", PUB, NULL, NULL, &r);
-    assert_int_equal(r.status, 200);
     char top[64], body[400];
-    snprintf(top, sizeof(top), "%s", top_id(&r, 0));
-    resp_free(&r);
-    snprintf(body, sizeof(body),
-             "{\"order_id\":\"RYW-1\",\"customer_id\":\"C00002\",\"ordered_at\":"
-             "\"2025-11-01T10:00:00Z\",\"lines\":[{\"product_id\":\"%s\",\"quantity\":1,"
-             "\"unit_price\":10}]}",
-             top);
+    order_of_top(&api, "RYW-1", top, sizeof(top), body, sizeof(body));
     double t0 = mono_s();
     post_order_created(body);
     bool seen = false;
@@ -635,7 +627,7 @@ static void test_train_from_streaming_replica(void **state)
     assert_true(wait_count(q, 1, 30));
 
     assert_int_equal(server_stop(&main_srv), 0);
-    run(&out, "%s/deploy/pg.sh stop %s", E.repo, dir);
+    run(&out, "%s/deploy/pg.sh drop %s", E.repo, dir);
     free(out);
     restart_main();
 }

@@ -203,16 +203,8 @@ static void test_recommend_reads_its_writes(void **state)
     struct resp r;
     char path[300], body[600];
     (void)state;
-    GET("/recommend?customer=C00002&limit=5", PUB, &r);
-    assert_int_equal(r.status, 200);
     char top[64];
-    snprintf(top, sizeof(top), "%s", top_id(&r, 0));
-    resp_free(&r);
-    snprintf(body, sizeof(body),
-             "{\"order_id\":\"T-ryw\",\"customer_id\":\"C00002\",\"ordered_at\":"
-             "\"2025-11-03T09:00:00Z\",\"lines\":[{\"product_id\":\"%s\",\"quantity\":1,"
-             "\"unit_price\":5}]}",
-             top);
+    order_of_top(&main_srv, "T-ryw", top, sizeof(top), body, sizeof(body));
     post_order_created(body);
     GET("/recommend?customer=C00002&limit=20", PUB, &r);
     assert_false(listed(&r, top)); /* no retraining in between */
