@@ -59,6 +59,8 @@ suite integration integration "$root/build/xsell" "$url_plain"
 suite unit-asan "$root/build/asan/test_unit"
 suite integration-asan integration "$root/build/asan/xsell" "$url_asan"
 suite deploy "$root/tests/deploy/check.sh"
+# The image built from deploy/Containerfile and the compose stack's equivalent run.
+suite stack "$root/deploy/stack.sh"
 suite fuzz-replay-asan "$root/build/asan/fuzz_replay" "$root/tests/fuzz/corpus"
 # The threaded groups under ThreadSanitizer. OpenBLAS's own threads are not
 # instrumented: one thread keeps its pool out of the picture.
