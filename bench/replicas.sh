@@ -42,15 +42,7 @@ serve() {
     pids="$pids $pid"
 }
 
-# ready PORT: waits for /readyz 200 (10 minutes at most); prints nothing.
-ready() {
-    i=0
-    until [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$1/readyz")" = 200 ]; do
-        i=$((i + 1))
-        [ $i -lt 6000 ] || { echo "bench: port $1 never got ready" >&2; exit 1; }
-        sleep 0.1
-    done
-}
+ready() { "$root/deploy/wait-ready.sh" "$1"; }
 
 stop() {
     kill "$1" 2>/dev/null || true

@@ -70,14 +70,7 @@ run() { # NAME ROLE LISTEN-PORT
         -e XSELL_LISTEN="127.0.0.1:$3" -e XSELL_API_KEYS="admin:$KEY" -e XSELL_RETRAIN_S=0 \
         -e XSELL_LOG_FORMAT=text xsell:stack >/dev/null
 }
-ready() { # PORT
-    i=0
-    until [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$1/readyz")" = 200 ]; do
-        i=$((i + 1))
-        [ $i -lt 1200 ] || { echo "stack: port $1 never ready" >&2; exit 1; }
-        sleep 0.1
-    done
-}
+ready() { "$root/deploy/wait-ready.sh" "$1" 120; }
 version() { # PORT
     curl -s -H "Authorization: Bearer $KEY" "http://127.0.0.1:$1/admin/models" |
         python3 -c 'import json, sys; print(json.load(sys.stdin)["serving_version"])'

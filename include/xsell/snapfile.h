@@ -67,8 +67,6 @@ void snapw_put(struct snapw *w, const char *name, const void *p, size_t elem, si
 void snapw_strings(struct snapw *w, const char *name, const char *const *s, size_t n);
 /* Writes the table and the header, syncs and closes. -1 with err. */
 int snapw_close(struct snapw *w, char *err, size_t errlen);
-/* Closes and removes a file given up on. */
-void snapw_abandon(struct snapw *w, const char *path);
 
 /* Reading in place: sections are pointers into the bytes given (never copied). A
  * lookup that fails (missing, wrong size) marks the reader failed, with why. */
@@ -77,7 +75,6 @@ struct snapr {
     size_t size;
     const struct snapw_entry *table;
     uint32_t n;
-    int64_t model_version;
     uint64_t id; /* the table's checksum */
     bool failed;
     char why[200];
@@ -89,6 +86,9 @@ int snapr_open(struct snapr *r, const void *base, size_t size, uint32_t layout, 
 /* Section name holding exactly count elements of elem bytes; NULL (and failed)
  * otherwise. The memory is read-only when the bytes are a read-only mapping. */
 void *snapr_get(struct snapr *r, const char *name, size_t elem, size_t count);
+/* Section name whole, whatever its size: its bytes, their count into *bytes; NULL (and
+ * failed) when absent. */
+const void *snapr_section(struct snapr *r, const char *name, size_t *bytes);
 /* The one element of section name copied into out (elem bytes); false when absent. */
 bool snapr_copy(struct snapr *r, const char *name, void *out, size_t elem);
 /* Strings written by snapw_strings: n pointers from a into the bytes. NULL (and

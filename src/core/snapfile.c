@@ -168,14 +168,6 @@ int snapw_close(struct snapw *w, char *err, size_t errlen)
     return 0;
 }
 
-void snapw_abandon(struct snapw *w, const char *path)
-{
-    close(w->fd);
-    free(w->entries);
-    w->entries = NULL;
-    unlink(path);
-}
-
 /* --- reading ------------------------------------------------------------------- */
 
 int snapr_open(struct snapr *r, const void *base, size_t size, uint32_t layout, char *err,
@@ -222,7 +214,6 @@ int snapr_open(struct snapr *r, const void *base, size_t size, uint32_t layout, 
     r->size = size;
     r->table = t;
     r->n = h.nsections;
-    r->model_version = h.model_version;
     r->id = h.table_checksum;
     return 0;
 }
@@ -236,6 +227,13 @@ static const struct snapw_entry *find(struct snapr *r, const char *name)
         snprintf(r->why, sizeof(r->why), "section %s is missing", name);
     r->failed = true;
     return NULL;
+}
+
+const void *snapr_section(struct snapr *r, const char *name, size_t *bytes)
+{
+    const struct snapw_entry *e = find(r, name);
+    *bytes = e ? (size_t)e->bytes : 0;
+    return e ? r->base + e->offset : NULL;
 }
 
 void *snapr_get(struct snapr *r, const char *name, size_t elem, size_t count)
@@ -267,17 +265,17 @@ const char **snapr_strings(struct snapr *r, const char *name, size_t n, struct a
 {
     char at_name[SNAPFILE_NAME_MAX];
     snprintf(at_name, sizeof(at_name), "%s.at", name);
-    const struct snapw_entry *e = find(r, name);
+    size_t bytes;
+    const char *blob = snapr_section(r, name, &bytes);
     const uint64_t *at = snapr_get(r, at_name, sizeof(uint64_t), n);
-    if (!e || !at)
+    if (!blob || !at)
         return NULL;
-    const char *blob = (const char *)(r->base + e->offset);
     const char **out = arena_array(a, n + 1, sizeof(char *));
     for (size_t i = 0; i < n; i++) {
         if (at[i] == UINT64_MAX)
             continue;
         /* each one NUL-ended inside the section */
-        if (at[i] >= e->bytes || memchr(blob + at[i], 0, e->bytes - at[i]) == NULL) {
+        if (at[i] >= bytes || memchr(blob + at[i], 0, bytes - at[i]) == NULL) {
             if (!r->failed)
                 snprintf(r->why, sizeof(r->why), "section %s: string %zu runs past its end", name,
                          i);

@@ -1,5 +1,6 @@
 #include "xsell/snapstore.h"
 
+#include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -189,9 +190,9 @@ int snapstore_fetch(PGconn *c, const struct snapstore_entry *e, const char *path
     while ((r = PQgetResult(c)) != NULL) {
         ExecStatusType st = PQresultStatus(r);
         if (st == PGRES_SINGLE_TUPLE && !failed) {
-            uint32_t s = 0;
+            uint32_t s = 0; /* int4, binary: network byte order */
             memcpy(&s, PQgetvalue(r, 0, 0), 4);
-            s = ((s & 0xff) << 24) | ((s & 0xff00) << 8) | ((s >> 8) & 0xff00) | (s >> 24);
+            s = ntohl(s);
             int n = PQgetlength(r, 0, 1);
             if ((int64_t)s != seq || write_all(fd, PQgetvalue(r, 0, 1), (size_t)n)) {
                 fmt_error(err, errlen, "writing %s: %s", path,

@@ -649,8 +649,8 @@ struct http_server *http_server_start(struct app *app)
         server_free(s);
         return NULL;
     }
-    log_info("listening on http://%s:%u with %d threads", cfg->listen_host, cfg->port,
-             cfg->threads);
+    log_info("listening on http://%s:%u with %d threads (XSELL_ROLE=%s)", cfg->listen_host,
+             cfg->port, cfg->threads, process_role_name(cfg->process_role));
     return s;
 }
 

@@ -228,15 +228,12 @@ struct snapshot *snapshot_load(const char *path, char *err, size_t errlen)
     s->map = map;
     s->map_bytes = bytes;
     struct snapshot_head head;
-    const char *metrics = NULL;
-    if (snapr_copy(&r, "snapshot", &head, sizeof(head))) {
-        const struct snapw_entry *e = NULL;
-        for (uint32_t i = 0; i < r.n; i++)
-            if (strcmp(r.table[i].name, "snapshot.metrics") == 0)
-                e = &r.table[i];
-        if (e && e->bytes > 0 && r.base[e->offset + e->bytes - 1] == '\0')
-            metrics = (const char *)(r.base + e->offset);
-    }
+    size_t mbytes = 0;
+    const char *metrics = snapr_copy(&r, "snapshot", &head, sizeof(head))
+                              ? snapr_section(&r, "snapshot.metrics", &mbytes)
+                              : NULL;
+    if (metrics && (mbytes == 0 || metrics[mbytes - 1] != '\0'))
+        metrics = NULL; /* not one NUL-ended text */
     if (r.failed || !metrics)
         return load_refused(s, map, bytes, err, errlen,
                             r.failed ? r.why : "the metrics are missing or unended");
