@@ -100,7 +100,8 @@ struct price_answer {
     bool profit;    /* false: revenue (no cost) */
     bool inelastic; /* e >= -1: no optimum, stopped at a guardrail */
     enum price_bound bound;
-    double lo, hi; /* the feasible range the guardrails left */
+    double lo, hi; /* the feasible range the guardrails left, in whole cents: a price
+                    * rounded to the cent never crosses a bound */
 };
 
 /* Answers for product p; rng NULL = exploit (the point optimum), else explore (a

@@ -341,6 +341,11 @@ void model_price_query(const struct model_price *m, const struct history *h, int
         tighten(cost / (1 - g->min_margin), BOUND_MIN_MARGIN, true, &lo, &lob);
     tighten(g->floor, BOUND_FLOOR, true, &lo, &lob);
     tighten(g->ceiling, BOUND_CEILING, false, &hi, &hib);
+    /* whole cents inside the bounds (a bound that is a whole cent, up to the float's
+     * error, is itself allowed) */
+    lo = ceil(lo * 100 - 1e-6) / 100;
+    if (isfinite(hi))
+        hi = floor(hi * 100 + 1e-6) / 100;
     out->lo = lo;
     out->hi = hi;
     double e = it->estimate;
@@ -355,7 +360,8 @@ void model_price_query(const struct model_price *m, const struct history *h, int
         out->recommended = price_optimum(e, cost, p0, lo, hi, lob, hib, &out->bound);
         if (!isfinite(out->recommended)) /* no upper guardrail at all: no move */
             out->recommended = p0, out->bound = BOUND_NONE;
-        out->recommended = round(out->recommended * 100) / 100;
+        /* to the cent, and never past a bound: lo and hi are whole cents */
+        out->recommended = MIN(hi, MAX(lo, round(out->recommended * 100) / 100));
         out->inelastic = isfinite(e) && e >= -1;
     }
     double es = isfinite(it->estimate) ? it->estimate : 0;

@@ -12,7 +12,7 @@ static void test_price_answers_and_errors(void **state)
     GET("/price?item=P001", INT, &r);
     assert_int_equal(r.status, 200);
     double cur = jnum(&r, "current_price"), rec = jnum(&r, "recommended_price");
-    assert_true(cur > 0 && rec >= cur * 0.9 - 0.006 && rec <= cur * 1.1 + 0.006);
+    assert_true(cur > 0 && rec >= cur * 0.9 - 1e-9 && rec <= cur * 1.1 + 1e-9);
     cJSON *el = cJSON_GetObjectItem(r.json, "elasticity");
     double e = cJSON_GetObjectItem(el, "estimate")->valuedouble;
     assert_true(e < 0);
@@ -129,6 +129,10 @@ static void test_price_recovers_planted_elasticities(void **state)
             errs[n++] = fabs(e - t);
         right += e < 0;
         covered += lo <= t && t <= hi;
+        /* the guardrails are promises: the price, in cents, within 10% of today's */
+        double cur = jnum(&r, "current_price"), rec = jnum(&r, "recommended_price");
+        assert_true(rec >= cur * 0.9 - 1e-9 && rec <= cur * 1.1 + 1e-9);
+        assert_true(fabs(rec * 100 - round(rec * 100)) < 1e-6);
         resp_free(&r);
     }
     cJSON_Delete(truth);

@@ -162,6 +162,23 @@ static void test_planted_elasticity(void **state)
     g.min_margin = 0.6;
     model_price_query(&m, &h, A, &g, NULL, &ans);
     assert_true(fabs(ans.recommended - 10) < 1e-9 && ans.bound == BOUND_MIN_MARGIN);
+    /* a bound between two cents: the price rounds inward, never past it (4 / 0.4497
+     * = 8.8948 rounds to 8.89, below the margin; 7.996 to 8.00, above the ceiling) */
+    g.min_margin = 0.5503;
+    g.max_change = 0.5;
+    model_price_query(&m, &h, A, &g, NULL, &ans);
+    assert_true(ans.bound == BOUND_MIN_MARGIN && fabs(ans.recommended - 8.90) < 1e-9);
+    assert_true(ans.recommended >= 4 / (1 - 0.5503));
+    g.min_margin = 0;
+    g.ceiling = 7.996;
+    model_price_query(&m, &h, A, &g, NULL, &ans);
+    assert_true(ans.bound == BOUND_CEILING && fabs(ans.recommended - 7.99) < 1e-9);
+    /* no whole cent between the floor and the ceiling: a conflict, today's price */
+    g.floor = 7.991;
+    g.ceiling = 7.999;
+    model_price_query(&m, &h, A, &g, NULL, &ans);
+    assert_int_equal(ans.bound, BOUND_CONFLICT);
+    g = (struct price_guard){.max_change = 0.10, .min_margin = 0.6, .floor = NAN, .ceiling = NAN};
     /* a ceiling below the floor the margin sets: nothing is feasible */
     g.ceiling = 9.8;
     model_price_query(&m, &h, A, &g, NULL, &ans);
