@@ -49,6 +49,9 @@ struct config {
     int db_pool;               /* XSELL_DB_POOL: connections for request writes */
     double as_of; /* XSELL_AS_OF: train as of this time (a date: its end); 0 = latest order */
     double eval_holdout_days; /* XSELL_EVAL_HOLDOUT_DAYS: evaluate each run; 0 = off */
+    double gate_tolerance;    /* XSELL_GATE_TOLERANCE: a full run worse than the serving
+                               * snapshot by more than this share on a headline figure is
+                               * not published (gate.h) */
     int train_threads;        /* XSELL_TRAIN_THREADS: models fitted side by side, and the forecasts'
                                * threads (default: the cores) */
     size_t memory_max;        /* XSELL_MEMORY_MAX: training fails rather than pass it; 0 = none */

@@ -17,7 +17,9 @@
 #include "xsell/models.h"
 #include "xsell/snapshot.h"
 
-#define EVAL_METHODS   6
+#define EVAL_METHODS 6
+/* struct eval_result's methods, in order; the blend is what /recommend serves */
+enum { EVAL_M_POPULAR, EVAL_M_RULES, EVAL_M_CONTENT, EVAL_M_KNN, EVAL_M_EASE, EVAL_M_BLEND };
 #define EVAL_CASES_MAX 3000 /* customers and baskets scored, each */
 
 struct eval_method {
@@ -82,6 +84,12 @@ struct eval_churn_result {
 
 int eval_churn(const struct history *full, double holdout_days, const struct churn_fit_params *p,
                struct eval_churn_result *out, char *err, size_t errlen);
+/* The same with the models fitted on train's customers (up to the cut) and judged
+ * by what full says they did (the quality gate: the serving snapshot's history
+ * against the newer one's). */
+int eval_churn_between(const struct history *train, const struct history *full, double holdout_days,
+                       const struct churn_fit_params *p, struct eval_churn_result *out, char *err,
+                       size_t errlen);
 
 /* /price against planted elasticities (xsell gen's truth.json): over the products
  * with an estimate, the median absolute error, the share with the right sign (all
@@ -115,10 +123,32 @@ int eval_price(const struct snapshot *s, const struct price_truth *t, const stru
 struct snapshot *eval_fit_cut(const struct history *full, double holdout_days,
                               const struct model_params *p, char *err, size_t errlen);
 
-/* Scores /recommend's methods on what full holds after cut (eval_fit_cut's). cut's
+/* The same fitted on src's orders up to the time cut, to be scored on what full
+ * (another history: the newer one of the quality gate) holds after it. NULL with err
+ * when src has nothing up to the cut or full nothing after it. */
+struct snapshot *eval_fit_at(const struct history *src, const struct history *full, double cut,
+                             const struct model_params *p, char *err, size_t errlen);
+
+/* Scores /recommend's methods on what full holds after cut's as_of (eval_fit_cut's
+ * or eval_fit_at's). cut's
  * item-to-item member is swapped while it runs and put back before it returns. -1
  * with err when there is nothing to score. */
 int eval_recommend(const struct history *full, struct snapshot *cut, struct eval_result *out,
                    char *err, size_t errlen);
+
+/* The forecasts, for the quality gate: the daily net units of the shop and of its
+ * EVAL_FORECAST_CATEGORIES largest categories (full's, by units before the cut), on
+ * the whole days after cut (up to days of them), forecast (forecast_auto, weekly
+ * season) from src's days before the cut's day and scored on full's, each MASE
+ * scaled by full's days before the cut (one yardstick whatever src holds). mase: the
+ * mean MASE over the series; mase_shop the shop's. -1 with err when too few days. */
+#define EVAL_FORECAST_CATEGORIES 20
+struct eval_forecast_result {
+    double cut;
+    int series, days;
+    double mase, mase_shop;
+};
+int eval_forecast_at(const struct history *src, const struct history *full, double cut, int days,
+                     struct eval_forecast_result *out, char *err, size_t errlen);
 
 #endif

@@ -35,8 +35,9 @@ int services_write_product(struct services *sv, const struct product_in *p,
 int services_erase(struct services *sv, enum erase_kind kind, const char *id,
                    struct erase_result *res, char *err, size_t errlen);
 /* Queues a training run (or gives the one already queued): its version; refit: one
- * that re-estimates every model. SVC_DB_DOWN when the run cannot be recorded. */
-int services_queue_training(struct services *sv, bool refit, int64_t *version);
+ * that re-estimates every model; force: published whatever the quality gate says.
+ * SVC_DB_DOWN when the run cannot be recorded. */
+int services_queue_training(struct services *sv, bool refit, bool force, int64_t *version);
 /* The latest runs as a JSON array (malloc'd), or NULL when the database is down. */
 char *services_runs_json(struct services *sv);
 /* true when a pooled connection answers. */

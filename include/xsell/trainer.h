@@ -13,6 +13,7 @@
 #include "xsell/db.h"
 #include "xsell/models.h"
 #include "xsell/recent.h"
+#include "xsell/runs.h"
 #include "xsell/snapshot.h"
 
 /* The models' parameters from the configuration, with "now" = as_of. */
@@ -34,7 +35,7 @@ int train_build(PGconn *conn, const struct config *cfg, int64_t version,
 /* What /metrics shows of the trainer. */
 struct trainer_status {
     double last_seconds; /* of the last finished run */
-    long runs_succeeded, runs_failed;
+    long runs_succeeded, runs_failed, runs_gated;
     bool running;
     bool leader; /* this process holds the training lock */
 };
@@ -62,7 +63,7 @@ struct trainer {
     char instance[20];     /* this process's name in its notifications: its own are skipped */
     /* figures for /metrics, under mu */
     double last_seconds;
-    long runs_succeeded, runs_failed;
+    long runs_succeeded, runs_failed, runs_gated;
     bool running, leader;
 };
 
@@ -83,7 +84,8 @@ void trainer_stop(struct trainer *t);
  * process's trainer; with refit, that run re-estimates every model from the whole
  * history whatever XSELL_REFIT_S says. Whichever process leads runs it. The run's
  * version into *version. -1 when the database cannot record it. */
-int trainer_request(struct trainer *t, struct db_pool *pool, bool refit, int64_t *version);
+int trainer_request(struct trainer *t, struct db_pool *pool, const struct run_ask *ask,
+                    int64_t *version);
 /* The figures of the runs so far; waits on nothing but a short lock. */
 void trainer_status(struct trainer *t, struct trainer_status *out);
 

@@ -271,6 +271,8 @@ int config_load(struct config *c, char *err, size_t errlen)
         c->as_of += 86400 - 0.001;
     if (env_double("XSELL_EVAL_HOLDOUT_DAYS", 0, 3650, 28, &c->eval_holdout_days, err, errlen))
         return -1;
+    if (env_double("XSELL_GATE_TOLERANCE", 0, 1000, 0.05, &c->gate_tolerance, err, errlen))
+        return -1;
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     if (env_int("XSELL_TRAIN_THREADS", 1, 64, cores > 0 ? MIN(cores, 64) : 1, &v, err, errlen))
         return -1;

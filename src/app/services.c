@@ -155,9 +155,10 @@ int services_erase(struct services *sv, enum erase_kind kind, const char *id,
     return failure;
 }
 
-int services_queue_training(struct services *sv, bool refit, int64_t *version)
+int services_queue_training(struct services *sv, bool refit, bool force, int64_t *version)
 {
-    return trainer_request(sv->trainer, sv->pool, refit, version) ? SVC_DB_DOWN : 0;
+    struct run_ask ask = {.refit = refit, .force = force};
+    return trainer_request(sv->trainer, sv->pool, &ask, version) ? SVC_DB_DOWN : 0;
 }
 
 char *services_runs_json(struct services *sv)
@@ -192,8 +193,9 @@ void services_render_metrics(struct services *sv, struct buf *out)
                 "# HELP xsell_training_runs_total Finished training runs by outcome.\n"
                 "# TYPE xsell_training_runs_total counter\n"
                 "xsell_training_runs_total{status=\"succeeded\"} %ld\n"
-                "xsell_training_runs_total{status=\"failed\"} %ld\n",
-                ts.runs_succeeded, ts.runs_failed);
+                "xsell_training_runs_total{status=\"failed\"} %ld\n"
+                "xsell_training_runs_total{status=\"gated\"} %ld\n",
+                ts.runs_succeeded, ts.runs_failed, ts.runs_gated);
     buf_appendf(out,
                 "# HELP xsell_training_in_progress 1 while a training run is under way.\n"
                 "# TYPE xsell_training_in_progress gauge\nxsell_training_in_progress %d\n",

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "xsell/eval_json.h"
+#include "xsell/gate.h"
 #include "xsell/history_load.h"
 #include "xsell/models.h"
 #include "xsell/log.h"
@@ -533,8 +534,8 @@ static int run_once(struct trainer *t, PGconn *conn, const char *trigger)
 {
     char err[512];
     int64_t version = 0;
-    bool refit = false;
-    int q = runs_next_queued(conn, &version, &refit);
+    struct run_ask ask = {0};
+    int q = runs_next_queued(conn, &version, &ask);
     if (q < 0 || (q == 1 && runs_create(conn, trigger, &version)) || runs_start(conn, version))
         return -2;
     pthread_mutex_lock(&t->mu);
@@ -544,11 +545,19 @@ static int run_once(struct trainer *t, PGconn *conn, const char *trigger)
     double t0 = mono_seconds();
     struct snapshot *s = NULL;
     struct snapshot *prev = registry_take(t->reg);
-    int rc = train_build(conn, t->cfg, version, prev, refit, &s, err, sizeof(err));
+    int rc = train_build(conn, t->cfg, version, prev, ask.refit, &s, err, sizeof(err));
+    enum gate_verdict verdict = GATE_NOT_JUDGED;
+    if (rc == 0 && !s->incremental)
+        verdict = gate_judge(t->cfg, s, prev, ask.force, err, sizeof(err));
     snapshot_unref(prev);
     double secs = mono_seconds() - t0;
-    if (rc == 0) {
-        runs_finish(conn, version, true, s->metrics_json, NULL);
+    if (rc == 0 && verdict == GATE_GATED) {
+        runs_finish(conn, version, RUN_GATED, s->metrics_json, err);
+        log_warn("trainer: run %lld gated in %.2fs, not published: %s", (long long)version, secs,
+                 err);
+        snapshot_unref(s);
+    } else if (rc == 0) {
+        runs_finish(conn, version, RUN_SUCCEEDED, s->metrics_json, NULL);
         log_info("trainer: run %lld succeeded in %.2fs; serving version %lld", (long long)version,
                  secs, (long long)version);
         snapshot_ref(s);
@@ -559,12 +568,14 @@ static int run_once(struct trainer *t, PGconn *conn, const char *trigger)
     } else {
         log_error("trainer: run %lld failed: %s", (long long)version, err);
         if (PQstatus(conn) == CONNECTION_OK)
-            runs_finish(conn, version, false, NULL, err);
+            runs_finish(conn, version, RUN_FAILED, NULL, err);
     }
     pthread_mutex_lock(&t->mu);
     t->running = false;
     t->last_seconds = secs;
-    if (rc == 0)
+    if (rc == 0 && verdict == GATE_GATED)
+        t->runs_gated++;
+    else if (rc == 0)
         t->runs_succeeded++;
     else
         t->runs_failed++;
@@ -663,8 +674,8 @@ static void *trainer_main(void *arg)
         int rc = 0;
         if (leader) {
             int64_t v;
-            bool refit;
-            int q = mono_seconds() >= due ? 0 : runs_next_queued(conn, &v, &refit);
+            struct run_ask ask;
+            int q = mono_seconds() >= due ? 0 : runs_next_queued(conn, &v, &ask);
             if (q == 0) {
                 const char *trigger = due == 0 ? "startup" : "schedule";
                 rc = run_once(t, conn, trigger);
@@ -837,11 +848,12 @@ void trainer_stop(struct trainer *t)
     pthread_cond_destroy(&t->cv);
 }
 
-int trainer_request(struct trainer *t, struct db_pool *pool, bool refit, int64_t *version)
+int trainer_request(struct trainer *t, struct db_pool *pool, const struct run_ask *ask,
+                    int64_t *version)
 {
     /* The database is the queue: whichever process leads runs it. */
     PGconn *c = db_pool_take(pool);
-    int rc = c ? runs_request(c, refit, version) : -1;
+    int rc = c ? runs_request(c, ask, version) : -1;
     db_pool_give(pool, c);
     if (rc == 0) {
         pthread_mutex_lock(&t->mu);
@@ -858,6 +870,7 @@ void trainer_status(struct trainer *t, struct trainer_status *out)
     *out = (struct trainer_status){.last_seconds = t->last_seconds,
                                    .runs_succeeded = t->runs_succeeded,
                                    .runs_failed = t->runs_failed,
+                                   .runs_gated = t->runs_gated,
                                    .running = t->running,
                                    .leader = t->leader};
     pthread_mutex_unlock(&t->mu);

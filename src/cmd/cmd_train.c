@@ -21,12 +21,12 @@ int cmd_train(int argc, char **argv)
     int rc = 1;
     if (c && runs_create(c, "cli", &version) == 0 && runs_start(c, version) == 0) {
         if (train_build(c, &cfg, version, NULL, true, &s, err, sizeof(err)) == 0) {
-            runs_finish(c, version, true, s->metrics_json, NULL);
+            runs_finish(c, version, RUN_SUCCEEDED, s->metrics_json, NULL);
             printf("%s\n", s->metrics_json);
             snapshot_unref(s);
             rc = 0;
         } else {
-            runs_finish(c, version, false, NULL, err);
+            runs_finish(c, version, RUN_FAILED, NULL, err);
             fprintf(stderr, "xsell: training failed: %s\n", err);
         }
     }

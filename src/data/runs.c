@@ -27,29 +27,33 @@ int runs_start(PGconn *conn, int64_t version)
                   1, params);
 }
 
-int runs_finish(PGconn *conn, int64_t version, bool ok, const char *metrics_json, const char *error)
+int runs_finish(PGconn *conn, int64_t version, enum run_outcome outcome, const char *metrics_json,
+                const char *error)
 {
+    static const char *const names[] = {"succeeded", "failed", "gated"};
     char v[24];
     snprintf(v, sizeof(v), "%lld", (long long)version);
-    const char *params[] = {v, ok ? "succeeded" : "failed", metrics_json, error};
+    const char *params[] = {v, names[outcome], metrics_json, error};
     return db_cmd(conn,
                   "UPDATE model_runs SET status = $2, finished_at = now(), "
                   "metrics = $3::jsonb, error = $4 WHERE version = $1",
                   4, params);
 }
 
-int runs_request(PGconn *conn, bool refit, int64_t *version)
+int runs_request(PGconn *conn, const struct run_ask *ask, int64_t *version)
 {
-    const char *params[] = {refit ? "true" : "false"};
-    /* the newest queued run, asked to refit too when this request does; else a new one */
+    const char *params[] = {ask->refit ? "true" : "false", ask->force ? "true" : "false"};
+    /* the newest queued run, asked what this request asks too; else a new one */
     PGresult *r = db_query(
         conn,
-        "WITH q AS (UPDATE model_runs SET refit = refit OR $1::boolean WHERE version = "
+        "WITH q AS (UPDATE model_runs SET refit = refit OR $1::boolean, "
+        "force = force OR $2::boolean WHERE version = "
         "(SELECT max(version) FROM model_runs WHERE status = 'queued') RETURNING version), "
-        "i AS (INSERT INTO model_runs (trigger, refit) SELECT 'request', $1::boolean "
+        "i AS (INSERT INTO model_runs (trigger, refit, force) "
+        "SELECT 'request', $1::boolean, $2::boolean "
         "WHERE NOT EXISTS (SELECT 1 FROM q) RETURNING version) "
         "SELECT version FROM q UNION ALL SELECT version FROM i",
-        1, params);
+        2, params);
     if (!r)
         return -1;
     int rc = PQntuples(r) == 1 ? 0 : -1;
@@ -59,10 +63,10 @@ int runs_request(PGconn *conn, bool refit, int64_t *version)
     return rc;
 }
 
-int runs_next_queued(PGconn *conn, int64_t *version, bool *refit)
+int runs_next_queued(PGconn *conn, int64_t *version, struct run_ask *ask)
 {
     PGresult *r = db_query(conn,
-                           "SELECT version, refit FROM model_runs WHERE status = 'queued' "
+                           "SELECT version, refit, force FROM model_runs WHERE status = 'queued' "
                            "ORDER BY version LIMIT 1",
                            0, NULL);
     if (!r)
@@ -70,7 +74,8 @@ int runs_next_queued(PGconn *conn, int64_t *version, bool *refit)
     int rc = 1;
     if (PQntuples(r) == 1) {
         *version = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
-        *refit = strcmp(PQgetvalue(r, 0, 1), "t") == 0;
+        ask->refit = strcmp(PQgetvalue(r, 0, 1), "t") == 0;
+        ask->force = strcmp(PQgetvalue(r, 0, 2), "t") == 0;
         rc = 0;
     }
     PQclear(r);

@@ -7,7 +7,11 @@ int handle_admin_train(struct request *req)
     const char *refit = req_param(req, "refit");
     if (refit && strcmp(refit, "full") != 0 && strcmp(refit, "auto") != 0)
         return req_fail(req, PROBLEM_BAD_PARAM, "refit must be full or auto");
-    if (services_queue_training(req->svc, refit && strcmp(refit, "full") == 0, &version))
+    const char *force = req_param(req, "force");
+    if (force && strcmp(force, "true") != 0 && strcmp(force, "false") != 0)
+        return req_fail(req, PROBLEM_BAD_PARAM, "force must be true or false");
+    if (services_queue_training(req->svc, refit && strcmp(refit, "full") == 0,
+                                force && strcmp(force, "true") == 0, &version))
         return req_fail(req, PROBLEM_DB_DOWN, "the database is unavailable; no run was queued");
     cJSON *root = cJSON_CreateObject();
     cJSON_AddNumberToObject(root, "run", (double)version);

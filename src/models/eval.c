@@ -8,7 +8,6 @@
 
 #define TOP_N 10
 
-enum { M_POPULAR, M_RULES, M_CONTENT, M_KNN, M_EASE, M_BLEND };
 static const char *const method_names[EVAL_METHODS] = {"popularity", "basket_rules", "content",
                                                        "item_knn",   "ease",         "blend"};
 
@@ -38,14 +37,33 @@ static int32_t same_id(const struct idmap *from, int32_t i, const struct idmap *
     return idmap_find(to, id, strlen(id));
 }
 
+/* The first of full's orders (kept in time order) after t. */
+static size_t first_after(const struct history *full, double t)
+{
+    size_t lo = 0, hi = history_norders(full);
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (full->order_time[mid] <= t)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
 struct snapshot *eval_fit_cut(const struct history *full, double holdout_days,
                               const struct model_params *params, char *err, size_t errlen)
 {
-    double cut = full->t_max - holdout_days * 86400.0;
+    return eval_fit_at(full, full, full->t_max - holdout_days * 86400.0, params, err, errlen);
+}
+
+struct snapshot *eval_fit_at(const struct history *src, const struct history *full, double cut,
+                             const struct model_params *params, char *err, size_t errlen)
+{
     struct snapshot *s = snapshot_new();
-    copy_before(full, cut, &s->hist);
+    copy_before(src, cut, &s->hist);
     size_t n = history_norders(&s->hist);
-    if (n == 0 || n == history_norders(full)) {
+    if (n == 0 || first_after(full, cut) == history_norders(full)) {
         fmt_error(err, errlen, "the cut-off leaves %s",
                   n ? "nothing to score" : "no training data");
         snapshot_unref(s);
@@ -115,7 +133,7 @@ static int ask(struct snapshot *s, int method, const struct model_item2item *knn
                const struct model_item2item *ease, const int32_t *cart, int ncart, int32_t customer,
                struct arena *a, int32_t *out)
 {
-    if (method == M_POPULAR) {
+    if (method == EVAL_M_POPULAR) {
         bool *blocked = arena_array(a, history_nproducts(&s->hist) + 1, sizeof(bool));
         for (int i = 0; i < ncart; i++)
             blocked[cart[i]] = true;
@@ -128,17 +146,17 @@ static int ask(struct snapshot *s, int method, const struct model_item2item *knn
                           .limit = TOP_N,
                           .include_purchased = true,
                           .max_price = 1e300};
-    s->i2i = method == M_EASE ? *ease : *knn;
+    s->i2i = method == EVAL_M_EASE ? *ease : *knn;
     switch (method) {
-    case M_RULES:
+    case EVAL_M_RULES:
         q.strategy = REC_COMPLEMENTS;
         break;
-    case M_CONTENT:
+    case EVAL_M_CONTENT:
         q.strategy = REC_PERSONAL;
         q.only = REC_ONLY_CONTENT;
         break;
-    case M_KNN:
-    case M_EASE:
+    case EVAL_M_KNN:
+    case EVAL_M_EASE:
         q.strategy = REC_PERSONAL;
         q.only = REC_ONLY_CF;
         break;
@@ -200,7 +218,7 @@ int eval_recommend(const struct history *full, struct snapshot *s, struct eval_r
     int32_t **carts = arena_array(&work, EVAL_CASES_MAX, sizeof(int32_t *));
     int *ncarts = arena_array(&work, EVAL_CASES_MAX, sizeof(int));
     int nbask = 0;
-    size_t first_test = history_norders(h);
+    size_t first_test = first_after(full, s->as_of);
     struct scramble order = scramble_init(first_test, history_norders(full));
     for (size_t i = 0; i < order.n; i++) {
         size_t o = scramble_at(&order, i);
@@ -270,7 +288,7 @@ int eval_recommend(const struct history *full, struct snapshot *s, struct eval_r
     for (int m = 0; m < EVAL_METHODS; m++) {
         struct eval_method *em = &out->m[m];
         em->name = method_names[m];
-        if (m == M_EASE && !ease_ok) {
+        if (m == EVAL_M_EASE && !ease_ok) {
             em->skipped = true;
             continue;
         }
@@ -423,7 +441,7 @@ int eval_upsell(const struct history *full, const struct snapshot *s,
         out->m[i].name = names[i];
     out->cut = s->as_of;
     const struct history *h = &s->hist;
-    size_t first_test = history_norders(h);
+    size_t first_test = first_after(full, s->as_of);
     /* a customer counts once per product bought */
     struct idmap seen;
     idmap_init(&seen);

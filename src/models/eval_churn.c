@@ -8,11 +8,18 @@
 int eval_churn(const struct history *full, double holdout_days, const struct churn_fit_params *p,
                struct eval_churn_result *out, char *err, size_t errlen)
 {
+    return eval_churn_between(full, full, holdout_days, p, out, err, errlen);
+}
+
+int eval_churn_between(const struct history *train, const struct history *full, double holdout_days,
+                       const struct churn_fit_params *p, struct eval_churn_result *out, char *err,
+                       size_t errlen)
+{
     double t0 = mono_seconds();
     memset(out, 0, sizeof(*out));
     double as_of = p->as_of > 0 ? p->as_of : full->t_max;
     out->cut = as_of - holdout_days * 86400.0;
-    if (holdout_days < 1 || out->cut <= full->t_min)
+    if (holdout_days < 1 || out->cut <= full->t_min || out->cut <= train->t_min)
         return fmt_error(err, errlen, "the cut-off leaves no calibration period");
     /* The models see the summaries up to the cut only. */
     struct churn_fit_params fp = *p;
@@ -22,7 +29,7 @@ int eval_churn(const struct history *full, double holdout_days, const struct chu
     arena_init(&a);
     struct model_churn m;
     struct figures fig = {0};
-    model_churn_fit(full, &fp, &a, &m, &fig);
+    model_churn_fit(train, &fp, &a, &m, &fig);
     struct churn_days d;
     churn_days_build(full, &a, &d);
     int32_t cut = m.as_of_day, end = cut + (int32_t)lround(holdout_days);
@@ -34,7 +41,13 @@ int eval_churn(const struct history *full, double holdout_days, const struct chu
     for (size_t c = 0; c < m.n; c++) {
         struct churn_summary s;
         int ho;
-        if (!m.cust[c].known || !churn_summary_at(&d, (int32_t)c, cut, end, &s, &ho))
+        /* what the customer (of train) did by the cut and after it, by full */
+        int32_t fc = (int32_t)c;
+        if (train != full) {
+            const char *id = idmap_key(&train->customers, fc);
+            fc = idmap_find(&full->customers, id, strlen(id));
+        }
+        if (!m.cust[c].known || fc < 0 || !churn_summary_at(&d, fc, cut, end, &s, &ho))
             continue;
         const struct churn_customer *cc = &m.cust[c];
         risk[k] = cc->churn_risk;

@@ -46,6 +46,101 @@ static void test_admin_train(void **state)
     resp_free(&r);
 }
 
+/* POSTs /admin/train?QUERY with the admin key: the run queued. */
+static long train_with(const char *query)
+{
+    char path[100];
+    snprintf(path, sizeof(path), "/admin/train?%s", query);
+    struct resp r;
+    http(&main_srv, "POST", path, ADM, NULL, NULL, &r);
+    assert_int_equal(r.status, 202);
+    long run = (long)jnum(&r, "run");
+    resp_free(&r);
+    return run;
+}
+
+/* The gate's verdict (and, with figure, that figure's "worse") of run's metrics. */
+static char *gate_said(long run, const char *what)
+{
+    char q[300];
+    snprintf(q, sizeof(q),
+             "SELECT coalesce(metrics->'gate'%s, 'null') FROM model_runs "
+             "WHERE version = %ld",
+             what, run);
+    return sql_text(q);
+}
+
+/* A bad batch of past orders: every order before the last 35 days again, each line's
+ * product drawn at random. The run trained on it recommends worse on the recent
+ * holdout than the serving snapshot: gated, the snapshot keeps serving; forced, it
+ * is published. Without the batch, the next run is better again and passes. */
+static void test_quality_gate(void **state)
+{
+    (void)state;
+    long clean = train_with("refit=full");
+    assert_true(wait_run(clean, "succeeded", 120));
+    char *v = gate_said(clean, "->>'verdict'");
+    assert_string_equal(v, "passed");
+    free(v);
+    for (int i = 0; i < 50 && serving_version(&main_srv) < clean; i++)
+        usleep(100000);
+    assert_int_equal(serving_version(&main_srv), clean);
+    long gated_before = metric("xsell_training_runs_total{status=\"gated\"}");
+    assert_int_equal(
+        sql_exec("WITH o AS (INSERT INTO orders (order_id, customer_id, ordered_at) "
+                 "SELECT 'SCR-' || order_id, customer_id, ordered_at FROM orders "
+                 "WHERE ordered_at < (SELECT max(ordered_at) - interval '35 days' FROM orders) "
+                 "RETURNING order_id) "
+                 "INSERT INTO order_lines (order_id, line_no, product_id, quantity, unit_price) "
+                 "SELECT o.order_id, l.line_no, "
+                 "(SELECT a[1 + floor(random() * array_length(a, 1))::int] FROM "
+                 "(SELECT array_agg(product_id ORDER BY product_id) a FROM products) p "
+                 "WHERE l.line_no > 0), l.quantity, l.unit_price "
+                 "FROM o JOIN order_lines l ON o.order_id = 'SCR-' || l.order_id"),
+        0);
+    long bad = train_with("refit=full");
+    assert_true(wait_run(bad, "gated", 120));
+    assert_int_equal(serving_version(&main_srv), clean);
+    v = gate_said(bad, "->>'verdict'");
+    assert_string_equal(v, "gated");
+    free(v);
+    /* the recall fell (planted: the history's baskets half noise), both figures kept */
+    v = gate_said(bad, "->'figures'->'next_basket_recall_at_10'->>'worse'");
+    assert_string_equal(v, "true");
+    free(v);
+    char q[600];
+    snprintf(q, sizeof(q),
+             "SELECT count(*) FROM model_runs WHERE version = %ld AND error LIKE 'worse than "
+             "the serving snapshot%%' AND (metrics->'gate'->'figures'->"
+             "'next_basket_recall_at_10'->>'run')::float < (metrics->'gate'->'figures'->"
+             "'next_basket_recall_at_10'->>'serving')::float AND "
+             "metrics->'gate'->'serving_evaluation' ? 'methods'",
+             bad);
+    assert_int_equal(sql_long(q), 1);
+    assert_int_equal(metric("xsell_training_runs_total{status=\"gated\"}"), gated_before + 1);
+    /* a gated run's version is never served; force publishes it */
+    long forced = train_with("refit=full&force=true");
+    assert_true(wait_run(forced, "succeeded", 120));
+    v = gate_said(forced, "->>'verdict'");
+    assert_string_equal(v, "forced");
+    free(v);
+    for (int i = 0; i < 50 && serving_version(&main_srv) < forced; i++)
+        usleep(100000);
+    assert_int_equal(serving_version(&main_srv), forced);
+    /* the batch taken back: better than the (forced) serving one, published */
+    assert_int_equal(sql_exec("DELETE FROM order_lines WHERE order_id LIKE 'SCR-%'"), 0);
+    assert_int_equal(sql_exec("DELETE FROM orders WHERE order_id LIKE 'SCR-%'"), 0);
+    long again = train_with("refit=full");
+    assert_true(wait_run(again, "succeeded", 120));
+    v = gate_said(again, "->>'verdict'");
+    assert_string_equal(v, "passed");
+    free(v);
+    struct resp r;
+    http(&main_srv, "POST", "/admin/train?force=1", ADM, NULL, NULL, &r);
+    expect_problem(&r, 400, "force");
+    resp_free(&r);
+}
+
 static void test_failed_training_keeps_snapshot(void **state)
 {
     (void)state;
@@ -648,6 +743,7 @@ int run_lifecycle_tests(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_admin_train),
+        cmocka_unit_test(test_quality_gate),
         cmocka_unit_test(test_failed_training_keeps_snapshot),
         cmocka_unit_test(test_swap_under_load),
         cmocka_unit_test(test_restart_serves_stored_snapshot),

@@ -301,6 +301,49 @@ static void test_cdnow_holdout_ranking(void **state)
     assert_true(r.auc_churn_risk > r.auc_recency);
 }
 
+/* The quality gate's form: the models fitted on another history (here the orders up
+ * to the cut, after an order of a customer full never had, so that every customer's
+ * index differs) and judged by the full one: the same customers and outcomes as one
+ * history alone, and nearly the same ranking (one customer more in the fit). */
+static void test_cdnow_holdout_between_histories(void **state)
+{
+    struct cdnow *c = *state;
+    NEED_CDNOW(c);
+    const struct history *h = &c->h;
+    double cut = h->t_max - 273 * 86400.0;
+    struct history train;
+    history_init(&train);
+    for (size_t p = 0; p < history_nproducts(h); p++)
+        history_add_product(&train, idmap_key(&h->products, (int32_t)p), h->name[p], h->category[p],
+                            h->price[p], h->cost[p], h->in_stock[p]);
+    history_add_line(&train, "extra-order", "extra-customer", h->t_min, idmap_key(&h->products, 0),
+                     1, 10);
+    for (size_t o = 0; o < history_norders(h); o++) {
+        if (h->order_time[o] > cut)
+            continue;
+        int32_t cu = h->order_customer[o];
+        for (int32_t l = h->order_first[o]; l < h->order_first[o + 1]; l++)
+            history_add_line(&train, idmap_key(&h->orders, (int32_t)o),
+                             cu >= 0 ? idmap_key(&h->customers, cu) : NULL, h->order_time[o],
+                             idmap_key(&h->products, h->line_product[l]), h->line_qty[l],
+                             h->line_price[l]);
+    }
+    history_finish(&train);
+    assert_string_equal(idmap_key(&train.customers, 0), "extra-customer");
+    struct churn_fit_params fp = {.as_of = 0, .horizon_days = 90, .discount = 0.1};
+    struct eval_churn_result one, two;
+    char err[200];
+    assert_int_equal(eval_churn(h, 273, &fp, &one, err, sizeof(err)), 0);
+    fp.as_of = h->t_max; /* train ends at the cut: the holdout is full's */
+    assert_int_equal(eval_churn_between(&train, h, 273, &fp, &two, err, sizeof(err)), 0);
+    assert_int_equal(two.customers, one.customers);
+    assert_int_equal(two.churned, one.churned);
+    assert_true(fabs(two.actual - one.actual) < 1e-9);
+    assert_true(fabs(two.auc_churn_risk - one.auc_churn_risk) < 0.002);
+    assert_true(fabs(two.predicted - one.predicted) < 0.01 * one.predicted);
+    history_release(&train);
+}
+
 static void test_modified_one_time_buyer(void **state)
 {
     (void)state;
@@ -378,6 +421,7 @@ int run_churn_tests(void)
         cmocka_unit_test(test_cdnow_bgnbd_published),
         cmocka_unit_test(test_cdnow_gamma_gamma_published),
         cmocka_unit_test(test_cdnow_holdout_ranking),
+        cmocka_unit_test(test_cdnow_holdout_between_histories),
     };
     int failed = cmocka_run_group_tests_name("churn", tests, NULL, NULL);
     failed += cmocka_run_group_tests_name("churn_cdnow", cdnow, cdnow_setup, cdnow_teardown);
