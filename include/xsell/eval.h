@@ -17,14 +17,26 @@
 #include "xsell/models.h"
 #include "xsell/snapshot.h"
 
-#define EVAL_METHODS 6
-/* struct eval_result's methods, in order; the blend is what /recommend serves */
-enum { EVAL_M_POPULAR, EVAL_M_RULES, EVAL_M_CONTENT, EVAL_M_KNN, EVAL_M_EASE, EVAL_M_BLEND };
+#define EVAL_METHODS 9
+/* struct eval_result's methods, in order; the blend is what /recommend serves; the
+ * last three are the next-basket baselines (eval_nbr.h), scored on customers only */
+enum {
+    EVAL_M_POPULAR,
+    EVAL_M_RULES,
+    EVAL_M_CONTENT,
+    EVAL_M_KNN,
+    EVAL_M_EASE,
+    EVAL_M_BLEND,
+    EVAL_M_GLOBAL_TOP,
+    EVAL_M_PERSONAL_TOP,
+    EVAL_M_TIFU
+};
 #define EVAL_CASES_MAX 3000 /* customers and baskets scored, each */
 
 struct eval_method {
     const char *name;
     bool skipped;                     /* e.g. EASE on a catalogue too large for it */
+    bool customers_only;              /* a next-basket baseline: no cart figures */
     double hit, recall, ndcg;         /* next basket, means over customers */
     double recall_repeat, recall_new; /* over customers with such truth */
     double coverage;                  /* share of the catalogue ever recommended */

@@ -65,6 +65,8 @@ cJSON *eval_json(const struct eval_result *r, double holdout_days)
         cJSON_AddNumberToObject(o, "recall_repeat", r4(m->recall_repeat));
         cJSON_AddNumberToObject(o, "recall_new", r4(m->recall_new));
         cJSON_AddNumberToObject(o, "coverage", r4(m->coverage));
+        if (m->customers_only)
+            continue;
         cJSON_AddNumberToObject(o, "cart_hit_rate_at_10", r4(m->cart_hit));
         add_rate_ci(o, "cart_hit_rate_at_10", m->cart_hit, (double)r->baskets);
         cJSON_AddNumberToObject(o, "cart_ndcg_at_10", r4(m->cart_ndcg));

@@ -2,6 +2,7 @@
 
 #include <math.h>
 
+#include "xsell/eval_nbr.h"
 #include "xsell/log.h"
 #include "xsell/recommend.h"
 #include "xsell/xalloc.h"
@@ -9,7 +10,8 @@
 #define TOP_N 10
 
 static const char *const method_names[EVAL_METHODS] = {"popularity", "basket_rules", "content",
-                                                       "item_knn",   "ease",         "blend"};
+                                                       "item_knn",   "ease",         "blend",
+                                                       "global_top", "personal_top", "tifu_knn"};
 
 /* The training side: every catalogue product, and the orders up to the cut. */
 static void copy_before(const struct history *full, double cut, struct history *h)
@@ -130,9 +132,15 @@ static bool not_blocked(int32_t p, void *ctx)
 
 /* The top list of a method into out (at most TOP_N). */
 static int ask(struct snapshot *s, int method, const struct model_item2item *knn,
-               const struct model_item2item *ease, const int32_t *cart, int ncart, int32_t customer,
-               struct arena *a, int32_t *out)
+               const struct model_item2item *ease, const struct nbr_baselines *nb,
+               const int32_t *cart, int ncart, int32_t customer, struct arena *a, int32_t *out)
 {
+    if (method == EVAL_M_GLOBAL_TOP)
+        return nbr_global_top(nb, TOP_N, out);
+    if (method == EVAL_M_PERSONAL_TOP)
+        return nbr_personal_top(nb, customer, TOP_N, out);
+    if (method == EVAL_M_TIFU)
+        return nbr_tifu(nb, customer, TOP_N, out);
     if (method == EVAL_M_POPULAR) {
         bool *blocked = arena_array(a, history_nproducts(&s->hist) + 1, sizeof(bool));
         for (int i = 0; i < ncart; i++)
@@ -284,6 +292,8 @@ int eval_recommend(const struct history *full, struct snapshot *s, struct eval_r
         out->new_customers += nw;
     }
 
+    struct nbr_baselines nb;
+    nbr_build(h, &nb);
     bool *seen = arena_array(&work, np + 1, sizeof(bool));
     for (int m = 0; m < EVAL_METHODS; m++) {
         struct eval_method *em = &out->m[m];
@@ -298,7 +308,7 @@ int eval_recommend(const struct history *full, struct snapshot *s, struct eval_r
             struct arena a;
             arena_init(&a);
             const struct truth *t = &truths[i];
-            int n = ask(s, m, &knn, &ease, NULL, 0, t->customer, &a, list);
+            int n = ask(s, m, &knn, &ease, &nb, NULL, 0, t->customer, &a, list);
             double hits = 0, dcg = 0, hr = 0, hn = 0, nr = 0, nn = 0;
             for (int x = 0; x < t->n; x++)
                 t->repeat[x] ? nr++ : nn++;
@@ -323,12 +333,13 @@ int eval_recommend(const struct history *full, struct snapshot *s, struct eval_r
                 em->recall_new += hn / nn;
             arena_release(&a);
         }
-        for (int b = 0; b < nbask; b++) {
+        em->customers_only = m >= EVAL_M_GLOBAL_TOP;
+        for (int b = 0; b < nbask && !em->customers_only; b++) {
             struct arena a;
             arena_init(&a);
             int nc = ncarts[b] - 1;
             int32_t hidden = carts[b][nc];
-            int n = ask(s, m, &knn, &ease, carts[b], nc, -1, &a, list);
+            int n = ask(s, m, &knn, &ease, &nb, carts[b], nc, -1, &a, list);
             for (int r = 0; r < n; r++)
                 if (list[r] == hidden) {
                     em->cart_hit++;
@@ -354,6 +365,7 @@ int eval_recommend(const struct history *full, struct snapshot *s, struct eval_r
             em->cart_ndcg /= nbask;
         }
     }
+    nbr_release(&nb);
     arena_release(&work);
     s->i2i = serving_i2i;
     out->seconds = mono_seconds() - t0;

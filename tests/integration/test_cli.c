@@ -343,6 +343,18 @@ static void test_eval_recommend(void **state)
                   pop, cart_blend, cart_pop);
     assert_true(blend > 1.5 * pop);
     assert_true(cart_blend > 1.5 * cart_pop);
+    /* the next-basket baselines, on the same customers and truth, without carts */
+    const char *baselines[] = {"global_top", "personal_top", "tifu_knn"};
+    double recall[3];
+    for (int i = 0; i < 3; i++) {
+        cJSON *o = cJSON_GetObjectItem(m, baselines[i]);
+        assert_true(cJSON_IsObject(o));
+        assert_null(cJSON_GetObjectItem(o, "cart_hit_rate_at_10"));
+        recall[i] = cJSON_GetObjectItem(o, "recall_at_10")->valuedouble;
+    }
+    print_message("eval: recall@10 global top %.3f, personal top %.3f, TIFU-kNN %.3f\n", recall[0],
+                  recall[1], recall[2]);
+    assert_true(recall[1] > 2 * recall[0] && recall[2] > 2 * recall[0]);
     cJSON_Delete(j);
     /* Training stores the same figures. */
     assert_true(sql_long("SELECT count(*) FROM model_runs WHERE metrics->'evaluation'->'methods' "

@@ -5,6 +5,7 @@
 #include <pthread.h>
 #include <unistd.h>
 
+#include "xsell/eval_nbr.h"
 #include "xsell/csv.h"
 #include "xsell/gen.h"
 #include "xsell/history.h"
@@ -455,6 +456,55 @@ static void test_gen_scaled(void **state)
     free(truth_text);
 }
 
+/* The next-basket baselines by hand: x bought {A,B}, {A}, {A,C}; y {B,D}, {D}. */
+static void test_nbr_baselines_by_hand(void **state)
+{
+    (void)state;
+    struct history h;
+    history_init(&h);
+    const char *ids[] = {"A", "B", "C", "D"};
+    for (int i = 0; i < 4; i++)
+        history_add_product(&h, ids[i], ids[i], NULL, 1, NAN, true);
+    double t = 1700000000;
+    history_add_line(&h, "o1", "x", t, "A", 1, 1);
+    history_add_line(&h, "o1", "x", t, "B", 1, 1);
+    history_add_line(&h, "o2", "y", t + 10, "B", 1, 1);
+    history_add_line(&h, "o2", "y", t + 10, "D", 1, 1);
+    history_add_line(&h, "o3", "x", t + 20, "A", 2, 1);
+    history_add_line(&h, "o4", "y", t + 25, "D", 1, 1);
+    history_add_line(&h, "o5", "x", t + 30, "A", 1, 1);
+    history_add_line(&h, "o5", "x", t + 30, "C", 1, 1);
+    history_finish(&h);
+    struct nbr_baselines b;
+    nbr_build(&h, &b);
+    int32_t A = idmap_find(&h.products, "A", 1), B = idmap_find(&h.products, "B", 1),
+            C = idmap_find(&h.products, "C", 1), D = idmap_find(&h.products, "D", 1);
+    int32_t x = idmap_find(&h.customers, "x", 1), y = idmap_find(&h.customers, "y", 1);
+    int32_t out[10];
+    /* global: A in 3 baskets, then B and D in 2 (the lower index first), then C */
+    assert_int_equal(nbr_global_top(&b, 10, out), 4);
+    assert_true(out[0] == A && out[1] == B && out[2] == D && out[3] == C);
+    /* personal: A (3 baskets), then C and B once each, C the more recent; D to fill */
+    assert_int_equal(nbr_personal_top(&b, x, 10, out), 4);
+    assert_true(out[0] == A && out[1] == C && out[2] == B && out[3] == D);
+    /* TIFU: 3 baskets, fewer than 7 groups: each its own, group g weighed
+     * 0.7^(7 - g - 1) / 3, basket i 0.9^(3 - i - 1) */
+    double wA = (pow(0.7, 6) * 0.81 + pow(0.7, 5) * 0.9 + pow(0.7, 4)) / 3,
+           wB = pow(0.7, 6) * 0.81 / 3, wC = pow(0.7, 4) / 3, got[4] = {0};
+    for (int32_t e = b.vfirst[x]; e < b.vfirst[x + 1]; e++)
+        got[b.vitem[e]] = b.vweight[e];
+    assert_true(fabs(got[A] - wA) < 1e-6 && fabs(got[B] - wB) < 1e-6 && fabs(got[C] - wC) < 1e-6);
+    assert_true(got[D] == 0);
+    /* with both customers as neighbours, x's own A ranks first and y's D comes in
+     * through the neighbour term */
+    assert_int_equal(nbr_tifu(&b, x, 3, out), 3);
+    assert_int_equal(out[0], A);
+    assert_int_equal(nbr_tifu(&b, y, 1, out), 1);
+    assert_int_equal(out[0], D);
+    nbr_release(&b);
+    history_release(&h);
+}
+
 int run_model_tests(void)
 {
     const struct CMUnitTest tests[] = {
@@ -465,6 +515,7 @@ int run_model_tests(void)
         cmocka_unit_test(test_gen_scaled),
         cmocka_unit_test(test_upsell_paths_by_hand),
         cmocka_unit_test(test_upsell_recent_spend),
+        cmocka_unit_test(test_nbr_baselines_by_hand),
     };
     return cmocka_run_group_tests_name("models", tests, NULL, NULL);
 }
