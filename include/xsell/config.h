@@ -49,6 +49,7 @@ struct config {
     int db_pool;               /* XSELL_DB_POOL: connections for request writes */
     double as_of; /* XSELL_AS_OF: train as of this time (a date: its end); 0 = latest order */
     double eval_holdout_days; /* XSELL_EVAL_HOLDOUT_DAYS: evaluate each run; 0 = off */
+    double tune_budget_s;     /* XSELL_TUNE_BUDGET_S: the tuning's search, seconds */
     double gate_tolerance;    /* XSELL_GATE_TOLERANCE: a full run worse than the serving
                                * snapshot by more than this share on a headline figure is
                                * not published (gate.h) */

@@ -148,6 +148,12 @@ struct snapshot *eval_fit_at(const struct history *src, const struct history *fu
 int eval_recommend(const struct history *full, struct snapshot *cut, struct eval_result *out,
                    char *err, size_t errlen);
 
+/* The blend as s serves it (its settings and item-to-item model) on what full holds in
+ * (s->as_of, until], over at most max_customers customers: hit rate, recall and NDCG
+ * at 10 into out; returns the customers scored (the tuning's validation, tune.h). */
+int eval_blend(const struct history *full, struct snapshot *s, double until, int max_customers,
+               struct eval_method *out);
+
 /* The forecasts, for the quality gate: the daily net units of the shop and of its
  * EVAL_FORECAST_CATEGORIES largest categories (full's, by units before the cut), on
  * the whole days after cut (up to days of them), forecast (forecast_auto, weekly

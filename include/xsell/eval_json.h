@@ -6,11 +6,14 @@
 #include <cjson/cJSON.h>
 
 #include "xsell/eval.h"
+#include "xsell/tune.h"
 
 cJSON *eval_json(const struct eval_result *r, double holdout_days);
 cJSON *eval_upsell_json(const struct eval_upsell_result *r, double holdout_days);
 cJSON *eval_churn_json(const struct eval_churn_result *r, double holdout_days);
 cJSON *eval_price_json(const struct eval_price_result *r);
+/* The tuning's search and choice (tune.h). */
+cJSON *tune_json(const struct tune_result *r);
 /* Reads the planted elasticities of xsell gen's truth.json. -1 with err. */
 int price_truth_load(const char *path, struct price_truth *t, char *err, size_t errlen);
 /* The churn models' parameters (weeks), fits, selection, layer and segments. */

@@ -47,6 +47,22 @@
     X(i2i, ease_max_items, int, "XSELL_EASE_MAX_ITEMS", 0, 20000, 3000,                            \
       "EASE up to this many products, item-kNN beyond")                                            \
     X(i2i, ease_lambda, double, "XSELL_EASE_LAMBDA", 0.001, 1e7, 50, "EASE's L2 penalty")          \
+    X(recommend, blend_complements, double, "XSELL_BLEND_COMPLEMENTS", 0, 100, 1.0,                \
+      "the blend's weight of complements (a starting point when XSELL_TUNE=1)")                    \
+    X(recommend, blend_personal, double, "XSELL_BLEND_PERSONAL", 0, 100, 0.7,                      \
+      "the blend's weight of similar customers' products (the same)")                              \
+    X(recommend, blend_content, double, "XSELL_BLEND_CONTENT", 0, 100, 0.5,                        \
+      "the blend's weight of similar products by catalogue text (the same)")                       \
+    X(recommend, buy_again_base, double, "XSELL_BUY_AGAIN_BASE", 0, 1, 0,                          \
+      "buy-again's share of a list: this, plus the next one's")                                    \
+    X(recommend, buy_again_scale, double, "XSELL_BUY_AGAIN_SCALE", 0, 10, 1.0,                     \
+      "times the customer's share of repeat purchases")                                            \
+    X(recommend, buy_again_max, double, "XSELL_BUY_AGAIN_MAX", 0, 1, 0.5,                          \
+      "buy-again's largest share of a list")                                                       \
+    X(recommend, repeat_half_life_days, double, "XSELL_REPEAT_HALF_LIFE_DAYS", 1, 1e6, 90,         \
+      "buy-again's ranking: times bought, halved per this many days since the last")               \
+    X(recommend, tune, int, "XSELL_TUNE", 0, 1, 1,                                                 \
+      "choose the seven settings above on a validation window at each full run (tune.h)")          \
     X(churn, churn_horizon_days, double, "XSELL_CHURN_HORIZON_DAYS", 1, 3650, 90,                  \
       "/churn's default horizon, days")                                                            \
     X(churn, churn_discount, double, "XSELL_CHURN_DISCOUNT", 0, 1, 0.10,                           \

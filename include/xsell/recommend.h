@@ -73,6 +73,10 @@ struct rec_result {
 };
 
 const char *rec_kind_name(enum rec_kind k);
+/* The share of an auto list customer c's buy-again picks take: buy_again_base plus
+ * buy_again_scale times the customer's share of repeat purchases, at most
+ * buy_again_max (s's settings). */
+double recommend_buy_again_share(const struct snapshot *s, int32_t c);
 /* Fills out (memory from a). Never fails; may return fewer than limit items. */
 void recommend(const struct snapshot *s, const struct rec_query *q, struct arena *a,
                struct rec_result *out);

@@ -273,6 +273,8 @@ int config_load(struct config *c, char *err, size_t errlen)
         return -1;
     if (env_double("XSELL_GATE_TOLERANCE", 0, 1000, 0.05, &c->gate_tolerance, err, errlen))
         return -1;
+    if (env_double("XSELL_TUNE_BUDGET_S", 0, 86400, 30, &c->tune_budget_s, err, errlen))
+        return -1;
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     if (env_int("XSELL_TRAIN_THREADS", 1, 64, cores > 0 ? MIN(cores, 64) : 1, &v, err, errlen))
         return -1;

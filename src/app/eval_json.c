@@ -234,3 +234,54 @@ cJSON *eval_price_json(const struct eval_price_result *r)
     cJSON_AddNumberToObject(sim, "current_price", r4(r->profit_share_current));
     return o;
 }
+
+/* The five settings of one trial as an object. */
+static cJSON *settings_json(const double *v)
+{
+    cJSON *o = cJSON_CreateObject();
+    for (int i = 0; i < TUNE_SETTINGS; i++)
+        cJSON_AddNumberToObject(o, tune_setting_names[i], v[i]);
+    return o;
+}
+
+cJSON *tune_json(const struct tune_result *r)
+{
+    cJSON *root = cJSON_CreateObject();
+    cJSON_AddBoolToObject(root, "tuned", r->tuned);
+    if (r->why[0])
+        cJSON_AddStringToObject(root, "note", r->why);
+    char day[11];
+    strparse_format_date(r->cut, day);
+    cJSON_AddStringToObject(root, "fitted_until", day);
+    strparse_format_date(r->until, day);
+    cJSON_AddStringToObject(root, "validated_until", day);
+    cJSON_AddNumberToObject(root, "customers", (double)r->customers);
+    cJSON_AddNumberToObject(root, "seconds", r4(r->seconds));
+    if (r->ntrials == 0)
+        return root;
+    const struct tune_trial *start = &r->trial[0], *best = &r->trial[r->chosen];
+    cJSON *s = settings_json(start->value);
+    cJSON_AddNumberToObject(s, "recall_at_10", r4(start->recall));
+    cJSON_AddNumberToObject(s, "ndcg_at_10", r4(start->ndcg));
+    cJSON_AddItemToObject(root, "start", s);
+    cJSON *c = settings_json(best->value);
+    cJSON_AddNumberToObject(c, "recall_at_10", r4(best->recall));
+    cJSON_AddNumberToObject(c, "ndcg_at_10", r4(best->ndcg));
+    cJSON_AddItemToObject(root, "chosen", c);
+    cJSON *share = cJSON_AddObjectToObject(root, "buy_again_mean_share");
+    cJSON_AddNumberToObject(share, "start", r4(r->share_start));
+    cJSON_AddNumberToObject(share, "chosen", r4(r->share_chosen));
+    cJSON *trials = cJSON_AddArrayToObject(root, "trials");
+    for (int i = 0; i < r->ntrials; i++) {
+        cJSON *t = cJSON_CreateArray();
+        for (int k = 0; k < TUNE_SETTINGS; k++)
+            cJSON_AddItemToArray(t, cJSON_CreateNumber(r->trial[i].value[k]));
+        cJSON_AddItemToArray(t, cJSON_CreateNumber(r4(r->trial[i].recall)));
+        cJSON_AddItemToArray(trials, t);
+    }
+    cJSON_AddStringToObject(root, "trials_are",
+                            "[blend_complements, blend_personal, blend_content, buy_again_base, "
+                            "buy_again_scale, buy_again_max, repeat_half_life_days, "
+                            "recall_at_10]");
+    return root;
+}

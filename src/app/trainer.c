@@ -19,6 +19,7 @@
 #include "xsell/scores.h"
 #include "xsell/snapstore.h"
 #include "xsell/strparse.h"
+#include "xsell/tune.h"
 #include "xsell/xalloc.h"
 
 #define BACKOFF_MAX_S 30.0
@@ -208,6 +209,25 @@ static void evaluate_holdout(const struct config *cfg, const struct snapshot *s,
         cJSON_AddStringToObject(root, "evaluation_churn", cj.err);
 }
 
+/* Step 3a: the recommendation settings chosen on a validation window before the
+ * evaluations' (tune.h): into s's parameters and mp (which the evaluations fit with). */
+static void tune_run(const struct config *cfg, struct snapshot *s, struct model_params *mp,
+                     cJSON *root)
+{
+    char err[300];
+    if (membudget_check(history_size(&s->hist), "the tuning's copy of the history", err,
+                        sizeof(err))) {
+        cJSON_AddStringToObject(root, "tuning", err);
+        return;
+    }
+    struct tune_result *tr = xmalloc(sizeof(*tr));
+    tune_recommend(&s->hist, cfg->eval_holdout_days, cfg->tune_budget_s, mp, tr);
+    tune_keep(&s->params, mp);
+    s->repeat.half_life_days = mp->repeat_half_life_days; /* read at query time */
+    cJSON_AddItemToObject(root, "tuning", tune_json(tr));
+    free(tr);
+}
+
 /* Before each model, the memory budget is asked for what the model kept in the
  * serving snapshot, grown with the lines. */
 static void expect_model_bytes(const struct snapshot *prev, const struct history *h,
@@ -347,6 +367,8 @@ int train_build(PGconn *conn, const struct config *cfg, int64_t version,
     if (s->incremental && same_catalogue(&prev->hist, &s->hist))
         mp.content_prev = &prev->content;
     mp.sales_prev = s->incremental ? &prev->sales : NULL;
+    if (s->incremental) /* the settings the last full run chose */
+        tune_keep(&mp, &prev->params);
     expect_model_bytes(prev, &s->hist, &mp);
     struct scores_job scores = {.conn = conn};
     mp.fitted = scores_start;
@@ -362,6 +384,8 @@ int train_build(PGconn *conn, const struct config *cfg, int64_t version,
 
     cJSON *root = report_new(s, &figs);
     report_run(root, s, prev, why);
+    if (!s->incremental && mp.tune)
+        tune_run(cfg, s, &mp, root);
     if (cfg->price_truth && !s->incremental)
         evaluate_price(cfg, s, root);
     scores_end(&scores, s, true, root);

@@ -6,6 +6,7 @@
 #include "xsell/eval_json.h"
 #include "xsell/history_load.h"
 #include "xsell/trainer.h"
+#include "xsell/xalloc.h"
 
 enum { EVAL_RECOMMEND, EVAL_UPSELL, EVAL_CHURN, EVAL_PRICE };
 static const char *const kinds[] = {"recommend", "upsell", "churn", "price"};
@@ -30,19 +31,28 @@ static cJSON *eval_price_all(struct snapshot *s, struct model_params *mp, const 
     return rc ? NULL : eval_price_json(&r);
 }
 
-/* /recommend or /upsell on the models fitted before the holdout. */
-static cJSON *eval_holdout(const struct history *h, int what, double days,
-                           const struct model_params *mp, char *err, size_t errlen)
+/* /recommend or /upsell on the models fitted before the holdout; /recommend's
+ * settings tuned first, as a training run does (on the window before the holdout). */
+static cJSON *eval_holdout(const struct history *h, int what, double days, const struct config *cfg,
+                           struct model_params *mp, char *err, size_t errlen)
 {
+    struct tune_result *tr = NULL;
+    if (what == EVAL_RECOMMEND && mp->tune) {
+        tr = xmalloc(sizeof(*tr));
+        tune_recommend(h, days, cfg->tune_budget_s, mp, tr);
+    }
     struct snapshot *cut = eval_fit_cut(h, days, mp, err, errlen);
     struct eval_result ev;
     struct eval_upsell_result eu;
     cJSON *j = NULL;
-    if (cut && what == EVAL_RECOMMEND && eval_recommend(h, cut, &ev, err, errlen) == 0)
+    if (cut && what == EVAL_RECOMMEND && eval_recommend(h, cut, &ev, err, errlen) == 0) {
         j = eval_json(&ev, days);
-    else if (cut && what == EVAL_UPSELL && eval_upsell(h, cut, &eu, err, errlen) == 0)
+        if (tr)
+            cJSON_AddItemToObject(j, "tuning", tune_json(tr));
+    } else if (cut && what == EVAL_UPSELL && eval_upsell(h, cut, &eu, err, errlen) == 0)
         j = eval_upsell_json(&eu, days);
     snapshot_unref(cut);
+    free(tr);
     return j;
 }
 
@@ -55,7 +65,7 @@ static cJSON *evaluate(struct snapshot *s, const struct config *cfg, int what, d
     if (what == EVAL_PRICE)
         return eval_price_all(s, &mp, truth, err, errlen);
     if (what != EVAL_CHURN)
-        return eval_holdout(h, what, days, &mp, err, errlen);
+        return eval_holdout(h, what, days, cfg, &mp, err, errlen);
     struct eval_churn_result ec;
     struct churn_fit_params cp = {
         .as_of = h->t_max, .horizon_days = mp.churn_horizon_days, .discount = mp.churn_discount};

@@ -194,6 +194,132 @@ struct truth {
     int n;
 };
 
+/* What full holds in orders [first, end), seen in a fixed scrambled order: per
+ * customer known to h (at most max_truth), the distinct products bought; and, unless
+ * carts is NULL, each basket with two products h knows (at most EVAL_CASES_MAX), its
+ * last one to be found. */
+struct cases {
+    struct truth *truths;
+    int ntruth;
+    int32_t **carts;
+    int *ncarts;
+    int nbask;
+};
+
+static void collect_cases(const struct history *full, const struct history *h, size_t first,
+                          size_t end, int max_truth, bool carts, struct arena *work,
+                          struct cases *cs)
+{
+    memset(cs, 0, sizeof(*cs));
+    int32_t *slot = arena_array(work, history_ncustomers(h) + 1, sizeof(int32_t));
+    for (size_t c = 0; c < history_ncustomers(h); c++)
+        slot[c] = -1;
+    cs->truths = arena_array(work, (size_t)max_truth + 1, sizeof(struct truth));
+    if (carts) {
+        cs->carts = arena_array(work, EVAL_CASES_MAX, sizeof(int32_t *));
+        cs->ncarts = arena_array(work, EVAL_CASES_MAX, sizeof(int));
+    }
+    struct scramble order = scramble_init(first, end);
+    for (size_t i = 0; i < order.n; i++) {
+        size_t o = scramble_at(&order, i);
+        int32_t items[64];
+        int k = 0;
+        for (int32_t l = full->order_first[o]; l < full->order_first[o + 1] && k < 64; l++) {
+            if (full->line_qty[l] <= 0)
+                continue;
+            int32_t p2 = same_id(&full->products, full->line_product[l], &h->products);
+            bool dup = false;
+            for (int x = 0; x < k; x++)
+                dup |= items[x] == p2;
+            if (!dup)
+                items[k++] = p2;
+        }
+        if (k == 0)
+            continue;
+        /* a basket: hide its last known product */
+        int known = 0;
+        for (int x = 0; x < k; x++)
+            known += items[x] >= 0;
+        if (carts && known >= 2 && cs->nbask < EVAL_CASES_MAX) {
+            int32_t *cart = arena_array(work, (size_t)known, sizeof(int32_t));
+            int nc = 0;
+            for (int x = 0; x < k; x++)
+                if (items[x] >= 0)
+                    cart[nc++] = items[x];
+            cs->carts[cs->nbask] = cart;
+            cs->ncarts[cs->nbask] = nc; /* the last one is the one to find */
+            cs->nbask++;
+        }
+        int32_t c = held_out_customer(full, o, h);
+        if (c < 0)
+            continue;
+        if (slot[c] < 0) {
+            if (cs->ntruth == max_truth)
+                continue;
+            slot[c] = cs->ntruth;
+            cs->truths[cs->ntruth].customer = c;
+            cs->truths[cs->ntruth].items = arena_array(work, 256, sizeof(int32_t));
+            cs->truths[cs->ntruth].repeat = arena_array(work, 256, sizeof(bool));
+            cs->ntruth++;
+        }
+        struct truth *t = &cs->truths[slot[c]];
+        for (int x = 0; x < k && t->n < 256; x++) {
+            bool dup = false;
+            for (int y = 0; y < t->n; y++)
+                dup |= t->items[y] == items[x] && items[x] >= 0;
+            if (dup)
+                continue;
+            t->items[t->n] = items[x];
+            t->repeat[t->n] = items[x] >= 0 && history_customer_bought(h, c, items[x]);
+            t->n++;
+        }
+    }
+}
+
+/* The methods' lists and what they are asked with. */
+struct askers {
+    const struct model_item2item *knn, *ease;
+    const struct nbr_baselines *nb;
+};
+
+/* Method m's next-basket figures over the customers of cs into em (sums, not yet
+ * divided); seen (may be NULL) marks what it recommended. */
+static void score_customers(struct snapshot *s, int m, const struct askers *k,
+                            const struct cases *cs, struct eval_method *em, bool *seen)
+{
+    int32_t list[TOP_N];
+    for (int i = 0; i < cs->ntruth; i++) {
+        struct arena a;
+        arena_init(&a);
+        const struct truth *t = &cs->truths[i];
+        int n = ask(s, m, k->knn, k->ease, k->nb, NULL, 0, t->customer, &a, list);
+        double hits = 0, dcg = 0, hr = 0, hn = 0, nr = 0, nn = 0;
+        for (int x = 0; x < t->n; x++)
+            t->repeat[x] ? nr++ : nn++;
+        for (int r = 0; r < n; r++) {
+            if (seen)
+                seen[list[r]] = true;
+            for (int x = 0; x < t->n; x++)
+                if (t->items[x] == list[r]) {
+                    hits++;
+                    dcg += dcg_at(r);
+                    t->repeat[x] ? hr++ : hn++;
+                }
+        }
+        double idcg = 0;
+        for (int r = 0; r < MIN(t->n, TOP_N); r++)
+            idcg += dcg_at(r);
+        em->hit += hits > 0;
+        em->recall += hits / t->n;
+        em->ndcg += idcg > 0 ? dcg / idcg : 0;
+        if (nr > 0)
+            em->recall_repeat += hr / nr;
+        if (nn > 0)
+            em->recall_new += hn / nn;
+        arena_release(&a);
+    }
+}
+
 int eval_recommend(const struct history *full, struct snapshot *s, struct eval_result *out,
                    char *err, size_t errlen)
 {
@@ -218,82 +344,22 @@ int eval_recommend(const struct history *full, struct snapshot *s, struct eval_r
     size_t np = history_nproducts(h);
     struct arena work;
     arena_init(&work);
-    int32_t *slot = arena_array(&work, history_ncustomers(h) + 1, sizeof(int32_t));
-    for (size_t c = 0; c < history_ncustomers(h); c++)
-        slot[c] = -1;
-    struct truth *truths = arena_array(&work, EVAL_CASES_MAX, sizeof(struct truth));
-    int ntruth = 0;
-    int32_t **carts = arena_array(&work, EVAL_CASES_MAX, sizeof(int32_t *));
-    int *ncarts = arena_array(&work, EVAL_CASES_MAX, sizeof(int));
-    int nbask = 0;
-    size_t first_test = first_after(full, s->as_of);
-    struct scramble order = scramble_init(first_test, history_norders(full));
-    for (size_t i = 0; i < order.n; i++) {
-        size_t o = scramble_at(&order, i);
-        int32_t items[64];
-        int k = 0;
-        for (int32_t l = full->order_first[o]; l < full->order_first[o + 1] && k < 64; l++) {
-            if (full->line_qty[l] <= 0)
-                continue;
-            int32_t p2 = same_id(&full->products, full->line_product[l], &h->products);
-            bool dup = false;
-            for (int x = 0; x < k; x++)
-                dup |= items[x] == p2;
-            if (!dup)
-                items[k++] = p2;
-        }
-        if (k == 0)
-            continue;
-        /* a basket: hide its last known product */
-        int known = 0;
-        for (int x = 0; x < k; x++)
-            known += items[x] >= 0;
-        if (known >= 2 && nbask < EVAL_CASES_MAX) {
-            int32_t *cart = arena_array(&work, (size_t)known, sizeof(int32_t));
-            int nc = 0;
-            for (int x = 0; x < k; x++)
-                if (items[x] >= 0)
-                    cart[nc++] = items[x];
-            carts[nbask] = cart;
-            ncarts[nbask] = nc; /* the last one is the one to find */
-            nbask++;
-        }
-        int32_t c = held_out_customer(full, o, h);
-        if (c < 0)
-            continue;
-        if (slot[c] < 0) {
-            if (ntruth == EVAL_CASES_MAX)
-                continue;
-            slot[c] = ntruth;
-            truths[ntruth].customer = c;
-            truths[ntruth].items = arena_array(&work, 256, sizeof(int32_t));
-            truths[ntruth].repeat = arena_array(&work, 256, sizeof(bool));
-            ntruth++;
-        }
-        struct truth *t = &truths[slot[c]];
-        for (int x = 0; x < k && t->n < 256; x++) {
-            bool dup = false;
-            for (int y = 0; y < t->n; y++)
-                dup |= t->items[y] == items[x] && items[x] >= 0;
-            if (dup)
-                continue;
-            t->items[t->n] = items[x];
-            t->repeat[t->n] = items[x] >= 0 && history_customer_bought(h, c, items[x]);
-            t->n++;
-        }
-    }
-    out->customers = ntruth;
-    out->baskets = nbask;
-    for (int i = 0; i < ntruth; i++) {
+    struct cases cs;
+    collect_cases(full, h, first_after(full, s->as_of), history_norders(full), EVAL_CASES_MAX, true,
+                  &work, &cs);
+    out->customers = cs.ntruth;
+    out->baskets = cs.nbask;
+    for (int i = 0; i < cs.ntruth; i++) {
         bool r = false, nw = false;
-        for (int x = 0; x < truths[i].n; x++)
-            r |= truths[i].repeat[x], nw |= !truths[i].repeat[x];
+        for (int x = 0; x < cs.truths[i].n; x++)
+            r |= cs.truths[i].repeat[x], nw |= !cs.truths[i].repeat[x];
         out->repeat_customers += r;
         out->new_customers += nw;
     }
 
     struct nbr_baselines nb;
     nbr_build(h, &nb);
+    struct askers k = {&knn, &ease, &nb};
     bool *seen = arena_array(&work, np + 1, sizeof(bool));
     for (int m = 0; m < EVAL_METHODS; m++) {
         struct eval_method *em = &out->m[m];
@@ -303,43 +369,15 @@ int eval_recommend(const struct history *full, struct snapshot *s, struct eval_r
             continue;
         }
         memset(seen, 0, np + 1);
-        int32_t list[TOP_N];
-        for (int i = 0; i < ntruth; i++) {
-            struct arena a;
-            arena_init(&a);
-            const struct truth *t = &truths[i];
-            int n = ask(s, m, &knn, &ease, &nb, NULL, 0, t->customer, &a, list);
-            double hits = 0, dcg = 0, hr = 0, hn = 0, nr = 0, nn = 0;
-            for (int x = 0; x < t->n; x++)
-                t->repeat[x] ? nr++ : nn++;
-            for (int r = 0; r < n; r++) {
-                seen[list[r]] = true;
-                for (int x = 0; x < t->n; x++)
-                    if (t->items[x] == list[r]) {
-                        hits++;
-                        dcg += dcg_at(r);
-                        t->repeat[x] ? hr++ : hn++;
-                    }
-            }
-            double idcg = 0;
-            for (int r = 0; r < MIN(t->n, TOP_N); r++)
-                idcg += dcg_at(r);
-            em->hit += hits > 0;
-            em->recall += hits / t->n;
-            em->ndcg += idcg > 0 ? dcg / idcg : 0;
-            if (nr > 0)
-                em->recall_repeat += hr / nr;
-            if (nn > 0)
-                em->recall_new += hn / nn;
-            arena_release(&a);
-        }
+        score_customers(s, m, &k, &cs, em, seen);
         em->customers_only = m >= EVAL_M_GLOBAL_TOP;
-        for (int b = 0; b < nbask && !em->customers_only; b++) {
+        int32_t list[TOP_N];
+        for (int b = 0; b < cs.nbask && !em->customers_only; b++) {
             struct arena a;
             arena_init(&a);
-            int nc = ncarts[b] - 1;
-            int32_t hidden = carts[b][nc];
-            int n = ask(s, m, &knn, &ease, &nb, carts[b], nc, -1, &a, list);
+            int nc = cs.ncarts[b] - 1;
+            int32_t hidden = cs.carts[b][nc];
+            int n = ask(s, m, &knn, &ease, &nb, cs.carts[b], nc, -1, &a, list);
             for (int r = 0; r < n; r++)
                 if (list[r] == hidden) {
                     em->cart_hit++;
@@ -351,25 +389,48 @@ int eval_recommend(const struct history *full, struct snapshot *s, struct eval_r
         for (size_t p2 = 0; p2 < np; p2++)
             covered += seen[p2];
         em->coverage = np ? (double)covered / (double)np : 0;
-        if (ntruth) {
-            em->hit /= ntruth;
-            em->recall /= ntruth;
-            em->ndcg /= ntruth;
+        if (cs.ntruth) {
+            em->hit /= cs.ntruth;
+            em->recall /= cs.ntruth;
+            em->ndcg /= cs.ntruth;
         }
         if (out->repeat_customers)
             em->recall_repeat /= (double)out->repeat_customers;
         if (out->new_customers)
             em->recall_new /= (double)out->new_customers;
-        if (nbask) {
-            em->cart_hit /= nbask;
-            em->cart_ndcg /= nbask;
+        if (cs.nbask) {
+            em->cart_hit /= cs.nbask;
+            em->cart_ndcg /= cs.nbask;
         }
     }
     nbr_release(&nb);
     arena_release(&work);
     s->i2i = serving_i2i;
     out->seconds = mono_seconds() - t0;
-    return ntruth + nbask > 0 ? 0 : fmt_error(err, errlen, "nothing after the cut-off to score");
+    return cs.ntruth + cs.nbask > 0 ? 0
+                                    : fmt_error(err, errlen, "nothing after the cut-off to score");
+}
+
+int eval_blend(const struct history *full, struct snapshot *s, double until, int max_customers,
+               struct eval_method *out)
+{
+    memset(out, 0, sizeof(*out));
+    out->name = method_names[EVAL_M_BLEND];
+    struct arena work;
+    arena_init(&work);
+    struct cases cs;
+    collect_cases(full, &s->hist, first_after(full, s->as_of), first_after(full, until),
+                  max_customers, false, &work, &cs);
+    const struct model_item2item own = s->i2i, none = {0};
+    struct askers k = {&own, &none, NULL}; /* the blend with s's own item-to-item model */
+    score_customers(s, EVAL_M_BLEND, &k, &cs, out, NULL);
+    if (cs.ntruth) {
+        out->hit /= cs.ntruth;
+        out->recall /= cs.ntruth;
+        out->ndcg /= cs.ntruth;
+    }
+    arena_release(&work);
+    return cs.ntruth;
 }
 
 /* --- /upsell ----------------------------------------------------------------- */

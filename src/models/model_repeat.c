@@ -82,7 +82,7 @@ int model_repeat_train(struct snapshot *s, struct arena *a, const struct model_p
 {
     UNUSED(err);
     UNUSED(errlen);
-    model_repeat_fit(&s->hist, p->as_of, 90, a, &s->repeat, fig);
+    model_repeat_fit(&s->hist, p->as_of, p->repeat_half_life_days, a, &s->repeat, fig);
     return 0;
 }
 

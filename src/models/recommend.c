@@ -5,14 +5,10 @@
 
 #include "xsell/xalloc.h"
 
-#define W_COMPLEMENTS          1.0
-#define W_PERSONAL             0.7
-#define W_CONTENT              0.5
 #define HISTORY_WEIGHT         0.5
 #define HISTORY_HALF_LIFE_DAYS 180.0
 #define EVIDENCE_PRIOR         10.0
 #define CART_PAIRS_MAX         20 /* two-item rule sides are looked up for the first 20 items */
-#define BUY_AGAIN_SHARE_MAX    0.5
 #define HISTORY_SOURCES_MAX    64 /* a wholesaler's thousand products: the 64 most recent speak */
 
 const char *rec_kind_name(enum rec_kind k)
@@ -293,9 +289,10 @@ static void accept(struct work *w, struct rec_item *top, int n, struct rec_resul
 static void describe(const struct work *w, struct rec_item *it)
 {
     const struct cand *c = &w->sc->c[it->product];
-    double cp = w->q->strategy == REC_PERSONAL ? 0 : W_COMPLEMENTS * c->comp;
-    double pe = w->q->strategy == REC_COMPLEMENTS ? 0 : W_PERSONAL * c->pers;
-    double co = w->q->strategy == REC_COMPLEMENTS ? 0 : W_CONTENT * c->cont;
+    const struct model_params *mp = &w->s->params;
+    double cp = w->q->strategy == REC_PERSONAL ? 0 : mp->blend_complements * c->comp;
+    double pe = w->q->strategy == REC_COMPLEMENTS ? 0 : mp->blend_personal * c->pers;
+    double co = w->q->strategy == REC_COMPLEMENTS ? 0 : mp->blend_content * c->cont;
     if (cp >= pe && cp >= co && c->rule) {
         it->kind = KIND_BOUGHT_TOGETHER;
         it->because[0] = c->rule->lhs[0];
@@ -319,12 +316,14 @@ static void blend(struct work *w, struct arena *a, int want, struct rec_result *
     struct rec_item *top = arena_array(a, (size_t)want, sizeof(struct rec_item));
     int n = 0;
     const struct scratch *sc = w->sc;
+    const struct model_params *mp = &w->s->params;
     for (size_t i = 0; i < sc->ntouched; i++) {
         int32_t p = sc->touched[i];
         const struct cand *c = &sc->c[p];
-        double cp = w->q->strategy == REC_PERSONAL ? 0 : W_COMPLEMENTS * c->comp;
-        double pc =
-            w->q->strategy == REC_COMPLEMENTS ? 0 : W_PERSONAL * c->pers + W_CONTENT * c->cont;
+        double cp = w->q->strategy == REC_PERSONAL ? 0 : mp->blend_complements * c->comp;
+        double pc = w->q->strategy == REC_COMPLEMENTS
+                        ? 0
+                        : mp->blend_personal * c->pers + mp->blend_content * c->cont;
         if (cp + pc > 0 && eligible(w, p))
             offer(top, want, &n, p, (cp + pc) * worth(w, p));
     }
@@ -390,6 +389,12 @@ static void fill_popular(struct work *w, const struct rec_query *q, struct rec_r
     }
 }
 
+double recommend_buy_again_share(const struct snapshot *s, int32_t c)
+{
+    return MIN(s->params.buy_again_base + s->params.buy_again_scale * s->repeat.repeat_share[c],
+               s->params.buy_again_max);
+}
+
 void recommend(const struct snapshot *s, const struct rec_query *q, struct arena *a,
                struct rec_result *out)
 {
@@ -415,7 +420,7 @@ void recommend(const struct snapshot *s, const struct rec_query *q, struct arena
     if (q->strategy == REC_BUY_AGAIN)
         again = q->limit;
     else if (q->strategy == REC_AUTO && c >= 0 && q->include_purchased)
-        again = (int)lround(q->limit * MIN(s->repeat.repeat_share[c], BUY_AGAIN_SHARE_MAX));
+        again = (int)lround(q->limit * recommend_buy_again_share(s, c));
 
     if (q->strategy != REC_BUY_AGAIN) {
         /* complements: the cart, else the customer's last order */

@@ -82,6 +82,14 @@ static void test_quality_gate(void **state)
     char *v = gate_said(clean, "->>'verdict'");
     assert_string_equal(v, "passed");
     free(v);
+    /* a full run tunes the recommendation settings and says how */
+    char q0[300];
+    snprintf(q0, sizeof(q0),
+             "SELECT count(*) FROM model_runs WHERE version = %ld AND "
+             "(metrics->'tuning'->>'tuned')::boolean AND metrics->'tuning'->'chosen' ? "
+             "'buy_again_max' AND jsonb_array_length(metrics->'tuning'->'trials') > 10",
+             clean);
+    assert_int_equal(sql_long(q0), 1);
     for (int i = 0; i < 50 && serving_version(&main_srv) < clean; i++)
         usleep(100000);
     assert_int_equal(serving_version(&main_srv), clean);

@@ -6,6 +6,8 @@
 #include <unistd.h>
 
 #include "xsell/eval_nbr.h"
+#include "xsell/rng.h"
+#include "xsell/tune.h"
 #include "xsell/csv.h"
 #include "xsell/gen.h"
 #include "xsell/history.h"
@@ -505,6 +507,115 @@ static void test_nbr_baselines_by_hand(void **state)
     history_release(&h);
 }
 
+/* A shop of 300 customers ordering every 3 days for 120 days over 60 products:
+ * repeat, each order three of the customer's eight staples and one product at random;
+ * else each order two products of the customer's current group of ten it never
+ * bought (the next group when none is left), and the shop's bag half the time. */
+static void tune_shop(struct history *h, bool repeat)
+{
+    struct rng r;
+    rng_seed(&r, repeat ? 11 : 12);
+    history_init(h);
+    char id[32], oid[32], cid[32];
+    for (int p = 0; p < 61; p++) {
+        snprintf(id, sizeof(id), "P%02d", p);
+        history_add_product(h, id, p == 60 ? "bag" : id, NULL, 5, NAN, true);
+    }
+    double t0 = 1700000000;
+    /* orders in time order: day by day, each customer on its own days */
+    int staples[300][8], group[300], next[300];
+    for (int c = 0; c < 300; c++) {
+        for (int k = 0; k < 8; k++)
+            staples[c][k] = rng_int(&r, 60);
+        group[c] = rng_int(&r, 6);
+        next[c] = 0;
+    }
+    int n = 0;
+    for (int day = 0; day < 120; day++)
+        for (int c = 0; c < 300; c++) {
+            if ((day + c) % 3 != 0)
+                continue;
+            snprintf(oid, sizeof(oid), "o%d", ++n);
+            snprintf(cid, sizeof(cid), "c%d", c);
+            double t = t0 + day * 86400.0 + c;
+            int items[4], k = 0;
+            if (repeat) {
+                for (int x = 0; x < 3; x++)
+                    items[k++] = staples[c][rng_int(&r, 8)];
+                items[k++] = rng_int(&r, 60);
+            } else {
+                for (int x = 0; x < 2; x++) {
+                    if (next[c] == 10) {
+                        group[c] = (group[c] + 1) % 6;
+                        next[c] = 0;
+                    }
+                    items[k++] = group[c] * 10 + (next[c]++ * 7 + c) % 10;
+                }
+                if (rng_uniform(&r) < 0.5)
+                    items[k++] = 60;
+            }
+            for (int x = 0; x < k; x++) {
+                bool dup = false;
+                for (int y = 0; y < x; y++)
+                    dup |= items[y] == items[x];
+                snprintf(id, sizeof(id), "P%02d", items[x]);
+                if (!dup)
+                    history_add_line(h, oid, cid, t, id, 1, 5);
+            }
+        }
+    history_finish(h);
+}
+
+/* Self-tuning: where customers rebuy their staples, buy-again's share of the list
+ * rises from its start; where they never rebuy (but the bag), it falls. */
+static void test_tune_buy_again_share(void **state)
+{
+    (void)state;
+    for (int repeat = 1; repeat >= 0; repeat--) {
+        struct history h;
+        tune_shop(&h, repeat);
+        struct model_params p;
+        model_params_defaults(&p);
+        p.as_of = h.t_max;
+        p.threads = 1;
+        struct tune_result tr;
+        tune_recommend(&h, 14, 60, &p, &tr);
+        print_message("tune (%s): %ld customers, %d trials; recall %.3f -> %.3f, buy-again "
+                      "share %.3f -> %.3f (base %.2f scale %.2f max %.2f)\n",
+                      repeat ? "repeat" : "explore", tr.customers, tr.ntrials, tr.trial[0].recall,
+                      tr.trial[tr.chosen].recall, tr.share_start, tr.share_chosen, p.buy_again_base,
+                      p.buy_again_scale, p.buy_again_max);
+        assert_true(tr.tuned);
+        assert_true(tr.customers >= TUNE_MIN_CUSTOMERS);
+        assert_true(tr.trial[tr.chosen].recall >= tr.trial[0].recall);
+        if (repeat)
+            assert_true(tr.share_chosen > tr.share_start + 0.1);
+        else
+            assert_true(tr.share_chosen < tr.share_start - 0.05);
+        history_release(&h);
+    }
+    /* too small to validate: the settings stay */
+    struct history h;
+    history_init(&h);
+    history_add_product(&h, "A", "a", NULL, 1, NAN, true);
+    history_add_line(&h, "o1", "x", 1700000000, "A", 1, 1);
+    history_add_line(&h, "o2", "x", 1700000000 + 40 * 86400.0, "A", 1, 1);
+    history_add_line(&h, "o3", "x", 1700000000 + 80 * 86400.0, "A", 1, 1);
+    history_finish(&h);
+    struct model_params p, before;
+    model_params_defaults(&p);
+    p.as_of = h.t_max;
+    p.threads = 1;
+    before = p;
+    struct tune_result tr;
+    tune_recommend(&h, 28, 60, &p, &tr);
+    assert_false(tr.tuned);
+    assert_non_null(strstr(tr.why, "fewer than"));
+    assert_true(p.buy_again_max == before.buy_again_max &&
+                p.blend_personal == before.blend_personal);
+    history_release(&h);
+}
+
 int run_model_tests(void)
 {
     const struct CMUnitTest tests[] = {
@@ -516,6 +627,7 @@ int run_model_tests(void)
         cmocka_unit_test(test_upsell_paths_by_hand),
         cmocka_unit_test(test_upsell_recent_spend),
         cmocka_unit_test(test_nbr_baselines_by_hand),
+        cmocka_unit_test(test_tune_buy_again_share),
     };
     return cmocka_run_group_tests_name("models", tests, NULL, NULL);
 }
