@@ -14,6 +14,7 @@
 #include "xsell/model_churn.h"
 #include "xsell/model_content.h"
 #include "xsell/model_item2item.h"
+#include "xsell/model_peers.h"
 #include "xsell/model_popular.h"
 #include "xsell/model_price.h"
 #include "xsell/model_repeat.h"
@@ -31,6 +32,7 @@
     X(i2i, model_item2item, "item2item", 0, true)                                                  \
     X(content, model_content, "content", 0, true)                                                  \
     X(repeat, model_repeat, "repeat", 0, true)                                                     \
+    X(peers, model_peers, "peers", 0, true)                                                        \
     X(upsell, model_upsell, "upsell", MODEL_DEP(repeat) | MODEL_DEP(content), true)                \
     X(churn, model_churn, "churn", 0, true)                                                        \
     X(price, model_price, "price", 0, false)                                                       \
@@ -53,6 +55,8 @@
       "the blend's weight of similar customers' products (the same)")                              \
     X(recommend, blend_content, double, "XSELL_BLEND_CONTENT", 0, 100, 0.5,                        \
       "the blend's weight of similar products by catalogue text (the same)")                       \
+    X(recommend, blend_peers, double, "XSELL_BLEND_PEERS", 0, 100, 0,                              \
+      "the blend's weight of what the customer's nearest customers buy (the same)")                \
     X(recommend, buy_again_base, double, "XSELL_BUY_AGAIN_BASE", 0, 1, 0,                          \
       "buy-again's share of a list: this, plus the next one's")                                    \
     X(recommend, buy_again_scale, double, "XSELL_BUY_AGAIN_SCALE", 0, 10, 1.0,                     \
@@ -62,7 +66,7 @@
     X(recommend, repeat_half_life_days, double, "XSELL_REPEAT_HALF_LIFE_DAYS", 1, 1e6, 90,         \
       "buy-again's ranking: times bought, halved per this many days since the last")               \
     X(recommend, tune, int, "XSELL_TUNE", 0, 1, 1,                                                 \
-      "choose the seven settings above on a validation window at each full run (tune.h)")          \
+      "choose the eight settings above on a validation window at each full run (tune.h)")          \
     X(churn, churn_horizon_days, double, "XSELL_CHURN_HORIZON_DAYS", 1, 3650, 90,                  \
       "/churn's default horizon, days")                                                            \
     X(churn, churn_discount, double, "XSELL_CHURN_DISCOUNT", 0, 1, 0.10,                           \

@@ -1,6 +1,7 @@
 /* tune.h - each full training run chooses the shop's recommendation settings on its
- * own data: the blend's three weights (complements, similar customers' products,
- * similar products by text), buy-again's share of a list (buy_again_base plus
+ * own data: the blend's four weights (complements, similar customers' products,
+ * similar products by text, what the nearest customers buy: model_peers.h),
+ * buy-again's share of a list (buy_again_base plus
  * buy_again_scale times each customer's own share of repeat purchases, at most
  * buy_again_max: a customer who rebuys gets more of the list for buy-again, one who
  * explores less) and the
@@ -21,13 +22,13 @@
 #include "xsell/history.h"
 #include "xsell/models.h"
 
-#define TUNE_MAX_TRIALS    96
+#define TUNE_MAX_TRIALS    112
 #define TUNE_MIN_CUSTOMERS 50
 #define TUNE_CUSTOMERS     1000 /* validation customers scored per trial, at most */
 #define TUNE_MIN_GAIN      0.001
-#define TUNE_SETTINGS      7
+#define TUNE_SETTINGS      8
 
-/* One setting tried: the seven values, what the blend scored. */
+/* One setting tried: the eight values, what the blend scored. */
 struct tune_trial {
     double value[TUNE_SETTINGS]; /* in tune_setting_names' order */
     double recall, ndcg;
@@ -44,15 +45,15 @@ struct tune_result {
     double seconds;
 };
 
-/* The seven settings' names, as in model_params and MODEL_SETTINGS. */
+/* The eight settings' names, as in model_params and MODEL_SETTINGS. */
 extern const char *const tune_setting_names[TUNE_SETTINGS];
 
-/* Chooses p's seven settings for h (p's own the starting point; changed only when
+/* Chooses p's eight settings for h (p's own the starting point; changed only when
  * tuned), within budget_s seconds of search. */
 void tune_recommend(const struct history *h, double holdout_days, double budget_s,
                     struct model_params *p, struct tune_result *out);
 
-/* Copies the seven settings from one set of parameters to another (an update keeps
+/* Copies the eight settings from one set of parameters to another (an update keeps
  * what the last full run chose). */
 void tune_keep(struct model_params *to, const struct model_params *from);
 

@@ -280,8 +280,8 @@ cJSON *tune_json(const struct tune_result *r)
         cJSON_AddItemToArray(trials, t);
     }
     cJSON_AddStringToObject(root, "trials_are",
-                            "[blend_complements, blend_personal, blend_content, buy_again_base, "
-                            "buy_again_scale, buy_again_max, repeat_half_life_days, "
-                            "recall_at_10]");
+                            "[blend_complements, blend_personal, blend_content, blend_peers, "
+                            "buy_again_base, buy_again_scale, buy_again_max, "
+                            "repeat_half_life_days, recall_at_10]");
     return root;
 }

@@ -132,8 +132,8 @@ static bool not_blocked(int32_t p, void *ctx)
 
 /* The top list of a method into out (at most TOP_N). */
 static int ask(struct snapshot *s, int method, const struct model_item2item *knn,
-               const struct model_item2item *ease, const struct nbr_baselines *nb,
-               const int32_t *cart, int ncart, int32_t customer, struct arena *a, int32_t *out)
+               const struct model_item2item *ease, struct nbr_baselines *nb, const int32_t *cart,
+               int ncart, int32_t customer, struct arena *a, int32_t *out)
 {
     if (method == EVAL_M_GLOBAL_TOP)
         return nbr_global_top(nb, TOP_N, out);
@@ -279,7 +279,7 @@ static void collect_cases(const struct history *full, const struct history *h, s
 /* The methods' lists and what they are asked with. */
 struct askers {
     const struct model_item2item *knn, *ease;
-    const struct nbr_baselines *nb;
+    struct nbr_baselines *nb;
 };
 
 /* Method m's next-basket figures over the customers of cs into em (sums, not yet

@@ -527,7 +527,8 @@ void model_assoc_fit(const struct baskets *b, const struct assoc_params *params,
         for (size_t i = 0; i < b->nitems; i++)
             qsort(grouped + bucket[i], (size_t)(bucket[i + 1] - bucket[i]),
                   sizeof(struct assoc_rule), by_lhs_then_score);
-        memcpy(pairs, grouped, np2 * sizeof(struct assoc_rule));
+        if (np2 > 0) /* pairs is NULL without any */
+            memcpy(pairs, grouped, np2 * sizeof(struct assoc_rule));
         free(grouped);
         free(fill);
         free(bucket);

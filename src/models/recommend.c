@@ -5,6 +5,8 @@
 
 #include "xsell/xalloc.h"
 
+#define W_PERSONAL             0.7 /* strategy=personal's weights (auto's are tuned) */
+#define W_CONTENT              0.5
 #define HISTORY_WEIGHT         0.5
 #define HISTORY_HALF_LIFE_DAYS 180.0
 #define EVIDENCE_PRIOR         10.0
@@ -20,7 +22,7 @@ const char *rec_kind_name(enum rec_kind k)
 
 /* What the lists know of one product during one request. */
 struct cand {
-    double comp, pers, cont, pers_best, cont_best;
+    double comp, pers, cont, peer, pers_best, cont_best;
     const struct assoc_rule *rule; /* best rule */
     int32_t pers_src, cont_src;    /* the source that added most */
 };
@@ -188,6 +190,16 @@ static void neighbours(struct work *w, int32_t i, double ws)
     }
 }
 
+/* What customer c's nearest customers buy (model_peers.h) into peer. */
+static void peer_sources(struct work *w, int32_t c)
+{
+    const struct model_peers *m = &w->s->peers;
+    if (!m->fitted || (size_t)c >= m->ncust || w->q->only != REC_ONLY_ALL)
+        return;
+    for (int32_t e = m->first[c]; e < m->first[c + 1]; e++)
+        touch(w, m->item[e])->peer += m->score[e];
+}
+
 static int by_last_desc(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
@@ -224,16 +236,18 @@ static void history_sources(struct work *w, struct arena *a)
 static void scale(struct work *w)
 {
     struct scratch *sc = w->sc;
-    double bc = 0, bp = 0, bt = 0;
+    double bc = 0, bp = 0, bt = 0, bn = 0;
     for (size_t i = 0; i < sc->ntouched; i++) {
         const struct cand *c = &sc->c[sc->touched[i]];
         bc = MAX(bc, c->comp), bp = MAX(bp, c->pers), bt = MAX(bt, c->cont);
+        bn = MAX(bn, c->peer);
     }
     for (size_t i = 0; i < sc->ntouched; i++) {
         struct cand *c = &sc->c[sc->touched[i]];
         c->comp = bc > 0 ? c->comp / bc : 0;
         c->pers = bp > 0 ? c->pers / bp : 0;
         c->cont = bt > 0 ? c->cont / bt : 0;
+        c->peer = bn > 0 ? c->peer / bn : 0;
     }
 }
 
@@ -286,23 +300,43 @@ static void accept(struct work *w, struct rec_item *top, int n, struct rec_resul
     }
 }
 
+/* The lists' weights: for auto the snapshot's (self-tuned), for one strategy the
+ * fixed ones, so that strategy=complements or personal serves its list whatever
+ * auto's tuning chose. */
+struct weights {
+    double comp, pers, cont, peer;
+};
+
+static struct weights weights_of(const struct work *w)
+{
+    const struct model_params *mp = &w->s->params;
+    switch (w->q->strategy) {
+    case REC_AUTO:
+        return (struct weights){mp->blend_complements, mp->blend_personal, mp->blend_content,
+                                mp->blend_peers};
+    case REC_COMPLEMENTS:
+        return (struct weights){1, 0, 0, 0};
+    default: /* personal */
+        return (struct weights){0, W_PERSONAL, W_CONTENT, 0};
+    }
+}
+
 static void describe(const struct work *w, struct rec_item *it)
 {
     const struct cand *c = &w->sc->c[it->product];
-    const struct model_params *mp = &w->s->params;
-    double cp = w->q->strategy == REC_PERSONAL ? 0 : mp->blend_complements * c->comp;
-    double pe = w->q->strategy == REC_COMPLEMENTS ? 0 : mp->blend_personal * c->pers;
-    double co = w->q->strategy == REC_COMPLEMENTS ? 0 : mp->blend_content * c->cont;
-    if (cp >= pe && cp >= co && c->rule) {
+    struct weights wt = weights_of(w);
+    double cp = wt.comp * c->comp, pe = wt.pers * c->pers, co = wt.cont * c->cont,
+           pr = wt.peer * c->peer;
+    if (cp >= pe && cp >= co && cp >= pr && c->rule) {
         it->kind = KIND_BOUGHT_TOGETHER;
         it->because[0] = c->rule->lhs[0];
         it->because[1] = c->rule->lhs[1];
         it->count = c->rule->count;
         it->confidence = c->rule->confidence;
         it->lift = c->rule->lift;
-    } else if (pe >= co) {
-        it->kind = KIND_SIMILAR_CUSTOMERS;
-        it->because[0] = c->pers_src;
+    } else if (pe >= co || pr >= co) {
+        it->kind = KIND_SIMILAR_CUSTOMERS; /* by their products, or by the customers */
+        it->because[0] = pe >= pr ? c->pers_src : -1;
     } else {
         it->kind = KIND_SIMILAR_CONTENT;
         it->because[0] = c->cont_src;
@@ -316,14 +350,12 @@ static void blend(struct work *w, struct arena *a, int want, struct rec_result *
     struct rec_item *top = arena_array(a, (size_t)want, sizeof(struct rec_item));
     int n = 0;
     const struct scratch *sc = w->sc;
-    const struct model_params *mp = &w->s->params;
+    struct weights wt = weights_of(w);
     for (size_t i = 0; i < sc->ntouched; i++) {
         int32_t p = sc->touched[i];
         const struct cand *c = &sc->c[p];
-        double cp = w->q->strategy == REC_PERSONAL ? 0 : mp->blend_complements * c->comp;
-        double pc = w->q->strategy == REC_COMPLEMENTS
-                        ? 0
-                        : mp->blend_personal * c->pers + mp->blend_content * c->cont;
+        double cp = wt.comp * c->comp;
+        double pc = wt.pers * c->pers + wt.cont * c->cont + wt.peer * c->peer;
         if (cp + pc > 0 && eligible(w, p))
             offer(top, want, &n, p, (cp + pc) * worth(w, p));
     }
@@ -442,8 +474,11 @@ void recommend(const struct snapshot *s, const struct rec_query *q, struct arena
                 neighbours(&w, q->cart[i], 1.0);
             for (int i = 0; i < q->nrecent; i++)
                 neighbours(&w, q->recent[i], 1.0);
-            if (c >= 0)
+            if (c >= 0) {
                 history_sources(&w, a);
+                if (s->params.blend_peers > 0)
+                    peer_sources(&w, c);
+            }
         }
         scale(&w);
     }

@@ -10,9 +10,9 @@
 
 #define DAY_S 86400.0
 
-const char *const tune_setting_names[TUNE_SETTINGS] = {
-    "blend_complements", "blend_personal", "blend_content",        "buy_again_base",
-    "buy_again_scale",   "buy_again_max",  "repeat_half_life_days"};
+const char *const tune_setting_names[] = {
+    "blend_complements", "blend_personal",  "blend_content", "blend_peers",
+    "buy_again_base",    "buy_again_scale", "buy_again_max", "repeat_half_life_days"};
 
 /* Each setting's grid. */
 static const double grid_weight[] = {0, 0.25, 0.5, 1, 2, 4};
@@ -24,20 +24,30 @@ static const double grid_half_life[] = {15, 30, 90, 180, 365, 1e6};
 static const struct {
     const double *v;
     int n;
-} grids[TUNE_SETTINGS] = {
-    {grid_weight, (int)ARRAY_SIZE(grid_weight)},       {grid_weight, (int)ARRAY_SIZE(grid_weight)},
-    {grid_weight, (int)ARRAY_SIZE(grid_weight)},       {grid_base, (int)ARRAY_SIZE(grid_base)},
-    {grid_scale, (int)ARRAY_SIZE(grid_scale)},         {grid_max, (int)ARRAY_SIZE(grid_max)},
-    {grid_half_life, (int)ARRAY_SIZE(grid_half_life)},
+} grids[] = {
+    {grid_weight, (int)ARRAY_SIZE(grid_weight)},       /* blend_complements */
+    {grid_weight, (int)ARRAY_SIZE(grid_weight)},       /* blend_personal */
+    {grid_weight, (int)ARRAY_SIZE(grid_weight)},       /* blend_content */
+    {grid_weight, (int)ARRAY_SIZE(grid_weight)},       /* blend_peers */
+    {grid_base, (int)ARRAY_SIZE(grid_base)},           /* buy_again_base */
+    {grid_scale, (int)ARRAY_SIZE(grid_scale)},         /* buy_again_scale */
+    {grid_max, (int)ARRAY_SIZE(grid_max)},             /* buy_again_max */
+    {grid_half_life, (int)ARRAY_SIZE(grid_half_life)}, /* repeat_half_life_days */
 };
 
-static const size_t offsets[TUNE_SETTINGS] = {offsetof(struct model_params, blend_complements),
-                                              offsetof(struct model_params, blend_personal),
-                                              offsetof(struct model_params, blend_content),
-                                              offsetof(struct model_params, buy_again_base),
-                                              offsetof(struct model_params, buy_again_scale),
-                                              offsetof(struct model_params, buy_again_max),
-                                              offsetof(struct model_params, repeat_half_life_days)};
+static const size_t offsets[] = {
+    offsetof(struct model_params, blend_complements),
+    offsetof(struct model_params, blend_personal),
+    offsetof(struct model_params, blend_content),
+    offsetof(struct model_params, blend_peers),
+    offsetof(struct model_params, buy_again_base),
+    offsetof(struct model_params, buy_again_scale),
+    offsetof(struct model_params, buy_again_max),
+    offsetof(struct model_params, repeat_half_life_days),
+};
+
+_Static_assert(ARRAY_SIZE(grids) == TUNE_SETTINGS && ARRAY_SIZE(offsets) == TUNE_SETTINGS,
+               "one grid and one field per tuned setting");
 
 static double *field(struct model_params *p, int i)
 {

@@ -43,13 +43,25 @@ static int demo_template(char *url, size_t n)
 
 int group_setup(const char *name)
 {
+    return group_setup_with(name, NULL);
+}
+
+int group_setup_with(const char *name, const char *const *extra_env)
+{
     char tpl[600];
     if (demo_template(tpl, sizeof(tpl)) ||
         db_create(name, "xsell_demo_tpl", group_url, sizeof(group_url)))
         return -1;
     base_url = E.db_url;
     E.db_url = group_url;
-    if (server_start(&main_srv, main_env))
+    const char *env[32];
+    size_t n = 0;
+    for (size_t i = 0; main_env[i]; i++)
+        env[n++] = main_env[i];
+    for (size_t i = 0; extra_env && extra_env[i] && n < 31; i++)
+        env[n++] = extra_env[i];
+    env[n] = NULL;
+    if (server_start(&main_srv, env))
         return -1;
     return server_wait(&main_srv, "/readyz", 200, 90) ? 0 : -1;
 }

@@ -28,6 +28,8 @@ extern const char *const main_env[];
  * imported once per run), made the harness's database (E.db_url, which the server
  * and sql_*() use) until group_teardown; then main_srv serving it, ready. */
 int group_setup(const char *name);
+/* The same with settings of its own beside main_env's (NULL-terminated). */
+int group_setup_with(const char *name, const char *const *extra_env);
 int group_teardown(void);
 
 #define GET(path, key, r) http(&main_srv, "GET", path, key, NULL, NULL, r)

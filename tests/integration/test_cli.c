@@ -265,7 +265,9 @@ static void test_train_prints_figures(void **state)
         assert_true(b->valuedouble > 0);
         sum += b->valuedouble;
     }
-    assert_int_equal(cJSON_GetArraySize(bytes), 9);
+    assert_int_equal(cJSON_GetArraySize(bytes),
+                     cJSON_GetArraySize(cJSON_GetObjectItem(j, "models")));
+    assert_true(cJSON_GetArraySize(bytes) >= 10);
     assert_true(sum < cJSON_GetObjectItem(j, "snapshot_bytes")->valuedouble);
     cJSON_Delete(j);
     free(out);

@@ -178,6 +178,16 @@ static void test_saved_snapshot_same_answers(void **state)
     assert_int_equal(idmap_find(&loaded->hist.customers, "C3", 2),
                      idmap_find(&fitted->hist.customers, "C3", 2));
     same_answers(fitted, loaded);
+    /* the nearest customers' lists, read back whole, answer the same when the blend
+     * weighs them */
+    const struct model_peers *a = &fitted->peers, *b = &loaded->peers;
+    assert_true(a->fitted && b->fitted && a->ncust == b->ncust);
+    size_t n = (size_t)a->first[a->ncust];
+    assert_true(n > 0 && memcmp(a->first, b->first, (a->ncust + 1) * sizeof(int32_t)) == 0);
+    assert_true(memcmp(a->item, b->item, n * sizeof(int32_t)) == 0);
+    assert_true(memcmp(a->score, b->score, n * sizeof(float)) == 0);
+    fitted->params.blend_peers = loaded->params.blend_peers = 2;
+    same_answers(fitted, loaded);
     snapshot_unref(loaded);
     snapshot_unref(fitted);
     unlink(path);

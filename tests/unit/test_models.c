@@ -8,6 +8,7 @@
 #include "xsell/eval_nbr.h"
 #include "xsell/rng.h"
 #include "xsell/tune.h"
+#include "xsell/xalloc.h"
 #include "xsell/csv.h"
 #include "xsell/gen.h"
 #include "xsell/history.h"
@@ -493,8 +494,8 @@ static void test_nbr_baselines_by_hand(void **state)
      * 0.7^(7 - g - 1) / 3, basket i 0.9^(3 - i - 1) */
     double wA = (pow(0.7, 6) * 0.81 + pow(0.7, 5) * 0.9 + pow(0.7, 4)) / 3,
            wB = pow(0.7, 6) * 0.81 / 3, wC = pow(0.7, 4) / 3, got[4] = {0};
-    for (int32_t e = b.vfirst[x]; e < b.vfirst[x + 1]; e++)
-        got[b.vitem[e]] = b.vweight[e];
+    for (int32_t e = b.pv.vfirst[x]; e < b.pv.vfirst[x + 1]; e++)
+        got[b.pv.vitem[e]] = b.pv.vweight[e];
     assert_true(fabs(got[A] - wA) < 1e-6 && fabs(got[B] - wB) < 1e-6 && fabs(got[C] - wC) < 1e-6);
     assert_true(got[D] == 0);
     /* with both customers as neighbours, x's own A ranks first and y's D comes in
@@ -566,6 +567,65 @@ static void tune_shop(struct history *h, bool repeat)
     history_finish(h);
 }
 
+/* The nearest customers by the walk (inverted index, then by norm) are the nearest by
+ * brute force: every one returned no farther than the K-th nearest of all. */
+static void test_peers_nearest_brute_force(void **state)
+{
+    (void)state;
+    struct history h;
+    tune_shop(&h, false);
+    int32_t *cf, *co;
+    history_customer_orders(&h, &cf, &co);
+    struct peer_vectors pv;
+    peer_vectors_build(&h, cf, co, &pv);
+    struct peer_scratch s;
+    peer_scratch_init(&s, &pv);
+    size_t nc = pv.ncust, np = pv.nprod;
+    double *u = xcalloc(np, sizeof(double)), *v = xcalloc(np, sizeof(double));
+    double *d2 = xmalloc(nc * sizeof(double));
+    int32_t near[40];
+    for (int32_t c = 0; c < 60; c++) {
+        int k = peer_vectors_nearest(&pv, c, 40, &s, near);
+        assert_int_equal(k, 40);
+        memset(u, 0, np * sizeof(double));
+        for (int32_t e = pv.vfirst[c]; e < pv.vfirst[c + 1]; e++)
+            u[pv.vitem[e]] = pv.vweight[e];
+        for (size_t o = 0; o < nc; o++) {
+            memset(v, 0, np * sizeof(double));
+            for (int32_t e = pv.vfirst[o]; e < pv.vfirst[o + 1]; e++)
+                v[pv.vitem[e]] = pv.vweight[e];
+            d2[o] = 0;
+            for (size_t p = 0; p < np; p++)
+                d2[o] += (u[p] - v[p]) * (u[p] - v[p]);
+        }
+        double kth = 0, *sorted = xmalloc(nc * sizeof(double));
+        memcpy(sorted, d2, nc * sizeof(double));
+        for (int i = 0; i < 40; i++) /* the 40th smallest, by selection */
+            for (size_t j = (size_t)i + 1; j < nc; j++)
+                if (sorted[j] < sorted[i]) {
+                    double x = sorted[i];
+                    sorted[i] = sorted[j];
+                    sorted[j] = x;
+                }
+        kth = sorted[39];
+        bool self = false;
+        for (int i = 0; i < k; i++) {
+            assert_true(d2[near[i]] <= kth + 1e-9);
+            self |= near[i] == c;
+        }
+        assert_true(self);
+        free(sorted);
+    }
+    free(u);
+    free(v);
+    free(d2);
+    free(cf);
+    free(co);
+    peer_scratch_release(&s);
+    peer_vectors_release(&pv);
+    history_release(&h);
+}
+
 /* Self-tuning: where customers rebuy their staples, buy-again's share of the list
  * rises from its start; where they never rebuy (but the bag), it falls. */
 static void test_tune_buy_again_share(void **state)
@@ -628,6 +688,7 @@ int run_model_tests(void)
         cmocka_unit_test(test_upsell_recent_spend),
         cmocka_unit_test(test_nbr_baselines_by_hand),
         cmocka_unit_test(test_tune_buy_again_share),
+        cmocka_unit_test(test_peers_nearest_brute_force),
     };
     return cmocka_run_group_tests_name("models", tests, NULL, NULL);
 }
