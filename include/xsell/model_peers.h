@@ -30,7 +30,7 @@
 #define PEERS_RG       0.7
 #define PEERS_K        300
 #define PEERS_TOP      30
-#define PEERS_MAX_WORK 4e9
+#define PEERS_MAX_WORK 1e8
 
 /* The distinct products bought (quantity above zero) in order o into out (room for
  * PEERS_BASKET_MAX); how many. */

@@ -16,7 +16,7 @@ const char *const tune_setting_names[] = {
 
 /* Each setting's grid. */
 static const double grid_weight[] = {0, 0.25, 0.5, 1, 2, 4};
-static const double grid_base[] = {0, 0.1, 0.2, 0.3, 0.5};
+static const double grid_base[] = {0, 0.1, 0.2, 0.3, 0.5, 0.7, 1};
 static const double grid_scale[] = {0, 0.5, 1, 1.5, 2, 3, 5, 10};
 static const double grid_max[] = {0.2, 0.3, 0.5, 0.7, 0.9, 1};
 static const double grid_half_life[] = {15, 30, 90, 180, 365, 1e6};
