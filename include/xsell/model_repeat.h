@@ -18,12 +18,13 @@ struct model_repeat {
     /* per customer: */
     float *repeat_share; /* sum(times - 1) / sum(times) */
     int32_t *last_order; /* -1 if none */
-    double as_of, half_life_days;
+    double as_of;
 };
 
-void model_repeat_fit(const struct history *h, double as_of, double half_life_days, struct arena *a,
+void model_repeat_fit(const struct history *h, double as_of, struct arena *a,
                       struct model_repeat *m, struct figures *fig);
-/* Entry k's buy-again score. */
-double model_repeat_score(const struct model_repeat *m, size_t k);
+/* Entry k's buy-again score with the given half-life (a query-time setting,
+ * model_params.repeat_half_life_days). */
+double model_repeat_score(const struct model_repeat *m, size_t k, double half_life_days);
 
 #endif

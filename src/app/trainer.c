@@ -223,7 +223,6 @@ static void tune_run(const struct config *cfg, struct snapshot *s, struct model_
     struct tune_result *tr = xmalloc(sizeof(*tr));
     tune_recommend(&s->hist, cfg->eval_holdout_days, cfg->tune_budget_s, mp, tr);
     tune_keep(&s->params, mp);
-    s->repeat.half_life_days = mp->repeat_half_life_days; /* read at query time */
     cJSON_AddItemToObject(root, "tuning", tune_json(tr));
     free(tr);
 }

@@ -7,14 +7,13 @@
 #include "xsell/snapshot.h"
 #include "xsell/xalloc.h"
 
-void model_repeat_fit(const struct history *h, double as_of, double half_life_days, struct arena *a,
+void model_repeat_fit(const struct history *h, double as_of, struct arena *a,
                       struct model_repeat *m, struct figures *fig)
 {
     double t0 = mono_seconds();
     size_t nc = history_ncustomers(h), ne = (size_t)h->cust_first[nc];
     memset(m, 0, sizeof(*m));
     m->as_of = as_of;
-    m->half_life_days = half_life_days;
     m->times = arena_array(a, ne + 1, sizeof(int32_t));
     m->first = arena_array(a, ne + 1, sizeof(double));
     m->last = arena_array(a, ne + 1, sizeof(double));
@@ -69,12 +68,12 @@ void model_repeat_fit(const struct history *h, double as_of, double half_life_da
     figures_add(fig, "fit_seconds", mono_seconds() - t0);
 }
 
-double model_repeat_score(const struct model_repeat *m, size_t k)
+double model_repeat_score(const struct model_repeat *m, size_t k, double half_life_days)
 {
     if (m->times[k] <= 0)
         return 0;
     double age_days = (m->as_of - m->last[k]) / 86400.0;
-    return m->times[k] * exp2(-MAX(age_days, 0) / m->half_life_days);
+    return m->times[k] * exp2(-MAX(age_days, 0) / half_life_days);
 }
 
 int model_repeat_train(struct snapshot *s, struct arena *a, const struct model_params *p,
@@ -82,7 +81,7 @@ int model_repeat_train(struct snapshot *s, struct arena *a, const struct model_p
 {
     UNUSED(err);
     UNUSED(errlen);
-    model_repeat_fit(&s->hist, p->as_of, p->repeat_half_life_days, a, &s->repeat, fig);
+    model_repeat_fit(&s->hist, p->as_of, a, &s->repeat, fig);
     return 0;
 }
 

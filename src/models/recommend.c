@@ -388,7 +388,9 @@ static void buy_again(struct work *w, struct arena *a, int want, struct rec_resu
         stays_out[k - h->cust_first[c]] = blocked(w, p);
         block(w, p, out_by_rule);
         if (eligible(w, p))
-            offer(top, want, &n, p, model_repeat_score(m, (size_t)k) * worth(w, p));
+            offer(top, want, &n, p,
+                  model_repeat_score(m, (size_t)k, w->s->params.repeat_half_life_days) *
+                      worth(w, p));
         block(w, p, stays_out[k - h->cust_first[c]]);
     }
     int first = out->n;

@@ -72,7 +72,6 @@ static void trial(const struct history *h, struct snapshot *sv, double until, co
     struct tune_trial *t = &out->trial[out->ntrials++];
     for (int i = 0; i < TUNE_SETTINGS; i++)
         *field(&sv->params, i) = t->value[i] = v[i];
-    sv->repeat.half_life_days = sv->params.repeat_half_life_days; /* read at query time */
     struct eval_method em;
     out->customers = eval_blend(h, sv, until, TUNE_CUSTOMERS, &em);
     t->recall = em.recall;

@@ -301,7 +301,7 @@ static void test_upsell_paths_by_hand(void **state)
     history_add_line(&h, "o7", "c3", 12 * DAY, "A", 1, 10);
     history_add_line(&h, "o7", "c3", 12 * DAY, "C", 1, 12);
     history_finish(&h);
-    model_repeat_fit(&h, 20 * DAY, 90, &a, &rep, &fig);
+    model_repeat_fit(&h, 20 * DAY, &a, &rep, &fig);
     struct model_content content;
     model_content_fit(&h, 5, &a, &content, &fig);
     model_upsell_fit(&h, &rep, &content, &a, &m, &fig);
@@ -376,7 +376,7 @@ static void test_upsell_recent_spend(void **state)
     history_add_line(&h, "o4", "small", 201 * DAY, "A", 1, 10);
     history_add_line(&h, "o5", "old", 3 * DAY, "A", 1, 10);
     history_finish(&h);
-    model_repeat_fit(&h, 210 * DAY, 90, &a, &rep, &fig);
+    model_repeat_fit(&h, 210 * DAY, &a, &rep, &fig);
     model_content_fit(&h, 5, &a, &content, &fig);
     model_upsell_fit(&h, &rep, &content, &a, &m, &fig);
     /* lifetime mean 25, last 90 days 40: 1.6; the other way round 0.4, held at 0.5 */
