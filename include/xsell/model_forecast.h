@@ -130,16 +130,54 @@ int forecast_auto_fitted(const double *y, int n, int m, int h, const double *lev
 /* The standard normal quantile for a two-sided interval of level percent (95: 1.96). */
 double forecast_z(double level);
 
+/* Intervals calibrated on backtests, across series (split conformal prediction,
+ * Vovk, Gammerman & Shafer 2005, pooled over many series' backtests as in
+ * Stankeviciute, Alaa & van der Schaar 2021): each series' backtest gives, per step
+ * ahead, its score |actual - mean| / sd; at each calibrated level L the step's
+ * factor is the conformal quantile of the scores (the ceil((N + 1) L)-th smallest of
+ * N) over z_L, and a forecast's bounds become mean -+ factor z_L sd. A level between
+ * two calibrated ones gets the factor interpolated in z_L, one outside them the
+ * nearest one's. A step with fewer than FC_CAL_MIN scores uses all steps' scores
+ * pooled; steps past the backtests' last use the last one's factor; with fewer than
+ * FC_CAL_MIN scores in all the factors stay 1 (the models' own intervals). For a
+ * series that never goes below zero (bounds clamped at zero) |actual - mean| / sd is
+ * still the exact score, its actual values being at zero or above too. */
+#define FC_CAL_MIN        30
+#define FC_CAL_MAX_LEVELS 5
+struct fc_calibration {
+    int nlevels, h, n; /* n: scores in all; h: the last step with one, plus 1 */
+    double level[FC_CAL_MAX_LEVELS];
+    float factor[FC_CAL_MAX_LEVELS][FC_MAX_H];
+    float *score; /* while collecting: (step, score) pairs */
+    size_t nscore, cap;
+};
+/* levels: the ones to calibrate at, ascending (NULL: 50, 80, 90, 95, 99). */
+void fc_calibration_init(struct fc_calibration *c, const double *levels, int nlevels);
+/* One backtest's h steps (actual values, forecast means and sds); steps without a
+ * positive finite sd or a finite value are left out. */
+void fc_calibration_add(struct fc_calibration *c, const double *actual, const double *mean,
+                        const double *sd, int h);
+/* The factors from the scores collected (the scores are then released). */
+void fc_calibration_finish(struct fc_calibration *c);
+/* The factor at a level (percent) and step (0-based); 1 when c is NULL or has none. */
+double fc_calibration_factor(const struct fc_calibration *c, double level, int step);
+/* f's bounds from its means and sds with c's factors (NULL: none); nonneg clamps at
+ * zero. */
+void forecast_calibrate(struct forecast *f, const struct fc_calibration *c, bool nonneg);
+void fc_calibration_release(struct fc_calibration *c);
+
 /* A backtest's scores: sMAPE (percent), MASE (scaled by the in-sample seasonal naive's
  * mean absolute error) and the share of the actual values inside each level's
- * interval (mean -+ z sd, at zero or above when nonneg). NAN when not scored. */
+ * interval (mean -+ z sd, times cal's factor unless cal is NULL, at zero or above
+ * when nonneg). NAN when not scored. */
 struct fc_backtest {
     double smape, mase, cover[FC_MAX_LEVELS];
 };
 /* The MASE scale of y: the mean absolute change over m (over 1 when n <= m). */
 double forecast_mase_scale(const double *y, int n, int m);
 void forecast_score(const double *actual, int h, const double *mean, const double *sd, double scale,
-                    const double *levels, int nlevels, bool nonneg, struct fc_backtest *out);
+                    const double *levels, int nlevels, bool nonneg,
+                    const struct fc_calibration *cal, struct fc_backtest *out);
 /* How forecast_auto's method does on the series' last h values, fitted on the ones
  * before; not scored (NAN) when fewer than 4 come before. */
 void forecast_backtest(const double *y, int n, int m, int h, enum fc_method method,

@@ -22,7 +22,14 @@
  *    diagonal of W - W U (U' W U)^-1 U' W. A product below zero is lifted to zero and
  *    the levels above summed again, which keeps the sums exact.
  *  - top-down by forecast proportions (Athanasopoulos, Ahmed & Hyndman 2009): the
- *    shop's own forecast split level by level in proportion to the nodes' own. */
+ *    shop's own forecast split level by level in proportion to the nodes' own.
+ *
+ * Intervals: the reconciled forecasts' bounds are calibrated on the reconciled
+ * backtest (fc_calibration in model_forecast.h: split conformal across the shop's
+ * series), the products in one pool and the categories with the shop in another.
+ * Each node's backtest coverage is scored with the factors of the other half of its
+ * pool's nodes (by index parity), so that no node's figure is calibrated on its own
+ * errors. */
 #ifndef XSELL_MODEL_SALES_H
 #define XSELL_MODEL_SALES_H
 
@@ -39,6 +46,8 @@
 #define SALES_BACKTEST_WEEK 8
 
 enum sales_freq { SALES_DAY = 0, SALES_WEEK, SALES_NFREQ };
+/* The calibration pools: products, and the categories with the shop. */
+enum sales_pool { SALES_POOL_PRODUCTS = 0, SALES_POOL_AGGREGATES, SALES_NPOOL };
 enum sales_measure { SALES_UNITS = 0, SALES_REVENUE, SALES_NMEASURE };
 
 /* One node's forecast at one frequency and measure. */
@@ -68,7 +77,15 @@ struct model_sales {
     /* units' mean backtest MASE [freq][base, MinT, top-down][products, categories, shop]
      * (an update's are its refit's) */
     double backtest_mase[SALES_NFREQ][3][3];
+    /* the intervals' calibration per measure, frequency and pool (an update's are its
+     * refit's); scores released */
+    struct fc_calibration cal[SALES_NMEASURE][SALES_NFREQ][SALES_NPOOL];
 };
+
+static inline enum sales_pool sales_pool_of(const struct model_sales *m, size_t node)
+{
+    return node < m->nproducts ? SALES_POOL_PRODUCTS : SALES_POOL_AGGREGATES;
+}
 
 /* About the memory model_sales_fit takes for h's series at its peak: the working
  * arrays and the answers it keeps (checked against the memory budget first). */

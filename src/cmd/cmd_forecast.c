@@ -34,6 +34,56 @@ static int parse_levels(const char *s, double *levels, int *n)
     return *n > 0 && !*s ? 0 : -1;
 }
 
+struct series {
+    char *id;
+    double *y;
+    int n;
+};
+
+static bool never_negative(const struct series *s)
+{
+    for (int t = 0; t < s->n; t++)
+        if (s->y[t] < 0)
+            return false;
+    return true;
+}
+
+/* Every series' forecast, its intervals calibrated on the backtests of all the
+ * file's series (each on its last h values, fitted on those before: see
+ * fc_calibration in model_forecast.h), as CSV on stdout. */
+static int forecast_all(const struct series *all, size_t nseries, int h, int period,
+                        const double *levels, int nlevels, enum fc_method method)
+{
+    struct forecast *f = xmalloc(sizeof(*f));
+    struct fc_calibration cal;
+    fc_calibration_init(&cal, levels, nlevels);
+    for (size_t i = 0; i < nseries; i++) {
+        const struct series *s = &all[i];
+        if (s->n - h >= 4 &&
+            forecast_auto(s->y, s->n - h, period, h, levels, nlevels, method, f) == 0)
+            fc_calibration_add(&cal, s->y + s->n - h, f->mean, f->sd, h);
+    }
+    fc_calibration_finish(&cal);
+    printf("id,model,step,mean");
+    for (int l = 0; l < nlevels; l++)
+        printf(",lo%g,hi%g", levels[l], levels[l]);
+    printf("\n");
+    for (size_t i = 0; i < nseries; i++) {
+        const struct series *s = &all[i];
+        if (forecast_auto(s->y, s->n, period, h, levels, nlevels, method, f) != 0)
+            continue;
+        forecast_calibrate(f, &cal, never_negative(s));
+        print_forecast(s->id, f);
+        if (f->note[0])
+            fprintf(stderr, "xsell: %s: %s\n", s->id, f->note);
+    }
+    fprintf(stderr, "forecast: %zu series; intervals calibrated on %d backtest errors\n", nseries,
+            cal.n);
+    fc_calibration_release(&cal);
+    free(f);
+    return 0;
+}
+
 int cmd_forecast(int argc, char **argv)
 {
     double horizon = 0, period = 1, levels[FC_MAX_LEVELS] = {80, 95};
@@ -65,58 +115,52 @@ int cmd_forecast(int argc, char **argv)
     }
     struct csv c;
     csv_init(&c, in);
-    size_t cap = 0;
-    double *y = NULL;
+    struct series *all = NULL;
+    size_t cap = 0, nseries = 0;
     int rc = 0, r;
-    long series = 0;
-    printf("id,model,step,mean");
-    for (int l = 0; l < nlevels; l++)
-        printf(",lo%g,hi%g", levels[l], levels[l]);
-    printf("\n");
     while ((r = csv_next(&c)) > 0) {
         if (c.nfields < 2) {
             fprintf(stderr, "xsell: %s:%ld: want an id and at least one value\n", file, c.line);
             rc = 1;
             break;
         }
-        int n = 0;
+        xgrow((void **)&all, &cap, nseries + 1, sizeof(*all));
+        struct series *sr = &all[nseries++];
+        size_t idlen, ycap = 0;
+        const char *id = csv_field(&c, 0, &idlen);
+        *sr = (struct series){.id = xstrndup(id, idlen)};
         for (int k = 1; k < c.nfields; k++) {
             size_t len;
             const char *v = csv_field(&c, k, &len);
             if (len == 0 && k == c.nfields - 1)
                 break; /* a trailing comma */
-            xgrow((void **)&y, &cap, (size_t)n + 1, sizeof(double));
-            if (strparse_double(v, len, &y[n])) {
+            xgrow((void **)&sr->y, &ycap, (size_t)sr->n + 1, sizeof(double));
+            if (strparse_double(v, len, &sr->y[sr->n])) {
                 fprintf(stderr, "xsell: %s:%ld: value %d is not a number: \"%.40s\"\n", file,
                         c.line, k, v);
                 rc = 1;
                 break;
             }
-            n++;
+            sr->n++;
         }
         if (rc)
             break;
-        struct forecast f;
-        size_t idlen;
-        const char *id = csv_field(&c, 0, &idlen);
-        if (forecast_auto(y, n, (int)period, (int)horizon, levels, nlevels, (enum fc_method)method,
-                          &f) == 0) {
-            print_forecast(id, &f);
-            if (f.note[0])
-                fprintf(stderr, "xsell: %s: %s\n", id, f.note);
-        }
-        series++;
     }
     if (r < 0) {
         fprintf(stderr, "xsell: %s:%ld: %s\n", file, c.line, c.err);
         rc = 1;
     }
     csv_release(&c);
-    free(y);
     if (in != stdin)
         fclose(in);
     if (rc == 0)
-        fprintf(stderr, "forecast: %ld series\n", series);
+        rc = forecast_all(all, nseries, (int)horizon, (int)period, levels, nlevels,
+                          (enum fc_method)method);
+    for (size_t i = 0; i < nseries; i++) {
+        free(all[i].id);
+        free(all[i].y);
+    }
+    free(all);
     return rc;
 usage:
     fprintf(stderr, "usage: xsell forecast FILE --horizon H [--period M] [--level 80,95]\n"

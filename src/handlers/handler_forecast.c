@@ -184,6 +184,7 @@ int handle_forecast_get(struct request *req)
         node = m->nproducts + c;
     }
     const struct sales_fc *fc = &m->fc[meas][freq][node];
+    const struct fc_calibration *cal = &m->cal[meas][freq][sales_pool_of(m, node)];
     double z[FC_MAX_LEVELS];
     char lo_name[FC_MAX_LEVELS][24], hi_name[FC_MAX_LEVELS][24];
     for (int l = 0; l < nlevels; l++) {
@@ -221,13 +222,19 @@ int handle_forecast_get(struct request *req)
         jsonw_str(&j, "date", day);
         jsonw_num(&j, "mean", fc->mean[i]);
         for (int l = 0; l < nlevels; l++) {
-            jsonw_num(&j, lo_name[l], MAX(0, fc->mean[i] - z[l] * fc->sd[i]));
-            jsonw_num(&j, hi_name[l], MAX(0, fc->mean[i] + z[l] * fc->sd[i]));
+            double w = fc_calibration_factor(cal, levels[l], i) * z[l] * fc->sd[i];
+            jsonw_num(&j, lo_name[l], MAX(0, fc->mean[i] - w));
+            jsonw_num(&j, hi_name[l], MAX(0, fc->mean[i] + w));
         }
         jsonw_num(&j, "base", fc->base[i]);
         jsonw_close(&j, '}');
     }
     jsonw_close(&j, ']');
+    jsonw_open(&j, "calibration", '{');
+    jsonw_str(&j, "pool",
+              sales_pool_of(m, node) == SALES_POOL_PRODUCTS ? "products" : "aggregates");
+    jsonw_int(&j, "errors", cal->n);
+    jsonw_close(&j, '}');
     jsonw_open(&j, "backtest", '{');
     jsonw_int(&j, "horizon", m->backtest_h[freq]);
     jsonw_num(&j, "smape", fc->smape);

@@ -102,7 +102,7 @@ int eval_forecast_at(const struct history *src, const struct history *full, doub
          * holds) are judged against one yardstick */
         forecast_score(actual + (size_t)s * (size_t)h, h, fc->mean, fc->sd,
                        forecast_mase_scale(before + (size_t)s * (size_t)n, n, 7), levels, 2, true,
-                       &bt);
+                       NULL, &bt);
         if (!isfinite(bt.mase))
             continue;
         if (s == 0)

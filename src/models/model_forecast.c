@@ -1,6 +1,8 @@
 #include "xsell/model_forecast.h"
 
 #include <math.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "xsell/rng.h"
 #include "xsell/stats.h"
@@ -876,25 +878,127 @@ int forecast_auto_fitted(const double *y, int n, int m, int h, const double *lev
         snprintf(out->note, sizeof(out->note),
                  "the models' fit broke down on these values: seasonal naive instead");
     }
-    for (int l = 0; l < out->nlevels; l++) {
-        double z = forecast_z(out->level[l]);
-        for (int i = 0; i < h; i++) {
-            out->lo[l][i] = out->mean[i] - z * sd[i];
-            out->hi[l][i] = out->mean[i] + z * sd[i];
-        }
-    }
-    if (nonneg) {
-        for (int i = 0; i < h; i++) {
-            out->mean[i] = MAX(out->mean[i], 0);
-            for (int l = 0; l < out->nlevels; l++) {
-                out->lo[l][i] = MAX(out->lo[l][i], 0);
-                out->hi[l][i] = MAX(out->hi[l][i], 0);
-            }
-        }
-    }
+    forecast_calibrate(out, NULL, nonneg);
     if (keep)
         *keep = used;
     return 0;
+}
+
+void forecast_calibrate(struct forecast *f, const struct fc_calibration *c, bool nonneg)
+{
+    for (int l = 0; l < f->nlevels; l++) {
+        double z = forecast_z(f->level[l]);
+        for (int i = 0; i < f->h; i++) {
+            double k = fc_calibration_factor(c, f->level[l], i);
+            f->lo[l][i] = f->mean[i] - k * z * f->sd[i];
+            f->hi[l][i] = f->mean[i] + k * z * f->sd[i];
+            if (nonneg) {
+                f->lo[l][i] = MAX(f->lo[l][i], 0);
+                f->hi[l][i] = MAX(f->hi[l][i], 0);
+            }
+        }
+    }
+    for (int i = 0; nonneg && i < f->h; i++)
+        f->mean[i] = MAX(f->mean[i], 0);
+}
+
+void fc_calibration_init(struct fc_calibration *c, const double *levels, int nlevels)
+{
+    static const double grid[] = {50, 80, 90, 95, 99};
+    memset(c, 0, sizeof(*c));
+    if (!levels) {
+        levels = grid;
+        nlevels = (int)ARRAY_SIZE(grid);
+    }
+    c->nlevels = MIN(nlevels, FC_CAL_MAX_LEVELS);
+    memcpy(c->level, levels, sizeof(double) * (size_t)c->nlevels);
+}
+
+void fc_calibration_add(struct fc_calibration *c, const double *actual, const double *mean,
+                        const double *sd, int h)
+{
+    for (int s = 0; s < MIN(h, FC_MAX_H); s++) {
+        if (!(sd[s] > 0 && isfinite(sd[s]) && isfinite(mean[s]) && isfinite(actual[s])))
+            continue;
+        xgrow((void **)&c->score, &c->cap, 2 * (c->nscore + 1), sizeof(float));
+        c->score[2 * c->nscore] = (float)s;
+        c->score[2 * c->nscore + 1] = (float)(fabs(actual[s] - mean[s]) / sd[s]);
+        c->nscore++;
+    }
+}
+
+static int by_float(const void *a, const void *b)
+{
+    float x = *(const float *)a, y = *(const float *)b;
+    return (x > y) - (x < y);
+}
+
+/* The conformal quantile at level percent of v[0..n) (sorted, n >= 1): the
+ * ceil((n + 1) L)-th smallest, the largest when that is past the end. */
+static double conformal_quantile(const float *v, int n, double level)
+{
+    int k = (int)ceil((n + 1) * level / 100 - 1e-9);
+    return v[MIN(MAX(k, 1), n) - 1];
+}
+
+void fc_calibration_finish(struct fc_calibration *c)
+{
+    int per[FC_MAX_H] = {0};
+    c->h = 0;
+    c->n = (int)c->nscore;
+    for (size_t i = 0; i < c->nscore; i++) {
+        int s = (int)c->score[2 * i];
+        per[s]++;
+        c->h = MAX(c->h, s + 1);
+    }
+    float *all = xmalloc((c->nscore + 1) * sizeof(float));
+    float *step = xmalloc((c->nscore + 1) * sizeof(float));
+    for (size_t i = 0; i < c->nscore; i++)
+        all[i] = c->score[2 * i + 1];
+    qsort(all, c->nscore, sizeof(float), by_float);
+    for (int s = 0; s < c->h; s++) {
+        const float *v = all;
+        int n = c->n;
+        if (per[s] >= FC_CAL_MIN) { /* the step's own scores */
+            n = 0;
+            for (size_t i = 0; i < c->nscore; i++)
+                if ((int)c->score[2 * i] == s)
+                    step[n++] = c->score[2 * i + 1];
+            qsort(step, (size_t)n, sizeof(float), by_float);
+            v = step;
+        }
+        for (int l = 0; l < c->nlevels; l++)
+            c->factor[l][s] =
+                c->n >= FC_CAL_MIN
+                    ? (float)(conformal_quantile(v, n, c->level[l]) / forecast_z(c->level[l]))
+                    : 1;
+    }
+    free(step);
+    free(all);
+    fc_calibration_release(c);
+}
+
+double fc_calibration_factor(const struct fc_calibration *c, double level, int step)
+{
+    if (!c || c->h == 0 || c->nlevels == 0)
+        return 1;
+    int s = MIN(step, c->h - 1), l = 0;
+    while (l < c->nlevels && c->level[l] < level)
+        l++;
+    if (l == 0)
+        return c->factor[0][s];
+    if (l == c->nlevels)
+        return c->factor[c->nlevels - 1][s];
+    double z0 = forecast_z(c->level[l - 1]), z1 = forecast_z(c->level[l]), z = forecast_z(level);
+    double w = (z - z0) / (z1 - z0);
+    return (1 - w) * c->factor[l - 1][s] + w * c->factor[l][s];
+}
+
+void fc_calibration_release(struct fc_calibration *c)
+{
+    free(c->score);
+    c->score = NULL;
+    c->nscore = c->cap = 0;
 }
 
 double forecast_mase_scale(const double *y, int n, int m)
@@ -907,7 +1011,8 @@ double forecast_mase_scale(const double *y, int n, int m)
 }
 
 void forecast_score(const double *actual, int h, const double *mean, const double *sd, double scale,
-                    const double *levels, int nlevels, bool nonneg, struct fc_backtest *out)
+                    const double *levels, int nlevels, bool nonneg,
+                    const struct fc_calibration *cal, struct fc_backtest *out)
 {
     double s = 0, a = 0, z[FC_MAX_LEVELS];
     int inside[FC_MAX_LEVELS] = {0};
@@ -919,7 +1024,8 @@ void forecast_score(const double *actual, int h, const double *mean, const doubl
         s += den > 0 ? 200 * e / den : 0;
         a += e;
         for (int l = 0; l < nlevels; l++) {
-            double lo = mean[i] - z[l] * sd[i], hi = mean[i] + z[l] * sd[i];
+            double w = fc_calibration_factor(cal, levels[l], i) * z[l] * sd[i];
+            double lo = mean[i] - w, hi = mean[i] + w;
             inside[l] += v >= (nonneg ? MAX(lo, 0) : lo) && v <= (nonneg ? MAX(hi, 0) : hi);
         }
     }
@@ -935,7 +1041,7 @@ void forecast_backtest(const double *y, int n, int m, int h, enum fc_method meth
     int fit = n - h;
     struct forecast *f = xmalloc(sizeof(*f));
     if (h < 1 || fit < 4 || forecast_auto(y, fit, m, h, levels, nlevels, method, f)) {
-        forecast_score(NULL, 0, NULL, NULL, 0, NULL, 0, false, out);
+        forecast_score(NULL, 0, NULL, NULL, 0, NULL, 0, false, NULL, out);
         free(f);
         return;
     }
@@ -943,6 +1049,6 @@ void forecast_backtest(const double *y, int n, int m, int h, enum fc_method meth
     for (int t = 0; t < fit; t++)
         nonneg &= y[t] >= 0;
     forecast_score(y + fit, h, f->mean, f->sd, forecast_mase_scale(y, fit, m), levels, nlevels,
-                   nonneg, out);
+                   nonneg, NULL, out);
     free(f);
 }

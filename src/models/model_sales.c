@@ -477,7 +477,7 @@ static int reconcile_steps(const struct model_sales *m, const struct sales_corr 
  * of the base forecasts, MinT's and top-down's, the reconciled coverage over all
  * nodes, and the reconciliation chosen. */
 struct bt_summary {
-    double mase[3][3], cover[2];
+    double mase[3][3], cover[2], cover_model[2]; /* calibrated (cross-fitted), the models' own */
     int kc, method;
 };
 
@@ -565,25 +565,37 @@ static int scope_of(const struct model_sales *m, size_t node)
     return node < m->nproducts ? 0 : node + 1 < m->nodes ? 1 : 2;
 }
 
+/* Node i's backtest actual values (hb of them). */
+static void backtest_actual(const struct model_sales *m, const struct sales_job *j, int meas, int f,
+                            size_t i, double *actual)
+{
+    int hb = m->backtest_h[f], len = j->len[f];
+    widen(j->table[meas][f] + i * (size_t)len + (size_t)(len - hb), (size_t)hb, actual);
+}
+
 /* Scores every node's backtest forecast (mean, sd: [node * BT_MAX + step]) against
- * what happened; per scope (product, category, shop) the mean MASE into mase[3]. */
+ * what happened; per scope (product, category, shop) the mean MASE into mase[3].
+ * half (unless NULL): [pool][parity] calibrations, a node's intervals widened by the
+ * other parity's. */
 static void score_nodes(const struct model_sales *m, const struct sales_job *j, int meas, int f,
-                        const double *mean, const double *sd, struct fc_backtest *out,
+                        const double *mean, const double *sd,
+                        const struct fc_calibration half[SALES_NPOOL][2], struct fc_backtest *out,
                         double mase[3])
 {
     size_t n = m->nodes, base = (size_t)(meas * SALES_NFREQ + f) * n;
-    int hb = m->backtest_h[f], len = j->len[f], k[3] = {0};
+    int hb = m->backtest_h[f], k[3] = {0};
     for (int sc = 0; sc < 3; sc++)
         mase[sc] = 0;
     for (size_t i = 0; i < n; i++) {
         size_t t = base + i;
-        forecast_score(NULL, 0, NULL, NULL, 0, NULL, 0, false, &out[i]);
+        forecast_score(NULL, 0, NULL, NULL, 0, NULL, 0, false, NULL, &out[i]);
         if (!isfinite(j->bt_scale[t])) /* set only when hb < len */
             continue;
         double actual[BT_MAX];
-        widen(j->table[meas][f] + i * (size_t)len + (size_t)(len - hb), (size_t)hb, actual);
+        backtest_actual(m, j, meas, f, i, actual);
+        const struct fc_calibration *cal = half ? &half[sales_pool_of(m, i)][1 - (i & 1)] : NULL;
         forecast_score(actual, hb, mean + i * BT_MAX, sd + i * BT_MAX, j->bt_scale[t], levels, 2,
-                       j->nonneg[t], &out[i]);
+                       j->nonneg[t], cal, &out[i]);
         if (isfinite(out[i].mase)) {
             mase[scope_of(m, i)] += out[i].mase;
             k[scope_of(m, i)]++;
@@ -604,6 +616,35 @@ static double scopes_mean(const double mase[3])
             k++;
         }
     return k ? s / k : NAN;
+}
+
+/* The intervals' calibration from the reconciled backtest (mean, sd: [node * BT_MAX
+ * + step]): per pool, from all its nodes into m->cal, and from each parity's nodes
+ * alone into half (for scoring the other parity). */
+static void calibrate(struct model_sales *m, const struct sales_job *j, int meas, int f,
+                      const double *mean, const double *sd,
+                      struct fc_calibration half[SALES_NPOOL][2])
+{
+    int hb = m->backtest_h[f];
+    for (int p = 0; p < SALES_NPOOL; p++) {
+        fc_calibration_init(&m->cal[meas][f][p], NULL, 0);
+        fc_calibration_init(&half[p][0], NULL, 0);
+        fc_calibration_init(&half[p][1], NULL, 0);
+    }
+    for (size_t i = 0; i < m->nodes; i++) {
+        if (!isfinite(j->bt_scale[(size_t)(meas * SALES_NFREQ + f) * m->nodes + i]))
+            continue;
+        double actual[BT_MAX];
+        backtest_actual(m, j, meas, f, i, actual);
+        enum sales_pool p = sales_pool_of(m, i);
+        fc_calibration_add(&m->cal[meas][f][p], actual, mean + i * BT_MAX, sd + i * BT_MAX, hb);
+        fc_calibration_add(&half[p][i & 1], actual, mean + i * BT_MAX, sd + i * BT_MAX, hb);
+    }
+    for (int p = 0; p < SALES_NPOOL; p++) {
+        fc_calibration_finish(&m->cal[meas][f][p]);
+        fc_calibration_finish(&half[p][0]);
+        fc_calibration_finish(&half[p][1]);
+    }
 }
 
 /* The reconciliation that did better on the backtest (the mean over products,
@@ -631,16 +672,30 @@ static void fill_answers(struct model_sales *m, struct sales_job *j, int meas, i
     if (!kept) { /* the base forecasts' own scores */
         widen(j->bt_mean + base * BT_MAX, n * BT_MAX, rm);
         widen(j->bt_sd + base * BT_MAX, n * BT_MAX, rs);
-        score_nodes(m, j, meas, f, rm, rs, bt[REC_N], mase[REC_N]);
+        score_nodes(m, j, meas, f, rm, rs, NULL, bt[REC_N], mase[REC_N]);
     }
     int best = REC_MINT;
     for (int r = 0; r < REC_N && !kept; r++) {
         reconcile_by(m, r, mint ? &corr : NULL, hb, BT_MAX, j->bt_mean + base * BT_MAX,
                      j->bt_sd + base * BT_MAX, rm, rs);
-        score_nodes(m, j, meas, f, rm, rs, bt[r], mase[r]);
+        score_nodes(m, j, meas, f, rm, rs, NULL, bt[r], mase[r]);
         score[r] = scopes_mean(mase[r]);
         if (score[r] < score[best])
             best = r;
+    }
+    /* the intervals calibrated on the chosen reconciliation's backtest, each node's
+     * coverage scored with the other half's calibration (into bt[REC_N], the base
+     * forecasts' scores being read no further) */
+    const struct fc_backtest *cal_bt = bt[REC_N];
+    if (!kept) {
+        struct fc_calibration half[SALES_NPOOL][2];
+        double ignored[3];
+        reconcile_by(m, best, mint ? &corr : NULL, hb, BT_MAX, j->bt_mean + base * BT_MAX,
+                     j->bt_sd + base * BT_MAX, rm, rs);
+        calibrate(m, j, meas, f, rm, rs, half);
+        score_nodes(m, j, meas, f, rm, rs, half, bt[REC_N], ignored);
+    } else {
+        memcpy(m->cal[meas][f], j->keep->cal[meas][f], sizeof(m->cal[meas][f]));
     }
     if (j->keep)
         best = j->keep->chosen[meas][f];
@@ -670,11 +725,13 @@ static void fill_answers(struct model_sales *m, struct sales_job *j, int meas, i
         fc[i].last = len > 0 ? j->table[meas][f][i * (size_t)len + (size_t)len - 1] : 0;
         fc[i].smape = kept ? kept[i].smape : bt[best][i].smape;
         fc[i].mase = kept ? kept[i].mase : bt[best][i].mase;
-        fc[i].cover80 = kept ? kept[i].cover80 : bt[best][i].cover[0];
-        fc[i].cover95 = kept ? kept[i].cover95 : bt[best][i].cover[1];
+        fc[i].cover80 = kept ? kept[i].cover80 : cal_bt[i].cover[0];
+        fc[i].cover95 = kept ? kept[i].cover95 : cal_bt[i].cover[1];
         if (meas == SALES_UNITS && isfinite(fc[i].cover80)) {
             sum[f].cover[0] += fc[i].cover80;
             sum[f].cover[1] += fc[i].cover95;
+            sum[f].cover_model[0] += kept ? NAN : bt[best][i].cover[0];
+            sum[f].cover_model[1] += kept ? NAN : bt[best][i].cover[1];
             sum[f].kc++;
         }
     }
@@ -796,8 +853,10 @@ void model_sales_fit(const struct history *h, double as_of, int threads,
         {{"week_mase_products_base", "week_mase_categories_base", "week_mase_shop_base"},
          {"week_mase_products_mint", "week_mase_categories_mint", "week_mase_shop_mint"},
          {"week_mase_products_topdown", "week_mase_categories_topdown", "week_mase_shop_topdown"}}};
-    static const char *const cover_names[SALES_NFREQ][2] = {{"day_cover80", "day_cover95"},
-                                                            {"week_cover80", "week_cover95"}};
+    static const char *const cover_names[SALES_NFREQ][2][2] = {
+        {{"day_cover80", "day_cover95"}, {"day_cover80_uncalibrated", "day_cover95_uncalibrated"}},
+        {{"week_cover80", "week_cover95"},
+         {"week_cover80_uncalibrated", "week_cover95_uncalibrated"}}};
     static const char *const method_names[SALES_NFREQ] = {"day_topdown_chosen",
                                                           "week_topdown_chosen"};
     figures_add(fig, "series", (double)tasks);
@@ -806,8 +865,11 @@ void model_sales_fit(const struct history *h, double as_of, int threads,
         for (int r = 0; r < 3; r++)
             for (int sc = 0; sc < 3; sc++)
                 figures_add(fig, names[f][r][sc], sum[f].mase[r][sc]);
-        for (int l = 0; l < 2; l++)
-            figures_add(fig, cover_names[f][l], sum[f].kc ? sum[f].cover[l] / sum[f].kc : NAN);
+        for (int l = 0; l < 2; l++) {
+            figures_add(fig, cover_names[f][0][l], sum[f].kc ? sum[f].cover[l] / sum[f].kc : NAN);
+            figures_add(fig, cover_names[f][1][l],
+                        sum[f].kc ? sum[f].cover_model[l] / sum[f].kc : NAN);
+        }
         figures_add(fig, method_names[f], sum[f].method == REC_TOPDOWN);
     }
     figures_add(fig, "fit_seconds", mono_seconds() - t0);

@@ -132,8 +132,19 @@ static void test_forecast_get(void **state)
     assert_true(cJSON_GetObjectItem(bt, "mase")->valuedouble > 0);
     double cover = cJSON_GetObjectItem(bt, "coverage95")->valuedouble;
     assert_true(cover >= 0 && cover <= 1);
+    cJSON *cal = cJSON_GetObjectItem(r.json, "calibration");
+    assert_string_equal(cJSON_GetObjectItem(cal, "pool")->valuestring, "aggregates");
     resp_free(&r);
     free(first);
+    /* a product's intervals are calibrated on the products' backtests: 28 days each */
+    GET("/forecast?item=P001", INT, &r);
+    assert_int_equal(r.status, 200);
+    cal = cJSON_GetObjectItem(r.json, "calibration");
+    assert_string_equal(cJSON_GetObjectItem(cal, "pool")->valuestring, "products");
+    int errors = (int)cJSON_GetObjectItem(cal, "errors")->valuedouble;
+    print_message("products' intervals calibrated on %d backtest errors\n", errors);
+    assert_true(errors >= 28 * 10);
+    resp_free(&r);
 
     /* coherence: categories (and products without one) add up to the shop, a
      * category's products to it */

@@ -2,9 +2,11 @@
  * classic series, Croston-SBA by hand, intermittent series, zero floors, short
  * series. */
 #include <math.h>
+#include <stdlib.h>
 
 #include "unit/unit.h"
 #include "xsell/model_forecast.h"
+#include "xsell/rng.h"
 
 /* Box & Jenkins' airline passengers, 1949-1960 (monthly, thousands). */
 static const double air[144] = {
@@ -186,12 +188,119 @@ static void test_intermittent_and_floors(void **state)
     assert_int_equal(forecast_auto(ten, 0, 1, 4, levels, 1, FC_AUTO, &fc), -1);
 }
 
+/* Split conformal by hand: one-step scores 1..99 (actual k, mean 0, sd 1) give, at
+ * 80%, the ceil(100 x 0.8) = 80th smallest over z_80; levels between two calibrated
+ * ones interpolate in z, outside them take the nearest; later steps take the last
+ * step's factor; steps with their own 30 scores get their own; too few: 1. */
+static void test_calibration_by_hand(void **state)
+{
+    (void)state;
+    const double levels[] = {80, 95};
+    double zero = 0, one = 1;
+    struct fc_calibration c;
+    fc_calibration_init(&c, levels, 2);
+    for (int k = 1; k <= 99; k++) {
+        double actual = k;
+        fc_calibration_add(&c, &actual, &zero, &one, 1);
+    }
+    double skipped = 1e9;
+    fc_calibration_add(&c, &skipped, &zero, &zero, 1); /* no sd: left out */
+    fc_calibration_finish(&c);
+    assert_int_equal(c.n, 99);
+    double z80 = forecast_z(80), z95 = forecast_z(95), z90 = forecast_z(90);
+    assert_true(fabs(fc_calibration_factor(&c, 80, 0) - 80 / z80) < 1e-5);
+    assert_true(fabs(fc_calibration_factor(&c, 95, 0) - 95 / z95) < 1e-5);
+    double w = (z90 - z80) / (z95 - z80);
+    assert_true(fabs(fc_calibration_factor(&c, 90, 0) - ((1 - w) * 80 / z80 + w * 95 / z95)) <
+                1e-5);
+    assert_true(fabs(fc_calibration_factor(&c, 50, 0) - 80 / z80) < 1e-5);
+    assert_true(fabs(fc_calibration_factor(&c, 99, 7) - 95 / z95) < 1e-5);
+    assert_true(fc_calibration_factor(NULL, 80, 0) == 1);
+
+    /* the bounds: mean -+ factor z sd, clamped at zero */
+    struct forecast f = {.h = 1, .nlevels = 2, .level = {80, 95}, .mean = {10}, .sd = {0.5}};
+    forecast_calibrate(&f, &c, true);
+    assert_true(fabs(f.hi[0][0] - (10 + 80 * 0.5)) < 1e-4);
+    assert_true(f.lo[0][0] == 0 && f.lo[1][0] == 0);
+
+    /* two steps with 40 scores each: each its own (step 0: 1, step 1: 3) */
+    fc_calibration_init(&c, levels, 2);
+    for (int k = 0; k < 40; k++) {
+        double actual[2] = {1, -3}, mean[2] = {0, 0}, sd[2] = {1, 1};
+        fc_calibration_add(&c, actual, mean, sd, 2);
+    }
+    fc_calibration_finish(&c);
+    assert_true(fabs(fc_calibration_factor(&c, 80, 0) - 1 / z80) < 1e-5);
+    assert_true(fabs(fc_calibration_factor(&c, 80, 1) - 3 / z80) < 1e-5);
+    assert_true(fabs(fc_calibration_factor(&c, 95, 30) - 3 / z95) < 1e-5);
+
+    /* fewer than FC_CAL_MIN scores in all: the models' own intervals */
+    fc_calibration_init(&c, levels, 2);
+    for (int k = 0; k < FC_CAL_MIN - 1; k++) {
+        double actual = 5;
+        fc_calibration_add(&c, &actual, &zero, &one, 1);
+    }
+    fc_calibration_finish(&c);
+    assert_true(fc_calibration_factor(&c, 80, 0) == 1 && fc_calibration_factor(&c, 95, 0) == 1);
+    fc_calibration_release(&c);
+}
+
+/* Series whose noise doubled lately (sd 1, then 3 over the last 30 of 90 values):
+ * the models' intervals, fitted mostly on the quiet part, cover too little of the
+ * next 8 values; calibrated on the same series' backtests (their 8 values before),
+ * they cover about what they claim. */
+static void test_calibration_restores_coverage(void **state)
+{
+    (void)state;
+    enum { SERIES = 300, N = 90, H = 8 };
+    const double levels[] = {80, 95};
+    struct rng r;
+    rng_seed(&r, 5);
+    double *y = malloc(sizeof(double) * SERIES * (N + H));
+    for (int i = 0; i < SERIES; i++)
+        for (int t = 0; t < N + H; t++)
+            y[i * (N + H) + t] = 50 + (t >= N - 30 ? 3 : 1) * rng_normal(&r);
+    struct forecast *f = malloc(sizeof(*f));
+    struct fc_calibration c;
+    fc_calibration_init(&c, levels, 2);
+    for (int i = 0; i < SERIES; i++) {
+        const double *s = y + i * (N + H);
+        assert_int_equal(forecast_auto(s, N - H, 1, H, levels, 2, FC_SES, f), 0);
+        fc_calibration_add(&c, s + N - H, f->mean, f->sd, H);
+    }
+    fc_calibration_finish(&c);
+    int in[2][2] = {{0}}; /* [model, calibrated][level] */
+    for (int i = 0; i < SERIES; i++) {
+        const double *s = y + i * (N + H);
+        assert_int_equal(forecast_auto(s, N, 1, H, levels, 2, FC_SES, f), 0);
+        for (int k = 0; k < 2; k++) {
+            if (k == 1)
+                forecast_calibrate(f, &c, false);
+            for (int l = 0; l < 2; l++)
+                for (int t = 0; t < H; t++)
+                    in[k][l] += s[N + t] >= f->lo[l][t] && s[N + t] <= f->hi[l][t];
+        }
+    }
+    double cover[2][2];
+    for (int k = 0; k < 2; k++)
+        for (int l = 0; l < 2; l++)
+            cover[k][l] = (double)in[k][l] / (SERIES * H);
+    print_message("coverage 80/95: models %.3f %.3f, calibrated %.3f %.3f\n", cover[0][0],
+                  cover[0][1], cover[1][0], cover[1][1]);
+    assert_true(cover[0][0] < 0.72 && cover[0][1] < 0.88);
+    assert_true(fabs(cover[1][0] - 0.80) < 0.04 && fabs(cover[1][1] - 0.95) < 0.03);
+    free(f);
+    free(y);
+}
+
 int run_forecast_tests(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_ses_by_hand),
         cmocka_unit_test(test_fits_and_selection),
         cmocka_unit_test(test_intermittent_and_floors),
+        cmocka_unit_test(test_calibration_by_hand),
+        cmocka_unit_test(test_calibration_restores_coverage),
     };
     return cmocka_run_group_tests_name("forecast", tests, NULL, NULL);
 }
