@@ -137,12 +137,13 @@ double forecast_z(double level);
  * factor is the conformal quantile of the scores (the ceil((N + 1) L)-th smallest of
  * N) over z_L, and a forecast's bounds become mean -+ factor z_L sd. A level between
  * two calibrated ones gets the factor interpolated in z_L, one outside them the
- * nearest one's. A step with fewer than FC_CAL_MIN scores uses all steps' scores
- * pooled; steps past the backtests' last use the last one's factor; with fewer than
- * FC_CAL_MIN scores in all the factors stay 1 (the models' own intervals). For a
- * series that never goes below zero (bounds clamped at zero) |actual - mean| / sd is
- * still the exact score, its actual values being at zero or above too. */
-#define FC_CAL_MIN        30
+ * nearest one's. A step with fewer than FC_CAL_STEP_MIN scores uses all steps' scores
+ * pooled (a 95% quantile of a hundred scores moves with a few of them); steps past the backtests'
+ * last use the last one's factor; with fewer than FC_CAL_MIN scores in all the factors stay 1 (the
+ * models' own intervals). For a series that never goes below zero (bounds clamped at zero) |actual
+ * - mean| / sd is still the exact score, its actual values being at zero or above too. */
+#define FC_CAL_MIN        100
+#define FC_CAL_STEP_MIN   200
 #define FC_CAL_MAX_LEVELS 5
 struct fc_calibration {
     int nlevels, h, n; /* n: scores in all; h: the last step with one, plus 1 */

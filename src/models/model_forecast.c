@@ -959,7 +959,7 @@ void fc_calibration_finish(struct fc_calibration *c)
     for (int s = 0; s < c->h; s++) {
         const float *v = all;
         int n = c->n;
-        if (per[s] >= FC_CAL_MIN) { /* the step's own scores */
+        if (per[s] >= FC_CAL_STEP_MIN) { /* the step's own scores */
             n = 0;
             for (size_t i = 0; i < c->nscore; i++)
                 if ((int)c->score[2 * i] == s)

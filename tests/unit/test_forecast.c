@@ -188,10 +188,11 @@ static void test_intermittent_and_floors(void **state)
     assert_int_equal(forecast_auto(ten, 0, 1, 4, levels, 1, FC_AUTO, &fc), -1);
 }
 
-/* Split conformal by hand: one-step scores 1..99 (actual k, mean 0, sd 1) give, at
- * 80%, the ceil(100 x 0.8) = 80th smallest over z_80; levels between two calibrated
+/* Split conformal by hand: one-step scores 1..199 (actual k, mean 0, sd 1) give, at
+ * 80%, the ceil(200 x 0.8) = 160th smallest over z_80; levels between two calibrated
  * ones interpolate in z, outside them take the nearest; later steps take the last
- * step's factor; steps with their own 30 scores get their own; too few: 1. */
+ * step's factor; steps with their own FC_CAL_STEP_MIN scores get their own, fewer
+ * share all steps'; too few in all: 1. */
 static void test_calibration_by_hand(void **state)
 {
     (void)state;
@@ -199,40 +200,43 @@ static void test_calibration_by_hand(void **state)
     double zero = 0, one = 1;
     struct fc_calibration c;
     fc_calibration_init(&c, levels, 2);
-    for (int k = 1; k <= 99; k++) {
+    for (int k = 1; k <= 199; k++) {
         double actual = k;
         fc_calibration_add(&c, &actual, &zero, &one, 1);
     }
     double skipped = 1e9;
     fc_calibration_add(&c, &skipped, &zero, &zero, 1); /* no sd: left out */
     fc_calibration_finish(&c);
-    assert_int_equal(c.n, 99);
+    assert_int_equal(c.n, 199);
     double z80 = forecast_z(80), z95 = forecast_z(95), z90 = forecast_z(90);
-    assert_true(fabs(fc_calibration_factor(&c, 80, 0) - 80 / z80) < 1e-5);
-    assert_true(fabs(fc_calibration_factor(&c, 95, 0) - 95 / z95) < 1e-5);
+    assert_true(fabs(fc_calibration_factor(&c, 80, 0) - 160 / z80) < 1e-5);
+    assert_true(fabs(fc_calibration_factor(&c, 95, 0) - 190 / z95) < 1e-5);
     double w = (z90 - z80) / (z95 - z80);
-    assert_true(fabs(fc_calibration_factor(&c, 90, 0) - ((1 - w) * 80 / z80 + w * 95 / z95)) <
+    assert_true(fabs(fc_calibration_factor(&c, 90, 0) - ((1 - w) * 160 / z80 + w * 190 / z95)) <
                 1e-5);
-    assert_true(fabs(fc_calibration_factor(&c, 50, 0) - 80 / z80) < 1e-5);
-    assert_true(fabs(fc_calibration_factor(&c, 99, 7) - 95 / z95) < 1e-5);
+    assert_true(fabs(fc_calibration_factor(&c, 50, 0) - 160 / z80) < 1e-5);
+    assert_true(fabs(fc_calibration_factor(&c, 99, 7) - 190 / z95) < 1e-5);
     assert_true(fc_calibration_factor(NULL, 80, 0) == 1);
 
     /* the bounds: mean -+ factor z sd, clamped at zero */
     struct forecast f = {.h = 1, .nlevels = 2, .level = {80, 95}, .mean = {10}, .sd = {0.5}};
     forecast_calibrate(&f, &c, true);
-    assert_true(fabs(f.hi[0][0] - (10 + 80 * 0.5)) < 1e-4);
+    assert_true(fabs(f.hi[0][0] - (10 + 160 * 0.5)) < 1e-4);
     assert_true(f.lo[0][0] == 0 && f.lo[1][0] == 0);
 
-    /* two steps with 40 scores each: each its own (step 0: 1, step 1: 3) */
-    fc_calibration_init(&c, levels, 2);
-    for (int k = 0; k < 40; k++) {
-        double actual[2] = {1, -3}, mean[2] = {0, 0}, sd[2] = {1, 1};
-        fc_calibration_add(&c, actual, mean, sd, 2);
+    /* two steps with FC_CAL_STEP_MIN scores each: each its own (step 0: 1, step 1:
+     * 3); with 60 each, both the pooled 80% quantile (3: half the scores are 3) */
+    for (int many = 1; many >= 0; many--) {
+        fc_calibration_init(&c, levels, 2);
+        for (int k = 0; k < (many ? FC_CAL_STEP_MIN : 60); k++) {
+            double actual[2] = {1, -3}, mean[2] = {0, 0}, sd[2] = {1, 1};
+            fc_calibration_add(&c, actual, mean, sd, 2);
+        }
+        fc_calibration_finish(&c);
+        assert_true(fabs(fc_calibration_factor(&c, 80, 0) - (many ? 1 : 3) / z80) < 1e-5);
+        assert_true(fabs(fc_calibration_factor(&c, 80, 1) - 3 / z80) < 1e-5);
+        assert_true(fabs(fc_calibration_factor(&c, 95, 30) - 3 / z95) < 1e-5);
     }
-    fc_calibration_finish(&c);
-    assert_true(fabs(fc_calibration_factor(&c, 80, 0) - 1 / z80) < 1e-5);
-    assert_true(fabs(fc_calibration_factor(&c, 80, 1) - 3 / z80) < 1e-5);
-    assert_true(fabs(fc_calibration_factor(&c, 95, 30) - 3 / z95) < 1e-5);
 
     /* fewer than FC_CAL_MIN scores in all: the models' own intervals */
     fc_calibration_init(&c, levels, 2);
