@@ -50,21 +50,26 @@ struct eval_result {
     double seconds;
 };
 
-/* /upsell, offline. A case is a held-out switch: a customer who had bought A before
- * the cut buys B after it for the first time, and A no more, where B is 10..100%
- * pricier and a substitute by the catalogue alone (same category; without
- * categories, names with TF-IDF cosine >= 0.5). Does /upsell for A and that
- * customer rank B first, in its top 5? Beside two baselines over the catalogue
- * substitutes in step: the most popular pricier one, and the nearest pricier one.
- * Small categories leave few candidates, so HitRate@5 says little there; HitRate@1
- * and NDCG@5 tell the methods apart. */
-#define UPSELL_METHODS 3
+/* /upsell, offline, every method ranking the same candidates against what
+ * customers did. A case is a customer known before the cut and a product A they
+ * had bought; its truth B is the first product they bought after the cut, new to
+ * them, in stock and 10..100% pricier than A (whatever it is: the truth owes
+ * nothing to any method's idea of a substitute). Every method ranks all products in
+ * stock in A's price step that the customer had not bought: /upsell as it serves
+ * (its top 5, the customer's churn risk included), the most popular, the nearest
+ * price above A, and A's category (catalogue substitutes) first then the most
+ * popular. HitRate@1, @5 and NDCG@5, on all cases and on those where B is a
+ * catalogue substitute of A (same category; without categories, names alike); how
+ * much pricier B was (its price over A's, less 1). */
+#define UPSELL_METHODS 4
 struct eval_upsell_result {
     double cut;
-    long cases;
+    long cases, related;
+    double step_mean, step_median, candidates_mean;
     struct {
         const char *name;
         double hit1, hit5, ndcg5;
+        double related_hit1, related_hit5, related_ndcg5;
     } m[UPSELL_METHODS];
     double seconds;
 };
@@ -149,8 +154,10 @@ int eval_recommend(const struct history *full, struct snapshot *cut, struct eval
                    char *err, size_t errlen);
 
 /* The blend as s serves it (its settings and item-to-item model) on what full holds in
- * (s->as_of, until], over at most max_customers customers: hit rate, recall and NDCG
- * at 10 into out; returns the customers scored (the tuning's validation, tune.h). */
+ * (s->as_of, until], over at most max_customers customers and as many baskets: hit
+ * rate, recall and NDCG at 10 of the customers' next baskets, HitRate@10 and NDCG@10
+ * of the baskets' hidden products, into out; returns the customers scored (the
+ * tuning's validation, tune.h). */
 int eval_blend(const struct history *full, struct snapshot *s, double until, int max_customers,
                struct eval_method *out);
 

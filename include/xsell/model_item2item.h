@@ -22,6 +22,10 @@ struct i2i_params {
     double shrink;      /* kNN's shrinkage */
 };
 
+struct model_params;
+/* The fit's parameters from a run's settings (50 neighbours an item). */
+struct i2i_params i2i_params_of(const struct model_params *p);
+
 struct model_item2item {
     size_t n;
     int k;

@@ -9,8 +9,9 @@
  * oldest) times PEERS_RG^(PEERS_GROUPS - g - 1), divided by the groups (the paper's
  * code, its default settings). Neighbours: the PEERS_K customers nearest by Euclidean
  * distance, the customer among them. A customer's list: the PEERS_TOP products of
- * the mean of the neighbours' vectors, best first (the customer's own vector is
- * buy-again's business).
+ * the mean of the neighbours' vectors, best first. The customer's own vector is kept
+ * too, per entry of their products (even where the neighbour search is not made):
+ * the blend's own list ranks by it.
  *
  * The distances: |u|^2 + |v|^2 - 2 u.v, the dot products through an inverted index
  * (product -> customers); the customers sharing nothing with u are nearest in order
@@ -73,6 +74,8 @@ struct model_peers {
     int32_t *first; /* ncust + 1: customer c's list first[c]..first[c+1]-1 */
     int32_t *item;
     float *score; /* the neighbours' mean weight, best first */
+    size_t nown;  /* the history's customer entries (cust_first[ncust]) */
+    float *own;   /* per entry: the customer's own vector's weight of that product */
 };
 
 void model_peers_fit(const struct history *h, struct arena *a, struct model_peers *m,

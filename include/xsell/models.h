@@ -48,7 +48,10 @@
       "baskets an itemset needs")                                                                  \
     X(i2i, ease_max_items, int, "XSELL_EASE_MAX_ITEMS", 0, 20000, 3000,                            \
       "EASE up to this many products, item-kNN beyond")                                            \
-    X(i2i, ease_lambda, double, "XSELL_EASE_LAMBDA", 0.001, 1e7, 50, "EASE's L2 penalty")          \
+    X(i2i, ease_lambda, double, "XSELL_EASE_LAMBDA", 0.001, 1e7, 50,                               \
+      "EASE's L2 penalty (a starting point when XSELL_TUNE=1)")                                    \
+    X(i2i, knn_shrink, double, "XSELL_KNN_SHRINK", 0, 1e6, 10,                                     \
+      "item-kNN's shrinkage: co-buyers / (sqrt(buyers x buyers) + this) (the same)")               \
     X(recommend, blend_complements, double, "XSELL_BLEND_COMPLEMENTS", 0, 100, 1.0,                \
       "the blend's weight of complements (a starting point when XSELL_TUNE=1)")                    \
     X(recommend, blend_personal, double, "XSELL_BLEND_PERSONAL", 0, 100, 0.7,                      \
@@ -57,6 +60,9 @@
       "the blend's weight of similar products by catalogue text (the same)")                       \
     X(recommend, blend_peers, double, "XSELL_BLEND_PEERS", 0, 100, 0,                              \
       "the blend's weight of what the customer's nearest customers buy (the same)")                \
+    X(recommend, blend_own, double, "XSELL_BLEND_OWN", 0, 100, 0,                                  \
+      "the blend's weight of the customer's own products ranked with the other lists on one "      \
+      "scale, beside buy-again's own slots (the same)")                                            \
     X(recommend, buy_again_base, double, "XSELL_BUY_AGAIN_BASE", 0, 1, 0,                          \
       "buy-again's share of a list: this, plus the next one's")                                    \
     X(recommend, buy_again_scale, double, "XSELL_BUY_AGAIN_SCALE", 0, 10, 1.0,                     \
@@ -65,8 +71,14 @@
       "buy-again's largest share of a list")                                                       \
     X(recommend, repeat_half_life_days, double, "XSELL_REPEAT_HALF_LIFE_DAYS", 1, 1e6, 90,         \
       "buy-again's ranking: times bought, halved per this many days since the last")               \
+    X(recommend, history_half_life_days, double, "XSELL_HISTORY_HALF_LIFE_DAYS", 1, 1e6, 180,      \
+      "a customer's products as the personal list's sources: halved per this many days (the "      \
+      "same)")                                                                                     \
+    X(recommend, content_handover, double, "XSELL_CONTENT_HANDOVER", 0.1, 1e6, 10,                 \
+      "buyers at which a product's behaviour and its catalogue text weigh the same (the same)")    \
     X(recommend, tune, int, "XSELL_TUNE", 0, 1, 1,                                                 \
-      "choose the eight settings above on a validation window at each full run (tune.h)")          \
+      "choose the blend's settings, EASE's or item-kNN's and popularity's on a validation "        \
+      "window at each full run (tune.h)")                                                          \
     X(churn, churn_horizon_days, double, "XSELL_CHURN_HORIZON_DAYS", 1, 3650, 90,                  \
       "/churn's default horizon, days")                                                            \
     X(churn, churn_discount, double, "XSELL_CHURN_DISCOUNT", 0, 1, 0.10,                           \

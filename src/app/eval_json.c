@@ -78,6 +78,10 @@ cJSON *eval_upsell_json(const struct eval_upsell_result *r, double holdout_days)
 {
     cJSON *root = header(holdout_days, r->cut, r->seconds);
     cJSON_AddNumberToObject(root, "cases", (double)r->cases);
+    cJSON_AddNumberToObject(root, "cases_catalogue_substitute", (double)r->related);
+    cJSON_AddNumberToObject(root, "candidates_mean", r4(r->candidates_mean));
+    cJSON_AddNumberToObject(root, "step_mean", r4(r->step_mean));
+    cJSON_AddNumberToObject(root, "step_median", r4(r->step_median));
     cJSON *methods = cJSON_AddObjectToObject(root, "methods");
     for (int i = 0; i < UPSELL_METHODS; i++) {
         cJSON *o = cJSON_AddObjectToObject(methods, r->m[i].name);
@@ -86,6 +90,10 @@ cJSON *eval_upsell_json(const struct eval_upsell_result *r, double holdout_days)
         add_rate_ci(o, "hit_rate_at_1", r->m[i].hit1, (double)r->cases);
         add_rate_ci(o, "hit_rate_at_5", r->m[i].hit5, (double)r->cases);
         cJSON_AddNumberToObject(o, "ndcg_at_5", r4(r->m[i].ndcg5));
+        cJSON *sub = cJSON_AddObjectToObject(o, "catalogue_substitute");
+        cJSON_AddNumberToObject(sub, "hit_rate_at_1", r4(r->m[i].related_hit1));
+        cJSON_AddNumberToObject(sub, "hit_rate_at_5", r4(r->m[i].related_hit5));
+        cJSON_AddNumberToObject(sub, "ndcg_at_5", r4(r->m[i].related_ndcg5));
     }
     return root;
 }
@@ -263,10 +271,12 @@ cJSON *tune_json(const struct tune_result *r)
     cJSON *s = settings_json(start->value);
     cJSON_AddNumberToObject(s, "recall_at_10", r4(start->recall));
     cJSON_AddNumberToObject(s, "ndcg_at_10", r4(start->ndcg));
+    cJSON_AddNumberToObject(s, "cart_hit_rate_at_10", r4(start->cart_hit));
     cJSON_AddItemToObject(root, "start", s);
     cJSON *c = settings_json(best->value);
     cJSON_AddNumberToObject(c, "recall_at_10", r4(best->recall));
     cJSON_AddNumberToObject(c, "ndcg_at_10", r4(best->ndcg));
+    cJSON_AddNumberToObject(c, "cart_hit_rate_at_10", r4(best->cart_hit));
     cJSON_AddItemToObject(root, "chosen", c);
     cJSON *share = cJSON_AddObjectToObject(root, "buy_again_mean_share");
     cJSON_AddNumberToObject(share, "start", r4(r->share_start));
@@ -277,11 +287,15 @@ cJSON *tune_json(const struct tune_result *r)
         for (int k = 0; k < TUNE_SETTINGS; k++)
             cJSON_AddItemToArray(t, cJSON_CreateNumber(r->trial[i].value[k]));
         cJSON_AddItemToArray(t, cJSON_CreateNumber(r4(r->trial[i].recall)));
+        cJSON_AddItemToArray(t, cJSON_CreateNumber(r4(r->trial[i].ndcg)));
+        cJSON_AddItemToArray(t, cJSON_CreateNumber(r4(r->trial[i].cart_hit)));
         cJSON_AddItemToArray(trials, t);
     }
-    cJSON_AddStringToObject(root, "trials_are",
-                            "[blend_complements, blend_personal, blend_content, blend_peers, "
-                            "buy_again_base, buy_again_scale, buy_again_max, "
-                            "repeat_half_life_days, recall_at_10]");
+    cJSON *are = cJSON_AddArrayToObject(root, "trials_are"); /* each trial's columns */
+    for (int k = 0; k < TUNE_SETTINGS; k++)
+        cJSON_AddItemToArray(are, cJSON_CreateString(tune_setting_names[k]));
+    cJSON_AddItemToArray(are, cJSON_CreateString("recall_at_10"));
+    cJSON_AddItemToArray(are, cJSON_CreateString("ndcg_at_10"));
+    cJSON_AddItemToArray(are, cJSON_CreateString("cart_hit_rate_at_10"));
     return root;
 }

@@ -209,22 +209,21 @@ static void evaluate_holdout(const struct config *cfg, const struct snapshot *s,
         cJSON_AddStringToObject(root, "evaluation_churn", cj.err);
 }
 
-/* Step 3a: the recommendation settings chosen on a validation window before the
- * evaluations' (tune.h): into s's parameters and mp (which the evaluations fit with). */
-static void tune_run(const struct config *cfg, struct snapshot *s, struct model_params *mp,
-                     cJSON *root)
+/* Step 2a: the settings chosen on a validation window before the evaluations'
+ * (tune.h), before the models are fitted (some are fitted with them): into mp, which
+ * the models and the evaluations fit with. The search's report, or why there was
+ * none, as JSON. */
+static cJSON *tune_run(const struct config *cfg, const struct snapshot *s, struct model_params *mp)
 {
     char err[300];
     if (membudget_check(history_size(&s->hist), "the tuning's copy of the history", err,
-                        sizeof(err))) {
-        cJSON_AddStringToObject(root, "tuning", err);
-        return;
-    }
+                        sizeof(err)))
+        return cJSON_CreateString(err);
     struct tune_result *tr = xmalloc(sizeof(*tr));
     tune_recommend(&s->hist, cfg->eval_holdout_days, cfg->tune_budget_s, mp, tr);
-    tune_keep(&s->params, mp);
-    cJSON_AddItemToObject(root, "tuning", tune_json(tr));
+    cJSON *j = tune_json(tr);
     free(tr);
+    return j;
 }
 
 /* Before each model, the memory budget is asked for what the model kept in the
@@ -368,6 +367,9 @@ int train_build(PGconn *conn, const struct config *cfg, int64_t version,
     mp.sales_prev = s->incremental ? &prev->sales : NULL;
     if (s->incremental) /* the settings the last full run chose */
         tune_keep(&mp, &prev->params);
+    double t_tune = mono_seconds();
+    cJSON *tuning = !s->incremental && mp.tune ? tune_run(cfg, s, &mp) : NULL;
+    t_tune = mono_seconds() - t_tune;
     expect_model_bytes(prev, &s->hist, &mp);
     struct scores_job scores = {.conn = conn};
     mp.fitted = scores_start;
@@ -377,14 +379,15 @@ int train_build(PGconn *conn, const struct config *cfg, int64_t version,
     if (rc) {
         scores_end(&scores, s, false, NULL);
         snapshot_unref(s);
+        cJSON_Delete(tuning);
         return -1;
     }
-    double t_fit = mono_seconds() - t0 - t_load;
+    double t_fit = mono_seconds() - t0 - t_load - t_tune;
 
     cJSON *root = report_new(s, &figs);
     report_run(root, s, prev, why);
-    if (!s->incremental && mp.tune)
-        tune_run(cfg, s, &mp, root);
+    if (tuning)
+        cJSON_AddItemToObject(root, "tuning", tuning);
     if (cfg->price_truth && !s->incremental)
         evaluate_price(cfg, s, root);
     scores_end(&scores, s, true, root);
@@ -398,6 +401,7 @@ int train_build(PGconn *conn, const struct config *cfg, int64_t version,
     memcpy(s->model_bytes, figs.bytes, sizeof(s->model_bytes));
     cJSON *secs = cJSON_AddObjectToObject(root, "seconds");
     cJSON_AddNumberToObject(secs, "load", t_load);
+    cJSON_AddNumberToObject(secs, "tuning", t_tune);
     cJSON_AddNumberToObject(secs, "fit", t_fit);
     cJSON *per = cJSON_AddObjectToObject(secs, "models");
     for (int i = 0; i < MODELS_COUNT; i++)

@@ -195,9 +195,9 @@ struct truth {
 };
 
 /* What full holds in orders [first, end), seen in a fixed scrambled order: per
- * customer known to h (at most max_truth), the distinct products bought; and, unless
- * carts is NULL, each basket with two products h knows (at most EVAL_CASES_MAX), its
- * last one to be found. */
+ * customer known to h (at most max_truth), the distinct products bought; and, when
+ * carts, each basket with two products h knows (at most max_truth), its last one to
+ * be found. */
 struct cases {
     struct truth *truths;
     int ntruth;
@@ -216,8 +216,8 @@ static void collect_cases(const struct history *full, const struct history *h, s
         slot[c] = -1;
     cs->truths = arena_array(work, (size_t)max_truth + 1, sizeof(struct truth));
     if (carts) {
-        cs->carts = arena_array(work, EVAL_CASES_MAX, sizeof(int32_t *));
-        cs->ncarts = arena_array(work, EVAL_CASES_MAX, sizeof(int));
+        cs->carts = arena_array(work, (size_t)max_truth + 1, sizeof(int32_t *));
+        cs->ncarts = arena_array(work, (size_t)max_truth + 1, sizeof(int));
     }
     struct scramble order = scramble_init(first, end);
     for (size_t i = 0; i < order.n; i++) {
@@ -240,7 +240,7 @@ static void collect_cases(const struct history *full, const struct history *h, s
         int known = 0;
         for (int x = 0; x < k; x++)
             known += items[x] >= 0;
-        if (carts && known >= 2 && cs->nbask < EVAL_CASES_MAX) {
+        if (carts && known >= 2 && cs->nbask < max_truth) {
             int32_t *cart = arena_array(work, (size_t)known, sizeof(int32_t));
             int nc = 0;
             for (int x = 0; x < k; x++)
@@ -320,6 +320,27 @@ static void score_customers(struct snapshot *s, int m, const struct askers *k,
     }
 }
 
+/* Method m's list for each basket's cart (its last product hidden): hits and DCG into
+ * em's cart figures (sums). */
+static void score_carts(struct snapshot *s, int m, const struct askers *k, const struct cases *cs,
+                        struct eval_method *em)
+{
+    int32_t list[TOP_N];
+    for (int b = 0; b < cs->nbask; b++) {
+        struct arena a;
+        arena_init(&a);
+        int nc = cs->ncarts[b] - 1;
+        int32_t hidden = cs->carts[b][nc];
+        int n = ask(s, m, k->knn, k->ease, k->nb, cs->carts[b], nc, -1, &a, list);
+        for (int r = 0; r < n; r++)
+            if (list[r] == hidden) {
+                em->cart_hit++;
+                em->cart_ndcg += dcg_at(r);
+            }
+        arena_release(&a);
+    }
+}
+
 int eval_recommend(const struct history *full, struct snapshot *s, struct eval_result *out,
                    char *err, size_t errlen)
 {
@@ -332,7 +353,8 @@ int eval_recommend(const struct history *full, struct snapshot *s, struct eval_r
     /* Both item-to-item variants, whatever the size rule would pick. */
     struct model_item2item knn, ease = {0};
     struct figures fig = {0};
-    struct i2i_params ip = {.k = 50, .ease_max_items = 0, .lambda = p.ease_lambda, .shrink = 10};
+    struct i2i_params ip = i2i_params_of(&p);
+    ip.ease_max_items = 0;
     model_item2item_fit(h, &ip, &s->arena, &knn, &fig);
     bool ease_ok = history_nproducts(h) <= (size_t)p.ease_max_items;
     if (ease_ok) {
@@ -371,20 +393,8 @@ int eval_recommend(const struct history *full, struct snapshot *s, struct eval_r
         memset(seen, 0, np + 1);
         score_customers(s, m, &k, &cs, em, seen);
         em->customers_only = m >= EVAL_M_GLOBAL_TOP;
-        int32_t list[TOP_N];
-        for (int b = 0; b < cs.nbask && !em->customers_only; b++) {
-            struct arena a;
-            arena_init(&a);
-            int nc = cs.ncarts[b] - 1;
-            int32_t hidden = cs.carts[b][nc];
-            int n = ask(s, m, &knn, &ease, &nb, cs.carts[b], nc, -1, &a, list);
-            for (int r = 0; r < n; r++)
-                if (list[r] == hidden) {
-                    em->cart_hit++;
-                    em->cart_ndcg += dcg_at(r);
-                }
-            arena_release(&a);
-        }
+        if (!em->customers_only)
+            score_carts(s, m, &k, &cs, em);
         size_t covered = 0;
         for (size_t p2 = 0; p2 < np; p2++)
             covered += seen[p2];
@@ -420,14 +430,19 @@ int eval_blend(const struct history *full, struct snapshot *s, double until, int
     arena_init(&work);
     struct cases cs;
     collect_cases(full, &s->hist, first_after(full, s->as_of), first_after(full, until),
-                  max_customers, false, &work, &cs);
+                  max_customers, true, &work, &cs);
     const struct model_item2item own = s->i2i, none = {0};
     struct askers k = {&own, &none, NULL}; /* the blend with s's own item-to-item model */
     score_customers(s, EVAL_M_BLEND, &k, &cs, out, NULL);
+    score_carts(s, EVAL_M_BLEND, &k, &cs, out);
     if (cs.ntruth) {
         out->hit /= cs.ntruth;
         out->recall /= cs.ntruth;
         out->ndcg /= cs.ntruth;
+    }
+    if (cs.nbask) {
+        out->cart_hit /= cs.nbask;
+        out->cart_ndcg /= cs.nbask;
     }
     arena_release(&work);
     return cs.ntruth;
@@ -471,86 +486,110 @@ static void add_rank(int rank, double *hit1, double *hit5, double *ndcg5)
     }
 }
 
-/* B's rank among the baselines' candidates (catalogue substitutes of A in step, in
- * stock, not bought by the customer): by popularity, and by nearest price. */
-static void baseline_ranks(const struct snapshot *s, int32_t a, int32_t b, int32_t c, int *by_pop,
-                           int *by_near)
+/* The baselines' ranks of B among every candidate of the case (every product in
+ * stock, in A's price step, not A, not bought by the customer before): by
+ * popularity; by nearest price above A; A's category first, then by popularity.
+ * Ties go against B (a lower index first). */
+static void baseline_ranks(const struct snapshot *s, int32_t a, int32_t b, int32_t c, int rank[3],
+                           int *candidates)
 {
     const struct history *h = &s->hist;
-    int pop = 0, near = 0;
+    const double *pop = s->popular.score;
+    bool b_same = catalogue_substitute(s, a, b);
+    int k = 0;
+    rank[0] = rank[1] = rank[2] = 0;
     for (size_t j = 0; j < history_nproducts(h); j++) {
         int32_t p = (int32_t)j;
-        if (p == b || p == a || !h->in_stock[p] || !in_step(h, a, p) ||
-            !catalogue_substitute(s, a, p) || history_customer_bought(h, c, p))
+        if (p == a || !h->in_stock[p] || !in_step(h, a, p) || history_customer_bought(h, c, p))
             continue;
-        pop += s->popular.score[p] > s->popular.score[b];
-        near += h->price[p] < h->price[b];
+        k++;
+        if (p == b)
+            continue;
+        bool before = p < b;
+        rank[0] += pop[p] > pop[b] || (pop[p] == pop[b] && before);
+        rank[1] += h->price[p] < h->price[b] || (h->price[p] == h->price[b] && before);
+        bool same = catalogue_substitute(s, a, p);
+        rank[2] += (same && !b_same) ||
+                   (same == b_same && (pop[p] > pop[b] || (pop[p] == pop[b] && before)));
     }
-    *by_pop = pop;
-    *by_near = near;
+    *candidates = k;
 }
 
-/* Did the customer buy product id pid after the cut? */
-static bool bought_after(const struct history *full, size_t from_order, int32_t fc, int32_t fp)
+static int by_double(const void *x, const void *y)
 {
-    for (size_t o = from_order; o < history_norders(full); o++) {
-        if (full->order_customer[o] != fc)
-            continue;
-        for (int32_t l = full->order_first[o]; l < full->order_first[o + 1]; l++)
-            if (full->line_product[l] == fp && full->line_qty[l] > 0)
-                return true;
+    double a = *(const double *)x, b = *(const double *)y;
+    return (a > b) - (a < b);
+}
+
+/* Per training customer, their held-out orders (full's indices, in time order):
+ * first[c]..first[c + 1] in rows. */
+static void held_out_orders(const struct history *full, const struct history *h, size_t first_test,
+                            int32_t **first_out, int32_t **rows_out)
+{
+    size_t nc = history_ncustomers(h), no = history_norders(full);
+    int32_t *first = xcalloc(nc + 2, sizeof(int32_t));
+    int32_t *who = xmalloc((no - first_test + 1) * sizeof(int32_t));
+    for (size_t o = first_test; o < no; o++) {
+        who[o - first_test] = held_out_customer(full, o, h);
+        if (who[o - first_test] >= 0)
+            first[who[o - first_test] + 2]++;
     }
-    return false;
+    for (size_t c = 0; c < nc; c++)
+        first[c + 2] += first[c + 1];
+    int32_t *rows = xmalloc(((size_t)first[nc + 1] + 1) * sizeof(int32_t));
+    for (size_t o = first_test; o < no; o++)
+        if (who[o - first_test] >= 0)
+            rows[first[who[o - first_test] + 1]++] = (int32_t)o;
+    free(who);
+    *first_out = first;
+    *rows_out = rows;
 }
 
 int eval_upsell(const struct history *full, const struct snapshot *s,
                 struct eval_upsell_result *out, char *err, size_t errlen)
 {
     static const char *const names[UPSELL_METHODS] = {"upsell", "popular_pricier",
-                                                      "nearest_pricier"};
+                                                      "nearest_pricier", "category_popular"};
     double t0 = mono_seconds();
     memset(out, 0, sizeof(*out));
     for (int i = 0; i < UPSELL_METHODS; i++)
         out->m[i].name = names[i];
     out->cut = s->as_of;
     const struct history *h = &s->hist;
-    size_t first_test = first_after(full, s->as_of);
-    /* a customer counts once per product bought */
-    struct idmap seen;
-    idmap_init(&seen);
-    struct scramble order = scramble_init(first_test, history_norders(full));
+    size_t nc = history_ncustomers(h), first_test = first_after(full, s->as_of);
+    int32_t *first, *rows;
+    held_out_orders(full, h, first_test, &first, &rows);
+    int32_t *bought = xmalloc((history_nproducts(h) + 1) * sizeof(int32_t)); /* new, in order */
+    double *ratio = xmalloc(EVAL_CASES_MAX * sizeof(double));
+    double candidates = 0;
+    /* customers in a scrambled order, so that a capped run spreads over them all */
+    struct scramble order = scramble_init(0, nc);
     for (size_t x = 0; x < order.n && out->cases < EVAL_CASES_MAX; x++) {
-        size_t o = scramble_at(&order, x);
-        int32_t c = held_out_customer(full, o, h);
-        if (c < 0)
-            continue;
-        int32_t fc = full->order_customer[o];
-        const char *cid = idmap_key(&full->customers, fc);
-        for (int32_t l = full->order_first[o]; l < full->order_first[o + 1]; l++) {
-            const char *pid = idmap_key(&full->products, full->line_product[l]);
-            int32_t b = same_id(&full->products, full->line_product[l], &h->products);
-            if (full->line_qty[l] <= 0 || b < 0 || !h->in_stock[b] ||
-                history_customer_bought(h, c, b))
-                continue;
-            char key[512];
-            int kn = snprintf(key, sizeof(key), "%s\x01%s", cid, pid);
-            bool added;
-            idmap_put(&seen, key, (size_t)MIN(kn, (int)sizeof(key) - 1), &added);
-            if (!added)
-                continue;
-            /* what B replaced: the most recent earlier purchase it improves on, not
-             * bought again after the cut */
-            int32_t a = -1;
-            double when = -1;
-            for (int32_t k = h->cust_first[c]; k < h->cust_first[c + 1]; k++) {
-                int32_t i = h->cust_items[k];
-                if (s->repeat.times[k] > 0 && s->repeat.last[k] > when && in_step(h, i, b) &&
-                    catalogue_substitute(s, i, b))
-                    a = i, when = s->repeat.last[k];
+        int32_t c = (int32_t)scramble_at(&order, x);
+        int nb = 0;
+        for (int32_t r = first[c]; r < first[c + 1]; r++) {
+            size_t o = (size_t)rows[r];
+            for (int32_t l = full->order_first[o]; l < full->order_first[o + 1]; l++) {
+                int32_t b = same_id(&full->products, full->line_product[l], &h->products);
+                if (full->line_qty[l] <= 0 || b < 0 || !h->in_stock[b] ||
+                    history_customer_bought(h, c, b))
+                    continue;
+                bool dup = false;
+                for (int i = 0; i < nb && !dup; i++)
+                    dup = bought[i] == b;
+                if (!dup)
+                    bought[nb++] = b;
             }
-            if (a < 0)
+        }
+        /* a case per product the customer bought: the first new purchase in its step */
+        for (int32_t k = h->cust_first[c]; k < h->cust_first[c + 1] && nb > 0; k++) {
+            int32_t a = h->cust_items[k], b = -1;
+            if (s->repeat.times[k] <= 0)
                 continue;
-            if (bought_after(full, first_test, fc, same_id(&h->products, a, &full->products)))
+            for (int i = 0; i < nb && b < 0; i++)
+                if (in_step(h, a, bought[i]))
+                    b = bought[i];
+            if (b < 0)
                 continue;
             struct arena ar;
             arena_init(&ar);
@@ -561,26 +600,47 @@ int eval_upsell(const struct history *full, const struct snapshot *s,
                 q.churn_risk = MIN(MAX(risk.churn_risk, 0), 1);
             struct upsell_item *res;
             int n = model_upsell_query(&s->upsell, h, &s->repeat, &q, &ar, &res);
-            int rank = -1;
+            int rank[UPSELL_METHODS] = {-1}, ncand;
             for (int i = 0; i < n; i++)
                 if (res[i].product == b)
-                    rank = i;
+                    rank[0] = i;
             arena_release(&ar);
-            int by_pop, by_near;
-            baseline_ranks(s, a, b, c, &by_pop, &by_near);
-            add_rank(rank, &out->m[0].hit1, &out->m[0].hit5, &out->m[0].ndcg5);
-            add_rank(by_pop, &out->m[1].hit1, &out->m[1].hit5, &out->m[1].ndcg5);
-            add_rank(by_near, &out->m[2].hit1, &out->m[2].hit5, &out->m[2].ndcg5);
+            baseline_ranks(s, a, b, c, rank + 1, &ncand);
+            bool related = catalogue_substitute(s, a, b);
+            for (int i = 0; i < UPSELL_METHODS; i++) {
+                add_rank(rank[i], &out->m[i].hit1, &out->m[i].hit5, &out->m[i].ndcg5);
+                if (related)
+                    add_rank(rank[i], &out->m[i].related_hit1, &out->m[i].related_hit5,
+                             &out->m[i].related_ndcg5);
+            }
+            out->related += related;
+            candidates += ncand;
+            ratio[out->cases] = h->price[b] / h->price[a];
+            out->step_mean += ratio[out->cases] - 1;
             if (++out->cases >= EVAL_CASES_MAX)
                 break;
         }
     }
-    idmap_release(&seen);
     for (int i = 0; i < UPSELL_METHODS && out->cases; i++) {
         out->m[i].hit1 /= (double)out->cases;
         out->m[i].hit5 /= (double)out->cases;
         out->m[i].ndcg5 /= (double)out->cases;
+        if (out->related) {
+            out->m[i].related_hit1 /= (double)out->related;
+            out->m[i].related_hit5 /= (double)out->related;
+            out->m[i].related_ndcg5 /= (double)out->related;
+        }
     }
+    if (out->cases) {
+        qsort(ratio, (size_t)out->cases, sizeof(double), by_double);
+        out->step_mean /= (double)out->cases;
+        out->step_median = ratio[out->cases / 2] - 1;
+        out->candidates_mean = candidates / (double)out->cases;
+    }
+    free(ratio);
+    free(bought);
+    free(first);
+    free(rows);
     out->seconds = mono_seconds() - t0;
-    return out->cases ? 0 : fmt_error(err, errlen, "no upgrade purchases after the cut-off");
+    return out->cases ? 0 : fmt_error(err, errlen, "no pricier purchases after the cut-off");
 }

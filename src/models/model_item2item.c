@@ -139,11 +139,18 @@ int model_item2item_fit(const struct history *h, const struct i2i_params *p, str
     return 0;
 }
 
+struct i2i_params i2i_params_of(const struct model_params *p)
+{
+    return (struct i2i_params){.k = 50,
+                               .ease_max_items = p->ease_max_items,
+                               .lambda = p->ease_lambda,
+                               .shrink = p->knn_shrink};
+}
+
 int model_item2item_train(struct snapshot *s, struct arena *a, const struct model_params *p,
                           struct figures *fig, char *err, size_t errlen)
 {
-    struct i2i_params ip = {
-        .k = 50, .ease_max_items = p->ease_max_items, .lambda = p->ease_lambda, .shrink = 10};
+    struct i2i_params ip = i2i_params_of(p);
     if (model_item2item_fit(&s->hist, &ip, a, &s->i2i, fig))
         return fmt_error(err, errlen, "EASE's Gram matrix is not positive definite");
     return 0;

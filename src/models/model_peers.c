@@ -260,6 +260,14 @@ void model_peers_fit(const struct history *h, struct arena *a, struct model_peer
     peer_vectors_build(h, cust_first, cust_orders, &pv);
     free(cust_first);
     free(cust_orders);
+    m->nown = (size_t)h->cust_first[nc];
+    m->own = arena_array(a, m->nown + 1, sizeof(float));
+    for (size_t c = 0; c < nc; c++)
+        for (int32_t e = pv.vfirst[c]; e < pv.vfirst[c + 1]; e++) {
+            int32_t k = history_customer_entry(h, (int32_t)c, pv.vitem[e]);
+            if (k >= 0)
+                m->own[k] = pv.vweight[e];
+        }
     double work = peer_vectors_work(&pv);
     figures_add(fig, "work", work);
     if (work > PEERS_MAX_WORK) {
@@ -347,8 +355,9 @@ void model_peers_save(const struct snapshot *s, struct snapw *w)
     size_t n = m->fitted ? (size_t)m->first[m->ncust] : 0;
     struct model_peers head = *m;
     head.first = head.item = NULL;
-    head.score = NULL;
+    head.score = head.own = NULL;
     snapw_put(w, "peers", &head, sizeof(head), 1);
+    snapw_put(w, "peers.own", m->own, sizeof(*m->own), m->nown);
     snapw_put(w, "peers.first", m->first, sizeof(*m->first), m->ncust + 1);
     snapw_put(w, "peers.item", m->item, sizeof(*m->item), n);
     snapw_put(w, "peers.score", m->score, sizeof(*m->score), n);
@@ -359,6 +368,7 @@ void model_peers_load(struct snapshot *s, struct snapr *r)
     struct model_peers *m = &s->peers;
     if (!snapr_copy(r, "peers", m, sizeof(*m)))
         return;
+    m->own = snapr_get(r, "peers.own", sizeof(*m->own), m->nown);
     m->first = snapr_get(r, "peers.first", sizeof(*m->first), m->ncust + 1);
     size_t n = m->fitted && m->first ? (size_t)m->first[m->ncust] : 0;
     m->item = snapr_get(r, "peers.item", sizeof(*m->item), n);

@@ -5,13 +5,11 @@
 
 #include "xsell/xalloc.h"
 
-#define W_PERSONAL             0.7 /* strategy=personal's weights (auto's are tuned) */
-#define W_CONTENT              0.5
-#define HISTORY_WEIGHT         0.5
-#define HISTORY_HALF_LIFE_DAYS 180.0
-#define EVIDENCE_PRIOR         10.0
-#define CART_PAIRS_MAX         20 /* two-item rule sides are looked up for the first 20 items */
-#define HISTORY_SOURCES_MAX    64 /* a wholesaler's thousand products: the 64 most recent speak */
+#define W_PERSONAL          0.7 /* strategy=personal's weights (auto's are tuned) */
+#define W_CONTENT           0.5
+#define HISTORY_WEIGHT      0.5
+#define CART_PAIRS_MAX      20 /* two-item rule sides are looked up for the first 20 items */
+#define HISTORY_SOURCES_MAX 64 /* a wholesaler's thousand products: the 64 most recent speak */
 
 const char *rec_kind_name(enum rec_kind k)
 {
@@ -22,7 +20,7 @@ const char *rec_kind_name(enum rec_kind k)
 
 /* What the lists know of one product during one request. */
 struct cand {
-    double comp, pers, cont, peer, pers_best, cont_best;
+    double comp, pers, cont, peer, own, pers_best, cont_best;
     const struct assoc_rule *rule; /* best rule */
     int32_t pers_src, cont_src;    /* the source that added most */
 };
@@ -153,10 +151,12 @@ static void complements(struct work *w, const int32_t *src, int nsrc)
         }
 }
 
+/* How far product p's behaviour is trusted over its catalogue text: buyers over
+ * buyers plus the hand-over (content_handover buyers: half each). */
 static double evidence(const struct snapshot *s, int32_t p)
 {
     double b = s->i2i.buyers[p];
-    return b / (b + EVIDENCE_PRIOR);
+    return b / (b + s->params.content_handover);
 }
 
 /* Neighbour links of one source item with weight ws into pers and cont. */
@@ -188,6 +188,19 @@ static void neighbours(struct work *w, int32_t i, double ws)
         if (v > c->cont_best)
             c->cont_best = v, c->cont_src = i;
     }
+}
+
+/* Customer c's own products into own, by their own TIFU vector (model_peers.h:
+ * recent baskets weigh more, by their place in the customer's history). */
+static void own_sources(struct work *w, int32_t c)
+{
+    const struct history *h = &w->s->hist;
+    const struct model_peers *m = &w->s->peers;
+    if (!m->own || (size_t)h->cust_first[c + 1] > m->nown)
+        return;
+    for (int32_t k = h->cust_first[c]; k < h->cust_first[c + 1]; k++)
+        if (m->own[k] > 0)
+            touch(w, h->cust_items[k])->own = m->own[k];
 }
 
 /* What customer c's nearest customers buy (model_peers.h) into peer. */
@@ -227,7 +240,7 @@ static void history_sources(struct work *w, struct arena *a)
             continue;
         double age = (m->as_of - m->last[k]) / 86400.0;
         neighbours(w, h->cust_items[k],
-                   HISTORY_WEIGHT * exp2(-MAX(age, 0) / HISTORY_HALF_LIFE_DAYS));
+                   HISTORY_WEIGHT * exp2(-MAX(age, 0) / w->s->params.history_half_life_days));
         used++;
     }
 }
@@ -236,11 +249,11 @@ static void history_sources(struct work *w, struct arena *a)
 static void scale(struct work *w)
 {
     struct scratch *sc = w->sc;
-    double bc = 0, bp = 0, bt = 0, bn = 0;
+    double bc = 0, bp = 0, bt = 0, bn = 0, bo = 0;
     for (size_t i = 0; i < sc->ntouched; i++) {
         const struct cand *c = &sc->c[sc->touched[i]];
         bc = MAX(bc, c->comp), bp = MAX(bp, c->pers), bt = MAX(bt, c->cont);
-        bn = MAX(bn, c->peer);
+        bn = MAX(bn, c->peer), bo = MAX(bo, c->own);
     }
     for (size_t i = 0; i < sc->ntouched; i++) {
         struct cand *c = &sc->c[sc->touched[i]];
@@ -248,6 +261,7 @@ static void scale(struct work *w)
         c->pers = bp > 0 ? c->pers / bp : 0;
         c->cont = bt > 0 ? c->cont / bt : 0;
         c->peer = bn > 0 ? c->peer / bn : 0;
+        c->own = bo > 0 ? c->own / bo : 0;
     }
 }
 
@@ -304,7 +318,7 @@ static void accept(struct work *w, struct rec_item *top, int n, struct rec_resul
  * fixed ones, so that strategy=complements or personal serves its list whatever
  * auto's tuning chose. */
 struct weights {
-    double comp, pers, cont, peer;
+    double comp, pers, cont, peer, own;
 };
 
 static struct weights weights_of(const struct work *w)
@@ -313,11 +327,11 @@ static struct weights weights_of(const struct work *w)
     switch (w->q->strategy) {
     case REC_AUTO:
         return (struct weights){mp->blend_complements, mp->blend_personal, mp->blend_content,
-                                mp->blend_peers};
+                                mp->blend_peers, mp->blend_own};
     case REC_COMPLEMENTS:
-        return (struct weights){1, 0, 0, 0};
+        return (struct weights){1, 0, 0, 0, 0};
     default: /* personal */
-        return (struct weights){0, W_PERSONAL, W_CONTENT, 0};
+        return (struct weights){0, W_PERSONAL, W_CONTENT, 0, 0};
     }
 }
 
@@ -326,8 +340,14 @@ static void describe(const struct work *w, struct rec_item *it)
     const struct cand *c = &w->sc->c[it->product];
     struct weights wt = weights_of(w);
     double cp = wt.comp * c->comp, pe = wt.pers * c->pers, co = wt.cont * c->cont,
-           pr = wt.peer * c->peer;
-    if (cp >= pe && cp >= co && cp >= pr && c->rule) {
+           pr = wt.peer * c->peer, ow = wt.own * c->own;
+    if (ow > 0 && ow >= cp && ow >= pe && ow >= co && ow >= pr) {
+        const struct history *h = &w->s->hist;
+        int32_t k = history_customer_entry(h, w->q->customer, it->product);
+        it->kind = KIND_BUY_AGAIN;
+        it->times = w->s->repeat.times[k];
+        it->last = w->s->repeat.last[k];
+    } else if (cp >= pe && cp >= co && cp >= pr && c->rule) {
         it->kind = KIND_BOUGHT_TOGETHER;
         it->because[0] = c->rule->lhs[0];
         it->because[1] = c->rule->lhs[1];
@@ -351,11 +371,19 @@ static void blend(struct work *w, struct arena *a, int want, struct rec_result *
     int n = 0;
     const struct scratch *sc = w->sc;
     struct weights wt = weights_of(w);
+    /* auto, with the customer's purchases and the own list in the blend: what they
+     * bought comes back through buy-again's slots, the own list and their nearest
+     * customers' (whose vectors hold theirs, as TIFU-kNN's do); complements and similar
+     * products bring new ones. Without the own list every list may bring them back. */
+    int32_t cu =
+        w->q->strategy == REC_AUTO && w->q->include_purchased && wt.own > 0 ? w->q->customer : -1;
     for (size_t i = 0; i < sc->ntouched; i++) {
         int32_t p = sc->touched[i];
         const struct cand *c = &sc->c[p];
-        double cp = wt.comp * c->comp;
-        double pc = wt.pers * c->pers + wt.cont * c->cont + wt.peer * c->peer;
+        bool mine = cu >= 0 && history_customer_bought(&w->s->hist, cu, p);
+        double cp = mine ? 0 : wt.comp * c->comp;
+        double pc = wt.own * c->own + wt.peer * c->peer +
+                    (mine ? 0 : wt.pers * c->pers + wt.cont * c->cont);
         if (cp + pc > 0 && eligible(w, p))
             offer(top, want, &n, p, (cp + pc) * worth(w, p));
     }
@@ -480,6 +508,8 @@ void recommend(const struct snapshot *s, const struct rec_query *q, struct arena
                 history_sources(&w, a);
                 if (s->params.blend_peers > 0)
                     peer_sources(&w, c);
+                if (q->strategy == REC_AUTO && q->include_purchased && s->params.blend_own > 0)
+                    own_sources(&w, c);
             }
         }
         scale(&w);

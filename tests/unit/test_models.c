@@ -5,6 +5,7 @@
 #include <pthread.h>
 #include <unistd.h>
 
+#include "xsell/eval.h"
 #include "xsell/eval_nbr.h"
 #include "xsell/rng.h"
 #include "xsell/tune.h"
@@ -508,19 +509,21 @@ static void test_nbr_baselines_by_hand(void **state)
     history_release(&h);
 }
 
-/* A shop of 300 customers ordering every 3 days for 120 days over 60 products:
- * repeat, each order three of the customer's eight staples and one product at random;
- * else each order two products of the customer's current group of ten it never
- * bought (the next group when none is left), and the shop's bag half the time. */
+/* A shop of 300 customers ordering every 3 days for 120 days over 300 products and
+ * a bag: repeat, each order three of the customer's eight staples (of the first 60)
+ * and one of those 60 at random; else each order two products of the customer's
+ * current group of ten it never bought (the next group when none is left: 80 of the
+ * 300 in all), and the shop's bag half the time. */
+#define TUNE_SHOP_PRODUCTS 300
 static void tune_shop(struct history *h, bool repeat)
 {
     struct rng r;
     rng_seed(&r, repeat ? 11 : 12);
     history_init(h);
     char id[32], oid[32], cid[32];
-    for (int p = 0; p < 61; p++) {
-        snprintf(id, sizeof(id), "P%02d", p);
-        history_add_product(h, id, p == 60 ? "bag" : id, NULL, 5, NAN, true);
+    for (int p = 0; p < TUNE_SHOP_PRODUCTS + 1; p++) {
+        snprintf(id, sizeof(id), "P%03d", p);
+        history_add_product(h, id, p == TUNE_SHOP_PRODUCTS ? "bag" : id, NULL, 5, NAN, true);
     }
     double t0 = 1700000000;
     /* orders in time order: day by day, each customer on its own days */
@@ -528,7 +531,7 @@ static void tune_shop(struct history *h, bool repeat)
     for (int c = 0; c < 300; c++) {
         for (int k = 0; k < 8; k++)
             staples[c][k] = rng_int(&r, 60);
-        group[c] = rng_int(&r, 6);
+        group[c] = rng_int(&r, TUNE_SHOP_PRODUCTS / 10);
         next[c] = 0;
     }
     int n = 0;
@@ -547,13 +550,13 @@ static void tune_shop(struct history *h, bool repeat)
             } else {
                 for (int x = 0; x < 2; x++) {
                     if (next[c] == 10) {
-                        group[c] = (group[c] + 1) % 6;
+                        group[c] = (group[c] + 1) % (TUNE_SHOP_PRODUCTS / 10);
                         next[c] = 0;
                     }
                     items[k++] = group[c] * 10 + (next[c]++ * 7 + c) % 10;
                 }
                 if (rng_uniform(&r) < 0.5)
-                    items[k++] = 60;
+                    items[k++] = TUNE_SHOP_PRODUCTS;
             }
             for (int x = 0; x < k; x++) {
                 bool dup = false;
@@ -626,6 +629,15 @@ static void test_peers_nearest_brute_force(void **state)
     history_release(&h);
 }
 
+static int setting_index(const char *name)
+{
+    for (int i = 0; i < TUNE_SETTINGS; i++)
+        if (strcmp(tune_setting_names[i], name) == 0)
+            return i;
+    fail_msg("no tuned setting %s", name);
+    return -1;
+}
+
 /* Self-tuning: where customers rebuy their staples, buy-again's share of the list
  * rises from its start; where they never rebuy (but the bag), it falls. */
 static void test_tune_buy_again_share(void **state)
@@ -652,6 +664,26 @@ static void test_tune_buy_again_share(void **state)
             assert_true(tr.share_chosen > tr.share_start + 0.1);
         else
             assert_true(tr.share_chosen < tr.share_start - 0.05);
+        /* EASE's penalty and popularity's half-life were tried, their models refitted;
+         * the models fitted afresh with the settings chosen score what the chosen trial
+         * did (no trial's refit was left behind in another's place) */
+        int lambda_tried = 0, popular_tried = 0, lam = setting_index("ease_lambda");
+        int shrink = setting_index("knn_shrink"), pop = setting_index("half_life_days");
+        for (int t = 1; t < tr.ntrials; t++) {
+            lambda_tried += tr.trial[t].value[lam] != tr.trial[0].value[lam];
+            popular_tried += tr.trial[t].value[pop] != tr.trial[0].value[pop];
+            assert_true(tr.trial[t].value[shrink] == tr.trial[0].value[shrink]); /* EASE here */
+        }
+        assert_true(lambda_tried >= 4 && popular_tried >= 3);
+        char err[200];
+        struct snapshot *sv = eval_fit_at(&h, &h, tr.cut, &p, err, sizeof(err));
+        assert_non_null(sv);
+        struct eval_method em;
+        eval_blend(&h, sv, tr.until, TUNE_CUSTOMERS, &em);
+        print_message("chosen: EASE lambda %g, popularity half-life %g; refitted recall %.4f\n",
+                      p.ease_lambda, p.half_life_days, em.recall);
+        assert_true(fabs(em.recall - tr.trial[tr.chosen].recall) < 1e-12);
+        snapshot_unref(sv);
         history_release(&h);
     }
     /* too small to validate: the settings stay */

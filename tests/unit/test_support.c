@@ -417,7 +417,7 @@ static void test_config(void **state)
     setenv("XSELL_EASE_LAMBDA", "-1", 1);
     assert_int_equal(config_load(&c, err, sizeof(err)), -1);
     assert_non_null(strstr(err, "XSELL_EASE_LAMBDA"));
-    assert_non_null(strstr(err, "(i2i: EASE's L2 penalty)")); /* which model, what it sets */
+    assert_non_null(strstr(err, "(i2i: EASE's L2 penalty")); /* which model, what it sets */
     config_release(&c);
     setenv("XSELL_ASSOC_MIN_COUNT", "2.5", 1); /* a long setting takes whole numbers */
     unsetenv("XSELL_EASE_LAMBDA");
