@@ -10,12 +10,17 @@
  *     log units = a + e log price + b log(shop units that week, without its own)
  * - the shop's weekly units carry what moves every product at once (the season,
  * the customer base, shop-wide campaigns), so that a seasonal peak is not read as
- * price response. e's standard error from the fit, a 95% interval.
+ * price response. e's standard error: the larger of the plain fit's and the one
+ * clustered by runs of weeks at one price (whose demand shares whatever else that
+ * period held), the latter widened to Student's t point for runs - 1 degrees of
+ * freedom; a 95% interval.
  *
  * Shrinkage (empirical Bayes): in each category with PRICE_MIN_GROUP estimates the
  * product estimates are pooled by DerSimonian-Laird (a mean and a between-product
  * variance tau^2); each estimate moves toward that mean by its precision, e' =
- * (e/se^2 + mu/tau^2) / (1/se^2 + 1/tau^2). Smaller categories borrow from the shop
+ * (e/se^2 + mu/tau^2) / (1/se^2 + 1/tau^2), its variance 1 / (1/se^2 + 1/tau^2)
+ * plus the pooled mean's, weighed by the share the estimate takes from it (Morris
+ * 1983). Smaller categories borrow from the shop
  * (all products). source says what the estimate leans on most: product (its own
  * data weighs more than the prior), category or shop. A product whose price never
  * moved (or with too few weeks) gets its group's mean, with the group's spread

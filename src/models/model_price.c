@@ -1,6 +1,7 @@
 #include "xsell/model_price.h"
 
 #include <math.h>
+#include <string.h>
 
 #include "xsell/log.h"
 #include "xsell/mat.h"
@@ -68,6 +69,55 @@ static void weekly_release(struct weekly *w)
     free(w->shop);
 }
 
+/* The price coefficient's variance, robust to shocks shared by the weeks of one price
+ * (Liang & Zeger 1986; the CR1 scaling G / (G - 1), Cameron & Miller 2015): the
+ * clusters are the runs of consecutive weeks at one price (within 0.5%), whose
+ * demand moves together with whatever else that period held (a complement's price,
+ * customers moving up a tier). X (n x k), the fit b and (X'X)^-1 inv; the runs into
+ * *runs; 0 with fewer than 3 runs. */
+static double clustered_var(const double *X, const double *y, int n, int k, const double *b,
+                            const double *inv, int *runs)
+{
+    double meat[9] = {0}, u[3] = {0};
+    int g = 0;
+    for (int i = 0; i <= n; i++) {
+        if (i == n || (i > 0 && fabs(X[i * k + 1] - X[(i - 1) * k + 1]) > 0.005)) {
+            for (int r = 0; r < k; r++)
+                for (int c = 0; c < k; c++)
+                    meat[r * k + c] += u[r] * u[c];
+            memset(u, 0, sizeof(u));
+            g++;
+            if (i == n)
+                break;
+        }
+        double e = y[i];
+        for (int j = 0; j < k; j++)
+            e -= b[j] * X[i * k + j];
+        for (int j = 0; j < k; j++)
+            u[j] += e * X[i * k + j];
+    }
+    *runs = g;
+    if (g < 3)
+        return 0;
+    double v = 0;
+    for (int r = 0; r < k; r++)
+        for (int c = 0; c < k; c++)
+            v += inv[k + r] * meat[r * k + c] * inv[c * k + 1];
+    return v * g / (g - 1.0);
+}
+
+/* Student's t 97.5% point over the normal's for df degrees of freedom (Cornish-Fisher
+ * expansion; df below 3 as 3): with G clusters the interval takes t(G - 1)'s point,
+ * not 1.96 (Cameron & Miller 2015), here by widening the standard error. */
+static double t_over_z(int df)
+{
+    double z = Z95, nu = MAX(df, 3);
+    double t = z + (z * z * z + z) / (4 * nu) +
+               (5 * pow(z, 5) + 16 * z * z * z + 3 * z) / (96 * nu * nu) +
+               (3 * pow(z, 7) + 19 * pow(z, 5) + 17 * z * z * z - 15 * z) / (384 * nu * nu * nu);
+    return t / z;
+}
+
 /* The product's own regression; false when it cannot have one. */
 static bool own_fit(const struct weekly *w, size_t p, double *X, double *y, struct price_item *it)
 {
@@ -108,7 +158,11 @@ static bool own_fit(const struct weekly *w, size_t p, double *X, double *y, stru
      * noiseless (a product selling the same units every week, say). */
     if (n - k < 3 || !(rss > 1e-9 * n))
         return false;
-    double se = MAX(sqrt(rss / (n - k) * inv[k + 1]), PRICE_MIN_SE);
+    /* never surer than the plain fit says */
+    int runs = 0;
+    double plain = rss / (n - k) * inv[k + 1], clustered = clustered_var(X, y, n, k, b, inv, &runs);
+    double se = clustered > plain ? sqrt(clustered) * t_over_z(runs - 1) : sqrt(plain);
+    se = MAX(se, PRICE_MIN_SE);
     if (!isfinite(b[1]) || !(se > 0) || !isfinite(se))
         return false;
     it->own = b[1];
@@ -190,7 +244,10 @@ static void shrink(struct price_item *it, const struct price_group *g, enum pric
     }
     double prec = own_prec + 1 / g->tau2;
     it->estimate = (it->own * own_prec + g->mu / g->tau2) / prec;
-    it->se = sqrt(1 / prec);
+    /* the posterior's variance and the pooled mean's own uncertainty, weighed by how
+     * much the estimate leans on it (Morris 1983) */
+    double lean = (1 / g->tau2) / prec;
+    it->se = sqrt(1 / prec + lean * lean * g->se_mu * g->se_mu);
     it->source = own_prec / prec >= 0.5 ? PRICE_SRC_PRODUCT : src;
 }
 
