@@ -278,7 +278,7 @@ cJSON *tune_json(const struct tune_result *r)
     cJSON_AddNumberToObject(c, "ndcg_at_10", r4(best->ndcg));
     cJSON_AddNumberToObject(c, "cart_hit_rate_at_10", r4(best->cart_hit));
     cJSON_AddItemToObject(root, "chosen", c);
-    cJSON *share = cJSON_AddObjectToObject(root, "buy_again_mean_share");
+    cJSON *share = cJSON_AddObjectToObject(root, "own_products_share_of_lists");
     cJSON_AddNumberToObject(share, "start", r4(r->share_start));
     cJSON_AddNumberToObject(share, "chosen", r4(r->share_chosen));
     cJSON *trials = cJSON_AddArrayToObject(root, "trials");
