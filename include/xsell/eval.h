@@ -172,6 +172,11 @@ struct eval_forecast_result {
     double cut;
     int series, days;
     double mase, mase_shop;
+    /* the share of the days after the cut inside the 80% and 95% intervals, mean over
+     * the series: [0] the models' own, [1] calibrated across the series on their
+     * backtests of the days before the cut (fc_calibration; 1 x the models' own when too
+     * few errors) */
+    double cover[2][2];
 };
 int eval_forecast_at(const struct history *src, const struct history *full, double cut, int days,
                      struct eval_forecast_result *out, char *err, size_t errlen);

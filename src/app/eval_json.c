@@ -98,6 +98,22 @@ cJSON *eval_upsell_json(const struct eval_upsell_result *r, double holdout_days)
     return root;
 }
 
+cJSON *eval_forecast_json(const struct eval_forecast_result *r, double holdout_days)
+{
+    cJSON *root = header(holdout_days, r->cut, 0);
+    cJSON_AddNumberToObject(root, "series", r->series);
+    cJSON_AddNumberToObject(root, "days", r->days);
+    cJSON_AddNumberToObject(root, "mase", r4(r->mase));
+    cJSON_AddNumberToObject(root, "mase_shop", r4(r->mase_shop));
+    static const char *const kinds[2] = {"models_own", "calibrated"};
+    for (int k = 0; k < 2; k++) {
+        cJSON *o = cJSON_AddObjectToObject(root, kinds[k]);
+        cJSON_AddNumberToObject(o, "coverage80", r4(r->cover[k][0]));
+        cJSON_AddNumberToObject(o, "coverage95", r4(r->cover[k][1]));
+    }
+    return root;
+}
+
 static cJSON *fit_json(const struct fit_report *rep)
 {
     cJSON *o = cJSON_CreateObject();

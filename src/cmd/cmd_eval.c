@@ -1,4 +1,4 @@
-/* xsell eval recommend|upsell|churn|price: the offline evaluations (eval.h) on the
+/* xsell eval recommend|upsell|churn|forecast|price: the offline evaluations (eval.h) on the
  * database's history, as JSON. */
 #include <math.h>
 
@@ -8,8 +8,8 @@
 #include "xsell/trainer.h"
 #include "xsell/xalloc.h"
 
-enum { EVAL_RECOMMEND, EVAL_UPSELL, EVAL_CHURN, EVAL_PRICE };
-static const char *const kinds[] = {"recommend", "upsell", "churn", "price"};
+enum { EVAL_RECOMMEND, EVAL_UPSELL, EVAL_CHURN, EVAL_FORECAST, EVAL_PRICE };
+static const char *const kinds[] = {"recommend", "upsell", "churn", "forecast", "price"};
 
 /* /price against planted truth: the serving models fitted on the whole history. */
 static cJSON *eval_price_all(struct snapshot *s, struct model_params *mp, const char *truth_path,
@@ -64,6 +64,12 @@ static cJSON *evaluate(struct snapshot *s, const struct config *cfg, int what, d
     train_model_params(cfg, cfg->as_of > 0 ? cfg->as_of : h->t_max, &mp);
     if (what == EVAL_PRICE)
         return eval_price_all(s, &mp, truth, err, errlen);
+    if (what == EVAL_FORECAST) { /* the shop's and its largest categories' daily units */
+        struct eval_forecast_result ef;
+        return eval_forecast_at(h, h, h->t_max - days * 86400.0, (int)ceil(days), &ef, err, errlen)
+                   ? NULL
+                   : eval_forecast_json(&ef, days);
+    }
     if (what != EVAL_CHURN)
         return eval_holdout(h, what, days, cfg, &mp, err, errlen);
     struct eval_churn_result ec;
@@ -118,7 +124,7 @@ int cmd_eval(int argc, char **argv)
     return rc;
 usage:
     fprintf(stderr,
-            "usage: xsell eval recommend|upsell|churn [--holdout-days N]\n"
+            "usage: xsell eval recommend|upsell|churn|forecast [--holdout-days N]\n"
             "       xsell eval price --truth TRUTH.json   (xsell gen's planted elasticities)\n");
     return 2;
 }

@@ -51,7 +51,8 @@ static const struct command {
     {"forecast", cmd_forecast,
      "forecast FILE --horizon H [--period M] [--level 80,95]: forecast each series of a CSV"},
     {"eval", cmd_eval,
-     "eval recommend|upsell|churn [--holdout-days N] | price --truth FILE: offline evaluation, as "
+     "eval recommend|upsell|churn|forecast [--holdout-days N] | price --truth FILE: offline "
+     "evaluation, as "
      "JSON"},
     {"rules", cmd_rules, "rules [--min-support S] [--min-confidence C] [--max-len N]: CSV"},
 };

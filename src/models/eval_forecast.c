@@ -91,28 +91,45 @@ int eval_forecast_at(const struct history *src, const struct history *full, doub
     daily_units(full, full_series, nseries, dcut, h, actual);
     struct forecast *fc = xmalloc(sizeof(*fc));
     static const double levels[] = {80, 95};
-    double sum = 0;
+    /* the intervals' calibration across the series, as training makes it: each
+     * series' backtest on its own last h days before the cut */
+    struct fc_calibration cal;
+    fc_calibration_init(&cal, NULL, 0);
+    for (int s = 0; s < nseries && n - h >= 2 * 7; s++) {
+        const double *ys = y + (size_t)s * (size_t)n;
+        if (forecast_auto(ys, n - h, 7, h, levels, 2, FC_AUTO, fc) == 0)
+            fc_calibration_add(&cal, ys + n - h, fc->mean, fc->sd, h);
+    }
+    fc_calibration_finish(&cal);
+    double sum = 0, cover[2][2] = {{0}};
     int scored = 0;
     for (int s = 0; s < nseries; s++) {
         const double *ys = y + (size_t)s * (size_t)n;
         if (forecast_auto(ys, n, 7, h, levels, 2, FC_AUTO, fc))
             continue;
-        struct fc_backtest bt;
+        struct fc_backtest bt[2];
         /* scaled by full's own days before the cut: src's forecasts (whatever src
          * holds) are judged against one yardstick */
-        forecast_score(actual + (size_t)s * (size_t)h, h, fc->mean, fc->sd,
-                       forecast_mase_scale(before + (size_t)s * (size_t)n, n, 7), levels, 2, true,
-                       NULL, &bt);
-        if (!isfinite(bt.mase))
+        for (int k = 0; k < 2; k++)
+            forecast_score(actual + (size_t)s * (size_t)h, h, fc->mean, fc->sd,
+                           forecast_mase_scale(before + (size_t)s * (size_t)n, n, 7), levels, 2,
+                           true, k ? &cal : NULL, &bt[k]);
+        if (!isfinite(bt[0].mase))
             continue;
         if (s == 0)
-            out->mase_shop = bt.mase;
-        sum += bt.mase;
+            out->mase_shop = bt[0].mase;
+        sum += bt[0].mase;
+        for (int k = 0; k < 2; k++)
+            for (int l = 0; l < 2; l++)
+                cover[k][l] += bt[k].cover[l];
         scored++;
     }
     out->series = scored;
     out->days = h;
     out->mase = scored ? sum / scored : NAN;
+    for (int k = 0; k < 2; k++)
+        for (int l = 0; l < 2; l++)
+            out->cover[k][l] = scored ? cover[k][l] / scored : NAN;
     free(fc);
     free(y);
     free(before);

@@ -394,6 +394,24 @@ static void test_eval_recommend(void **state)
     assert_true(sub5[0] > 0.8);
     assert_true(hit1[0] > hit1[1] && hit1[0] > hit1[2]);
     cJSON_Delete(j);
+    /* xsell eval forecast: the shop and its categories forecast from the cut, the
+     * intervals' coverage on the days after it, the models' own and calibrated */
+    assert_int_equal(run(&out, "{ %s eval forecast --holdout-days 28 2>/dev/null; }", E.bin), 0);
+    j = cJSON_Parse(out);
+    free(out);
+    assert_true(cJSON_IsObject(j));
+    assert_true(cJSON_GetObjectItem(j, "series")->valuedouble >= 2);
+    assert_int_equal((int)cJSON_GetObjectItem(j, "days")->valuedouble, 28);
+    assert_true(cJSON_GetObjectItem(j, "mase")->valuedouble > 0);
+    static const char *const kinds[] = {"models_own", "calibrated"};
+    for (int k = 0; k < 2; k++) {
+        cJSON *o = cJSON_GetObjectItem(j, kinds[k]);
+        double c80 = cJSON_GetObjectItem(o, "coverage80")->valuedouble;
+        double c95 = cJSON_GetObjectItem(o, "coverage95")->valuedouble;
+        print_message("eval forecast: %s coverage %.3f / %.3f\n", kinds[k], c80, c95);
+        assert_true(c80 >= 0 && c80 <= c95 && c95 <= 1);
+    }
+    cJSON_Delete(j);
     assert_int_not_equal(run(&out, "%s eval recommend --holdout-days 0", E.bin), 0);
     free(out);
     assert_int_not_equal(run(&out, "%s eval nothing", E.bin), 0);

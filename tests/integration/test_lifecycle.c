@@ -125,6 +125,10 @@ static void test_quality_gate(void **state)
              "metrics->'gate'->'serving_evaluation' ? 'methods'",
              bad);
     assert_int_equal(sql_long(q), 1);
+    /* the forecasts' interval coverage on the same days, reported beside (not judged) */
+    v = gate_said(bad, "->'forecast_coverage'->'calibrated'->>'coverage95'");
+    assert_true(strtod(v, NULL) > 0 && strtod(v, NULL) <= 1);
+    free(v);
     assert_int_equal(metric("xsell_training_runs_total{status=\"gated\"}"), gated_before + 1);
     /* a gated run's version is never served; force publishes it */
     long forced = train_with("refit=full&force=true");
