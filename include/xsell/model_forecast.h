@@ -158,6 +158,11 @@ void fc_calibration_init(struct fc_calibration *c, const double *levels, int nle
  * positive finite sd or a finite value are left out. */
 void fc_calibration_add(struct fc_calibration *c, const double *actual, const double *mean,
                         const double *sd, int h);
+/* Series y's backtest into c: method fitted on all but its last h values (season
+ * length m), its forecast of them scored; nothing when fewer than min_fit come
+ * before or the fit fails. */
+void fc_calibration_add_backtest(struct fc_calibration *c, const double *y, int n, int m, int h,
+                                 enum fc_method method, int min_fit);
 /* The factors from the scores collected (the scores are then released). */
 void fc_calibration_finish(struct fc_calibration *c);
 /* The factor at a level (percent) and step (0-based); 1 when c is NULL or has none. */

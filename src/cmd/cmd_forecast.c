@@ -57,12 +57,8 @@ static int forecast_all(const struct series *all, size_t nseries, int h, int per
     struct forecast *f = xmalloc(sizeof(*f));
     struct fc_calibration cal;
     fc_calibration_init(&cal, levels, nlevels);
-    for (size_t i = 0; i < nseries; i++) {
-        const struct series *s = &all[i];
-        if (s->n - h >= 4 &&
-            forecast_auto(s->y, s->n - h, period, h, levels, nlevels, method, f) == 0)
-            fc_calibration_add(&cal, s->y + s->n - h, f->mean, f->sd, h);
-    }
+    for (size_t i = 0; i < nseries; i++)
+        fc_calibration_add_backtest(&cal, all[i].y, all[i].n, period, h, method, 4);
     fc_calibration_finish(&cal);
     printf("id,model,step,mean");
     for (int l = 0; l < nlevels; l++)

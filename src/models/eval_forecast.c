@@ -95,11 +95,8 @@ int eval_forecast_at(const struct history *src, const struct history *full, doub
      * series' backtest on its own last h days before the cut */
     struct fc_calibration cal;
     fc_calibration_init(&cal, NULL, 0);
-    for (int s = 0; s < nseries && n - h >= 2 * 7; s++) {
-        const double *ys = y + (size_t)s * (size_t)n;
-        if (forecast_auto(ys, n - h, 7, h, levels, 2, FC_AUTO, fc) == 0)
-            fc_calibration_add(&cal, ys + n - h, fc->mean, fc->sd, h);
-    }
+    for (int s = 0; s < nseries; s++)
+        fc_calibration_add_backtest(&cal, y + (size_t)s * (size_t)n, n, 7, h, FC_AUTO, 2 * 7);
     fc_calibration_finish(&cal);
     double sum = 0, cover[2][2] = {{0}};
     int scored = 0;

@@ -927,6 +927,17 @@ void fc_calibration_add(struct fc_calibration *c, const double *actual, const do
     }
 }
 
+void fc_calibration_add_backtest(struct fc_calibration *c, const double *y, int n, int m, int h,
+                                 enum fc_method method, int min_fit)
+{
+    if (n - h < MAX(min_fit, 1))
+        return;
+    struct forecast *f = xmalloc(sizeof(*f));
+    if (forecast_auto(y, n - h, m, h, c->level, c->nlevels, method, f) == 0)
+        fc_calibration_add(c, y + n - h, f->mean, f->sd, h);
+    free(f);
+}
+
 static int by_float(const void *a, const void *b)
 {
     float x = *(const float *)a, y = *(const float *)b;
