@@ -65,6 +65,10 @@ double stats_logit_predict(const struct stats_logit *m, const double *x);
 /* Area under the ROC curve of score for the labels (true = positive), ties counted
  * half; NAN when either class is empty. Sorts a copy (malloc). */
 double stats_auc(const double *score, const bool *label, size_t n);
+
+/* The median of v[0..n) (sorted in place; the mean of the middle two when n is even);
+ * NAN when n is 0. */
+double stats_median(double *v, size_t n);
 /* 95% intervals for what an evaluation measured on a sample. A rate of x in n:
  * Wilson's score interval. An AUC over npos positives and nneg negatives: Hanley &
  * McNeil's (1982) standard error, the interval clipped to [0, 1]. */

@@ -219,6 +219,20 @@ struct scored {
     bool pos;
 };
 
+static int by_value(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+double stats_median(double *v, size_t n)
+{
+    if (n == 0)
+        return NAN;
+    qsort(v, n, sizeof(double), by_value);
+    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
 static int by_score(const void *a, const void *b)
 {
     double x = ((const struct scored *)a)->s, y = ((const struct scored *)b)->s;

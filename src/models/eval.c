@@ -5,6 +5,7 @@
 #include "xsell/eval_nbr.h"
 #include "xsell/log.h"
 #include "xsell/recommend.h"
+#include "xsell/stats.h"
 #include "xsell/xalloc.h"
 
 #define TOP_N 10
@@ -515,12 +516,6 @@ static void baseline_ranks(const struct snapshot *s, int32_t a, int32_t b, int32
     *candidates = k;
 }
 
-static int by_double(const void *x, const void *y)
-{
-    double a = *(const double *)x, b = *(const double *)y;
-    return (a > b) - (a < b);
-}
-
 /* Per training customer, their held-out orders (full's indices, in time order):
  * first[c]..first[c + 1] in rows. */
 static void held_out_orders(const struct history *full, const struct history *h, size_t first_test,
@@ -632,9 +627,8 @@ int eval_upsell(const struct history *full, const struct snapshot *s,
         }
     }
     if (out->cases) {
-        qsort(ratio, (size_t)out->cases, sizeof(double), by_double);
         out->step_mean /= (double)out->cases;
-        out->step_median = ratio[out->cases / 2] - 1;
+        out->step_median = stats_median(ratio, (size_t)out->cases) - 1;
         out->candidates_mean = candidates / (double)out->cases;
     }
     free(ratio);

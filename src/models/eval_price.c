@@ -2,6 +2,7 @@
 
 #include "xsell/eval.h"
 #include "xsell/log.h"
+#include "xsell/stats.h"
 #include "xsell/xalloc.h"
 
 void price_truth_release(struct price_truth *t)
@@ -11,20 +12,6 @@ void price_truth_release(struct price_truth *t)
     free(t->id);
     free(t->elasticity);
     memset(t, 0, sizeof(*t));
-}
-
-static int by_value(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(double *v, size_t n)
-{
-    if (n == 0)
-        return NAN;
-    qsort(v, n, sizeof(double), by_value);
-    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
 /* Profit (or revenue) under constant elasticity, up to the demand's scale. */
@@ -80,9 +67,9 @@ int eval_price(const struct snapshot *s, const struct price_truth *t, const stru
         out->coverage95 = cover / (double)n;
     }
     out->coverage95_own = nown ? cover_own / (double)nown : NAN;
-    out->median_abs_error = median(err_all, n);
-    out->median_abs_error_own = median(err_own, nown);
-    out->median_abs_error_raw = median(err_raw, nraw);
+    out->median_abs_error = stats_median(err_all, n);
+    out->median_abs_error_own = stats_median(err_own, nown);
+    out->median_abs_error_raw = stats_median(err_raw, nraw);
     if (out->profit_products) {
         out->profit_share = share / (double)out->profit_products;
         out->profit_share_current = share_now / (double)out->profit_products;
