@@ -31,7 +31,7 @@ OBJ      := $(patsubst %.c,build/obj/%.o,$(LIB_SRC))
 FUZZ_OBJ := $(patsubst %.c,build/fuzz/obj/%.o,$(LIB_SRC))
 ASAN_OBJ := $(patsubst %.c,build/asan/obj/%.o,$(LIB_SRC))
 
-.PHONY: all deps build run check test-unit bench bench-attack bench-scale bench-replicas fuzz format \
+.PHONY: all deps build run check test-unit bench bench-attack bench-events bench-scale bench-replicas fuzz format \
         check-format lint check-layers clean \
         distclean
 
@@ -180,12 +180,18 @@ bench-scale: deps build/xsell
 bench-replicas: deps build/xsell build/retail2csv
 	@bench/replicas.sh
 
+# `make bench-events`: POST /events in batches of 100, alone and beside GET /recommend
+# (bench/events.sh), on the demo shop. About a minute.
+bench-events: deps build/xsell
+	@bench/events.sh
+
 # `make bench`: import throughput on UCI Online Retail (../shared/data) beside raw
 # COPY, and HTTP throughput beside /healthz. Prints figures; timings are not tests.
 bench: deps build/xsell build/retail2csv build/churn_bench build/attack build/recent_bench \
        build/reconcile_bench
 	@build/reconcile_bench
 	@bench/attack.sh
+	@bench/events.sh
 	@bench/run.sh
 
 FORMAT_FILES = src/*/*.c include/xsell/*.h tests/*/*.c tests/*/*.h bench/*.c

@@ -21,6 +21,7 @@ struct services {
     struct recent *recent; /* purchases not yet in the snapshot */
     struct metrics *metrics;
     atomic_int *in_flight;
+    int events_keep_days;
 };
 
 struct app {

@@ -11,6 +11,10 @@ cJSON *body_json(struct request *req);
 /* A string member; absent or null gives an empty text unless required. */
 int body_string(struct request *req, const cJSON *obj, const char *name, const char *where,
                 bool required, struct text *out);
+/* A string member that is an id (strparse_id_valid's rule); absent or null gives an
+ * empty text unless required. */
+int body_id(struct request *req, const cJSON *obj, const char *name, const char *where,
+            bool required, struct text *out);
 /* A number (or a numeric string) member as decimal text; integer: whole numbers only. */
 int body_number(struct request *req, const cJSON *obj, const char *name, const char *where,
                 bool required, bool integer, struct text *out);

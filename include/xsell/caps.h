@@ -14,6 +14,7 @@
 #define LIMIT_MAX           100    /* limit= on list answers */
 #define CART_MAX            100    /* items= in one request */
 #define ORDERS_PER_POST_MAX 1000   /* orders in one POST /orders */
+#define EVENTS_PER_POST_MAX 1000   /* events in one POST /events */
 #define LINES_PER_ORDER_MAX 1000   /* lines in one order of a POST /orders body */
 #define ORDER_LINES_MAX     100000 /* lines in one order of an import (wholesale) */
 #define API_KEYS_MAX        64     /* entries in XSELL_API_KEYS */

@@ -18,6 +18,7 @@ int cmd_train(int argc, char **argv);
 int cmd_forecast(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_rules(int argc, char **argv);
+int cmd_events(int argc, char **argv);
 
 /* The configuration, or -1 after saying what is wrong on stderr. */
 int cmd_load_config(struct config *cfg);

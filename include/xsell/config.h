@@ -47,7 +47,9 @@ struct config {
     int heavy_queue;           /* XSELL_HEAVY_QUEUE: costly requests waiting, then 503 */
     size_t conn_memory;        /* per-connection memory limit for libmicrohttpd */
     int db_pool;               /* XSELL_DB_POOL: connections for request writes */
+    int db_queue;              /* XSELL_DB_QUEUE: requests waiting for them, then 503 */
     double as_of; /* XSELL_AS_OF: train as of this time (a date: its end); 0 = latest order */
+    int events_keep_days;     /* XSELL_EVENTS_KEEP_DAYS: events older are dropped */
     double eval_holdout_days; /* XSELL_EVAL_HOLDOUT_DAYS: evaluate each run; 0 = off */
     double tune_budget_s;     /* XSELL_TUNE_BUDGET_S: the tuning's search, seconds */
     double gate_tolerance;    /* XSELL_GATE_TOLERANCE: a full run worse than the serving

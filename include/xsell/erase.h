@@ -4,7 +4,8 @@
  *   order     its lines and the order
  *   product   the product and every order line naming it; orders left without
  *             lines go too (a product merely discontinued wants in_stock=false)
- *   customer  the customer, their orders and lines, and their churn score */
+ *   customer  the customer, their orders and lines, their churn score and the events
+ *             sent under their id */
 #ifndef XSELL_ERASE_H
 #define XSELL_ERASE_H
 

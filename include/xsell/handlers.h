@@ -18,6 +18,7 @@ int handle_price(struct request *req);
 int handle_forecast_post(struct request *req);
 int handle_forecast_get(struct request *req);
 int handle_orders_post(struct request *req);
+int handle_events_post(struct request *req);
 int handle_product_put(struct request *req);
 int handle_order_delete(struct request *req);
 int handle_product_delete(struct request *req);

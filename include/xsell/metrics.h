@@ -20,6 +20,7 @@ struct metrics {
     atomic_ulong connections_refused; /* past XSELL_CONN_PER_CLIENT */
     atomic_ulong requests_cut;        /* past XSELL_REQUEST_DEADLINE_S */
     atomic_ulong heavy_refused;       /* 503: the heavy pool was full */
+    atomic_ulong db_refused;          /* 503: the database lane's queue was full */
 };
 
 void metrics_init(struct metrics *m);

@@ -7,6 +7,14 @@
 
 typedef int (*handler_fn)(struct request *req);
 
+/* Where a route runs: on the HTTP thread that read it, or handed to a bounded pool
+ * (the connection suspended meanwhile) so that the HTTP threads never wait on it. */
+enum lane {
+    LANE_HTTP,  /* cheap: answered at once */
+    LANE_HEAVY, /* cost grows with the input: the heavy pool, at idle priority */
+    LANE_DB     /* waits on the database (writes, the runs): the database pool's threads */
+};
+
 struct route {
     const char *method;
     const char *path; /* a trailing "{id}" segment matches one non-empty segment */
@@ -14,7 +22,7 @@ struct route {
     bool needs_model; /* 503 until a snapshot serves */
     bool has_body;    /* JSON body expected */
     bool limited;     /* counted by the rate limiter */
-    bool heavy;       /* cost grows with the input: runs on the bounded heavy pool */
+    enum lane lane;   /* where it runs (below) */
     handler_fn fn;
 };
 

@@ -27,6 +27,12 @@ enum svc_failure {
  * created (ingest_result_release). */
 int services_write_orders(struct services *sv, const struct order_in *orders, int n,
                           struct ingest_result *res, char *err, size_t errlen);
+/* Writes a batch of checked events (events.h: events_write), idempotent on event_id;
+ * *created: how many were new. */
+int services_write_events(struct services *sv, const char *batch_json, long *created, char *err,
+                          size_t errlen);
+/* How many days events are kept (XSELL_EVENTS_KEEP_DAYS): older ones are refused. */
+int services_events_keep_days(const struct services *sv);
 /* Creates or replaces one product. */
 int services_write_product(struct services *sv, const struct product_in *p,
                            struct ingest_result *res, char *err, size_t errlen);

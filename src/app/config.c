@@ -263,12 +263,18 @@ int config_load(struct config *c, char *err, size_t errlen)
     if (env_int("XSELL_DB_POOL", 1, DB_POOL_MAX, 4, &v, err, errlen))
         return -1;
     c->db_pool = (int)v;
+    if (env_int("XSELL_DB_QUEUE", 0, 10000, 256, &v, err, errlen))
+        return -1;
+    c->db_queue = (int)v;
     s = getenv("XSELL_AS_OF");
     if (s && *s && strparse_timestamp(s, strlen(s), &c->as_of, NULL))
         return fmt_error(err, errlen, "XSELL_AS_OF must be an ISO-8601 date or time, got \"%s\"",
                          s);
     if (s && strlen(s) == 10) /* a date means all of that day */
         c->as_of += 86400 - 0.001;
+    if (env_int("XSELL_EVENTS_KEEP_DAYS", 1, 3650, 90, &v, err, errlen))
+        return -1;
+    c->events_keep_days = (int)v;
     if (env_double("XSELL_EVAL_HOLDOUT_DAYS", 0, 3650, 28, &c->eval_holdout_days, err, errlen))
         return -1;
     if (env_double("XSELL_GATE_TOLERANCE", 0, 1000, 0.05, &c->gate_tolerance, err, errlen))

@@ -2,6 +2,7 @@
  * process's database pool, trainer and overlay. */
 #include "xsell/app.h"
 #include "xsell/erase.h"
+#include "xsell/events.h"
 #include "xsell/ingest.h"
 #include "xsell/log.h"
 #include "xsell/router.h"
@@ -13,7 +14,8 @@ void app_wire_services(struct app *app)
                                  .trainer = &app->trainer,
                                  .recent = &app->recent,
                                  .metrics = &app->metrics,
-                                 .in_flight = &app->in_flight};
+                                 .in_flight = &app->in_flight,
+                                 .events_keep_days = app->cfg.events_keep_days};
 }
 
 /* The failure of a write on conn: the database gone, or the write refused. */
@@ -140,6 +142,23 @@ int services_write_product(struct services *sv, const struct product_in *p,
                            struct ingest_result *res, char *err, size_t errlen)
 {
     return write_rows(sv, INGEST_PRODUCTS, false, stage_product, p, 1, res, err, errlen);
+}
+
+int services_write_events(struct services *sv, const char *batch_json, long *created, char *err,
+                          size_t errlen)
+{
+    *created = 0;
+    PGconn *conn = db_pool_take(sv->pool);
+    if (!conn)
+        return fmt_error(err, errlen, "no database connection"), SVC_DB_DOWN;
+    int failure = events_write(conn, batch_json, created, err, errlen) ? write_failure(conn) : 0;
+    db_pool_give(sv->pool, conn);
+    return failure;
+}
+
+int services_events_keep_days(const struct services *sv)
+{
+    return sv->events_keep_days;
 }
 
 int services_erase(struct services *sv, enum erase_kind kind, const char *id,

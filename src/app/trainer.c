@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "xsell/eval_json.h"
+#include "xsell/events.h"
 #include "xsell/gate.h"
 #include "xsell/history_load.h"
 #include "xsell/models.h"
@@ -661,14 +662,33 @@ static double first_due(struct trainer *t, PGconn *conn)
                : INFINITY;
 }
 
-#define STANDBY_POLL_S 1.0 /* a standby tries for the lock this often */
-#define QUEUE_POLL_S   1.0 /* the leader looks for runs queued by other processes */
+#define STANDBY_POLL_S    1.0    /* a standby tries for the lock this often */
+#define EVENTS_MAINTAIN_S 3600.0 /* the leader keeps the events' partitions this often */
+#define EVENTS_RETRY_S    60.0   /* and again this soon after a failure */
+
+/* The events' partitions and window (events.h), kept by the leader; when it is due
+ * next. */
+static double maintain_events(struct trainer *t, PGconn *conn)
+{
+    struct events_maintenance m;
+    char err[512];
+    if (events_maintain(conn, t->cfg->events_keep_days, now_seconds(), &m, err, sizeof(err))) {
+        log_warn("trainer: keeping the events' partitions failed: %s", err);
+        return mono_seconds() + EVENTS_RETRY_S;
+    }
+    if (m.made || m.dropped || m.moved || m.expired)
+        log_info("trainer: events: %d partitions made, %d dropped (older than %d days), %ld rows "
+                 "moved out of the default partition, %ld expired",
+                 m.made, m.dropped, t->cfg->events_keep_days, m.moved, m.expired);
+    return mono_seconds() + EVENTS_MAINTAIN_S;
+}
+#define QUEUE_POLL_S 1.0 /* the leader looks for runs queued by other processes */
 
 static void *trainer_main(void *arg)
 {
     struct trainer *t = arg;
     PGconn *conn = NULL;
-    double backoff = 1.0, due = 0;
+    double backoff = 1.0, due = 0, events_due = 0;
     bool leader = false, first = true;
     char err[512];
     pthread_mutex_lock(&t->mu); /* the follower's first look at the stored snapshots */
@@ -693,12 +713,15 @@ static void *trainer_main(void *arg)
                 log_info("trainer: leading (this process holds the training lock)");
                 set_leader(t, true);
                 due = first_due(t, conn);
+                events_due = 0;
             } else if (first) {
                 log_info("trainer: standing by (another process holds the training lock)");
             }
             first = false;
         }
         int rc = 0;
+        if (leader && mono_seconds() >= events_due)
+            events_due = maintain_events(t, conn);
         if (leader) {
             int64_t v;
             struct run_ask ask;

@@ -54,6 +54,9 @@ static const struct command {
      "eval recommend|upsell|churn|forecast [--holdout-days N] | price --truth FILE: offline "
      "evaluation, as "
      "JSON"},
+    {"events", cmd_events,
+     "events maintain: keep the events' partitions (make the days ahead, drop those past "
+     "XSELL_EVENTS_KEEP_DAYS); the training leader does it hourly"},
     {"rules", cmd_rules, "rules [--min-support S] [--min-confidence C] [--max-len N]: CSV"},
 };
 

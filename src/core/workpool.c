@@ -17,7 +17,7 @@ static void *worker(void *arg)
      * refused, a lower priority (Linux sets it per thread); failing both, the queue
      * bound still holds. */
     struct sched_param idle = {0};
-    if (pthread_setschedparam(pthread_self(), SCHED_IDLE, &idle) != 0 &&
+    if (p->idle && pthread_setschedparam(pthread_self(), SCHED_IDLE, &idle) != 0 &&
         setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), WORKPOOL_NICE) != 0) {
         /* nothing more to try */
     }
@@ -52,9 +52,10 @@ static void stop_and_join(struct workpool *p)
     p->nthreads = 0;
 }
 
-int workpool_init(struct workpool *p, int nthreads, int queue)
+int workpool_init(struct workpool *p, int nthreads, int queue, bool idle)
 {
     memset(p, 0, sizeof(*p));
+    p->idle = idle;
     pthread_mutex_init(&p->mu, NULL);
     pthread_cond_init(&p->ready, NULL);
     nthreads = MIN(MAX(nthreads, 1), WORKPOOL_THREADS_MAX);

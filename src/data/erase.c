@@ -42,6 +42,7 @@ static const struct {
                         "RETURNING 1) "
                         "SELECT (SELECT count(*) FROM l), (SELECT count(*) FROM o)",
                         "WITH s AS (DELETE FROM churn_scores WHERE customer_id = $1), "
+                        "e AS (DELETE FROM events WHERE customer_id = $1), "
                         "c AS (DELETE FROM customers WHERE customer_id = $1 RETURNING 1) "
                         "SELECT count(*) FROM c"},
 };

@@ -3,6 +3,7 @@
 #include <math.h>
 
 #include "xsell/log.h"
+#include "xsell/strparse.h"
 
 static void free_json(void *p)
 {
@@ -82,6 +83,19 @@ int body_string(struct request *req, const cJSON *obj, const char *name, const c
     if (!cJSON_IsString(v))
         return req_fail(req, PROBLEM_BAD_BODY, "%s%s must be a string", where, name);
     return to_text(req, v->valuestring, out);
+}
+
+int body_id(struct request *req, const cJSON *obj, const char *name, const char *where,
+            bool required, struct text *out)
+{
+    if (body_string(req, obj, name, where, required, out))
+        return -1;
+    bool given = cJSON_IsString(cJSON_GetObjectItemCaseSensitive(obj, name)); /* "" too */
+    if (given && !strparse_id_valid(out->p, out->n))
+        return req_fail(req, PROBLEM_BAD_BODY,
+                        "%s%s must be an id: 1..%d bytes of UTF-8 without control characters",
+                        where, name, ID_MAX);
+    return 0;
 }
 
 int body_number(struct request *req, const cJSON *obj, const char *name, const char *where,

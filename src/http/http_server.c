@@ -22,12 +22,13 @@ struct http_server {
     _Atomic double last_auth_failure; /* mono_seconds() of the latest wrong key */
     double auth_refill_s;             /* how long an emptied bucket takes to refill */
     struct workpool heavy;            /* routes whose cost grows with their input */
+    struct workpool db;               /* routes that wait on the database */
     atomic_bool stopping;             /* new connections are closed at accept */
 };
 
-/* Where a request is: its head and body arriving, waiting for or running on the
- * heavy pool, answered. */
-enum phase { PHASE_RECEIVING, PHASE_HEAVY, PHASE_ANSWERED };
+/* Where a request is: its head and body arriving, waiting for or running on a pool
+ * (its route's lane), answered. */
+enum phase { PHASE_RECEIVING, PHASE_POOLED, PHASE_ANSWERED };
 
 /* A request as the server holds it: the part handlers see first, then what only the
  * server touches (the process state and the snapshot reference it drops). */
@@ -405,8 +406,8 @@ static int check_head(struct request *req, struct http_server *srv, const struct
     return 0;
 }
 
-/* A heavy route on the pool; the connection waits suspended and is resumed to send. */
-static void run_heavy(void *arg)
+/* A route on its lane's pool; the connection waits suspended and is resumed to send. */
+static void run_pooled(void *arg)
 {
     struct exchange *x = arg;
     x->req.route->fn(&x->req);
@@ -414,23 +415,26 @@ static void run_heavy(void *arg)
     MHD_resume_connection(x->c);
 }
 
-/* The whole request is in: answer it here, or hand it to the heavy pool (503 when
- * that is full, so cheap requests never wait behind costly ones). */
+/* The whole request is in: answer it here, or hand it to its lane's pool (503 when
+ * that is full, so cheap requests never wait behind costly ones or the database). */
 static enum MHD_Result answer(struct exchange *x)
 {
     struct request *req = &x->req;
     struct http_server *srv = x->srv;
     conns_receiving(x->conn, false, mono_seconds());
-    if (req->route->heavy) {
-        atomic_store(&x->phase, PHASE_HEAVY);
+    if (req->route->lane != LANE_HTTP) {
+        bool heavy = req->route->lane == LANE_HEAVY;
+        struct workpool *pool = heavy ? &srv->heavy : &srv->db;
+        atomic_store(&x->phase, PHASE_POOLED);
         MHD_suspend_connection(x->c);
-        if (workpool_submit(&srv->heavy, run_heavy, x))
+        if (workpool_submit(pool, run_pooled, x))
             return MHD_YES; /* answered on the call that follows the resume */
         MHD_resume_connection(x->c);
         req->retry_after = 1;
-        atomic_fetch_add(&srv->app->metrics.heavy_refused, 1);
-        req_fail(req, PROBLEM_BUSY, "%d costly requests are running or waiting; try again shortly",
-                 workpool_load(&srv->heavy));
+        atomic_fetch_add(heavy ? &srv->app->metrics.heavy_refused : &srv->app->metrics.db_refused,
+                         1);
+        req_fail(req, PROBLEM_BUSY, "%d %s requests are running or waiting; try again shortly",
+                 workpool_load(pool), heavy ? "costly" : "database");
     } else {
         req->route->fn(req);
     }
@@ -477,7 +481,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     switch (atomic_load(&x->phase)) {
     case PHASE_RECEIVING:
         return answer(x);
-    case PHASE_HEAVY:
+    case PHASE_POOLED:
         return MHD_YES; /* not answered yet */
     case PHASE_ANSWERED:
     default:
@@ -596,6 +600,7 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 static void server_free(struct http_server *s)
 {
     workpool_release(&s->heavy); /* first: a running job resumes a live connection */
+    workpool_release(&s->db);
     if (s->daemon)
         MHD_stop_daemon(s->daemon);
     conns_release(&s->conns);
@@ -629,7 +634,9 @@ struct http_server *http_server_start(struct app *app)
     ratelimit_init(&s->auth_failures, cfg->auth_fail_rps, cfg->auth_fail_burst);
     atomic_init(&s->last_auth_failure, -1e18);
     s->auth_refill_s = cfg->auth_fail_rps > 0 ? cfg->auth_fail_burst / cfg->auth_fail_rps : 0;
-    if (workpool_init(&s->heavy, cfg->heavy_threads, cfg->heavy_queue) || conns_start(&s->conns)) {
+    /* as many database threads as pooled connections: none waits for a connection */
+    if (workpool_init(&s->heavy, cfg->heavy_threads, cfg->heavy_queue, true) ||
+        workpool_init(&s->db, cfg->db_pool, cfg->db_queue, false) || conns_start(&s->conns)) {
         log_error("cannot start the server's threads");
         freeaddrinfo(ai);
         server_free(s);

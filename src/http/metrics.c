@@ -92,6 +92,9 @@ void metrics_render(const struct metrics *m, bool (*route_labels)(int i, char *o
          offsetof(struct metrics, requests_cut)},
         {"xsell_heavy_refused_total", "Costly requests answered 503: their queue was full.",
          offsetof(struct metrics, heavy_refused)},
+        {"xsell_db_refused_total",
+         "Requests that wait on the database answered 503: their queue (XSELL_DB_QUEUE) was full.",
+         offsetof(struct metrics, db_refused)},
     };
     for (size_t i = 0; i < ARRAY_SIZE(counters); i++) {
         const atomic_ulong *v =

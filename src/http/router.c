@@ -3,26 +3,27 @@
 #include "xsell/handlers.h"
 #include "xsell/metrics.h"
 
-/* method, path, least role, needs a model, has a body, rate-limited, heavy, handler */
+/* method, path, least role, needs a model, has a body, rate-limited, lane, handler */
 const struct route routes[] = {
-    {"GET", "/healthz", ROLE_NONE, false, false, false, false, handle_healthz},
-    {"GET", "/readyz", ROLE_NONE, false, false, false, false, handle_readyz},
-    {"GET", "/metrics", ROLE_NONE, false, false, false, false, handle_metrics},
-    {"GET", "/openapi.yaml", ROLE_NONE, false, false, false, false, handle_openapi},
-    {"GET", "/recommend", ROLE_PUBLIC, true, false, true, false, handle_recommend},
-    {"GET", "/upsell", ROLE_PUBLIC, true, false, true, false, handle_upsell},
-    {"GET", "/price", ROLE_INTERNAL, true, false, true, false, handle_price},
-    {"GET", "/churn", ROLE_INTERNAL, true, false, true, false, handle_churn},
-    {"GET", "/forecast", ROLE_INTERNAL, true, false, true, false, handle_forecast_get},
-    {"POST", "/forecast", ROLE_INTERNAL, false, true, true, true, handle_forecast_post},
-    {"GET", "/churn/summary", ROLE_INTERNAL, true, false, true, false, handle_churn_summary},
-    {"POST", "/orders", ROLE_ADMIN, false, true, true, false, handle_orders_post},
-    {"PUT", "/products/{id}", ROLE_ADMIN, false, true, true, false, handle_product_put},
-    {"DELETE", "/products/{id}", ROLE_ADMIN, false, false, true, false, handle_product_delete},
-    {"DELETE", "/orders/{id}", ROLE_ADMIN, false, false, true, false, handle_order_delete},
-    {"DELETE", "/customers/{id}", ROLE_ADMIN, false, false, true, false, handle_customer_delete},
-    {"POST", "/admin/train", ROLE_ADMIN, false, false, true, false, handle_admin_train},
-    {"GET", "/admin/models", ROLE_ADMIN, false, false, true, false, handle_admin_models},
+    {"GET", "/healthz", ROLE_NONE, false, false, false, LANE_HTTP, handle_healthz},
+    {"GET", "/readyz", ROLE_NONE, false, false, false, LANE_HTTP, handle_readyz},
+    {"GET", "/metrics", ROLE_NONE, false, false, false, LANE_HTTP, handle_metrics},
+    {"GET", "/openapi.yaml", ROLE_NONE, false, false, false, LANE_HTTP, handle_openapi},
+    {"GET", "/recommend", ROLE_PUBLIC, true, false, true, LANE_HTTP, handle_recommend},
+    {"GET", "/upsell", ROLE_PUBLIC, true, false, true, LANE_HTTP, handle_upsell},
+    {"GET", "/price", ROLE_INTERNAL, true, false, true, LANE_HTTP, handle_price},
+    {"GET", "/churn", ROLE_INTERNAL, true, false, true, LANE_HTTP, handle_churn},
+    {"GET", "/forecast", ROLE_INTERNAL, true, false, true, LANE_HTTP, handle_forecast_get},
+    {"POST", "/forecast", ROLE_INTERNAL, false, true, true, LANE_HEAVY, handle_forecast_post},
+    {"GET", "/churn/summary", ROLE_INTERNAL, true, false, true, LANE_HTTP, handle_churn_summary},
+    {"POST", "/events", ROLE_PUBLIC, false, true, true, LANE_DB, handle_events_post},
+    {"POST", "/orders", ROLE_ADMIN, false, true, true, LANE_DB, handle_orders_post},
+    {"PUT", "/products/{id}", ROLE_ADMIN, false, true, true, LANE_DB, handle_product_put},
+    {"DELETE", "/products/{id}", ROLE_ADMIN, false, false, true, LANE_DB, handle_product_delete},
+    {"DELETE", "/orders/{id}", ROLE_ADMIN, false, false, true, LANE_DB, handle_order_delete},
+    {"DELETE", "/customers/{id}", ROLE_ADMIN, false, false, true, LANE_DB, handle_customer_delete},
+    {"POST", "/admin/train", ROLE_ADMIN, false, false, true, LANE_DB, handle_admin_train},
+    {"GET", "/admin/models", ROLE_ADMIN, false, false, true, LANE_DB, handle_admin_models},
 };
 const int routes_count = (int)ARRAY_SIZE(routes);
 

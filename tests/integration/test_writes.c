@@ -88,6 +88,162 @@ static void test_orders_post(void **state)
     free(after);
 }
 
+/* An ISO time days before now, into out. */
+static void days_ago(double days, char *out, size_t n)
+{
+    time_t t = time(NULL) - (time_t)(days * 86400);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(out, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+#define EVENT(id, rest) "{\"event_id\":\"" id "\",\"session_id\":\"T-s1\"," rest "}"
+
+static void test_events_post(void **state)
+{
+    struct resp r;
+    char body[1200], when[40];
+    (void)state;
+    days_ago(2, when, sizeof(when));
+    snprintf(body, sizeof(body),
+             "[" EVENT("T-ev1",
+                       "\"type\":\"impression\",\"items\":[\"P001\",\"P002\"],"
+                       "\"recommendation_id\":\"r-1\"") "," EVENT("T-ev2",
+                                                                  "\"type\":\"click\",\"product_"
+                                                                  "id\":\"P002\","
+                                                                  "\"customer_id\":\"C00002\","
+                                                                  "\"at\":\"%s\"") "]",
+             when);
+    /* a public key may send them: the cart page does */
+    http(&main_srv, "POST", "/events", PUB, body, NULL, &r);
+    assert_int_equal(r.status, 201);
+    assert_true(jnum(&r, "received") == 2 && jnum(&r, "created") == 2 && jnum(&r, "existing") == 0);
+    resp_free(&r);
+    assert_int_equal(sql_long("SELECT count(*) FROM events WHERE event_id = 'T-ev1' AND "
+                              "items = ARRAY['P001','P002'] AND recommendation_id = 'r-1' AND "
+                              "at > now() - interval '1 minute' AND product_id IS NULL"),
+                     1);
+    /* at is kept as sent, in its day's partition */
+    assert_int_equal(sql_long("SELECT count(*) FROM events WHERE event_id = 'T-ev2' AND "
+                              "at < now() - interval '47 hours' AND customer_id = 'C00002' AND "
+                              "tableoid::regclass::text = 'events_p' || "
+                              "to_char(at AT TIME ZONE 'UTC', 'YYYYMMDD')"),
+                     1);
+    /* sent again (a lost answer): nothing new, answered 200 */
+    http(&main_srv, "POST", "/events", PUB, body, NULL, &r);
+    assert_int_equal(r.status, 200);
+    assert_true(jnum(&r, "created") == 0 && jnum(&r, "existing") == 2);
+    resp_free(&r);
+    assert_int_equal(sql_long("SELECT count(*) FROM events WHERE event_id LIKE 'T-ev%'"), 2);
+    http(&main_srv, "POST", "/events", NULL,
+         EVENT("T-ev3", "\"type\":\"view\",\"product_id\":\"P1\""), NULL, &r);
+    assert_int_equal(r.status, 401);
+    resp_free(&r);
+
+    /* Nothing of a refused body is written; the detail names the field. */
+    char future[40], old[40], bad_future[600], bad_old[600];
+    days_ago(-1, future, sizeof(future));
+    days_ago(91, old, sizeof(old));
+    snprintf(bad_future, sizeof(bad_future),
+             EVENT("T-ev4", "\"type\":\"view\",\"product_id\":\"P1\",\"at\":\"%s\""), future);
+    snprintf(bad_old, sizeof(bad_old),
+             "[" EVENT("T-ev5", "\"type\":\"view\",\"product_id\":\"P1\"") "," EVENT(
+                 "T-ev6", "\"type\":\"view\",\"product_id\":\"P1\",\"at\":\"%s\"") "]",
+             old);
+    long before = sql_long("SELECT count(*) FROM events");
+    const struct {
+        const char *body, *says;
+    } bad[] = {
+        {"{\"type\":\"view\",\"session_id\":\"s\",\"product_id\":\"P1\"}", "event_id is required"},
+        {EVENT("T-ev7", "\"type\":\"purchase\",\"product_id\":\"P1\""), "type must be"},
+        {"{\"event_id\":\"T-ev8\",\"type\":\"view\",\"product_id\":\"P1\"}",
+         "session_id is required"},
+        {EVENT("T-ev9", "\"type\":\"click\""), "product_id is required for a click"},
+        {EVENT("T-ev10", "\"type\":\"impression\""), "items, product_id or recommendation_id"},
+        {EVENT("T-ev11", "\"type\":\"impression\",\"items\":\"P1\""), "items must be an array"},
+        {EVENT("T-ev12", "\"type\":\"impression\",\"items\":[\"P1\",7]"), "items[1]"},
+        {EVENT("T-ev13", "\"type\":\"view\",\"product_id\":\"P1\",\"at\":\"yesterday\""),
+         "at must be"},
+        {EVENT("T-ev14\\u0007", "\"type\":\"view\",\"product_id\":\"P1\""),
+         "event_id must be an id"},
+        {EVENT("T-ev15", "\"type\":\"view\",\"product_id\":\"\""), "product_id must be an id"},
+        {"[" EVENT("T-ev16", "\"type\":\"view\",\"product_id\":\"P1\"") "," EVENT(
+             "T-ev16", "\"type\":\"view\",\"product_id\":\"P2\"") "]",
+         "[1].event_id \"T-ev16\" appears twice"},
+        {"[]", "1..1000"},
+        {"[7]", "[0].an event must be a JSON object"},
+        {bad_future, "is in the future"},
+        {bad_old, "[1].at"},
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        http(&main_srv, "POST", "/events", PUB, bad[i].body, NULL, &r);
+        expect_problem(&r, 400, bad[i].says);
+        resp_free(&r);
+    }
+    assert_int_equal(sql_long("SELECT count(*) FROM events"), before);
+}
+
+/* The window: partitions made ahead, moved into when a day was made late, dropped
+ * when past XSELL_EVENTS_KEEP_DAYS (with their keys: the same id is new again). */
+static void test_events_partitions(void **state)
+{
+    struct resp r;
+    char *out, when[40], body[600];
+    (void)state;
+    assert_int_equal(sql_long("SELECT count(*) FROM pg_inherits WHERE inhparent = "
+                              "'events'::regclass AND inhrelid::regclass::text = 'events_p' || "
+                              "to_char(now() AT TIME ZONE 'UTC' + interval '3 days', 'YYYYMMDD')"),
+                     1);
+    /* today's partition gone (say no process maintained them for days): the default
+     * partition takes today's events, and maintenance moves them into their day */
+    char *today = sql_text("SELECT 'events_p' || to_char(now() AT TIME ZONE 'UTC', 'YYYYMMDD')");
+    char sql[200];
+    snprintf(sql, sizeof(sql), "ALTER TABLE events DETACH PARTITION %s", today);
+    assert_int_equal(sql_exec(sql), 0);
+    snprintf(sql, sizeof(sql), "DROP TABLE %s", today);
+    assert_int_equal(sql_exec(sql), 0);
+    http(&main_srv, "POST", "/events", PUB,
+         EVENT("T-evp1", "\"type\":\"view\",\"product_id\":\"P1\""), NULL, &r);
+    assert_int_equal(r.status, 201);
+    resp_free(&r);
+    assert_int_equal(sql_long("SELECT count(*) FROM events_default"), 1);
+    assert_int_equal(run(&out, "env DATABASE_URL='%s' %s events maintain", E.db_url, E.bin), 0);
+    assert_non_null(strstr(out, "\"partitions_made\": 1,"));
+    assert_non_null(strstr(out, "\"rows_moved\": 1,"));
+    free(out);
+    assert_int_equal(sql_long("SELECT count(*) FROM events_default"), 0);
+    snprintf(sql, sizeof(sql), "SELECT count(*) FROM %s WHERE event_id = 'T-evp1'", today);
+    assert_int_equal(sql_long(sql), 1);
+    free(today);
+    /* a window of 1 day: the event of 3 days ago goes, with its partition and key */
+    days_ago(3, when, sizeof(when));
+    snprintf(body, sizeof(body),
+             EVENT("T-evp2", "\"type\":\"view\",\"product_id\":\"P1\",\"at\":\"%s\""), when);
+    http(&main_srv, "POST", "/events", PUB, body, NULL, &r);
+    assert_int_equal(r.status, 201);
+    resp_free(&r);
+    long parts = sql_long("SELECT count(*) FROM pg_inherits WHERE inhparent = 'events'::regclass");
+    assert_int_equal(run(&out, "env DATABASE_URL='%s' XSELL_EVENTS_KEEP_DAYS=1 %s events maintain",
+                         E.db_url, E.bin),
+                     0);
+    free(out);
+    assert_int_equal(sql_long("SELECT count(*) FROM events WHERE event_id = 'T-evp2'"), 0);
+    assert_int_equal(sql_long("SELECT count(*) FROM event_keys WHERE event_id = 'T-evp2'"), 0);
+    assert_int_equal(sql_long("SELECT count(*) FROM events WHERE event_id = 'T-evp1'"), 1);
+    /* default partition, yesterday, today and 3 days ahead */
+    assert_int_equal(
+        sql_long("SELECT count(*) FROM pg_inherits WHERE inhparent = 'events'::regclass"),
+        1 + 2 + 3);
+    assert_true(parts > 6);
+    /* the server keeps 90 days: the same event is new again, and its day made anew */
+    assert_int_equal(run(&out, "env DATABASE_URL='%s' %s events maintain", E.db_url, E.bin), 0);
+    free(out);
+    http(&main_srv, "POST", "/events", PUB, body, NULL, &r);
+    assert_int_equal(r.status, 201);
+    resp_free(&r);
+    assert_int_equal(sql_long("SELECT count(*) FROM events_default"), 0);
+}
+
 static void test_products_put(void **state)
 {
     struct resp r;
@@ -159,9 +315,16 @@ static void test_erase(void **state)
     http(&main_srv, "DELETE", "/orders/T-E1", ADM, NULL, NULL, &r);
     expect_problem(&r, 404, "T-E1");
     resp_free(&r);
+    http(&main_srv, "POST", "/events", PUB,
+         "{\"event_id\":\"T-E-ev\",\"type\":\"view\",\"session_id\":\"T-es\","
+         "\"customer_id\":\"T-ecust\",\"product_id\":\"P001\"}",
+         NULL, &r);
+    assert_int_equal(r.status, 201);
+    resp_free(&r);
     http(&main_srv, "DELETE", "/customers/T-ecust", ADM, NULL, NULL, &r);
     assert_int_equal(r.status, 200);
     resp_free(&r);
+    assert_int_equal(sql_long("SELECT count(*) FROM events WHERE customer_id = 'T-ecust'"), 0);
     assert_int_equal(sql_long("SELECT count(*) FROM customers WHERE customer_id = 'T-ecust'"), 0);
     http(&main_srv, "DELETE", "/customers/T-ecust", PUB, NULL, NULL, &r);
     expect_problem(&r, 403, "admin");
@@ -419,6 +582,8 @@ int run_writes_tests(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_orders_post),
+        cmocka_unit_test(test_events_post),
+        cmocka_unit_test(test_events_partitions),
         cmocka_unit_test(test_products_put),
         cmocka_unit_test(test_erase),
         cmocka_unit_test(test_future_orders_ignored),

@@ -562,7 +562,7 @@ static void test_workpool(void **state)
     atomic_int done = 0;
     (void)state;
     pthread_mutex_lock(&gate_mu);
-    assert_int_equal(workpool_init(&p, 2, 3), 0);
+    assert_int_equal(workpool_init(&p, 2, 3, true), 0);
     int taken = 0;
     for (int i = 0; i < 10; i++)
         taken += workpool_submit(&p, gated_job, &done);
@@ -572,7 +572,8 @@ static void test_workpool(void **state)
     workpool_release(&p);
     assert_int_equal(atomic_load(&done), 5);
 
-    assert_int_equal(workpool_init(&p, 1, 0), 0); /* no queue: only an idle thread takes one */
+    assert_int_equal(workpool_init(&p, 1, 0, true),
+                     0); /* no queue: only an idle thread takes one */
     assert_true(workpool_submit(&p, count_job, &done));
     workpool_release(&p);
     assert_int_equal(atomic_load(&done), 6);
