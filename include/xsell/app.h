@@ -5,6 +5,7 @@
 
 #include <stdatomic.h>
 
+#include "xsell/answer_log.h"
 #include "xsell/config.h"
 #include "xsell/db.h"
 #include "xsell/metrics.h"
@@ -21,7 +22,9 @@ struct services {
     struct recent *recent; /* purchases not yet in the snapshot */
     struct metrics *metrics;
     atomic_int *in_flight;
+    struct answer_log *answers;
     int events_keep_days;
+    double attribution_hours;
 };
 
 struct app {
@@ -32,8 +35,9 @@ struct app {
     struct metrics metrics;
     struct ratelimit limiter;
     struct recent recent;
-    struct services svc;  /* points into the members above */
-    atomic_int in_flight; /* requests between arrival and completion */
+    struct answer_log answers; /* /recommend's and /upsell's answers, for attribution */
+    struct services svc;       /* points into the members above */
+    atomic_int in_flight;      /* requests between arrival and completion */
     atomic_long request_seq;
 };
 

@@ -50,6 +50,7 @@ struct config {
     int db_queue;              /* XSELL_DB_QUEUE: requests waiting for them, then 503 */
     double as_of; /* XSELL_AS_OF: train as of this time (a date: its end); 0 = latest order */
     int events_keep_days;     /* XSELL_EVENTS_KEEP_DAYS: events older are dropped */
+    double attribution_hours; /* XSELL_ATTRIBUTION_HOURS: a click or cart add sells for this */
     double eval_holdout_days; /* XSELL_EVAL_HOLDOUT_DAYS: evaluate each run; 0 = off */
     double tune_budget_s;     /* XSELL_TUNE_BUDGET_S: the tuning's search, seconds */
     double gate_tolerance;    /* XSELL_GATE_TOLERANCE: a full run worse than the serving

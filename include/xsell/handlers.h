@@ -25,5 +25,6 @@ int handle_product_delete(struct request *req);
 int handle_customer_delete(struct request *req);
 int handle_admin_train(struct request *req);
 int handle_admin_models(struct request *req);
+int handle_admin_attribution(struct request *req);
 
 #endif

@@ -31,6 +31,25 @@ int services_write_orders(struct services *sv, const struct order_in *orders, in
  * *created: how many were new. */
 int services_write_events(struct services *sv, const char *batch_json, long *created, char *err,
                           size_t errlen);
+/* One answer as recorded; NULL members are stored as null. */
+struct answer_rec {
+    const char *id;      /* recommendation_id */
+    const char *surface; /* "recommend" or "upsell" */
+    double at;           /* epoch seconds */
+    int64_t model_version;
+    const char *strategy, *customer, *session, *experiment, *variant;
+    const char *const *items; /* product ids offered, in order */
+    int nitems;
+};
+
+/* Gives the answer a new recommendation_id (into id; a->id points at it) and the time
+ * now, and records
+ * it for attribution (answer_log.h). Never waits on the database. */
+void services_record_answer(struct services *sv, struct answer_rec *a, char id[48]);
+/* The attribution report of the orders from `from` to `to` (timestamps as text), with
+ * the XSELL_ATTRIBUTION_HOURS window: JSON (malloc'd), or NULL when the database is
+ * down. */
+char *services_attribution_json(struct services *sv, const char *from, const char *to);
 /* How many days events are kept (XSELL_EVENTS_KEEP_DAYS): older ones are refused. */
 int services_events_keep_days(const struct services *sv);
 /* Creates or replaces one product. */

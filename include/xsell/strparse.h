@@ -20,6 +20,8 @@ int strparse_bool(const char *s, size_t n, bool *out);
  * "YYYY-MM-DD hh:mm:ss.ffffff+00" into canon (at least STRPARSE_TS_LEN bytes). */
 #define STRPARSE_TS_LEN 64
 int strparse_timestamp(const char *s, size_t n, double *epoch, char *canon);
+/* Formats epoch seconds as the canonical "YYYY-MM-DD hh:mm:ss.ffffff+00" (UTC). */
+void strparse_format_timestamp(double epoch, char out[STRPARSE_TS_LEN]);
 /* Formats epoch seconds as YYYY-MM-DD (UTC) into out (11 bytes). */
 void strparse_format_date(double epoch, char out[11]);
 /* Well-formed UTF-8 without NUL bytes, overlongs or surrogates. */

@@ -275,6 +275,9 @@ int config_load(struct config *c, char *err, size_t errlen)
     if (env_int("XSELL_EVENTS_KEEP_DAYS", 1, 3650, 90, &v, err, errlen))
         return -1;
     c->events_keep_days = (int)v;
+    if (env_double("XSELL_ATTRIBUTION_HOURS", 0.01, 24 * 90, 24, &c->attribution_hours, err,
+                   errlen))
+        return -1;
     if (env_double("XSELL_EVAL_HOLDOUT_DAYS", 0, 3650, 28, &c->eval_holdout_days, err, errlen))
         return -1;
     if (env_double("XSELL_GATE_TOLERANCE", 0, 1000, 0.05, &c->gate_tolerance, err, errlen))

@@ -15,7 +15,9 @@ void app_wire_services(struct app *app)
                                  .recent = &app->recent,
                                  .metrics = &app->metrics,
                                  .in_flight = &app->in_flight,
-                                 .events_keep_days = app->cfg.events_keep_days};
+                                 .answers = &app->answers,
+                                 .events_keep_days = app->cfg.events_keep_days,
+                                 .attribution_hours = app->cfg.attribution_hours};
 }
 
 /* The failure of a write on conn: the database gone, or the write refused. */
@@ -156,6 +158,22 @@ int services_write_events(struct services *sv, const char *batch_json, long *cre
     return failure;
 }
 
+void services_record_answer(struct services *sv, struct answer_rec *a, char id[48])
+{
+    answer_log_new_id(sv->answers, a->model_version, id);
+    a->id = id;
+    a->at = now_seconds();
+    answer_log_add(sv->answers, a);
+}
+
+char *services_attribution_json(struct services *sv, const char *from, const char *to)
+{
+    PGconn *conn = db_pool_take(sv->pool);
+    char *json = conn ? events_attribution_json(conn, from, to, sv->attribution_hours) : NULL;
+    db_pool_give(sv->pool, conn);
+    return json;
+}
+
 int services_events_keep_days(const struct services *sv)
 {
     return sv->events_keep_days;
@@ -215,6 +233,14 @@ void services_render_metrics(struct services *sv, struct buf *out)
                 "xsell_training_runs_total{status=\"failed\"} %ld\n"
                 "xsell_training_runs_total{status=\"gated\"} %ld\n",
                 ts.runs_succeeded, ts.runs_failed, ts.runs_gated);
+    buf_appendf(out,
+                "# HELP xsell_answers_recorded_total /recommend and /upsell answers written "
+                "for attribution.\n"
+                "# TYPE xsell_answers_recorded_total counter\nxsell_answers_recorded_total %lu\n"
+                "# HELP xsell_answers_dropped_total Answers not recorded: the database was away "
+                "past the log's cap.\n"
+                "# TYPE xsell_answers_dropped_total counter\nxsell_answers_dropped_total %lu\n",
+                atomic_load(&sv->answers->written), atomic_load(&sv->answers->dropped));
     buf_appendf(out,
                 "# HELP xsell_training_in_progress 1 while a training run is under way.\n"
                 "# TYPE xsell_training_in_progress gauge\nxsell_training_in_progress %d\n",

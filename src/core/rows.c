@@ -89,7 +89,9 @@ int rows_parse_order_line(const struct order_line_in *l, double *when, int64_t *
 {
     if (check_id(l->order_id, "order_id", true, err, errlen) ||
         check_id(l->customer_id, "customer_id", false, err, errlen) ||
-        check_id(l->product_id, "product_id", true, err, errlen))
+        check_id(l->product_id, "product_id", true, err, errlen) ||
+        check_id(l->session_id, "session_id", false, err, errlen) ||
+        check_id(l->recommendation_id, "recommendation_id", false, err, errlen))
         return -1;
     if (strparse_timestamp(l->ordered_at.p, l->ordered_at.n, when, canon))
         return fmt_error(err, errlen, "ordered_at \"%s\" is not an ISO-8601 date or time",

@@ -272,6 +272,18 @@ void strparse_format_date(double epoch, char out[11])
     out[10] = '\0';
 }
 
+void strparse_format_timestamp(double epoch, char out[STRPARSE_TS_LEN])
+{
+    double whole = floor(epoch);
+    time_t t = (time_t)whole;
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    int micros = (int)MIN(999999, floor((epoch - whole) * 1e6 + 0.5));
+    snprintf(out, STRPARSE_TS_LEN, "%04d-%02d-%02d %02d:%02d:%02d.%06d+00",
+             (tm.tm_year + 1900) % 10000, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+             tm.tm_sec, micros);
+}
+
 size_t strparse_utf8_char(const char *str, size_t n)
 {
     const unsigned char *s = (const unsigned char *)str;

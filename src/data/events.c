@@ -34,23 +34,26 @@ int events_write(PGconn *conn, const char *batch_json, long *created, char *err,
     return 0;
 }
 
-#define PARTITION_PREFIX "events_p"
+/* The tables partitioned by day of `at` whose rows live for the window: each with
+ * its partitions TABLE_pYYYYMMDD and TABLE_default. */
+static const char *const day_tables[] = {"events", "recommendations"};
 
-/* A day (days since the epoch) as the partition's name and its bounds' dates. */
-static void day_names(long day, char name[32], char from[11], char to[11])
+/* A day (days since the epoch) as table's partition's name and its bounds' dates. */
+static void day_names(const char *table, long day, char name[64], char from[11], char to[11])
 {
     char d[11];
     strparse_format_date((double)day * DAY_S, d);
-    snprintf(name, 32, PARTITION_PREFIX "%.4s%.2s%.2s", d, d + 5, d + 8);
+    snprintf(name, 64, "%s_p%.4s%.2s%.2s", table, d, d + 5, d + 8);
     strparse_format_date((double)day * DAY_S, from);
     strparse_format_date((double)(day + 1) * DAY_S, to);
 }
 
-/* The day a partition's name stands for, or -1 when it is not one of ours. */
-static long name_day(const char *name)
+/* The day a partition's name stands for, or -1 when it is not one of table's. */
+static long name_day(const char *table, const char *name)
 {
-    size_t pre = strlen(PARTITION_PREFIX);
-    if (strncmp(name, PARTITION_PREFIX, pre) != 0 || strlen(name) != pre + 8)
+    size_t pre = strlen(table) + 2;
+    if (strncmp(name, table, pre - 2) != 0 || strncmp(name + pre - 2, "_p", 2) != 0 ||
+        strlen(name) != pre + 8)
         return -1;
     char iso[11];
     snprintf(iso, sizeof(iso), "%.4s-%.2s-%.2s", name + pre, name + pre + 4, name + pre + 6);
@@ -68,40 +71,41 @@ static int rollback_fail(PGconn *conn, char *err, size_t errlen)
     return -1;
 }
 
-/* Makes the day's partition in one transaction, moving the day's rows out of the
- * default partition first (ATTACH refuses while it holds any). *moved: how many. */
-static int make_partition(PGconn *conn, long day, long *moved, char *err, size_t errlen)
+/* Makes table's partition of the day in one transaction, moving the day's rows out of
+ * the default partition first (ATTACH refuses while it holds any). *moved: how many. */
+static int make_partition(PGconn *conn, const char *table, long day, long *moved, char *err,
+                          size_t errlen)
 {
-    char name[32], from[11], to[11], sql[400];
-    day_names(day, name, from, to);
+    char name[64], from[11], to[11], sql[400];
+    day_names(table, day, name, from, to);
     const char *const range[] = {from, to};
     /* the names and dates are the program's own, never a client's */
-    if (db_cmd(conn, "BEGIN", 0, NULL) ||
-        db_cmd(conn, "LOCK TABLE events_default IN ACCESS EXCLUSIVE MODE", 0, NULL))
+    snprintf(sql, sizeof(sql), "LOCK TABLE %s_default IN ACCESS EXCLUSIVE MODE", table);
+    if (db_cmd(conn, "BEGIN", 0, NULL) || db_cmd(conn, sql, 0, NULL))
         return rollback_fail(conn, err, errlen);
-    snprintf(sql, sizeof(sql),
-             "CREATE TABLE %s (LIKE events INCLUDING DEFAULTS INCLUDING CONSTRAINTS)", name);
+    snprintf(sql, sizeof(sql), "CREATE TABLE %s (LIKE %s INCLUDING DEFAULTS INCLUDING CONSTRAINTS)",
+             name, table);
     if (db_cmd(conn, sql, 0, NULL))
         return rollback_fail(conn, err, errlen);
     snprintf(sql, sizeof(sql),
-             "WITH m AS (DELETE FROM events_default WHERE at >= $1::date AND at < $2::date "
+             "WITH m AS (DELETE FROM %s_default WHERE at >= $1::date AND at < $2::date "
              "RETURNING *), i AS (INSERT INTO %s SELECT * FROM m RETURNING 1) "
              "SELECT count(*) FROM i",
-             name);
+             table, name);
     PGresult *r = db_query(conn, sql, 2, range);
     if (!r)
         return rollback_fail(conn, err, errlen);
     *moved += strtol(PQgetvalue(r, 0, 0), NULL, 10);
     PQclear(r);
     snprintf(sql, sizeof(sql),
-             "ALTER TABLE events ATTACH PARTITION %s FOR VALUES FROM ('%s') TO ('%s')", name, from,
-             to);
+             "ALTER TABLE %s ATTACH PARTITION %s FOR VALUES FROM ('%s') TO ('%s')", table, name,
+             from, to);
     if (db_cmd(conn, sql, 0, NULL) || db_cmd(conn, "COMMIT", 0, NULL))
         return rollback_fail(conn, err, errlen);
     return 0;
 }
 
-/* Deletes the rows of sql ($1: the cutoff) and adds their count to *n. */
+/* Deletes the rows of sql ($1: the cutoff, epoch seconds) and adds their count to *n. */
 static int delete_count(PGconn *conn, const char *sql, const char *cutoff, long *n)
 {
     const char *const params[] = {cutoff};
@@ -113,29 +117,29 @@ static int delete_count(PGconn *conn, const char *sql, const char *cutoff, long 
     return 0;
 }
 
-int events_maintain(PGconn *conn, int keep_days, double now, struct events_maintenance *out,
-                    char *err, size_t errlen)
+/* One table's partitions for the days first..last: those before dropped, the missing
+ * made; then what the dropped ones would have held deleted from its default. */
+static int maintain_table(PGconn *conn, const char *table, long first, long last,
+                          struct events_maintenance *out, char *err, size_t errlen)
 {
-    memset(out, 0, sizeof(*out));
-    double cutoff = now - keep_days * DAY_S;
-    long first = (long)floor(cutoff / DAY_S), last = (long)floor(now / DAY_S) + EVENTS_DAYS_AHEAD;
+    const char *const params[] = {table};
     PGresult *r = db_query(conn,
                            "SELECT c.relname FROM pg_inherits i JOIN pg_class c "
-                           "ON c.oid = i.inhrelid WHERE i.inhparent = 'events'::regclass",
-                           0, NULL);
+                           "ON c.oid = i.inhrelid WHERE i.inhparent = $1::regclass",
+                           1, params);
     if (!r)
         return fmt_error(err, errlen, "database: %s", db_error(conn));
     int n = PQntuples(r);
     long *have = xmalloc(((size_t)n + 1) * sizeof(long));
     for (int i = 0; i < n; i++)
-        have[i] = name_day(PQgetvalue(r, i, 0));
+        have[i] = name_day(table, PQgetvalue(r, i, 0));
     PQclear(r);
     int rc = 0;
     for (int i = 0; i < n && rc == 0; i++) {
         if (have[i] < 0 || have[i] >= first)
             continue;
-        char name[32], from[11], to[11], sql[100];
-        day_names(have[i], name, from, to);
+        char name[64], from[11], to[11], sql[100];
+        day_names(table, have[i], name, from, to);
         snprintf(sql, sizeof(sql), "DROP TABLE %s", name);
         if (db_cmd(conn, sql, 0, NULL))
             rc = fmt_error(err, errlen, "database: %s", db_error(conn));
@@ -148,24 +152,110 @@ int events_maintain(PGconn *conn, int keep_days, double now, struct events_maint
             made = have[i] == day;
         if (made)
             continue;
-        rc = make_partition(conn, day, &out->moved, err, errlen);
+        rc = make_partition(conn, table, day, &out->moved, err, errlen);
         out->made += rc == 0;
     }
     free(have);
     if (rc)
         return -1;
-    /* what the dropped partitions held: before the first day kept (keys and the
-     * default partition's rows go with their events, never sooner) */
-    char at[STRPARSE_TS_LEN];
+    char at[32], sql[200];
+    snprintf(at, sizeof(at), "%.0f", (double)first * DAY_S);
+    snprintf(sql, sizeof(sql),
+             "WITH d AS (DELETE FROM %s_default WHERE at < to_timestamp($1::float8) "
+             "RETURNING 1) SELECT count(*) FROM d",
+             table);
+    if (delete_count(conn, sql, at, &out->expired))
+        return fmt_error(err, errlen, "database: %s", db_error(conn));
+    return 0;
+}
+
+int events_maintain(PGconn *conn, int keep_days, double now, struct events_maintenance *out,
+                    char *err, size_t errlen)
+{
+    memset(out, 0, sizeof(*out));
+    double cutoff = now - keep_days * DAY_S;
+    long first = (long)floor(cutoff / DAY_S), last = (long)floor(now / DAY_S) + EVENTS_DAYS_AHEAD;
+    for (size_t i = 0; i < ARRAY_SIZE(day_tables); i++)
+        if (maintain_table(conn, day_tables[i], first, last, out, err, errlen))
+            return -1;
+    /* the keys go with their events: what the dropped days held, never sooner */
+    char at[32];
     snprintf(at, sizeof(at), "%.0f", (double)first * DAY_S);
     if (delete_count(conn,
-                     "WITH d AS (DELETE FROM events_default WHERE at < to_timestamp($1::float8) "
-                     "RETURNING 1) SELECT count(*) FROM d",
-                     at, &out->expired) ||
-        delete_count(conn,
                      "WITH d AS (DELETE FROM event_keys WHERE at < to_timestamp($1::float8) "
                      "RETURNING 1) SELECT count(*) FROM d",
                      at, &out->expired))
         return fmt_error(err, errlen, "database: %s", db_error(conn));
     return 0;
+}
+
+int events_copy_answers(PGconn *conn, const char *rows, size_t len, char *err, size_t errlen)
+{
+    if (db_copy_start(conn, "COPY recommendations (recommendation_id, surface, at, "
+                            "model_version, strategy, customer_id, session_id, experiment_id, "
+                            "variant, items) FROM STDIN") ||
+        db_copy_put(conn, rows, len) || db_copy_end(conn, NULL))
+        return fmt_error(err, errlen, "database: %s", db_error(conn));
+    PGresult *r = PQgetResult(conn);
+    bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+    PQclear(r);
+    while ((r = PQgetResult(conn)))
+        PQclear(r);
+    return ok ? 0 : fmt_error(err, errlen, "database: %s", db_error(conn));
+}
+
+/* The report of attribution_report_json: one statement, its JSON built by PostgreSQL.
+ * $1, $2: the window's bounds; $3: the hours a click or cart add counts. */
+static const char report_sql[] =
+    "WITH l AS (SELECT * FROM attributed_lines($1::timestamptz, $2::timestamptz, $3::float8)), "
+    "g AS (SELECT coalesce(surface, 'unknown') AS surface, model_version, count(*) AS lines, "
+    " count(DISTINCT order_id) AS orders, round(sum(revenue), 2) AS revenue, "
+    " round(sum(margin), 2) AS margin, count(margin) AS lines_with_cost, "
+    " count(*) FILTER (WHERE how = 'direct') AS direct, "
+    " count(*) FILTER (WHERE how = 'click') AS click, "
+    " count(*) FILTER (WHERE how = 'add_to_cart') AS add_to_cart "
+    " FROM l WHERE recommendation_id IS NOT NULL GROUP BY 1, 2), "
+    "t AS (SELECT count(*) AS lines, count(DISTINCT order_id) AS orders, "
+    " coalesce(round(sum(revenue), 2), 0) AS revenue, round(sum(margin), 2) AS margin, "
+    " count(*) FILTER (WHERE recommendation_id IS NOT NULL) AS a_lines, "
+    " count(DISTINCT order_id) FILTER (WHERE recommendation_id IS NOT NULL) AS a_orders, "
+    " coalesce(round(sum(revenue) FILTER (WHERE recommendation_id IS NOT NULL), 2), 0) "
+    "  AS a_revenue, "
+    " round(sum(margin) FILTER (WHERE recommendation_id IS NOT NULL), 2) AS a_margin FROM l), "
+    "ans AS (SELECT surface, count(*) AS answers FROM recommendations "
+    " WHERE at >= $1::timestamptz AND at < $2::timestamptz GROUP BY 1), "
+    "ev AS (SELECT r.surface, count(*) FILTER (WHERE e.type = 'impression') AS impressions, "
+    " count(*) FILTER (WHERE e.type = 'click') AS clicks, "
+    " count(*) FILTER (WHERE e.type = 'add_to_cart') AS add_to_carts "
+    " FROM events e JOIN recommendations r ON r.recommendation_id = e.recommendation_id "
+    " WHERE e.at >= $1::timestamptz AND e.at < $2::timestamptz GROUP BY 1) "
+    "SELECT json_build_object('from', $1::timestamptz, 'to', $2::timestamptz, "
+    " 'window_hours', $3::float8, "
+    " 'totals', (SELECT json_build_object('lines', lines, 'orders', orders, 'revenue', revenue, "
+    "  'margin', margin, 'attributed', json_build_object('lines', a_lines, 'orders', a_orders, "
+    "  'revenue', a_revenue, 'margin', a_margin, 'revenue_share', "
+    "  CASE WHEN revenue > 0 THEN round(a_revenue / revenue, 4) END)) FROM t), "
+    " 'by_model', coalesce((SELECT json_agg(json_build_object('surface', surface, "
+    "  'model_version', model_version, 'lines', lines, 'orders', orders, 'revenue', revenue, "
+    "  'margin', margin, 'lines_with_cost', lines_with_cost, 'how', json_build_object("
+    "  'direct', direct, 'click', click, 'add_to_cart', add_to_cart)) "
+    "  ORDER BY revenue DESC, surface, model_version) FROM g), '[]'), "
+    " 'surfaces', (SELECT json_agg(json_build_object('surface', s.surface, "
+    "  'answers', coalesce(ans.answers, 0), 'impressions', coalesce(ev.impressions, 0), "
+    "  'clicks', coalesce(ev.clicks, 0), 'add_to_carts', coalesce(ev.add_to_carts, 0)) "
+    "  ORDER BY s.surface) FROM (VALUES ('recommend'), ('upsell')) s(surface) "
+    "  LEFT JOIN ans ON ans.surface = s.surface LEFT JOIN ev ON ev.surface = s.surface)"
+    ")::text";
+
+char *events_attribution_json(PGconn *conn, const char *from, const char *to, double hours)
+{
+    char h[32];
+    snprintf(h, sizeof(h), "%.6g", hours);
+    const char *const params[] = {from, to, h};
+    PGresult *r = db_query(conn, report_sql, 3, params);
+    if (!r)
+        return NULL;
+    char *out = xstrdup(PQgetvalue(r, 0, 0));
+    PQclear(r);
+    return out;
 }

@@ -8,22 +8,49 @@ static const char *const product_cols[] = {"product_id", "name", "category",
 static const char *const order_header[] = {"order_id",   "customer_id", "ordered_at",
                                            "product_id", "quantity",    "unit_price"};
 
-static int check_header(struct csv *c, const char *const *cols, size_t n, char *msg, size_t msglen)
+/* An orders file's optional columns after the six, in any order. */
+static const char *const order_optional[] = {"session_id", "recommendation_id"};
+
+/* The file's columns: the six, then (orders only) where each optional one is (-1:
+ * absent). */
+struct layout {
+    int ncols;
+    int optional[ARRAY_SIZE(order_optional)];
+};
+
+static bool field_is(struct csv *c, int i, const char *name)
 {
-    if (c->nfields != (int)n)
+    size_t len;
+    const char *f = csv_field(c, i, &len);
+    if (i == 0 && len >= 3 && memcmp(f, "\xEF\xBB\xBF", 3) == 0) /* a BOM */
+        f += 3, len -= 3;
+    return strlen(name) == len && memcmp(f, name, len) == 0;
+}
+
+static int check_header(struct csv *c, const char *const *cols, bool orders, struct layout *lay,
+                        char *msg, size_t msglen)
+{
+    lay->ncols = c->nfields;
+    for (size_t k = 0; k < ARRAY_SIZE(order_optional); k++)
+        lay->optional[k] = -1;
+    if (c->nfields < 6 || c->nfields > 6 + (orders ? (int)ARRAY_SIZE(order_optional) : 0))
         goto bad;
-    for (size_t i = 0; i < n; i++) {
-        size_t len;
-        const char *f = csv_field(c, (int)i, &len);
-        if (i == 0 && len >= 3 && memcmp(f, "\xEF\xBB\xBF", 3) == 0) /* a BOM */
-            f += 3, len -= 3;
-        if (strlen(cols[i]) != len || memcmp(f, cols[i], len) != 0)
+    for (int i = 0; i < 6; i++)
+        if (!field_is(c, i, cols[i]))
             goto bad;
+    for (int i = 6; i < c->nfields; i++) {
+        size_t k = 0;
+        while (k < ARRAY_SIZE(order_optional) && !field_is(c, i, order_optional[k]))
+            k++;
+        if (k == ARRAY_SIZE(order_optional) || lay->optional[k] >= 0)
+            goto bad;
+        lay->optional[k] = i;
     }
     return 0;
 bad:
-    snprintf(msg, msglen, "the header must be \"%s,%s,%s,%s,%s,%s\"", cols[0], cols[1], cols[2],
-             cols[3], cols[4], cols[5]);
+    snprintf(msg, msglen, "the header must be \"%s,%s,%s,%s,%s,%s\"%s", cols[0], cols[1], cols[2],
+             cols[3], cols[4], cols[5],
+             orders ? ", then session_id and recommendation_id if the file has them" : "");
     return -1;
 }
 
@@ -34,11 +61,11 @@ static struct text field(struct csv *c, int i)
     return t;
 }
 
-static int stage_record(struct ingest *g, struct csv *c, enum ingest_kind kind, char *msg,
-                        size_t msglen)
+static int stage_record(struct ingest *g, struct csv *c, enum ingest_kind kind,
+                        const struct layout *lay, char *msg, size_t msglen)
 {
-    if (c->nfields != 6) {
-        snprintf(msg, msglen, "expected 6 fields, found %d", c->nfields);
+    if (c->nfields != lay->ncols) {
+        snprintf(msg, msglen, "expected %d fields, found %d", lay->ncols, c->nfields);
         return -1;
     }
     if (kind == INGEST_PRODUCTS) {
@@ -46,8 +73,17 @@ static int stage_record(struct ingest *g, struct csv *c, enum ingest_kind kind, 
                                field(c, 3), field(c, 4), field(c, 5)};
         return ingest_product(g, &p, msg, msglen);
     }
-    struct order_line_in l = {field(c, 0), field(c, 1), field(c, 2),
-                              field(c, 3), field(c, 4), field(c, 5)};
+    struct text none = {"", 0};
+    struct order_line_in l = {
+        field(c, 0),
+        field(c, 1),
+        field(c, 2),
+        field(c, 3),
+        field(c, 4),
+        field(c, 5),
+        lay->optional[0] >= 0 ? field(c, lay->optional[0]) : none,
+        lay->optional[1] >= 0 ? field(c, lay->optional[1]) : none,
+    };
     return ingest_order_line(g, &l, msg, msglen);
 }
 
@@ -80,11 +116,12 @@ int import_csv(PGconn *conn, enum ingest_kind kind, FILE *in, const char *name, 
         snprintf(msg, sizeof(msg), "%s", got == 0 ? "the file is empty" : c.err);
         goto fail;
     }
-    if (check_header(&c, kind == INGEST_PRODUCTS ? product_cols : order_header, 6, msg,
-                     sizeof(msg)))
+    struct layout lay;
+    if (check_header(&c, kind == INGEST_PRODUCTS ? product_cols : order_header,
+                     kind == INGEST_ORDERS, &lay, msg, sizeof(msg)))
         goto fail;
     while ((got = csv_next(&c)) > 0) {
-        if (stage_record(&g, &c, kind, msg, sizeof(msg)))
+        if (stage_record(&g, &c, kind, &lay, msg, sizeof(msg)))
             goto fail;
         if (progress && (g.rows & 0x3FFF) == 0 && mono_seconds() - last > 0.5) {
             last = mono_seconds();

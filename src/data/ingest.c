@@ -111,6 +111,7 @@ enum { ORDER_PENDING, ORDER_NEW, ORDER_EXISTING };
 
 struct order_state {
     const char *customer; /* NULL for a guest */
+    const char *session;  /* NULL: none given */
     const char *time_text;
     double time;
     int32_t lines;
@@ -153,7 +154,7 @@ int ingest_begin(struct ingest *g, PGconn *conn, enum ingest_kind kind, bool wan
         rc = db_cmd(conn, "BEGIN", 0, NULL) ||
              db_cmd(conn,
                     "CREATE TEMP TABLE stage_orders (order_id text, customer_id text, "
-                    "ordered_at timestamptz) ON COMMIT DROP",
+                    "ordered_at timestamptz, session_id text) ON COMMIT DROP",
                     0, NULL);
     if (rc) {
         if (!err[0])
@@ -193,6 +194,8 @@ static int track_order(struct ingest *g, const struct order_line_in *l, double w
     if (added) {
         os->customer =
             l->customer_id.n ? arena_strndup(&g->arena, l->customer_id.p, l->customer_id.n) : NULL;
+        os->session =
+            l->session_id.n ? arena_strndup(&g->arena, l->session_id.p, l->session_id.n) : NULL;
         os->time_text = arena_strdup(&g->arena, canon);
         os->time = when;
         os->lines = 0;
@@ -208,6 +211,13 @@ static int track_order(struct ingest *g, const struct order_line_in *l, double w
                              rows_shown(l->order_id));
         if (os->time != when)
             return fmt_error(err, errlen, "order %s has lines with different ordered_at values",
+                             rows_shown(l->order_id));
+        bool same_session = os->session
+                                ? strlen(os->session) == l->session_id.n &&
+                                      memcmp(os->session, l->session_id.p, l->session_id.n) == 0
+                                : l->session_id.n == 0;
+        if (!same_session)
+            return fmt_error(err, errlen, "order %s has lines with different session_id values",
                              rows_shown(l->order_id));
     }
     if (os->lines >= ORDER_LINES_MAX)
@@ -244,17 +254,25 @@ static void track_product_and_customer(struct ingest *g, const struct order_line
     }
 }
 
+/* One order as a COPY row of (order_id, customer_id, ordered_at, session_id). */
+static void put_order(struct ingest *g, int32_t o, const struct order_state *os)
+{
+    put_cstr(&g->copy, idmap_key(&g->orders, o), '\t');
+    put_cstr(&g->copy, os->customer, '\t');
+    put_cstr(&g->copy, os->time_text, '\t');
+    put_cstr(&g->copy, os->session, '\n');
+}
+
 /* A first load: the pending orders are all new (the table was empty and the file's
  * orders are told apart by the idmap), so they go with COPY straight into orders. */
 static int copy_new_orders(struct ingest *g, char *err, size_t errlen)
 {
-    if (start_copy(g, "COPY orders (order_id, customer_id, ordered_at) FROM STDIN", err, errlen))
+    if (start_copy(g, "COPY orders (order_id, customer_id, ordered_at, session_id) FROM STDIN", err,
+                   errlen))
         return -1;
     for (size_t i = 0; i < g->npending; i++) {
         struct order_state *os = &g->order[g->pending[i]];
-        put_cstr(&g->copy, idmap_key(&g->orders, g->pending[i]), '\t');
-        put_cstr(&g->copy, os->customer, '\t');
-        put_cstr(&g->copy, os->time_text, '\n');
+        put_order(g, g->pending[i], os);
         os->state = ORDER_NEW;
         if (flush_copy(g, false, err, errlen))
             return -1;
@@ -277,18 +295,16 @@ static int flush_chunk(struct ingest *g, char *err, size_t errlen)
         if (start_copy(g, "COPY stage_orders FROM STDIN", err, errlen))
             return -1;
         for (size_t i = 0; i < g->npending; i++) {
-            const struct order_state *os = &g->order[g->pending[i]];
-            put_cstr(&g->copy, idmap_key(&g->orders, g->pending[i]), '\t');
-            put_cstr(&g->copy, os->customer, '\t');
-            put_cstr(&g->copy, os->time_text, '\n');
+            put_order(g, g->pending[i], &g->order[g->pending[i]]);
             if (flush_copy(g, false, err, errlen))
                 return -1;
         }
         if (end_copy(g, err, errlen))
             return -1;
         PGresult *r = db_query(g->conn,
-                               "INSERT INTO orders (order_id, customer_id, ordered_at) "
-                               "SELECT order_id, customer_id, ordered_at FROM stage_orders "
+                               "INSERT INTO orders (order_id, customer_id, ordered_at, session_id) "
+                               "SELECT order_id, customer_id, ordered_at, session_id FROM "
+                               "stage_orders "
                                "ON CONFLICT DO NOTHING RETURNING order_id",
                                0, NULL);
         if (!r)
@@ -320,7 +336,7 @@ static int flush_chunk(struct ingest *g, char *err, size_t errlen)
     if (any) {
         if (start_copy(g,
                        "COPY order_lines (order_id, line_no, product_id, quantity, "
-                       "unit_price) FROM STDIN",
+                       "unit_price, recommendation_id) FROM STDIN",
                        err, errlen))
             return -1;
         size_t start = 0;
@@ -359,7 +375,8 @@ int ingest_order_line(struct ingest *g, const struct order_line_in *l, char *err
     put_field(b, l->product_id, '\t');
     buf_append_int(b, qty);
     buf_putc(b, '\t');
-    put_field(b, l->unit_price, '\n');
+    put_field(b, l->unit_price, '\t');
+    put_field(b, l->recommendation_id, '\n');
     if (g->nchunk == g->chunk_cap) {
         size_t cap = g->chunk_cap;
         xgrow((void **)&g->chunk_order, &cap, g->nchunk + 1, sizeof(int32_t));

@@ -1,5 +1,41 @@
-/* POST /admin/train and GET /admin/models. */
+/* POST /admin/train, GET /admin/models and GET /admin/attribution. */
 #include "xsell/handlers.h"
+#include "xsell/log.h"
+#include "xsell/strparse.h"
+
+#define ATTRIBUTION_DAYS_DEFAULT 30
+
+/* A time parameter as canonical text (arena memory): absent -> def. -1 after 400. */
+static int param_time(struct request *req, const char *name, double def, double *t,
+                      const char **out)
+{
+    const char *v = req_param(req, name);
+    char canon[STRPARSE_TS_LEN];
+    *t = def;
+    if (v && strparse_timestamp(v, strlen(v), t, NULL))
+        return req_fail(req, PROBLEM_BAD_PARAM,
+                        "%s must be an ISO-8601 date or date-time, got \"%.60s\"", name, v);
+    if (v && strlen(v) == 10 && strcmp(name, "to") == 0)
+        *t += DAY_S; /* a date as the end means all of that day */
+    strparse_format_timestamp(*t, canon);
+    *out = arena_strdup(&req->arena, canon);
+    return 0;
+}
+
+int handle_admin_attribution(struct request *req)
+{
+    double from, to, now = now_seconds();
+    const char *from_s = NULL, *to_s = NULL;
+    if (param_time(req, "to", now, &to, &to_s) ||
+        param_time(req, "from", to - ATTRIBUTION_DAYS_DEFAULT * DAY_S, &from, &from_s))
+        return 0;
+    if (!(from < to))
+        return req_fail(req, PROBLEM_BAD_PARAM, "from must be before to");
+    char *json = services_attribution_json(req->svc, from_s, to_s);
+    if (!json)
+        return req_fail(req, PROBLEM_DB_DOWN, "the database is unavailable");
+    return respond_take(req, 200, "application/json", json, strlen(json));
+}
 
 int handle_admin_train(struct request *req)
 {

@@ -40,12 +40,7 @@ static int read_at(struct request *req, const cJSON *o, const char *where, doubl
                             where, at.p, keep);
         t = MIN(t, now);
     }
-    char iso[24];
-    time_t secs = (time_t)floor(t);
-    struct tm tm;
-    gmtime_r(&secs, &tm);
-    strftime(iso, sizeof(iso), "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(canon, sizeof(canon), "%s.%06dZ", iso, (int)((t - floor(t)) * 1e6));
+    strparse_format_timestamp(t, canon);
     *out = arena_strdup(&req->arena, canon);
     return 0;
 }

@@ -11,7 +11,8 @@ static int read_order(struct request *req, const cJSON *o, const char *where, st
         return req_fail(req, PROBLEM_BAD_BODY, "%san order must be a JSON object", where);
     if (body_string(req, o, "order_id", where, true, &out->order_id) ||
         body_string(req, o, "customer_id", where, false, &out->customer_id) ||
-        body_string(req, o, "ordered_at", where, true, &out->ordered_at))
+        body_string(req, o, "ordered_at", where, true, &out->ordered_at) ||
+        body_id(req, o, "session_id", where, false, &out->session_id))
         return -1;
     const cJSON *lines = cJSON_GetObjectItemCaseSensitive(o, "lines");
     int n = cJSON_IsArray(lines) ? cJSON_GetArraySize(lines) : -1;
@@ -30,9 +31,11 @@ static int read_order(struct request *req, const cJSON *o, const char *where, st
         li->order_id = out->order_id;
         li->customer_id = out->customer_id;
         li->ordered_at = out->ordered_at;
+        li->session_id = out->session_id;
         if (body_string(req, l, "product_id", at, true, &li->product_id) ||
             body_number(req, l, "quantity", at, true, true, &li->quantity) ||
-            body_number(req, l, "unit_price", at, true, false, &li->unit_price))
+            body_number(req, l, "unit_price", at, true, false, &li->unit_price) ||
+            body_id(req, l, "recommendation_id", at, false, &li->recommendation_id))
             return -1;
         if (rows_check_order_line(li, msg, sizeof(msg)))
             return req_fail(req, PROBLEM_BAD_BODY, "%s%s", where, msg);

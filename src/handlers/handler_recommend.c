@@ -91,8 +91,8 @@ int handle_recommend(struct request *req)
     if (q.min_price > q.max_price)
         return req_fail(req, PROBLEM_BAD_PARAM, "min_price %g is above max_price %g", q.min_price,
                         q.max_price);
-    const char *customer;
-    if (param_id(req, "customer", false, &customer))
+    const char *customer, *session;
+    if (param_id(req, "customer", false, &customer) || param_id(req, "session_id", false, &session))
         return 0;
     q.category = req_param(req, "category");
     if (q.category && !*q.category)
@@ -133,7 +133,18 @@ int handle_recommend(struct request *req)
         write_item(&j, req->snap, &res.items[i]);
     jsonw_close(&j, ']');
     jsonw_int(&j, "model_version", (long long)req->snap->version);
-    char *rid = arena_printf(&req->arena, "%lld-%s", (long long)req->snap->version, req->id);
+    const char **offered = arena_array(&req->arena, (size_t)res.n + 1, sizeof(char *));
+    for (int i = 0; i < res.n; i++)
+        offered[i] = idmap_key(&h->products, res.items[i].product);
+    char rid[48];
+    struct answer_rec rec = {.surface = "recommend",
+                             .model_version = req->snap->version,
+                             .strategy = strategies[strategy],
+                             .customer = customer,
+                             .session = session,
+                             .items = offered,
+                             .nitems = res.n};
+    services_record_answer(req->svc, &rec, rid);
     jsonw_str(&j, "recommendation_id", rid);
     jsonw_str(&j, "strategy", strategies[strategy]);
     jsonw_str(&j, "objective", objectives[objective]);

@@ -13,8 +13,9 @@ int handle_upsell(struct request *req)
     const struct snapshot *s = req->snap;
     const struct history *h = &s->hist;
     struct upsell_query q = {.customer = -1};
-    const char *item, *customer;
-    if (param_id(req, "item", true, &item) || param_id(req, "customer", false, &customer))
+    const char *item, *customer, *session;
+    if (param_id(req, "item", true, &item) || param_id(req, "customer", false, &customer) ||
+        param_id(req, "session_id", false, &session))
         return 0;
     if (param_int(req, "limit", 1, UPSELL_LIMIT_MAX, 5, &q.limit) ||
         param_double(req, "min_step", 0, STEP_MAX, 0.1, &q.min_step) ||
@@ -82,6 +83,19 @@ int handle_upsell(struct request *req)
         jsonw_str(&j, "reason", why);
     }
     jsonw_int(&j, "model_version", (long long)s->version);
+    const char **offered = arena_array(&req->arena, (size_t)n + 1, sizeof(char *));
+    for (int i = 0; i < n; i++)
+        offered[i] = idmap_key(&h->products, res[i].product);
+    char rid[48];
+    struct answer_rec rec = {.surface = "upsell",
+                             .model_version = s->version,
+                             .strategy = q.margin ? "margin" : "revenue",
+                             .customer = customer,
+                             .session = session,
+                             .items = offered,
+                             .nitems = n};
+    services_record_answer(req->svc, &rec, rid);
+    jsonw_str(&j, "recommendation_id", rid);
     jsonw_str(&j, "objective", q.margin ? "margin" : "revenue");
     if (customer)
         jsonw_bool(&j, "customer_known", q.customer >= 0);

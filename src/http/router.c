@@ -24,6 +24,8 @@ const struct route routes[] = {
     {"DELETE", "/customers/{id}", ROLE_ADMIN, false, false, true, LANE_DB, handle_customer_delete},
     {"POST", "/admin/train", ROLE_ADMIN, false, false, true, LANE_DB, handle_admin_train},
     {"GET", "/admin/models", ROLE_ADMIN, false, false, true, LANE_DB, handle_admin_models},
+    {"GET", "/admin/attribution", ROLE_INTERNAL, false, false, true, LANE_DB,
+     handle_admin_attribution},
 };
 const int routes_count = (int)ARRAY_SIZE(routes);
 

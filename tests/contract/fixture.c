@@ -55,6 +55,7 @@ static void offline_init(void)
     db_pool_init(&offline.pool, "host=/nonexistent-xsell-test connect_timeout=1", 1);
     recent_init(&offline.recent);
     metrics_init(&offline.metrics);
+    answer_log_init(&offline.answers, "");         /* gathers rows, never started: none written */
     pthread_mutex_init(&offline.trainer.mu, NULL); /* a trainer that never runs */
     pthread_cond_init(&offline.trainer.cv, NULL);
     app_wire_services(&offline);

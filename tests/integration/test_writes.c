@@ -244,6 +244,155 @@ static void test_events_partitions(void **state)
     assert_int_equal(sql_long("SELECT count(*) FROM events_default"), 0);
 }
 
+/* The first offered product and the recommendation_id of an answer (path). */
+static void offered(const char *path, char *rid, size_t rn, char *first, size_t fn)
+{
+    struct resp r;
+    GET(path, PUB, &r);
+    assert_int_equal(r.status, 200);
+    snprintf(rid, rn, "%s", jstr(&r, "recommendation_id"));
+    snprintf(first, fn, "%s", top_id(&r, 0));
+    resp_free(&r);
+}
+
+/* Waits for the answer log to write an answer (it writes every second). */
+static void answer_written(const char *rid)
+{
+    char sql[200];
+    snprintf(sql, sizeof(sql),
+             "SELECT count(*) FROM recommendations WHERE recommendation_id = '%s'", rid);
+    for (int i = 0; i < 100 && sql_long(sql) == 0; i++)
+        usleep(100 * 1000);
+    assert_int_equal(sql_long(sql), 1);
+}
+
+/* Orders are attributed to the answers that sold them: by the line's own
+ * recommendation_id, else by a click or cart add of the same product from an answer
+ * by the same customer or session within the window; nothing else is. */
+static void test_attribution(void **state)
+{
+    struct resp r;
+    char rid1[64], p1[64], rid2[64], p2[64], rid3[64], p3[64], body[2400], old[40], now[40];
+    (void)state;
+    char path[200];
+    offered("/recommend?items=P001&exclude=P050&session_id=T-as", rid1, sizeof(rid1), p1,
+            sizeof(p1));
+    offered("/upsell?item=P001&customer=T-acust", rid2, sizeof(rid2), p2, sizeof(p2));
+    snprintf(path, sizeof(path), "/recommend?items=P010&customer=C00003&exclude=P050,%s,%s", p1,
+             p2);
+    offered(path, rid3, sizeof(rid3), p3, sizeof(p3));
+    assert_string_not_equal(rid1, rid2);
+    answer_written(rid1);
+    answer_written(rid2);
+    answer_written(rid3);
+    assert_int_equal(sql_long("SELECT count(*) FROM recommendations WHERE surface = 'recommend' "
+                              "AND session_id = 'T-as' AND model_version > 0 AND "
+                              "cardinality(items) > 0 AND strategy = 'auto'"),
+                     1);
+    /* a click in the session (p1), a cart add 30 hours ago by the customer (p3: past
+     * the 24-hour window), an impression (never sells) */
+    days_ago(30.0 / 24, old, sizeof(old));
+    snprintf(body, sizeof(body),
+             "[{\"event_id\":\"T-at1\",\"type\":\"click\",\"session_id\":\"T-as\","
+             "\"product_id\":\"%s\",\"recommendation_id\":\"%s\"},"
+             "{\"event_id\":\"T-at2\",\"type\":\"add_to_cart\",\"session_id\":\"T-old\","
+             "\"customer_id\":\"T-acust\",\"product_id\":\"%s\",\"recommendation_id\":\"%s\","
+             "\"at\":\"%s\"},"
+             "{\"event_id\":\"T-at3\",\"type\":\"impression\",\"session_id\":\"T-as\","
+             "\"recommendation_id\":\"%s\"}]",
+             p1, rid1, p3, rid3, old, rid1);
+    http(&main_srv, "POST", "/events", PUB, body, NULL, &r);
+    assert_int_equal(r.status, 201);
+    resp_free(&r);
+    /* the order a little later: p1 (the click's), p2 naming rid2, p3 (carted too long
+     * ago), P050 (never offered) */
+    days_ago(-2.0 / 86400, now, sizeof(now));
+    snprintf(
+        body, sizeof(body),
+        "{\"order_id\":\"T-AT1\",\"customer_id\":\"T-acust\",\"session_id\":\"T-as\","
+        "\"ordered_at\":\"%s\",\"lines\":["
+        "{\"product_id\":\"%s\",\"quantity\":2,\"unit_price\":10},"
+        "{\"product_id\":\"%s\",\"quantity\":1,\"unit_price\":30,\"recommendation_id\":\"%s\"},"
+        "{\"product_id\":\"%s\",\"quantity\":1,\"unit_price\":7},"
+        "{\"product_id\":\"P050\",\"quantity\":1,\"unit_price\":5}]}",
+        now, p1, p2, rid2, p3);
+    if (strcmp(p1, p2) == 0 || strcmp(p1, p3) == 0 || strcmp(p2, p3) == 0 ||
+        strcmp(p1, "P050") == 0 || strcmp(p2, "P050") == 0 || strcmp(p3, "P050") == 0)
+        fail_msg("the demo's answers offered the same product twice: %s %s %s", p1, p2, p3);
+    post_order_created(body);
+    assert_int_equal(sql_long("SELECT count(*) FROM orders WHERE order_id = 'T-AT1' AND "
+                              "session_id = 'T-as'"),
+                     1);
+    char from[40], to[40], q[300];
+    days_ago(1, from, sizeof(from));
+    days_ago(-1, to, sizeof(to)); /* the order is dated 2 s ahead */
+    snprintf(q, sizeof(q), "/admin/attribution?from=%s&to=%s", from, to);
+    GET(q, INT, &r);
+    assert_int_equal(r.status, 200);
+    cJSON *att = cJSON_GetObjectItem(cJSON_GetObjectItem(r.json, "totals"), "attributed");
+    assert_int_equal(cJSON_GetObjectItem(att, "lines")->valueint, 2);
+    assert_true(fabs(cJSON_GetObjectItem(att, "revenue")->valuedouble - 50) < 1e-9);
+    cJSON *by = cJSON_GetObjectItem(r.json, "by_model");
+    assert_int_equal(cJSON_GetArraySize(by), 2);
+    for (int i = 0; i < 2; i++) {
+        cJSON *m = cJSON_GetArrayItem(by, i);
+        const char *surface = cJSON_GetObjectItem(m, "surface")->valuestring;
+        cJSON *how = cJSON_GetObjectItem(m, "how");
+        bool upsell = strcmp(surface, "upsell") == 0;
+        assert_true(upsell || strcmp(surface, "recommend") == 0);
+        assert_true(fabs(cJSON_GetObjectItem(m, "revenue")->valuedouble - (upsell ? 30 : 20)) <
+                    1e-9);
+        assert_int_equal(cJSON_GetObjectItem(how, upsell ? "direct" : "click")->valueint, 1);
+    }
+    cJSON *surfaces = cJSON_GetObjectItem(r.json, "surfaces");
+    cJSON *rec = cJSON_GetArrayItem(surfaces, 0);
+    assert_string_equal(cJSON_GetObjectItem(rec, "surface")->valuestring, "recommend");
+    assert_true(cJSON_GetObjectItem(rec, "clicks")->valueint >= 1);
+    assert_true(cJSON_GetObjectItem(rec, "impressions")->valueint >= 1);
+    resp_free(&r);
+    /* the BI view has the same */
+    assert_int_equal(sql_long("SELECT sum(lines) FROM attribution_daily WHERE day >= "
+                              "current_date - 1"),
+                     2);
+    static const struct bad_get bad[] = {
+        {"/admin/attribution?from=yesterday", 400, "from must be"},
+        {"/admin/attribution?from=2026-03-01&to=2026-02-01", 400, "before"},
+    };
+    expect_bad_gets(bad, sizeof(bad) / sizeof(bad[0]), INT);
+    GET("/admin/attribution", PUB, &r);
+    assert_int_equal(r.status, 403);
+    resp_free(&r);
+    /* an import names them too: columns after the six, in either order */
+    char csv[300], *out;
+    snprintf(csv, sizeof(csv), "%s/attr.csv", E.tmp);
+    FILE *f = fopen(csv, "w");
+    assert_non_null(f);
+    fprintf(f,
+            "order_id,customer_id,ordered_at,product_id,quantity,unit_price,recommendation_id,"
+            "session_id\nT-AT2,T-acust,%s,%s,1,9.5,%s,T-as2\n",
+            now, p1, rid1);
+    fclose(f);
+    assert_int_equal(run(&out, "env DATABASE_URL='%s' %s import orders %s", E.db_url, E.bin, csv),
+                     0);
+    free(out);
+    snprintf(q, sizeof(q),
+             "SELECT count(*) FROM orders o JOIN order_lines l USING (order_id) WHERE "
+             "order_id = 'T-AT2' AND session_id = 'T-as2' AND l.recommendation_id = '%s'",
+             rid1);
+    assert_int_equal(sql_long(q), 1);
+    f = fopen(csv, "w");
+    assert_non_null(f);
+    fprintf(f, "order_id,customer_id,ordered_at,product_id,quantity,unit_price,channel\n");
+    fclose(f);
+    assert_int_not_equal(
+        run(&out, "env DATABASE_URL='%s' %s import orders %s", E.db_url, E.bin, csv), 0);
+    assert_non_null(strstr(out, "session_id and recommendation_id"));
+    free(out);
+    /* dated now, a year after the demo's last order: gone again for the tests after */
+    assert_int_equal(sql_exec("DELETE FROM order_lines WHERE order_id IN ('T-AT1', 'T-AT2')"), 0);
+    assert_int_equal(sql_exec("DELETE FROM orders WHERE order_id IN ('T-AT1', 'T-AT2')"), 0);
+}
+
 static void test_products_put(void **state)
 {
     struct resp r;
@@ -589,6 +738,7 @@ int run_writes_tests(void)
         cmocka_unit_test(test_future_orders_ignored),
         cmocka_unit_test(test_incremental_matches_full),
         cmocka_unit_test(test_commit_outcome_unknown),
+        cmocka_unit_test(test_attribution),
     };
     return cmocka_run_group_tests_name("writes", tests, setup, teardown);
 }

@@ -69,6 +69,8 @@ static const struct handler_case cases[] = {
      400}, /* a date in the future, refused before any write */
     {"POST", "/admin/train", NULL, 503},
     {"GET", "/admin/models", NULL, 503},
+    {"GET", "/admin/attribution?from=2026-01-01&to=2026-02-01", NULL, 503},
+    {"GET", "/admin/attribution?from=2026-03-01&to=2026-02-01", NULL, 400},
 };
 
 static void test_every_answer_against_openapi(void **state)
@@ -111,7 +113,23 @@ static void test_every_answer_against_openapi(void **state)
     cJSON_Delete(spec);
 }
 
-/* Every GET case answered alike by two snapshots, byte for byte. */
+/* body with the value of "recommendation_id" (new for every answer) cut out: a
+ * malloc'd string. */
+static char *without_answer_id(const char *body, size_t len)
+{
+    char *out = strndup(body, len);
+    char *at = strstr(out, "\"recommendation_id\":\"");
+    if (at) {
+        char *value = at + strlen("\"recommendation_id\":\"");
+        char *end = strchr(value, '"');
+        if (end)
+            memmove(value, end, strlen(end) + 1);
+    }
+    return out;
+}
+
+/* Every GET case answered alike by two snapshots, byte for byte but for the answers'
+ * ids. */
 static void same_answers(struct snapshot *one, struct snapshot *two)
 {
     int compared = 0;
@@ -125,9 +143,12 @@ static void same_answers(struct snapshot *one, struct snapshot *two)
         a.route->fn(&a);
         b.route->fn(&b);
         assert_int_equal(a.status, b.status);
-        if (a.resp_len != b.resp_len || memcmp(a.resp_body, b.resp_body, a.resp_len) != 0)
-            fail_msg("%s: the answers differ:\n%.300s\n%.300s", c->target, a.resp_body,
-                     b.resp_body);
+        char *ta = without_answer_id(a.resp_body, a.resp_len),
+             *tb = without_answer_id(b.resp_body, b.resp_len);
+        if (strcmp(ta, tb) != 0)
+            fail_msg("%s: the answers differ:\n%.300s\n%.300s", c->target, ta, tb);
+        free(ta);
+        free(tb);
         compared++;
         fixture_request_release(&a);
         fixture_request_release(&b);
