@@ -14,7 +14,7 @@ static const struct {
     {"assoc", run_assoc_tests},      {"churn", run_churn_tests},
     {"price", run_price_tests},      {"forecast", run_forecast_tests},
     {"sales", run_sales_tests},      {"concurrency", run_concurrency_tests},
-    {"handlers", run_handler_tests},
+    {"handlers", run_handler_tests}, {"abtest", run_abtest_tests},
 };
 
 static int wanted(const char *list, const char *name)

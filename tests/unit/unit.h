@@ -19,5 +19,6 @@ int run_forecast_tests(void);
 int run_sales_tests(void);
 int run_concurrency_tests(void);
 int run_handler_tests(void);
+int run_abtest_tests(void);
 
 #endif
