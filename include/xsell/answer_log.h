@@ -7,23 +7,28 @@
 #ifndef XSELL_ANSWER_LOG_H
 #define XSELL_ANSWER_LOG_H
 
+#include <libpq-fe.h>
 #include <pthread.h>
 #include <stdatomic.h>
 
 #include "xsell/buf.h"
 #include "xsell/common.h"
 #include "xsell/services.h" /* struct answer_rec */
+#include "xsell/ticker.h"
 
 #define ANSWER_LOG_MAX     (64u << 20) /* bytes of rows waiting, then new ones are dropped */
 #define ANSWER_LOG_FLUSH_S 1.0         /* rows are written at least this often */
 
 struct answer_log {
     pthread_mutex_t mu;
-    pthread_cond_t cv;
     struct buf rows; /* COPY text waiting */
     long nrows;
-    bool stop, started;
-    pthread_t thread;
+    struct ticker ticker;
+    /* the writer's own: rows taken and not yet written, its connection */
+    struct buf batch;
+    long nbatch;
+    PGconn *conn;
+    bool warned;
     char *url;
     char instance[9]; /* this process's part of every recommendation_id */
     atomic_ulong seq;

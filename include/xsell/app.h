@@ -8,6 +8,7 @@
 #include "xsell/answer_log.h"
 #include "xsell/config.h"
 #include "xsell/db.h"
+#include "xsell/experiments.h"
 #include "xsell/metrics.h"
 #include "xsell/ratelimit.h"
 #include "xsell/recent.h"
@@ -23,6 +24,7 @@ struct services {
     struct metrics *metrics;
     atomic_int *in_flight;
     struct answer_log *answers;
+    struct experiments *experiments;
     int events_keep_days;
     double attribution_hours;
 };
@@ -36,8 +38,9 @@ struct app {
     struct ratelimit limiter;
     struct recent recent;
     struct answer_log answers; /* /recommend's and /upsell's answers, for attribution */
-    struct services svc;       /* points into the members above */
-    atomic_int in_flight;      /* requests between arrival and completion */
+    struct experiments experiments;
+    struct services svc;  /* points into the members above */
+    atomic_int in_flight; /* requests between arrival and completion */
     atomic_long request_seq;
 };
 

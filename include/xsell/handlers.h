@@ -26,5 +26,8 @@ int handle_customer_delete(struct request *req);
 int handle_admin_train(struct request *req);
 int handle_admin_models(struct request *req);
 int handle_admin_attribution(struct request *req);
+int handle_experiment_put(struct request *req);
+int handle_experiments_list(struct request *req);
+int handle_experiment_report(struct request *req);
 
 #endif

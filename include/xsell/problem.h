@@ -13,6 +13,7 @@
     X(UNKNOWN_ID, 404, "unknown-id", "Unknown id")                                                 \
     X(METHOD, 405, "method-not-allowed", "Method not allowed")                                     \
     X(STALE_CURSOR, 409, "stale-cursor", "Cursor from another model version")                      \
+    X(CONFLICT, 409, "conflict", "Conflicts with what is stored")                                  \
     X(TOO_LARGE, 413, "body-too-large", "Request body too large")                                  \
     X(MEDIA_TYPE, 415, "unsupported-media-type", "Unsupported media type")                         \
     X(URI_TOO_LONG, 414, "uri-too-long", "Request target too long")                                \

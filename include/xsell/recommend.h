@@ -24,7 +24,8 @@
 
 #include "xsell/snapshot.h"
 
-enum rec_strategy { REC_AUTO, REC_COMPLEMENTS, REC_PERSONAL, REC_BUY_AGAIN };
+/* REC_POPULAR: what sells now, nothing personal (an experiment's plain control) */
+enum rec_strategy { REC_AUTO, REC_COMPLEMENTS, REC_PERSONAL, REC_BUY_AGAIN, REC_POPULAR };
 enum rec_objective { REC_RELEVANCE, REC_REVENUE, REC_MARGIN };
 enum rec_kind {
     KIND_BOUGHT_TOGETHER,
@@ -52,6 +53,8 @@ struct rec_query {
     const char *category; /* NULL: any */
     double min_price, max_price;
     enum rec_only only;
+    const struct model_params *params; /* NULL: the snapshot's (an experiment's variant
+                                        * brings its own blend) */
 };
 
 struct rec_item {
@@ -76,7 +79,8 @@ const char *rec_kind_name(enum rec_kind k);
 /* The share of an auto list customer c's buy-again picks take: buy_again_base plus
  * buy_again_scale times the customer's share of repeat purchases, at most
  * buy_again_max (s's settings). */
-double recommend_buy_again_share(const struct snapshot *s, int32_t c);
+double recommend_buy_again_share(const struct snapshot *s, const struct model_params *mp,
+                                 int32_t c);
 /* Fills out (memory from a). Never fails; may return fewer than limit items. */
 void recommend(const struct snapshot *s, const struct rec_query *q, struct arena *a,
                struct rec_result *out);

@@ -17,7 +17,7 @@ enum lane {
 
 struct route {
     const char *method;
-    const char *path; /* a trailing "{id}" segment matches one non-empty segment */
+    const char *path; /* an "{id}" segment matches one non-empty segment */
     enum role role;   /* least role allowed; ROLE_NONE = no key needed */
     bool needs_model; /* 503 until a snapshot serves */
     bool has_body;    /* JSON body expected */
@@ -29,7 +29,8 @@ struct route {
 extern const struct route routes[];
 extern const int routes_count;
 
-/* The route for method and path, with *arg set to an {id} segment (not decoded).
+/* The route for method and path, with *arg set to where its {id} segment starts in
+ * path (it ends at the next '/' or the end; not decoded).
  * NULL when none: then *path_known tells whether another method would have matched,
  * and allow (at least 64 bytes) lists those methods, comma-separated. */
 const struct route *router_match(const char *method, const char *path, const char **arg,

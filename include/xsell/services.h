@@ -9,17 +9,22 @@
 #ifndef XSELL_SERVICES_H
 #define XSELL_SERVICES_H
 
+#include <cjson/cJSON.h>
+
 #include "xsell/arena.h"
 #include "xsell/buf.h"
+#include "xsell/experiment.h"
 #include "xsell/rows.h"
 
 struct services; /* opaque here */
 
 enum svc_failure {
-    SVC_BAD_ROW = -1, /* a row failed its checks against the database (err says which) */
-    SVC_DB_DOWN = -2, /* no connection could be had */
-    SVC_FAILED = -3,  /* the database refused the write */
-    SVC_UNKNOWN = -4, /* the database went away during COMMIT: stored or not, unknown */
+    SVC_BAD_ROW = -1,   /* a row failed its checks against the database (err says which) */
+    SVC_DB_DOWN = -2,   /* no connection could be had */
+    SVC_FAILED = -3,    /* the database refused the write */
+    SVC_UNKNOWN = -4,   /* the database went away during COMMIT: stored or not, unknown */
+    SVC_CONFLICT = -5,  /* the write contradicts what is stored (err says how) */
+    SVC_NOT_FOUND = -6, /* nothing has that id */
 };
 
 /* Writes n orders in one transaction (idempotent on order_id), and on commit adds the
@@ -42,6 +47,26 @@ struct answer_rec {
     int nitems;
 };
 
+/* The experiment an answer is part of: its id, and the variant's name and settings. */
+struct exp_pick {
+    char id[ID_MAX + 1];
+    struct exp_variant variant;
+};
+/* The experiment running on the surface (enum exp_surface) for this customer or
+ * session, if any, into pick (never waits on the database). */
+bool services_experiment_pick(struct services *sv, unsigned surface, const char *customer,
+                              const char *session, struct exp_pick *pick);
+/* PUT /experiments/{id}: stores definition e (its JSON body checked by the caller).
+ * SVC_CONFLICT with err when it would change how units are split or what they see
+ * after answers were given under it. *created when new. */
+int services_put_experiment(struct services *sv, const struct experiment *e, bool *created,
+                            char *err, size_t errlen);
+/* Every experiment's definition, a JSON array (malloc'd); NULL: the database is down. */
+char *services_experiments_json(struct services *sv);
+/* The report of experiment id: 0 with *out (cJSON_Delete), SVC_NOT_FOUND, or a failure
+ * (err for the log). */
+int services_experiment_report(struct services *sv, const char *id, cJSON **out, char *err,
+                               size_t errlen);
 /* Gives the answer a new recommendation_id (into id; a->id points at it) and the time
  * now, and records
  * it for attribution (answer_log.h). Never waits on the database. */

@@ -1,6 +1,5 @@
 #include "xsell/answer_log.h"
 
-#include <errno.h>
 #include <math.h>
 #include <time.h>
 #include <unistd.h>
@@ -16,8 +15,8 @@ void answer_log_init(struct answer_log *l, const char *url)
 {
     memset(l, 0, sizeof(*l));
     pthread_mutex_init(&l->mu, NULL);
-    pthread_cond_init(&l->cv, NULL);
     buf_init(&l->rows, BUF_UNCAPPED);
+    buf_init(&l->batch, BUF_UNCAPPED);
     l->url = xstrdup(url ? url : "");
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
@@ -87,86 +86,62 @@ void answer_log_add(struct answer_log *l, const struct answer_rec *a)
     buf_release(&row);
 }
 
-/* The writer: every ANSWER_LOG_FLUSH_S (or at stop) what gathered goes in one COPY;
+/* The writer, every ANSWER_LOG_FLUSH_S and at stop: what gathered goes in one COPY;
  * rows a failed COPY held are tried again first, on a new connection. */
-static void *writer_main(void *arg)
+static void writer_tick(void *arg, bool stopping)
 {
     struct answer_log *l = arg;
-    struct buf batch;
-    long nbatch = 0;
-    PGconn *conn = NULL;
     char err[512];
-    bool warned = false;
-    buf_init(&batch, BUF_UNCAPPED);
-    for (;;) {
-        pthread_mutex_lock(&l->mu);
-        if (!l->stop) {
-            struct timespec until;
-            clock_gettime(CLOCK_REALTIME, &until);
-            until.tv_sec += (time_t)ANSWER_LOG_FLUSH_S;
-            while (!l->stop && pthread_cond_timedwait(&l->cv, &l->mu, &until) != ETIMEDOUT)
-                ;
-        }
-        bool stop = l->stop;
-        if (batch.len + l->rows.len > ANSWER_LOG_MAX) { /* the database has been away long */
-            atomic_fetch_add(&l->dropped, (unsigned long)nbatch);
-            buf_reset(&batch);
-            nbatch = 0;
-        }
-        buf_append(&batch, l->rows.data, l->rows.len);
-        nbatch += l->nrows;
-        buf_reset(&l->rows);
-        l->nrows = 0;
-        pthread_mutex_unlock(&l->mu);
-        if (batch.len > 0) {
-            if (!conn)
-                conn = db_connect(l->url, err, sizeof(err));
-            if (conn && events_copy_answers(conn, batch.data, batch.len, err, sizeof(err)) == 0) {
-                atomic_fetch_add(&l->written, (unsigned long)nbatch);
-                buf_reset(&batch);
-                nbatch = 0;
-                warned = false;
-            } else {
-                atomic_fetch_add(&l->failures, 1);
-                if (!warned)
-                    log_warn("answer log: %ld answers not written yet: %s", nbatch,
-                             conn ? err : "no database connection");
-                warned = true;
-                PQfinish(conn);
-                conn = NULL;
-            }
-        }
-        if (stop)
-            break;
+    pthread_mutex_lock(&l->mu);
+    if (l->batch.len + l->rows.len > ANSWER_LOG_MAX) { /* the database has been away long */
+        atomic_fetch_add(&l->dropped, (unsigned long)l->nbatch);
+        buf_reset(&l->batch);
+        l->nbatch = 0;
     }
-    if (nbatch > 0) {
-        atomic_fetch_add(&l->dropped, (unsigned long)nbatch);
-        log_warn("answer log: %ld answers could not be written before stopping", nbatch);
+    buf_append(&l->batch, l->rows.data, l->rows.len);
+    l->nbatch += l->nrows;
+    buf_reset(&l->rows);
+    l->nrows = 0;
+    pthread_mutex_unlock(&l->mu);
+    if (l->batch.len > 0) {
+        if (!l->conn)
+            l->conn = db_connect(l->url, err, sizeof(err));
+        if (l->conn &&
+            events_copy_answers(l->conn, l->batch.data, l->batch.len, err, sizeof(err)) == 0) {
+            atomic_fetch_add(&l->written, (unsigned long)l->nbatch);
+            buf_reset(&l->batch);
+            l->nbatch = 0;
+            l->warned = false;
+        } else {
+            atomic_fetch_add(&l->failures, 1);
+            if (!l->warned)
+                log_warn("answer log: %ld answers not written yet: %s", l->nbatch,
+                         l->conn ? err : "no database connection");
+            l->warned = true;
+            PQfinish(l->conn);
+            l->conn = NULL;
+        }
     }
-    buf_release(&batch);
-    PQfinish(conn);
-    return NULL;
+    if (stopping) {
+        if (l->nbatch > 0) {
+            atomic_fetch_add(&l->dropped, (unsigned long)l->nbatch);
+            log_warn("answer log: %ld answers could not be written before stopping", l->nbatch);
+        }
+        PQfinish(l->conn);
+        l->conn = NULL;
+    }
 }
 
 int answer_log_start(struct answer_log *l)
 {
-    if (pthread_create(&l->thread, NULL, writer_main, l) != 0)
-        return -1;
-    l->started = true;
-    return 0;
+    return ticker_start(&l->ticker, ANSWER_LOG_FLUSH_S, writer_tick, l);
 }
 
 void answer_log_release(struct answer_log *l)
 {
-    if (l->started) {
-        pthread_mutex_lock(&l->mu);
-        l->stop = true;
-        pthread_cond_signal(&l->cv);
-        pthread_mutex_unlock(&l->mu);
-        pthread_join(l->thread, NULL);
-    }
+    ticker_stop(&l->ticker);
     buf_release(&l->rows);
+    buf_release(&l->batch);
     free(l->url);
     pthread_mutex_destroy(&l->mu);
-    pthread_cond_destroy(&l->cv);
 }

@@ -1,8 +1,12 @@
 /* services.c - the calls handlers make beyond their snapshot (services.h), on the
  * process's database pool, trainer and overlay. */
+#include <math.h>
+
 #include "xsell/app.h"
 #include "xsell/erase.h"
 #include "xsell/events.h"
+#include "xsell/experiment_json.h"
+#include "xsell/experiments_db.h"
 #include "xsell/ingest.h"
 #include "xsell/log.h"
 #include "xsell/router.h"
@@ -16,6 +20,7 @@ void app_wire_services(struct app *app)
                                  .metrics = &app->metrics,
                                  .in_flight = &app->in_flight,
                                  .answers = &app->answers,
+                                 .experiments = &app->experiments,
                                  .events_keep_days = app->cfg.events_keep_days,
                                  .attribution_hours = app->cfg.attribution_hours};
 }
@@ -156,6 +161,109 @@ int services_write_events(struct services *sv, const char *batch_json, long *cre
     int failure = events_write(conn, batch_json, created, err, errlen) ? write_failure(conn) : 0;
     db_pool_give(sv->pool, conn);
     return failure;
+}
+
+bool services_experiment_pick(struct services *sv, unsigned surface, const char *customer,
+                              const char *session, struct exp_pick *pick)
+{
+    return experiments_pick(sv->experiments, surface, customer, session, now_seconds(), pick);
+}
+
+/* Whether b changes how units are split, or what a variant does, against a: what may
+ * not change once answers were given under it. */
+static bool changes_split(const struct experiment *a, const struct experiment *b)
+{
+    if (a->unit != b->unit || a->surfaces != b->surfaces || a->start != b->start ||
+        a->nvariants != b->nvariants)
+        return true;
+    for (int i = 0; i < a->nvariants; i++) {
+        const struct exp_variant *x = &a->variant[i], *y = &b->variant[i];
+        if (strcmp(x->name, y->name) != 0 || x->weight != y->weight || x->strategy != y->strategy ||
+            x->objective != y->objective || x->off != y->off)
+            return true;
+        for (int k = 0; k < EXP_BLEND_N; k++)
+            if (!(x->blend[k] == y->blend[k] || (isnan(x->blend[k]) && isnan(y->blend[k]))))
+                return true;
+    }
+    return false;
+}
+
+int services_put_experiment(struct services *sv, const struct experiment *e, bool *created,
+                            char *err, size_t errlen)
+{
+    PGconn *conn = db_pool_take(sv->pool);
+    if (!conn)
+        return fmt_error(err, errlen, "no database connection"), SVC_DB_DOWN;
+    bool found;
+    int rc = 0;
+    char *old = experiments_db_get(conn, e->id, &found);
+    if (found && !old) {
+        rc = write_failure(conn);
+        fmt_error(err, errlen, "database: %s", db_error(conn));
+    } else if (old) {
+        struct experiment before;
+        cJSON *o = cJSON_Parse(old);
+        int exposed = experiments_db_exposed(conn, e->id);
+        if (exposed < 0) {
+            rc = write_failure(conn);
+            fmt_error(err, errlen, "database: %s", db_error(conn));
+        } else if (exposed && o && experiment_parse(o, e->id, 0, &before, err, errlen) == 0 &&
+                   changes_split(&before, e)) {
+            rc = SVC_CONFLICT;
+            fmt_error(err, errlen,
+                      "experiment \"%s\" has served answers: only its end and planned_units "
+                      "may change (a new id starts a new experiment)",
+                      e->id);
+        }
+        cJSON_Delete(o);
+        free(old);
+    }
+    if (rc == 0) {
+        cJSON *j = experiment_to_json(e);
+        char *text = cJSON_PrintUnformatted(j);
+        cJSON_Delete(j);
+        if (experiments_db_put(conn, e->id, text, created, err, errlen))
+            rc = write_failure(conn);
+        else
+            experiments_set(sv->experiments, e);
+        free(text);
+    }
+    db_pool_give(sv->pool, conn);
+    return rc;
+}
+
+char *services_experiments_json(struct services *sv)
+{
+    PGconn *conn = db_pool_take(sv->pool);
+    char *json = conn ? experiments_db_list(conn) : NULL;
+    db_pool_give(sv->pool, conn);
+    return json;
+}
+
+int services_experiment_report(struct services *sv, const char *id, cJSON **out, char *err,
+                               size_t errlen)
+{
+    *out = NULL;
+    PGconn *conn = db_pool_take(sv->pool);
+    if (!conn)
+        return fmt_error(err, errlen, "no database connection"), SVC_DB_DOWN;
+    bool found;
+    int rc = 0;
+    char *def = experiments_db_get(conn, id, &found);
+    struct experiment e;
+    cJSON *o = def ? cJSON_Parse(def) : NULL;
+    if (!found)
+        rc = SVC_NOT_FOUND;
+    else if (!def)
+        rc = write_failure(conn), fmt_error(err, errlen, "database: %s", db_error(conn));
+    else if (!o || experiment_parse(o, id, 0, &e, err, errlen))
+        rc = SVC_FAILED;
+    else if (!(*out = experiments_report(conn, &e, now_seconds(), err, errlen)))
+        rc = write_failure(conn);
+    cJSON_Delete(o);
+    free(def);
+    db_pool_give(sv->pool, conn);
+    return rc;
 }
 
 void services_record_answer(struct services *sv, struct answer_rec *a, char id[48])

@@ -69,12 +69,14 @@ int cmd_serve(int argc, char **argv)
     ratelimit_init(&app.limiter, app.cfg.rate_rps, app.cfg.rate_burst);
     recent_init(&app.recent);
     answer_log_init(&app.answers, app.cfg.database_url);
+    experiments_init(&app.experiments, app.cfg.database_url);
     int rc = 1;
     /* Listen first: a port that is taken ends the process at once, before any
      * training starts (requests meanwhile get 503 until the first model serves). */
     trainer_init(&app.trainer, &app.cfg, &app.reg, &app.recent);
     struct http_server *http = http_server_start(&app);
-    if (http && answer_log_start(&app.answers) == 0 && trainer_start(&app.trainer) == 0) {
+    if (http && answer_log_start(&app.answers) == 0 && experiments_start(&app.experiments) == 0 &&
+        trainer_start(&app.trainer) == 0) {
         unsigned char sig = 0;
         while (read(stop_pipe[0], &sig, 1) < 0 && errno == EINTR)
             ;
@@ -84,6 +86,7 @@ int cmd_serve(int argc, char **argv)
     http_server_stop(http, SHUTDOWN_GRACE_S);
     trainer_stop(&app.trainer);
     answer_log_release(&app.answers); /* after the last request: its answer is written */
+    experiments_release(&app.experiments);
     ratelimit_release(&app.limiter);
     recent_release(&app.recent);
     db_pool_release(&app.pool);

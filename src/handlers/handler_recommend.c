@@ -71,6 +71,32 @@ static void write_item(struct jsonw *j, const struct snapshot *s, const struct r
     jsonw_close(j, '}');
 }
 
+/* Every strategy by its enum rec_strategy, the experiments' popular too. */
+static const char *const strategy_names[] = {"auto", "complements", "personal", "buy_again",
+                                             "popular"};
+
+/* A variant's settings over the query's (the blend's weights into mp, a copy of the
+ * snapshot's settings). */
+static void apply_variant(const struct snapshot *s, const struct exp_variant *v,
+                          struct rec_query *q, struct model_params *mp)
+{
+    if (v->strategy >= 0)
+        q->strategy = (enum rec_strategy)v->strategy;
+    if (v->objective >= 0)
+        q->objective = (enum rec_objective)v->objective;
+    *mp = s->params;
+    double *const blend[EXP_BLEND_N] = {&mp->blend_complements, &mp->blend_personal,
+                                        &mp->blend_content, &mp->blend_peers, &mp->blend_own};
+    bool any = false;
+    for (int b = 0; b < EXP_BLEND_N; b++)
+        if (!isnan(v->blend[b])) {
+            *blend[b] = v->blend[b];
+            any = true;
+        }
+    if (any)
+        q->params = mp;
+}
+
 int handle_recommend(struct request *req)
 {
     static const char *const strategies[] = {"auto", "complements", "personal", "buy_again"};
@@ -119,9 +145,16 @@ int handle_recommend(struct request *req)
     q.strategy = (enum rec_strategy)strategy;
     q.objective = (enum rec_objective)objective;
     q.limit = limit;
+    /* an experiment's variant may change what this customer or session is shown */
+    struct exp_pick pick;
+    struct model_params mp;
+    bool in_exp = services_experiment_pick(req->svc, EXP_RECOMMEND, customer, session, &pick);
+    if (in_exp)
+        apply_variant(req->snap, &pick.variant, &q, &mp);
 
-    struct rec_result res;
-    recommend(req->snap, &q, &req->arena, &res);
+    struct rec_result res = {0};
+    if (!(in_exp && pick.variant.off))
+        recommend(req->snap, &q, &req->arena, &res);
 
     struct buf b;
     struct jsonw j;
@@ -139,15 +172,24 @@ int handle_recommend(struct request *req)
     char rid[48];
     struct answer_rec rec = {.surface = "recommend",
                              .model_version = req->snap->version,
-                             .strategy = strategies[strategy],
+                             .strategy =
+                                 in_exp && pick.variant.off ? "off" : strategy_names[q.strategy],
+                             .experiment = in_exp ? pick.id : NULL,
+                             .variant = in_exp ? pick.variant.name : NULL,
                              .customer = customer,
                              .session = session,
                              .items = offered,
                              .nitems = res.n};
     services_record_answer(req->svc, &rec, rid);
     jsonw_str(&j, "recommendation_id", rid);
-    jsonw_str(&j, "strategy", strategies[strategy]);
-    jsonw_str(&j, "objective", objectives[objective]);
+    jsonw_str(&j, "strategy", strategy_names[q.strategy]);
+    if (in_exp) {
+        jsonw_open(&j, "experiment", '{');
+        jsonw_str(&j, "id", pick.id);
+        jsonw_str(&j, "variant", pick.variant.name);
+        jsonw_close(&j, '}');
+    }
+    jsonw_str(&j, "objective", objectives[q.objective]);
     jsonw_open(&j, "unknown_items", '[');
     for (int i = 0; i < nunknown; i++)
         jsonw_str(&j, NULL, unknown[i]);

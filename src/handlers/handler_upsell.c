@@ -40,8 +40,15 @@ int handle_upsell(struct request *req)
     if (at_risk_known)
         q.churn_risk = MIN(MAX(risk.churn_risk, 0), 1);
 
-    struct upsell_item *res;
-    int n = model_upsell_query(&s->upsell, h, &s->repeat, &q, &req->arena, &res);
+    /* an experiment's variant may hold the offer back, or rank by another objective */
+    struct exp_pick pick;
+    bool in_exp = services_experiment_pick(req->svc, EXP_UPSELL, customer, session, &pick);
+    if (in_exp && pick.variant.objective > 0)
+        q.margin = pick.variant.objective == 2; /* 1 revenue, 2 margin */
+    struct upsell_item *res = NULL;
+    int n = in_exp && pick.variant.off
+                ? 0
+                : model_upsell_query(&s->upsell, h, &s->repeat, &q, &req->arena, &res);
 
     struct buf b;
     struct jsonw j;
@@ -75,7 +82,9 @@ int handle_upsell(struct request *req)
         jsonw_close(&j, '}');
     }
     jsonw_close(&j, ']');
-    if (n == 0) {
+    if (n == 0 && in_exp && pick.variant.off) {
+        jsonw_str(&j, "reason", "held out: this experiment's variant shows no offer");
+    } else if (n == 0) {
         char *why = arena_printf(
             &req->arena, "no in-stock substitute priced %g%%..%g%% above it%s%s", q.min_step * 100,
             q.max_step * 100, q.margin ? " with a higher known margin" : "",
@@ -89,7 +98,11 @@ int handle_upsell(struct request *req)
     char rid[48];
     struct answer_rec rec = {.surface = "upsell",
                              .model_version = s->version,
-                             .strategy = q.margin ? "margin" : "revenue",
+                             .strategy = in_exp && pick.variant.off ? "off"
+                                         : q.margin                 ? "margin"
+                                                                    : "revenue",
+                             .experiment = in_exp ? pick.id : NULL,
+                             .variant = in_exp ? pick.variant.name : NULL,
                              .customer = customer,
                              .session = session,
                              .items = offered,
@@ -97,6 +110,12 @@ int handle_upsell(struct request *req)
     services_record_answer(req->svc, &rec, rid);
     jsonw_str(&j, "recommendation_id", rid);
     jsonw_str(&j, "objective", q.margin ? "margin" : "revenue");
+    if (in_exp) {
+        jsonw_open(&j, "experiment", '{');
+        jsonw_str(&j, "id", pick.id);
+        jsonw_str(&j, "variant", pick.variant.name);
+        jsonw_close(&j, '}');
+    }
     if (customer)
         jsonw_bool(&j, "customer_known", q.customer >= 0);
     if (at_risk_known) /* what tempered the offer: see README, "a lighter hand" */

@@ -386,7 +386,7 @@ static int check_head(struct request *req, struct http_server *srv, const struct
         return req_fail(req, PROBLEM_NOT_FOUND, "no route %s", req->path);
     }
     req->route_index = (int)(req->route - routes);
-    req->path_arg = arg ? arena_strdup(&req->arena, arg) : NULL;
+    req->path_arg = arg ? arena_strndup(&req->arena, arg, strcspn(arg, "/")) : NULL;
     if (app->cfg.process_role == PROCESS_TRAINER && req->route->role != ROLE_NONE &&
         strncmp(req->route->path, "/admin/", 7) != 0)
         return req_fail(req, PROBLEM_NOT_FOUND,

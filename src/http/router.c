@@ -24,6 +24,10 @@ const struct route routes[] = {
     {"DELETE", "/customers/{id}", ROLE_ADMIN, false, false, true, LANE_DB, handle_customer_delete},
     {"POST", "/admin/train", ROLE_ADMIN, false, false, true, LANE_DB, handle_admin_train},
     {"GET", "/admin/models", ROLE_ADMIN, false, false, true, LANE_DB, handle_admin_models},
+    {"PUT", "/experiments/{id}", ROLE_ADMIN, false, true, true, LANE_DB, handle_experiment_put},
+    {"GET", "/experiments", ROLE_INTERNAL, false, false, true, LANE_DB, handle_experiments_list},
+    {"GET", "/experiments/{id}/report", ROLE_INTERNAL, false, false, true, LANE_DB,
+     handle_experiment_report},
     {"GET", "/admin/attribution", ROLE_INTERNAL, false, false, true, LANE_DB,
      handle_admin_attribution},
 };
@@ -41,8 +45,10 @@ static bool path_matches(const char *pattern, const char *path, const char **arg
     size_t prefix = (size_t)(brace - pattern);
     if (strncmp(pattern, path, prefix) != 0)
         return false;
+    /* one non-empty segment, then exactly what follows {id} in the pattern */
     const char *rest = path + prefix;
-    if (!*rest || strchr(rest, '/'))
+    size_t seg = strcspn(rest, "/");
+    if (seg == 0 || strcmp(rest + seg, brace + 4) != 0)
         return false;
     *arg = rest;
     return true;

@@ -88,6 +88,7 @@ static struct scratch *scratch_get(size_t n)
 struct work {
     const struct snapshot *s;
     const struct rec_query *q;
+    const struct model_params *mp; /* the query's settings, else the snapshot's */
     struct scratch *sc;
 };
 
@@ -153,10 +154,10 @@ static void complements(struct work *w, const int32_t *src, int nsrc)
 
 /* How far product p's behaviour is trusted over its catalogue text: buyers over
  * buyers plus the hand-over (content_handover buyers: half each). */
-static double evidence(const struct snapshot *s, int32_t p)
+static double evidence(const struct work *w, int32_t p)
 {
-    double b = s->i2i.buyers[p];
-    return b / (b + s->params.content_handover);
+    double b = w->s->i2i.buyers[p];
+    return b / (b + w->mp->content_handover);
 }
 
 /* Neighbour links of one source item with weight ws into pers and cont. */
@@ -164,13 +165,13 @@ static void neighbours(struct work *w, int32_t i, double ws)
 {
     const struct model_item2item *cf = &w->s->i2i;
     const struct model_content *ct = &w->s->content;
-    double bi = evidence(w->s, i);
+    double bi = evidence(w, i);
     enum rec_only only = w->q->only;
     for (int x = 0; x < cf->k && only != REC_ONLY_CONTENT; x++) {
         int32_t j = cf->nbr[(size_t)i * cf->k + x];
         if (j < 0)
             break;
-        double b = only == REC_ONLY_CF ? 1 : MIN(bi, evidence(w->s, j));
+        double b = only == REC_ONLY_CF ? 1 : MIN(bi, evidence(w, j));
         double v = ws * cf->w[(size_t)i * cf->k + x] * b;
         struct cand *c = touch(w, j);
         c->pers += v;
@@ -181,7 +182,7 @@ static void neighbours(struct work *w, int32_t i, double ws)
         int32_t j = ct->nbr[(size_t)i * ct->k + x];
         if (j < 0)
             break;
-        double b = only == REC_ONLY_CONTENT ? 0 : MIN(bi, evidence(w->s, j));
+        double b = only == REC_ONLY_CONTENT ? 0 : MIN(bi, evidence(w, j));
         double v = ws * ct->w[(size_t)i * ct->k + x] * (1 - b);
         struct cand *c = touch(w, j);
         c->cont += v;
@@ -240,7 +241,7 @@ static void history_sources(struct work *w, struct arena *a)
             continue;
         double age = (m->as_of - m->last[k]) / 86400.0;
         neighbours(w, h->cust_items[k],
-                   HISTORY_WEIGHT * exp2(-MAX(age, 0) / w->s->params.history_half_life_days));
+                   HISTORY_WEIGHT * exp2(-MAX(age, 0) / w->mp->history_half_life_days));
         used++;
     }
 }
@@ -323,7 +324,7 @@ struct weights {
 
 static struct weights weights_of(const struct work *w)
 {
-    const struct model_params *mp = &w->s->params;
+    const struct model_params *mp = w->mp;
     switch (w->q->strategy) {
     case REC_AUTO:
         return (struct weights){mp->blend_complements, mp->blend_personal, mp->blend_content,
@@ -417,8 +418,7 @@ static void buy_again(struct work *w, struct arena *a, int want, struct rec_resu
         block(w, p, out_by_rule);
         if (eligible(w, p))
             offer(top, want, &n, p,
-                  model_repeat_score(m, (size_t)k, w->s->params.repeat_half_life_days) *
-                      worth(w, p));
+                  model_repeat_score(m, (size_t)k, w->mp->repeat_half_life_days) * worth(w, p));
         block(w, p, stays_out[k - h->cust_first[c]]);
     }
     int first = out->n;
@@ -451,17 +451,20 @@ static void fill_popular(struct work *w, const struct rec_query *q, struct rec_r
     }
 }
 
-double recommend_buy_again_share(const struct snapshot *s, int32_t c)
+double recommend_buy_again_share(const struct snapshot *s, const struct model_params *mp, int32_t c)
 {
-    return MIN(s->params.buy_again_base + s->params.buy_again_scale * s->repeat.repeat_share[c],
-               s->params.buy_again_max);
+    return MIN(mp->buy_again_base + mp->buy_again_scale * s->repeat.repeat_share[c],
+               mp->buy_again_max);
 }
 
 void recommend(const struct snapshot *s, const struct rec_query *q, struct arena *a,
                struct rec_result *out)
 {
     const struct history *h = &s->hist;
-    struct work w = {.s = s, .q = q, .sc = scratch_get(history_nproducts(h) + 1)};
+    struct work w = {.s = s,
+                     .q = q,
+                     .mp = q->params ? q->params : &s->params,
+                     .sc = scratch_get(history_nproducts(h) + 1)};
     out->items = arena_array(a, (size_t)q->limit + 1, sizeof(struct rec_item));
     out->n = 0;
 
@@ -482,9 +485,10 @@ void recommend(const struct snapshot *s, const struct rec_query *q, struct arena
     if (q->strategy == REC_BUY_AGAIN)
         again = q->limit;
     else if (q->strategy == REC_AUTO && c >= 0 && q->include_purchased)
-        again = (int)lround(q->limit * recommend_buy_again_share(s, c));
+        again = (int)lround(q->limit * recommend_buy_again_share(s, w.mp, c));
 
-    if (q->strategy != REC_BUY_AGAIN) {
+    bool models = q->strategy != REC_BUY_AGAIN && q->strategy != REC_POPULAR;
+    if (models) {
         /* complements: the cart, else the customer's last order */
         if (q->strategy != REC_PERSONAL) {
             if (q->ncart > 0) {
@@ -506,16 +510,16 @@ void recommend(const struct snapshot *s, const struct rec_query *q, struct arena
                 neighbours(&w, q->recent[i], 1.0);
             if (c >= 0) {
                 history_sources(&w, a);
-                if (s->params.blend_peers > 0)
+                if (w.mp->blend_peers > 0)
                     peer_sources(&w, c);
-                if (q->strategy == REC_AUTO && q->include_purchased && s->params.blend_own > 0)
+                if (q->strategy == REC_AUTO && q->include_purchased && w.mp->blend_own > 0)
                     own_sources(&w, c);
             }
         }
         scale(&w);
     }
     buy_again(&w, a, again, out);
-    if (q->strategy != REC_BUY_AGAIN)
+    if (models)
         blend(&w, a, q->limit - out->n, out);
     fill_popular(&w, q, out);
     qsort(out->items, (size_t)out->n, sizeof(struct rec_item), by_score_desc);

@@ -56,6 +56,7 @@ static void offline_init(void)
     recent_init(&offline.recent);
     metrics_init(&offline.metrics);
     answer_log_init(&offline.answers, "");         /* gathers rows, never started: none written */
+    experiments_init(&offline.experiments, "");    /* none, never read */
     pthread_mutex_init(&offline.trainer.mu, NULL); /* a trainer that never runs */
     pthread_cond_init(&offline.trainer.cv, NULL);
     app_wire_services(&offline);
@@ -96,7 +97,7 @@ void fixture_request(struct request *req, struct services *svc, const struct sna
     bool known;
     const char *arg = NULL;
     req->route = router_match(method, req->path, &arg, &known, allow, sizeof(allow));
-    req->path_arg = arg;
+    req->path_arg = arg ? arena_strndup(&req->arena, arg, strcspn(arg, "/")) : NULL;
     buf_init(&req->body, 1 << 20);
     if (body)
         buf_append(&req->body, body, strlen(body));

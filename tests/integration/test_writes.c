@@ -393,6 +393,189 @@ static void test_attribution(void **state)
     assert_int_equal(sql_exec("DELETE FROM orders WHERE order_id IN ('T-AT1', 'T-AT2')"), 0);
 }
 
+#define EXP_BODY                                                                                   \
+    "{\"unit\":\"session\",\"surfaces\":[\"recommend\",\"upsell\"],\"planned_units\":100,"         \
+    "\"variants\":[{\"name\":\"plain\",\"settings\":{\"strategy\":\"popular\"}},"                  \
+    "{\"name\":\"holdout\",\"settings\":{\"strategy\":\"off\"}},"                                  \
+    "{\"name\":\"blend\",\"weight\":2,\"settings\":{\"blend\":{\"complements\":2}}}]}"
+
+/* An experiment over sessions: each session's answers come from its variant, always
+ * the same one; what it was shown and did lands in the report per variant. */
+static void test_experiments(void **state)
+{
+    struct resp r;
+    char path[200], body[1200], now[40];
+    (void)state;
+    http(&main_srv, "PUT", "/experiments/T-exp", ADM, EXP_BODY, NULL, &r);
+    assert_int_equal(r.status, 201);
+    assert_string_equal(jstr(&r, "unit"), "session");
+    resp_free(&r);
+    http(&main_srv, "PUT", "/experiments/T-exp", ADM, EXP_BODY, NULL, &r);
+    assert_int_equal(r.status, 200);
+    resp_free(&r);
+    GET("/experiments", INT, &r);
+    assert_int_equal(r.status, 200);
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(r.json, "experiments")), 1);
+    resp_free(&r);
+    /* 80 sessions: each twice on /recommend (the same variant), once on /upsell */
+    enum { SESSIONS = 80 };
+    int variant[SESSIONS], count[3] = {0};
+    static const char *const names[] = {"plain", "holdout", "blend"};
+    for (int i = 0; i < SESSIONS; i++) {
+        variant[i] = -1;
+        for (int k = 0; k < 2; k++) {
+            snprintf(path, sizeof(path), "/recommend?items=P001&session_id=T-es%d", i);
+            GET(path, PUB, &r);
+            assert_int_equal(r.status, 200);
+            cJSON *tag = cJSON_GetObjectItem(r.json, "experiment");
+            assert_string_equal(cJSON_GetObjectItem(tag, "id")->valuestring, "T-exp");
+            const char *name = cJSON_GetObjectItem(tag, "variant")->valuestring;
+            int v = strcmp(name, "plain") == 0 ? 0 : strcmp(name, "holdout") == 0 ? 1 : 2;
+            assert_true(variant[i] < 0 || variant[i] == v);
+            variant[i] = v;
+            int n = cJSON_GetArraySize(cJSON_GetObjectItem(r.json, "items"));
+            if (v == 1)
+                assert_int_equal(n, 0); /* held out */
+            else
+                assert_true(n > 0);
+            if (v == 0) /* what sells now, nothing bought together */
+                for (int j = 0; j < n; j++)
+                    assert_string_equal(
+                        cJSON_GetObjectItem(
+                            cJSON_GetObjectItem(
+                                cJSON_GetArrayItem(cJSON_GetObjectItem(r.json, "items"), j),
+                                "reason"),
+                            "kind")
+                            ->valuestring,
+                        "popular");
+            resp_free(&r);
+        }
+        count[variant[i]]++;
+        snprintf(path, sizeof(path), "/upsell?item=P001&session_id=T-es%d", i);
+        GET(path, PUB, &r);
+        cJSON *tag = cJSON_GetObjectItem(r.json, "experiment");
+        assert_string_equal(cJSON_GetObjectItem(tag, "variant")->valuestring, names[variant[i]]);
+        resp_free(&r);
+    }
+    print_message("experiment: %d plain, %d holdout, %d blend of %d sessions (weights 1:1:2)\n",
+                  count[0], count[1], count[2], SESSIONS);
+    assert_true(count[0] >= 8 && count[1] >= 8 && count[2] >= 20);
+    /* without a session the request is outside it */
+    GET("/recommend?items=P001", PUB, &r);
+    assert_null(cJSON_GetObjectItem(r.json, "experiment"));
+    resp_free(&r);
+    for (int i = 0; i < 100 && sql_long("SELECT count(*) FROM recommendations WHERE "
+                                        "experiment_id = 'T-exp'") < 3 * SESSIONS;
+         i++)
+        usleep(100 * 1000);
+    assert_int_equal(sql_long("SELECT count(*) FROM recommendations WHERE experiment_id = "
+                              "'T-exp' AND variant = 'holdout' AND cardinality(items) = 0 AND "
+                              "surface = 'recommend'"),
+                     2 * count[1]);
+    /* sessions 0..9 order 10 x (i + 1) each, and click their upsell answer */
+    sleep(1);
+    days_ago(0, now, sizeof(now));
+    double revenue[3] = {0};
+    int clicks[3] = {0};
+    for (int i = 0; i < 10; i++) {
+        snprintf(body, sizeof(body),
+                 "{\"order_id\":\"T-EO%d\",\"session_id\":\"T-es%d\",\"ordered_at\":\"%s\","
+                 "\"lines\":[{\"product_id\":\"P002\",\"quantity\":1,\"unit_price\":%d}]}",
+                 i, i, now, 10 * (i + 1));
+        post_order_created(body);
+        revenue[variant[i]] += 10 * (i + 1);
+    }
+    /* clicks on the answers themselves: the report counts them per variant */
+    for (int i = 0; i < 10; i++) {
+        char rid[80];
+        snprintf(path, sizeof(path),
+                 "SELECT recommendation_id FROM recommendations WHERE experiment_id = 'T-exp' "
+                 "AND session_id = 'T-es%d' AND surface = 'upsell'",
+                 i);
+        char *id = sql_text(path);
+        snprintf(rid, sizeof(rid), "%s", id);
+        free(id);
+        snprintf(body, sizeof(body),
+                 "{\"event_id\":\"T-ec%d\",\"type\":\"click\",\"session_id\":\"T-es%d\","
+                 "\"product_id\":\"P002\",\"recommendation_id\":\"%s\"}",
+                 i, i, rid);
+        http(&main_srv, "POST", "/events", PUB, body, NULL, &r);
+        assert_int_equal(r.status, 201);
+        resp_free(&r);
+        clicks[variant[i]]++;
+    }
+    sleep(1);
+    GET("/experiments/T-exp/report", INT, &r);
+    assert_int_equal(r.status, 200);
+    assert_true(jnum(&r, "units") == SESSIONS);
+    cJSON *res = cJSON_GetObjectItem(r.json, "results");
+    assert_int_equal(cJSON_GetArraySize(res), 3);
+    for (int v = 0; v < 3; v++) {
+        cJSON *o = cJSON_GetArrayItem(res, v);
+        assert_string_equal(cJSON_GetObjectItem(o, "variant")->valuestring, names[v]);
+        assert_int_equal(cJSON_GetObjectItem(o, "units")->valueint, count[v]);
+        assert_int_equal(cJSON_GetObjectItem(o, "exposures")->valueint, 3 * count[v]);
+        assert_int_equal(cJSON_GetObjectItem(o, "clicks")->valueint, clicks[v]);
+        assert_true(fabs(cJSON_GetObjectItem(o, "revenue_per_unit")->valuedouble -
+                         revenue[v] / count[v]) < 1e-4);
+        if (v > 0) {
+            cJSON *vc =
+                cJSON_GetObjectItem(cJSON_GetObjectItem(o, "vs_control"), "revenue_per_unit");
+            double d = revenue[v] / count[v] - revenue[0] / count[0];
+            assert_true(fabs(cJSON_GetObjectItem(vc, "difference")->valuedouble - d) < 1e-4);
+            assert_true(cJSON_GetObjectItem(vc, "difference_low")->valuedouble <= d);
+        }
+    }
+    assert_non_null(jstr(&r, "verdict"));
+    resp_free(&r);
+    /* the split cannot change once answers were given; the end can */
+    http(&main_srv, "PUT", "/experiments/T-exp", ADM,
+         "{\"unit\":\"session\",\"variants\":[{\"name\":\"plain\"},{\"name\":\"other\"}]}", NULL,
+         &r);
+    expect_problem(&r, 409, "only its end");
+    resp_free(&r);
+    char *start = sql_text("SELECT definition->>'start' FROM experiments WHERE "
+                           "experiment_id = 'T-exp'");
+    snprintf(body, sizeof(body), "%.*s,\"start\":\"%s\",\"end\":\"%s\"}", (int)strlen(EXP_BODY) - 1,
+             EXP_BODY, start, now);
+    free(start);
+    http(&main_srv, "PUT", "/experiments/T-exp", ADM, body, NULL, &r);
+    assert_int_equal(r.status, 200);
+    resp_free(&r);
+    GET("/recommend?items=P001&session_id=T-es1", PUB, &r); /* ended: outside it */
+    assert_null(cJSON_GetObjectItem(r.json, "experiment"));
+    resp_free(&r);
+    static const struct {
+        const char *body, *says;
+    } bad[] = {
+        {"{\"variants\":[{\"name\":\"a\"},{\"name\":\"b\"}]}", "unit"},
+        {"{\"unit\":\"customer\",\"variants\":[{\"name\":\"a\"}]}", "2..8"},
+        {"{\"unit\":\"customer\",\"variants\":[{\"name\":\"a\"},{\"name\":\"a\"}]}",
+         "appears twice"},
+        {"{\"unit\":\"customer\",\"variants\":[{\"name\":\"a\"},{\"name\":\"b\","
+         "\"settings\":{\"strategy\":\"best\"}}]}",
+         "variants[1].settings.strategy"},
+        {"{\"unit\":\"customer\",\"variants\":[{\"name\":\"a\",\"weight\":0},{\"name\":\"b\"}]}",
+         "variants[0].weight"},
+        {"{\"unit\":\"customer\",\"start\":\"2026-02-01\",\"end\":\"2026-01-01\","
+         "\"variants\":[{\"name\":\"a\"},{\"name\":\"b\"}]}",
+         "end must be after start"},
+        {"{\"unit\":\"customer\",\"variants\":[{\"name\":\"a\"},{\"name\":\"b\","
+         "\"settings\":{\"model_version\":3}}]}",
+         "model_version"},
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        http(&main_srv, "PUT", "/experiments/T-bad", ADM, bad[i].body, NULL, &r);
+        expect_problem(&r, 400, bad[i].says);
+        resp_free(&r);
+    }
+    GET("/experiments/NOPE/report", INT, &r);
+    expect_problem(&r, 404, "NOPE");
+    resp_free(&r);
+    assert_int_equal(sql_exec("DELETE FROM order_lines WHERE order_id LIKE 'T-EO%'"), 0);
+    assert_int_equal(sql_exec("DELETE FROM orders WHERE order_id LIKE 'T-EO%'"), 0);
+}
+
 static void test_products_put(void **state)
 {
     struct resp r;
@@ -739,6 +922,7 @@ int run_writes_tests(void)
         cmocka_unit_test(test_incremental_matches_full),
         cmocka_unit_test(test_commit_outcome_unknown),
         cmocka_unit_test(test_attribution),
+        cmocka_unit_test(test_experiments),
     };
     return cmocka_run_group_tests_name("writes", tests, setup, teardown);
 }

@@ -7,6 +7,8 @@
 
 #include "unit/unit.h"
 #include "xsell/abtest.h"
+#include "xsell/experiment.h"
+#include "xsell/experiment_json.h"
 #include "xsell/rng.h"
 
 static void test_chi2_tail(void **state)
@@ -144,12 +146,49 @@ static void test_multiplier(void **state)
         assert_true(ab_cs_multiplier(n, 1000, 0.05) > 1.96);
 }
 
+/* Assignment: stable, by weight, independent across experiments; a definition reads
+ * back from its JSON the same. */
+static void test_assignment(void **state)
+{
+    (void)state;
+    const char *body = "{\"unit\":\"customer\",\"surfaces\":[\"upsell\"],\"start\":"
+                       "\"2026-01-01\",\"variants\":[{\"name\":\"c\",\"weight\":1},"
+                       "{\"name\":\"v\",\"weight\":3,\"settings\":{\"strategy\":\"off\","
+                       "\"blend\":{\"own\":0.5}}}]}";
+    cJSON *o = cJSON_Parse(body);
+    struct experiment e, f, back;
+    char err[300], unit[32];
+    assert_int_equal(experiment_parse(o, "exp-1", 0, &e, err, sizeof(err)), 0);
+    cJSON_Delete(o);
+    cJSON *j = experiment_to_json(&e);
+    assert_int_equal(experiment_parse(j, "exp-1", 0, &back, err, sizeof(err)), 0);
+    cJSON_Delete(j);
+    assert_true(back.start == e.start && back.end == INFINITY && back.surfaces == EXP_UPSELL);
+    assert_true(back.variant[1].off && back.variant[1].blend[EXP_OWN] == 0.5);
+    assert_true(isnan(back.variant[1].blend[EXP_PEERS]) && back.variant[0].strategy == -1);
+    f = e;
+    snprintf(f.id, sizeof(f.id), "exp-2");
+    int n1 = 0, same = 0, n = 20000;
+    for (int i = 0; i < n; i++) {
+        snprintf(unit, sizeof(unit), "C%05d", i);
+        int a = experiment_assign(&e, unit);
+        assert_int_equal(a, experiment_assign(&e, unit)); /* stable */
+        n1 += a == 1;
+        same += a == experiment_assign(&f, unit);
+    }
+    /* 3:1: 75% +- 4 standard errors */
+    assert_true(fabs((double)n1 / n - 0.75) < 4 * sqrt(0.75 * 0.25 / n));
+    /* another experiment splits the same customers afresh: agreement 0.75^2 + 0.25^2 */
+    assert_true(fabs((double)same / n - 0.625) < 4 * sqrt(0.625 * 0.375 / n));
+}
+
 int run_abtest_tests(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_chi2_tail),    cmocka_unit_test(test_srm),
         cmocka_unit_test(test_multiplier),   cmocka_unit_test(test_aa_peeking),
         cmocka_unit_test(test_planted_lift), cmocka_unit_test(test_cuped),
+        cmocka_unit_test(test_assignment),
     };
     return cmocka_run_group_tests_name("abtest", tests, NULL, NULL);
 }

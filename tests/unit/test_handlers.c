@@ -70,6 +70,11 @@ static const struct handler_case cases[] = {
     {"POST", "/admin/train", NULL, 503},
     {"GET", "/admin/models", NULL, 503},
     {"GET", "/admin/attribution?from=2026-01-01&to=2026-02-01", NULL, 503},
+    {"PUT", "/experiments/E1",
+     "{\"unit\":\"customer\",\"variants\":[{\"name\":\"a\"},{\"name\":\"b\"}]}", 503},
+    {"PUT", "/experiments/E1", "{\"unit\":\"customer\",\"variants\":[]}", 400},
+    {"GET", "/experiments", NULL, 503},
+    {"GET", "/experiments/E1/report", NULL, 503},
     {"GET", "/admin/attribution?from=2026-03-01&to=2026-02-01", NULL, 400},
 };
 

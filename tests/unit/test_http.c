@@ -35,6 +35,14 @@ static void test_router(void **state)
     assert_string_equal(r->method, "GET");
     assert_null(router_match("GET", "/nope", &arg, &known, allow, 128));
     assert_false(known);
+    /* an {id} inside the path: one segment, then exactly the rest */
+    r = router_match("GET", "/experiments/e-1/report", &arg, &known, allow, 128);
+    assert_non_null(r);
+    assert_string_equal(r->path, "/experiments/{id}/report");
+    assert_int_equal(strcspn(arg, "/"), 3);
+    assert_null(router_match("GET", "/experiments/e-1/other", &arg, &known, allow, 128));
+    assert_null(router_match("GET", "/experiments//report", &arg, &known, allow, 128));
+    assert_null(router_match("GET", "/experiments/e-1/report/x", &arg, &known, allow, 128));
 }
 
 static void test_problem_catalogue(void **state)
