@@ -20,7 +20,8 @@
 struct services {
     struct db_pool *pool;
     struct trainer *trainer;
-    struct recent *recent; /* purchases not yet in the snapshot */
+    struct recent *recent;   /* purchases not yet in the snapshot */
+    struct recent *sessions; /* products sessions touched lately (their events) */
     struct metrics *metrics;
     atomic_int *in_flight;
     struct answer_log *answers;
@@ -37,6 +38,7 @@ struct app {
     struct metrics metrics;
     struct ratelimit limiter;
     struct recent recent;
+    struct recent sessions;
     struct answer_log answers; /* /recommend's and /upsell's answers, for attribution */
     struct experiments experiments;
     struct services svc;  /* points into the members above */

@@ -32,10 +32,21 @@ enum svc_failure {
  * created (ingest_result_release). */
 int services_write_orders(struct services *sv, const struct order_in *orders, int n,
                           struct ingest_result *res, char *err, size_t errlen);
+/* A session's touch of a product (a view, click or cart add). */
+struct session_touch {
+    const char *session, *product;
+};
 /* Writes a batch of checked events (events.h: events_write), idempotent on event_id;
- * *created: how many were new. */
-int services_write_events(struct services *sv, const char *batch_json, long *created, char *err,
-                          size_t errlen);
+ * *created: how many were new. On success the sessions' touches join this process's
+ * session overlay at once and every other process's within a moment (read your
+ * writes, as for orders). */
+int services_write_events(struct services *sv, const char *batch_json,
+                          const struct session_touch *touches, int ntouches, long *created,
+                          char *err, size_t errlen);
+/* The products session touched in the last SESSION_CONTEXT_S, oldest first, as ids in
+ * arena memory. */
+size_t services_session_products(struct services *sv, const char *session, struct arena *a,
+                                 const char ***out);
 /* One answer as recorded; NULL members are stored as null. */
 struct answer_rec {
     const char *id;      /* recommendation_id */

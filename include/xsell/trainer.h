@@ -59,8 +59,9 @@ struct trainer {
     bool wake;   /* a run was requested through this process */
     const struct config *cfg;
     struct registry *reg;
-    struct recent *recent; /* orders acknowledged by other processes are added to it */
-    char instance[20];     /* this process's name in its notifications: its own are skipped */
+    struct recent *recent;   /* orders acknowledged by other processes are added to it */
+    struct recent *sessions; /* and the products their events' sessions touched */
+    char instance[20];       /* this process's name in its notifications: its own are skipped */
     /* figures for /metrics, under mu */
     double last_seconds;
     long runs_succeeded, runs_failed, runs_gated;
@@ -71,11 +72,17 @@ struct trainer {
  * sender's instance, the customer and the products bought, tab-separated), so that
  * every process's read-your-writes overlay has them within a moment. */
 #define TRAINER_ORDERS_CHANNEL "xsell_orders"
+/* The same for events: the sender's instance, then session and product, pairs, all
+ * tab-separated (views, clicks and cart adds). */
+#define TRAINER_EVENTS_CHANNEL "xsell_events"
+/* A session's products count as its context this long (/recommend?session_id=). */
+#define SESSION_CONTEXT_S (24 * 3600.0)
 
 /* Ready for trainer_request; nothing runs until trainer_start. recent: the overlay
- * other processes' orders go to. */
+ * other processes' orders go to; sessions: their events' (filled at start from the
+ * last SESSION_CONTEXT_S of stored events). */
 void trainer_init(struct trainer *t, const struct config *cfg, struct registry *reg,
-                  struct recent *recent);
+                  struct recent *recent, struct recent *sessions);
 /* Starts the threads the role has. 0 or -1. */
 int trainer_start(struct trainer *t);
 /* Stops the threads (after the run going on) and releases t. */

@@ -17,6 +17,7 @@ void app_wire_services(struct app *app)
     app->svc = (struct services){.pool = &app->pool,
                                  .trainer = &app->trainer,
                                  .recent = &app->recent,
+                                 .sessions = &app->sessions,
                                  .metrics = &app->metrics,
                                  .in_flight = &app->in_flight,
                                  .answers = &app->answers,
@@ -151,16 +152,52 @@ int services_write_product(struct services *sv, const struct product_in *p,
     return write_rows(sv, INGEST_PRODUCTS, false, stage_product, p, 1, res, err, errlen);
 }
 
-int services_write_events(struct services *sv, const char *batch_json, long *created, char *err,
-                          size_t errlen)
+/* The touches for the other processes' session overlays (TRAINER_EVENTS_CHANNEL),
+ * split where a payload would pass its cap. A notification that fails is logged: the
+ * events are stored, and the other processes read them at their next start. */
+static void notify_touches(PGconn *conn, const char *instance, const struct session_touch *t, int n)
+{
+    struct buf b;
+    buf_init(&b, BUF_UNCAPPED);
+    for (int i = 0; i <= n; i++) {
+        size_t add = i < n ? strlen(t[i].session) + strlen(t[i].product) + 2 : 0;
+        if (b.len > 0 && (i == n || b.len + add > NOTIFY_PAYLOAD_MAX)) {
+            const char *const params[] = {TRAINER_EVENTS_CHANNEL, b.data};
+            db_cmd(conn, "SELECT pg_notify($1, $2)", 2, params);
+            buf_reset(&b);
+        }
+        if (i == n)
+            break;
+        if (b.len == 0)
+            buf_appendf(&b, "%s", instance);
+        buf_appendf(&b, "\t%s\t%s", t[i].session, t[i].product);
+    }
+    buf_release(&b);
+}
+
+int services_write_events(struct services *sv, const char *batch_json,
+                          const struct session_touch *touches, int ntouches, long *created,
+                          char *err, size_t errlen)
 {
     *created = 0;
     PGconn *conn = db_pool_take(sv->pool);
     if (!conn)
         return fmt_error(err, errlen, "no database connection"), SVC_DB_DOWN;
     int failure = events_write(conn, batch_json, created, err, errlen) ? write_failure(conn) : 0;
+    if (!failure && ntouches > 0) {
+        double now = now_seconds();
+        for (int i = 0; i < ntouches; i++)
+            recent_add(sv->sessions, touches[i].session, touches[i].product, now);
+        notify_touches(conn, sv->trainer->instance, touches, ntouches);
+    }
     db_pool_give(sv->pool, conn);
     return failure;
+}
+
+size_t services_session_products(struct services *sv, const char *session, struct arena *a,
+                                 const char ***out)
+{
+    return recent_for(sv->sessions, session, now_seconds() - SESSION_CONTEXT_S, a, out);
 }
 
 bool services_experiment_pick(struct services *sv, unsigned surface, const char *customer,

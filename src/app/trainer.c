@@ -766,6 +766,45 @@ static void order_notified(struct trainer *t, char *payload)
         recent_add(t->recent, customer, p, now);
 }
 
+/* Another process's events (TRAINER_EVENTS_CHANNEL): sessions' products into theirs. */
+static void events_notified(struct trainer *t, char *payload)
+{
+    char *save = NULL, *who = strtok_r(payload, "\t", &save);
+    if (!who || strcmp(who, t->instance) == 0 || !t->sessions)
+        return;
+    double now = now_seconds();
+    for (;;) {
+        char *session = strtok_r(NULL, "\t", &save), *product = strtok_r(NULL, "\t", &save);
+        if (!session || !product)
+            break;
+        recent_add(t->sessions, session, product, now);
+    }
+}
+
+/* The sessions' products of the last SESSION_CONTEXT_S, oldest first, into the
+ * overlay: a process that starts knows the sessions under way. */
+static void load_sessions(struct trainer *t, PGconn *conn)
+{
+    char limit[24], secs[24];
+    snprintf(limit, sizeof(limit), "%d", RECENT_MAX);
+    snprintf(secs, sizeof(secs), "%.0f", SESSION_CONTEXT_S);
+    const char *const params[] = {limit, secs};
+    PGresult *r = db_query(conn,
+                           "SELECT session_id, product_id, extract(epoch FROM at) FROM ("
+                           "SELECT session_id, product_id, at FROM events WHERE at > now() - "
+                           "make_interval(secs => $2::float8) AND type <> 'impression' AND "
+                           "product_id IS NOT NULL ORDER BY at DESC LIMIT $1::int) e ORDER BY at",
+                           2, params);
+    if (!r)
+        return;
+    for (int i = 0; i < PQntuples(r); i++)
+        recent_add(t->sessions, PQgetvalue(r, i, 0), PQgetvalue(r, i, 1),
+                   strtod(PQgetvalue(r, i, 2), NULL));
+    if (PQntuples(r))
+        log_info("sessions: %d recent events of sessions loaded", PQntuples(r));
+    PQclear(r);
+}
+
 /* Takes the notifications libpq holds for conn (read with other results): orders
  * into the overlay. Whether a snapshot was published. */
 static bool notified(struct trainer *t, PGconn *conn)
@@ -775,6 +814,8 @@ static bool notified(struct trainer *t, PGconn *conn)
     while ((n = PQnotifies(conn)) != NULL) {
         if (strcmp(n->relname, TRAINER_ORDERS_CHANNEL) == 0)
             order_notified(t, n->extra);
+        else if (strcmp(n->relname, TRAINER_EVENTS_CHANNEL) == 0)
+            events_notified(t, n->extra);
         else
             published = true;
         PQfreemem(n);
@@ -811,6 +852,7 @@ static void *follower_main(void *arg)
 {
     struct trainer *t = arg;
     PGconn *conn = NULL;
+    bool sessions_loaded = false;
     double backoff = 1.0;
     char err[512];
     for (;;) {
@@ -818,9 +860,14 @@ static void *follower_main(void *arg)
             PQfinish(conn);
             conn = db_connect(t->cfg->database_url, err, sizeof(err));
             if (conn && (db_cmd(conn, "LISTEN " SNAPSTORE_CHANNEL, 0, NULL) ||
-                         db_cmd(conn, "LISTEN " TRAINER_ORDERS_CHANNEL, 0, NULL))) {
+                         db_cmd(conn, "LISTEN " TRAINER_ORDERS_CHANNEL, 0, NULL) ||
+                         db_cmd(conn, "LISTEN " TRAINER_EVENTS_CHANNEL, 0, NULL))) {
                 PQfinish(conn);
                 conn = NULL;
+            }
+            if (conn && t->sessions && !sessions_loaded) {
+                load_sessions(t, conn); /* after LISTEN: nothing falls between */
+                sessions_loaded = true;
             }
         }
         if (conn) {
@@ -852,13 +899,14 @@ static void *follower_main(void *arg)
 }
 
 void trainer_init(struct trainer *t, const struct config *cfg, struct registry *reg,
-                  struct recent *recent)
+                  struct recent *recent, struct recent *sessions)
 {
     pthread_condattr_t ca;
     memset(t, 0, sizeof(*t));
     t->cfg = cfg;
     t->reg = reg;
     t->recent = recent;
+    t->sessions = sessions;
     uint64_t r = 0;
     if (getentropy(&r, sizeof(r)))
         r = (uint64_t)getpid() * 0x9E3779B97F4A7C15ull ^ (uint64_t)(now_seconds() * 1e6);

@@ -68,12 +68,13 @@ int cmd_serve(int argc, char **argv)
     metrics_init(&app.metrics);
     ratelimit_init(&app.limiter, app.cfg.rate_rps, app.cfg.rate_burst);
     recent_init(&app.recent);
+    recent_init(&app.sessions);
     answer_log_init(&app.answers, app.cfg.database_url);
     experiments_init(&app.experiments, app.cfg.database_url);
     int rc = 1;
     /* Listen first: a port that is taken ends the process at once, before any
      * training starts (requests meanwhile get 503 until the first model serves). */
-    trainer_init(&app.trainer, &app.cfg, &app.reg, &app.recent);
+    trainer_init(&app.trainer, &app.cfg, &app.reg, &app.recent, &app.sessions);
     struct http_server *http = http_server_start(&app);
     if (http && answer_log_start(&app.answers) == 0 && experiments_start(&app.experiments) == 0 &&
         trainer_start(&app.trainer) == 0) {
@@ -89,6 +90,7 @@ int cmd_serve(int argc, char **argv)
     experiments_release(&app.experiments);
     ratelimit_release(&app.limiter);
     recent_release(&app.recent);
+    recent_release(&app.sessions);
     db_pool_release(&app.pool);
     registry_release(&app.reg);
     config_release(&app.cfg);

@@ -80,9 +80,10 @@ static void add_id(cJSON *e, const char *name, const struct text *t)
         cJSON_AddNullToObject(e, name);
 }
 
-/* Checks one event and appends its canonical form to batch. */
+/* Checks one event and appends its canonical form to batch; a view, click or cart add
+ * into *touch (else its product NULL). */
 static int read_event(struct request *req, const cJSON *o, const char *where, double now,
-                      cJSON *batch, struct text *id)
+                      cJSON *batch, struct text *id, struct session_touch *touch)
 {
     struct text type, session, customer, rec, product;
     const char *at = NULL;
@@ -126,6 +127,8 @@ static int read_event(struct request *req, const cJSON *o, const char *where, do
     add_id(e, "product_id", &product);
     cJSON_AddItemToObject(e, "items", items ? items : cJSON_CreateNull());
     cJSON_AddItemToArray(batch, e);
+    touch->session = session.p;
+    touch->product = kind != EV_IMPRESSION ? product.p : NULL;
     return 0;
 }
 
@@ -149,13 +152,16 @@ int handle_events_post(struct request *req)
     struct idmap seen;
     idmap_init(&seen);
     double now = now_seconds();
+    struct session_touch *touches = arena_array(&req->arena, (size_t)n, sizeof(*touches));
+    int ntouches = 0;
     for (int i = 0; i < n; i++) {
         char where[32] = "";
         struct text id = {"", 0};
         bool added;
         if (many)
             snprintf(where, sizeof(where), "[%d].", i);
-        if (read_event(req, many ? cJSON_GetArrayItem(root, i) : root, where, now, batch, &id)) {
+        if (read_event(req, many ? cJSON_GetArrayItem(root, i) : root, where, now, batch, &id,
+                       &touches[ntouches])) {
             idmap_release(&seen);
             return 0; /* read_event answered */
         }
@@ -165,6 +171,7 @@ int handle_events_post(struct request *req)
             return req_fail(req, PROBLEM_BAD_BODY, "%sevent_id \"%s\" appears twice in the body",
                             where, id.p);
         }
+        ntouches += touches[ntouches].product != NULL;
     }
     idmap_release(&seen);
     char *text = cJSON_PrintUnformatted(batch);
@@ -173,7 +180,8 @@ int handle_events_post(struct request *req)
     arena_defer(&req->arena, free, text);
     long created = 0;
     char err[400];
-    int failure = services_write_events(req->svc, text, &created, err, sizeof(err));
+    int failure =
+        services_write_events(req->svc, text, touches, ntouches, &created, err, sizeof(err));
     if (failure)
         return req_write_failed(req, failure, err);
     cJSON *out = cJSON_CreateObject();

@@ -71,6 +71,31 @@ static void write_item(struct jsonw *j, const struct snapshot *s, const struct r
     jsonw_close(j, '}');
 }
 
+/* The products the session viewed, clicked or carted lately (its events, read your
+ * writes) join the cart as context: an anonymous visitor's recommendations follow
+ * what they looked at. The newest first, up to CART_MAX in all; unknown ones are
+ * left out quietly. */
+static void add_session_products(struct request *req, const char *session, struct rec_query *q)
+{
+    const char **ids;
+    size_t n = services_session_products(req->svc, session, &req->arena, &ids);
+    if (n == 0)
+        return;
+    int32_t *cart = arena_array(&req->arena, (size_t)q->ncart + n + 1, sizeof(int32_t));
+    memcpy(cart, q->cart, (size_t)q->ncart * sizeof(int32_t));
+    int k = q->ncart;
+    for (size_t i = n; i-- > 0 && k < CART_MAX;) {
+        int32_t p = idmap_find(&req->snap->hist.products, ids[i], strlen(ids[i]));
+        bool dup = p < 0;
+        for (int j = 0; j < k && !dup; j++)
+            dup = cart[j] == p;
+        if (!dup)
+            cart[k++] = p;
+    }
+    q->cart = cart;
+    q->ncart = k;
+}
+
 /* Every strategy by its enum rec_strategy, the experiments' popular too. */
 static const char *const strategy_names[] = {"auto", "complements", "personal", "buy_again",
                                              "popular"};
@@ -129,6 +154,8 @@ int handle_recommend(struct request *req)
     const char **unknown = arena_array(&req->arena, (size_t)nitems + 1, sizeof(char *));
     int nunknown = 0;
     q.cart = map_ids(req, items, nitems, &q.ncart, unknown, &nunknown);
+    if (session)
+        add_session_products(req, session, &q);
     q.exclude = map_ids(req, exclude, nexclude, &q.nexclude, NULL, NULL);
     q.customer = customer ? idmap_find(&h->customers, customer, strlen(customer)) : -1;
     size_t nrecent = customer ? services_recent_purchases(req->svc, customer, req->snap->loaded_at,

@@ -54,6 +54,7 @@ static void offline_init(void)
 {
     db_pool_init(&offline.pool, "host=/nonexistent-xsell-test connect_timeout=1", 1);
     recent_init(&offline.recent);
+    recent_init(&offline.sessions);
     metrics_init(&offline.metrics);
     answer_log_init(&offline.answers, "");         /* gathers rows, never started: none written */
     experiments_init(&offline.experiments, "");    /* none, never read */

@@ -244,6 +244,70 @@ static void test_events_partitions(void **state)
     assert_int_equal(sql_long("SELECT count(*) FROM events_default"), 0);
 }
 
+/* Whether the first answer of path on s recommends what goes with P001 (its top
+ * item bought together with P001). */
+static bool follows_p001(struct server *s, const char *path)
+{
+    struct resp r;
+    http(s, "GET", path, PUB, NULL, NULL, &r);
+    assert_int_equal(r.status, 200);
+    cJSON *reason =
+        cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(r.json, "items"), 0), "reason");
+    cJSON *with = cJSON_GetObjectItem(reason, "with");
+    bool yes = with && strcmp(cJSON_GetArrayItem(with, 0)->valuestring, "P001") == 0 &&
+               !listed(&r, "P001");
+    resp_free(&r);
+    return yes;
+}
+
+/* An anonymous visitor's recommendations follow what their session looked at: at once
+ * on the process that took the event, within a moment on another, and on a process
+ * started later (it reads the last day's events). */
+static void test_session_context(void **state)
+{
+    struct resp r;
+    (void)state;
+    assert_false(follows_p001(&main_srv, "/recommend?session_id=T-sc1"));
+    http(&main_srv, "POST", "/events", PUB,
+         "{\"event_id\":\"T-sc-e1\",\"type\":\"view\",\"session_id\":\"T-sc1\","
+         "\"product_id\":\"P001\"}",
+         NULL, &r);
+    assert_int_equal(r.status, 201);
+    resp_free(&r);
+    assert_true(follows_p001(&main_srv, "/recommend?session_id=T-sc1"));
+    /* an impression is not a look at a product */
+    http(&main_srv, "POST", "/events", PUB,
+         "{\"event_id\":\"T-sc-e2\",\"type\":\"impression\",\"session_id\":\"T-sc2\","
+         "\"product_id\":\"P001\"}",
+         NULL, &r);
+    resp_free(&r);
+    assert_false(follows_p001(&main_srv, "/recommend?session_id=T-sc2"));
+    struct server api;
+    char dir[400], env_dir[450];
+    snprintf(dir, sizeof(dir), "%s/snapshots-sessions", E.tmp);
+    snprintf(env_dir, sizeof(env_dir), "XSELL_SNAPSHOT_DIR=%s", dir);
+    const char *env[] = {KEYS, "XSELL_ROLE=api", env_dir, NULL};
+    assert_int_equal(server_start(&api, env), 0);
+    assert_true(server_wait(&api, "/readyz", 200, 30));
+    assert_true(follows_p001(&api, "/recommend?session_id=T-sc1")); /* read at its start */
+    http(&main_srv, "POST", "/events", PUB,
+         "{\"event_id\":\"T-sc-e3\",\"type\":\"add_to_cart\",\"session_id\":\"T-sc3\","
+         "\"product_id\":\"P001\"}",
+         NULL, &r);
+    resp_free(&r);
+    double t0 = mono_s();
+    bool seen = false;
+    while (!seen && mono_s() - t0 < 2.0) {
+        seen = follows_p001(&api, "/recommend?session_id=T-sc3");
+        if (!seen)
+            usleep(20000);
+    }
+    print_message("a session's event on one process reached another's answers in %.3f s\n",
+                  mono_s() - t0);
+    assert_true(seen);
+    assert_int_equal(server_stop(&api), 0);
+}
+
 /* The first offered product and the recommendation_id of an answer (path). */
 static void offered(const char *path, char *rid, size_t rn, char *first, size_t fn)
 {
@@ -572,8 +636,125 @@ static void test_experiments(void **state)
     GET("/experiments/NOPE/report", INT, &r);
     expect_problem(&r, 404, "NOPE");
     resp_free(&r);
+    /* the BI view counts the same answers and clicks */
+    assert_int_equal(sql_long("SELECT sum(answers) FROM experiment_daily WHERE experiment_id = "
+                              "'T-exp'"),
+                     3 * SESSIONS);
+    assert_int_equal(sql_long("SELECT sum(clicks) FROM experiment_daily WHERE experiment_id = "
+                              "'T-exp'"),
+                     10);
     assert_int_equal(sql_exec("DELETE FROM order_lines WHERE order_id LIKE 'T-EO%'"), 0);
     assert_int_equal(sql_exec("DELETE FROM orders WHERE order_id LIKE 'T-EO%'"), 0);
+}
+
+/* A standard normal draw from a 64-bit LCG (Box-Muller): the test's own stream. */
+static double test_normal(uint64_t *s)
+{
+    double u[2];
+    for (int i = 0; i < 2; i++) {
+        *s = *s * 6364136223846793005ULL + 1442695040888963407ULL;
+        u[i] = ((double)(*s >> 11) + 0.5) * 0x1.0p-53;
+    }
+    return sqrt(-2 * log(u[0])) * cos(2 * M_PI * u[1]);
+}
+
+/* A planted lift, end to end: 600 of the demo's customers are split by a customer
+ * experiment that started a month before their last orders; each then orders once,
+ * spending 20 + half of what it spent in the 28 days before the start, times 1.3 in
+ * the variant, times log-normal noise. The report's interval covers +30%, calls the
+ * variant the winner, and CUPED (that pre-period spend) narrows it. */
+static void test_experiment_planted_lift(void **state)
+{
+    struct resp r;
+    char path[200], body[600], now[40];
+    (void)state;
+    http(&main_srv, "PUT", "/experiments/T-lift", ADM,
+         "{\"unit\":\"customer\",\"start\":\"2025-10-02\",\"planned_units\":600,"
+         "\"variants\":[{\"name\":\"control\",\"settings\":{\"strategy\":\"popular\"}},"
+         "{\"name\":\"treated\"}]}",
+         NULL, &r);
+    assert_int_equal(r.status, 201);
+    resp_free(&r);
+    enum { N = 600 };
+    /* each customer's spend in the 28 days before the start, "id:spend" joined by ',' */
+    char *pre = sql_text(
+        "SELECT string_agg(customer_id || ':' || spend, ',' ORDER BY customer_id) FROM ("
+        "SELECT c.customer_id, coalesce(sum(l.quantity * l.unit_price) FILTER (WHERE "
+        "l.quantity > 0), 0) AS spend FROM (SELECT customer_id FROM customers WHERE customer_id "
+        "LIKE 'C%' ORDER BY customer_id LIMIT 600) c LEFT JOIN orders o ON o.customer_id = "
+        "c.customer_id AND o.ordered_at >= '2025-09-04' AND o.ordered_at < '2025-10-02' "
+        "LEFT JOIN order_lines l ON l.order_id = o.order_id GROUP BY 1) t");
+    char id[N][16];
+    double pre_spend[N];
+    int variant[N], n = 0;
+    for (char *save = NULL, *tok = strtok_r(pre, ",", &save); tok && n < N;
+         tok = strtok_r(NULL, ",", &save), n++) {
+        char *colon = strchr(tok, ':');
+        *colon = '\0';
+        snprintf(id[n], sizeof(id[n]), "%s", tok);
+        pre_spend[n] = strtod(colon + 1, NULL);
+    }
+    free(pre);
+    assert_int_equal(n, N);
+    for (int i = 0; i < N; i++) {
+        snprintf(path, sizeof(path), "/recommend?customer=%.15s&limit=3", id[i]);
+        GET(path, PUB, &r);
+        assert_int_equal(r.status, 200);
+        cJSON *tag = cJSON_GetObjectItem(r.json, "experiment");
+        variant[i] = strcmp(cJSON_GetObjectItem(tag, "variant")->valuestring, "treated") == 0;
+        resp_free(&r);
+    }
+    sleep(1);
+    days_ago(0, now, sizeof(now));
+    uint64_t seed = 20261201;
+    for (int i = 0; i < N; i++) {
+        double spend = (20 + 0.5 * pre_spend[i]) * (variant[i] ? 1.3 : 1.0) *
+                       exp(0.3 * test_normal(&seed) - 0.045);
+        snprintf(body, sizeof(body),
+                 "{\"order_id\":\"T-LO%d\",\"customer_id\":\"%.15s\",\"ordered_at\":\"%s\","
+                 "\"lines\":[{\"product_id\":\"P003\",\"quantity\":1,\"unit_price\":%.2f}]}",
+                 i, id[i], now, spend);
+        post_order_created(body);
+    }
+    for (int i = 0; i < 100 && sql_long("SELECT count(*) FROM recommendations WHERE "
+                                        "experiment_id = 'T-lift'") < N;
+         i++)
+        usleep(100 * 1000);
+    sleep(1);
+    GET("/experiments/T-lift/report", INT, &r);
+    assert_int_equal(r.status, 200);
+    cJSON *treated = cJSON_GetArrayItem(cJSON_GetObjectItem(r.json, "results"), 1);
+    cJSON *vs = cJSON_GetObjectItem(treated, "vs_control");
+    cJSON *plain = cJSON_GetObjectItem(vs, "revenue_per_unit"),
+          *cuped = cJSON_GetObjectItem(vs, "revenue_per_unit_cuped");
+    double lo = cJSON_GetObjectItem(cuped, "lift_low")->valuedouble,
+           hi = cJSON_GetObjectItem(cuped, "lift_high")->valuedouble,
+           plo = cJSON_GetObjectItem(plain, "lift_low")->valuedouble,
+           phi = cJSON_GetObjectItem(plain, "lift_high")->valuedouble;
+    print_message("planted +30%%: lift %.3f, always-valid 95%% [%.3f, %.3f]; CUPED %.3f "
+                  "[%.3f, %.3f], %.0f%% narrower; verdict %s; SRM p %.3f\n",
+                  cJSON_GetObjectItem(plain, "lift")->valuedouble, plo, phi,
+                  cJSON_GetObjectItem(cuped, "lift")->valuedouble, lo, hi,
+                  100 * cJSON_GetObjectItem(vs, "cuped_narrowing")->valuedouble,
+                  jstr(&r, "verdict"),
+                  cJSON_GetObjectItem(cJSON_GetObjectItem(r.json, "srm"), "p_value")->valuedouble);
+    assert_true(lo <= 0.3 && 0.3 <= hi);
+    assert_true(plo <= 0.3 && 0.3 <= phi);
+    assert_true(hi - lo < phi - plo);
+    assert_string_equal(jstr(&r, "verdict"), "variant wins");
+    assert_false(cJSON_IsTrue(cJSON_GetObjectItem(cJSON_GetObjectItem(r.json, "srm"), "flagged")));
+    resp_free(&r);
+    /* ended, and its orders gone again for what comes after */
+    snprintf(body, sizeof(body),
+             "{\"unit\":\"customer\",\"start\":\"2025-10-02\",\"end\":\"%s\","
+             "\"planned_units\":600,\"variants\":[{\"name\":\"control\",\"settings\":"
+             "{\"strategy\":\"popular\"}},{\"name\":\"treated\"}]}",
+             now);
+    http(&main_srv, "PUT", "/experiments/T-lift", ADM, body, NULL, &r);
+    assert_int_equal(r.status, 200);
+    resp_free(&r);
+    assert_int_equal(sql_exec("DELETE FROM order_lines WHERE order_id LIKE 'T-LO%'"), 0);
+    assert_int_equal(sql_exec("DELETE FROM orders WHERE order_id LIKE 'T-LO%'"), 0);
 }
 
 static void test_products_put(void **state)
@@ -916,6 +1097,7 @@ int run_writes_tests(void)
         cmocka_unit_test(test_orders_post),
         cmocka_unit_test(test_events_post),
         cmocka_unit_test(test_events_partitions),
+        cmocka_unit_test(test_session_context),
         cmocka_unit_test(test_products_put),
         cmocka_unit_test(test_erase),
         cmocka_unit_test(test_future_orders_ignored),
@@ -923,6 +1105,7 @@ int run_writes_tests(void)
         cmocka_unit_test(test_commit_outcome_unknown),
         cmocka_unit_test(test_attribution),
         cmocka_unit_test(test_experiments),
+        cmocka_unit_test(test_experiment_planted_lift),
     };
     return cmocka_run_group_tests_name("writes", tests, setup, teardown);
 }
