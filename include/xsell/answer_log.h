@@ -32,7 +32,7 @@ struct answer_log {
     char *url;
     char instance[9]; /* this process's part of every recommendation_id */
     atomic_ulong seq;
-    atomic_ulong written, dropped, failures;
+    atomic_ulong written, dropped;
 };
 
 /* Ready to take rows (none written until answer_log_start). */

@@ -27,6 +27,11 @@
 /* REC_POPULAR: what sells now, nothing personal (an experiment's plain control) */
 enum rec_strategy { REC_AUTO, REC_COMPLEMENTS, REC_PERSONAL, REC_BUY_AGAIN, REC_POPULAR };
 enum rec_objective { REC_RELEVANCE, REC_REVENUE, REC_MARGIN };
+#define REC_STRATEGIES 5
+#define REC_OBJECTIVES 3
+/* Their names, by value (the API's and the experiments'). */
+extern const char *const rec_strategy_names[REC_STRATEGIES];
+extern const char *const rec_objective_names[REC_OBJECTIVES];
 enum rec_kind {
     KIND_BOUGHT_TOGETHER,
     KIND_SIMILAR_CUSTOMERS,

@@ -113,7 +113,6 @@ static void writer_tick(void *arg, bool stopping)
             l->nbatch = 0;
             l->warned = false;
         } else {
-            atomic_fetch_add(&l->failures, 1);
             if (!l->warned)
                 log_warn("answer log: %ld answers not written yet: %s", l->nbatch,
                          l->conn ? err : "no database connection");

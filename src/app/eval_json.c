@@ -105,13 +105,18 @@ cJSON *eval_forecast_json(const struct eval_forecast_result *r, double holdout_d
     cJSON_AddNumberToObject(root, "days", r->days);
     cJSON_AddNumberToObject(root, "mase", r4(r->mase));
     cJSON_AddNumberToObject(root, "mase_shop", r4(r->mase_shop));
+    eval_coverage_json(root, r->cover);
+    return root;
+}
+
+void eval_coverage_json(cJSON *o, const double cover[2][2])
+{
     static const char *const kinds[2] = {"models_own", "calibrated"};
     for (int k = 0; k < 2; k++) {
-        cJSON *o = cJSON_AddObjectToObject(root, kinds[k]);
-        cJSON_AddNumberToObject(o, "coverage80", r4(r->cover[k][0]));
-        cJSON_AddNumberToObject(o, "coverage95", r4(r->cover[k][1]));
+        cJSON *c = cJSON_AddObjectToObject(o, kinds[k]);
+        cJSON_AddNumberToObject(c, "coverage80", r4(cover[k][0]));
+        cJSON_AddNumberToObject(c, "coverage95", r4(cover[k][1]));
     }
-    return root;
 }
 
 static cJSON *fit_json(const struct fit_report *rep)

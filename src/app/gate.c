@@ -76,13 +76,7 @@ static void measure(const struct config *cfg, const struct snapshot *cand,
         cand_fig[GATE_MASE] = r4(fc.mase);
         serv_fig[GATE_MASE] = r4(fs.mase);
         /* how the run's forecast intervals did on the same days (not judged) */
-        cJSON *cov = cJSON_AddObjectToObject(gate, "forecast_coverage");
-        static const char *const kinds[2] = {"models_own", "calibrated"};
-        for (int k = 0; k < 2; k++) {
-            cJSON *o = cJSON_AddObjectToObject(cov, kinds[k]);
-            cJSON_AddNumberToObject(o, "coverage80", r4(fc.cover[k][0]));
-            cJSON_AddNumberToObject(o, "coverage95", r4(fc.cover[k][1]));
-        }
+        eval_coverage_json(cJSON_AddObjectToObject(gate, "forecast_coverage"), fc.cover);
     }
 }
 

@@ -2,12 +2,11 @@
 
 #include <math.h>
 
+#include "xsell/hash.h"
+
 static uint64_t splitmix64(uint64_t *x)
 {
-    uint64_t z = (*x += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
+    return hash_mix(*x += 0x9E3779B97F4A7C15ull);
 }
 
 void rng_seed(struct rng *r, uint64_t seed)

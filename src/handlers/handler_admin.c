@@ -5,8 +5,9 @@
 
 #define ATTRIBUTION_DAYS_DEFAULT 30
 
-/* A time parameter as canonical text (arena memory): absent -> def. -1 after 400. */
-static int param_time(struct request *req, const char *name, double def, double *t,
+/* A time parameter as canonical text (arena memory): absent -> def; a date as the end
+ * (end) means all of that day. -1 after 400. */
+static int param_time(struct request *req, const char *name, bool end, double def, double *t,
                       const char **out)
 {
     const char *v = req_param(req, name);
@@ -15,8 +16,8 @@ static int param_time(struct request *req, const char *name, double def, double 
     if (v && strparse_timestamp(v, strlen(v), t, NULL))
         return req_fail(req, PROBLEM_BAD_PARAM,
                         "%s must be an ISO-8601 date or date-time, got \"%.60s\"", name, v);
-    if (v && strlen(v) == 10 && strcmp(name, "to") == 0)
-        *t += DAY_S; /* a date as the end means all of that day */
+    if (v && strlen(v) == 10 && end)
+        *t += DAY_S;
     strparse_format_timestamp(*t, canon);
     *out = arena_strdup(&req->arena, canon);
     return 0;
@@ -26,8 +27,8 @@ int handle_admin_attribution(struct request *req)
 {
     double from, to, now = now_seconds();
     const char *from_s = NULL, *to_s = NULL;
-    if (param_time(req, "to", now, &to, &to_s) ||
-        param_time(req, "from", to - ATTRIBUTION_DAYS_DEFAULT * DAY_S, &from, &from_s))
+    if (param_time(req, "to", true, now, &to, &to_s) ||
+        param_time(req, "from", false, to - ATTRIBUTION_DAYS_DEFAULT * DAY_S, &from, &from_s))
         return 0;
     if (!(from < to))
         return req_fail(req, PROBLEM_BAD_PARAM, "from must be before to");

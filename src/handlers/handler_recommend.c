@@ -96,10 +96,6 @@ static void add_session_products(struct request *req, const char *session, struc
     q->ncart = k;
 }
 
-/* Every strategy by its enum rec_strategy, the experiments' popular too. */
-static const char *const strategy_names[] = {"auto", "complements", "personal", "buy_again",
-                                             "popular"};
-
 /* A variant's settings over the query's (the blend's weights into mp, a copy of the
  * snapshot's settings). */
 static void apply_variant(const struct snapshot *s, const struct exp_variant *v,
@@ -124,8 +120,6 @@ static void apply_variant(const struct snapshot *s, const struct exp_variant *v,
 
 int handle_recommend(struct request *req)
 {
-    static const char *const strategies[] = {"auto", "complements", "personal", "buy_again"};
-    static const char *const objectives[] = {"relevance", "revenue", "margin"};
     const struct history *h = &req->snap->hist;
     const char **items, **exclude, **recent_ids = NULL;
     int nitems, nexclude, limit, strategy, objective;
@@ -136,8 +130,8 @@ int handle_recommend(struct request *req)
         param_bool(req, "include_purchased", false, &q.include_purchased) ||
         param_double(req, "min_price", 0, PRICE_PARAM_MAX, 0, &q.min_price) ||
         param_double(req, "max_price", 0, PRICE_PARAM_MAX, PRICE_PARAM_MAX, &q.max_price) ||
-        param_choice(req, "strategy", strategies, 4, REC_AUTO, &strategy) ||
-        param_choice(req, "objective", objectives, 3, REC_RELEVANCE, &objective))
+        param_choice(req, "strategy", rec_strategy_names, 4, REC_AUTO, &strategy) ||
+        param_choice(req, "objective", rec_objective_names, 3, REC_RELEVANCE, &objective))
         return 0;
     if (q.min_price > q.max_price)
         return req_fail(req, PROBLEM_BAD_PARAM, "min_price %g is above max_price %g", q.min_price,
@@ -197,26 +191,26 @@ int handle_recommend(struct request *req)
     for (int i = 0; i < res.n; i++)
         offered[i] = idmap_key(&h->products, res.items[i].product);
     char rid[48];
-    struct answer_rec rec = {.surface = "recommend",
-                             .model_version = req->snap->version,
-                             .strategy =
-                                 in_exp && pick.variant.off ? "off" : strategy_names[q.strategy],
-                             .experiment = in_exp ? pick.id : NULL,
-                             .variant = in_exp ? pick.variant.name : NULL,
-                             .customer = customer,
-                             .session = session,
-                             .items = offered,
-                             .nitems = res.n};
+    struct answer_rec rec = {
+        .surface = "recommend",
+        .model_version = req->snap->version,
+        .strategy = in_exp && pick.variant.off ? "off" : rec_strategy_names[q.strategy],
+        .experiment = in_exp ? pick.id : NULL,
+        .variant = in_exp ? pick.variant.name : NULL,
+        .customer = customer,
+        .session = session,
+        .items = offered,
+        .nitems = res.n};
     services_record_answer(req->svc, &rec, rid);
     jsonw_str(&j, "recommendation_id", rid);
-    jsonw_str(&j, "strategy", strategy_names[q.strategy]);
+    jsonw_str(&j, "strategy", rec_strategy_names[q.strategy]);
     if (in_exp) {
         jsonw_open(&j, "experiment", '{');
         jsonw_str(&j, "id", pick.id);
         jsonw_str(&j, "variant", pick.variant.name);
         jsonw_close(&j, '}');
     }
-    jsonw_str(&j, "objective", objectives[q.objective]);
+    jsonw_str(&j, "objective", rec_objective_names[q.objective]);
     jsonw_open(&j, "unknown_items", '[');
     for (int i = 0; i < nunknown; i++)
         jsonw_str(&j, NULL, unknown[i]);

@@ -3,10 +3,9 @@
 #include <math.h>
 
 #include "xsell/log.h"
+#include "xsell/recommend.h"
 #include "xsell/strparse.h"
 
-static const char *const strategies[] = {"auto", "complements", "personal", "buy_again", "popular"};
-static const char *const rec_objectives[] = {"relevance", "revenue", "margin"};
 static const char *const blend_names[EXP_BLEND_N] = {"complements", "personal", "content", "peers",
                                                      "own"};
 
@@ -43,7 +42,7 @@ static int read_settings(const cJSON *s, const char *where, struct exp_variant *
         if (cJSON_IsString(st) && strcmp(st->valuestring, "off") == 0)
             v->off = true;
         else if (!cJSON_IsString(st) ||
-                 (v->strategy = index_of(st->valuestring, strategies, 5)) < 0)
+                 (v->strategy = index_of(st->valuestring, rec_strategy_names, REC_STRATEGIES)) < 0)
             return fmt_error(err, errlen,
                              "%s.settings.strategy must be auto, complements, personal, "
                              "buy_again, popular or off",
@@ -51,7 +50,8 @@ static int read_settings(const cJSON *s, const char *where, struct exp_variant *
     }
     const cJSON *ob = cJSON_GetObjectItemCaseSensitive(s, "objective");
     if (ob && !cJSON_IsNull(ob) &&
-        (!cJSON_IsString(ob) || (v->objective = index_of(ob->valuestring, rec_objectives, 3)) < 0))
+        (!cJSON_IsString(ob) ||
+         (v->objective = index_of(ob->valuestring, rec_objective_names, REC_OBJECTIVES)) < 0))
         return fmt_error(err, errlen, "%s.settings.objective must be relevance, revenue or margin",
                          where);
     const cJSON *bl = cJSON_GetObjectItemCaseSensitive(s, "blend");
@@ -189,9 +189,9 @@ cJSON *experiment_to_json(const struct experiment *e)
         if (v->off)
             cJSON_AddStringToObject(st, "strategy", "off");
         else if (v->strategy >= 0)
-            cJSON_AddStringToObject(st, "strategy", strategies[v->strategy]);
+            cJSON_AddStringToObject(st, "strategy", rec_strategy_names[v->strategy]);
         if (v->objective >= 0)
-            cJSON_AddStringToObject(st, "objective", rec_objectives[v->objective]);
+            cJSON_AddStringToObject(st, "objective", rec_objective_names[v->objective]);
         cJSON *bl = NULL;
         for (int b = 0; b < EXP_BLEND_N; b++)
             if (!isnan(v->blend[b])) {

@@ -2,6 +2,7 @@
 
 #include <math.h>
 
+#include "xsell/hash.h"
 #include "xsell/xalloc.h"
 
 void ratelimit_init(struct ratelimit *r, double rate, double burst)
@@ -21,9 +22,7 @@ void ratelimit_release(struct ratelimit *r)
 
 static uint64_t key_hash(const char *key)
 {
-    uint64_t h = 1469598103934665603ull; /* FNV-1a */
-    for (const unsigned char *p = (const unsigned char *)key; *p; p++)
-        h = (h ^ *p) * 1099511628211ull;
+    uint64_t h = hash_str(HASH_FNV_SEED, key);
     return h ? h : 1;
 }
 

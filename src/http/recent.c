@@ -1,5 +1,6 @@
 #include "xsell/recent.h"
 
+#include "xsell/hash.h"
 #include "xsell/xalloc.h"
 
 #define RECENT_NONE UINT32_MAX
@@ -11,17 +12,9 @@ struct recent_customer {
     char id[]; /* NUL-terminated */
 };
 
-static uint64_t id_hash(const char *s)
-{
-    uint64_t h = 1469598103934665603ull; /* FNV-1a */
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
-        h = (h ^ *p) * 1099511628211ull;
-    return h;
-}
-
 static struct recent_customer **bucket_of(struct recent *r, const char *id)
 {
-    return &r->buckets[id_hash(id) & (RECENT_BUCKETS - 1)];
+    return &r->buckets[hash_str(HASH_FNV_SEED, id) & (RECENT_BUCKETS - 1)];
 }
 
 static struct recent_customer *find(struct recent *r, const char *id)

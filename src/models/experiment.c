@@ -1,25 +1,13 @@
 #include "xsell/experiment.h"
 
-/* FNV-1a over the bytes, then splitmix64's finalizer: FNV alone mixes the last bytes
- * poorly, and ids often differ only there (C00001, C00002). */
-static uint64_t mix(uint64_t h, const char *s)
-{
-    for (; *s; s++) {
-        h ^= (unsigned char)*s;
-        h *= 0x100000001b3ULL;
-    }
-    return h;
-}
+#include "xsell/hash.h"
 
+/* FNV-1a over both ids with a byte no id holds between them, then mixed: ids often
+ * differ only in their last bytes (C00001, C00002). */
 double experiment_hash(const char *experiment, const char *unit)
 {
-    uint64_t h = mix(0xcbf29ce484222325ULL, experiment);
-    h = mix(h ^ 0xff, unit); /* a separator no id holds */
-    h ^= h >> 30;
-    h *= 0xbf58476d1ce4e5b9ULL;
-    h ^= h >> 27;
-    h *= 0x94d049bb133111ebULL;
-    h ^= h >> 31;
+    uint64_t h = hash_bytes(hash_str(HASH_FNV_SEED, experiment), "\xff", 1);
+    h = hash_mix(hash_str(h, unit));
     return (double)(h >> 11) * 0x1.0p-53;
 }
 

@@ -11,6 +11,10 @@
 #define CART_PAIRS_MAX      20 /* two-item rule sides are looked up for the first 20 items */
 #define HISTORY_SOURCES_MAX 64 /* a wholesaler's thousand products: the 64 most recent speak */
 
+const char *const rec_strategy_names[REC_STRATEGIES] = {"auto", "complements", "personal",
+                                                        "buy_again", "popular"};
+const char *const rec_objective_names[REC_OBJECTIVES] = {"relevance", "revenue", "margin"};
+
 const char *rec_kind_name(enum rec_kind k)
 {
     static const char *names[] = {"bought_together", "similar_customers", "similar_content",
