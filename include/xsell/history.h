@@ -30,6 +30,17 @@ struct history {
     int32_t *line_order, *line_product, *line_qty;
     double *line_price;
     size_t nlines, line_cap;
+    /* implicit signals (the events of sql/007): per visit (one session), the products
+     * it viewed, clicked or put in the cart, each kind once with its first time, the
+     * entries grouped by visit; a visit's customer when one was signed in (else -1) */
+    int32_t *sig_visit, *sig_product;
+    uint8_t *sig_kind; /* enum signal_kind */
+    double *sig_time;
+    size_t nsignals, signal_cap;
+    int32_t *visit_customer;
+    size_t nvisits, visit_cap;
+    char *visit_key;      /* the last visit added (freed by history_finish) */
+    int32_t *visit_first; /* nvisits + 1, after history_finish() */
     /* derived by history_finish(): each customer's distinct products, sorted */
     int32_t *cust_first; /* ncustomers + 1 */
     int32_t *cust_items;
@@ -37,6 +48,8 @@ struct history {
     bool finished;
     bool borrowed; /* loaded from a snapshot file: the arrays are its mapping's */
 };
+
+enum signal_kind { SIGNAL_VIEW = 1, SIGNAL_CLICK = 2, SIGNAL_CART = 3 };
 
 void history_init(struct history *h);
 void history_release(struct history *h);
@@ -46,6 +59,14 @@ int32_t history_add_product(struct history *h, const char *id, const char *name,
 /* Adds one order line. Lines of one order must come together, orders in time order. */
 void history_add_line(struct history *h, const char *order_id, const char *customer_id, double when,
                       const char *product_id, int32_t qty, double unit_price);
+/* Adds an implicit signal: visit (a session's id) viewed, clicked or carted product at
+ * when, customer_id signed in (NULL: anonymous). After the orders and the catalogue;
+ * one visit's signals together. A product or customer the history does not know is
+ * left out (the product) or taken as anonymous (the customer). */
+void history_add_signal(struct history *h, const char *visit, const char *customer_id, double when,
+                        const char *product_id, enum signal_kind kind);
+/* Copies from's signals up to cut into h (whose orders are added: the same ids). */
+void history_copy_signals(struct history *h, const struct history *from, double cut);
 /* Copies from's orders and lines (and customers, and the products seen only in its
  * orders) into h, which holds a catalogue only, numbering from's products as from
  * does (history_numbers_alike); later orders may then be added. */

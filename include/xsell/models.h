@@ -13,6 +13,7 @@
 #include "xsell/model_assoc.h"
 #include "xsell/model_churn.h"
 #include "xsell/model_content.h"
+#include "xsell/model_coview.h"
 #include "xsell/model_item2item.h"
 #include "xsell/model_peers.h"
 #include "xsell/model_popular.h"
@@ -30,6 +31,7 @@
     X(popular, model_popular, "popular", 0, true)                                                  \
     X(assoc, model_assoc, "assoc", 0, true)                                                        \
     X(i2i, model_item2item, "item2item", 0, true)                                                  \
+    X(coview, model_coview, "also_viewed", 0, false)                                               \
     X(content, model_content, "content", 0, true)                                                  \
     X(repeat, model_repeat, "repeat", 0, true)                                                     \
     X(peers, model_peers, "peers", 0, true)                                                        \
@@ -52,6 +54,10 @@
       "EASE's L2 penalty (a starting point when XSELL_TUNE=1)")                                    \
     X(i2i, knn_shrink, double, "XSELL_KNN_SHRINK", 0, 1e6, 10,                                     \
       "item-kNN's shrinkage: co-buyers / (sqrt(buyers x buyers) + this) (the same)")               \
+    X(i2i, click_weight, double, "XSELL_CLICK_WEIGHT", 0, 1, 0,                                    \
+      "a click's entry in the item-to-item models, a purchase's 1 (the same)")                     \
+    X(i2i, cart_weight, double, "XSELL_CART_WEIGHT", 0, 1, 0,                                      \
+      "a cart add's entry in the item-to-item models, a purchase's 1 (the same)")                  \
     X(recommend, blend_complements, double, "XSELL_BLEND_COMPLEMENTS", 0, 100, 1.0,                \
       "the blend's weight of complements (a starting point when XSELL_TUNE=1)")                    \
     X(recommend, blend_personal, double, "XSELL_BLEND_PERSONAL", 0, 100, 0.7,                      \

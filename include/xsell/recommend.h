@@ -13,6 +13,8 @@
  *    b(i) = buyers(i) / (buyers(i) + 10), a link i->j counts b as collaborative and
  *    (1 - b) as content, b = min(b(i), b(j)); a product launched today has b = 0.
  *  - buy again: the customer's own purchases by frequency and recency.
+ *  - also viewed (strategy=also_viewed only): the co-view neighbours of the cart
+ *    (model_coview.h), summed; without a cart, of the customer's last order.
  * auto blends complements 1.0, personal 0.7, content 0.5; with include_purchased
  * (a shop of consumables) it also gives buy-again the share of the list that repeat
  * purchases have in the customer's history (at most half). Without it, what the
@@ -24,11 +26,21 @@
 
 #include "xsell/snapshot.h"
 
-/* REC_POPULAR: what sells now, nothing personal (an experiment's plain control) */
-enum rec_strategy { REC_AUTO, REC_COMPLEMENTS, REC_PERSONAL, REC_BUY_AGAIN, REC_POPULAR };
+/* REC_ALSO_VIEWED: what the visits that looked at the cart's products also looked at
+ * (model_coview.h); REC_POPULAR: what sells now, nothing personal (an experiment's
+ * plain control, after the strategies the API takes) */
+enum rec_strategy {
+    REC_AUTO,
+    REC_COMPLEMENTS,
+    REC_PERSONAL,
+    REC_BUY_AGAIN,
+    REC_ALSO_VIEWED,
+    REC_POPULAR
+};
 enum rec_objective { REC_RELEVANCE, REC_REVENUE, REC_MARGIN };
-#define REC_STRATEGIES 5
-#define REC_OBJECTIVES 3
+#define REC_STRATEGIES     6
+#define REC_API_STRATEGIES 5 /* the first ones: /recommend's strategy= */
+#define REC_OBJECTIVES     3
 /* Their names, by value (the API's and the experiments'). */
 extern const char *const rec_strategy_names[REC_STRATEGIES];
 extern const char *const rec_objective_names[REC_OBJECTIVES];
@@ -37,7 +49,8 @@ enum rec_kind {
     KIND_SIMILAR_CUSTOMERS,
     KIND_SIMILAR_CONTENT,
     KIND_BUY_AGAIN,
-    KIND_POPULAR
+    KIND_POPULAR,
+    KIND_ALSO_VIEWED
 };
 
 /* For offline evaluation: neighbour links of one kind only, at full weight. */

@@ -8,8 +8,9 @@
  * last), the half-life of a customer's products as the personal list's sources, and
  * the content hand-over (the buyers at which a product's behaviour and its text weigh
  * the same). Fitted with: EASE's penalty (or item-kNN's shrinkage, whichever the shop
- * is fitted with) and popularity's half-life; a trial of one of these refits that
- * model on the validation history.
+ * is fitted with), the weights of clicks and cart adds beside purchases in the same
+ * model (when the shop sent such events: model_item2item.h) and popularity's
+ * half-life; a trial of one of these refits that model on the validation history.
  *
  * Validation: the models fitted on the orders up to 2 x XSELL_EVAL_HOLDOUT_DAYS
  * before the latest, the served blend scored on the XSELL_EVAL_HOLDOUT_DAYS after
@@ -34,7 +35,7 @@
 #define TUNE_MIN_CUSTOMERS 50
 #define TUNE_CUSTOMERS     1000 /* validation customers scored per trial, at most */
 #define TUNE_MIN_GAIN      0.001
-#define TUNE_SETTINGS      14
+#define TUNE_SETTINGS      16
 
 /* One setting tried: the values, what the blend scored. */
 struct tune_trial {

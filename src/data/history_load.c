@@ -138,6 +138,21 @@ static int line_row(struct history *h, struct row_reader *r, double as_of)
     return 0;
 }
 
+static int signal_row(struct history *h, struct row_reader *r, double as_of)
+{
+    char vid[512], cid[512], pid[512];
+    const char *visit = rd_text(r, vid, sizeof(vid));
+    const char *customer = rd_text(r, cid, sizeof(cid));
+    const char *product = rd_text(r, pid, sizeof(pid));
+    int32_t kind = rd_int4(r);
+    double when = rd_float8(r);
+    if (r->bad || !visit || !product || kind < SIGNAL_VIEW || kind > SIGNAL_CART)
+        return -1;
+    if (as_of <= 0 || when <= as_of)
+        history_add_signal(h, visit, customer, when, product, (enum signal_kind)kind);
+    return 0;
+}
+
 static int copy_out(PGconn *conn, const char *sql, struct history *h, double as_of, row_fn fn,
                     long *rows, char *err, size_t errlen)
 {
@@ -281,11 +296,33 @@ static int copy_history(PGconn *conn, double as_of, const char *lines_copy, stru
     return rc ? rc : copy_out(conn, lines_copy, hl, as_of, line_row, &nlines, err, errlen);
 }
 
+/* Per session, product and kind (view, click, cart add: events naming a product, or
+ * its cart's items), the first time and the customer signed in; impressions are not
+ * signals. The events table holds the retention window only. */
+static const char signals_copy[] =
+    "COPY (SELECT e.session_id, max(e.customer_id), p.product_id, CASE e.type WHEN 'view' THEN 1 "
+    "WHEN 'click' THEN 2 ELSE 3 END, extract(epoch FROM min(e.at))::float8 FROM events e "
+    "CROSS JOIN LATERAL unnest(CASE WHEN e.product_id IS NOT NULL THEN ARRAY[e.product_id] "
+    "ELSE e.items END) AS p(product_id) WHERE e.type <> 'impression' AND p.product_id IS NOT NULL "
+    "GROUP BY e.session_id, p.product_id, e.type ORDER BY e.session_id, 5) TO STDOUT "
+    "(FORMAT binary)";
+
+/* The signals into h (whose orders are all in, not yet finished). They teach the
+ * models more but are not needed: a failure is logged and the history goes without. */
+static void load_signals(PGconn *conn, double as_of, struct history *h)
+{
+    long rows;
+    char err[300];
+    if (copy_out(conn, signals_copy, h, as_of, signal_row, &rows, err, sizeof(err)))
+        log_warn("history: the events are left out: %s", err);
+}
+
 static void loaded(const struct history *h, const char *how, double t0)
 {
-    log_info("history: %zu products, %zu customers, %zu orders, %zu lines in %.2fs%s",
+    log_info("history: %zu products, %zu customers, %zu orders, %zu lines, %zu signals of %zu "
+             "visits in %.2fs%s",
              history_nproducts(h), history_ncustomers(h), history_norders(h), h->nlines,
-             mono_seconds() - t0, how);
+             h->nsignals, h->nvisits, mono_seconds() - t0, how);
 }
 
 int history_load(PGconn *conn, PGconn *primary, double as_of, struct history *h, double *watermark,
@@ -306,6 +343,7 @@ int history_load(PGconn *conn, PGconn *primary, double as_of, struct history *h,
         history_release(h);
         return -1;
     }
+    load_signals(conn, as_of, h);
     history_finish(h);
     loaded(h, primary ? " from the training database (XSELL_TRAIN_DATABASE_URL)" : "", t0);
     return 0;
@@ -429,6 +467,7 @@ int history_load_since(PGconn *conn, PGconn *primary, double as_of, const struct
         }
     }
     history_release(&delta);
+    load_signals(conn, as_of, h);
     history_finish(h);
     char how[160];
     snprintf(how, sizeof(how), " (%zu new orders %s the last run's)%s", added,

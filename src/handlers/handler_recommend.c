@@ -56,6 +56,7 @@ static void write_item(struct jsonw *j, const struct snapshot *s, const struct r
         break;
     case KIND_SIMILAR_CUSTOMERS:
     case KIND_SIMILAR_CONTENT:
+    case KIND_ALSO_VIEWED:
         write_ids(j, "because", h, it->because, 2);
         break;
     case KIND_BUY_AGAIN:
@@ -130,7 +131,8 @@ int handle_recommend(struct request *req)
         param_bool(req, "include_purchased", false, &q.include_purchased) ||
         param_double(req, "min_price", 0, PRICE_PARAM_MAX, 0, &q.min_price) ||
         param_double(req, "max_price", 0, PRICE_PARAM_MAX, PRICE_PARAM_MAX, &q.max_price) ||
-        param_choice(req, "strategy", rec_strategy_names, 4, REC_AUTO, &strategy) ||
+        param_choice(req, "strategy", rec_strategy_names, REC_API_STRATEGIES, REC_AUTO,
+                     &strategy) ||
         param_choice(req, "objective", rec_objective_names, 3, REC_RELEVANCE, &objective))
         return 0;
     if (q.min_price > q.max_price)

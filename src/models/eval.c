@@ -14,7 +14,7 @@ static const char *const method_names[EVAL_METHODS] = {"popularity", "basket_rul
                                                        "item_knn",   "ease",         "blend",
                                                        "global_top", "personal_top", "tifu_knn"};
 
-/* The training side: every catalogue product, and the orders up to the cut. */
+/* The training side: every catalogue product, and the orders and signals up to the cut. */
 static void copy_before(const struct history *full, double cut, struct history *h)
 {
     for (size_t p = 0; p < history_nproducts(full); p++)
@@ -30,6 +30,7 @@ static void copy_before(const struct history *full, double cut, struct history *
                              idmap_key(&full->products, full->line_product[l]), full->line_qty[l],
                              full->line_price[l]);
     }
+    history_copy_signals(h, full, cut);
     history_finish(h);
 }
 

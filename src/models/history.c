@@ -40,6 +40,13 @@ void history_release(struct history *h)
     free(h->line_price);
     free(h->cust_first);
     free(h->cust_items);
+    free(h->sig_visit);
+    free(h->sig_product);
+    free(h->sig_kind);
+    free(h->sig_time);
+    free(h->visit_customer);
+    free(h->visit_key);
+    free(h->visit_first);
     memset(h, 0, sizeof(*h));
 }
 
@@ -122,6 +129,57 @@ void history_add_line(struct history *h, const char *order_id, const char *custo
     h->line_qty[h->nlines] = qty;
     h->line_price[h->nlines] = unit_price;
     h->nlines++;
+}
+
+void history_add_signal(struct history *h, const char *visit, const char *customer_id, double when,
+                        const char *product_id, enum signal_kind kind)
+{
+    int32_t p = idmap_find(&h->products, product_id, strlen(product_id));
+    if (p < 0)
+        return;
+    int32_t c = customer_id && *customer_id
+                    ? idmap_find(&h->customers, customer_id, strlen(customer_id))
+                    : -1;
+    if (!h->visit_key || strcmp(h->visit_key, visit) != 0) {
+        free(h->visit_key);
+        h->visit_key = xstrdup(visit);
+        xgrow((void **)&h->visit_customer, &h->visit_cap, h->nvisits + 1, sizeof(int32_t));
+        h->visit_customer[h->nvisits++] = -1;
+    }
+    int32_t v = (int32_t)h->nvisits - 1;
+    if (c >= 0)
+        h->visit_customer[v] = c;
+    if (h->nsignals == h->signal_cap) {
+        size_t cap = h->signal_cap;
+        xgrow((void **)&h->sig_visit, &cap, h->nsignals + 1, sizeof(int32_t));
+        cap = h->signal_cap;
+        xgrow((void **)&h->sig_product, &cap, h->nsignals + 1, sizeof(int32_t));
+        cap = h->signal_cap;
+        xgrow((void **)&h->sig_kind, &cap, h->nsignals + 1, sizeof(uint8_t));
+        cap = h->signal_cap;
+        xgrow((void **)&h->sig_time, &cap, h->nsignals + 1, sizeof(double));
+        h->signal_cap = cap;
+    }
+    h->sig_visit[h->nsignals] = v;
+    h->sig_product[h->nsignals] = p;
+    h->sig_kind[h->nsignals] = (uint8_t)kind;
+    h->sig_time[h->nsignals] = when;
+    h->nsignals++;
+}
+
+void history_copy_signals(struct history *h, const struct history *from, double cut)
+{
+    char key[32];
+    for (size_t v = 0; v < from->nvisits; v++) {
+        int32_t c = from->visit_customer[v];
+        const char *cust = c >= 0 ? idmap_key(&from->customers, c) : NULL;
+        snprintf(key, sizeof(key), "%zu", v);
+        for (int32_t k = from->visit_first[v]; k < from->visit_first[v + 1]; k++)
+            if (from->sig_time[k] <= cut)
+                history_add_signal(h, key, cust, from->sig_time[k],
+                                   idmap_key(&from->products, from->sig_product[k]),
+                                   (enum signal_kind)from->sig_kind[k]);
+    }
 }
 
 static int cmp_i32(const void *a, const void *b)
@@ -213,6 +271,13 @@ void history_finish(struct history *h)
     h->cust_items = items;
     free(count);
     free(fill);
+    h->visit_first = xcalloc(h->nvisits + 2, sizeof(int32_t));
+    for (size_t k = 0; k < h->nsignals; k++)
+        h->visit_first[h->sig_visit[k] + 1]++;
+    for (size_t v = 0; v < h->nvisits; v++)
+        h->visit_first[v + 1] += h->visit_first[v];
+    free(h->visit_key);
+    h->visit_key = NULL;
     h->finished = true;
 }
 
@@ -292,7 +357,7 @@ size_t history_categories(const struct history *h, struct arena *a, int32_t **ca
 /* --- saved and loaded ------------------------------------------------------------ */
 
 struct history_head {
-    uint64_t products, customers, orders, lines, entries;
+    uint64_t products, customers, orders, lines, entries, visits, signals;
     uint64_t product_slots, customer_slots, order_slots;
     double t_min, t_max;
 };
@@ -343,6 +408,8 @@ void history_save(const struct history *h, struct snapw *w)
                                 .orders = no,
                                 .lines = h->nlines,
                                 .entries = (uint64_t)h->cust_first[nc],
+                                .visits = h->nvisits,
+                                .signals = h->nsignals,
                                 .product_slots = h->products.nslots,
                                 .customer_slots = h->customers.nslots,
                                 .order_slots = h->orders.nslots,
@@ -368,6 +435,12 @@ void history_save(const struct history *h, struct snapw *w)
     PUT(line_price, h->nlines);
     PUT(cust_first, nc + 1);
     PUT(cust_items, head.entries);
+    PUT(sig_visit, h->nsignals);
+    PUT(sig_product, h->nsignals);
+    PUT(sig_kind, h->nsignals);
+    PUT(sig_time, h->nsignals);
+    PUT(visit_customer, h->nvisits);
+    PUT(visit_first, h->nvisits + 1);
 #undef PUT
 }
 
@@ -398,6 +471,12 @@ void history_load_sections(struct history *h, struct snapr *r)
     GET(line_price, nl);
     GET(cust_first, nc + 1);
     GET(cust_items, head.entries);
+    GET(sig_visit, head.signals);
+    GET(sig_product, head.signals);
+    GET(sig_kind, head.signals);
+    GET(sig_time, head.signals);
+    GET(visit_customer, head.visits);
+    GET(visit_first, head.visits + 1);
 #undef GET
     if (r->failed)
         return;
@@ -411,6 +490,14 @@ void history_load_sections(struct history *h, struct snapr *r)
         ok = h->line_product[l] >= 0 && (size_t)h->line_product[l] < np;
     for (size_t k = 0; ok && k < head.entries; k++)
         ok = h->cust_items[k] >= 0 && (size_t)h->cust_items[k] < np;
+    ok = ok && h->visit_first[0] == 0 && (uint64_t)h->visit_first[head.visits] == head.signals;
+    for (size_t v = 0; ok && v < head.visits; v++)
+        ok = h->visit_first[v] <= h->visit_first[v + 1] && h->visit_customer[v] >= -1 &&
+             h->visit_customer[v] < (int64_t)nc;
+    for (size_t k = 0; ok && k < head.signals; k++)
+        ok = h->sig_product[k] >= 0 && (size_t)h->sig_product[k] < np && h->sig_visit[k] >= 0 &&
+             (uint64_t)h->sig_visit[k] < head.visits && h->sig_kind[k] >= SIGNAL_VIEW &&
+             h->sig_kind[k] <= SIGNAL_CART;
     if (!ok) {
         snprintf(r->why, sizeof(r->why), "history: an index out of range");
         r->failed = true;
@@ -420,6 +507,8 @@ void history_load_sections(struct history *h, struct snapr *r)
     h->order_cap = no;
     h->line_cap = nl;
     h->nlines = nl;
+    h->nvisits = h->visit_cap = head.visits;
+    h->nsignals = h->signal_cap = head.signals;
     h->t_min = head.t_min;
     h->t_max = head.t_max;
     h->finished = true;

@@ -11,22 +11,22 @@
 #define CART_PAIRS_MAX      20 /* two-item rule sides are looked up for the first 20 items */
 #define HISTORY_SOURCES_MAX 64 /* a wholesaler's thousand products: the 64 most recent speak */
 
-const char *const rec_strategy_names[REC_STRATEGIES] = {"auto", "complements", "personal",
-                                                        "buy_again", "popular"};
+const char *const rec_strategy_names[REC_STRATEGIES] = {"auto",      "complements", "personal",
+                                                        "buy_again", "also_viewed", "popular"};
 const char *const rec_objective_names[REC_OBJECTIVES] = {"relevance", "revenue", "margin"};
 
 const char *rec_kind_name(enum rec_kind k)
 {
     static const char *names[] = {"bought_together", "similar_customers", "similar_content",
-                                  "buy_again", "popular"};
+                                  "buy_again",       "popular",           "also_viewed"};
     return names[k];
 }
 
 /* What the lists know of one product during one request. */
 struct cand {
-    double comp, pers, cont, peer, own, pers_best, cont_best;
-    const struct assoc_rule *rule; /* best rule */
-    int32_t pers_src, cont_src;    /* the source that added most */
+    double comp, pers, cont, peer, own, view, pers_best, cont_best, view_best;
+    const struct assoc_rule *rule;        /* best rule */
+    int32_t pers_src, cont_src, view_src; /* the source that added most */
 };
 
 /* Per-thread scratch, reused across requests: an entry is valid when its stamp is
@@ -102,7 +102,7 @@ static struct cand *touch(struct work *w, int32_t p)
     if (sc->seen[p] != sc->epoch) {
         sc->seen[p] = sc->epoch;
         memset(&sc->c[p], 0, sizeof(struct cand));
-        sc->c[p].pers_src = sc->c[p].cont_src = -1;
+        sc->c[p].pers_src = sc->c[p].cont_src = sc->c[p].view_src = -1;
         sc->touched[sc->ntouched++] = p;
     }
     return &sc->c[p];
@@ -195,6 +195,24 @@ static void neighbours(struct work *w, int32_t i, double ws)
     }
 }
 
+/* Co-view links of one source item into view. */
+static void also_viewed(struct work *w, int32_t i)
+{
+    const struct model_coview *m = &w->s->coview;
+    if ((size_t)i >= m->n)
+        return; /* not fitted (an evaluation's snapshot), or a product newer than it */
+    for (int x = 0; x < m->k; x++) {
+        int32_t j = m->nbr[(size_t)i * m->k + x];
+        if (j < 0)
+            break;
+        double v = m->w[(size_t)i * m->k + x];
+        struct cand *c = touch(w, j);
+        c->view += v;
+        if (v > c->view_best)
+            c->view_best = v, c->view_src = i;
+    }
+}
+
 /* Customer c's own products into own, by their own TIFU vector (model_peers.h:
  * recent baskets weigh more, by their place in the customer's history). */
 static void own_sources(struct work *w, int32_t c)
@@ -254,11 +272,11 @@ static void history_sources(struct work *w, struct arena *a)
 static void scale(struct work *w)
 {
     struct scratch *sc = w->sc;
-    double bc = 0, bp = 0, bt = 0, bn = 0, bo = 0;
+    double bc = 0, bp = 0, bt = 0, bn = 0, bo = 0, bv = 0;
     for (size_t i = 0; i < sc->ntouched; i++) {
         const struct cand *c = &sc->c[sc->touched[i]];
         bc = MAX(bc, c->comp), bp = MAX(bp, c->pers), bt = MAX(bt, c->cont);
-        bn = MAX(bn, c->peer), bo = MAX(bo, c->own);
+        bn = MAX(bn, c->peer), bo = MAX(bo, c->own), bv = MAX(bv, c->view);
     }
     for (size_t i = 0; i < sc->ntouched; i++) {
         struct cand *c = &sc->c[sc->touched[i]];
@@ -267,6 +285,7 @@ static void scale(struct work *w)
         c->cont = bt > 0 ? c->cont / bt : 0;
         c->peer = bn > 0 ? c->peer / bn : 0;
         c->own = bo > 0 ? c->own / bo : 0;
+        c->view = bv > 0 ? c->view / bv : 0;
     }
 }
 
@@ -323,7 +342,7 @@ static void accept(struct work *w, struct rec_item *top, int n, struct rec_resul
  * fixed ones, so that strategy=complements or personal serves its list whatever
  * auto's tuning chose. */
 struct weights {
-    double comp, pers, cont, peer, own;
+    double comp, pers, cont, peer, own, view;
 };
 
 static struct weights weights_of(const struct work *w)
@@ -332,11 +351,13 @@ static struct weights weights_of(const struct work *w)
     switch (w->q->strategy) {
     case REC_AUTO:
         return (struct weights){mp->blend_complements, mp->blend_personal, mp->blend_content,
-                                mp->blend_peers, mp->blend_own};
+                                mp->blend_peers,       mp->blend_own,      0};
     case REC_COMPLEMENTS:
-        return (struct weights){1, 0, 0, 0, 0};
+        return (struct weights){1, 0, 0, 0, 0, 0};
+    case REC_ALSO_VIEWED:
+        return (struct weights){0, 0, 0, 0, 0, 1};
     default: /* personal */
-        return (struct weights){0, W_PERSONAL, W_CONTENT, 0, 0};
+        return (struct weights){0, W_PERSONAL, W_CONTENT, 0, 0, 0};
     }
 }
 
@@ -344,6 +365,11 @@ static void describe(const struct work *w, struct rec_item *it)
 {
     const struct cand *c = &w->sc->c[it->product];
     struct weights wt = weights_of(w);
+    if (wt.view > 0) {
+        it->kind = KIND_ALSO_VIEWED;
+        it->because[0] = c->view_src;
+        return;
+    }
     double cp = wt.comp * c->comp, pe = wt.pers * c->pers, co = wt.cont * c->cont,
            pr = wt.peer * c->peer, ow = wt.own * c->own;
     if (ow > 0 && ow >= cp && ow >= pe && ow >= co && ow >= pr) {
@@ -388,7 +414,7 @@ static void blend(struct work *w, struct arena *a, int want, struct rec_result *
         bool mine = cu >= 0 && history_customer_bought(&w->s->hist, cu, p);
         double cp = mine ? 0 : wt.comp * c->comp;
         double pc = wt.own * c->own + wt.peer * c->peer +
-                    (mine ? 0 : wt.pers * c->pers + wt.cont * c->cont);
+                    (mine ? 0 : wt.pers * c->pers + wt.cont * c->cont + wt.view * c->view);
         if (cp + pc > 0 && eligible(w, p))
             offer(top, want, &n, p, (cp + pc) * worth(w, p));
     }
@@ -492,21 +518,24 @@ void recommend(const struct snapshot *s, const struct rec_query *q, struct arena
         again = (int)lround(q->limit * recommend_buy_again_share(s, w.mp, c));
 
     bool models = q->strategy != REC_BUY_AGAIN && q->strategy != REC_POPULAR;
-    if (models) {
-        /* complements: the cart, else the customer's last order */
-        if (q->strategy != REC_PERSONAL) {
-            if (q->ncart > 0) {
-                complements(&w, q->cart, q->ncart);
-            } else if (c >= 0 && s->repeat.last_order[c] >= 0) {
-                int32_t o = s->repeat.last_order[c], src[CART_PAIRS_MAX];
-                int ns = 0;
-                for (int32_t l = h->order_first[o];
-                     l < h->order_first[o + 1] && ns < CART_PAIRS_MAX; l++)
-                    if (h->line_qty[l] > 0)
-                        src[ns++] = h->line_product[l];
-                complements(&w, src, ns);
-            }
-        }
+    /* the cart, else the customer's last order: complements' and also-viewed's sources */
+    const int32_t *src = q->cart;
+    int nsrc = q->ncart;
+    int32_t last[CART_PAIRS_MAX];
+    if (nsrc == 0 && c >= 0 && s->repeat.last_order[c] >= 0) {
+        int32_t o = s->repeat.last_order[c];
+        for (int32_t l = h->order_first[o]; l < h->order_first[o + 1] && nsrc < CART_PAIRS_MAX; l++)
+            if (h->line_qty[l] > 0)
+                last[nsrc++] = h->line_product[l];
+        src = last;
+    }
+    if (q->strategy == REC_ALSO_VIEWED) {
+        for (int i = 0; i < nsrc; i++)
+            also_viewed(&w, src[i]);
+        scale(&w);
+    } else if (models) {
+        if (q->strategy != REC_PERSONAL)
+            complements(&w, src, nsrc);
         if (q->strategy != REC_COMPLEMENTS) {
             for (int i = 0; i < q->ncart; i++)
                 neighbours(&w, q->cart[i], 1.0);

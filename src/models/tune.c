@@ -24,6 +24,8 @@ const char *const tune_setting_names[] = {"blend_complements",
                                           "history_half_life_days",
                                           "ease_lambda",
                                           "knn_shrink",
+                                          "click_weight",
+                                          "cart_weight",
                                           "half_life_days"};
 
 /* Each setting's grid. */
@@ -36,6 +38,7 @@ static const double grid_handover[] = {1, 3, 10, 30, 100};
 static const double grid_lambda[] = {5, 20, 50, 200, 1000};
 static const double grid_shrink[] = {0, 3, 10, 30, 100};
 static const double grid_popular[] = {7, 30, 90, 365};
+static const double grid_signal[] = {0, 0.1, 0.25, 0.5, 1};
 
 /* The settings in search order: those read at query time first (a trial scores
  * again), then those a model is fitted with (a trial refits that model too). */
@@ -62,6 +65,8 @@ static const struct {
     S(grid_half_life, history_half_life_days, -1),
     S(grid_lambda, ease_lambda, MODEL_i2i),
     S(grid_shrink, knn_shrink, MODEL_i2i),
+    S(grid_signal, click_weight, MODEL_i2i),
+    S(grid_signal, cart_weight, MODEL_i2i),
     S(grid_popular, half_life_days, MODEL_popular),
 #undef S
 };
@@ -141,10 +146,23 @@ static int refit(struct snapshot *sv, int i, struct arena *a, union member *old)
     return -1;
 }
 
+/* Whether the history holds signals of kind k. */
+static bool has_signals(const struct history *h, enum signal_kind k)
+{
+    for (size_t i = 0; i < h->nsignals; i++)
+        if (h->sig_kind[i] == k)
+            return true;
+    return false;
+}
+
 /* Whether setting i applies to sv: EASE's penalty where EASE serves, item-kNN's
- * shrinkage where item-kNN does. */
+ * shrinkage where item-kNN does, a signal's weight where the shop has such signals. */
 static bool applies(const struct snapshot *sv, int i)
 {
+    if (settings[i].offset == offsetof(struct model_params, click_weight))
+        return has_signals(&sv->hist, SIGNAL_CLICK);
+    if (settings[i].offset == offsetof(struct model_params, cart_weight))
+        return has_signals(&sv->hist, SIGNAL_CART);
     if (settings[i].offset == offsetof(struct model_params, ease_lambda))
         return sv->i2i.ease;
     if (settings[i].offset == offsetof(struct model_params, knn_shrink))

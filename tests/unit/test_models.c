@@ -515,7 +515,7 @@ static void test_nbr_baselines_by_hand(void **state)
  * current group of ten it never bought (the next group when none is left: 80 of the
  * 300 in all), and the shop's bag half the time. */
 #define TUNE_SHOP_PRODUCTS 300
-static void tune_shop(struct history *h, bool repeat)
+static void tune_shop(struct history *h, bool repeat, bool signals)
 {
     struct rng r;
     rng_seed(&r, repeat ? 11 : 12);
@@ -567,6 +567,18 @@ static void tune_shop(struct history *h, bool repeat)
                     history_add_line(h, oid, cid, t, id, 1, 5);
             }
         }
+    /* clicks: each customer's visit to their group's products, and anonymous visits
+     * within one group */
+    for (int v = 0; signals && v < 500; v++) {
+        snprintf(id, sizeof(id), "v%d", v);
+        snprintf(cid, sizeof(cid), "c%d", v);
+        int g = v < 300 ? group[v] : rng_int(&r, TUNE_SHOP_PRODUCTS / 10);
+        for (int k = 0; k < 4; k++) {
+            snprintf(oid, sizeof(oid), "P%02d", g * 10 + rng_int(&r, 10));
+            history_add_signal(h, id, v < 300 ? cid : NULL, t0 + 30 * 86400.0, oid,
+                               k == 3 ? SIGNAL_CART : SIGNAL_CLICK);
+        }
+    }
     history_finish(h);
 }
 
@@ -576,7 +588,7 @@ static void test_peers_nearest_brute_force(void **state)
 {
     (void)state;
     struct history h;
-    tune_shop(&h, false);
+    tune_shop(&h, false, false);
     int32_t *cf, *co;
     history_customer_orders(&h, &cf, &co);
     struct peer_vectors pv;
@@ -645,7 +657,7 @@ static void test_tune_buy_again_share(void **state)
     (void)state;
     for (int repeat = 1; repeat >= 0; repeat--) {
         struct history h;
-        tune_shop(&h, repeat);
+        tune_shop(&h, repeat, repeat == 0);
         struct model_params p;
         model_params_defaults(&p);
         p.as_of = h.t_max;
@@ -669,12 +681,20 @@ static void test_tune_buy_again_share(void **state)
          * did (no trial's refit was left behind in another's place) */
         int lambda_tried = 0, popular_tried = 0, lam = setting_index("ease_lambda");
         int shrink = setting_index("knn_shrink"), pop = setting_index("half_life_days");
+        int click = setting_index("click_weight"), cart = setting_index("cart_weight");
+        int signals_tried = 0;
         for (int t = 1; t < tr.ntrials; t++) {
             lambda_tried += tr.trial[t].value[lam] != tr.trial[0].value[lam];
             popular_tried += tr.trial[t].value[pop] != tr.trial[0].value[pop];
+            signals_tried += tr.trial[t].value[click] != tr.trial[0].value[click];
+            signals_tried += tr.trial[t].value[cart] != tr.trial[0].value[cart];
             assert_true(tr.trial[t].value[shrink] == tr.trial[0].value[shrink]); /* EASE here */
         }
         assert_true(lambda_tried >= 4 && popular_tried >= 3);
+        /* the signals' weights are fitted where the shop has clicks and cart adds */
+        print_message("signals: %d trials; chosen click weight %g, cart weight %g\n", signals_tried,
+                      p.click_weight, p.cart_weight);
+        assert_true(repeat ? signals_tried == 0 : signals_tried >= 8);
         char err[200];
         struct snapshot *sv = eval_fit_at(&h, &h, tr.cut, &p, err, sizeof(err));
         assert_non_null(sv);

@@ -20,5 +20,6 @@ int run_sales_tests(void);
 int run_concurrency_tests(void);
 int run_handler_tests(void);
 int run_abtest_tests(void);
+int run_signal_tests(void);
 
 #endif
