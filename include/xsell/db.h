@@ -28,6 +28,9 @@ int db_copy_put(PGconn *c, const char *data, size_t len);
 /* Ends the COPY (errmsg not NULL: abandons it, and the server keeps none of its rows):
  * 0 when sent, -1 otherwise; its outcome comes with PQgetResult. */
 int db_copy_end(PGconn *c, const char *errmsg);
+/* The ended COPY's outcome (every result read): 0 when it stored its rows, -1 when
+ * not (db_error says why). */
+int db_copy_outcome(PGconn *c);
 
 /* Fault injection, for tests (SQLite's way of proving error paths): with
  * XSELL_TEST_DB_FAULT=N in the environment, the Nth of this process's calls above

@@ -12,8 +12,6 @@
 #include "xsell/ticker.h"
 
 #define EXP_REFRESH_S 2.0
-#define EXP_ALPHA     0.05
-#define EXP_SRM_P     0.001 /* a split this unlikely under the weights is flagged */
 
 struct experiments {
     pthread_mutex_t mu;

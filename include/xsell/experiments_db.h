@@ -9,8 +9,6 @@
 #include "xsell/common.h"
 #include "xsell/experiment.h"
 
-#define EXP_PRE_DAYS 28 /* the pre-period whose spend is the covariate */
-
 /* Every stored definition as a JSON array (malloc'd), oldest first; NULL when the
  * database failed. */
 char *experiments_db_list(PGconn *conn);
@@ -23,11 +21,6 @@ int experiments_db_exposed(PGconn *conn, const char *id);
 int experiments_db_put(PGconn *conn, const char *id, const char *definition, bool *created,
                        char *err, size_t errlen);
 
-/* One exposed unit. */
-struct exp_unit_row {
-    int variant; /* index into the definition's variants; -1: a name it no longer has */
-    double exposures, orders, revenue, margin, pre_revenue;
-};
 /* Per variant: events on its answers. */
 struct exp_events {
     double impressions, clicks, add_to_carts;

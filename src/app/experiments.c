@@ -136,17 +136,6 @@ static cJSON *effect_json(const struct ab_effect *e)
     return o;
 }
 
-/* What the interval says of a variant against the control, and whether the
- * experiment has run its course (ended, or the planned units reached). */
-static const char *verdict_of(const struct ab_effect *e, bool done)
-{
-    if (e->diff_lo > 0)
-        return "variant wins";
-    if (e->diff_hi < 0)
-        return "control wins";
-    return done ? "no difference at this power" : "keep running";
-}
-
 cJSON *experiments_report(PGconn *conn, const struct experiment *e, double now, char *err,
                           size_t errlen)
 {
@@ -156,34 +145,18 @@ cJSON *experiments_report(PGconn *conn, const struct experiment *e, double now, 
     double until = MIN(now, e->end);
     if (experiments_db_units(conn, e, until, &rows, &n, ev, err, errlen))
         return NULL;
-    struct ab_arm revenue[EXP_VARIANTS_MAX] = {0}, margin[EXP_VARIANTS_MAX] = {0};
-    double units[EXP_VARIANTS_MAX] = {0}, exposures[EXP_VARIANTS_MAX] = {0},
-           converted[EXP_VARIANTS_MAX] = {0}, weights[EXP_VARIANTS_MAX], total = 0;
-    for (size_t i = 0; i < n; i++) {
-        int v = rows[i].variant;
-        if (v < 0)
-            continue;
-        ab_arm_add(&revenue[v], rows[i].revenue, rows[i].pre_revenue);
-        ab_arm_add(&margin[v], rows[i].margin, rows[i].pre_revenue);
-        units[v]++;
-        exposures[v] += rows[i].exposures;
-        converted[v] += rows[i].orders > 0;
-        total++;
-    }
+    struct exp_summary sm;
+    experiment_summarize(e, rows, n, &sm);
     free(rows);
-    double wsum = 0;
-    for (int v = 0; v < e->nvariants; v++)
-        wsum += weights[v] = e->variant[v].weight;
-    double srm_p = ab_srm_pvalue(units, weights, e->nvariants);
-    bool done = now >= e->end || total >= e->planned_units;
+    bool done = now >= e->end || sm.total >= e->planned_units;
     cJSON *root = experiment_to_json(e);
     char ts[STRPARSE_TS_LEN];
     strparse_format_timestamp(until, ts);
     cJSON_AddStringToObject(root, "as_of", ts);
-    cJSON_AddNumberToObject(root, "units", total);
+    cJSON_AddNumberToObject(root, "units", sm.total);
     cJSON *srm = cJSON_AddObjectToObject(root, "srm");
-    add_num(srm, "p_value", srm_p);
-    cJSON_AddBoolToObject(srm, "flagged", srm_p < EXP_SRM_P);
+    add_num(srm, "p_value", sm.srm_p);
+    cJSON_AddBoolToObject(srm, "flagged", sm.srm_p < EXP_SRM_P);
     cJSON *vs = cJSON_AddArrayToObject(root, "results");
     const char *overall = done ? "no difference at this power" : "keep running";
     bool any_win = false, control_wins = false;
@@ -191,31 +164,27 @@ cJSON *experiments_report(PGconn *conn, const struct experiment *e, double now, 
         cJSON *o = cJSON_CreateObject();
         cJSON_AddStringToObject(o, "variant", e->variant[v].name);
         cJSON_AddBoolToObject(o, "control", v == 0);
-        cJSON_AddNumberToObject(o, "units", units[v]);
-        add_num(o, "share", ratio(units[v], total));
-        add_num(o, "expected_share", ratio(weights[v], wsum));
-        cJSON_AddNumberToObject(o, "exposures", exposures[v]);
+        cJSON_AddNumberToObject(o, "units", sm.units[v]);
+        add_num(o, "share", ratio(sm.units[v], sm.total));
+        add_num(o, "expected_share", ratio(sm.weights[v], sm.wsum));
+        cJSON_AddNumberToObject(o, "exposures", sm.exposures[v]);
         cJSON_AddNumberToObject(o, "impressions", ev[v].impressions);
         cJSON_AddNumberToObject(o, "clicks", ev[v].clicks);
         cJSON_AddNumberToObject(o, "add_to_carts", ev[v].add_to_carts);
         add_num(o, "ctr", ratio(ev[v].clicks, ev[v].impressions));
         add_num(o, "add_to_cart_rate", ratio(ev[v].add_to_carts, ev[v].impressions));
-        add_num(o, "conversion", ratio(converted[v], units[v]));
-        add_num(o, "revenue_per_unit", ratio(revenue[v].sy, units[v]));
-        add_num(o, "margin_per_unit", ratio(margin[v].sy, units[v]));
+        add_num(o, "conversion", ratio(sm.converted[v], sm.units[v]));
+        add_num(o, "revenue_per_unit", ratio(sm.revenue[v].sy, sm.units[v]));
+        add_num(o, "margin_per_unit", ratio(sm.margin[v].sy, sm.units[v]));
         if (v > 0) {
             struct ab_result rv, mg;
-            ab_compare(&revenue[0], &revenue[v], EXP_ALPHA, e->planned_units, &rv);
-            ab_compare(&margin[0], &margin[v], EXP_ALPHA, e->planned_units, &mg);
+            const char *verdict = experiment_compare(e, &sm, v, done, &rv, &mg);
             cJSON *vr = cJSON_AddObjectToObject(o, "vs_control");
             cJSON_AddItemToObject(vr, "revenue_per_unit", effect_json(&rv.plain));
             cJSON_AddItemToObject(vr, "revenue_per_unit_cuped", effect_json(&rv.cuped));
             cJSON_AddItemToObject(vr, "margin_per_unit", effect_json(&mg.plain));
             add_num(vr, "cuped_narrowing", rv.narrowing);
             add_num(vr, "interval_multiplier", rv.multiplier);
-            /* CUPED's interval where it has a covariate (customers); the plain else */
-            const struct ab_effect *judged = e->unit == EXP_UNIT_CUSTOMER ? &rv.cuped : &rv.plain;
-            const char *verdict = verdict_of(judged, done);
             cJSON_AddStringToObject(vr, "verdict", verdict);
             any_win |= strcmp(verdict, "variant wins") == 0;
             control_wins |= strcmp(verdict, "control wins") == 0;

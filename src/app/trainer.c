@@ -783,26 +783,17 @@ static void events_notified(struct trainer *t, char *payload)
 
 /* The sessions' products of the last SESSION_CONTEXT_S, oldest first, into the
  * overlay: a process that starts knows the sessions under way. */
+static void session_touched(void *ctx, const char *session, const char *product, double at)
+{
+    struct trainer *t = ctx;
+    recent_add(t->sessions, session, product, at);
+}
+
 static void load_sessions(struct trainer *t, PGconn *conn)
 {
-    char limit[24], secs[24];
-    snprintf(limit, sizeof(limit), "%d", RECENT_MAX);
-    snprintf(secs, sizeof(secs), "%.0f", SESSION_CONTEXT_S);
-    const char *const params[] = {limit, secs};
-    PGresult *r = db_query(conn,
-                           "SELECT session_id, product_id, extract(epoch FROM at) FROM ("
-                           "SELECT session_id, product_id, at FROM events WHERE at > now() - "
-                           "make_interval(secs => $2::float8) AND type <> 'impression' AND "
-                           "product_id IS NOT NULL ORDER BY at DESC LIMIT $1::int) e ORDER BY at",
-                           2, params);
-    if (!r)
-        return;
-    for (int i = 0; i < PQntuples(r); i++)
-        recent_add(t->sessions, PQgetvalue(r, i, 0), PQgetvalue(r, i, 1),
-                   strtod(PQgetvalue(r, i, 2), NULL));
-    if (PQntuples(r))
-        log_info("sessions: %d recent events of sessions loaded", PQntuples(r));
-    PQclear(r);
+    long n = events_recent_touches(conn, RECENT_MAX, SESSION_CONTEXT_S, session_touched, t);
+    if (n > 0)
+        log_info("sessions: %ld recent events of sessions loaded", n);
 }
 
 /* Takes the notifications libpq holds for conn (read with other results): orders

@@ -1,17 +1,59 @@
-/* xsell import products|orders FILE: one CSV, all or nothing (import.h). */
+/* xsell import products|orders|events|answers FILE: one CSV, all or nothing
+ * (import.h, events.h). */
 #include <unistd.h>
 
 #include "xsell/cmd.h"
+#include "xsell/events.h"
 #include "xsell/import.h"
 #include "xsell/log.h"
+
+/* events and answers (events.h's events_import). */
+static int import_events(enum events_file kind, FILE *in, const char *name)
+{
+    struct config cfg;
+    if (cmd_load_config(&cfg))
+        return 1;
+    PGconn *c = cmd_connect(&cfg);
+    long rows, created;
+    char err[600];
+    int rc = 1;
+    double t0 = mono_seconds();
+    if (c && events_import(c, kind, in, cfg.events_keep_days, &rows, &created, err, sizeof(err)))
+        fprintf(stderr, "xsell: import rejected, nothing was written: %s: %s\n", name, err);
+    else if (c)
+        rc = 0;
+    if (rc == 0)
+        printf("import %s: %ld rows in %.2fs: %ld created, %ld already present\n",
+               kind == EVENTS_FILE_EVENTS ? "events" : "answers", rows, mono_seconds() - t0,
+               created, rows - created);
+    PQfinish(c);
+    config_release(&cfg);
+    return rc;
+}
 
 int cmd_import(int argc, char **argv)
 {
     struct config cfg;
     enum ingest_kind kind;
-    if (argc != 2 || (strcmp(argv[0], "products") != 0 && strcmp(argv[0], "orders") != 0)) {
-        fprintf(stderr, "usage: xsell import products|orders FILE   (FILE - reads stdin)\n");
+    static const char *const kinds[] = {"products", "orders", "events", "answers"};
+    int k = 0;
+    while (argc == 2 && k < (int)ARRAY_SIZE(kinds) && strcmp(argv[0], kinds[k]) != 0)
+        k++;
+    if (argc != 2 || k == (int)ARRAY_SIZE(kinds)) {
+        fprintf(stderr,
+                "usage: xsell import products|orders|events|answers FILE   (FILE - reads stdin)\n");
         return 2;
+    }
+    if (k >= 2) {
+        FILE *f = strcmp(argv[1], "-") == 0 ? stdin : fopen(argv[1], "rb");
+        if (!f) {
+            perror(argv[1]);
+            return 1;
+        }
+        int rc = import_events(k == 2 ? EVENTS_FILE_EVENTS : EVENTS_FILE_ANSWERS, f, argv[1]);
+        if (f != stdin)
+            fclose(f);
+        return rc;
     }
     kind = strcmp(argv[0], "products") == 0 ? INGEST_PRODUCTS : INGEST_ORDERS;
     FILE *in = strcmp(argv[1], "-") == 0 ? stdin : fopen(argv[1], "rb");

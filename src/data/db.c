@@ -135,6 +135,16 @@ int db_copy_end(PGconn *c, const char *errmsg)
     return PQputCopyEnd(c, errmsg) == 1 ? 0 : -1;
 }
 
+int db_copy_outcome(PGconn *c)
+{
+    PGresult *r = PQgetResult(c);
+    bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+    PQclear(r);
+    while ((r = PQgetResult(c)))
+        PQclear(r);
+    return ok ? 0 : -1;
+}
+
 void db_pool_init(struct db_pool *p, const char *url, int max)
 {
     memset(p, 0, sizeof(*p));

@@ -34,6 +34,31 @@ int events_write(PGconn *conn, const char *batch_json, long *created, char *err,
     return 0;
 }
 
+long events_recent_touches(PGconn *conn, int limit, double seconds,
+                           void (*fn)(void *ctx, const char *session, const char *product,
+                                      double at),
+                           void *ctx)
+{
+    char lim[24], secs[32];
+    snprintf(lim, sizeof(lim), "%d", limit);
+    snprintf(secs, sizeof(secs), "%.0f", seconds);
+    const char *const params[] = {lim, secs};
+    PGresult *r = db_query(conn,
+                           "SELECT session_id, product_id, extract(epoch FROM at) FROM ("
+                           "SELECT session_id, product_id, at FROM events WHERE at > now() - "
+                           "make_interval(secs => $2::float8) AND type <> 'impression' AND "
+                           "product_id IS NOT NULL ORDER BY at DESC LIMIT $1::int) e ORDER BY at",
+                           2, params);
+    if (!r)
+        return -1;
+    long n = PQntuples(r);
+    for (long i = 0; i < n; i++)
+        fn(ctx, PQgetvalue(r, (int)i, 0), PQgetvalue(r, (int)i, 1),
+           strtod(PQgetvalue(r, (int)i, 2), NULL));
+    PQclear(r);
+    return n;
+}
+
 /* The tables partitioned by day of `at` whose rows live for the window: each with
  * its partitions TABLE_pYYYYMMDD and TABLE_default. */
 static const char *const day_tables[] = {"events", "recommendations"};
@@ -44,7 +69,7 @@ static void day_names(const char *table, long day, char name[64], char from[11],
     char d[11];
     strparse_format_date((double)day * DAY_S, d);
     snprintf(name, 64, "%s_p%.4s%.2s%.2s", table, d, d + 5, d + 8);
-    strparse_format_date((double)day * DAY_S, from);
+    memcpy(from, d, sizeof(d));
     strparse_format_date((double)(day + 1) * DAY_S, to);
 }
 
@@ -146,15 +171,38 @@ static int maintain_table(PGconn *conn, const char *table, long first, long last
         else
             out->dropped++;
     }
-    for (long day = first; day <= last && rc == 0; day++) {
-        bool made = false;
+    /* the days ahead and the last EVENTS_DAYS_BEHIND, and the earlier days the default
+     * partition holds rows of: a window of years costs no empty partitions */
+    char from_day[32], sql_days[200];
+    snprintf(from_day, sizeof(from_day), "%.0f", (double)first * DAY_S);
+    snprintf(sql_days, sizeof(sql_days),
+             "SELECT DISTINCT floor(extract(epoch FROM at) / 86400)::bigint FROM %s_default "
+             "WHERE at >= to_timestamp($1::float8)",
+             table);
+    const char *const from_param[] = {from_day};
+    r = rc ? NULL : db_query(conn, sql_days, 1, from_param);
+    if (!rc && !r)
+        rc = fmt_error(err, errlen, "database: %s", db_error(conn));
+    int nheld = r ? PQntuples(r) : 0, nwant = 0;
+    long *want =
+        xmalloc(((size_t)nheld + EVENTS_DAYS_AHEAD + EVENTS_DAYS_BEHIND + 2) * sizeof(long));
+    for (int i = 0; i < nheld; i++)
+        want[nwant++] = strtol(PQgetvalue(r, i, 0), NULL, 10);
+    PQclear(r);
+    for (long day = MAX(first, last - EVENTS_DAYS_AHEAD - EVENTS_DAYS_BEHIND); day <= last; day++)
+        want[nwant++] = day;
+    for (int w = 0; w < nwant && rc == 0; w++) {
+        bool made = want[w] < first || want[w] > last;
         for (int i = 0; i < n && !made; i++)
-            made = have[i] == day;
+            made = have[i] == want[w];
+        for (int k = 0; k < w && !made; k++)
+            made = want[k] == want[w];
         if (made)
             continue;
-        rc = make_partition(conn, table, day, &out->moved, err, errlen);
+        rc = make_partition(conn, table, want[w], &out->moved, err, errlen);
         out->made += rc == 0;
     }
+    free(want);
     free(have);
     if (rc)
         return -1;
@@ -194,14 +242,9 @@ int events_copy_answers(PGconn *conn, const char *rows, size_t len, char *err, s
     if (db_copy_start(conn, "COPY recommendations (recommendation_id, surface, at, "
                             "model_version, strategy, customer_id, session_id, experiment_id, "
                             "variant, items) FROM STDIN") ||
-        db_copy_put(conn, rows, len) || db_copy_end(conn, NULL))
+        db_copy_put(conn, rows, len) || db_copy_end(conn, NULL) || db_copy_outcome(conn))
         return fmt_error(err, errlen, "database: %s", db_error(conn));
-    PGresult *r = PQgetResult(conn);
-    bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
-    PQclear(r);
-    while ((r = PQgetResult(conn)))
-        PQclear(r);
-    return ok ? 0 : fmt_error(err, errlen, "database: %s", db_error(conn));
+    return 0;
 }
 
 /* The report of attribution_report_json: one statement, its JSON built by PostgreSQL.

@@ -54,6 +54,20 @@ struct shop {
     FILE *orders;
     long norders, nlines;
     long next_order;
+    /* the experiment after the history (gen_params.exp), NULL when none */
+    const struct gen_experiment *x;
+    struct experiment def;
+    struct rng xr;          /* its own stream: the history is the same with or without */
+    double x_start, x_end;  /* it runs from the history's end */
+    double pre_from;        /* its pre-period's start */
+    double pre_spend;       /* the customer's spend in the pre-period */
+    double order_revenue;   /* the lines written since it was zeroed */
+    FILE *events, *answers; /* NULL: none written */
+    long nevents, nanswers, units;
+    const char *line_session, *line_rec; /* the visit's, for its order's lines */
+    const struct product *line_rec_product;
+    int basket_items[16], nbasket; /* the last basket's products */
+    long next_x_order;
 };
 
 static int pidx(int c, int l, int t)
@@ -124,11 +138,11 @@ static void build_catalog(struct shop *s)
 }
 
 /* Demand response to price by thinning: keep with (price/base)^e over its maximum. */
-static bool price_accepts(struct shop *s, const struct product *p, double t)
+static bool price_accepts(struct shop *s, struct rng *r, const struct product *p, double t)
 {
     double m = pow(price_now(s, p, t) / p->base, p->elasticity);
     double cap = pow(0.8, p->elasticity);
-    return rng_uniform(&s->r) < m / cap;
+    return rng_uniform(r) < m / cap;
 }
 
 static int quantity(struct rng *r)
@@ -137,16 +151,32 @@ static int quantity(struct rng *r)
     return u < 0.8 ? 1 : u < 0.95 ? 2 : 3;
 }
 
-static void write_line(struct shop *s, const char *order, const char *customer, double t,
-                       const struct product *p, int qty)
+/* t as ISO-8601 UTC. */
+static void fmt_time(double t, char out[24])
 {
     time_t secs = (time_t)t;
     struct tm tm;
     gmtime_r(&secs, &tm);
-    fprintf(s->orders, "%s,%s,%04d-%02d-%02dT%02d:%02d:%02dZ,%s,%d,%.2f\n", order, customer,
-            tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, p->id,
-            qty, price_now(s, p, t));
+    strftime(out, 24, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static void write_line(struct shop *s, const char *order, const char *customer, double t,
+                       const struct product *p, int qty)
+{
+    char at[24];
+    double price = price_now(s, p, t);
     s->nlines++;
+    if (customer[0] && qty > 0 && t >= s->pre_from && t < s->x_start)
+        s->pre_spend += qty * price;
+    s->order_revenue += qty * price;
+    if (!s->orders)
+        return;
+    fmt_time(t, at);
+    fprintf(s->orders, "%s,%s,%s,%s,%d,%.2f", order, customer, at, p->id, qty, price);
+    if (s->x) /* the experiment's columns: its visit, the answer a line came from */
+        fprintf(s->orders, ",%s,%s", s->line_session ? s->line_session : "",
+                s->line_rec && p == s->line_rec_product ? s->line_rec : "");
+    fputc('\n', s->orders);
 }
 
 struct customer {
@@ -156,45 +186,60 @@ struct customer {
     double rate, dropout, dead_at;
 };
 
-/* One basket at time t; returns lines written (0: nothing the customer would pay). */
-static int basket(struct shop *s, struct customer *cu, const char *cid, double t)
+/* One of the customer's categories, by their weights. */
+static int draw_category(struct rng *r, const struct customer *cu)
 {
-    struct rng *r = &s->r;
+    double u = rng_uniform(r), acc = 0;
+    int c = 0;
+    for (c = 0; c < NCAT - 1; c++) {
+        acc += cu->cat_weight[c];
+        if (u < acc)
+            break;
+    }
+    return c;
+}
+
+/* One basket at time t (with product `with` first unless -1), random draws from r;
+ * returns lines written (0: nothing the customer would pay). */
+static int basket(struct shop *s, struct rng *r, struct customer *cu, const char *cid, double t,
+                  int with)
+{
     int chosen[16], n = 0;
+    if (with >= 0)
+        chosen[n++] = with;
     int primaries = 1 + rng_poisson(r, 0.7);
     for (int k = 0; k < primaries && n < 12; k++) {
-        double u = rng_uniform(r), acc = 0;
-        int c = 0;
-        for (c = 0; c < NCAT - 1; c++) {
-            acc += cu->cat_weight[c];
-            if (u < acc)
-                break;
-        }
+        int c = draw_category(r, cu);
         int line = rng_int(r, NLINE);
         int tier = cu->tier[c];
         if (rng_uniform(r) < 0.15)
             tier = rng_int(r, NTIER);
         int pi = pidx(c, line, tier);
-        if (!price_accepts(s, &s->p[pi], t))
+        if (!price_accepts(s, r, &s->p[pi], t))
             continue;
         chosen[n++] = pi;
         const struct product *p = &s->p[pi];
         /* Companions answer to their own price too: every unit of a product then
          * follows its planted elasticity. */
         if (p->complement >= 0 && rng_uniform(r) < s->gp->complement_p &&
-            price_accepts(s, &s->p[p->complement], t))
+            price_accepts(s, r, &s->p[p->complement], t))
             chosen[n++] = p->complement;
         if (p->cross >= 0 && rng_uniform(r) < s->gp->complement_p * 0.6 &&
-            price_accepts(s, &s->p[p->cross], t))
+            price_accepts(s, r, &s->p[p->cross], t))
             chosen[n++] = p->cross;
         /* Having bought in this category, the customer may move up a tier next time. */
         if (cu->tier[c] < NTIER - 1 && rng_uniform(r) < s->gp->upgrade_p)
             cu->tier[c]++;
     }
+    memcpy(s->basket_items, chosen, (size_t)n * sizeof(int));
+    s->nbasket = n;
     if (n == 0)
         return 0;
     char oid[24];
-    snprintf(oid, sizeof(oid), "O%07ld", ++s->next_order);
+    if (s->line_session) /* an experiment's visit: ids of their own, the history's unchanged */
+        snprintf(oid, sizeof(oid), "X%07ld", ++s->next_x_order);
+    else
+        snprintf(oid, sizeof(oid), "O%07ld", ++s->next_order);
     for (int i = 0; i < n; i++) {
         bool dup = false;
         for (int j = 0; j < i; j++)
@@ -214,6 +259,191 @@ static int basket(struct shop *s, struct customer *cu, const char *cid, double t
         }
     }
     return n;
+}
+
+/* --- the experiment after the history (gen.h) -------------------------------------- */
+
+#define EXP_SHOWN      4    /* products an answer shows */
+#define EXP_FROM_REC_P 0.4  /* an order taking a product of the answer, clicked and carted */
+#define EXP_CLICK_P    0.15 /* a visit without an order clicking one */
+
+/* A product of the customer's categories (by their weights) at their tier. */
+static int product_for(struct rng *r, const struct customer *cu)
+{
+    int c = draw_category(r, cu);
+    return pidx(c, rng_int(r, NLINE), cu->tier[c]);
+}
+
+static void write_event(struct shop *s, const char *type, double t, const char *session,
+                        const char *customer, const char *rec, int product, const int *items,
+                        int nitems)
+{
+    char at[24];
+    s->nevents++;
+    if (!s->events)
+        return;
+    fmt_time(t, at);
+    fprintf(s->events, "E%08ld,%s,%s,%s,%s,%s,%s,", s->nevents, type, at, session, customer,
+            rec ? rec : "", product >= 0 ? s->p[product].id : "");
+    for (int i = 0; i < nitems; i++)
+        fprintf(s->events, "%s%s%s", i ? "," : "\"{", s->p[items[i]].id,
+                i == nitems - 1 ? "}\"" : "");
+    fputc('\n', s->events);
+}
+
+static void write_answer(struct shop *s, const char *rid, double t, const char *session,
+                         const struct customer *cu, int variant, const int *shown)
+{
+    char at[24];
+    s->nanswers++;
+    if (!s->answers)
+        return;
+    fmt_time(t, at);
+    fprintf(s->answers, "%s,recommend,%s,,%s,%s,%s,%s,%s,\"{", rid, at,
+            variant == 0 ? "popular" : "auto", cu->id, session, s->def.id,
+            s->def.variant[variant].name);
+    for (int i = 0; i < EXP_SHOWN; i++)
+        fprintf(s->answers, "%s%s", i ? "," : "", s->p[shown[i]].id);
+    fprintf(s->answers, "}\"\n");
+}
+
+/* The variant the customer is served: as assigned, or by the broken split's coin. */
+static int served_variant(struct shop *s, const struct customer *cu)
+{
+    const struct gen_experiment *x = s->x;
+    if (x->served_split <= 0)
+        return experiment_assign(&s->def, cu->id);
+    if (rng_uniform(&s->xr) < x->served_split || x->nvariants < 2)
+        return 0;
+    return 1 + rng_int(&s->xr, x->nvariants - 1);
+}
+
+/* The visit that led to a history order at t (in the GEN_BROWSE_DAYS before the
+ * experiment): views of the customer's categories, a click on one, the basket's
+ * products put in the cart. */
+static void browse(struct shop *s, const struct customer *cu, double t, int k)
+{
+    struct rng *r = &s->xr;
+    char sid[32];
+    snprintf(sid, sizeof(sid), "B%s-%d", cu->id, k);
+    int views = 1 + rng_int(r, 3), clicked = -1;
+    for (int v = 0; v < views; v++) {
+        int p = product_for(r, cu);
+        write_event(s, "view", t - 900 + 20 * v, sid, cu->id, NULL, p, NULL, 0);
+        clicked = v == 0 || rng_uniform(r) < 0.5 ? p : clicked;
+    }
+    write_event(s, "click", t - 700, sid, cu->id, NULL, clicked, NULL, 0);
+    for (int i = 0; i < s->nbasket; i++)
+        write_event(s, "add_to_cart", t - 600 + 10 * i, sid, cu->id, NULL, s->basket_items[i], NULL,
+                    0);
+}
+
+/* One visit k of customer i at t. */
+static void exp_visit(struct shop *s, struct customer *cu, int i, int variant, double t, int k)
+{
+    struct rng *r = &s->xr;
+    const struct gen_sink *sink = s->gp->sink;
+    char sid[32], rid[32];
+    int shown[EXP_SHOWN];
+    snprintf(sid, sizeof(sid), "S%s-%d", cu->id, k);
+    snprintf(rid, sizeof(rid), "sim-%08ld", s->nanswers + 1);
+    for (int n = 0; n < EXP_SHOWN; n++) {
+        bool again = true;
+        for (int tries = 0; again && tries < 20; tries++) {
+            shown[n] = product_for(r, cu);
+            again = false;
+            for (int m = 0; m < n; m++)
+                again |= shown[m] == shown[n];
+        }
+    }
+    write_answer(s, rid, t, sid, cu, variant, shown);
+    write_event(s, "impression", t + 1, sid, cu->id, rid, -1, shown, EXP_SHOWN);
+    int views = 1 + rng_int(r, 3);
+    for (int v = 0; v < views; v++)
+        write_event(s, "view", t + 20 * (v + 1), sid, cu->id, NULL, product_for(r, cu), NULL, 0);
+    double when = t + 20 * (views + 2);
+    if (rng_uniform(r) < GEN_EXP_BUY_P * (1 + s->x->lift[variant])) {
+        int with = -1;
+        if (rng_uniform(r) < EXP_FROM_REC_P) {
+            with = shown[rng_int(r, EXP_SHOWN)];
+            write_event(s, "click", when, sid, cu->id, rid, with, NULL, 0);
+            write_event(s, "add_to_cart", when + 30, sid, cu->id, rid, with, NULL, 0);
+        }
+        s->line_session = sid;
+        s->line_rec = rid;
+        s->line_rec_product = with >= 0 ? &s->p[with] : NULL;
+        s->order_revenue = 0;
+        if (basket(s, r, cu, cu->id, when + 300, with) > 0 && sink && sink->ordered)
+            sink->ordered(sink->ctx, i, (when + 300 - s->x_start) / DAY, s->order_revenue);
+        s->line_session = s->line_rec = NULL;
+        s->line_rec_product = NULL;
+    } else if (rng_uniform(r) < EXP_CLICK_P) {
+        write_event(s, "click", when, sid, cu->id, rid, shown[rng_int(r, EXP_SHOWN)], NULL, 0);
+    }
+}
+
+/* The experiment's visits of a customer still active at the history's end. */
+static void exp_customer(struct shop *s, struct customer *cu, int i)
+{
+    const struct gen_sink *sink = s->gp->sink;
+    int variant = served_variant(s, cu), k = 0;
+    double rate = GEN_EXP_VISITS * cu->rate; /* visits a day */
+    for (double t = s->x_start + rng_exponential(&s->xr, rate) * DAY; t < s->x_end;
+         t += rng_exponential(&s->xr, rate) * DAY) {
+        if (k == 0) {
+            s->units++;
+            if (sink && sink->exposed)
+                sink->exposed(sink->ctx, i, variant, (t - s->x_start) / DAY, s->pre_spend);
+        }
+        exp_visit(s, cu, i, variant, t, k++);
+    }
+}
+
+/* The definition of experiment "sim" (gen.h), its variants named control, then
+ * treatment (or treatment_1.. when more). */
+static void exp_define(struct shop *s)
+{
+    const struct gen_experiment *x = s->x;
+    struct experiment *e = &s->def;
+    memset(e, 0, sizeof(*e));
+    snprintf(e->id, sizeof(e->id), "sim");
+    e->unit = EXP_UNIT_CUSTOMER;
+    e->surfaces = EXP_RECOMMEND;
+    e->start = s->x_start;
+    e->end = s->x_end;
+    e->nvariants = x->nvariants;
+    for (int v = 0; v < x->nvariants; v++) {
+        struct exp_variant *ev = &e->variant[v];
+        if (v == 0)
+            snprintf(ev->name, sizeof(ev->name), "control");
+        else if (x->nvariants == 2)
+            snprintf(ev->name, sizeof(ev->name), "treatment");
+        else
+            snprintf(ev->name, sizeof(ev->name), "treatment_%d", v);
+        ev->weight = 1;
+    }
+}
+
+static void exp_write_definition(struct shop *s, FILE *f, FILE *truth)
+{
+    char start[24], end[24];
+    fmt_time(s->x_start, start);
+    fmt_time(s->x_end, end);
+    fprintf(f,
+            "{\"unit\": \"customer\", \"surfaces\": [\"recommend\"], \"start\": \"%s\", "
+            "\"end\": \"%s\", \"planned_units\": %ld, \"variants\": [",
+            start, end, s->units);
+    fprintf(truth,
+            ",\n  \"experiment\": {\"id\": \"sim\", \"start\": \"%s\", \"end\": \"%s\", "
+            "\"units\": %ld, \"served_split\": %g, \"lift\": {",
+            start, end, s->units, s->x->served_split);
+    for (int v = 0; v < s->def.nvariants; v++) {
+        fprintf(f, "%s{\"name\": \"%s\", \"weight\": 1%s}", v ? ", " : "", s->def.variant[v].name,
+                v == 0 ? ", \"settings\": {\"strategy\": \"popular\"}" : "");
+        fprintf(truth, "%s\"%s\": %g", v ? ", " : "", s->def.variant[v].name, s->x->lift[v]);
+    }
+    fprintf(f, "]}\n");
+    fprintf(truth, "}}");
 }
 
 static void simulate_customer(struct shop *s, struct customer *cu, int i, FILE *truth, bool *first)
@@ -239,12 +469,16 @@ static void simulate_customer(struct shop *s, struct customer *cu, int i, FILE *
     cu->rate = rng_gamma(r, 1.8, 1.0 / 1.8 / 26.0); /* mean one order per 26 days */
     cu->dropout = rng_beta(r, 1.0, 9.0);
     cu->dead_at = 0;
+    s->pre_spend = 0;
     double t = GEN_START + rng_uniform(r) * 0.85 * s->gp->days * DAY;
     bool first_order = true;
+    int visits = 0;
     while (t < end) {
         if (first_order || rng_uniform(r) < season(t) / season_max) {
-            if (basket(s, cu, cu->id, t) > 0) {
+            if (basket(s, r, cu, cu->id, t, -1) > 0) {
                 first_order = false;
+                if (s->x && t >= s->x_start - GEN_BROWSE_DAYS * DAY)
+                    browse(s, cu, t, visits++);
                 if (rng_uniform(r) < cu->dropout) {
                     cu->dead_at = t;
                     break;
@@ -253,10 +487,12 @@ static void simulate_customer(struct shop *s, struct customer *cu, int i, FILE *
         }
         t += rng_exponential(r, cu->rate * season_max) * DAY;
     }
-    if (cu->dead_at > 0) {
+    if (cu->dead_at > 0 && truth) {
         fprintf(truth, "%s\"%s\"", *first ? "" : ",", cu->id);
         *first = false;
     }
+    if (s->x && cu->dead_at == 0)
+        exp_customer(s, cu, i);
 }
 
 static void simulate_guests(struct shop *s)
@@ -270,7 +506,7 @@ static void simulate_guests(struct shop *s)
     double rate = s->gp->customers / 500.0; /* guest baskets per day */
     for (double t = GEN_START; t < end; t += rng_exponential(&s->r, rate * season_max) * DAY)
         if (rng_uniform(&s->r) < season(t) / season_max)
-            basket(s, &guest, "", t);
+            basket(s, &s->r, &guest, "", t, -1);
 }
 
 static void write_truth_catalog(struct shop *s, FILE *truth)
@@ -327,6 +563,7 @@ static FILE *open_in(const char *dir, const char *name, char *err, size_t errlen
 
 void gen_defaults(struct gen_params *p)
 {
+    memset(p, 0, sizeof(*p)); /* no experiment, no sink */
     p->seed = 42;
     p->customers = 6000;
     p->days = 790;
@@ -334,56 +571,107 @@ void gen_defaults(struct gen_params *p)
     p->upgrade_p = 0.12;
 }
 
+/* Opens DIR/NAME for writing, or NULL (err) when it cannot. */
+static FILE *open_out(const char *dir, const char *name, bool *failed, char *err, size_t errlen)
+{
+    FILE *f = *failed ? NULL : open_in(dir, name, err, errlen);
+    *failed |= !f;
+    return f;
+}
+
+/* Closes f; false (err naming it) when its writes failed. */
+static bool close_out(FILE *f, const char *name, bool ok, char *err, size_t errlen)
+{
+    if (f && fclose(f) && ok) {
+        snprintf(err, errlen, "cannot write %s", name);
+        return false;
+    }
+    return ok;
+}
+
 int gen_write(const char *dir, const struct gen_params *gp, struct gen_stats *st, char *err,
               size_t errlen)
 {
     struct shop *s = xcalloc(1, sizeof(*s));
-    FILE *products = NULL, *truth = NULL;
-    int rc = -1;
-    if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
+    FILE *products = NULL, *truth = NULL, *definition = NULL;
+    bool failed = false;
+    if (dir && mkdir(dir, 0755) != 0 && errno != EEXIST) {
         snprintf(err, errlen, "cannot create %s: %s", dir, strerror(errno));
-        goto out;
+        free(s);
+        return -1;
     }
     s->gp = gp;
     s->period_len = gp->days * DAY / NPRICE_STEPS;
     rng_seed(&s->r, gp->seed);
     build_catalog(s);
-    if (!(products = open_in(dir, "products.csv", err, errlen)) ||
-        !(s->orders = open_in(dir, "orders.csv", err, errlen)) ||
-        !(truth = open_in(dir, "truth.json", err, errlen)))
-        goto out;
-    fprintf(products, "product_id,name,category,price,cost,in_stock\n");
-    for (int i = 0; i < NPROD; i++) {
-        const struct product *p = &s->p[i];
-        fprintf(products, "%s,%s %s,%s,%.2f,%.2f,%s\n", p->id, tier_names[p->tier],
-                line_names[p->cat][p->line], cat_names[p->cat], p->price_at[NPRICE_STEPS - 1],
-                p->cost, p->in_stock ? "true" : "false");
+    if (gp->exp) {
+        s->x = gp->exp;
+        rng_seed(&s->xr, gp->seed ^ 0x5EED0F5E55104ull);
+        s->x_start = GEN_START + gp->days * DAY;
+        s->x_end = s->x_start + gp->exp->days * DAY;
+        s->pre_from = s->x_start - EXP_PRE_DAYS * DAY;
+        exp_define(s);
     }
-    fprintf(s->orders, "order_id,customer_id,ordered_at,product_id,quantity,unit_price\n");
-    fprintf(truth, "{\n  \"seed\": %llu,\n  \"start\": \"2023-09-01\",\n  \"days\": %d,\n",
-            (unsigned long long)gp->seed, gp->days);
-    write_truth_catalog(s, truth);
-    fprintf(truth, "  \"dropped_out_customers\": [");
-    bool first = true;
-    struct customer cu;
-    for (int i = 0; i < gp->customers; i++)
-        simulate_customer(s, &cu, i, truth, &first);
-    simulate_guests(s);
-    fprintf(truth, "]\n}\n");
-    st->products = NPROD;
-    st->customers = gp->customers;
-    st->orders = s->norders;
-    st->lines = s->nlines;
-    rc = 0;
-out:
-    if (products && fclose(products) && rc == 0)
-        rc = -1, snprintf(err, errlen, "cannot write products.csv");
-    if (s->orders && fclose(s->orders) && rc == 0)
-        rc = -1, snprintf(err, errlen, "cannot write orders.csv");
-    if (truth && fclose(truth) && rc == 0)
-        rc = -1, snprintf(err, errlen, "cannot write truth.json");
+    if (dir) {
+        products = open_out(dir, "products.csv", &failed, err, errlen);
+        s->orders = open_out(dir, "orders.csv", &failed, err, errlen);
+        truth = open_out(dir, "truth.json", &failed, err, errlen);
+        if (s->x) {
+            s->events = open_out(dir, "events.csv", &failed, err, errlen);
+            s->answers = open_out(dir, "answers.csv", &failed, err, errlen);
+            definition = open_out(dir, "experiment.json", &failed, err, errlen);
+        }
+    }
+    if (!failed && dir) {
+        fprintf(products, "product_id,name,category,price,cost,in_stock\n");
+        for (int i = 0; i < NPROD; i++) {
+            const struct product *p = &s->p[i];
+            fprintf(products, "%s,%s %s,%s,%.2f,%.2f,%s\n", p->id, tier_names[p->tier],
+                    line_names[p->cat][p->line], cat_names[p->cat], p->price_at[NPRICE_STEPS - 1],
+                    p->cost, p->in_stock ? "true" : "false");
+        }
+        fprintf(s->orders, "order_id,customer_id,ordered_at,product_id,quantity,unit_price%s\n",
+                s->x ? ",session_id,recommendation_id" : "");
+        if (s->x) {
+            fprintf(s->events,
+                    "event_id,type,at,session_id,customer_id,recommendation_id,product_id,items\n");
+            fprintf(s->answers, "recommendation_id,surface,at,model_version,strategy,customer_id,"
+                                "session_id,experiment_id,variant,items\n");
+        }
+        fprintf(truth, "{\n  \"seed\": %llu,\n  \"start\": \"2023-09-01\",\n  \"days\": %d,\n",
+                (unsigned long long)gp->seed, gp->days);
+        write_truth_catalog(s, truth);
+        fprintf(truth, "  \"dropped_out_customers\": [");
+    }
+    if (!failed) {
+        bool first = true;
+        struct customer cu;
+        for (int i = 0; i < gp->customers; i++)
+            simulate_customer(s, &cu, i, truth, &first);
+        simulate_guests(s);
+        if (truth) {
+            fprintf(truth, "]");
+            if (s->x)
+                exp_write_definition(s, definition, truth);
+            fprintf(truth, "\n}\n");
+        }
+        st->products = NPROD;
+        st->customers = gp->customers;
+        st->orders = s->norders;
+        st->lines = s->nlines;
+        st->units = s->units;
+        st->answers = s->nanswers;
+        st->events = s->nevents;
+    }
+    bool ok = !failed;
+    ok = close_out(products, "products.csv", ok, err, errlen);
+    ok = close_out(s->orders, "orders.csv", ok, err, errlen);
+    ok = close_out(truth, "truth.json", ok, err, errlen);
+    ok = close_out(s->events, "events.csv", ok, err, errlen);
+    ok = close_out(s->answers, "answers.csv", ok, err, errlen);
+    ok = close_out(definition, "experiment.json", ok, err, errlen);
     free(s);
-    return rc;
+    return ok ? 0 : -1;
 }
 
 /* --- a shop at any size ------------------------------------------------------------ */

@@ -33,6 +33,7 @@ int main(void)
         {"price", run_price_tests},
         {"forecast", run_forecast_tests},
         {"writes", run_writes_tests},
+        {"simulator", run_simulator_tests},
         {"lifecycle", run_lifecycle_tests},
         {"faults", run_fault_tests},
     };

@@ -73,6 +73,7 @@ int run_churn_tests(void);
 int run_price_tests(void);
 int run_forecast_tests(void);
 int run_writes_tests(void);
+int run_simulator_tests(void);
 int run_lifecycle_tests(void);
 int run_hardening_tests(void);
 

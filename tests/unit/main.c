@@ -15,7 +15,7 @@ static const struct {
     {"price", run_price_tests},      {"forecast", run_forecast_tests},
     {"sales", run_sales_tests},      {"concurrency", run_concurrency_tests},
     {"handlers", run_handler_tests}, {"abtest", run_abtest_tests},
-    {"signals", run_signal_tests},
+    {"signals", run_signal_tests},   {"simulator", run_simulator_tests},
 };
 
 static int wanted(const char *list, const char *name)

@@ -21,5 +21,6 @@ int run_concurrency_tests(void);
 int run_handler_tests(void);
 int run_abtest_tests(void);
 int run_signal_tests(void);
+int run_simulator_tests(void);
 
 #endif
