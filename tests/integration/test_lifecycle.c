@@ -727,7 +727,7 @@ static void test_train_from_streaming_replica(void **state)
         run(&out, "grep -c 'the last run.s) from the training database' %s", main_srv.log), 0);
     free(out);
     assert_int_equal(
-        run(&out, "grep -c 'lines in [0-9.]*s from the training database' %s", main_srv.log), 0);
+        run(&out, "grep -c 'visits in [0-9.]*s from the training database' %s", main_srv.log), 0);
     free(out);
     /* the replica is read-only: everything the run wrote went to the primary */
     char q[200];
