@@ -14,7 +14,9 @@ SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-re
 # include which).
 SRC      := $(sort $(wildcard src/*/*.c))
 LIB_SRC  := $(filter-out src/cmd/main.c,$(SRC)) build/gen/embedded.c
-EMBED    := $(sort $(wildcard sql/*.sql)) openapi.yaml
+EMBED    := $(sort $(wildcard sql/*.sql)) openapi.yaml \
+            $(sort $(wildcard src/ui/*.html src/ui/*.js src/ui/*.css src/ui/vendor/*.js \
+                              src/ui/vendor/*.css src/ui/vendor/*.txt))
 UNIT_SRC := $(sort $(wildcard tests/unit/*.c))
 INT_SRC  := $(sort $(wildcard tests/integration/*.c))
 # Test support the suites share: answers checked against openapi.yaml (libyaml), and

@@ -56,6 +56,8 @@ integration() {
 
 suite unit "$root/build/test_unit"
 suite integration integration "$root/build/xsell" "$url_plain"
+# The pages in Debian's Chromium (playwright-core and axe-core from npm).
+suite browser "$root/tests/browser/run.sh" "$pgdir"
 suite unit-asan "$root/build/asan/test_unit"
 suite integration-asan integration "$root/build/asan/xsell" "$url_asan"
 suite deploy "$root/tests/deploy/check.sh"

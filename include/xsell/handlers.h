@@ -29,5 +29,8 @@ int handle_admin_attribution(struct request *req);
 int handle_experiment_put(struct request *req);
 int handle_experiments_list(struct request *req);
 int handle_experiment_report(struct request *req);
+int handle_ui_index(struct request *req);
+int handle_ui_redirect(struct request *req);
+int handle_ui_file(struct request *req);
 
 #endif

@@ -98,6 +98,12 @@ void model_sales_fit(const struct history *h, double as_of, int threads,
                      const struct model_sales *keep, struct arena *a, struct model_sales *m,
                      struct figures *fig);
 
+/* The last n periods of node's series as its forecast saw them (net units or revenue
+ * per day or week, the last ending the day before first_day), oldest first, into out:
+ * one pass over h's orders (the snapshot's history the forecasts were fitted on). */
+void model_sales_history(const struct model_sales *m, const struct history *h, size_t node,
+                         enum sales_measure meas, enum sales_freq f, int n, double *out);
+
 /* The base forecasts' error correlation, shrunk: x holds T x n standardised errors
  * (row-major, [t * n + i]), lambda the weight of the identity (Schafer & Strimmer
  * 2005's estimate). */

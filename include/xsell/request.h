@@ -53,6 +53,8 @@ struct request {
     bool www_authenticate;
     bool preflight; /* a CORS preflight from an allowed origin */
     const char *location;
+    const char *csp;   /* a Content-Security-Policy (the pages), NULL: none */
+    const char *cache; /* Cache-Control; NULL: no-store */
 };
 
 /* The value of query parameter name, or NULL. Repeated names: the first. */

@@ -124,6 +124,7 @@ int handle_forecast_post(struct request *req)
 static const char *const freq_names[SALES_NFREQ] = {"day", "week"};
 static const char *const measure_names[SALES_NMEASURE] = {"units", "revenue"};
 static const int default_h[SALES_NFREQ] = {28, 8};
+static const int history_max[SALES_NFREQ] = {SALES_DAY_WINDOW, SALES_WEEK_WINDOW};
 
 /* level=80,95: one to FC_MAX_LEVELS percentages in (0, 100). */
 static int parse_levels(struct request *req, double *levels, int *n)
@@ -160,13 +161,14 @@ int handle_forecast_get(struct request *req)
     const char *item, *category = req_param(req, "category");
     if (param_id(req, "item", false, &item))
         return 0;
-    int freq, meas, horizon, nlevels = 0;
+    int freq, meas, horizon, nlevels = 0, nhistory;
     double levels[FC_MAX_LEVELS];
     if (item && category)
         return req_fail(req, PROBLEM_BAD_PARAM, "give item or category, not both");
     if (param_choice(req, "freq", freq_names, SALES_NFREQ, SALES_DAY, &freq) ||
         param_choice(req, "measure", measure_names, SALES_NMEASURE, SALES_UNITS, &meas) ||
         param_int(req, "horizon", 1, m->h_max[freq], default_h[freq], &horizon) ||
+        param_int(req, "history", 0, history_max[freq], 0, &nhistory) ||
         parse_levels(req, levels, &nlevels))
         return 0;
     size_t node = m->nodes - 1; /* the shop */
@@ -214,8 +216,22 @@ int handle_forecast_get(struct request *req)
     jsonw_int(&j, "steps_lifted_to_zero", m->lifted_steps[meas][freq]);
     jsonw_int(&j, "history_periods", fc->n);
     jsonw_num(&j, "last_period", fc->last);
-    jsonw_open(&j, "points", '[');
     int days = freq == SALES_DAY ? 1 : 7;
+    if (nhistory > 0) {
+        double *past = arena_array(&req->arena, (size_t)nhistory, sizeof(double));
+        model_sales_history(m, h, node, (enum sales_measure)meas, (enum sales_freq)freq, nhistory,
+                            past);
+        jsonw_open(&j, "history", '[');
+        for (int i = 0; i < nhistory; i++) {
+            jsonw_open(&j, NULL, '{');
+            strparse_format_date((m->first_day[freq] - (double)(nhistory - i) * days) * DAY_S, day);
+            jsonw_str(&j, "date", day);
+            jsonw_num(&j, "value", past[i]);
+            jsonw_close(&j, '}');
+        }
+        jsonw_close(&j, ']');
+    }
+    jsonw_open(&j, "points", '[');
     for (int i = 0; i < horizon; i++) {
         jsonw_open(&j, NULL, '{');
         strparse_format_date((m->first_day[freq] + (double)i * days) * DAY_S, day);

@@ -187,7 +187,13 @@ static enum MHD_Result send_response(struct MHD_Connection *c, struct request *r
     if (req->resp_type)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, req->resp_type);
     MHD_add_response_header(resp, "X-Request-Id", req->id);
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL,
+                            req->cache ? req->cache : "no-store");
+    MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+    if (req->csp) {
+        MHD_add_response_header(resp, "Content-Security-Policy", req->csp);
+        MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
+    }
     if (req->allow)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, req->allow);
     if (req->retry_after > 0) {

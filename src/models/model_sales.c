@@ -447,6 +447,28 @@ static void build_tables(const struct history *h, const struct model_sales *m, d
                             table[meas][f][p * (size_t)len[f] + t];
 }
 
+void model_sales_history(const struct model_sales *m, const struct history *h, size_t node,
+                         enum sales_measure meas, enum sales_freq f, int n, double *out)
+{
+    static const int days[SALES_NFREQ] = {1, 7};
+    double last_day = m->first_day[f] - 1;
+    bool shop = node == m->nodes - 1;
+    for (int t = 0; t < n; t++)
+        out[t] = 0;
+    for (size_t o = 0; o < history_norders(h); o++) {
+        double back = last_day - floor(h->order_time[o] / DAY_S);
+        int t = n - 1 - (int)floor(back / days[f]);
+        if (back < 0 || t < 0)
+            continue;
+        for (int32_t l = h->order_first[o]; l < h->order_first[o + 1]; l++) {
+            size_t p = (size_t)h->line_product[l];
+            if (!shop && p != node && (p >= m->nproducts || (size_t)m->parent[p] != node))
+                continue;
+            out[t] += meas == SALES_UNITS ? h->line_qty[l] : h->line_qty[l] * h->line_price[l];
+        }
+    }
+}
+
 /* Reconciles h steps of every node's forecast ([node * stride + step] in base_mean,
  * base_sd) into out_mean, out_sd (same layout); returns the steps that lifted a
  * product to zero. */

@@ -39,6 +39,51 @@ static void test_health_metrics_openapi(void **state)
     resp_free(&r);
 }
 
+/* The dashboard's files: no key, their types, the pages' policy; nothing else under
+ * /ui/ (a name not compiled in, a path out of it). */
+static void test_ui_files(void **state)
+{
+    struct resp r;
+    char v[400];
+    (void)state;
+    GET("/ui/", NULL, &r);
+    assert_int_equal(r.status, 200);
+    assert_non_null(resp_header(&r, "Content-Type", v, sizeof(v)));
+    assert_string_equal(v, "text/html; charset=utf-8");
+    assert_non_null(resp_header(&r, "Content-Security-Policy", v, sizeof(v)));
+    assert_non_null(strstr(v, "script-src 'self'"));
+    assert_non_null(strstr(v, "frame-ancestors 'none'"));
+    assert_null(strstr(v, "unsafe"));
+    assert_non_null(resp_header(&r, "X-Content-Type-Options", v, sizeof(v)));
+    assert_non_null(strstr(r.body, "<script src=\"/ui/app.js\""));
+    resp_free(&r);
+    GET("/ui/app.js", NULL, &r);
+    assert_int_equal(r.status, 200);
+    assert_non_null(resp_header(&r, "Content-Type", v, sizeof(v)));
+    assert_string_equal(v, "text/javascript; charset=utf-8");
+    assert_null(strstr(r.body, "innerHTML")); /* values go in as text only */
+    resp_free(&r);
+    GET("/ui/uPlot.iife.min.js", NULL, &r);
+    assert_int_equal(r.status, 200);
+    resp_free(&r);
+    GET("/ui/uPlot.LICENSE.txt", NULL, &r);
+    assert_int_equal(r.status, 200);
+    assert_non_null(strstr(r.body, "MIT"));
+    resp_free(&r);
+    GET("/ui", NULL, &r);
+    assert_int_equal(r.status, 301);
+    assert_non_null(resp_header(&r, "Location", v, sizeof(v)));
+    assert_string_equal(v, "/ui/");
+    resp_free(&r);
+    static const char *const missing[] = {"/ui/nothing.js", "/ui/README.md", "/ui/app",
+                                          "/ui/..%2fopenapi.yaml", "/ui/%2e%2e%2fMakefile"};
+    for (size_t i = 0; i < sizeof(missing) / sizeof(missing[0]); i++) {
+        GET(missing[i], NULL, &r);
+        expect_problem(&r, 404, NULL);
+        resp_free(&r);
+    }
+}
+
 static void test_auth_roles(void **state)
 {
     struct resp r;
@@ -167,6 +212,7 @@ int run_api_tests(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_health_metrics_openapi),
+        cmocka_unit_test(test_ui_files),
         cmocka_unit_test(test_auth_roles),
         cmocka_unit_test(test_routes_404_405),
         cmocka_unit_test(test_cors),

@@ -127,6 +127,32 @@ static void test_forecast_get(void **state)
              "(order_id) WHERE (o.ordered_at AT TIME ZONE 'UTC')::date = date '%s' - 1",
              first);
     assert_true(jnum(&r, "last_period") == (double)sql_long(sql));
+    resp_free(&r);
+    /* history=N: the last N periods before the forecast, as the database has them */
+    GET("/forecast?freq=week&history=5", INT, &r);
+    assert_int_equal(r.status, 200);
+    cJSON *past = cJSON_GetObjectItem(r.json, "history");
+    assert_int_equal(cJSON_GetArraySize(past), 5);
+    const char *wk = cJSON_GetObjectItem(cJSON_GetArrayItem(past, 4), "date")->valuestring;
+    snprintf(sql, sizeof(sql),
+             "SELECT coalesce(sum(l.quantity), 0) FROM order_lines l JOIN orders o USING "
+             "(order_id) WHERE (o.ordered_at AT TIME ZONE 'UTC')::date >= date '%s' AND "
+             "(o.ordered_at AT TIME ZONE 'UTC')::date < date '%s' + 7",
+             wk, wk);
+    assert_true(cJSON_GetObjectItem(cJSON_GetArrayItem(past, 4), "value")->valuedouble ==
+                (double)sql_long(sql));
+    snprintf(sql, sizeof(sql), "SELECT (date '%s' + 7)::text", wk);
+    char *next = sql_text(sql);
+    assert_string_equal(
+        next,
+        cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(r.json, "points"), 0), "date")
+            ->valuestring);
+    free(next);
+    resp_free(&r);
+    GET("/forecast?freq=week&history=261", INT, &r);
+    expect_problem(&r, 400, "history");
+    resp_free(&r);
+    GET("/forecast", INT, &r);
     cJSON *bt = cJSON_GetObjectItem(r.json, "backtest");
     assert_int_equal((int)cJSON_GetObjectItem(bt, "horizon")->valuedouble, 28);
     assert_true(cJSON_GetObjectItem(bt, "mase")->valuedouble > 0);

@@ -1,0 +1,466 @@
+/* xsell's marketing dashboard: one page, its views chosen by the address's #fragment.
+ * Every value from the API goes into the page as text (textContent, attribute values
+ * set one by one), never as HTML. The key lives in this tab's sessionStorage only, and
+ * travels in the Authorization header, never in a URL. */
+"use strict";
+
+(function () {
+  const KEY = "xsell.key";
+  const main = document.getElementById("main");
+  const nav = document.getElementById("nav");
+  const signout = document.getElementById("signout");
+
+  /* --- building the page ------------------------------------------------------- */
+
+  /* el("td", {class: "num"}, "text", child...): attributes set one by one, children
+   * as text nodes or elements. */
+  function el(tag, attrs, ...children) {
+    const e = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs || {})) {
+      if (v === false || v === null || v === undefined) continue;
+      if (k.startsWith("on")) e.addEventListener(k.slice(2), v);
+      else e.setAttribute(k, v === true ? "" : String(v));
+    }
+    for (const c of children.flat()) {
+      if (c === null || c === undefined || c === false) continue;
+      e.append(c instanceof Node ? c : document.createTextNode(String(c)));
+    }
+    return e;
+  }
+
+  function num(v, digits) {
+    if (v === null || v === undefined || !isFinite(v)) return "–";
+    return Number(v).toLocaleString("en", {
+      minimumFractionDigits: digits, maximumFractionDigits: digits,
+    });
+  }
+  const money = (v) => num(v, 2);
+  const pct = (v) => (v === null || v === undefined || !isFinite(v) ? "–" : num(100 * v, 1) + "%");
+
+  function show(title, ...content) {
+    main.replaceChildren(el("h1", {}, title), ...content);
+    document.title = title + " · xsell";
+    for (const a of nav.querySelectorAll("a")) {
+      const here = location.hash.startsWith(a.getAttribute("href"));
+      if (here) a.setAttribute("aria-current", "page");
+      else a.removeAttribute("aria-current");
+    }
+    main.focus();
+  }
+
+  function errorBox(text) {
+    return el("p", { class: "error", role: "alert" }, text);
+  }
+
+  function card(label, value) {
+    return el("div", { class: "card" }, el("div", { class: "label" }, label),
+      el("div", { class: "value" }, value));
+  }
+
+  function table(columns, rows) {
+    /* columns: [{title, num, cell(row) -> text or Node}] */
+    return el("table", {},
+      el("thead", {}, el("tr", {}, columns.map((c) =>
+        el("th", { class: c.num ? "num" : null, scope: "col" }, c.title)))),
+      el("tbody", {}, rows.map((r) => el("tr", {}, columns.map((c) =>
+        el("td", { class: c.num ? "num" : null }, c.cell(r)))))));
+  }
+
+  /* --- the API ----------------------------------------------------------------- */
+
+  class ApiError extends Error {
+    constructor(status, detail) {
+      super(detail);
+      this.status = status;
+    }
+  }
+
+  async function api(path, options) {
+    const key = sessionStorage.getItem(KEY);
+    const r = await fetch(path, Object.assign({
+      headers: { Authorization: "Bearer " + key },
+      cache: "no-store",
+      credentials: "omit",
+    }, options || {}));
+    const type = r.headers.get("Content-Type") || "";
+    const body = type.includes("json") ? await r.json() : null;
+    if (!r.ok) {
+      const detail = body && body.detail ? body.detail : r.status + " " + r.statusText;
+      throw new ApiError(r.status, detail);
+    }
+    return body;
+  }
+
+  function query(params) {
+    const q = new URLSearchParams();
+    for (const [k, v] of Object.entries(params))
+      if (v !== "" && v !== null && v !== undefined) q.set(k, v);
+    const s = q.toString();
+    return s ? "?" + s : "";
+  }
+
+  /* The #fragment's view and its parameters: #/churn?segment=lost */
+  function route() {
+    const h = location.hash.replace(/^#\/?/, "");
+    const [path, q] = h.split("?");
+    return { parts: path.split("/").map(decodeURIComponent), params: new URLSearchParams(q || "") };
+  }
+
+  function go(path, params) {
+    location.hash = "#/" + path + (params ? query(params) : "");
+  }
+
+  /* --- signing in -------------------------------------------------------------- */
+
+  function signOut(message) {
+    sessionStorage.removeItem(KEY);
+    nav.hidden = true;
+    signout.hidden = true;
+    signInView(typeof message === "string" ? message : undefined);
+  }
+  signout.addEventListener("click", () => signOut());
+
+  function signInView(message) {
+    const input = el("input", {
+      id: "key", type: "password", autocomplete: "off", required: true, spellcheck: "false",
+    });
+    const status = el("p", { role: "status", class: "note" });
+    const form = el("form", { class: "signin", novalidate: true },
+      el("p", {}, "Sign in with an internal or admin key. It is kept in this tab only and " +
+        "forgotten when the tab closes."),
+      el("label", { for: "key" }, "API key", input),
+      el("button", { type: "submit", class: "primary" }, "Sign in"),
+      status);
+    form.addEventListener("submit", async (ev) => {
+      ev.preventDefault();
+      const key = input.value.trim();
+      if (!key) {
+        status.textContent = "Enter a key.";
+        return;
+      }
+      sessionStorage.setItem(KEY, key);
+      try {
+        await api("/churn/summary");
+        input.value = "";
+        render();
+      } catch (e) {
+        sessionStorage.removeItem(KEY);
+        status.textContent = e.status === 403
+          ? "This key may not read the dashboard: an internal or admin key is needed."
+          : "Signing in failed: " + e.message;
+      }
+    });
+    show("Sign in", message ? errorBox(message) : "", form);
+    input.focus();
+  }
+
+  /* --- customers at risk ------------------------------------------------------- */
+
+  const SEGMENTS = ["", "new", "active", "at_risk", "lapsing", "lost"];
+
+  async function churnView(params) {
+    const segment = params.get("segment") || "";
+    const cursor = params.get("cursor") || "";
+    const back = params.get("back") || ""; /* the earlier pages' cursors, "|"-joined */
+    const select = el("select", { id: "segment" }, SEGMENTS.map((s) =>
+      el("option", { value: s, selected: s === segment }, s ? s.replace("_", " ") : "all")));
+    select.addEventListener("change", () => go("churn", { segment: select.value }));
+    const controls = el("div", { class: "controls" },
+      el("label", { for: "segment" }, "Segment", select));
+    let page;
+    try {
+      page = await api("/churn" + query({ segment, cursor, limit: 25 }));
+    } catch (e) {
+      if (e.status === 409) { /* a retraining since: the list starts again */
+        show("Customers at risk", controls, errorBox("The models were retrained; the list " +
+          "starts again."), el("p", {}, el("a", { href: "#/churn" + query({ segment }) },
+          "First page")));
+        return;
+      }
+      throw e;
+    }
+    const rows = table([
+      { title: "Customer", cell: (c) => el("a", { href: "#/customer/" + encodeURIComponent(c.customer_id) }, c.customer_id) },
+      { title: "Segment", cell: (c) => el("span", { class: "segment" }, c.segment.replace("_", " ")) },
+      { title: "Value at risk", num: true, cell: (c) => money(c.value_at_risk) },
+      { title: "Churn risk", num: true, cell: (c) => pct(c.churn_risk) },
+      { title: "P(alive)", num: true, cell: (c) => pct(c.p_alive) },
+      { title: "Expected purchases", num: true, cell: (c) => num(c.expected_purchases, 2) },
+      { title: "CLV 12 months", num: true, cell: (c) => money(c.clv_12m) },
+    ], page.customers);
+    /* the pages before this one, by cursor ("-": the first) */
+    const backs = back ? back.split("|") : [];
+    const pager = el("div", { class: "pager" },
+      el("button", {
+        type: "button", id: "prev", disabled: backs.length === 0,
+        onclick: () => {
+          const to = backs[backs.length - 1];
+          go("churn", { segment, cursor: to === "-" ? "" : to, back: backs.slice(0, -1).join("|") });
+        },
+      }, "Previous page"),
+      el("span", { class: "note", id: "page" }, "Page " + (backs.length + 1)),
+      el("button", {
+        type: "button", id: "next", disabled: !page.next_cursor,
+        onclick: () => go("churn", {
+          segment, cursor: page.next_cursor, back: backs.concat([cursor || "-"]).join("|"),
+        }),
+      }, "Next page"));
+    show("Customers at risk", controls,
+      el("p", { class: "note" }, "Ranked by value at risk (churn risk × 12-month value if kept), " +
+        "model " + page.model + ", as of " + page.as_of + ", horizon " + page.horizon_days + " days."),
+      rows, pager);
+  }
+
+  async function customerView(id) {
+    const c = await api("/churn" + query({ customer: id }));
+    show("Customer " + c.customer_id,
+      el("p", {}, el("a", { href: "#/churn" }, "← Customers at risk")),
+      el("div", { class: "cards" },
+        card("Segment", c.segment.replace("_", " ")),
+        card("P(alive)", pct(c.p_alive)),
+        card("Churn risk (" + c.horizon_days + " days)", pct(c.churn_risk)),
+        card("Expected purchases", num(c.expected_purchases, 2)),
+        card("Expected spend a purchase", money(c.expected_spend)),
+        card("CLV 12 months", money(c.clv_12m)),
+        card("Value at risk", money(c.value_at_risk)),
+        card("Repeat purchase days", num(c.frequency, 0)),
+        card("Days since last purchase", num(c.recency_days, 0)),
+        card("Days since first purchase", num(c.age_days, 0))),
+      el("p", { class: "note" }, "Model " + c.model + (c.logistic_layer ? " with its logistic layer" : "") +
+        ", as of " + c.as_of + "."));
+  }
+
+  /* --- forecasts --------------------------------------------------------------- */
+
+  function chart(title, dates, series, bands) {
+    /* series: [{label, values, color, dash}], bands: [[hiIndex, loIndex, fill]] (1-based
+     * into series, as uPlot counts them after x) */
+    const box = el("div", { class: "chart", role: "img", "aria-label": title });
+    const xs = dates.map((d) => Date.parse(d + "T00:00:00Z") / 1000);
+    const width = Math.max(320, Math.min(main.clientWidth - 10, 1100));
+    const opts = {
+      width, height: 320,
+      series: [{}].concat(series.map((s) => ({
+        label: s.label, stroke: s.color, width: s.width || 1.5, dash: s.dash, spanGaps: false,
+        points: { show: false },
+      }))),
+      bands: bands.map(([hi, lo, fill]) => ({ series: [hi, lo], fill })),
+      axes: [{}, { size: 70 }],
+      scales: { x: { time: true } },
+    };
+    requestAnimationFrame(() => new uPlot(opts, [xs].concat(series.map((s) => s.values)), box));
+    return box;
+  }
+
+  async function forecastView(params) {
+    const scope = params.get("scope") || "shop";
+    const id = params.get("id") || "";
+    const freq = params.get("freq") || "week";
+    const measure = params.get("measure") || "revenue";
+    const form = el("form", { class: "controls", id: "forecast-form" },
+      el("label", { for: "f-scope" }, "Scope", el("select", { id: "f-scope", name: "scope" },
+        ["shop", "category", "product"].map((v) => el("option", { value: v, selected: v === scope }, v)))),
+      el("label", { for: "f-id" }, "Category or product id",
+        el("input", { id: "f-id", name: "id", value: id, placeholder: "e.g. coffee or P001" })),
+      el("label", { for: "f-freq" }, "Periods", el("select", { id: "f-freq", name: "freq" },
+        ["day", "week"].map((v) => el("option", { value: v, selected: v === freq }, v)))),
+      el("label", { for: "f-measure" }, "Measure", el("select", { id: "f-measure", name: "measure" },
+        ["revenue", "units"].map((v) => el("option", { value: v, selected: v === measure }, v)))),
+      el("button", { type: "submit", class: "primary" }, "Show"));
+    form.addEventListener("submit", (ev) => {
+      ev.preventDefault();
+      const f = new FormData(form);
+      go("forecast", { scope: f.get("scope"), id: f.get("id"), freq: f.get("freq"), measure: f.get("measure") });
+    });
+    const q = { freq, measure, history: freq === "day" ? 90 : 52, horizon: freq === "day" ? 28 : 8 };
+    if (scope === "product") q.item = id;
+    if (scope === "category") q.category = id;
+    if (scope !== "shop" && !id) {
+      show("Forecasts", form, el("p", {}, "Name the " + scope + " to forecast."));
+      return;
+    }
+    const fc = await api("/forecast" + query(q));
+    const hist = fc.history || [];
+    const dates = hist.map((p) => p.date).concat(fc.points.map((p) => p.date));
+    const pad = (values, before, after) =>
+      Array(before).fill(null).concat(values, Array(after).fill(null));
+    const nh = hist.length, nf = fc.points.length;
+    /* the forecast line starts at the last period seen, so the two join */
+    const lastSeen = nh ? hist[nh - 1].value : null;
+    const fcLine = (key) => pad([lastSeen].concat(fc.points.map((p) => p[key])), nh - 1, 0);
+    const what = (fc.scope === "shop" ? "the shop" : fc.scope === "category" ? "category " + fc.category : "product " + fc.product_id);
+    const title = measure + " per " + freq + " of " + what + ": the last periods and the forecast with 80% and 95% intervals";
+    const bt = fc.backtest || {};
+    show("Forecasts", form,
+      el("h2", {}, (fc.name ? fc.name + " · " : "") + what + ", " + measure + " per " + freq),
+      chart(title, dates, [
+        { label: "Sold", values: pad(hist.map((p) => p.value), 0, nf), color: "#1d232b" },
+        { label: "Forecast", values: fcLine("mean"), color: "#1f5fbf", width: 2 },
+        { label: "80% high", values: fcLine("hi80"), color: "rgba(31,95,191,0.5)", dash: [4, 4] },
+        { label: "80% low", values: fcLine("lo80"), color: "rgba(31,95,191,0.5)", dash: [4, 4] },
+        { label: "95% high", values: fcLine("hi95"), color: "rgba(31,95,191,0.3)", dash: [2, 4] },
+        { label: "95% low", values: fcLine("lo95"), color: "rgba(31,95,191,0.3)", dash: [2, 4] },
+      ], [[3, 4, "rgba(31,95,191,0.18)"], [5, 6, "rgba(31,95,191,0.08)"]]),
+      el("div", { class: "cards" },
+        card("Model", fc.model),
+        card("Reconciliation", fc.reconciliation),
+        card("Backtest sMAPE", num(bt.smape, 1) + (bt.smape !== undefined ? "%" : "")),
+        card("Backtest MASE", num(bt.mase, 2)),
+        card("Inside the 80% interval", pct(bt.coverage80)),
+        card("Inside the 95% interval", pct(bt.coverage95))),
+      fc.note ? el("p", { class: "note" }, fc.note) : "",
+      el("details", {}, el("summary", {}, "The forecast as a table"),
+        table([
+          { title: "Period from", cell: (p) => p.date },
+          { title: "Forecast", num: true, cell: (p) => num(p.mean, 1) },
+          { title: "80% interval", num: true, cell: (p) => num(p.lo80, 1) + " – " + num(p.hi80, 1) },
+          { title: "95% interval", num: true, cell: (p) => num(p.lo95, 1) + " – " + num(p.hi95, 1) },
+        ], fc.points)));
+  }
+
+  /* --- prices ------------------------------------------------------------------ */
+
+  async function pricesView(params) {
+    const category = params.get("category") || "";
+    const cursor = params.get("cursor") || "";
+    const page = await api("/price" + query({ category, cursor, limit: 25 }));
+    const form = el("form", { class: "controls" },
+      el("label", { for: "p-cat" }, "Category", el("input", { id: "p-cat", name: "category", value: category })),
+      el("button", { type: "submit" }, "Filter"));
+    form.addEventListener("submit", (ev) => {
+      ev.preventDefault();
+      go("prices", { category: new FormData(form).get("category") });
+    });
+    show("Prices", form,
+      el("p", { class: "note" }, "Products with the most expected profit to gain at the recommended " +
+        "price first, within the default guardrails (the one that binds is named)."),
+      table([
+        { title: "Product", cell: (p) => p.product_id },
+        { title: "Current", num: true, cell: (p) => money(p.current_price) },
+        { title: "Recommended", num: true, cell: (p) => money(p.recommended_price) },
+        { title: "Expected profit gain", num: true, cell: (p) => money(p.expected_profit_gain) },
+        { title: "Elasticity", num: true, cell: (p) => p.elasticity ? num(p.elasticity.estimate, 2) : "–" },
+        { title: "95% interval", num: true, cell: (p) => p.elasticity && p.elasticity.ci_low !== undefined ? num(p.elasticity.ci_low, 2) + " – " + num(p.elasticity.ci_high, 2) : "–" },
+        { title: "Guardrail", cell: (p) => (p.guardrail || "none").replace("_", " ") },
+      ], page.products),
+      el("div", { class: "pager" },
+        cursor ? el("a", { href: "#/prices" + query({ category }) }, "First page") : "",
+        page.next_cursor ? el("a", { id: "prices-next", href: "#/prices" + query({ category, cursor: page.next_cursor }) }, "Next page") : ""));
+  }
+
+  /* --- experiments ------------------------------------------------------------- */
+
+  async function experimentsView(params) {
+    const id = params.get("id");
+    if (!id) {
+      const list = await api("/experiments");
+      const items = list.experiments || [];
+      show("Experiments",
+        items.length ? table([
+          { title: "Experiment", cell: (e) => el("a", { href: "#/experiments" + query({ id: e.experiment_id }) }, e.experiment_id) },
+          { title: "Unit", cell: (e) => e.unit },
+          { title: "Variants", cell: (e) => (e.variants || []).map((v) => v.name).join(", ") },
+          { title: "Start", cell: (e) => (e.start || "").slice(0, 10) },
+          { title: "End", cell: (e) => (e.end || "open").slice(0, 10) },
+        ], items) : el("p", {}, "No experiments yet (PUT /experiments/{id} makes one)."));
+      return;
+    }
+    const r = await api("/experiments/" + encodeURIComponent(id) + "/report");
+    const verdictClass = (v) => v === "variant wins" ? "win" : v === "control wins" ? "lose" : null;
+    const interval = (e) => e ? pct(e.lift) + " [" + pct(e.lift_low) + ", " + pct(e.lift_high) + "]" : "–";
+    show("Experiment " + id,
+      el("p", {}, el("a", { href: "#/experiments" }, "← Experiments")),
+      el("p", {}, "Verdict: ", el("strong", { class: verdictClass(r.verdict), id: "verdict" }, r.verdict),
+        " · ", num(r.units, 0), " units as of " + (r.as_of || "").slice(0, 10),
+        r.srm && r.srm.flagged ? el("span", { class: "lose" }, " · the split is not as planned (p " + num(r.srm.p_value, 4) + ")") : ""),
+      table([
+        { title: "Variant", cell: (v) => v.variant + (v.control ? " (control)" : "") },
+        { title: "Units", num: true, cell: (v) => num(v.units, 0) },
+        { title: "CTR", num: true, cell: (v) => pct(v.ctr) },
+        { title: "Add to cart", num: true, cell: (v) => pct(v.add_to_cart_rate) },
+        { title: "Conversion", num: true, cell: (v) => pct(v.conversion) },
+        { title: "Revenue a unit", num: true, cell: (v) => money(v.revenue_per_unit) },
+        { title: "Lift (95%, always valid)", num: true, cell: (v) => v.vs_control ? interval(v.vs_control.revenue_per_unit) : "" },
+        { title: "Lift with CUPED", num: true, cell: (v) => v.vs_control ? interval(v.vs_control.revenue_per_unit_cuped) : "" },
+        { title: "Verdict", cell: (v) => v.vs_control ? el("span", { class: verdictClass(v.vs_control.verdict) }, v.vs_control.verdict) : "" },
+      ], r.results || []));
+  }
+
+  /* --- models ------------------------------------------------------------------ */
+
+  async function modelsView() {
+    let m;
+    try {
+      m = await api("/admin/models");
+    } catch (e) {
+      if (e.status === 403) {
+        show("Models", el("p", {}, "The training runs need an admin key."));
+        return;
+      }
+      throw e;
+    }
+    const status = el("p", { role: "status", class: "note", id: "train-status" });
+    const train = el("button", {
+      type: "button", class: "primary", id: "train",
+      onclick: async () => {
+        train.disabled = true;
+        try {
+          const r = await api("/admin/train", { method: "POST" });
+          status.textContent = "Run " + r.run + " queued.";
+        } catch (e) {
+          status.textContent = "Could not queue a run: " + e.message;
+        }
+        train.disabled = false;
+      },
+    }, "Train now");
+    show("Models",
+      el("p", {}, "Serving version ", el("strong", { id: "serving" }, String(m.serving_version ?? "none")), "."),
+      el("div", { class: "controls" }, train), status,
+      table([
+        { title: "Version", num: true, cell: (r) => r.version },
+        { title: "Trigger", cell: (r) => r.trigger },
+        { title: "Status", cell: (r) => r.status },
+        { title: "Requested", cell: (r) => (r.requested_at || "").replace("T", " ").slice(0, 19) },
+        { title: "Seconds", num: true, cell: (r) => num(r.seconds, 1) },
+        { title: "Error", cell: (r) => r.error || "" },
+      ], m.runs));
+  }
+
+  /* --- the views ---------------------------------------------------------------- */
+
+  const views = {
+    churn: (r) => churnView(r.params),
+    customer: (r) => customerView(r.parts[1] || ""),
+    forecast: (r) => forecastView(r.params),
+    prices: (r) => pricesView(r.params),
+    experiments: (r) => experimentsView(r.params),
+    models: () => modelsView(),
+  };
+
+  async function render() {
+    if (!sessionStorage.getItem(KEY)) {
+      signInView();
+      return;
+    }
+    nav.hidden = false;
+    signout.hidden = false;
+    const r = route();
+    const view = views[r.parts[0]];
+    if (!view) {
+      go("churn");
+      return;
+    }
+    main.setAttribute("aria-busy", "true");
+    try {
+      await view(r);
+    } catch (e) {
+      if (e.status === 401) signOut("The key was refused (" + e.message + "): sign in again.");
+      else show("Something went wrong", errorBox(e.message));
+    } finally {
+      main.removeAttribute("aria-busy");
+    }
+  }
+
+  window.addEventListener("hashchange", render);
+  render();
+})();

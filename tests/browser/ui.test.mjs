@@ -1,0 +1,196 @@
+// The dashboard in Debian's Chromium (run by run.sh, which serves the demo shop at
+// XSELL_URL with the keys below): signing in, the at-risk list and its pages, a
+// customer, a forecast chart that is drawn, the price table, the experiments, the
+// models and a training run, the security headers, no console errors or blocked
+// content, and axe-core finding no serious accessibility violation on each page.
+// Prints cmocka-style counts for tests/run.sh; screenshots into SCREENSHOTS.
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { chromium } from "playwright-core";
+
+const require = createRequire(import.meta.url);
+const axeSource = readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
+const base = process.env.XSELL_URL;
+const shots = process.env.SCREENSHOTS;
+const INTERNAL = "int-browser";
+const ADMIN = "adm-browser";
+
+let passed = 0;
+const failures = [];
+
+function check(cond, what) {
+  if (!cond) throw new Error(what);
+}
+
+async function test(name, fn) {
+  process.stdout.write(`[ RUN      ] ${name}\n`);
+  try {
+    await fn();
+    passed++;
+    process.stdout.write(`[       OK ] ${name}\n`);
+  } catch (e) {
+    failures.push(name);
+    process.stdout.write(`[  FAILED  ] ${name}: ${e.stack || e}\n`);
+  }
+}
+
+const browser = await chromium.launch({
+  executablePath: "/usr/bin/chromium",
+  args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+});
+
+/* A page that records console errors and blocked content (CSP). */
+async function newPage() {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const page = await context.newPage();
+  page.problems = [];
+  page.on("console", (m) => {
+    if (m.type() === "error") page.problems.push(m.text());
+  });
+  page.on("pageerror", (e) => page.problems.push(String(e)));
+  return page;
+}
+
+/* axe-core's serious and critical violations on the page as it is. */
+async function axe(page, name) {
+  await page.evaluate(axeSource); /* through DevTools, not a <script>: CSP stays strict */
+  const result = await page.evaluate(async () =>
+    (await window.axe.run(document, { resultTypes: ["violations"] })).violations
+      .filter((v) => v.impact === "serious" || v.impact === "critical")
+      .map((v) => `${v.id}: ${v.help} (${v.nodes.length})`));
+  check(result.length === 0, `axe on ${name}: ${result.join("; ")}`);
+}
+
+async function signIn(page, key) {
+  await page.goto(base + "/ui/");
+  await page.getByLabel("API key").fill(key);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.waitForSelector("#nav:not([hidden])");
+}
+
+async function rows(page) {
+  await page.waitForSelector("main table tbody tr");
+  return page.$$eval("main table tbody tr", (trs) => trs.map((tr) => tr.textContent));
+}
+
+await test("headers", async () => {
+  const page = await newPage();
+  const r = await page.goto(base + "/ui/");
+  const h = r.headers();
+  check(r.status() === 200, "status " + r.status());
+  check(h["content-type"].startsWith("text/html"), "type " + h["content-type"]);
+  const csp = h["content-security-policy"] || "";
+  check(csp.includes("script-src 'self'") && !csp.includes("unsafe"), "CSP " + csp);
+  check(h["x-content-type-options"] === "nosniff", "nosniff");
+  const missing = await page.request.get(base + "/ui/nothing.js");
+  check(missing.status() === 404, "a missing file: " + missing.status());
+  await axe(page, "sign-in");
+  await page.screenshot({ path: `${shots}/signin.png` });
+  check(page.problems.length === 0, page.problems.join("; "));
+  await page.context().close();
+});
+
+await test("sign-in refuses a bad key and keeps none", async () => {
+  const page = await newPage();
+  await page.goto(base + "/ui/");
+  await page.getByLabel("API key").fill("not-a-key");
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.waitForFunction(() => document.querySelector("main [role=status]").textContent.includes("failed"));
+  page.problems = []; /* the browser logs the 401 it was meant to get */
+  const stored = await page.evaluate(() => [sessionStorage.length, localStorage.length]);
+  check(stored[0] === 0 && stored[1] === 0, "storage " + stored);
+  check(!page.url().includes("not-a-key"), "the key in the URL");
+  await page.context().close();
+});
+
+await test("customers at risk, paged, and one customer", async () => {
+  const page = await newPage();
+  await signIn(page, INTERNAL);
+  const first = await rows(page);
+  check(first.length === 25, "rows " + first.length);
+  await page.getByRole("button", { name: "Next page" }).click();
+  await page.waitForFunction(() => document.getElementById("page")?.textContent === "Page 2");
+  const second = await rows(page);
+  check(second[0] !== first[0], "page 2 repeats page 1");
+  await page.getByRole("button", { name: "Previous page" }).click();
+  await page.waitForFunction(() => document.getElementById("page")?.textContent === "Page 1");
+  check((await rows(page))[0] === first[0], "back to page 1");
+  await page.selectOption("#segment", "lost");
+  await page.waitForFunction(() => location.hash.includes("segment=lost"));
+  const lost = await rows(page);
+  check(lost.every((t) => t.includes("lost")), "segment filter");
+  await axe(page, "churn");
+  await page.screenshot({ path: `${shots}/churn.png`, fullPage: true });
+  await page.locator("main table tbody tr a").first().click();
+  await page.waitForSelector(".cards .card");
+  const cards = await page.$$eval(".card .label", (ls) => ls.map((l) => l.textContent));
+  check(cards.includes("P(alive)") && cards.includes("CLV 12 months"), "cards " + cards);
+  await axe(page, "customer");
+  check(!page.url().includes(INTERNAL), "the key in the URL");
+  check(page.problems.length === 0, page.problems.join("; "));
+  await page.context().close();
+});
+
+await test("a forecast chart is drawn", async () => {
+  const page = await newPage();
+  await signIn(page, INTERNAL);
+  await page.goto(base + "/ui/#/forecast?scope=category&id=coffee&freq=week&measure=revenue");
+  await page.waitForSelector(".chart canvas");
+  const inked = await page.$eval(".chart canvas", (c) => {
+    const d = c.getContext("2d").getImageData(0, 0, c.width, c.height).data;
+    let n = 0;
+    for (let i = 3; i < d.length; i += 4) n += d[i] > 0;
+    return n;
+  });
+  check(inked > 2000, "pixels drawn: " + inked);
+  const cards = await page.$$eval(".card .label", (ls) => ls.map((l) => l.textContent));
+  check(cards.includes("Backtest MASE"), "backtest figures");
+  await axe(page, "forecast");
+  await page.screenshot({ path: `${shots}/forecast.png`, fullPage: true });
+  check(page.problems.length === 0, page.problems.join("; "));
+  await page.context().close();
+});
+
+await test("prices and experiments", async () => {
+  const page = await newPage();
+  await signIn(page, INTERNAL);
+  await page.goto(base + "/ui/#/prices");
+  const prices = await rows(page);
+  check(prices.length > 0, "price rows");
+  const heads = await page.$$eval("main th", (th) => th.map((t) => t.textContent));
+  check(heads.includes("Guardrail") && heads.includes("Expected profit gain"), "columns " + heads);
+  await axe(page, "prices");
+  await page.screenshot({ path: `${shots}/prices.png`, fullPage: true });
+  await page.goto(base + "/ui/#/experiments");
+  await page.waitForSelector("main h1");
+  await axe(page, "experiments");
+  check(page.problems.length === 0, page.problems.join("; "));
+  await page.context().close();
+});
+
+await test("models: an admin starts a run", async () => {
+  const page = await newPage();
+  await signIn(page, INTERNAL);
+  await page.goto(base + "/ui/#/models");
+  await page.waitForFunction(() => document.querySelector("main").textContent.includes("admin key"));
+  page.problems = []; /* the browser logs the 403 it was meant to get */
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await signIn(page, ADMIN);
+  await page.goto(base + "/ui/#/models");
+  check((await rows(page)).length > 0, "runs");
+  await page.getByRole("button", { name: "Train now" }).click();
+  await page.waitForFunction(() => /Run \d+ queued/.test(document.getElementById("train-status").textContent));
+  await axe(page, "models");
+  await page.screenshot({ path: `${shots}/models.png`, fullPage: true });
+  check(page.problems.length === 0, page.problems.join("; "));
+  await page.context().close();
+});
+
+await browser.close();
+process.stdout.write(`[  PASSED  ] ${passed} test(s).\n`);
+if (failures.length) {
+  process.stdout.write(`[  FAILED  ] ${failures.length} test(s), listed below:\n`);
+  for (const f of failures) process.stdout.write(`[  FAILED  ] ${f}\n`);
+  process.exit(1);
+}
