@@ -32,5 +32,6 @@ int handle_experiment_report(struct request *req);
 int handle_ui_index(struct request *req);
 int handle_ui_redirect(struct request *req);
 int handle_ui_file(struct request *req);
+int handle_docs(struct request *req);
 
 #endif

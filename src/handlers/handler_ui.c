@@ -58,6 +58,11 @@ int handle_ui_index(struct request *req)
     return send_file(req, "index.html");
 }
 
+int handle_docs(struct request *req)
+{
+    return send_file(req, "docs.html");
+}
+
 int handle_ui_redirect(struct request *req)
 {
     req->location = "/ui/";
@@ -66,5 +71,11 @@ int handle_ui_redirect(struct request *req)
 
 int handle_ui_file(struct request *req)
 {
+    /* a page by its name alone: /ui/demo is demo.html */
+    char page[220];
+    if (!strchr(req->path_arg, '.') && strlen(req->path_arg) < 200) {
+        snprintf(page, sizeof(page), "%s.html", req->path_arg);
+        return send_file(req, page);
+    }
     return send_file(req, req->path_arg);
 }

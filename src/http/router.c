@@ -9,9 +9,6 @@ const struct route routes[] = {
     {"GET", "/readyz", ROLE_NONE, false, false, false, LANE_HTTP, handle_readyz},
     {"GET", "/metrics", ROLE_NONE, false, false, false, LANE_HTTP, handle_metrics},
     {"GET", "/openapi.yaml", ROLE_NONE, false, false, false, LANE_HTTP, handle_openapi},
-    {"GET", "/ui", ROLE_NONE, false, false, false, LANE_HTTP, handle_ui_redirect},
-    {"GET", "/ui/", ROLE_NONE, false, false, false, LANE_HTTP, handle_ui_index},
-    {"GET", "/ui/{id}", ROLE_NONE, false, false, false, LANE_HTTP, handle_ui_file},
     {"GET", "/recommend", ROLE_PUBLIC, true, false, true, LANE_HTTP, handle_recommend},
     {"GET", "/upsell", ROLE_PUBLIC, true, false, true, LANE_HTTP, handle_upsell},
     {"GET", "/price", ROLE_INTERNAL, true, false, true, LANE_HTTP, handle_price},
@@ -33,6 +30,11 @@ const struct route routes[] = {
      handle_experiment_report},
     {"GET", "/admin/attribution", ROLE_INTERNAL, false, false, true, LANE_DB,
      handle_admin_attribution},
+    /* the pages (src/ui/) */
+    {"GET", "/ui", ROLE_NONE, false, false, false, LANE_HTTP, handle_ui_redirect},
+    {"GET", "/ui/", ROLE_NONE, false, false, false, LANE_HTTP, handle_ui_index},
+    {"GET", "/ui/{id}", ROLE_NONE, false, false, false, LANE_HTTP, handle_ui_file},
+    {"GET", "/docs", ROLE_NONE, false, false, false, LANE_HTTP, handle_docs},
 };
 const int routes_count = (int)ARRAY_SIZE(routes);
 

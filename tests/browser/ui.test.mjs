@@ -187,6 +187,49 @@ await test("models: an admin starts a run", async () => {
   await page.context().close();
 });
 
+await test("the widget on the demo cart page", async () => {
+  const page = await newPage();
+  await page.goto(base + "/ui/demo");
+  await page.getByLabel("Public key").fill("pub-browser");
+  const impression = page.waitForResponse((r) => r.url().endsWith("/events") &&
+    (r.request().postData() || "").includes('"impression"'));
+  await page.getByRole("button", { name: "Show the widget" }).click();
+  await page.waitForSelector(".xsell-widget .xsell-item");
+  check((await impression).status() === 201, "the impression was not stored");
+  const items = await page.$$eval(".xsell-choose", (bs) => bs.map((b) => b.getAttribute("aria-label")));
+  check(items.length >= 1 && items.every((l) => /,/.test(l)), "items " + items);
+  const heading = await page.$eval(".xsell-widget", (s) =>
+    document.getElementById(s.getAttribute("aria-labelledby")).textContent);
+  check(heading === "Frequently bought together", "heading " + heading);
+  /* the theme's variable reaches the widget */
+  const radius = await page.$eval(".xsell-choose", (b) => getComputedStyle(b).borderTopLeftRadius);
+  check(radius === "10px", "radius " + radius);
+  await axe(page, "widget");
+  await page.screenshot({ path: `${shots}/widget.png`, fullPage: true });
+  /* by keyboard: the first item chosen with Enter sends a click and joins the cart */
+  const click = page.waitForResponse((r) => r.url().endsWith("/events") &&
+    (r.request().postData() || "").includes('"click"'));
+  await page.focus(".xsell-choose");
+  await page.keyboard.press("Enter");
+  check((await click).status() === 201, "the click was not stored");
+  await page.waitForFunction(() => document.getElementById("added").textContent.includes("added"));
+  check(page.problems.length === 0, page.problems.join("; "));
+  await page.context().close();
+});
+
+await test("/docs renders the API reference", async () => {
+  const page = await newPage();
+  const r = await page.goto(base + "/docs");
+  check((r.headers()["content-security-policy"] || "").includes("script-src 'self'"), "CSP");
+  await page.waitForSelector(".swagger-ui .opblock");
+  const ops = await page.$$eval(".swagger-ui .opblock-summary-path", (ps) => ps.map((p) => p.textContent));
+  check(ops.some((p) => p.includes("/recommend")) && ops.length >= 20, "operations " + ops.length);
+  await axe(page, "docs");
+  await page.screenshot({ path: `${shots}/docs.png` });
+  check(page.problems.length === 0, page.problems.join("; "));
+  await page.context().close();
+});
+
 await browser.close();
 process.stdout.write(`[  PASSED  ] ${passed} test(s).\n`);
 if (failures.length) {
