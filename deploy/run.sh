@@ -14,12 +14,20 @@ trap stop_db EXIT
 trap 'exit 130' INT TERM
 
 "$xsell" migrate
+# The demo shop's history ends in late 2025, with a month-long experiment after it:
+# its events are kept ten years so that they stay in the window (a real shop keeps
+# XSELL_EVENTS_KEEP_DAYS' default, 90).
+if [ -f "$state/demo/experiment.json" ]; then
+    export XSELL_EVENTS_KEEP_DAYS="${XSELL_EVENTS_KEEP_DAYS:-3650}"
+fi
 lines=$(psql -X -q -tA "$DATABASE_URL" -c "SELECT count(*) FROM order_lines")
 if [ "$lines" = 0 ]; then
-    echo "run: the database is empty; loading a demo shop (xsell gen)"
-    "$xsell" gen "$state/demo"
-    "$xsell" import products "$state/demo/products.csv"
-    "$xsell" import orders "$state/demo/orders.csv"
+    echo "run: the database is empty; loading a demo shop and its experiment (xsell gen)"
+    "$xsell" gen "$state/demo" --experiment 28
+    export XSELL_EVENTS_KEEP_DAYS="${XSELL_EVENTS_KEEP_DAYS:-3650}"
+    for kind in products orders events answers; do
+        "$xsell" import "$kind" "$state/demo/$kind.csv"
+    done
 fi
 
 # API keys: made once, kept (mode 0600) so a second `make run` takes the same ones.
@@ -77,6 +85,13 @@ until grep -q "listening on" "$state/serve.log"; do
     i=$((i + 1))
     sleep 0.1
 done
+# The demo's experiment, as the simulator ran it (the same definition again is no change).
+if [ -f "$state/demo/experiment.json" ]; then
+    curl -fsS -o /dev/null -X PUT "http://$listen/experiments/sim" \
+        -H "Authorization: Bearer $XSELL_ADMIN_KEY" -H 'Content-Type: application/json' \
+        --data-binary "@$state/demo/experiment.json" ||
+        echo "run: the demo's experiment could not be registered (see above)" >&2
+fi
 cat <<MSG
 
 xsell serves on http://$listen  (Ctrl-C stops the server and the database)
@@ -85,15 +100,21 @@ API keys (kept in .xsell/keys.env):
   internal $XSELL_INTERNAL_KEY
   admin    $XSELL_ADMIN_KEY
 
+In a browser:
+  http://$listen/ui/       the dashboard: sign in with the internal key (the admin key for Models)
+  http://$listen/ui/demo   a cart page with the widget: give it the public key
+  http://$listen/docs      the API reference
+
 Try, from another terminal:
   curl -s 'http://$listen/recommend?items=$items&limit=5' -H 'Authorization: Bearer $XSELL_PUBLIC_KEY'
   curl -s 'http://$listen/recommend?customer=$customer&limit=5' -H 'Authorization: Bearer $XSELL_PUBLIC_KEY'
   curl -s 'http://$listen/upsell?item=$item&customer=$customer' -H 'Authorization: Bearer $XSELL_PUBLIC_KEY'
   curl -s -X POST 'http://$listen/events' -H 'Authorization: Bearer $XSELL_PUBLIC_KEY' -H 'Content-Type: application/json' -d '{"event_id": "demo-view-1", "type": "view", "session_id": "s-demo", "product_id": "$item"}'
   curl -s 'http://$listen/recommend?session_id=s-demo&limit=5' -H 'Authorization: Bearer $XSELL_PUBLIC_KEY'
-  curl -s 'http://$listen/admin/attribution' -H 'Authorization: Bearer $XSELL_INTERNAL_KEY'
   curl -s 'http://$listen/experiments' -H 'Authorization: Bearer $XSELL_INTERNAL_KEY'
-  curl -s 'http://$listen/churn?customer=$customer' -H 'Authorization: Bearer $XSELL_INTERNAL_KEY'
+  curl -s 'http://$listen/experiments/sim/report' -H 'Authorization: Bearer $XSELL_INTERNAL_KEY'
+  curl -s 'http://$listen/admin/attribution?from=2025-10-30&to=2025-11-27' -H 'Authorization: Bearer $XSELL_INTERNAL_KEY'
+  curl -s 'http://$listen/churn?customer=$customer&curve=true' -H 'Authorization: Bearer $XSELL_INTERNAL_KEY'
   curl -s 'http://$listen/churn?limit=5' -H 'Authorization: Bearer $XSELL_INTERNAL_KEY'
   curl -s 'http://$listen/churn/summary' -H 'Authorization: Bearer $XSELL_INTERNAL_KEY'
   curl -s 'http://$listen/price?item=$item' -H 'Authorization: Bearer $XSELL_INTERNAL_KEY'

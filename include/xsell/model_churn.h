@@ -140,6 +140,7 @@ struct model_churn {
     size_t nranked;
     long seg_count[SEG_COUNT];
     double seg_value[SEG_COUNT], seg_at_risk[SEG_COUNT];
+    struct churn_days days; /* of the history, for a customer's curve */
 };
 
 struct churn_fit_params {
@@ -164,5 +165,23 @@ struct churn_answer {
 /* False when c had bought nothing by as_of. */
 bool model_churn_query(const struct model_churn *m, int32_t c, double horizon_days,
                        struct churn_answer *out);
+
+/* Customer c's purchase days by as_of: m->days.day[*lo .. *hi - 1]; false when none. */
+bool model_churn_days(const struct model_churn *m, int32_t c, int32_t *lo, int32_t *hi);
+
+/* A customer's P(alive) as it stood on a day, from the purchases made by then. */
+struct churn_point {
+    int32_t day;
+    float p_alive;
+};
+#define CHURN_CURVE_GRID  200 /* evenly spaced points of a curve */
+#define CHURN_CURVE_MARKS 90  /* the last purchases marked by the day before and the day */
+#define CHURN_CURVE_MAX   (CHURN_CURVE_GRID + 2 * CHURN_CURVE_MARKS + 2)
+/* Customer c's P(alive) from the first purchase day to as_of and on, with no further
+ * purchase, to as_of + ahead_days: an even grid plus, for each of the last purchases,
+ * the day before it and its day (where the curve jumps), ascending. out holds
+ * CHURN_CURVE_MAX; returns the count, 0 when c had bought nothing by as_of. */
+size_t model_churn_curve(const struct model_churn *m, int32_t c, int ahead_days,
+                         struct churn_point *out);
 
 #endif

@@ -54,7 +54,37 @@ static void write_model(struct jsonw *j, const struct snapshot *s, double horizo
     jsonw_int(j, "model_version", (long long)s->version);
 }
 
-static int one_customer(struct request *req, const char *customer, double horizon)
+/* The customer's P(alive) through time and the purchases that moved it. */
+static void write_curve(struct jsonw *j, const struct model_churn *m, int32_t c, double horizon)
+{
+    struct churn_point pts[CHURN_CURVE_MAX];
+    size_t n = model_churn_curve(m, c, (int)ceil(horizon), pts);
+    char day[11];
+    jsonw_open(j, "p_alive_curve", '[');
+    for (size_t i = 0; i < n; i++) {
+        strparse_format_date(pts[i].day * DAY_S, day);
+        jsonw_open(j, NULL, '{');
+        jsonw_str(j, "date", day);
+        jsonw_num(j, "p_alive", r6(pts[i].p_alive));
+        jsonw_bool(j, "projected", pts[i].day > m->as_of_day);
+        jsonw_close(j, '}');
+    }
+    jsonw_close(j, ']');
+    const struct churn_days *d = &m->days;
+    int32_t lo, hi;
+    model_churn_days(m, c, &lo, &hi);
+    jsonw_open(j, "purchase_days", '[');
+    for (int32_t i = MAX(lo, hi - CHURN_CURVE_MARKS); i < hi; i++) {
+        strparse_format_date(d->day[i] * DAY_S, day);
+        jsonw_open(j, NULL, '{');
+        jsonw_str(j, "date", day);
+        jsonw_num(j, "value", r2(d->value[i]));
+        jsonw_close(j, '}');
+    }
+    jsonw_close(j, ']');
+}
+
+static int one_customer(struct request *req, const char *customer, double horizon, bool curve)
 {
     const struct snapshot *s = req->snap;
     int32_t c = idmap_find(&s->hist.customers, customer, strlen(customer));
@@ -71,6 +101,8 @@ static int one_customer(struct request *req, const char *customer, double horizo
     jsonw_init(&j, &b);
     jsonw_open(&j, NULL, '{');
     write_customer(&j, customer, &a);
+    if (curve)
+        write_curve(&j, &s->churn, c, horizon);
     write_model(&j, s, horizon);
     jsonw_close(&j, '}');
     return respond_buf(req, &b);
@@ -147,10 +179,13 @@ int handle_churn(struct request *req)
     if (param_double(req, "horizon_days", 1, HORIZON_MAX_DAYS, m->horizon_days, &horizon))
         return 0;
     const char *customer;
-    if (param_id(req, "customer", false, &customer))
+    bool curve;
+    if (param_id(req, "customer", false, &customer) || param_bool(req, "curve", false, &curve))
         return 0;
     if (customer)
-        return one_customer(req, customer, horizon);
+        return one_customer(req, customer, horizon, curve);
+    if (curve)
+        return req_fail(req, PROBLEM_BAD_PARAM, "curve is for one customer=");
     return list_customers(req, horizon);
 }
 

@@ -667,6 +667,55 @@ bool model_churn_query(const struct model_churn *m, int32_t c, double horizon_da
     return true;
 }
 
+static int by_day(const void *pa, const void *pb)
+{
+    int32_t a = ((const struct churn_point *)pa)->day, b = ((const struct churn_point *)pb)->day;
+    return (a > b) - (a < b);
+}
+
+bool model_churn_days(const struct model_churn *m, int32_t c, int32_t *lo, int32_t *hi)
+{
+    const struct churn_days *d = &m->days;
+    *lo = *hi = 0;
+    if (c < 0 || (size_t)c >= m->n || !m->cust[c].known || !d->first || (size_t)c >= d->ncustomers)
+        return false;
+    *lo = d->first[c];
+    *hi = d->first[c + 1];
+    while (*hi > *lo && d->day[*hi - 1] > m->as_of_day) /* after the cut: not yet seen */
+        (*hi)--;
+    return *hi > *lo;
+}
+
+size_t model_churn_curve(const struct model_churn *m, int32_t c, int ahead_days,
+                         struct churn_point *out)
+{
+    const struct churn_days *d = &m->days;
+    int32_t lo, hi;
+    if (!model_churn_days(m, c, &lo, &hi))
+        return 0;
+    int32_t from = d->day[lo], to = m->as_of_day + MAX(0, ahead_days);
+    size_t n = 0;
+    for (int i = 0; i <= CHURN_CURVE_GRID; i++)
+        out[n++].day = from + (int32_t)llround((double)(to - from) * i / CHURN_CURVE_GRID);
+    for (int32_t i = MAX(lo + 1, hi - CHURN_CURVE_MARKS); i < hi; i++) {
+        out[n++].day = d->day[i] - 1;
+        out[n++].day = d->day[i];
+    }
+    out[n++].day = m->as_of_day;
+    qsort(out, n, sizeof(*out), by_day);
+    size_t kept = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (kept && out[kept - 1].day == out[i].day)
+            continue;
+        struct churn_summary s;
+        churn_summary_at(d, c, out[i].day, out[i].day, &s, NULL);
+        out[kept].day = out[i].day;
+        out[kept].p_alive = (float)churn_p_alive(m->kind, &m->params[m->kind], &s);
+        kept++;
+    }
+    return kept;
+}
+
 static int by_value_at_risk(const void *pa, const void *pb, void *ctx)
 {
     const struct churn_customer *cust = ctx;
@@ -732,14 +781,14 @@ void model_churn_fit(const struct history *h, const struct churn_fit_params *fp,
     m->cust = arena_array(a, m->n + 1, sizeof(*m->cust));
     m->kind = CHURN_BGNBD;
 
-    struct churn_days d;
-    churn_days_build(h, a, &d);
+    struct churn_days *dd = &m->days;
+    churn_days_build(h, a, dd);
     struct churn_summary *s = xmalloc(m->n * sizeof(*s) + 1);
     int32_t *who = xmalloc(m->n * sizeof(int32_t) + 1);
     size_t n = 0;
     int32_t first_day = m->as_of_day;
     for (size_t c = 0; c < m->n; c++) {
-        if (churn_summary_at(&d, (int32_t)c, m->as_of_day, m->as_of_day, &s[n], NULL)) {
+        if (churn_summary_at(dd, (int32_t)c, m->as_of_day, m->as_of_day, &s[n], NULL)) {
             first_day = MIN(first_day, m->as_of_day - (int32_t)lround(s[n].T * WEEK_DAYS));
             who[n++] = (int32_t)c;
         }
@@ -757,7 +806,7 @@ void model_churn_fit(const struct history *h, const struct churn_fit_params *fp,
         memcpy(m->selection_rmse, pv->selection_rmse, sizeof(m->selection_rmse));
         snprintf(m->selection, sizeof(m->selection), "%s", pv->selection);
     } else {
-        fit_s = fit_all(&d, s, n, first_day, fp, m, t0);
+        fit_s = fit_all(dd, s, n, first_day, fp, m, t0);
     }
     double msum = 0, mcnt = 0;
     for (size_t i = 0; i < n; i++)
@@ -826,11 +875,21 @@ void model_churn_save(const struct snapshot *s, struct snapw *w)
 {
     const struct model_churn *m = &s->churn;
     struct model_churn head = *m;
+    const struct churn_days *d = &m->days;
+    size_t ndays = d->first ? (size_t)d->first[d->ncustomers] : 0;
     head.cust = NULL;
     head.ranked = NULL;
+    memset(&head.days, 0, sizeof(head.days));
+    head.days.ncustomers = d->first ? d->ncustomers : 0;
     snapw_put(w, "churn", &head, sizeof(head), 1);
     snapw_put(w, "churn.cust", m->cust, sizeof(*m->cust), m->n);
     snapw_put(w, "churn.ranked", m->ranked, sizeof(*m->ranked), m->nranked);
+    if (!d->first)
+        return;
+    snapw_put(w, "churn.days.first", d->first, sizeof(*d->first), d->ncustomers + 1);
+    snapw_put(w, "churn.days.keep", d->keep, sizeof(*d->keep), d->ncustomers + 1);
+    snapw_put(w, "churn.days.day", d->day, sizeof(*d->day), ndays + 1);
+    snapw_put(w, "churn.days.value", d->value, sizeof(*d->value), ndays + 1);
 }
 
 void model_churn_load(struct snapshot *s, struct snapr *r)
@@ -840,4 +899,24 @@ void model_churn_load(struct snapshot *s, struct snapr *r)
         return;
     m->cust = snapr_get(r, "churn.cust", sizeof(*m->cust), m->n);
     m->ranked = snapr_get(r, "churn.ranked", sizeof(*m->ranked), m->nranked);
+    struct churn_days *d = &m->days;
+    if (!d->ncustomers)
+        return;
+    d->first = snapr_get(r, "churn.days.first", sizeof(*d->first), d->ncustomers + 1);
+    d->keep = snapr_get(r, "churn.days.keep", sizeof(*d->keep), d->ncustomers + 1);
+    bool ok = d->first && d->keep && d->ncustomers <= m->n && d->first[0] == 0;
+    for (size_t c = 0; ok && c < d->ncustomers; c++)
+        ok = d->first[c] <= d->first[c + 1];
+    if (ok) {
+        size_t ndays = (size_t)d->first[d->ncustomers];
+        d->day = snapr_get(r, "churn.days.day", sizeof(*d->day), ndays + 1);
+        d->value = snapr_get(r, "churn.days.value", sizeof(*d->value), ndays + 1);
+        ok = d->day && d->value;
+    }
+    if (!ok) {
+        if (!r->failed)
+            snprintf(r->why, sizeof(r->why), "churn: purchase days missing or out of order");
+        r->failed = true;
+        memset(d, 0, sizeof(*d));
+    }
 }

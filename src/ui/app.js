@@ -211,10 +211,28 @@
       rows, pager);
   }
 
+  /* P(alive) through time: as it stood (solid), projected without a purchase
+   * (dashed), and the purchase days that lifted it (dots). */
+  function aliveChart(c) {
+    const pts = c.p_alive_curve || [];
+    const bought = new Set((c.purchase_days || []).map((p) => p.date));
+    const lastSeen = pts.findLastIndex((p) => !p.projected);
+    return chart("P(alive) of customer " + c.customer_id + " from the first purchase to " +
+      c.horizon_days + " days past " + c.as_of + ", with the purchase days marked",
+      pts.map((p) => p.date), [
+        { label: "P(alive)", values: pts.map((p) => (p.projected ? null : p.p_alive)), color: "#1f5fbf", width: 2 },
+        { label: "Without a purchase", values: pts.map((p, i) => (i >= lastSeen ? p.p_alive : null)), color: "#1f5fbf", dash: [5, 5] },
+        { label: "Purchase", values: pts.map((p) => (bought.has(p.date) ? p.p_alive : null)), color: "#b35900", dots: true },
+      ], [], { range: [0, 1], percent: true });
+  }
+
   async function customerView(id) {
-    const c = await api("/churn" + query({ customer: id }));
+    const c = await api("/churn" + query({ customer: id, curve: true }));
+    const days = (c.purchase_days || []).slice().reverse();
     show("Customer " + c.customer_id,
       el("p", {}, el("a", { href: "#/churn" }, "← Customers at risk")),
+      el("h2", {}, "P(alive) over time"),
+      aliveChart(c),
       el("div", { class: "cards" },
         card("Segment", c.segment.replace("_", " ")),
         card("P(alive)", pct(c.p_alive)),
@@ -227,14 +245,22 @@
         card("Days since last purchase", num(c.recency_days, 0)),
         card("Days since first purchase", num(c.age_days, 0))),
       el("p", { class: "note" }, "Model " + c.model + (c.logistic_layer ? " with its logistic layer" : "") +
-        ", as of " + c.as_of + "."));
+        ", as of " + c.as_of + ". P(alive) rises with each purchase and falls in silence; " +
+        "the dashed part assumes no further purchase."),
+      el("details", {}, el("summary", {}, "The last purchase days"),
+        table([
+          { title: "Day", cell: (p) => p.date },
+          { title: "Net value", num: true, cell: (p) => money(p.value) },
+        ], days)));
   }
 
   /* --- forecasts --------------------------------------------------------------- */
 
-  function chart(title, dates, series, bands) {
-    /* series: [{label, values, color, dash}], bands: [[hiIndex, loIndex, fill]] (1-based
-     * into series, as uPlot counts them after x) */
+  function chart(title, dates, series, bands, options) {
+    /* series: [{label, values, color, dash, dots}] (dots: points only, no line),
+     * bands: [[hiIndex, loIndex, fill]] (1-based into series, as uPlot counts them
+     * after x), options: {range: [lo, hi], percent: true} for the y axis */
+    const o = options || {};
     const box = el("div", { class: "chart", role: "img", "aria-label": title });
     const xs = dates.map((d) => Date.parse(d + "T00:00:00Z") / 1000);
     const width = Math.max(320, Math.min(main.clientWidth - 10, 1100));
@@ -242,11 +268,16 @@
       width, height: 320,
       series: [{}].concat(series.map((s) => ({
         label: s.label, stroke: s.color, width: s.width || 1.5, dash: s.dash, spanGaps: false,
-        points: { show: false },
+        points: s.dots ? { show: true, size: 8, fill: s.color } : { show: false },
+        paths: s.dots ? () => null : undefined,
+        value: o.percent ? (u, v) => pct(v) : undefined,
       }))),
       bands: bands.map(([hi, lo, fill]) => ({ series: [hi, lo], fill })),
-      axes: [{}, { size: 70 }],
-      scales: { x: { time: true } },
+      axes: [{}, {
+        size: 70,
+        values: o.percent ? (u, ticks) => ticks.map((t) => num(100 * t, 0) + "%") : undefined,
+      }],
+      scales: { x: { time: true }, y: o.range ? { range: o.range } : {} },
     };
     requestAnimationFrame(() => new uPlot(opts, [xs].concat(series.map((s) => s.values)), box));
     return box;
@@ -350,6 +381,50 @@
 
   /* --- experiments ------------------------------------------------------------- */
 
+  /* Each variant's lift over the control with its interval, plain and with CUPED:
+   * a dot and a bar per row, the zero line dashed (SVG built node by node). */
+  function liftChart(results) {
+    const rows = [];
+    for (const v of results)
+      if (v.vs_control)
+        for (const [key, how] of [["revenue_per_unit", ""], ["revenue_per_unit_cuped", " (CUPED)"]])
+          if (v.vs_control[key]) rows.push({ label: v.variant + how, e: v.vs_control[key] });
+    if (!rows.length) return "";
+    const NS = "http://www.w3.org/2000/svg";
+    const svgEl = (tag, attrs, text) => {
+      const e = document.createElementNS(NS, tag);
+      for (const [k, val] of Object.entries(attrs)) e.setAttribute(k, String(val));
+      if (text !== undefined) e.textContent = text;
+      return e;
+    };
+    const lo = Math.min(0, ...rows.map((r) => r.e.lift_low));
+    const hi = Math.max(0, ...rows.map((r) => r.e.lift_high));
+    const pad = (hi - lo) * 0.08 || 0.05;
+    const left = 170, right = 560, rowH = 34, top = 24;
+    const x = (v) => left + (right - left) * (v - (lo - pad)) / (hi - lo + 2 * pad);
+    const height = top + rows.length * rowH + 10;
+    const svg = svgEl("svg", {
+      viewBox: "0 0 800 " + height, class: "lift", role: "img",
+      "aria-label": "Lift in revenue per unit over the control with 95% intervals: " +
+        rows.map((r) => r.label + " " + pct(r.e.lift) + " from " + pct(r.e.lift_low) +
+          " to " + pct(r.e.lift_high)).join("; "),
+    });
+    svg.append(svgEl("line", { x1: x(0), x2: x(0), y1: 8, y2: height - 6, class: "zero" }));
+    svg.append(svgEl("text", { x: x(0), y: 14, class: "axis", "text-anchor": "middle" }, "0%"));
+    rows.forEach((r, i) => {
+      const y = top + i * rowH + rowH / 2;
+      const kind = r.e.lift_low > 0 ? "up" : r.e.lift_high < 0 ? "down" : "flat";
+      svg.append(svgEl("text", { x: 8, y: y + 4, class: "label" }, r.label));
+      svg.append(svgEl("line", { x1: x(r.e.lift_low), x2: x(r.e.lift_high), y1: y, y2: y, class: "ci " + kind }));
+      svg.append(svgEl("circle", { cx: x(r.e.lift), cy: y, r: 5, class: "est " + kind }));
+      svg.append(svgEl("text", { x: right + 16, y: y + 4, class: "axis" },
+        pct(r.e.lift) + " [" + pct(r.e.lift_low) + ", " + pct(r.e.lift_high) + "]"));
+    });
+    return el("figure", { class: "lift-chart" }, svg,
+      el("figcaption", { class: "note" }, "Lift in revenue per unit over the control, 95% always-valid " +
+        "intervals; an interval clear of 0% is a win (green) or a loss (red)."));
+  }
+
   async function experimentsView(params) {
     const id = params.get("id");
     if (!id) {
@@ -373,6 +448,7 @@
       el("p", {}, "Verdict: ", el("strong", { class: verdictClass(r.verdict), id: "verdict" }, r.verdict),
         " · ", num(r.units, 0), " units as of " + (r.as_of || "").slice(0, 10),
         r.srm && r.srm.flagged ? el("span", { class: "lose" }, " · the split is not as planned (p " + num(r.srm.p_value, 4) + ")") : ""),
+      liftChart(r.results || []),
       table([
         { title: "Variant", cell: (v) => v.variant + (v.control ? " (control)" : "") },
         { title: "Units", num: true, cell: (v) => num(v.units, 0) },
@@ -386,7 +462,102 @@
       ], r.results || []));
   }
 
+  /* --- attribution ------------------------------------------------------------- */
+
+  async function attributionView(params) {
+    const from = params.get("from") || "";
+    const to = params.get("to") || "";
+    const form = el("form", { class: "controls" },
+      el("label", { for: "a-from" }, "From", el("input", { id: "a-from", name: "from", type: "date", value: from })),
+      el("label", { for: "a-to" }, "To", el("input", { id: "a-to", name: "to", type: "date", value: to })),
+      el("button", { type: "submit", class: "primary" }, "Show"));
+    form.addEventListener("submit", (ev) => {
+      ev.preventDefault();
+      const f = new FormData(form);
+      go("attribution", { from: f.get("from"), to: f.get("to") });
+    });
+    const a = await api("/admin/attribution" + query({ from, to }));
+    const t = a.totals, at = t.attributed;
+    show("Attribution", form,
+      el("p", { class: "note" }, "Sales from " + a.from.slice(0, 10) + " to " + a.to.slice(0, 10) +
+        ": a line counts for a recommendation when the order names it, or when the same " +
+        "customer or session clicked or added the product from one within " + a.window_hours +
+        " hours before."),
+      el("div", { class: "cards" },
+        card("Revenue", money(t.revenue)),
+        card("From recommendations", money(at.revenue)),
+        card("Share of revenue", pct(at.revenue_share)),
+        card("Margin from recommendations", money(at.margin)),
+        card("Orders with a recommended line", num(at.orders, 0) + " of " + num(t.orders, 0))),
+      el("h2", {}, "By surface and model version"),
+      a.by_model.length ? table([
+        { title: "Surface", cell: (m) => m.surface },
+        { title: "Model version", num: true, cell: (m) => m.model_version ?? "–" },
+        { title: "Orders", num: true, cell: (m) => num(m.orders, 0) },
+        { title: "Revenue", num: true, cell: (m) => money(m.revenue) },
+        { title: "Margin", num: true, cell: (m) => money(m.margin) },
+        { title: "Named by the order", num: true, cell: (m) => num(m.how.direct || 0, 0) },
+        { title: "After a click", num: true, cell: (m) => num(m.how.click || 0, 0) },
+        { title: "After a cart add", num: true, cell: (m) => num(m.how.add_to_cart || 0, 0) },
+      ], a.by_model) : el("p", {}, "No sale was attributed in this window."),
+      el("h2", {}, "What was shown and taken"),
+      table([
+        { title: "Surface", cell: (s) => s.surface },
+        { title: "Answers", num: true, cell: (s) => num(s.answers, 0) },
+        { title: "Impressions", num: true, cell: (s) => num(s.impressions, 0) },
+        { title: "Clicks", num: true, cell: (s) => num(s.clicks, 0) },
+        { title: "CTR", num: true, cell: (s) => (s.impressions ? pct(s.clicks / s.impressions) : "–") },
+        { title: "Cart adds", num: true, cell: (s) => num(s.add_to_carts, 0) },
+      ], a.surfaces));
+  }
+
   /* --- models ------------------------------------------------------------------ */
+
+  /* name.path: value for every number, string and truth value under o */
+  function flatten(o, prefix, out) {
+    for (const [k, v] of Object.entries(o || {})) {
+      const name = prefix ? prefix + "." + k : k;
+      if (v !== null && typeof v === "object" && !Array.isArray(v)) flatten(v, name, out);
+      else out.push([name, Array.isArray(v) ? v.map((x) => (typeof x === "number" ? num(x, 4) : x)).join(", ")
+        : typeof v === "number" ? num(v, Number.isInteger(v) ? 0 : 4) : String(v)]);
+    }
+    return out;
+  }
+
+  /* What the serving snapshot was trained on and how its models did on the held-out
+   * last weeks of the history. */
+  function servingFigures(f) {
+    if (!f || !f.data) return "";
+    const d = f.data, ev = (f.evaluation || {}).methods || {};
+    const ci = (v) => (v ? " [" + pct(v[0]) + ", " + pct(v[1]) + "]" : "");
+    const fc = (f.models || {}).forecast || {};
+    const gate = f.gate || {};
+    return el("section", { "aria-labelledby": "serving-h" },
+      el("h2", { id: "serving-h" }, "The serving snapshot"),
+      el("div", { class: "cards" },
+        card("Trained as of", f.as_of),
+        card("Orders", num(d.orders, 0)),
+        card("Order lines", num(d.lines, 0)),
+        card("Customers", num(d.customers, 0)),
+        card("Products", num(d.products, 0)),
+        card("Run", ((f.run || {}).kind || "–") + (gate.verdict ? ", gate " + gate.verdict : "")),
+        card("Weekly forecast MASE, shop", num(fc.week_mase_shop_mint, 2)),
+        card("Weekly forecast inside 80%", pct(fc.week_cover80))),
+      Object.keys(ev).length ? el("div", {},
+        el("h3", {}, "Recommenders on the last " + f.evaluation.holdout_days + " days (held out)"),
+        table([
+          { title: "Method", cell: (r) => r[0].replaceAll("_", " ") },
+          { title: "Hit rate at 10 (95%)", num: true, cell: (r) => pct(r[1].hit_rate_at_10) + ci(r[1].hit_rate_at_10_ci95) },
+          { title: "Recall at 10", num: true, cell: (r) => pct(r[1].recall_at_10) },
+          { title: "NDCG at 10", num: true, cell: (r) => num(r[1].ndcg_at_10, 3) },
+          { title: "Cart hit rate at 10", num: true, cell: (r) => pct(r[1].cart_hit_rate_at_10) },
+        ], Object.entries(ev))) : "",
+      el("details", {}, el("summary", {}, "Every model's figures"),
+        table([
+          { title: "Figure", cell: (r) => r[0] },
+          { title: "Value", num: true, cell: (r) => r[1] },
+        ], flatten(f.models, "", []))));
+  }
 
   async function modelsView() {
     let m;
@@ -416,6 +587,8 @@
     show("Models",
       el("p", {}, "Serving version ", el("strong", { id: "serving" }, String(m.serving_version ?? "none")), "."),
       el("div", { class: "controls" }, train), status,
+      servingFigures(m.serving_metrics),
+      el("h2", {}, "Training runs"),
       table([
         { title: "Version", num: true, cell: (r) => r.version },
         { title: "Trigger", cell: (r) => r.trigger },
@@ -434,6 +607,7 @@
     forecast: (r) => forecastView(r.params),
     prices: (r) => pricesView(r.params),
     experiments: (r) => experimentsView(r.params),
+    attribution: (r) => attributionView(r.params),
     models: () => modelsView(),
   };
 

@@ -29,10 +29,18 @@ fi
 cp "$root/tests/browser/ui.test.mjs" "$dir/ui.test.mjs"
 
 url=$("$root/deploy/pg.sh" start "$pgdir" xsell_browser)
-"$bin" gen "$work/shop" --seed 42 >/dev/null
+# The demo shop with its simulated experiment (run in late 2025: the events are kept
+# for ten years so that they stay in the window).
+export XSELL_EVENTS_KEEP_DAYS=3650
+"$bin" gen "$work/shop" --seed 42 --experiment 28 >/dev/null
+# A product whose name is markup: the pages must show it as text.
+hostile='<img src=x onerror=window.xssRan=1> Filters'
+sed -i "s/^P004,[^,]*,/P004,$hostile,/" "$work/shop/products.csv"
+grep -q "^P004,<img" "$work/shop/products.csv"
 DATABASE_URL=$url "$bin" migrate >/dev/null 2>&1
-DATABASE_URL=$url "$bin" import products "$work/shop/products.csv" >/dev/null
-DATABASE_URL=$url "$bin" import orders "$work/shop/orders.csv" >/dev/null
+for kind in products orders events answers; do
+    DATABASE_URL=$url "$bin" import "$kind" "$work/shop/$kind.csv" >/dev/null
+done
 
 port=$(node -e 'const s = require("net").createServer();
 s.listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close(); });')
@@ -51,6 +59,16 @@ until curl -fs "http://127.0.0.1:$port/readyz" >/dev/null 2>&1; do
     fi
     sleep 0.2
 done
+# The experiment the simulator ran, and one whose id and variant names are markup.
+put() {
+    curl -fsS -X PUT -H "Authorization: Bearer adm-browser" -H "Content-Type: application/json" \
+        --data-binary "$2" "http://127.0.0.1:$port/experiments/$1" >/dev/null
+}
+put sim "@$work/shop/experiment.json"
+put "%3Cimg%20src%3Dx%20onerror%3Dwindow.xssRan%3D1%3E" '{"unit": "session", "surfaces": ["upsell"],
+  "start": "2025-10-01T00:00:00Z", "end": "2025-10-05T00:00:00Z", "variants": [
+  {"name": "<b>control</b>", "weight": 1}, {"name": "<img src=x onerror=window.xssRan=1>", "weight": 1,
+   "settings": {"strategy": "popular"}}]}'
 mkdir -p "$root/build/screenshots"
 XSELL_URL="http://127.0.0.1:$port" SCREENSHOTS="$root/build/screenshots" \
     node "$dir/ui.test.mjs"

@@ -1,8 +1,10 @@
 // The dashboard in Debian's Chromium (run by run.sh, which serves the demo shop at
 // XSELL_URL with the keys below): signing in, the at-risk list and its pages, a
-// customer, a forecast chart that is drawn, the price table, the experiments, the
-// models and a training run, the security headers, no console errors or blocked
-// content, and axe-core finding no serious accessibility violation on each page.
+// customer and the chart of their P(alive), a forecast chart that is drawn, the price
+// table, the simulated experiment's verdict and lift chart, attribution, the models and
+// a training run, the security headers, names made of markup shown as text, no console
+// errors or blocked content, and axe-core finding no serious accessibility violation
+// on each page.
 // Prints cmocka-style counts for tests/run.sh; screenshots into SCREENSHOTS.
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -69,6 +71,36 @@ async function signIn(page, key) {
   await page.waitForSelector("#nav:not([hidden])");
 }
 
+/* The canvas's painted pixels (a chart that was drawn has thousands). */
+async function inked(page, selector) {
+  await page.waitForSelector(selector);
+  return page.$eval(selector, (c) => {
+    const d = c.getContext("2d").getImageData(0, 0, c.width, c.height).data;
+    let n = 0;
+    for (let i = 3; i < d.length; i += 4) n += d[i] > 0;
+    return n;
+  });
+}
+
+const HOSTILE = "<img src=x onerror=window.xssRan=1>";
+
+/* Markup from the API shows as text: the element under selector reads it literally and
+ * holds no element made from it. */
+async function shownAsText(page, selector, what) {
+  const r = await page.$eval(selector, (e) => ({
+    text: e.textContent, imgs: e.querySelectorAll("img, b").length, ran: window.xssRan,
+  }));
+  check(r.text.includes(HOSTILE) && r.imgs === 0 && r.ran === undefined,
+    `${what}: markup became elements (${JSON.stringify(r)})`);
+}
+
+/* Goes to a dashboard view (#/...) and waits until the view titled title is shown. */
+async function open(page, hash, title) {
+  await page.goto(base + "/ui/" + hash);
+  await page.waitForFunction((t) => document.title === t + " · xsell" &&
+    !document.getElementById("main").hasAttribute("aria-busy"), title);
+}
+
 async function rows(page) {
   await page.waitForSelector("main table tbody tr");
   return page.$$eval("main table tbody tr", (trs) => trs.map((tr) => tr.textContent));
@@ -126,7 +158,12 @@ await test("customers at risk, paged, and one customer", async () => {
   await page.waitForSelector(".cards .card");
   const cards = await page.$$eval(".card .label", (ls) => ls.map((l) => l.textContent));
   check(cards.includes("P(alive)") && cards.includes("CLV 12 months"), "cards " + cards);
+  const alive = await inked(page, ".chart canvas");
+  check(alive > 1500, "P(alive) chart pixels drawn: " + alive);
+  const days = await page.$$eval("details table tbody tr", (trs) => trs.length);
+  check(days >= 1, "purchase days " + days);
   await axe(page, "customer");
+  await page.screenshot({ path: `${shots}/customer.png`, fullPage: true });
   check(!page.url().includes(INTERNAL), "the key in the URL");
   check(page.problems.length === 0, page.problems.join("; "));
   await page.context().close();
@@ -135,19 +172,17 @@ await test("customers at risk, paged, and one customer", async () => {
 await test("a forecast chart is drawn", async () => {
   const page = await newPage();
   await signIn(page, INTERNAL);
-  await page.goto(base + "/ui/#/forecast?scope=category&id=coffee&freq=week&measure=revenue");
-  await page.waitForSelector(".chart canvas");
-  const inked = await page.$eval(".chart canvas", (c) => {
-    const d = c.getContext("2d").getImageData(0, 0, c.width, c.height).data;
-    let n = 0;
-    for (let i = 3; i < d.length; i += 4) n += d[i] > 0;
-    return n;
-  });
-  check(inked > 2000, "pixels drawn: " + inked);
+  await open(page, "#/forecast?scope=category&id=coffee&freq=week&measure=revenue", "Forecasts");
+  const drawn = await inked(page, ".chart canvas");
+  check(drawn > 2000, "pixels drawn: " + drawn);
   const cards = await page.$$eval(".card .label", (ls) => ls.map((l) => l.textContent));
   check(cards.includes("Backtest MASE"), "backtest figures");
   await axe(page, "forecast");
   await page.screenshot({ path: `${shots}/forecast.png`, fullPage: true });
+  /* a product whose name is markup */
+  await page.goto(base + "/ui/#/forecast?scope=product&id=P004&freq=week&measure=units");
+  await page.waitForFunction(() => document.querySelector("main h2")?.textContent.includes("P004"));
+  await shownAsText(page, "main h2", "the product's name");
   check(page.problems.length === 0, page.problems.join("; "));
   await page.context().close();
 });
@@ -155,16 +190,50 @@ await test("a forecast chart is drawn", async () => {
 await test("prices and experiments", async () => {
   const page = await newPage();
   await signIn(page, INTERNAL);
-  await page.goto(base + "/ui/#/prices");
+  await open(page, "#/prices", "Prices");
   const prices = await rows(page);
   check(prices.length > 0, "price rows");
   const heads = await page.$$eval("main th", (th) => th.map((t) => t.textContent));
   check(heads.includes("Guardrail") && heads.includes("Expected profit gain"), "columns " + heads);
   await axe(page, "prices");
   await page.screenshot({ path: `${shots}/prices.png`, fullPage: true });
-  await page.goto(base + "/ui/#/experiments");
-  await page.waitForSelector("main h1");
+  await open(page, "#/experiments", "Experiments");
+  const ids = await rows(page);
+  check(ids.some((t) => t.startsWith("sim")), "experiments " + ids);
+  await shownAsText(page, "main table", "an experiment's id and variants");
   await axe(page, "experiments");
+  /* the simulated experiment: its planted lift found, drawn with its intervals */
+  await page.getByRole("link", { name: "sim", exact: true }).click();
+  await page.waitForFunction(() => document.title === "Experiment sim · xsell");
+  await page.waitForSelector("#verdict");
+  const verdict = await page.$eval("#verdict", (e) => e.textContent);
+  check(verdict === "variant wins", "verdict " + verdict);
+  const dots = await page.$$eval("svg.lift circle", (cs) => cs.map((c) => c.getAttribute("class")));
+  check(dots.length === 2 && dots.every((c) => c === "est up"), "lift chart " + dots);
+  const label = await page.$eval("svg.lift", (e) => e.getAttribute("aria-label"));
+  check(label.includes("treatment (CUPED)"), "lift chart label " + label);
+  await axe(page, "experiment report");
+  await page.screenshot({ path: `${shots}/experiment.png`, fullPage: true });
+  /* the report of the one named in markup */
+  await open(page, "#/experiments?id=" + encodeURIComponent(HOSTILE), "Experiment " + HOSTILE);
+  await page.waitForSelector("#verdict");
+  await shownAsText(page, "main", "the report's id and variants");
+  check(page.problems.length === 0, page.problems.join("; "));
+  await page.context().close();
+});
+
+await test("attribution", async () => {
+  const page = await newPage();
+  await signIn(page, INTERNAL);
+  await open(page, "#/attribution?from=2025-10-30&to=2025-11-27", "Attribution");
+  const byModel = await rows(page);
+  check(byModel.length >= 1 && byModel[0].startsWith("recommend"), "by model " + byModel);
+  const cards = await page.$$eval(".card", (cs) => Object.fromEntries(cs.map((c) =>
+    [c.querySelector(".label").textContent, c.querySelector(".value").textContent])));
+  const share = parseFloat(cards["Share of revenue"]);
+  check(share > 5 && share < 60, "share of revenue " + cards["Share of revenue"]);
+  await axe(page, "attribution");
+  await page.screenshot({ path: `${shots}/attribution.png`, fullPage: true });
   check(page.problems.length === 0, page.problems.join("; "));
   await page.context().close();
 });
@@ -177,8 +246,11 @@ await test("models: an admin starts a run", async () => {
   page.problems = []; /* the browser logs the 403 it was meant to get */
   await page.getByRole("button", { name: "Sign out" }).click();
   await signIn(page, ADMIN);
-  await page.goto(base + "/ui/#/models");
-  check((await rows(page)).length > 0, "runs");
+  await open(page, "#/models", "Models");
+  const runs = await page.$$eval("main > table tbody tr", (trs) => trs.length);
+  check(runs > 0, "runs " + runs);
+  const methods = await page.$$eval("section table tbody tr td:first-child", (tds) => tds.map((t) => t.textContent));
+  check(methods.includes("basket rules") && methods.includes("popularity"), "evaluated methods " + methods);
   await page.getByRole("button", { name: "Train now" }).click();
   await page.waitForFunction(() => /Run \d+ queued/.test(document.getElementById("train-status").textContent));
   await axe(page, "models");
@@ -198,6 +270,8 @@ await test("the widget on the demo cart page", async () => {
   check((await impression).status() === 201, "the impression was not stored");
   const items = await page.$$eval(".xsell-choose", (bs) => bs.map((b) => b.getAttribute("aria-label")));
   check(items.length >= 1 && items.every((l) => /,/.test(l)), "items " + items);
+  check(items.some((l) => l.includes(HOSTILE)), "the product named in markup is not shown: " + items);
+  await shownAsText(page, ".xsell-widget", "the widget's names");
   const heading = await page.$eval(".xsell-widget", (s) =>
     document.getElementById(s.getAttribute("aria-labelledby")).textContent);
   check(heading === "Frequently bought together", "heading " + heading);

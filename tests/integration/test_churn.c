@@ -52,6 +52,67 @@ static void test_churn_answers_and_errors(void **state)
     resp_free(&r);
 }
 
+/* A customer's P(alive) curve: its purchase days are the days the database holds, its
+ * value on as_of the answer's p_alive, and past as_of it only falls. */
+static void test_churn_curve(void **state)
+{
+    struct resp r;
+    (void)state;
+    GET("/churn?limit=1&segment=at_risk", INT, &r);
+    assert_int_equal(r.status, 200);
+    cJSON *first = cJSON_GetArrayItem(cJSON_GetObjectItem(r.json, "customers"), 0);
+    char id[32];
+    snprintf(id, sizeof(id), "%s", cJSON_GetObjectItem(first, "customer_id")->valuestring);
+    resp_free(&r);
+    /* (the id goes into the check's SQL below: the generator's form only) */
+    assert_true(id[0] == 'C' && strspn(id + 1, "0123456789") == strlen(id) - 1);
+    char path[100];
+    snprintf(path, sizeof(path), "/churn?customer=%s&curve=true", id);
+    GET(path, INT, &r);
+    assert_int_equal(r.status, 200);
+    const char *as_of = jstr(&r, "as_of");
+    cJSON *days = cJSON_GetObjectItem(r.json, "purchase_days"), *d;
+    char got[4096] = "";
+    size_t used = 0;
+    cJSON_ArrayForEach(d, days) used +=
+        (size_t)snprintf(got + used, sizeof(got) - used, "%s%s", used ? "," : "",
+                         cJSON_GetObjectItem(d, "date")->valuestring);
+    char q[900];
+    snprintf(
+        q, sizeof(q),
+        "SELECT string_agg(d::text, ',' ORDER BY d) FROM (SELECT d FROM (SELECT "
+        "(o.ordered_at AT TIME ZONE 'UTC')::date AS d, sum(l.quantity) AS units FROM "
+        "orders o JOIN order_lines l USING (order_id) WHERE o.customer_id = '%s' GROUP BY 1) t "
+        "WHERE units > 0 AND d <= '%s' ORDER BY d DESC LIMIT 90) last",
+        id, as_of);
+    char *want = sql_text(q);
+    assert_true(cJSON_GetArraySize(days) >= 2);
+    assert_string_equal(got, want);
+    free(want);
+    cJSON *curve = cJSON_GetObjectItem(r.json, "p_alive_curve"), *p;
+    const char *prev_date = "";
+    double prev = 2, at_as_of = -1;
+    int projected = 0;
+    cJSON_ArrayForEach(p, curve)
+    {
+        const char *date = cJSON_GetObjectItem(p, "date")->valuestring;
+        double v = cJSON_GetObjectItem(p, "p_alive")->valuedouble;
+        assert_true(strcmp(date, prev_date) > 0 && v >= 0 && v <= 1);
+        prev_date = date;
+        if (strcmp(date, as_of) == 0)
+            at_as_of = v;
+        if (cJSON_IsTrue(cJSON_GetObjectItem(p, "projected"))) {
+            assert_true(strcmp(date, as_of) > 0 && v <= prev);
+            projected++;
+        }
+        if (strcmp(date, as_of) >= 0)
+            prev = v;
+    }
+    assert_true(projected > 10);
+    assert_true(fabs(at_as_of - jnum(&r, "p_alive")) < 1e-5);
+    resp_free(&r);
+}
+
 /* Pages through the list; every customer of the segment exactly once, in order. */
 static void test_churn_paging(void **state)
 {
@@ -159,6 +220,7 @@ int run_churn_tests(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_churn_answers_and_errors),
         cmocka_unit_test(test_churn_paging),
+        cmocka_unit_test(test_churn_curve),
         cmocka_unit_test(test_churn_finds_planted_dropouts),
     };
     return cmocka_run_group_tests_name("churn", tests, setup, teardown);

@@ -407,6 +407,57 @@ static void test_fits_on_degenerate_data(void **state)
     assert_true(p.r == 0.5 && p.b == 3);
 }
 
+/* A customer's curve: hand-checked BG/NBD values where it jumps, P(alive) falling in
+ * silence, the serving P(alive) on as_of, a purchase after as_of not seen. */
+static void test_curve(void **state)
+{
+    (void)state;
+    /* one customer, purchases on days 1000, 1030, 1060 and 1200 (after as_of) */
+    int32_t first[] = {0, 4}, day[] = {1000, 1030, 1060, 1200, 0};
+    float value[] = {10, 20, 30, 40, 0}, keep[] = {1, 1};
+    struct churn_customer cust[1] = {{.known = true}};
+    struct model_churn m = {.kind = CHURN_BGNBD,
+                            .params = {{0.25, 4.4, 0.8, 2.4}},
+                            .as_of_day = 1090,
+                            .n = 1,
+                            .cust = cust,
+                            .days = {first, day, value, keep, 1}};
+    int32_t lo, hi;
+    assert_true(model_churn_days(&m, 0, &lo, &hi));
+    assert_int_equal(lo, 0);
+    assert_int_equal(hi, 3);
+    struct churn_point pts[CHURN_CURVE_MAX];
+    size_t n = model_churn_curve(&m, 0, 30, pts);
+    assert_true(n > 100 && n <= CHURN_CURVE_MAX);
+    assert_int_equal(pts[0].day, 1000);
+    assert_int_equal(pts[n - 1].day, 1120);
+    double at_purchase = -1, before = -1, as_of = -1, prev = 2;
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            assert_true(pts[i].day > pts[i - 1].day);
+        if (pts[i].day == 1060)
+            at_purchase = pts[i].p_alive;
+        if (pts[i].day == 1059)
+            before = pts[i].p_alive;
+        if (pts[i].day == 1090)
+            as_of = pts[i].p_alive;
+        if (pts[i].day >= 1090) { /* no purchase after as_of: falls */
+            assert_true(pts[i].p_alive < prev);
+            prev = pts[i].p_alive;
+        }
+    }
+    /* x = 2 on its day: 1 / (1 + a / (b + 1)) */
+    assert_float_equal(at_purchase, 0.8095238, 1e-6);
+    /* x = 1, t_x = 30/7, T = 59/7: 1 / (1 + a/b ((alpha + T) / (alpha + t_x))^(r + 1)) */
+    assert_float_equal(before, 0.6481959, 1e-6);
+    /* as_of: x = 2, t_x = 60/7, T = 90/7 */
+    assert_float_equal(as_of, 0.6909567, 1e-6);
+    /* a customer who had bought nothing by as_of has no curve */
+    m.as_of_day = 999;
+    assert_int_equal(model_churn_curve(&m, 0, 30, pts), 0);
+    assert_false(model_churn_days(&m, 0, &lo, &hi));
+}
+
 int run_churn_tests(void)
 {
     const struct CMUnitTest tests[] = {
@@ -415,6 +466,7 @@ int run_churn_tests(void)
         cmocka_unit_test(test_minimize_and_auc),
         cmocka_unit_test(test_modified_one_time_buyer),
         cmocka_unit_test(test_fits_on_degenerate_data),
+        cmocka_unit_test(test_curve),
     };
     const struct CMUnitTest cdnow[] = {
         cmocka_unit_test(test_cdnow_summaries),

@@ -46,6 +46,8 @@ static const struct handler_case cases[] = {
     {"GET", "/price?category=tea&limit=2", NULL, 200},
     {"GET", "/price?item=P3&floor=9&ceiling=2", NULL, 400},
     {"GET", "/churn?customer=C3", NULL, 200},
+    {"GET", "/churn?customer=C3&curve=true", NULL, 200},
+    {"GET", "/churn?curve=true", NULL, 400},
     {"GET", "/churn?limit=5", NULL, 200},
     {"GET", "/churn?customer=NOPE", NULL, 404},
     {"GET", "/churn?cursor=garbage", NULL, 400},
