@@ -34,6 +34,14 @@ int events_copy_answers(PGconn *conn, const char *rows, size_t len, char *err, s
  * NULL when the database failed. sql/008_attribution.sql says what is attributed. */
 char *events_attribution_json(PGconn *conn, const char *from, const char *to, double hours);
 
+/* Per order channel (GET /channels), over the orders from `from` to `to` (struct
+ * channel_sales, channels.h; attributed as events_attribution_json attributes): the
+ * rows, highest revenue first, into *out (malloc'd) and *n; -1 when the database
+ * failed. */
+struct channel_sales;
+int events_channel_sales(PGconn *conn, const char *from, const char *to, double hours,
+                         struct channel_sales **out, size_t *n);
+
 /* `xsell import events|answers FILE`: a CSV file with a header of exactly these
  * columns (empty fields are null; items a PostgreSQL array, "{P1,P2}"):
  *   events:  event_id,type,at,session_id,customer_id,recommendation_id,product_id,items

@@ -6,7 +6,11 @@
  * Planted: categories with three price tiers per product line; complementary lines
  * bought together; customers who move up a tier (upgrade paths); price changes
  * answered with a per-product constant elasticity; customers who stop buying
- * (BG/NBD-style dropout); weekly and yearly seasonality; guests; returns. */
+ * (BG/NBD-style dropout); weekly and yearly seasonality; guests; returns; channels
+ * (orders.csv's column channel: email, search, direct, social), a customer's first
+ * order by the channel that won them, the more loyal customers (the lower their
+ * dropout chance) the likelier won by email, the less by social; truth.json gives
+ * each channel's customers (those who bought) and their mean dropout chance. */
 #ifndef XSELL_GEN_H
 #define XSELL_GEN_H
 
@@ -27,6 +31,7 @@
  * visits' orders (and the columns session_id, recommendation_id), events.csv (impressions, views,
  * clicks, cart adds), answers.csv (the answers shown) and experiment.json (the definition for PUT
  * /experiments/sim); truth.json names the lifts. */
+#define GEN_CHANNELS     4
 #define GEN_EXP_VARIANTS 4
 #define GEN_EXP_VISITS   2.0
 #define GEN_EXP_BUY_P    0.5

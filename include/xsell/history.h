@@ -41,6 +41,14 @@ struct history {
     size_t nvisits, visit_cap;
     char *visit_key;      /* the last visit added (freed by history_finish) */
     int32_t *visit_first; /* nvisits + 1, after history_finish() */
+    /* channels (sql/011): their names (at most HISTORY_CHANNELS_MAX, the rest as
+     * "other"); each order's (-1: none); each customer's acquisition channel: the one
+     * given (history_set_acquisition), else, from history_finish(), their first
+     * order's (-1: none) */
+    struct idmap channels;
+    int16_t *order_channel;
+    int16_t *cust_channel;
+    size_t cust_channel_cap;
     /* derived by history_finish(): each customer's distinct products, sorted */
     int32_t *cust_first; /* ncustomers + 1 */
     int32_t *cust_items;
@@ -59,6 +67,12 @@ int32_t history_add_product(struct history *h, const char *id, const char *name,
 /* Adds one order line. Lines of one order must come together, orders in time order. */
 void history_add_line(struct history *h, const char *order_id, const char *customer_id, double when,
                       const char *product_id, int32_t qty, double unit_price);
+#define HISTORY_CHANNELS_MAX 200
+/* The channel of the order of the line added last. */
+void history_set_last_channel(struct history *h, const char *channel);
+/* Customer customer_id's acquisition channel as given (a customer the history does
+ * not know is left out). After their orders. */
+void history_set_acquisition(struct history *h, const char *customer_id, const char *channel);
 /* Adds an implicit signal: visit (a session's id) viewed, clicked or carted product at
  * when, customer_id signed in (NULL: anonymous). After the orders and the catalogue;
  * one visit's signals together. A product or customer the history does not know is

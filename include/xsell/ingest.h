@@ -44,6 +44,8 @@ struct ingest {
     struct idmap customers;
     const char **customer_first; /* earliest ordered_at text per customer */
     double *customer_first_t;
+    const char **customer_acq; /* the first acquisition_channel given, or NULL */
+    bool analyze;              /* commit analyzes the tables written (a file's import) */
     size_t customer_cap;
     /* the current chunk of lines, held until its orders are known new or old */
     struct buf chunk;

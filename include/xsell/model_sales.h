@@ -100,9 +100,13 @@ void model_sales_fit(const struct history *h, double as_of, int threads,
 
 /* The last n periods of node's series as its forecast saw them (net units or revenue
  * per day or week, the last ending the day before first_day), oldest first, into out:
- * one pass over h's orders (the snapshot's history the forecasts were fitted on). */
+ * one pass over h's orders (the snapshot's history the forecasts were fitted on).
+ * channel: only the orders of that channel (history.h's number), or every order
+ * (SALES_ANY_CHANNEL). */
+#define SALES_ANY_CHANNEL (-2)
 void model_sales_history(const struct model_sales *m, const struct history *h, size_t node,
-                         enum sales_measure meas, enum sales_freq f, int n, double *out);
+                         int channel, enum sales_measure meas, enum sales_freq f, int n,
+                         double *out);
 
 /* The base forecasts' error correlation, shrunk: x holds T x n standardised errors
  * (row-major, [t * n + i]), lambda the weight of the identity (Schafer & Strimmer

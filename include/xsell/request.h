@@ -70,6 +70,11 @@ int param_double(struct request *req, const char *name, double min, double max, 
                  double *out);
 /* true/false parameter; absent -> def. -1 after answering 400. */
 int param_bool(struct request *req, const char *name, bool def, bool *out);
+/* A time parameter into *t (seconds) and as canonical text into *out (arena memory):
+ * absent -> def; a date given as an end (end) means all of that day. -1 after
+ * answering 400. */
+int param_time(struct request *req, const char *name, bool end, double def, double *t,
+               const char **out);
 /* One of n (at most 4) names, its index into *out; absent -> def. -1 after answering
  * 400 naming the choices. */
 int param_choice(struct request *req, const char *name, const char *const *names, int n, int def,

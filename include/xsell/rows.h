@@ -17,13 +17,15 @@ struct product_in {
 
 struct order_line_in {
     struct text order_id, customer_id, ordered_at, product_id, quantity, unit_price;
-    struct text session_id;        /* optional: the order's session (every line the same) */
-    struct text recommendation_id; /* optional: the answer that sold this line */
+    struct text session_id;          /* optional: the order's session (every line the same) */
+    struct text recommendation_id;   /* optional: the answer that sold this line */
+    struct text channel;             /* optional: the order's channel (every line the same) */
+    struct text acquisition_channel; /* optional: how the customer was first won */
 };
 
 /* One order of a POST /orders body: its lines carry the order's fields too. */
 struct order_in {
-    struct text order_id, customer_id, ordered_at, session_id;
+    struct text order_id, customer_id, ordered_at, session_id, channel, acquisition_channel;
     struct order_line_in *lines;
     int nlines;
 };

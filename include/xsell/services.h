@@ -86,6 +86,11 @@ void services_record_answer(struct services *sv, struct answer_rec *a, char id[4
  * the XSELL_ATTRIBUTION_HOURS window: JSON (malloc'd), or NULL when the database is
  * down. */
 char *services_attribution_json(struct services *sv, const char *from, const char *to);
+struct channel_sales;
+/* events_channel_sales over the window with the XSELL_ATTRIBUTION_HOURS window; -1
+ * when the database is down. */
+int services_channel_sales(struct services *sv, const char *from, const char *to,
+                           struct channel_sales **out, size_t *n);
 /* How many days events are kept (XSELL_EVENTS_KEEP_DAYS): older ones are refused. */
 int services_events_keep_days(const struct services *sv);
 /* Creates or replaces one product. */

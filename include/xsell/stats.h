@@ -73,6 +73,8 @@ double stats_median(double *v, size_t n);
  * Wilson's score interval. An AUC over npos positives and nneg negatives: Hanley &
  * McNeil's (1982) standard error, the interval clipped to [0, 1]. */
 void stats_rate_ci95(double x, double n, double *lo, double *hi);
+/* The standard normal's 97.5% point: a 95% interval's half-width in standard errors. */
+#define STATS_Z95 1.959963984540054
 void stats_auc_ci95(double auc, double npos, double nneg, double *lo, double *hi);
 
 #endif

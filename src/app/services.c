@@ -319,6 +319,15 @@ char *services_attribution_json(struct services *sv, const char *from, const cha
     return json;
 }
 
+int services_channel_sales(struct services *sv, const char *from, const char *to,
+                           struct channel_sales **out, size_t *n)
+{
+    PGconn *conn = db_pool_take(sv->pool);
+    int rc = conn ? events_channel_sales(conn, from, to, sv->attribution_hours, out, n) : -1;
+    db_pool_give(sv->pool, conn);
+    return rc;
+}
+
 int services_events_keep_days(const struct services *sv)
 {
     return sv->events_keep_days;

@@ -50,6 +50,19 @@ static int check_id(struct text t, const char *field, bool required, char *err, 
     return 0;
 }
 
+/* A channel's name: optional, 1..CHANNEL_MAX bytes of UTF-8 without control bytes. */
+static int check_channel(struct text t, const char *field, char *err, size_t errlen)
+{
+    if (t.n == 0)
+        return 0;
+    if (t.n > CHANNEL_MAX)
+        return fmt_error(err, errlen, "%s is longer than %d bytes", field, CHANNEL_MAX);
+    if (!strparse_id_valid(t.p, t.n))
+        return fmt_error(err, errlen, "%s \"%s\" is not valid UTF-8 without control characters",
+                         field, rows_shown(t));
+    return 0;
+}
+
 static int check_price(struct text t, const char *field, char *err, size_t errlen)
 {
     double v;
@@ -91,8 +104,14 @@ int rows_parse_order_line(const struct order_line_in *l, double *when, int64_t *
         check_id(l->customer_id, "customer_id", false, err, errlen) ||
         check_id(l->product_id, "product_id", true, err, errlen) ||
         check_id(l->session_id, "session_id", false, err, errlen) ||
-        check_id(l->recommendation_id, "recommendation_id", false, err, errlen))
+        check_id(l->recommendation_id, "recommendation_id", false, err, errlen) ||
+        check_channel(l->channel, "channel", err, errlen) ||
+        check_channel(l->acquisition_channel, "acquisition_channel", err, errlen))
         return -1;
+    if (l->acquisition_channel.n && !l->customer_id.n)
+        return fmt_error(err, errlen,
+                         "acquisition_channel needs a customer_id (a guest is "
+                         "not won)");
     if (strparse_timestamp(l->ordered_at.p, l->ordered_at.n, when, canon))
         return fmt_error(err, errlen, "ordered_at \"%s\" is not an ISO-8601 date or time",
                          rows_shown(l->ordered_at));

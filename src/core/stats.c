@@ -347,7 +347,7 @@ int stats_logit_fit(const double *X, const double *pos, const double *neg, size_
     return 0;
 }
 
-static const double Z95 = 1.959963984540054; /* the standard normal's 97.5% point */
+static const double Z95 = STATS_Z95;
 
 void stats_rate_ci95(double x, double n, double *lo, double *hi)
 {

@@ -173,7 +173,9 @@ int events_import(PGconn *conn, enum events_file kind, FILE *in, int keep_days, 
     }
     *created = strtol(PQgetvalue(r, 0, 0), NULL, 10);
     PQclear(r);
-    if (db_cmd(conn, "COMMIT", 0, NULL)) {
+    /* the planner's statistics with the rows (ingest.c says why) */
+    if (db_cmd(conn, "ANALYZE events, event_keys, recommendations", 0, NULL) ||
+        db_cmd(conn, "COMMIT", 0, NULL)) {
         fmt_error(err, errlen, "database: %s", db_error(conn));
         goto fail;
     }

@@ -68,7 +68,17 @@ struct shop {
     const struct product *line_rec_product;
     int basket_items[16], nbasket; /* the last basket's products */
     long next_x_order;
+    /* channels: a stream seeded per customer, so that the rest is the same */
+    struct rng cr;
+    const char *line_channel; /* the order's, for its lines */
+    long channel_customers[GEN_CHANNELS];
+    double channel_dropout[GEN_CHANNELS];
 };
+
+/* Where customers come from, planted (gen.h): the more loyal a customer (the lower
+ * their chance to drop out after a purchase), the likelier they came by email, the
+ * less loyal by social. */
+static const char *const channel_names[GEN_CHANNELS] = {"email", "search", "direct", "social"};
 
 static int pidx(int c, int l, int t)
 {
@@ -176,7 +186,7 @@ static void write_line(struct shop *s, const char *order, const char *customer, 
     if (s->x) /* the experiment's columns: its visit, the answer a line came from */
         fprintf(s->orders, ",%s,%s", s->line_session ? s->line_session : "",
                 s->line_rec && p == s->line_rec_product ? s->line_rec : "");
-    fputc('\n', s->orders);
+    fprintf(s->orders, ",%s\n", s->line_channel ? s->line_channel : "");
 }
 
 struct customer {
@@ -184,6 +194,7 @@ struct customer {
     double cat_weight[NCAT];
     int tier[NCAT];
     double rate, dropout, dead_at;
+    int channel; /* acquisition (channel_names) */
 };
 
 /* One of the customer's categories, by their weights. */
@@ -469,12 +480,20 @@ static void simulate_customer(struct shop *s, struct customer *cu, int i, FILE *
     cu->rate = rng_gamma(r, 1.8, 1.0 / 1.8 / 26.0); /* mean one order per 26 days */
     cu->dropout = rng_beta(r, 1.0, 9.0);
     cu->dead_at = 0;
+    /* the channel by the dropout's quantile (Beta(1, 9)'s CDF), blurred; the first
+     * order comes by it, a later one by it half the time, else by any */
+    rng_seed(&s->cr, s->gp->seed * 1000003u + (uint64_t)i + 1);
+    double q = 1 - pow(1 - cu->dropout, 9) + rng_range(&s->cr, -0.3, 0.3);
+    cu->channel = (int)MIN(MAX(floor(q * GEN_CHANNELS), 0), GEN_CHANNELS - 1);
     s->pre_spend = 0;
     double t = GEN_START + rng_uniform(r) * 0.85 * s->gp->days * DAY;
     bool first_order = true;
     int visits = 0;
     while (t < end) {
         if (first_order || rng_uniform(r) < season(t) / season_max) {
+            s->line_channel = channel_names[first_order || rng_uniform(&s->cr) < 0.5
+                                                ? cu->channel
+                                                : rng_int(&s->cr, GEN_CHANNELS)];
             if (basket(s, r, cu, cu->id, t, -1) > 0) {
                 first_order = false;
                 if (s->x && t >= s->x_start - GEN_BROWSE_DAYS * DAY)
@@ -491,6 +510,11 @@ static void simulate_customer(struct shop *s, struct customer *cu, int i, FILE *
         fprintf(truth, "%s\"%s\"", *first ? "" : ",", cu->id);
         *first = false;
     }
+    if (!first_order) { /* a customer who bought */
+        s->channel_customers[cu->channel]++;
+        s->channel_dropout[cu->channel] += cu->dropout;
+    }
+    s->line_channel = channel_names[cu->channel];
     if (s->x && cu->dead_at == 0)
         exp_customer(s, cu, i);
 }
@@ -504,9 +528,12 @@ static void simulate_guests(struct shop *s)
         guest.tier[c] = 0;
     }
     double rate = s->gp->customers / 500.0; /* guest baskets per day */
+    rng_seed(&s->cr, s->gp->seed ^ 0x6E57C4A11E15ull);
     for (double t = GEN_START; t < end; t += rng_exponential(&s->r, rate * season_max) * DAY)
-        if (rng_uniform(&s->r) < season(t) / season_max)
+        if (rng_uniform(&s->r) < season(t) / season_max) {
+            s->line_channel = channel_names[rng_int(&s->cr, GEN_CHANNELS)];
             basket(s, &s->r, &guest, "", t, -1);
+        }
 }
 
 static void write_truth_catalog(struct shop *s, FILE *truth)
@@ -630,7 +657,8 @@ int gen_write(const char *dir, const struct gen_params *gp, struct gen_stats *st
                     line_names[p->cat][p->line], cat_names[p->cat], p->price_at[NPRICE_STEPS - 1],
                     p->cost, p->in_stock ? "true" : "false");
         }
-        fprintf(s->orders, "order_id,customer_id,ordered_at,product_id,quantity,unit_price%s\n",
+        fprintf(s->orders,
+                "order_id,customer_id,ordered_at,product_id,quantity,unit_price%s,channel\n",
                 s->x ? ",session_id,recommendation_id" : "");
         if (s->x) {
             fprintf(s->events,
@@ -650,7 +678,13 @@ int gen_write(const char *dir, const struct gen_params *gp, struct gen_stats *st
             simulate_customer(s, &cu, i, truth, &first);
         simulate_guests(s);
         if (truth) {
-            fprintf(truth, "]");
+            fprintf(truth, "],\n  \"channels\": {");
+            for (int c = 0; c < GEN_CHANNELS; c++)
+                fprintf(truth, "%s\"%s\": {\"customers\": %ld, \"dropout_mean\": %.4f}",
+                        c ? ", " : "", channel_names[c], s->channel_customers[c],
+                        s->channel_customers[c] ? s->channel_dropout[c] / s->channel_customers[c]
+                                                : 0);
+            fprintf(truth, "}");
             if (s->x)
                 exp_write_definition(s, definition, truth);
             fprintf(truth, "\n}\n");

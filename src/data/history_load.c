@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <math.h>
 
+#include "xsell/caps.h"
 #include "xsell/db.h"
 #include "xsell/log.h"
 
@@ -123,18 +124,32 @@ static int product_row(struct history *h, struct row_reader *r, double as_of)
 
 static int line_row(struct history *h, struct row_reader *r, double as_of)
 {
-    char oid[512], cid[512], pid[512];
+    char oid[512], cid[512], pid[512], chan[CHANNEL_MAX + 1];
     const char *order = rd_text(r, oid, sizeof(oid));
     const char *customer = rd_text(r, cid, sizeof(cid));
     double when = rd_float8(r);
     const char *product = rd_text(r, pid, sizeof(pid));
     int32_t qty = rd_int4(r);
     double price = rd_float8(r);
+    const char *channel = rd_text(r, chan, sizeof(chan));
     if (r->bad || !order || !product)
         return -1;
     if (as_of > 0 && when > as_of)
         return 0;
     history_add_line(h, order, customer, when, product, qty, price);
+    history_set_last_channel(h, channel);
+    return 0;
+}
+
+static int acquisition_row(struct history *h, struct row_reader *r, double as_of)
+{
+    char cid[512], chan[CHANNEL_MAX + 1];
+    UNUSED(as_of);
+    const char *customer = rd_text(r, cid, sizeof(cid));
+    const char *channel = rd_text(r, chan, sizeof(chan));
+    if (r->bad || !customer || !channel)
+        return -1;
+    history_set_acquisition(h, customer, channel);
     return 0;
 }
 
@@ -284,7 +299,8 @@ static const char products_copy[] =
     "in_stock FROM products ORDER BY product_id) TO STDOUT (FORMAT binary)";
 #define LINES_SELECT                                                                               \
     "SELECT o.order_id, o.customer_id, extract(epoch FROM o.ordered_at)::float8, l.product_id, "   \
-    "l.quantity, l.unit_price::float8 FROM orders o JOIN order_lines l USING (order_id) "
+    "l.quantity, l.unit_price::float8, o.channel FROM orders o JOIN order_lines l USING "          \
+    "(order_id) "
 
 /* The catalogue into hp, then the lines lines_copy (a binary COPY of LINES_SELECT's
  * columns) reads into hl. */
@@ -307,14 +323,22 @@ static const char signals_copy[] =
     "GROUP BY e.session_id, p.product_id, e.type ORDER BY e.session_id, 5) TO STDOUT "
     "(FORMAT binary)";
 
-/* The signals into h (whose orders are all in, not yet finished). They teach the
- * models more but are not needed: a failure is logged and the history goes without. */
+/* The customers' acquisition channels as given (sql/011). */
+static const char acquisitions_copy[] =
+    "COPY (SELECT customer_id, acquisition_channel FROM customers WHERE acquisition_channel IS "
+    "NOT NULL) TO STDOUT (FORMAT binary)";
+
+/* The signals and the acquisition channels given into h (whose orders are all in,
+ * not yet finished). Neither is needed: a failure is logged and the history goes
+ * without (the acquisition channels then are the first orders'). */
 static void load_signals(PGconn *conn, double as_of, struct history *h)
 {
     long rows;
     char err[300];
     if (copy_out(conn, signals_copy, h, as_of, signal_row, &rows, err, sizeof(err)))
         log_warn("history: the events are left out: %s", err);
+    if (copy_out(conn, acquisitions_copy, h, as_of, acquisition_row, &rows, err, sizeof(err)))
+        log_warn("history: the acquisition channels given are left out: %s", err);
 }
 
 static void loaded(const struct history *h, const char *how, double t0)
@@ -359,6 +383,9 @@ static void add_order(struct history *h, const struct history *from, size_t o)
         history_add_line(h, id, cust, from->order_time[o],
                          idmap_key(&from->products, from->line_product[l]), from->line_qty[l],
                          from->line_price[l]);
+    int16_t ch = from->order_channel[o];
+    if (ch >= 0)
+        history_set_last_channel(h, idmap_key(&from->channels, ch));
 }
 
 /* Does order a of x come before order b of y as the full load orders them (time,

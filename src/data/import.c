@@ -9,7 +9,8 @@ static const char *const order_header[] = {"order_id",   "customer_id", "ordered
                                            "product_id", "quantity",    "unit_price"};
 
 /* An orders file's optional columns after the six, in any order. */
-static const char *const order_optional[] = {"session_id", "recommendation_id"};
+static const char *const order_optional[] = {"session_id", "recommendation_id", "channel",
+                                             "acquisition_channel"};
 
 /* The file's columns: the six, then (orders only) where each optional one is (-1:
  * absent). */
@@ -50,7 +51,9 @@ static int check_header(struct csv *c, const char *const *cols, bool orders, str
 bad:
     snprintf(msg, msglen, "the header must be \"%s,%s,%s,%s,%s,%s\"%s", cols[0], cols[1], cols[2],
              cols[3], cols[4], cols[5],
-             orders ? ", then session_id and recommendation_id if the file has them" : "");
+             orders ? ", then any of session_id, recommendation_id, channel and "
+                      "acquisition_channel the file has"
+                    : "");
     return -1;
 }
 
@@ -83,6 +86,8 @@ static int stage_record(struct ingest *g, struct csv *c, enum ingest_kind kind,
         field(c, 5),
         lay->optional[0] >= 0 ? field(c, lay->optional[0]) : none,
         lay->optional[1] >= 0 ? field(c, lay->optional[1]) : none,
+        lay->optional[2] >= 0 ? field(c, lay->optional[2]) : none,
+        lay->optional[3] >= 0 ? field(c, lay->optional[3]) : none,
     };
     return ingest_order_line(g, &l, msg, msglen);
 }
@@ -138,6 +143,7 @@ int import_csv(PGconn *conn, enum ingest_kind kind, FILE *in, const char *name, 
         goto out;
     }
     long rows = g.rows;
+    g.analyze = true;
     if (ingest_commit(&g, res, msg, sizeof(msg))) {
         snprintf(err, errlen, "%s: %s", name, msg);
         goto out;

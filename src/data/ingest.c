@@ -112,6 +112,7 @@ enum { ORDER_PENDING, ORDER_NEW, ORDER_EXISTING };
 struct order_state {
     const char *customer; /* NULL for a guest */
     const char *session;  /* NULL: none given */
+    const char *channel;  /* NULL: none given */
     const char *time_text;
     double time;
     int32_t lines;
@@ -154,7 +155,7 @@ int ingest_begin(struct ingest *g, PGconn *conn, enum ingest_kind kind, bool wan
         rc = db_cmd(conn, "BEGIN", 0, NULL) ||
              db_cmd(conn,
                     "CREATE TEMP TABLE stage_orders (order_id text, customer_id text, "
-                    "ordered_at timestamptz, session_id text) ON COMMIT DROP",
+                    "ordered_at timestamptz, session_id text, channel text) ON COMMIT DROP",
                     0, NULL);
     if (rc) {
         if (!err[0])
@@ -183,7 +184,19 @@ int ingest_product(struct ingest *g, const struct product_in *p, char *err, size
     return flush_copy(g, false, err, errlen) ? -2 : 0;
 }
 
-/* The first line of an order fixes its customer and time; later lines must agree. */
+/* Whether kept (NULL: none) is the text t (empty: none). */
+static bool same_text(const char *kept, struct text t)
+{
+    return kept ? strlen(kept) == t.n && memcmp(kept, t.p, t.n) == 0 : t.n == 0;
+}
+
+static const char *kept_text(struct arena *a, struct text t)
+{
+    return t.n ? arena_strndup(a, t.p, t.n) : NULL;
+}
+
+/* The first line of an order fixes its customer, time, session and channel; later
+ * lines must agree. */
 static int track_order(struct ingest *g, const struct order_line_in *l, double when,
                        const char *canon, int32_t *out, char *err, size_t errlen)
 {
@@ -192,10 +205,9 @@ static int track_order(struct ingest *g, const struct order_line_in *l, double w
     xgrow((void **)&g->order, &g->order_cap, (size_t)o + 1, sizeof(*g->order));
     struct order_state *os = &g->order[o];
     if (added) {
-        os->customer =
-            l->customer_id.n ? arena_strndup(&g->arena, l->customer_id.p, l->customer_id.n) : NULL;
-        os->session =
-            l->session_id.n ? arena_strndup(&g->arena, l->session_id.p, l->session_id.n) : NULL;
+        os->customer = kept_text(&g->arena, l->customer_id);
+        os->session = kept_text(&g->arena, l->session_id);
+        os->channel = kept_text(&g->arena, l->channel);
         os->time_text = arena_strdup(&g->arena, canon);
         os->time = when;
         os->lines = 0;
@@ -203,22 +215,14 @@ static int track_order(struct ingest *g, const struct order_line_in *l, double w
         xgrow((void **)&g->pending, &g->pending_cap, g->npending + 1, sizeof(int32_t));
         g->pending[g->npending++] = o;
     } else {
-        bool same = os->customer ? strlen(os->customer) == l->customer_id.n &&
-                                       memcmp(os->customer, l->customer_id.p, l->customer_id.n) == 0
-                                 : l->customer_id.n == 0;
-        if (!same)
-            return fmt_error(err, errlen, "order %s has lines with different customer_id values",
-                             rows_shown(l->order_id));
-        if (os->time != when)
-            return fmt_error(err, errlen, "order %s has lines with different ordered_at values",
-                             rows_shown(l->order_id));
-        bool same_session = os->session
-                                ? strlen(os->session) == l->session_id.n &&
-                                      memcmp(os->session, l->session_id.p, l->session_id.n) == 0
-                                : l->session_id.n == 0;
-        if (!same_session)
-            return fmt_error(err, errlen, "order %s has lines with different session_id values",
-                             rows_shown(l->order_id));
+        const char *differs = !same_text(os->customer, l->customer_id) ? "customer_id"
+                              : os->time != when                       ? "ordered_at"
+                              : !same_text(os->session, l->session_id) ? "session_id"
+                              : !same_text(os->channel, l->channel)    ? "channel"
+                                                                       : NULL;
+        if (differs)
+            return fmt_error(err, errlen, "order %s has lines with different %s values",
+                             rows_shown(l->order_id), differs);
     }
     if (os->lines >= ORDER_LINES_MAX)
         return fmt_error(err, errlen, "order %s has more than %d lines", rows_shown(l->order_id),
@@ -246,29 +250,37 @@ static void track_product_and_customer(struct ingest *g, const struct order_line
         xgrow((void **)&g->customer_first, &cap, (size_t)c + 1, sizeof(char *));
         cap = g->customer_cap;
         xgrow((void **)&g->customer_first_t, &cap, (size_t)c + 1, sizeof(double));
+        cap = g->customer_cap;
+        xgrow((void **)&g->customer_acq, &cap, (size_t)c + 1, sizeof(char *));
         g->customer_cap = cap;
     }
     if (added || when < g->customer_first_t[c]) {
         g->customer_first_t[c] = when;
         g->customer_first[c] = arena_strdup(&g->arena, canon);
     }
+    if (added)
+        g->customer_acq[c] = NULL;
+    if (!g->customer_acq[c]) /* the first given */
+        g->customer_acq[c] = kept_text(&g->arena, l->acquisition_channel);
 }
 
-/* One order as a COPY row of (order_id, customer_id, ordered_at, session_id). */
+/* One order as a COPY row of (order_id, customer_id, ordered_at, session_id, channel). */
 static void put_order(struct ingest *g, int32_t o, const struct order_state *os)
 {
     put_cstr(&g->copy, idmap_key(&g->orders, o), '\t');
     put_cstr(&g->copy, os->customer, '\t');
     put_cstr(&g->copy, os->time_text, '\t');
-    put_cstr(&g->copy, os->session, '\n');
+    put_cstr(&g->copy, os->session, '\t');
+    put_cstr(&g->copy, os->channel, '\n');
 }
 
 /* A first load: the pending orders are all new (the table was empty and the file's
  * orders are told apart by the idmap), so they go with COPY straight into orders. */
 static int copy_new_orders(struct ingest *g, char *err, size_t errlen)
 {
-    if (start_copy(g, "COPY orders (order_id, customer_id, ordered_at, session_id) FROM STDIN", err,
-                   errlen))
+    if (start_copy(
+            g, "COPY orders (order_id, customer_id, ordered_at, session_id, channel) FROM STDIN",
+            err, errlen))
         return -1;
     for (size_t i = 0; i < g->npending; i++) {
         struct order_state *os = &g->order[g->pending[i]];
@@ -302,9 +314,9 @@ static int flush_chunk(struct ingest *g, char *err, size_t errlen)
         if (end_copy(g, err, errlen))
             return -1;
         PGresult *r = db_query(g->conn,
-                               "INSERT INTO orders (order_id, customer_id, ordered_at, session_id) "
-                               "SELECT order_id, customer_id, ordered_at, session_id FROM "
-                               "stage_orders "
+                               "INSERT INTO orders (order_id, customer_id, ordered_at, session_id, "
+                               "channel) SELECT order_id, customer_id, ordered_at, session_id, "
+                               "channel FROM stage_orders "
                                "ON CONFLICT DO NOTHING RETURNING order_id",
                                0, NULL);
         if (!r)
@@ -479,8 +491,8 @@ int ingest_bulk_load(struct ingest *g, char *err, size_t errlen)
 static int create_customers_and_products(struct ingest *g, char *err, size_t errlen)
 {
     if (db_cmd(g->conn,
-               "CREATE TEMP TABLE stage_customers (customer_id text, created_at timestamptz) "
-               "ON COMMIT DROP",
+               "CREATE TEMP TABLE stage_customers (customer_id text, created_at timestamptz, "
+               "acquisition_channel text) ON COMMIT DROP",
                0, NULL) ||
         db_cmd(g->conn,
                "CREATE TEMP TABLE stage_new_products (product_id text, price numeric) "
@@ -491,7 +503,8 @@ static int create_customers_and_products(struct ingest *g, char *err, size_t err
         return -1;
     for (size_t i = 0; i < idmap_size(&g->customers); i++) {
         put_cstr(&g->copy, idmap_key(&g->customers, (int32_t)i), '\t');
-        put_cstr(&g->copy, g->customer_first[i], '\n');
+        put_cstr(&g->copy, g->customer_first[i], '\t');
+        put_cstr(&g->copy, g->customer_acq[i], '\n');
         if (flush_copy(g, false, err, errlen))
             return -1;
     }
@@ -508,13 +521,17 @@ static int create_customers_and_products(struct ingest *g, char *err, size_t err
         return -1;
     PGresult *r = db_query(
         g->conn,
-        "WITH cust AS (INSERT INTO customers (customer_id, created_at) "
-        "  SELECT customer_id, created_at FROM stage_customers ON CONFLICT DO NOTHING RETURNING "
-        "1), "
+        /* a customer's acquisition channel, once given, stays */
+        "WITH cust AS (INSERT INTO customers AS c (customer_id, created_at, acquisition_channel) "
+        "  SELECT customer_id, created_at, acquisition_channel FROM stage_customers "
+        "  ON CONFLICT (customer_id) DO UPDATE SET acquisition_channel = "
+        "  excluded.acquisition_channel WHERE c.acquisition_channel IS NULL AND "
+        "  excluded.acquisition_channel IS NOT NULL RETURNING (xmax = 0) AS inserted), "
         "prod AS (INSERT INTO products (product_id, price, updated_at) "
         "  SELECT product_id, price, now() FROM stage_new_products "
         "  ON CONFLICT DO NOTHING RETURNING 1) "
-        "SELECT (SELECT count(*) FROM cust) AS customers, (SELECT count(*) FROM prod) AS products",
+        "SELECT (SELECT count(*) FROM cust WHERE inserted) AS customers, "
+        "(SELECT count(*) FROM prod) AS products",
         0, NULL);
     if (!r)
         return db_fail(g, err, errlen);
@@ -536,6 +553,7 @@ static void ingest_free(struct ingest *g)
     free(g->product);
     free(g->customer_first);
     free(g->customer_first_t);
+    free(g->customer_acq);
     free(g->chunk_order);
     free(g->chunk_end);
     free(g->pending);
@@ -570,6 +588,16 @@ int ingest_commit(struct ingest *g, struct ingest_result *res, char *err, size_t
                 db_fail(g, err, errlen);
                 goto fail;
             }
+    }
+    /* Statistics for the planner with the rows, not at autovacuum's next round: queried
+     * straight after a load, the attribution report's lookups ran 20 times slower. */
+    if (g->analyze &&
+        db_cmd(g->conn,
+               g->kind == INGEST_PRODUCTS ? "ANALYZE products"
+                                          : "ANALYZE orders, order_lines, customers, products",
+               0, NULL)) {
+        db_fail(g, err, errlen);
+        goto fail;
     }
     for (size_t i = 0; i + 1 < g->nnotify; i += 2)
         if (db_cmd(g->conn, "SELECT pg_notify($1, $2)", 2, g->notify + i)) {

@@ -5,24 +5,6 @@
 
 #define ATTRIBUTION_DAYS_DEFAULT 30
 
-/* A time parameter as canonical text (arena memory): absent -> def; a date as the end
- * (end) means all of that day. -1 after 400. */
-static int param_time(struct request *req, const char *name, bool end, double def, double *t,
-                      const char **out)
-{
-    const char *v = req_param(req, name);
-    char canon[STRPARSE_TS_LEN];
-    *t = def;
-    if (v && strparse_timestamp(v, strlen(v), t, NULL))
-        return req_fail(req, PROBLEM_BAD_PARAM,
-                        "%s must be an ISO-8601 date or date-time, got \"%.60s\"", name, v);
-    if (v && strlen(v) == 10 && end)
-        *t += DAY_S;
-    strparse_format_timestamp(*t, canon);
-    *out = arena_strdup(&req->arena, canon);
-    return 0;
-}
-
 int handle_admin_attribution(struct request *req)
 {
     double from, to, now = now_seconds();

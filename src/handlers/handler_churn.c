@@ -3,6 +3,7 @@
 #include <inttypes.h>
 #include <math.h>
 
+#include "xsell/channels.h"
 #include "xsell/cursor.h"
 #include "xsell/handlers.h"
 #include "xsell/jsonw.h"
@@ -208,6 +209,27 @@ int handle_churn_summary(struct request *req)
         jsonw_close(&j, '}');
     }
     jsonw_close(&j, '}');
+    /* the same per acquisition channel (history.h), those without one last */
+    size_t nch = idmap_size(&s->hist.channels);
+    struct channel_cohort *by = arena_array(&req->arena, nch + 1, sizeof(*by));
+    channel_cohorts(&s->hist, m, INT32_MIN, INT32_MAX, 0, by);
+    jsonw_open(&j, "by_acquisition_channel", '[');
+    for (size_t c = 0; c <= nch; c++) {
+        if (!by[c].customers)
+            continue;
+        jsonw_open(&j, NULL, '{');
+        jsonw_str(&j, "channel", c < nch ? idmap_key(&s->hist.channels, (int32_t)c) : NULL);
+        jsonw_int(&j, "customers", by[c].customers);
+        jsonw_num(&j, "clv_12m", r2(by[c].clv_sum));
+        jsonw_num(&j, "value_at_risk", r2(by[c].value_at_risk));
+        jsonw_num(&j, "churn_risk_mean", r6(by[c].risk_sum / (double)by[c].customers));
+        jsonw_open(&j, "segments", '{');
+        for (int i = 0; i < SEG_COUNT; i++)
+            jsonw_int(&j, churn_segment_name((enum churn_segment)i), by[c].segments[i]);
+        jsonw_close(&j, '}');
+        jsonw_close(&j, '}');
+    }
+    jsonw_close(&j, ']');
     jsonw_open(&j, "thresholds", '{');
     jsonw_int(&j, "new_below_age_days", CHURN_NEW_DAYS);
     jsonw_num(&j, "at_risk_from_churn_risk", CHURN_AT_RISK);

@@ -151,6 +151,107 @@ static int parse_levels(struct request *req, double *levels, int *n)
     return 0;
 }
 
+/* Ends the answer with the snapshot's as_of and version, and sends it. */
+static int respond_dated(struct request *req, struct jsonw *j, struct buf *b)
+{
+    char day[11];
+    strparse_format_date(req->snap->as_of, day);
+    jsonw_str(j, "as_of", day);
+    jsonw_int(j, "model_version", (long long)req->snap->version);
+    jsonw_close(j, '}');
+    return respond_buf(req, b);
+}
+
+/* "history": the last n periods, oldest first, dated by their first day. */
+static void write_history(struct jsonw *j, const struct model_sales *m, int freq,
+                          const double *past, int n)
+{
+    char day[11];
+    int days = freq == SALES_DAY ? 1 : 7;
+    jsonw_open(j, "history", '[');
+    for (int i = 0; i < n; i++) {
+        jsonw_open(j, NULL, '{');
+        strparse_format_date((m->first_day[freq] - (double)(n - i) * days) * DAY_S, day);
+        jsonw_str(j, "date", day);
+        jsonw_num(j, "value", past[i]);
+        jsonw_close(j, '}');
+    }
+    jsonw_close(j, ']');
+}
+
+/* A channel's series (history.h) is no node of the forecasts' hierarchy: fitted on
+ * request, over the periods since its first sale in the window, by the method
+ * POST /forecast uses, with its own backtest. */
+static int channel_forecast(struct request *req, const char *name, int freq, int meas, int horizon,
+                            const double *levels, int nlevels, int nhistory)
+{
+    const struct snapshot *s = req->snap;
+    const struct model_sales *m = &s->sales;
+    int32_t ch = idmap_find(&s->hist.channels, name, strlen(name));
+    if (ch < 0)
+        return req_fail(req, PROBLEM_UNKNOWN_ID, "unknown channel \"%.64s\"", name);
+    int n = history_max[freq];
+    double *y = arena_array(&req->arena, (size_t)n, sizeof(double));
+    model_sales_history(m, &s->hist, m->nodes - 1, ch, (enum sales_measure)meas,
+                        (enum sales_freq)freq, n, y);
+    int start = 0;
+    while (start < n && y[start] == 0)
+        start++;
+    struct forecast *f = arena_alloc(&req->arena, sizeof(*f));
+    struct fc_backtest bt;
+    if (start == n ||
+        forecast_auto(y + start, n - start, m->period[freq], horizon, levels, nlevels, FC_AUTO, f))
+        return req_fail(req, PROBLEM_UNKNOWN_ID,
+                        "channel \"%.64s\" sold nothing in the last %d %ss", name, n,
+                        freq_names[freq]);
+    forecast_backtest(y + start, n - start, m->period[freq], m->backtest_h[freq], FC_AUTO, levels,
+                      nlevels, &bt);
+    struct buf b;
+    struct jsonw j;
+    char day[11], key[24];
+    int days = freq == SALES_DAY ? 1 : 7;
+    buf_init(&b, ANSWER_MAX);
+    jsonw_init(&j, &b);
+    jsonw_open(&j, NULL, '{');
+    jsonw_str(&j, "channel", name);
+    jsonw_str(&j, "scope", "channel");
+    jsonw_str(&j, "freq", freq_names[freq]);
+    jsonw_str(&j, "measure", measure_names[meas]);
+    jsonw_int(&j, "horizon", horizon);
+    jsonw_str(&j, "model", f->model);
+    jsonw_str(&j, "note", f->note[0] ? f->note : NULL);
+    jsonw_str(&j, "reconciliation", "none");
+    jsonw_int(&j, "history_periods", n - start);
+    jsonw_num(&j, "last_period", y[n - 1]);
+    if (nhistory > 0)
+        write_history(&j, m, freq, y + n - nhistory, nhistory);
+    jsonw_open(&j, "points", '[');
+    for (int i = 0; i < horizon; i++) {
+        jsonw_open(&j, NULL, '{');
+        strparse_format_date((m->first_day[freq] + (double)i * days) * DAY_S, day);
+        jsonw_str(&j, "date", day);
+        jsonw_num(&j, "mean", MAX(0, f->mean[i]));
+        for (int l = 0; l < nlevels; l++) {
+            snprintf(key, sizeof(key), "lo%g", levels[l]);
+            jsonw_num(&j, key, MAX(0, f->lo[l][i]));
+            snprintf(key, sizeof(key), "hi%g", levels[l]);
+            jsonw_num(&j, key, MAX(0, f->hi[l][i]));
+        }
+        jsonw_close(&j, '}');
+    }
+    jsonw_close(&j, ']');
+    jsonw_open(&j, "backtest", '{');
+    jsonw_int(&j, "horizon", m->backtest_h[freq]);
+    jsonw_num(&j, "smape", bt.smape);
+    jsonw_num(&j, "mase", bt.mase);
+    for (int l = 0; l < nlevels; l++) {
+        snprintf(key, sizeof(key), "coverage%g", levels[l]);
+        jsonw_num(&j, key, bt.cover[l]);
+    }
+    jsonw_close(&j, '}');
+    return respond_dated(req, &j, &b);
+}
+
 int handle_forecast_get(struct request *req)
 {
     const struct snapshot *s = req->snap;
@@ -158,19 +259,21 @@ int handle_forecast_get(struct request *req)
     const struct history *h = &s->hist;
     if (m->nodes == 0)
         return req_fail(req, PROBLEM_NOT_READY, "the serving models have no sales forecasts");
-    const char *item, *category = req_param(req, "category");
+    const char *item, *category = req_param(req, "category"), *channel = req_param(req, "channel");
     if (param_id(req, "item", false, &item))
         return 0;
     int freq, meas, horizon, nlevels = 0, nhistory;
     double levels[FC_MAX_LEVELS];
-    if (item && category)
-        return req_fail(req, PROBLEM_BAD_PARAM, "give item or category, not both");
+    if ((item != NULL) + (category != NULL) + (channel != NULL) > 1)
+        return req_fail(req, PROBLEM_BAD_PARAM, "give one of item, category and channel");
     if (param_choice(req, "freq", freq_names, SALES_NFREQ, SALES_DAY, &freq) ||
         param_choice(req, "measure", measure_names, SALES_NMEASURE, SALES_UNITS, &meas) ||
         param_int(req, "horizon", 1, m->h_max[freq], default_h[freq], &horizon) ||
         param_int(req, "history", 0, history_max[freq], 0, &nhistory) ||
         parse_levels(req, levels, &nlevels))
         return 0;
+    if (channel)
+        return channel_forecast(req, channel, freq, meas, horizon, levels, nlevels, nhistory);
     size_t node = m->nodes - 1; /* the shop */
     if (item) {
         int32_t p = idmap_find(&h->products, item, strlen(item));
@@ -219,17 +322,9 @@ int handle_forecast_get(struct request *req)
     int days = freq == SALES_DAY ? 1 : 7;
     if (nhistory > 0) {
         double *past = arena_array(&req->arena, (size_t)nhistory, sizeof(double));
-        model_sales_history(m, h, node, (enum sales_measure)meas, (enum sales_freq)freq, nhistory,
-                            past);
-        jsonw_open(&j, "history", '[');
-        for (int i = 0; i < nhistory; i++) {
-            jsonw_open(&j, NULL, '{');
-            strparse_format_date((m->first_day[freq] - (double)(nhistory - i) * days) * DAY_S, day);
-            jsonw_str(&j, "date", day);
-            jsonw_num(&j, "value", past[i]);
-            jsonw_close(&j, '}');
-        }
-        jsonw_close(&j, ']');
+        model_sales_history(m, h, node, SALES_ANY_CHANNEL, (enum sales_measure)meas,
+                            (enum sales_freq)freq, nhistory, past);
+        write_history(&j, m, freq, past, nhistory);
     }
     jsonw_open(&j, "points", '[');
     for (int i = 0; i < horizon; i++) {
@@ -259,9 +354,5 @@ int handle_forecast_get(struct request *req)
     jsonw_num(&j, "coverage95", fc->cover95);
     jsonw_int(&j, "model_version", (long long)s->refit_version);
     jsonw_close(&j, '}');
-    strparse_format_date(s->as_of, day);
-    jsonw_str(&j, "as_of", day);
-    jsonw_int(&j, "model_version", (long long)s->version);
-    jsonw_close(&j, '}');
-    return respond_buf(req, &b);
+    return respond_dated(req, &j, &b);
 }

@@ -12,7 +12,9 @@ static int read_order(struct request *req, const cJSON *o, const char *where, st
     if (body_string(req, o, "order_id", where, true, &out->order_id) ||
         body_string(req, o, "customer_id", where, false, &out->customer_id) ||
         body_string(req, o, "ordered_at", where, true, &out->ordered_at) ||
-        body_id(req, o, "session_id", where, false, &out->session_id))
+        body_id(req, o, "session_id", where, false, &out->session_id) ||
+        body_string(req, o, "channel", where, false, &out->channel) ||
+        body_string(req, o, "acquisition_channel", where, false, &out->acquisition_channel))
         return -1;
     const cJSON *lines = cJSON_GetObjectItemCaseSensitive(o, "lines");
     int n = cJSON_IsArray(lines) ? cJSON_GetArraySize(lines) : -1;
@@ -32,6 +34,8 @@ static int read_order(struct request *req, const cJSON *o, const char *where, st
         li->customer_id = out->customer_id;
         li->ordered_at = out->ordered_at;
         li->session_id = out->session_id;
+        li->channel = out->channel;
+        li->acquisition_channel = out->acquisition_channel;
         if (body_string(req, l, "product_id", at, true, &li->product_id) ||
             body_number(req, l, "quantity", at, true, true, &li->quantity) ||
             body_number(req, l, "unit_price", at, true, false, &li->unit_price) ||

@@ -190,6 +190,22 @@ int param_bool(struct request *req, const char *name, bool def, bool *out)
     return 0;
 }
 
+int param_time(struct request *req, const char *name, bool end, double def, double *t,
+               const char **out)
+{
+    const char *v = req_param(req, name);
+    char canon[STRPARSE_TS_LEN];
+    *t = def;
+    if (v && strparse_timestamp(v, strlen(v), t, NULL))
+        return req_fail(req, PROBLEM_BAD_PARAM,
+                        "%s must be an ISO-8601 date or date-time, got \"%.60s\"", name, shown(v));
+    if (v && strlen(v) == 10 && end)
+        *t += DAY_S;
+    strparse_format_timestamp(*t, canon);
+    *out = arena_strdup(&req->arena, canon);
+    return 0;
+}
+
 int param_choice(struct request *req, const char *name, const char *const *names, int n, int def,
                  int *out)
 {

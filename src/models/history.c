@@ -13,6 +13,7 @@ void history_init(struct history *h)
     idmap_init(&h->products);
     idmap_init(&h->customers);
     idmap_init(&h->orders);
+    idmap_init(&h->channels);
 }
 
 void history_release(struct history *h)
@@ -21,6 +22,7 @@ void history_release(struct history *h)
     idmap_release(&h->products);
     idmap_release(&h->customers);
     idmap_release(&h->orders);
+    idmap_release(&h->channels);
     if (h->borrowed) {
         memset(h, 0, sizeof(*h));
         return;
@@ -34,6 +36,8 @@ void history_release(struct history *h)
     free(h->order_customer);
     free(h->order_time);
     free(h->order_first);
+    free(h->order_channel);
+    free(h->cust_channel);
     free(h->line_order);
     free(h->line_product);
     free(h->line_qty);
@@ -95,7 +99,10 @@ void history_add_line(struct history *h, const char *order_id, const char *custo
         xgrow((void **)&h->order_customer, &cap, (size_t)o + 1, sizeof(int32_t));
         cap = h->order_cap;
         xgrow((void **)&h->order_time, &cap, (size_t)o + 1, sizeof(double));
+        cap = h->order_cap;
+        xgrow((void **)&h->order_channel, &cap, (size_t)o + 1, sizeof(int16_t));
         h->order_cap = cap;
+        h->order_channel[o] = -1;
         h->order_customer[o] = customer_id && *customer_id ? idmap_put(&h->customers, customer_id,
                                                                        strlen(customer_id), NULL)
                                                            : -1;
@@ -129,6 +136,42 @@ void history_add_line(struct history *h, const char *order_id, const char *custo
     h->line_qty[h->nlines] = qty;
     h->line_price[h->nlines] = unit_price;
     h->nlines++;
+}
+
+/* The channel's number, a new name past the cap counting as "other". */
+static int16_t channel_number(struct history *h, const char *name)
+{
+    int32_t k = idmap_find(&h->channels, name, strlen(name));
+    if (k < 0 && idmap_size(&h->channels) >= HISTORY_CHANNELS_MAX - 1)
+        name = "other";
+    return (int16_t)idmap_put(&h->channels, name, strlen(name), NULL);
+}
+
+void history_set_last_channel(struct history *h, const char *channel)
+{
+    if (h->nlines && channel && *channel)
+        h->order_channel[h->line_order[h->nlines - 1]] = channel_number(h, channel);
+}
+
+/* cust_channel for every customer, -1 for those not set. */
+static void grow_cust_channel(struct history *h)
+{
+    size_t nc = history_ncustomers(h), old = h->cust_channel_cap, cap = old;
+    if (nc + 1 <= old)
+        return;
+    xgrow((void **)&h->cust_channel, &cap, nc + 1, sizeof(int16_t));
+    for (size_t c = old; c < cap; c++)
+        h->cust_channel[c] = -1;
+    h->cust_channel_cap = cap;
+}
+
+void history_set_acquisition(struct history *h, const char *customer_id, const char *channel)
+{
+    int32_t c = idmap_find(&h->customers, customer_id, strlen(customer_id));
+    if (c < 0 || !channel || !*channel)
+        return;
+    grow_cust_channel(h);
+    h->cust_channel[c] = channel_number(h, channel);
 }
 
 void history_add_signal(struct history *h, const char *visit, const char *customer_id, double when,
@@ -212,18 +255,22 @@ void history_copy_orders(struct history *h, const struct history *from)
     }
     idmap_copy(&h->customers, &from->customers);
     idmap_copy(&h->orders, &from->orders);
+    idmap_copy(&h->channels, &from->channels);
     size_t no = history_norders(from), nl = from->nlines;
 #define COPY(field, n)                                                                             \
     h->field = xmalloc(((n) + 1) * sizeof(*h->field));                                             \
     memcpy(h->field, from->field, (n) * sizeof(*h->field))
     COPY(order_customer, no);
     COPY(order_time, no);
+    COPY(order_channel, no);
+    COPY(cust_channel, history_ncustomers(from));
     COPY(line_order, nl);
     COPY(line_product, nl);
     COPY(line_qty, nl);
     COPY(line_price, nl);
 #undef COPY
     h->order_cap = no + 1;
+    h->cust_channel_cap = history_ncustomers(from);
     h->line_cap = nl + 1;
     h->nlines = nl;
     h->t_min = from->t_min;
@@ -239,6 +286,25 @@ void history_finish(struct history *h)
         h->order_first[h->line_order[i] + 1]++;
     for (size_t o = 0; o < no; o++)
         h->order_first[o + 1] += h->order_first[o];
+
+    /* A customer without an acquisition channel given: their first order's. */
+    grow_cust_channel(h);
+    double *first = xmalloc((nc + 1) * sizeof(double));
+    for (size_t c = 0; c < nc; c++)
+        first[c] = INFINITY;
+    int16_t *derived = xmalloc((nc + 1) * sizeof(int16_t));
+    for (size_t o = 0; o < no; o++) {
+        int32_t c = h->order_customer[o];
+        if (c >= 0 && h->order_time[o] < first[c]) {
+            first[c] = h->order_time[o];
+            derived[c] = h->order_channel[o];
+        }
+    }
+    for (size_t c = 0; c < nc; c++)
+        if (h->cust_channel[c] < 0 && first[c] < INFINITY)
+            h->cust_channel[c] = derived[c];
+    free(first);
+    free(derived);
 
     /* Each customer's distinct products: count, fill, sort, dedupe in place. */
     int32_t *count = xcalloc(nc + 1, sizeof(int32_t));
@@ -358,7 +424,7 @@ size_t history_categories(const struct history *h, struct arena *a, int32_t **ca
 
 struct history_head {
     uint64_t products, customers, orders, lines, entries, visits, signals;
-    uint64_t product_slots, customer_slots, order_slots;
+    uint64_t product_slots, customer_slots, order_slots, channels, channel_slots;
     double t_min, t_max;
 };
 
@@ -413,12 +479,15 @@ void history_save(const struct history *h, struct snapw *w)
                                 .product_slots = h->products.nslots,
                                 .customer_slots = h->customers.nslots,
                                 .order_slots = h->orders.nslots,
+                                .channels = idmap_size(&h->channels),
+                                .channel_slots = h->channels.nslots,
                                 .t_min = h->t_min,
                                 .t_max = h->t_max};
     snapw_put(w, "history", &head, sizeof(head), 1);
     idmap_save(&h->products, w, "history.products");
     idmap_save(&h->customers, w, "history.customers");
     idmap_save(&h->orders, w, "history.orders");
+    idmap_save(&h->channels, w, "history.channels");
     snapw_strings(w, "history.name", h->name, np);
     snapw_strings(w, "history.category", h->category, np);
 #define PUT(field, n) snapw_put(w, "history." #field, h->field, sizeof(*h->field), n)
@@ -429,6 +498,8 @@ void history_save(const struct history *h, struct snapw *w)
     PUT(order_customer, no);
     PUT(order_time, no);
     PUT(order_first, no + 1);
+    PUT(order_channel, no);
+    PUT(cust_channel, nc);
     PUT(line_order, h->nlines);
     PUT(line_product, h->nlines);
     PUT(line_qty, h->nlines);
@@ -455,6 +526,7 @@ void history_load_sections(struct history *h, struct snapr *r)
     idmap_load(&h->products, r, "history.products", np, head.product_slots);
     idmap_load(&h->customers, r, "history.customers", nc, head.customer_slots);
     idmap_load(&h->orders, r, "history.orders", no, head.order_slots);
+    idmap_load(&h->channels, r, "history.channels", head.channels, head.channel_slots);
     h->name = snapr_strings(r, "history.name", np, &h->arena);
     h->category = snapr_strings(r, "history.category", np, &h->arena);
 #define GET(field, n) h->field = snapr_get(r, "history." #field, sizeof(*h->field), n)
@@ -465,6 +537,8 @@ void history_load_sections(struct history *h, struct snapr *r)
     GET(order_customer, no);
     GET(order_time, no);
     GET(order_first, no + 1);
+    GET(order_channel, no);
+    GET(cust_channel, nc);
     GET(line_order, nl);
     GET(line_product, nl);
     GET(line_qty, nl);
@@ -478,6 +552,10 @@ void history_load_sections(struct history *h, struct snapr *r)
     GET(visit_customer, head.visits);
     GET(visit_first, head.visits + 1);
 #undef GET
+    if (!r->failed && (!h->order_channel || !h->cust_channel)) {
+        snprintf(r->why, sizeof(r->why), "history: the channels are missing");
+        r->failed = true;
+    }
     if (r->failed)
         return;
     /* What every reader takes for granted of a finished history. */
@@ -485,7 +563,10 @@ void history_load_sections(struct history *h, struct snapr *r)
               (uint64_t)h->cust_first[nc] == head.entries;
     for (size_t o = 0; ok && o < no; o++)
         ok = h->order_first[o] <= h->order_first[o + 1] && h->order_customer[o] >= -1 &&
-             h->order_customer[o] < (int64_t)nc;
+             h->order_customer[o] < (int64_t)nc && h->order_channel[o] >= -1 &&
+             h->order_channel[o] < (int64_t)head.channels;
+    for (size_t c = 0; ok && c < nc; c++)
+        ok = h->cust_channel[c] >= -1 && h->cust_channel[c] < (int64_t)head.channels;
     for (size_t l = 0; ok && l < nl; l++)
         ok = h->line_product[l] >= 0 && (size_t)h->line_product[l] < np;
     for (size_t k = 0; ok && k < head.entries; k++)
@@ -505,6 +586,7 @@ void history_load_sections(struct history *h, struct snapr *r)
     }
     h->product_cap = np;
     h->order_cap = no;
+    h->cust_channel_cap = nc;
     h->line_cap = nl;
     h->nlines = nl;
     h->nvisits = h->visit_cap = head.visits;

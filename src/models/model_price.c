@@ -8,9 +8,10 @@
 #include "xsell/xalloc.h"
 #include "xsell/snapfile.h"
 #include "xsell/snapshot.h"
+#include "xsell/stats.h"
 
 #define CELLS_MAX 50000000 /* products x weeks held at once */
-#define Z95       1.959963984540054
+#define Z95       STATS_Z95
 
 static const char *const bound_names[] = {NULL,      "max_change",     "min_margin", "floor",
                                           "ceiling", "observed_range", "conflict"};

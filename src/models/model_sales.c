@@ -448,7 +448,8 @@ static void build_tables(const struct history *h, const struct model_sales *m, d
 }
 
 void model_sales_history(const struct model_sales *m, const struct history *h, size_t node,
-                         enum sales_measure meas, enum sales_freq f, int n, double *out)
+                         int channel, enum sales_measure meas, enum sales_freq f, int n,
+                         double *out)
 {
     static const int days[SALES_NFREQ] = {1, 7};
     double last_day = m->first_day[f] - 1;
@@ -458,7 +459,7 @@ void model_sales_history(const struct model_sales *m, const struct history *h, s
     for (size_t o = 0; o < history_norders(h); o++) {
         double back = last_day - floor(h->order_time[o] / DAY_S);
         int t = n - 1 - (int)floor(back / days[f]);
-        if (back < 0 || t < 0)
+        if (back < 0 || t < 0 || (channel != SALES_ANY_CHANNEL && h->order_channel[o] != channel))
             continue;
         for (int32_t l = h->order_first[o]; l < h->order_first[o + 1]; l++) {
             size_t p = (size_t)h->line_product[l];

@@ -290,8 +290,8 @@
     const measure = params.get("measure") || "revenue";
     const form = el("form", { class: "controls", id: "forecast-form" },
       el("label", { for: "f-scope" }, "Scope", el("select", { id: "f-scope", name: "scope" },
-        ["shop", "category", "product"].map((v) => el("option", { value: v, selected: v === scope }, v)))),
-      el("label", { for: "f-id" }, "Category or product id",
+        ["shop", "category", "product", "channel"].map((v) => el("option", { value: v, selected: v === scope }, v)))),
+      el("label", { for: "f-id" }, "Category, product id or channel",
         el("input", { id: "f-id", name: "id", value: id, placeholder: "e.g. coffee or P001" })),
       el("label", { for: "f-freq" }, "Periods", el("select", { id: "f-freq", name: "freq" },
         ["day", "week"].map((v) => el("option", { value: v, selected: v === freq }, v)))),
@@ -306,6 +306,7 @@
     const q = { freq, measure, history: freq === "day" ? 90 : 52, horizon: freq === "day" ? 28 : 8 };
     if (scope === "product") q.item = id;
     if (scope === "category") q.category = id;
+    if (scope === "channel") q.channel = id;
     if (scope !== "shop" && !id) {
       show("Forecasts", form, el("p", {}, "Name the " + scope + " to forecast."));
       return;
@@ -319,7 +320,8 @@
     /* the forecast line starts at the last period seen, so the two join */
     const lastSeen = nh ? hist[nh - 1].value : null;
     const fcLine = (key) => pad([lastSeen].concat(fc.points.map((p) => p[key])), nh - 1, 0);
-    const what = (fc.scope === "shop" ? "the shop" : fc.scope === "category" ? "category " + fc.category : "product " + fc.product_id);
+    const what = fc.scope === "shop" ? "the shop" : fc.scope === "category" ? "category " + fc.category
+      : fc.scope === "channel" ? "channel " + fc.channel : "product " + fc.product_id;
     const title = measure + " per " + freq + " of " + what + ": the last periods and the forecast with 80% and 95% intervals";
     const bt = fc.backtest || {};
     show("Forecasts", form,
@@ -511,6 +513,45 @@
       ], a.surfaces));
   }
 
+  /* --- channels ---------------------------------------------------------------- */
+
+  async function channelsView(params) {
+    const from = params.get("from") || "";
+    const to = params.get("to") || "";
+    const form = el("form", { class: "controls" },
+      el("label", { for: "c-from" }, "Customers won from", el("input", { id: "c-from", name: "from", type: "date", value: from })),
+      el("label", { for: "c-to" }, "To", el("input", { id: "c-to", name: "to", type: "date", value: to })),
+      el("button", { type: "submit", class: "primary" }, "Show"));
+    form.addEventListener("submit", (ev) => {
+      ev.preventDefault();
+      const f = new FormData(form);
+      go("channels", { from: f.get("from"), to: f.get("to") });
+    });
+    const c = await api("/channels" + query({ from, to }));
+    const range = (o, f) => (o && o.ci_low !== null && o.ci_low !== undefined
+      ? f(o.ci_low) + " – " + f(o.ci_high) : "–");
+    show("Channels", form,
+      el("p", { class: "note" }, "Customers each channel won from " + c.from.slice(0, 10) + " to " +
+        c.to.slice(0, 10) + " (a customer counts where their first order came from, unless told " +
+        "otherwise), whether they came back within " + c.repeat_days + " days and what they are " +
+        "worth; and the orders each channel brought in that time. Intervals are 95%."),
+      table([
+        { title: "Channel", cell: (r) => r.channel ?? "(none)" },
+        { title: "Customers won", num: true, cell: (r) => num(r.new_customers, 0) },
+        { title: "Came back in " + c.repeat_days + " days", num: true, cell: (r) => pct(r.repeat_rate.estimate) },
+        { title: "95% interval", num: true, cell: (r) => range(r.repeat_rate, pct) },
+        { title: "CLV 12 months", num: true, cell: (r) => money(r.clv_12m.mean) },
+        { title: "95% interval", num: true, cell: (r) => range(r.clv_12m, money) },
+        { title: "Orders", num: true, cell: (r) => num(r.orders, 0) },
+        { title: "Revenue", num: true, cell: (r) => money(r.revenue) },
+        { title: "Sold by recommendations", num: true, cell: (r) => pct(r.attributed_share.estimate) },
+      ], c.channels),
+      el("p", {}, "Forecast a channel's sales: ", ...c.channels.filter((r) => r.channel).map((r, i) =>
+        el("span", {}, i ? ", " : "", el("a", {
+          href: "#/forecast" + query({ scope: "channel", id: r.channel, freq: "week", measure: "revenue" }),
+        }, r.channel)))));
+  }
+
   /* --- models ------------------------------------------------------------------ */
 
   /* name.path: value for every number, string and truth value under o */
@@ -608,6 +649,7 @@
     prices: (r) => pricesView(r.params),
     experiments: (r) => experimentsView(r.params),
     attribution: (r) => attributionView(r.params),
+    channels: (r) => channelsView(r.params),
     models: () => modelsView(),
   };
 

@@ -238,6 +238,23 @@ await test("attribution", async () => {
   await page.context().close();
 });
 
+await test("channels and a channel's forecast", async () => {
+  const page = await newPage();
+  await signIn(page, INTERNAL);
+  await open(page, "#/channels?from=2023-01-01", "Channels");
+  const names = (await rows(page)).map((t) => t.split(/[0-9]/)[0]);
+  for (const c of ["email", "search", "direct", "social"])
+    check(names.includes(c), "channel " + c + " in " + names);
+  await axe(page, "channels");
+  await page.screenshot({ path: `${shots}/channels.png`, fullPage: true });
+  await page.getByRole("link", { name: "email", exact: true }).click();
+  await page.waitForFunction(() => document.querySelector("main h2")?.textContent.includes("channel email"));
+  const drawn = await inked(page, ".chart canvas");
+  check(drawn > 2000, "channel forecast pixels drawn: " + drawn);
+  check(page.problems.length === 0, page.problems.join("; "));
+  await page.context().close();
+});
+
 await test("models: an admin starts a run", async () => {
   const page = await newPage();
   await signIn(page, INTERNAL);

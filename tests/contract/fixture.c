@@ -21,7 +21,10 @@ struct snapshot *fixture_snapshot_fit(int threads)
             snprintf(id, sizeof(id), "P%d", (o * 7 + k * 3) % 30);
             history_add_line(h, order, o % 5 ? cust : "", 86400.0 * o, id, 1, 2.0);
         }
+        static const char *channels[] = {"email", "search", NULL};
+        history_set_last_channel(h, channels[o % 3]);
     }
+    history_set_acquisition(h, "C3", "social");
     history_finish(h);
     /* every model through the registry, as training fits them */
     struct model_params mp;

@@ -30,6 +30,7 @@ int main(void)
         {"recommend", run_recommend_tests},
         {"upsell", run_upsell_tests},
         {"churn", run_churn_tests},
+        {"channels", run_channels_tests},
         {"price", run_price_tests},
         {"forecast", run_forecast_tests},
         {"writes", run_writes_tests},

@@ -70,6 +70,7 @@ int run_api_tests(void);
 int run_recommend_tests(void);
 int run_upsell_tests(void);
 int run_churn_tests(void);
+int run_channels_tests(void);
 int run_price_tests(void);
 int run_forecast_tests(void);
 int run_writes_tests(void);

@@ -231,7 +231,7 @@ static void test_forecast_get(void **state)
     static const struct bad_get bad[] = {
         {"/forecast?item=NOPE", 404, "NOPE"},
         {"/forecast?category=NOPE", 404, "NOPE"},
-        {"/forecast?item=P001&category=coffee", 400, "not both"},
+        {"/forecast?item=P001&category=coffee", 400, "one of"},
         {"/forecast?freq=month", 400, "freq"},
         {"/forecast?measure=profit", 400, "measure"},
         {"/forecast?horizon=0", 400, "horizon"},

@@ -3,6 +3,7 @@
 #include <math.h>
 
 #include "unit/unit.h"
+#include "xsell/channels.h"
 #include "xsell/eval.h"
 #include "xsell/model_churn.h"
 #include "xsell/stats.h"
@@ -458,6 +459,79 @@ static void test_curve(void **state)
     assert_false(model_churn_days(&m, 0, &lo, &hi));
 }
 
+/* Cohorts per acquisition channel, by hand: the first order's channel unless one was
+ * given, the repeat within 90 days counted over those seen long enough, the CLV's
+ * interval; and the share of attributed revenue with the delta method's interval. */
+static void test_channel_cohorts(void **state)
+{
+    (void)state;
+    struct history h;
+    history_init(&h);
+    /* A: day 1000 by email, day 1050 direct; B: day 1010 by social; C: day 1020 and
+     * 1200 by search, won by email as given */
+    static const struct {
+        const char *order, *customer, *channel;
+        int day;
+    } orders[] = {{"o1", "A", "email", 1000},
+                  {"o2", "B", "social", 1010},
+                  {"o3", "C", "search", 1020},
+                  {"o4", "A", "direct", 1050},
+                  {"o5", "C", "search", 1200}};
+    for (size_t i = 0; i < ARRAY_SIZE(orders); i++) {
+        history_add_line(&h, orders[i].order, orders[i].customer, orders[i].day * DAY_S, "P1", 1,
+                         10);
+        history_set_last_channel(&h, orders[i].channel);
+    }
+    history_set_acquisition(&h, "C", "email");
+    history_set_acquisition(&h, "nobody", "email"); /* unknown: left out */
+    history_finish(&h);
+    int32_t email = idmap_find(&h.channels, "email", 5),
+            social = idmap_find(&h.channels, "social", 6);
+    assert_int_equal(h.cust_channel[0], email);
+    assert_int_equal(h.cust_channel[1], social);
+    assert_int_equal(h.cust_channel[2], email);
+    int32_t first[] = {0, 2, 3, 5}, day[] = {1000, 1050, 1010, 1020, 1200, 0};
+    float value[6] = {10, 10, 10, 10, 10}, keep[4] = {1, 1, 1};
+    struct churn_customer cust[3] = {{.known = true, .clv = 100, .churn_risk = 0.2f},
+                                     {.known = true, .clv = 20, .churn_risk = 0.9f},
+                                     {.known = true, .clv = 50, .churn_risk = 0.4f}};
+    struct model_churn m = {
+        .as_of_day = 1300, .n = 3, .cust = cust, .days = {first, day, value, keep, 3}};
+    size_t nch = idmap_size(&h.channels);
+    struct channel_cohort k[8];
+    assert_true(nch + 1 <= ARRAY_SIZE(k));
+    channel_cohorts(&h, &m, INT32_MIN, INT32_MAX, 90, k);
+    assert_int_equal(k[email].customers, 2);
+    assert_int_equal(k[email].observed, 2);
+    assert_int_equal(k[email].repeated, 1); /* A came back on day 50, C on day 180 */
+    assert_int_equal(k[social].customers, 1);
+    assert_int_equal(k[social].repeated, 0);
+    assert_int_equal(k[nch].customers, 0);
+    double mean, lo, hi;
+    channel_mean_ci95(k[email].clv_sum, k[email].clv_sq, 2, &mean, &lo, &hi);
+    /* 100 and 50: mean 75, sd 35.36, se 25 */
+    assert_float_equal(mean, 75, 1e-9);
+    assert_float_equal(lo, 26.0009004, 1e-6);
+    assert_float_equal(hi, 123.9990996, 1e-6);
+    /* a window from day 1005: A is not in it; one seen less than 90 days: not observed */
+    channel_cohorts(&h, &m, 1005, INT32_MAX, 90, k);
+    assert_int_equal(k[email].customers, 1);
+    m.as_of_day = 1100;
+    channel_cohorts(&h, &m, INT32_MIN, INT32_MAX, 90, k);
+    assert_int_equal(k[email].observed, 1); /* C, first seen 80 days before: too soon */
+    history_release(&h);
+
+    /* orders (attributed, revenue): (10, 100), (0, 50), (30, 60) */
+    double share;
+    channel_share_ci95(3, 40, 210, 1000, 16100, 2800, &share, &lo, &hi);
+    assert_float_equal(share, 0.1904762, 1e-6);
+    assert_float_equal(lo, 0, 1e-12);
+    assert_float_equal(hi, 0.4504999, 1e-6);
+    channel_share_ci95(1, 10, 100, 100, 10000, 1000, &share, &lo, &hi);
+    assert_float_equal(share, 0.1, 1e-12);
+    assert_true(isnan(lo) && isnan(hi)); /* one order: no interval */
+}
+
 int run_churn_tests(void)
 {
     const struct CMUnitTest tests[] = {
@@ -467,6 +541,7 @@ int run_churn_tests(void)
         cmocka_unit_test(test_modified_one_time_buyer),
         cmocka_unit_test(test_fits_on_degenerate_data),
         cmocka_unit_test(test_curve),
+        cmocka_unit_test(test_channel_cohorts),
     };
     const struct CMUnitTest cdnow[] = {
         cmocka_unit_test(test_cdnow_summaries),
