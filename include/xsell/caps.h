@@ -10,6 +10,7 @@
 #define ID_MAX              200        /* product, customer, order id, bytes */
 #define TEXT_MAX            2000       /* product name, category, bytes */
 #define CHANNEL_MAX         64         /* a channel's name, bytes (sql/011) */
+#define STOCK_MAX           1000000000 /* a product's stock, units (sql/012) */
 #define CSV_FIELD_MAX       8192       /* one CSV field, bytes */
 #define CSV_FIELDS_MAX      4096   /* fields in one CSV record (a series a line: xsell forecast) */
 #define LIMIT_MAX           100    /* limit= on list answers */

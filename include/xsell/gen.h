@@ -10,7 +10,11 @@
  * (orders.csv's column channel: email, search, direct, social), a customer's first
  * order by the channel that won them, the more loyal customers (the lower their
  * dropout chance) the likelier won by email, the less by social; truth.json gives
- * each channel's customers (those who bought) and their mean dropout chance. */
+ * each channel's customers (those who bought) and their mean dropout chance; stock
+ * (products.csv's column stock), planted against each product's units sold in the
+ * history's last GEN_STOCK_DAYS days (d): one in twelve of those that sold 20 or more
+ * holds 0.2 d (scarce), another one in twelve 12 d + 20 (overstocked), the rest
+ * 1.5 d + 10; truth.json names the scarce and the overstocked. */
 #ifndef XSELL_GEN_H
 #define XSELL_GEN_H
 
@@ -32,6 +36,7 @@
  * clicks, cart adds), answers.csv (the answers shown) and experiment.json (the definition for PUT
  * /experiments/sim); truth.json names the lifts. */
 #define GEN_CHANNELS     4
+#define GEN_STOCK_DAYS   14
 #define GEN_EXP_VARIANTS 4
 #define GEN_EXP_VISITS   2.0
 #define GEN_EXP_BUY_P    0.5

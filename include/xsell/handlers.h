@@ -21,6 +21,7 @@ int handle_forecast_get(struct request *req);
 int handle_orders_post(struct request *req);
 int handle_events_post(struct request *req);
 int handle_product_put(struct request *req);
+int handle_product_patch(struct request *req);
 int handle_order_delete(struct request *req);
 int handle_product_delete(struct request *req);
 int handle_customer_delete(struct request *req);

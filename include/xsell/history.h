@@ -20,6 +20,7 @@ struct history {
     double *price, *cost;          /* cost NAN when unknown */
     bool *in_stock;
     bool *in_catalog; /* false for products seen only in orders */
+    int32_t *stock;   /* units held (sql/012); -1 when not known */
     size_t product_cap;
     /* orders */
     int32_t *order_customer; /* -1 for a guest */
@@ -67,6 +68,23 @@ int32_t history_add_product(struct history *h, const char *id, const char *name,
 /* Adds one order line. Lines of one order must come together, orders in time order. */
 void history_add_line(struct history *h, const char *order_id, const char *customer_id, double when,
                       const char *product_id, int32_t qty, double unit_price);
+/* The products an answer held back because their forecast demand exceeds their stock
+ * (snapshot.h: held), the first HELD_BACK_MAX met. */
+#define HELD_BACK_MAX 5
+struct held_back {
+    int32_t product[HELD_BACK_MAX];
+    int n;
+};
+static inline void held_back_add(struct held_back *hb, int32_t p)
+{
+    for (int i = 0; i < hb->n; i++)
+        if (hb->product[i] == p)
+            return;
+    if (hb->n < HELD_BACK_MAX)
+        hb->product[hb->n++] = p;
+}
+/* Product p's stock (-1: not known). */
+void history_set_stock(struct history *h, int32_t p, int32_t stock);
 #define HISTORY_CHANNELS_MAX 200
 /* The channel of the order of the line added last. */
 void history_set_last_channel(struct history *h, const char *channel);

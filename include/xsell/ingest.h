@@ -88,6 +88,11 @@ void ingest_notify(struct ingest *g, const char *channel, const char *payload);
  * INGEST_OUTCOME_UNKNOWN when the connection broke with COMMIT sent: the server may
  * have stored everything or nothing. Frees the ingest. */
 #define INGEST_OUTCOME_UNKNOWN (-2)
+/* PATCH /products/{id}: product_id's stock (text of a whole number, checked) set, its
+ * updated_at moved when it changed. 0 when stored, 1 when no product has that id, -1
+ * when the database failed (err). */
+int ingest_set_stock(PGconn *conn, const char *product_id, const char *stock, char *err,
+                     size_t errlen);
 int ingest_commit(struct ingest *g, struct ingest_result *res, char *err, size_t errlen);
 /* Rolls back and frees. Safe after a failed commit. */
 void ingest_abort(struct ingest *g);

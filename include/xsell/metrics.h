@@ -8,7 +8,7 @@
 #include "xsell/buf.h"
 #include "xsell/common.h"
 
-#define METRICS_ROUTES     33 /* route slots; the last one counts requests matching no route */
+#define METRICS_ROUTES     34 /* route slots; the last one counts requests matching no route */
 #define METRICS_STATUSES   16
 #define METRICS_BUCKETS    12
 #define METRICS_LABELS_MAX 160 /* one route's labels */

@@ -107,7 +107,30 @@ struct price_answer {
     enum price_bound bound;
     double lo, hi; /* the feasible range the guardrails left, in whole cents: a price
                     * rounded to the cent never crosses a bound */
+    /* the stock (price_apply_stock) */
+    int32_t stock;                 /* -1: not known */
+    double demand_now, demand_rec; /* forecast units over the restock horizon at the
+                                    * current and the recommended price */
+    double before_stock;           /* the recommendation the stock moved */
+    enum price_stock {
+        STOCK_UNKNOWN = 0, /* no stock or no forecast */
+        STOCK_BALANCED,    /* demand within stock and not far below it */
+        STOCK_SCARCE,      /* demand at the recommended price exceeded the stock */
+        STOCK_OVERSTOCK    /* the stock exceeded PRICE_OVERSTOCK x that demand */
+    } stock_case;
+    bool stock_stopped; /* a guardrail stopped the move short of its target */
 };
+#define PRICE_OVERSTOCK 3.0
+
+const char *price_stock_name(enum price_stock c);
+
+/* Weighs the stock against demand_now, the forecast units over the restock horizon
+ * at the current price (NAN: none), demand moving with the price as the elasticity
+ * says: scarce, the price rises (within the guardrails) until demand meets the stock;
+ * overstocked, it falls until demand meets stock / PRICE_OVERSTOCK. Without a known
+ * negative elasticity the case is said and the price left. q0 is the product's weekly
+ * units at the current price (units_rec and the profits follow the new price). */
+void price_apply_stock(struct price_answer *a, double q0, double demand_now, int32_t stock);
 
 /* Answers for product p; rng NULL = exploit (the point optimum), else explore (a
  * Thompson draw of the elasticity). */

@@ -56,9 +56,11 @@ struct upsell_query {
     int32_t item;
     int32_t customer; /* -1: the average customer */
     int limit;
-    double min_step, max_step; /* price ratio - 1, e.g. 0.1 .. 1.0 */
-    bool margin;               /* value = margin difference (cost), else price difference */
-    double churn_risk;         /* the customer's, from /churn's model; 0 when unknown */
+    double min_step, max_step;  /* price ratio - 1, e.g. 0.1 .. 1.0 */
+    bool margin;                /* value = margin difference (cost), else price difference */
+    double churn_risk;          /* the customer's, from /churn's model; 0 when unknown */
+    const bool *held;           /* per product: held back for its stock (snapshot.h); NULL */
+    struct held_back *held_out; /* those met, when not NULL */
 };
 
 struct upsell_item {

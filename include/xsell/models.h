@@ -92,7 +92,10 @@
     X(price, price_max_change, double, "XSELL_PRICE_MAX_CHANGE", 0, 0.9, 0.10,                     \
       "/price's default step from the current price")                                              \
     X(price, price_min_margin, double, "XSELL_PRICE_MIN_MARGIN", 0, 0.95, 0,                       \
-      "/price's default least (price - cost) / price")
+      "/price's default least (price - cost) / price")                                             \
+    X(price, restock_days, double, "XSELL_RESTOCK_DAYS", 1, 90, 14,                                \
+      "days until a product's stock is replenished: /price weighs its stock against the "          \
+      "forecast demand over them, /recommend and /upsell hold back what it falls short of")
 
 enum model_id {
 #define MODEL_ENUM(member, type, name, deps, eval) MODEL_##member,

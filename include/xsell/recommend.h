@@ -91,6 +91,7 @@ struct rec_item {
 struct rec_result {
     struct rec_item *items;
     int n;
+    struct held_back held; /* candidates left out for their stock */
 };
 
 const char *rec_kind_name(enum rec_kind k);

@@ -13,6 +13,7 @@ struct text {
 
 struct product_in {
     struct text product_id, name, category, price, cost, in_stock; /* cost, in_stock may be empty */
+    struct text stock; /* optional: units held, a whole number >= 0 */
 };
 
 struct order_line_in {

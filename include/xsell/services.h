@@ -93,6 +93,9 @@ int services_channel_sales(struct services *sv, const char *from, const char *to
                            struct channel_sales **out, size_t *n);
 /* How many days events are kept (XSELL_EVENTS_KEEP_DAYS): older ones are refused. */
 int services_events_keep_days(const struct services *sv);
+/* Sets one product's stock (a checked whole number); SVC_NOT_FOUND for an unknown id. */
+int services_set_stock(struct services *sv, const char *product_id, const char *stock, char *err,
+                       size_t errlen);
 /* Creates or replaces one product. */
 int services_write_product(struct services *sv, const struct product_in *p,
                            struct ingest_result *res, char *err, size_t errlen);

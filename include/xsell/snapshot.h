@@ -33,6 +33,11 @@ struct snapshot {
     char *metrics_json;        /* every model's figures, as stored in model_runs */
     const char **product_json; /* per product: "product_id":..,"name":..,"category":..,"price":.. */
     uint32_t *product_json_len;
+    /* per product: its forecast units over the restock horizon (XSELL_RESTOCK_DAYS; NAN
+     * without a forecast), and whether they exceed its known stock (held back from
+     * /recommend and /upsell) */
+    float *stock_demand;
+    bool *held;
     size_t bytes;                     /* approximate memory held */
     size_t model_bytes[MODELS_COUNT]; /* each model's part of it */
     void *map;                        /* loaded from a file: its read-only mapping */
@@ -43,8 +48,13 @@ struct snapshot {
 /* A new, empty snapshot with one reference (the builder's). */
 struct snapshot *snapshot_new(void);
 void snapshot_ref(struct snapshot *s);
-/* Renders what answers repeat (product_json) once the models are fitted. */
+/* Renders what answers repeat (product_json, the stock against demand) once the models
+ * are fitted. */
 void snapshot_render(struct snapshot *s);
+/* "held_back": the products hb names, with their stock, their forecast demand over the
+ * restock horizon and why. */
+struct jsonw;
+void snapshot_write_held(struct jsonw *j, const struct snapshot *s, const struct held_back *hb);
 /* Drops a reference; the last one frees. NULL is a no-op. */
 void snapshot_unref(struct snapshot *s);
 /* Counts snapshots freed so far (tests check that old ones go away). */

@@ -128,6 +128,18 @@ static int write_rows(struct services *sv, enum ingest_kind kind, bool want_ids,
     return rc;
 }
 
+int services_set_stock(struct services *sv, const char *product_id, const char *stock, char *err,
+                       size_t errlen)
+{
+    PGconn *conn = db_pool_take(sv->pool);
+    if (!conn)
+        return fmt_error(err, errlen, "no database connection"), SVC_DB_DOWN;
+    int rc = ingest_set_stock(conn, product_id, stock, err, errlen);
+    int failure = rc == 1 ? SVC_NOT_FOUND : rc ? write_failure(conn) : 0;
+    db_pool_give(sv->pool, conn);
+    return failure;
+}
+
 int services_write_orders(struct services *sv, const struct order_in *orders, int n,
                           struct ingest_result *res, char *err, size_t errlen)
 {

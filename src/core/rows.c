@@ -88,6 +88,10 @@ int rows_parse_product(const struct product_in *p, bool *in_stock, char *err, si
     if (p->in_stock.n && strparse_bool(p->in_stock.p, p->in_stock.n, in_stock))
         return fmt_error(err, errlen, "in_stock \"%s\" is not true or false",
                          rows_shown(p->in_stock));
+    int64_t stock;
+    if (p->stock.n && strparse_int64(p->stock.p, p->stock.n, 0, STOCK_MAX, &stock))
+        return fmt_error(err, errlen, "stock \"%s\" is not a whole number in 0..%d",
+                         rows_shown(p->stock), STOCK_MAX);
     return 0;
 }
 

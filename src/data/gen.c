@@ -73,6 +73,7 @@ struct shop {
     const char *line_channel; /* the order's, for its lines */
     long channel_customers[GEN_CHANNELS];
     double channel_dropout[GEN_CHANNELS];
+    double recent_units[NPROD]; /* sold in the history's last GEN_STOCK_DAYS days */
 };
 
 /* Where customers come from, planted (gen.h): the more loyal a customer (the lower
@@ -179,6 +180,9 @@ static void write_line(struct shop *s, const char *order, const char *customer, 
     if (customer[0] && qty > 0 && t >= s->pre_from && t < s->x_start)
         s->pre_spend += qty * price;
     s->order_revenue += qty * price;
+    double end = GEN_START + s->gp->days * DAY;
+    if (qty > 0 && t < end && t >= end - GEN_STOCK_DAYS * DAY)
+        s->recent_units[p - s->p] += qty;
     if (!s->orders)
         return;
     fmt_time(t, at);
@@ -519,6 +523,47 @@ static void simulate_customer(struct shop *s, struct customer *cu, int i, FILE *
         exp_customer(s, cu, i);
 }
 
+/* The stock planted for product i (gen.h): 1 scarce, 2 overstocked, 0 neither. */
+static int planted_stock(const struct shop *s, int i)
+{
+    if (!s->p[i].in_stock || s->recent_units[i] < 20)
+        return 0;
+    return i % 12 == 8 ? 1 : i % 12 == 11 ? 2 : 0;
+}
+
+/* products.csv, after the history: each product's stock against its recent sales. */
+static void write_products(const struct shop *s, FILE *products)
+{
+    fprintf(products, "product_id,name,category,price,cost,in_stock,stock\n");
+    for (int i = 0; i < NPROD; i++) {
+        const struct product *p = &s->p[i];
+        double d = s->recent_units[i]; /* units in the last GEN_STOCK_DAYS days */
+        int kind = planted_stock(s, i);
+        long stock = kind == 1   ? (long)floor(0.2 * d)
+                     : kind == 2 ? (long)ceil(12 * d) + 20
+                                 : (long)ceil(1.5 * d) + 10;
+        fprintf(products, "%s,%s %s,%s,%.2f,%.2f,%s,%ld\n", p->id, tier_names[p->tier],
+                line_names[p->cat][p->line], cat_names[p->cat], p->price_at[NPRICE_STEPS - 1],
+                p->cost, p->in_stock ? "true" : "false", stock);
+    }
+}
+
+static void write_truth_stock(const struct shop *s, FILE *truth)
+{
+    fprintf(truth, ",\n  \"stock\": {\"days\": %d", GEN_STOCK_DAYS);
+    for (int kind = 1; kind <= 2; kind++) {
+        fprintf(truth, ", \"%s\": [", kind == 1 ? "scarce" : "overstock");
+        bool first = true;
+        for (int i = 0; i < NPROD; i++)
+            if (planted_stock(s, i) == kind) {
+                fprintf(truth, "%s\"%s\"", first ? "" : ", ", s->p[i].id);
+                first = false;
+            }
+        fprintf(truth, "]");
+    }
+    fprintf(truth, "}");
+}
+
 static void simulate_guests(struct shop *s)
 {
     double end = GEN_START + s->gp->days * DAY;
@@ -650,13 +695,6 @@ int gen_write(const char *dir, const struct gen_params *gp, struct gen_stats *st
         }
     }
     if (!failed && dir) {
-        fprintf(products, "product_id,name,category,price,cost,in_stock\n");
-        for (int i = 0; i < NPROD; i++) {
-            const struct product *p = &s->p[i];
-            fprintf(products, "%s,%s %s,%s,%.2f,%.2f,%s\n", p->id, tier_names[p->tier],
-                    line_names[p->cat][p->line], cat_names[p->cat], p->price_at[NPRICE_STEPS - 1],
-                    p->cost, p->in_stock ? "true" : "false");
-        }
         fprintf(s->orders,
                 "order_id,customer_id,ordered_at,product_id,quantity,unit_price%s,channel\n",
                 s->x ? ",session_id,recommendation_id" : "");
@@ -677,6 +715,8 @@ int gen_write(const char *dir, const struct gen_params *gp, struct gen_stats *st
         for (int i = 0; i < gp->customers; i++)
             simulate_customer(s, &cu, i, truth, &first);
         simulate_guests(s);
+        if (products)
+            write_products(s, products);
         if (truth) {
             fprintf(truth, "],\n  \"channels\": {");
             for (int c = 0; c < GEN_CHANNELS; c++)
@@ -685,6 +725,7 @@ int gen_write(const char *dir, const struct gen_params *gp, struct gen_stats *st
                         s->channel_customers[c] ? s->channel_dropout[c] / s->channel_customers[c]
                                                 : 0);
             fprintf(truth, "}");
+            write_truth_stock(s, truth);
             if (s->x)
                 exp_write_definition(s, definition, truth);
             fprintf(truth, "\n}\n");

@@ -115,10 +115,18 @@ static int product_row(struct history *h, struct row_reader *r, double as_of)
     const char *pcat = rd_text(r, cat, sizeof(cat));
     double price = rd_float8(r), cost = rd_float8(r);
     int32_t len;
-    const char *stock = rd_field(r, &len);
-    if (r->bad || !pid || !stock || len != 1)
+    const char *in_stock = rd_field(r, &len);
+    if (r->bad || !pid || !in_stock || len != 1)
         return -1;
-    history_add_product(h, pid, pname, pcat, price, cost, *stock != 0);
+    int32_t p = history_add_product(h, pid, pname, pcat, price, cost, *in_stock != 0);
+    const char *stock = rd_field(r, &len); /* NULL: not known */
+    if (r->bad || (stock && len != 4))
+        return -1;
+    if (stock) {
+        uint32_t v;
+        memcpy(&v, stock, 4);
+        history_set_stock(h, p, (int32_t)ntohl(v));
+    }
     return 0;
 }
 
@@ -296,7 +304,7 @@ static int begin_read(PGconn *conn, PGconn *primary, double *watermark, char *er
 
 static const char products_copy[] =
     "COPY (SELECT product_id, name, category, price::float8, cost::float8, "
-    "in_stock FROM products ORDER BY product_id) TO STDOUT (FORMAT binary)";
+    "in_stock, stock FROM products ORDER BY product_id) TO STDOUT (FORMAT binary)";
 #define LINES_SELECT                                                                               \
     "SELECT o.order_id, o.customer_id, extract(epoch FROM o.ordered_at)::float8, l.product_id, "   \
     "l.quantity, l.unit_price::float8, o.channel FROM orders o JOIN order_lines l USING "          \

@@ -8,15 +8,16 @@ static const char *const product_cols[] = {"product_id", "name", "category",
 static const char *const order_header[] = {"order_id",   "customer_id", "ordered_at",
                                            "product_id", "quantity",    "unit_price"};
 
-/* An orders file's optional columns after the six, in any order. */
+/* A file's optional columns after the six, in any order. */
 static const char *const order_optional[] = {"session_id", "recommendation_id", "channel",
                                              "acquisition_channel"};
+static const char *const product_optional[] = {"stock"};
+#define OPTIONAL_MAX ARRAY_SIZE(order_optional)
 
-/* The file's columns: the six, then (orders only) where each optional one is (-1:
- * absent). */
+/* The file's columns: the six, then where each optional one is (-1: absent). */
 struct layout {
     int ncols;
-    int optional[ARRAY_SIZE(order_optional)];
+    int optional[OPTIONAL_MAX];
 };
 
 static bool field_is(struct csv *c, int i, const char *name)
@@ -28,22 +29,24 @@ static bool field_is(struct csv *c, int i, const char *name)
     return strlen(name) == len && memcmp(f, name, len) == 0;
 }
 
-static int check_header(struct csv *c, const char *const *cols, bool orders, struct layout *lay,
-                        char *msg, size_t msglen)
+static int check_header(struct csv *c, bool orders, struct layout *lay, char *msg, size_t msglen)
 {
+    const char *const *cols = orders ? order_header : product_cols;
+    const char *const *opt = orders ? order_optional : product_optional;
+    size_t nopt = orders ? ARRAY_SIZE(order_optional) : ARRAY_SIZE(product_optional);
     lay->ncols = c->nfields;
-    for (size_t k = 0; k < ARRAY_SIZE(order_optional); k++)
+    for (size_t k = 0; k < OPTIONAL_MAX; k++)
         lay->optional[k] = -1;
-    if (c->nfields < 6 || c->nfields > 6 + (orders ? (int)ARRAY_SIZE(order_optional) : 0))
+    if (c->nfields < 6 || c->nfields > 6 + (int)nopt)
         goto bad;
     for (int i = 0; i < 6; i++)
         if (!field_is(c, i, cols[i]))
             goto bad;
     for (int i = 6; i < c->nfields; i++) {
         size_t k = 0;
-        while (k < ARRAY_SIZE(order_optional) && !field_is(c, i, order_optional[k]))
+        while (k < nopt && !field_is(c, i, opt[k]))
             k++;
-        if (k == ARRAY_SIZE(order_optional) || lay->optional[k] >= 0)
+        if (k == nopt || lay->optional[k] >= 0)
             goto bad;
         lay->optional[k] = i;
     }
@@ -53,7 +56,7 @@ bad:
              cols[3], cols[4], cols[5],
              orders ? ", then any of session_id, recommendation_id, channel and "
                       "acquisition_channel the file has"
-                    : "");
+                    : ", then stock if the file has it");
     return -1;
 }
 
@@ -71,12 +74,17 @@ static int stage_record(struct ingest *g, struct csv *c, enum ingest_kind kind,
         snprintf(msg, msglen, "expected %d fields, found %d", lay->ncols, c->nfields);
         return -1;
     }
+    struct text none = {"", 0};
     if (kind == INGEST_PRODUCTS) {
-        struct product_in p = {field(c, 0), field(c, 1), field(c, 2),
-                               field(c, 3), field(c, 4), field(c, 5)};
+        struct product_in p = {field(c, 0),
+                               field(c, 1),
+                               field(c, 2),
+                               field(c, 3),
+                               field(c, 4),
+                               field(c, 5),
+                               lay->optional[0] >= 0 ? field(c, lay->optional[0]) : none};
         return ingest_product(g, &p, msg, msglen);
     }
-    struct text none = {"", 0};
     struct order_line_in l = {
         field(c, 0),
         field(c, 1),
@@ -122,8 +130,7 @@ int import_csv(PGconn *conn, enum ingest_kind kind, FILE *in, const char *name, 
         goto fail;
     }
     struct layout lay;
-    if (check_header(&c, kind == INGEST_PRODUCTS ? product_cols : order_header,
-                     kind == INGEST_ORDERS, &lay, msg, sizeof(msg)))
+    if (check_header(&c, kind == INGEST_ORDERS, &lay, msg, sizeof(msg)))
         goto fail;
     while ((got = csv_next(&c)) > 0) {
         if (stage_record(&g, &c, kind, &lay, msg, sizeof(msg)))

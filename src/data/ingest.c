@@ -86,16 +86,18 @@ static long count_of(PGresult *r, const char *col)
 static int upsert_products(struct ingest *g, struct ingest_result *res, char *err, size_t errlen)
 {
     /* Re-importing the same file changes nothing: rows equal to what is stored are
-     * skipped, so updated_at moves only on a real change. */
+     * skipped, so updated_at moves only on a real change. A stock not given leaves the
+     * stored one (PATCH /products/{id} keeps it between catalogue files). */
     PGresult *r = db_query(
         g->conn,
         "WITH up AS (INSERT INTO products AS p (product_id, name, category, price, cost, "
-        "in_stock, updated_at) SELECT product_id, name, category, price, cost, in_stock, now() "
-        "FROM stage_products ON CONFLICT (product_id) DO UPDATE SET name = excluded.name, "
-        "category = excluded.category, price = excluded.price, cost = excluded.cost, "
-        "in_stock = excluded.in_stock, updated_at = now() WHERE (p.name, p.category, p.price, "
-        "p.cost, p.in_stock) IS DISTINCT FROM (excluded.name, excluded.category, "
-        "excluded.price, excluded.cost, excluded.in_stock) RETURNING (xmax = 0) AS inserted) "
+        "in_stock, stock, updated_at) SELECT product_id, name, category, price, cost, in_stock, "
+        "stock, now() FROM stage_products ON CONFLICT (product_id) DO UPDATE SET name = "
+        "excluded.name, category = excluded.category, price = excluded.price, cost = "
+        "excluded.cost, in_stock = excluded.in_stock, stock = coalesce(excluded.stock, p.stock), "
+        "updated_at = now() WHERE (p.name, p.category, p.price, p.cost, p.in_stock, p.stock) IS "
+        "DISTINCT FROM (excluded.name, excluded.category, excluded.price, excluded.cost, "
+        "excluded.in_stock, coalesce(excluded.stock, p.stock)) RETURNING (xmax = 0) AS inserted) "
         "SELECT count(*) FILTER (WHERE inserted) AS created, "
         "count(*) FILTER (WHERE NOT inserted) AS updated FROM up",
         0, NULL);
@@ -148,7 +150,7 @@ int ingest_begin(struct ingest *g, PGconn *conn, enum ingest_kind kind, bool wan
         rc = db_cmd(conn, "BEGIN", 0, NULL) ||
              db_cmd(conn,
                     "CREATE TEMP TABLE stage_products (product_id text, name text, category text, "
-                    "price numeric, cost numeric, in_stock boolean) ON COMMIT DROP",
+                    "price numeric, cost numeric, in_stock boolean, stock integer) ON COMMIT DROP",
                     0, NULL) ||
              start_copy(g, "COPY stage_products FROM STDIN", err, errlen);
     else
@@ -179,7 +181,8 @@ int ingest_product(struct ingest *g, const struct product_in *p, char *err, size
     put_field(&g->copy, p->category, '\t');
     put_field(&g->copy, p->price, '\t');
     put_field(&g->copy, p->cost, '\t');
-    buf_append(&g->copy, in_stock ? "t\n" : "f\n", 2);
+    buf_append(&g->copy, in_stock ? "t\t" : "f\t", 2);
+    put_field(&g->copy, p->stock, '\n');
     g->rows++;
     return flush_copy(g, false, err, errlen) ? -2 : 0;
 }
@@ -563,6 +566,24 @@ static void ingest_free(struct ingest *g)
     free(g->rebuild);
     ingest_result_release(&g->res);
     memset(g, 0, sizeof(*g));
+}
+
+int ingest_set_stock(PGconn *conn, const char *product_id, const char *stock, char *err,
+                     size_t errlen)
+{
+    const char *const params[] = {product_id, stock};
+    PGresult *r =
+        db_query(conn,
+                 "WITH p AS (SELECT product_id FROM products WHERE product_id = $1), "
+                 "up AS (UPDATE products SET stock = $2::integer, updated_at = now() "
+                 "WHERE product_id = $1 AND stock IS DISTINCT FROM $2::integer "
+                 "RETURNING 1) SELECT (SELECT count(*) FROM p), (SELECT count(*) FROM up)",
+                 2, params);
+    if (!r)
+        return fmt_error(err, errlen, "database: %s", db_error(conn));
+    bool found = strcmp(PQgetvalue(r, 0, 0), "0") != 0;
+    PQclear(r);
+    return found ? 0 : 1;
 }
 
 void ingest_notify(struct ingest *g, const char *channel, const char *payload)

@@ -73,6 +73,31 @@ static const char *note_of(const struct price_answer *a, bool explore)
     return NULL;
 }
 
+/* Product p's answer under the guardrails, its stock weighed against its forecast. */
+static void price_of(const struct snapshot *s, int32_t p, const struct price_guard *g,
+                     struct rng *r, struct price_answer *a)
+{
+    model_price_query(&s->price, &s->hist, p, g, r, a);
+    price_apply_stock(a, s->price.item[p].q0, s->stock_demand ? s->stock_demand[p] : NAN,
+                      s->hist.stock[p]);
+}
+
+static void write_stock(struct jsonw *j, const struct snapshot *s, const struct price_answer *a)
+{
+    jsonw_open(j, "stock", '{');
+    if (a->stock >= 0)
+        jsonw_int(j, "quantity", a->stock);
+    else
+        jsonw_num(j, "quantity", NAN);
+    jsonw_num(j, "restock_days", s->params.restock_days);
+    jsonw_num(j, "forecast_units_current", r2(a->demand_now));
+    jsonw_num(j, "forecast_units_recommended", r2(a->demand_rec));
+    jsonw_str(j, "case", price_stock_name(a->stock_case));
+    jsonw_num(j, "price_without_stock", a->before_stock);
+    jsonw_bool(j, "stopped_by_guardrail", a->stock_stopped);
+    jsonw_close(j, '}');
+}
+
 static int one_item(struct request *req, const char *item, const struct price_guard *g)
 {
     const struct snapshot *s = req->snap;
@@ -97,7 +122,7 @@ static int one_item(struct request *req, const char *item, const struct price_gu
                          : (uint64_t)(now_seconds() * 1e6) ^ (atomic_fetch_add(&counter, 1) << 40));
     }
     struct price_answer a;
-    model_price_query(&s->price, h, p, g, explore ? &r : NULL, &a);
+    price_of(s, p, g, explore ? &r : NULL, &a);
     const struct price_item *it = &s->price.item[p];
     struct buf b;
     struct jsonw j;
@@ -129,6 +154,7 @@ static int one_item(struct request *req, const char *item, const struct price_gu
     jsonw_num(&j, "high", isfinite(a.hi) ? r2(a.hi) : NAN);
     jsonw_close(&j, '}');
     jsonw_bool(&j, "inelastic", a.inelastic);
+    write_stock(&j, s, &a);
     jsonw_str(&j, "note", note_of(&a, explore));
     jsonw_str(&j, "mode", explore ? "explore" : "exploit");
     if (explore) {
@@ -177,7 +203,7 @@ static int list_products(struct request *req, const char *category, const struct
             continue;
         struct gain *e = &all[k++];
         e->product = (int32_t)p;
-        model_price_query(&s->price, h, (int32_t)p, g, NULL, &e->a);
+        price_of(s, (int32_t)p, g, NULL, &e->a);
         e->gain = e->a.profit_rec - e->a.profit_now;
     }
     if (category && k == 0)
@@ -206,6 +232,7 @@ static int list_products(struct request *req, const char *category, const struct
         jsonw_num(&j, "expected_profit_gain", r2(e->gain));
         write_elasticity(&j, it, &e->a);
         jsonw_str(&j, "guardrail", price_bound_name(e->a.bound));
+        write_stock(&j, s, &e->a);
         jsonw_close(&j, '}');
     }
     jsonw_close(&j, ']');

@@ -188,6 +188,7 @@ int handle_recommend(struct request *req)
     for (int i = 0; i < res.n; i++)
         write_item(&j, req->snap, &res.items[i]);
     jsonw_close(&j, ']');
+    snapshot_write_held(&j, req->snap, &res.held);
     jsonw_int(&j, "model_version", (long long)req->snap->version);
     const char **offered = arena_array(&req->arena, (size_t)res.n + 1, sizeof(char *));
     for (int i = 0; i < res.n; i++)

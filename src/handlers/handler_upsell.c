@@ -45,6 +45,9 @@ int handle_upsell(struct request *req)
     bool in_exp = services_experiment_pick(req->svc, EXP_UPSELL, customer, session, &pick);
     if (in_exp && pick.variant.objective > 0)
         q.margin = pick.variant.objective == 2; /* 1 revenue, 2 margin */
+    struct held_back held = {.n = 0};
+    q.held = s->held;
+    q.held_out = &held;
     struct upsell_item *res = NULL;
     int n = in_exp && pick.variant.off
                 ? 0
@@ -82,13 +85,15 @@ int handle_upsell(struct request *req)
         jsonw_close(&j, '}');
     }
     jsonw_close(&j, ']');
+    snapshot_write_held(&j, s, &held);
     if (n == 0 && in_exp && pick.variant.off) {
         jsonw_str(&j, "reason", "held out: this experiment's variant shows no offer");
     } else if (n == 0) {
         char *why = arena_printf(
-            &req->arena, "no in-stock substitute priced %g%%..%g%% above it%s%s", q.min_step * 100,
-            q.max_step * 100, q.margin ? " with a higher known margin" : "",
-            q.customer >= 0 ? " that this customer has not bought" : "");
+            &req->arena, "no in-stock substitute priced %g%%..%g%% above it%s%s%s",
+            q.min_step * 100, q.max_step * 100, q.margin ? " with a higher known margin" : "",
+            q.customer >= 0 ? " that this customer has not bought" : "",
+            held.n ? " (some held back: their forecast demand exceeds their stock)" : "");
         jsonw_str(&j, "reason", why);
     }
     jsonw_int(&j, "model_version", (long long)s->version);

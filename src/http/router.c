@@ -20,6 +20,7 @@ const struct route routes[] = {
     {"POST", "/events", ROLE_PUBLIC, false, true, true, LANE_DB, handle_events_post},
     {"POST", "/orders", ROLE_ADMIN, false, true, true, LANE_DB, handle_orders_post},
     {"PUT", "/products/{id}", ROLE_ADMIN, false, true, true, LANE_DB, handle_product_put},
+    {"PATCH", "/products/{id}", ROLE_ADMIN, false, true, true, LANE_DB, handle_product_patch},
     {"DELETE", "/products/{id}", ROLE_ADMIN, false, false, true, LANE_DB, handle_product_delete},
     {"DELETE", "/orders/{id}", ROLE_ADMIN, false, false, true, LANE_DB, handle_order_delete},
     {"DELETE", "/customers/{id}", ROLE_ADMIN, false, false, true, LANE_DB, handle_customer_delete},

@@ -33,6 +33,7 @@ void history_release(struct history *h)
     free(h->cost);
     free(h->in_stock);
     free(h->in_catalog);
+    free(h->stock);
     free(h->order_customer);
     free(h->order_time);
     free(h->order_first);
@@ -69,9 +70,12 @@ static void grow_products(struct history *h, size_t n)
     GROW(cost);
     GROW(in_stock);
     GROW(in_catalog);
+    GROW(stock);
 #undef GROW
-    for (size_t i = old; i < cap; i++)
+    for (size_t i = old; i < cap; i++) {
         h->cost[i] = NAN;
+        h->stock[i] = -1;
+    }
     h->product_cap = cap;
 }
 
@@ -87,6 +91,12 @@ int32_t history_add_product(struct history *h, const char *id, const char *name,
     h->in_stock[p] = in_stock;
     h->in_catalog[p] = true;
     return p;
+}
+
+void history_set_stock(struct history *h, int32_t p, int32_t stock)
+{
+    if (p >= 0 && (size_t)p < history_nproducts(h))
+        h->stock[p] = stock < 0 ? -1 : stock;
 }
 
 void history_add_line(struct history *h, const char *order_id, const char *customer_id, double when,
@@ -495,6 +505,7 @@ void history_save(const struct history *h, struct snapw *w)
     PUT(cost, np);
     PUT(in_stock, np);
     PUT(in_catalog, np);
+    PUT(stock, np);
     PUT(order_customer, no);
     PUT(order_time, no);
     PUT(order_first, no + 1);
@@ -534,6 +545,7 @@ void history_load_sections(struct history *h, struct snapr *r)
     GET(cost, np);
     GET(in_stock, np);
     GET(in_catalog, np);
+    GET(stock, np);
     GET(order_customer, no);
     GET(order_time, no);
     GET(order_first, no + 1);
@@ -552,8 +564,8 @@ void history_load_sections(struct history *h, struct snapr *r)
     GET(visit_customer, head.visits);
     GET(visit_first, head.visits + 1);
 #undef GET
-    if (!r->failed && (!h->order_channel || !h->cust_channel)) {
-        snprintf(r->why, sizeof(r->why), "history: the channels are missing");
+    if (!r->failed && (!h->order_channel || !h->cust_channel || !h->stock)) {
+        snprintf(r->why, sizeof(r->why), "history: the channels or the stock are missing");
         r->failed = true;
     }
     if (r->failed)
@@ -569,6 +581,8 @@ void history_load_sections(struct history *h, struct snapr *r)
         ok = h->cust_channel[c] >= -1 && h->cust_channel[c] < (int64_t)head.channels;
     for (size_t l = 0; ok && l < nl; l++)
         ok = h->line_product[l] >= 0 && (size_t)h->line_product[l] < np;
+    for (size_t p = 0; ok && p < np; p++)
+        ok = h->stock[p] >= -1;
     for (size_t k = 0; ok && k < head.entries; k++)
         ok = h->cust_items[k] >= 0 && (size_t)h->cust_items[k] < np;
     ok = ok && h->visit_first[0] == 0 && (uint64_t)h->visit_first[head.visits] == head.signals;

@@ -370,6 +370,18 @@ static void tighten(double v, enum price_bound b, bool lower, double *at, enum p
     }
 }
 
+/* The weekly units and the profits (revenue without a cost) at the current and the
+ * recommended price. */
+static void set_outcome(struct price_answer *a, double q0)
+{
+    double es = isfinite(a->elasticity) ? a->elasticity : 0, p0 = a->current;
+    a->units_now = q0;
+    a->units_rec = p0 > 0 ? q0 * pow(a->recommended / p0, es) : q0;
+    double c = a->profit ? a->cost : 0;
+    a->profit_now = (p0 - c) * a->units_now;
+    a->profit_rec = (a->recommended - c) * a->units_rec;
+}
+
 void model_price_query(const struct model_price *m, const struct history *h, int32_t p,
                        const struct price_guard *g, struct rng *rng, struct price_answer *out)
 {
@@ -422,12 +434,51 @@ void model_price_query(const struct model_price *m, const struct history *h, int
         out->recommended = MIN(hi, MAX(lo, round(out->recommended * 100) / 100));
         out->inelastic = isfinite(e) && e >= -1;
     }
-    double es = isfinite(it->estimate) ? it->estimate : 0;
-    out->units_now = it->q0;
-    out->units_rec = p0 > 0 ? it->q0 * pow(out->recommended / p0, es) : it->q0;
-    double c = out->profit ? cost : 0;
-    out->profit_now = (p0 - c) * out->units_now;
-    out->profit_rec = (out->recommended - c) * out->units_rec;
+    out->stock = -1;
+    out->demand_now = out->demand_rec = out->before_stock = NAN;
+    set_outcome(out, it->q0);
+}
+
+const char *price_stock_name(enum price_stock c)
+{
+    static const char *const names[] = {"unknown", "balanced", "scarce", "overstock"};
+    return (unsigned)c < ARRAY_SIZE(names) ? names[c] : "unknown";
+}
+
+void price_apply_stock(struct price_answer *a, double q0, double demand_now, int32_t stock)
+{
+    a->stock = stock;
+    a->demand_now = demand_now;
+    a->before_stock = a->recommended;
+    a->stock_case = STOCK_UNKNOWN;
+    a->demand_rec = NAN;
+    if (stock < 0 || !isfinite(demand_now))
+        return;
+    double e = a->elasticity, p0 = a->current;
+    bool steer = isfinite(e) && e < 0 && p0 > 0 && demand_now > 0 && a->bound != BOUND_CONFLICT;
+    double d = steer ? demand_now * pow(a->recommended / p0, e) : demand_now;
+    double want = NAN; /* the demand to price for */
+    if (d > stock) {
+        a->stock_case = STOCK_SCARCE;
+        want = stock;
+    } else if (d * PRICE_OVERSTOCK < stock) {
+        a->stock_case = STOCK_OVERSTOCK;
+        want = stock / PRICE_OVERSTOCK;
+    } else {
+        a->stock_case = STOCK_BALANCED;
+    }
+    if (steer && !isnan(want)) {
+        /* demand_now (p / p0)^e = want; no stock at all: as high as allowed */
+        double target = want > 0 ? p0 * pow(want / demand_now, 1 / e) : INFINITY;
+        double p = a->stock_case == STOCK_SCARCE ? MAX(a->recommended, ceil(target * 100) / 100)
+                                                 : MIN(a->recommended, floor(target * 100) / 100);
+        double clipped = MIN(a->hi, MAX(a->lo, p));
+        a->stock_stopped = clipped != p || !isfinite(p);
+        a->recommended = isfinite(clipped) ? clipped : a->recommended;
+        d = demand_now * pow(a->recommended / p0, e);
+    }
+    a->demand_rec = d;
+    set_outcome(a, q0);
 }
 
 int model_price_train(struct snapshot *s, struct arena *a, const struct model_params *p,

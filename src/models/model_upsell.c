@@ -254,6 +254,11 @@ int model_upsell_query(const struct model_upsell *m, const struct history *h,
         double step = base > 0 ? h->price[b] / base - 1 : INFINITY;
         if (!h->in_stock[b] || step < q->min_step - 1e-9 || step > q->max_step + 1e-9)
             continue;
+        if (q->held && q->held[b]) {
+            if (q->held_out)
+                held_back_add(q->held_out, b);
+            continue;
+        }
         if (q->customer >= 0 && history_customer_bought(h, q->customer, b))
             continue; /* already theirs */
         double value = value_of(h, q->item, b, q->margin);

@@ -94,6 +94,7 @@ struct work {
     const struct rec_query *q;
     const struct model_params *mp; /* the query's settings, else the snapshot's */
     struct scratch *sc;
+    struct held_back *held; /* the answer's */
 };
 
 static struct cand *touch(struct work *w, int32_t p)
@@ -124,6 +125,10 @@ static bool eligible(const struct work *w, int32_t p)
     const struct rec_query *q = w->q;
     if (blocked(w, p) || !h->in_stock[p])
         return false;
+    if (w->s->held && w->s->held[p]) {
+        held_back_add(w->held, p);
+        return false;
+    }
     if (q->category && (!h->category[p] || strcmp(h->category[p], q->category) != 0))
         return false;
     return h->price[p] >= q->min_price && h->price[p] <= q->max_price;
@@ -494,9 +499,11 @@ void recommend(const struct snapshot *s, const struct rec_query *q, struct arena
     struct work w = {.s = s,
                      .q = q,
                      .mp = q->params ? q->params : &s->params,
-                     .sc = scratch_get(history_nproducts(h) + 1)};
+                     .sc = scratch_get(history_nproducts(h) + 1),
+                     .held = &out->held};
     out->items = arena_array(a, (size_t)q->limit + 1, sizeof(struct rec_item));
     out->n = 0;
+    out->held.n = 0;
 
     for (int i = 0; i < q->ncart; i++)
         block(&w, q->cart[i], true);

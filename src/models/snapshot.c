@@ -1,6 +1,7 @@
 #include "xsell/snapshot.h"
 
 #include <errno.h>
+#include <math.h>
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -96,6 +97,47 @@ bool registry_publish_newer(struct registry *r, struct snapshot *s)
 
 /* Each product's identity members, rendered once per snapshot: every answer that
  * names a product repeats them (DESIGN.md: render hot answers once). */
+/* Each product's forecast units over the restock horizon against its stock. */
+static void render_stock(struct snapshot *s)
+{
+    const struct history *h = &s->hist;
+    const struct model_sales *m = &s->sales;
+    size_t n = history_nproducts(h);
+    s->stock_demand = arena_array(&s->arena, n + 1, sizeof(float));
+    s->held = arena_array(&s->arena, n + 1, sizeof(bool));
+    int days = m->nodes ? (int)MIN(s->params.restock_days, m->h_max[SALES_DAY]) : 0;
+    for (size_t p = 0; p < n; p++) {
+        double d = NAN;
+        if (p < m->nproducts && days > 0) {
+            const struct sales_fc *fc = &m->fc[SALES_UNITS][SALES_DAY][p];
+            d = 0;
+            for (int i = 0; i < days; i++)
+                d += fc->mean[i];
+        }
+        s->stock_demand[p] = (float)d;
+        s->held[p] = h->stock[p] >= 0 && isfinite(d) && d > h->stock[p];
+    }
+}
+
+void snapshot_write_held(struct jsonw *j, const struct snapshot *s, const struct held_back *hb)
+{
+    char why[160];
+    jsonw_open(j, "held_back", '[');
+    for (int i = 0; i < hb->n; i++) {
+        int32_t p = hb->product[i];
+        snprintf(why, sizeof(why),
+                 "forecast demand of %.1f units over the next %g days exceeds the stock of %d",
+                 s->stock_demand[p], s->params.restock_days, s->hist.stock[p]);
+        jsonw_open(j, NULL, '{');
+        jsonw_str(j, "product_id", idmap_key(&s->hist.products, p));
+        jsonw_int(j, "stock", s->hist.stock[p]);
+        jsonw_num(j, "forecast_units", round(s->stock_demand[p] * 100) / 100);
+        jsonw_str(j, "reason", why);
+        jsonw_close(j, '}');
+    }
+    jsonw_close(j, ']');
+}
+
 void snapshot_render(struct snapshot *s)
 {
     const struct history *h = &s->hist;
@@ -116,6 +158,7 @@ void snapshot_render(struct snapshot *s)
         s->product_json_len[p] = (uint32_t)b.len;
     }
     buf_release(&b);
+    render_stock(s);
 }
 
 /* --- persisted --------------------------------------------------------------------- */

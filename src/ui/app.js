@@ -375,6 +375,8 @@
         { title: "Elasticity", num: true, cell: (p) => p.elasticity ? num(p.elasticity.estimate, 2) : "–" },
         { title: "95% interval", num: true, cell: (p) => p.elasticity && p.elasticity.ci_low !== undefined ? num(p.elasticity.ci_low, 2) + " – " + num(p.elasticity.ci_high, 2) : "–" },
         { title: "Guardrail", cell: (p) => (p.guardrail || "none").replace("_", " ") },
+        { title: "Stock", cell: (p) => (p.stock && p.stock.case !== "unknown"
+          ? p.stock.case + " (" + num(p.stock.quantity, 0) + " for " + num(p.stock.forecast_units_current, 0) + " forecast)" : "–") },
       ], page.products),
       el("div", { class: "pager" },
         cursor ? el("a", { href: "#/prices" + query({ category }) }, "First page") : "",

@@ -25,6 +25,8 @@ struct snapshot *fixture_snapshot_fit(int threads)
         history_set_last_channel(h, channels[o % 3]);
     }
     history_set_acquisition(h, "C3", "social");
+    history_set_stock(h, idmap_find(&h->products, "P2", 2), 0);          /* held back */
+    history_set_stock(h, idmap_find(&h->products, "P4", 2), 1000000000); /* overstocked */
     history_finish(h);
     /* every model through the registry, as training fits them */
     struct model_params mp;

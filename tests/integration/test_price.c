@@ -150,6 +150,130 @@ static void test_price_recovers_planted_elasticities(void **state)
     assert_true(covered >= n * 7 / 10);
 }
 
+static double num_at(const cJSON *o, const char *a, const char *b)
+{
+    const cJSON *v = cJSON_GetObjectItem(o, a);
+    if (b)
+        v = cJSON_GetObjectItem(v, b);
+    if (!cJSON_IsNumber(v))
+        fail_msg("%s.%s is not a number", a, b ? b : "");
+    return v->valuedouble;
+}
+
+/* The demo plants stock (gen.h): the scarce products' prices rise and they are never
+ * recommended nor offered as upgrades (held back, and said so); the overstocked are
+ * marked down; PATCH sets a stock. */
+static void test_price_weighs_planted_stock(void **state)
+{
+    (void)state;
+    cJSON *truth = demo_truth();
+    const cJSON *stock = cJSON_GetObjectItem(truth, "stock"), *id;
+    const cJSON *scarce = cJSON_GetObjectItem(stock, "scarce"),
+                *over = cJSON_GetObjectItem(stock, "overstock");
+    assert_true(cJSON_GetArraySize(scarce) >= 3 && cJSON_GetArraySize(over) >= 3);
+    char path[300];
+    struct resp r;
+    /* scarce: priced up (or left); overstocked: marked down (or left) */
+    static const char *const kinds[] = {"scarce", "overstock"};
+    int moved[2] = {0, 0};
+    for (int k = 0; k < 2; k++) {
+        const cJSON *list = k ? over : scarce;
+        cJSON_ArrayForEach(id, list)
+        {
+            snprintf(path, sizeof(path), "/price?item=%s&max_change=0.3", id->valuestring);
+            GET(path, INT, &r);
+            assert_int_equal(r.status, 200);
+            const cJSON *st = cJSON_GetObjectItem(r.json, "stock");
+            assert_string_equal(cJSON_GetObjectItem(st, "case")->valuestring, kinds[k]);
+            if (k == 0)
+                assert_true(num_at(st, "forecast_units_current", NULL) >
+                            num_at(st, "quantity", NULL));
+            double step =
+                (jnum(&r, "recommended_price") - num_at(st, "price_without_stock", NULL)) *
+                (k ? -1 : 1);
+            assert_true(step >= 0);
+            moved[k] += step > 0;
+            if (step == 0)
+                print_message("%s %s left at %.2f: %s\n", kinds[k], id->valuestring,
+                              jnum(&r, "recommended_price"),
+                              cJSON_IsTrue(cJSON_GetObjectItem(st, "stopped_by_guardrail"))
+                                  ? "a guardrail"
+                                  : "no move");
+            resp_free(&r);
+        }
+    }
+    print_message("stock: %d of %d scarce products priced up, %d of %d overstocked marked down\n",
+                  moved[0], cJSON_GetArraySize(scarce), moved[1], cJSON_GetArraySize(over));
+    assert_true(moved[0] * 2 >= cJSON_GetArraySize(scarce));
+    assert_true(moved[1] * 2 >= cJSON_GetArraySize(over));
+
+    /* never recommended nor offered: every product as a cart and as the upsell item */
+    int held = 0, lists = 0;
+    GET("/price?limit=100", INT, &r);
+    const cJSON *p;
+    cJSON *all = cJSON_Duplicate(cJSON_GetObjectItem(r.json, "products"), true);
+    resp_free(&r);
+    cJSON_ArrayForEach(p, all)
+    {
+        const char *pid = cJSON_GetObjectItem(p, "product_id")->valuestring;
+        static const char *const asks[] = {"/recommend?limit=20&items=", "/upsell?item="};
+        for (int k = 0; k < 2; k++) {
+            snprintf(path, sizeof(path), "%s%s", asks[k], pid);
+            GET(path, PUB, &r);
+            assert_int_equal(r.status, 200);
+            const cJSON *it;
+            cJSON_ArrayForEach(it, cJSON_GetObjectItem(r.json, "items"))
+            {
+                const char *got = cJSON_GetObjectItem(it, "product_id")->valuestring;
+                cJSON_ArrayForEach(id, scarce) if (strcmp(got, id->valuestring) == 0)
+                    fail_msg("%s offered the scarce %s", path, got);
+            }
+            const cJSON *hb;
+            cJSON_ArrayForEach(hb, cJSON_GetObjectItem(r.json, "held_back"))
+            {
+                bool planted = false;
+                const char *h = cJSON_GetObjectItem(hb, "product_id")->valuestring;
+                cJSON_ArrayForEach(id, scarce) planted |= strcmp(h, id->valuestring) == 0;
+                assert_true(planted);
+                assert_non_null(strstr(cJSON_GetObjectItem(hb, "reason")->valuestring, "exceeds"));
+                held++;
+            }
+            lists++;
+            resp_free(&r);
+        }
+    }
+    cJSON_Delete(all);
+    print_message("stock: %d answers, %d scarce products held back in them\n", lists, held);
+    assert_true(held > 0);
+
+    /* PATCH: the stock alone */
+    http(&main_srv, "PATCH", "/products/P001", ADM, "{\"stock\": 42}", NULL, &r);
+    assert_int_equal(r.status, 200);
+    assert_true(jnum(&r, "stock") == 42);
+    resp_free(&r);
+    assert_int_equal(sql_long("SELECT stock FROM products WHERE product_id = 'P001'"), 42);
+    static const struct {
+        const char *path, *body;
+        long status;
+        const char *says;
+    } bad[] = {
+        {"/products/NOPE", "{\"stock\": 1}", 404, "NOPE"},
+        {"/products/P001", "{\"stock\": -1}", 400, "stock"},
+        {"/products/P001", "{\"stock\": \"many\"}", 400, "stock"},
+        {"/products/P001", "{\"stock\": 1, \"price\": 2}", 400, "nothing else"},
+    };
+    for (size_t k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
+        http(&main_srv, "PATCH", bad[k].path, ADM, bad[k].body, NULL, &r);
+        expect_problem(&r, bad[k].status, bad[k].says);
+        resp_free(&r);
+    }
+    http(&main_srv, "PATCH", "/products/P001", PUB, "{\"stock\": 1}", NULL, &r);
+    expect_problem(&r, 403, NULL);
+    resp_free(&r);
+    assert_int_equal(sql_long("SELECT stock FROM products WHERE product_id = 'P001'"), 42);
+    cJSON_Delete(truth);
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -168,6 +292,7 @@ int run_price_tests(void)
         cmocka_unit_test(test_price_answers_and_errors),
         cmocka_unit_test(test_price_list_pages),
         cmocka_unit_test(test_price_recovers_planted_elasticities),
+        cmocka_unit_test(test_price_weighs_planted_stock),
     };
     return cmocka_run_group_tests_name("price", tests, setup, teardown);
 }

@@ -1024,6 +1024,12 @@ static void update_matches_full(const char *order, const char *customer, const c
     for (size_t i = 0; i < NASKS; i++) {
         char where[300] = "";
         GET(asks[i].path, ADM, &r);
+        /* the stock's weighing follows the forecasts, compared above within theirs */
+        static const char *const by_forecast[] = {"held_back", "stock"};
+        for (size_t k = 0; k < 2; k++) {
+            cJSON_DeleteItemFromObject(got[i], by_forecast[k]);
+            cJSON_DeleteItemFromObject(r.json, by_forecast[k]);
+        }
         if (!alike(got[i], r.json, asks[i].tol, where, sizeof(where)))
             fail_msg("%s: the update and the full run differ: %s", asks[i].path, where);
         resp_free(&r);

@@ -76,6 +76,13 @@ static const struct handler_case cases[] = {
     {"POST", "/events", "{\"event_id\":\"E1\",\"type\":\"click\",\"session_id\":\"S1\"}", 400},
     {"PUT", "/products/P99", "{\"name\":\"New\",\"price\":3}", 503},
     {"PUT", "/products/P99", "{\"name\":\"New\"}", 400},
+    {"PUT", "/products/P99", "{\"price\":3,\"stock\":-2}", 400},
+    {"PATCH", "/products/P1", "{\"stock\":5}", 503}, /* the database: none offline */
+    {"PATCH", "/products/P1", "{\"stock\":-1}", 400},
+    {"PATCH", "/products/P1", "{\"stock\":1.5}", 400},
+    {"PATCH", "/products/P1", "{}", 400},
+    {"PATCH", "/products/P1", "{\"stock\":5,\"price\":2}", 400},
+    {"GET", "/price?item=P2", NULL, 200},
     {"DELETE", "/products/P99", NULL, 503},
     {"DELETE", "/orders/X1", NULL, 503},
     {"DELETE", "/customers/C1", NULL, 503},

@@ -261,6 +261,67 @@ static void test_shared_shocks_widen_intervals(void **state)
     history_release(&h);
 }
 
+/* The stock against demand, by hand: demand 100 units at the current 10.00 with
+ * elasticity -2, so demand(p) = 100 (p / 10)^-2. */
+static void test_stock(void **state)
+{
+    (void)state;
+    struct price_answer base = {.current = 10,
+                                .recommended = 10,
+                                .elasticity = -2,
+                                .cost = NAN,
+                                .lo = 4,
+                                .hi = 20,
+                                .bound = BOUND_NONE};
+    struct price_answer a = base;
+    /* scarce: 50 in stock, the price where demand meets it is 10 sqrt(2) = 14.142 */
+    price_apply_stock(&a, 7, 100, 50);
+    assert_int_equal(a.stock_case, STOCK_SCARCE);
+    assert_float_equal(a.recommended, 14.15, 1e-9);
+    assert_float_equal(a.before_stock, 10, 1e-9);
+    assert_float_equal(a.demand_rec, 100 / (1.415 * 1.415), 1e-9);
+    assert_true(a.demand_rec <= 50 && !a.stock_stopped);
+    assert_float_equal(a.units_rec, 7 / (1.415 * 1.415), 1e-9); /* the weekly units follow */
+    /* the same with the ceiling at 11: stopped there */
+    a = base;
+    a.hi = 11;
+    price_apply_stock(&a, 7, 100, 50);
+    assert_float_equal(a.recommended, 11, 1e-9);
+    assert_true(a.stock_stopped);
+    assert_float_equal(a.demand_rec, 100 / 1.21, 1e-9);
+    /* overstocked: 1000 against 100, marked down until demand meets 1000 / 3:
+     * 10 / sqrt(10 / 3) = 5.477, to the cent below */
+    a = base;
+    price_apply_stock(&a, 7, 100, 1000);
+    assert_int_equal(a.stock_case, STOCK_OVERSTOCK);
+    assert_float_equal(a.recommended, 5.47, 1e-9);
+    assert_true(a.demand_rec >= 1000 / 3.0);
+    /* balanced, unknown stock, no forecast: the price stays */
+    static const struct {
+        double demand;
+        int32_t stock;
+        enum price_stock want;
+    } stays[] = {{100, 150, STOCK_BALANCED}, {100, -1, STOCK_UNKNOWN}, {NAN, 5, STOCK_UNKNOWN}};
+    for (size_t k = 0; k < ARRAY_SIZE(stays); k++) {
+        a = base;
+        price_apply_stock(&a, 7, stays[k].demand, stays[k].stock);
+        assert_int_equal(a.stock_case, stays[k].want);
+        assert_float_equal(a.recommended, 10, 1e-12);
+    }
+    /* nothing known of demand's response: the case is said, the price stays */
+    a = base;
+    a.elasticity = NAN;
+    price_apply_stock(&a, 7, 100, 50);
+    assert_int_equal(a.stock_case, STOCK_SCARCE);
+    assert_float_equal(a.recommended, 10, 1e-12);
+    /* none in stock: as high as the guardrails let it go */
+    a = base;
+    price_apply_stock(&a, 7, 100, 0);
+    assert_float_equal(a.recommended, 20, 1e-12);
+    assert_true(a.stock_stopped);
+    assert_string_equal(price_stock_name(STOCK_OVERSTOCK), "overstock");
+}
+
 int run_price_tests(void)
 {
     const struct CMUnitTest tests[] = {
@@ -269,6 +330,7 @@ int run_price_tests(void)
         cmocka_unit_test(test_optimum_and_guardrails),
         cmocka_unit_test(test_planted_elasticity),
         cmocka_unit_test(test_shared_shocks_widen_intervals),
+        cmocka_unit_test(test_stock),
     };
     return cmocka_run_group_tests_name("price", tests, NULL, NULL);
 }
