@@ -75,6 +75,11 @@ int param_bool(struct request *req, const char *name, bool def, bool *out);
  * answering 400. */
 int param_time(struct request *req, const char *name, bool end, double def, double *t,
                const char **out);
+/* The window from..to: to defaults to to_def, from to days before to; 400 unless from
+ * is before to. Times into from/to and their canonical text into the *_s. -1 after
+ * answering 400. */
+int param_window(struct request *req, double to_def, int days, double *from, double *to,
+                 const char **from_s, const char **to_s);
 /* One of n (at most 4) names, its index into *out; absent -> def. -1 after answering
  * 400 naming the choices. */
 int param_choice(struct request *req, const char *name, const char *const *names, int n, int def,

@@ -35,28 +35,16 @@ static int check_text(struct text t, const char *field, size_t max, bool require
     return 0;
 }
 
-/* Ids follow strparse_id_valid, wherever they come from. */
-static int check_id(struct text t, const char *field, bool required, char *err, size_t errlen)
+/* Ids and channel names follow strparse_id_valid, wherever they come from: 1..max bytes. */
+static int check_id(struct text t, const char *field, int max, bool required, char *err,
+                    size_t errlen)
 {
     if (!required && t.n == 0)
         return 0;
     if (t.n == 0)
         return fmt_error(err, errlen, "%s is empty", field);
-    if (t.n > ID_MAX)
-        return fmt_error(err, errlen, "%s is longer than %d bytes", field, ID_MAX);
-    if (!strparse_id_valid(t.p, t.n))
-        return fmt_error(err, errlen, "%s \"%s\" is not valid UTF-8 without control characters",
-                         field, rows_shown(t));
-    return 0;
-}
-
-/* A channel's name: optional, 1..CHANNEL_MAX bytes of UTF-8 without control bytes. */
-static int check_channel(struct text t, const char *field, char *err, size_t errlen)
-{
-    if (t.n == 0)
-        return 0;
-    if (t.n > CHANNEL_MAX)
-        return fmt_error(err, errlen, "%s is longer than %d bytes", field, CHANNEL_MAX);
+    if (t.n > (size_t)max)
+        return fmt_error(err, errlen, "%s is longer than %d bytes", field, max);
     if (!strparse_id_valid(t.p, t.n))
         return fmt_error(err, errlen, "%s \"%s\" is not valid UTF-8 without control characters",
                          field, rows_shown(t));
@@ -78,7 +66,7 @@ static int check_price(struct text t, const char *field, char *err, size_t errle
 int rows_parse_product(const struct product_in *p, bool *in_stock, char *err, size_t errlen)
 {
     *in_stock = true;
-    if (check_id(p->product_id, "product_id", true, err, errlen) ||
+    if (check_id(p->product_id, "product_id", ID_MAX, true, err, errlen) ||
         check_text(p->name, "name", TEXT_MAX, false, err, errlen) ||
         check_text(p->category, "category", TEXT_MAX, false, err, errlen) ||
         check_price(p->price, "price", err, errlen))
@@ -104,13 +92,13 @@ int rows_check_product(const struct product_in *p, char *err, size_t errlen)
 int rows_parse_order_line(const struct order_line_in *l, double *when, int64_t *qty, char *canon,
                           char *err, size_t errlen)
 {
-    if (check_id(l->order_id, "order_id", true, err, errlen) ||
-        check_id(l->customer_id, "customer_id", false, err, errlen) ||
-        check_id(l->product_id, "product_id", true, err, errlen) ||
-        check_id(l->session_id, "session_id", false, err, errlen) ||
-        check_id(l->recommendation_id, "recommendation_id", false, err, errlen) ||
-        check_channel(l->channel, "channel", err, errlen) ||
-        check_channel(l->acquisition_channel, "acquisition_channel", err, errlen))
+    if (check_id(l->order_id, "order_id", ID_MAX, true, err, errlen) ||
+        check_id(l->customer_id, "customer_id", ID_MAX, false, err, errlen) ||
+        check_id(l->product_id, "product_id", ID_MAX, true, err, errlen) ||
+        check_id(l->session_id, "session_id", ID_MAX, false, err, errlen) ||
+        check_id(l->recommendation_id, "recommendation_id", ID_MAX, false, err, errlen) ||
+        check_id(l->channel, "channel", CHANNEL_MAX, false, err, errlen) ||
+        check_id(l->acquisition_channel, "acquisition_channel", CHANNEL_MAX, false, err, errlen))
         return -1;
     if (l->acquisition_channel.n && !l->customer_id.n)
         return fmt_error(err, errlen,

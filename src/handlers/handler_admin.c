@@ -9,11 +9,8 @@ int handle_admin_attribution(struct request *req)
 {
     double from, to, now = now_seconds();
     const char *from_s = NULL, *to_s = NULL;
-    if (param_time(req, "to", true, now, &to, &to_s) ||
-        param_time(req, "from", false, to - ATTRIBUTION_DAYS_DEFAULT * DAY_S, &from, &from_s))
+    if (param_window(req, now, ATTRIBUTION_DAYS_DEFAULT, &from, &to, &from_s, &to_s))
         return 0;
-    if (!(from < to))
-        return req_fail(req, PROBLEM_BAD_PARAM, "from must be before to");
     char *json = services_attribution_json(req->svc, from_s, to_s);
     if (!json)
         return req_fail(req, PROBLEM_DB_DOWN, "the database is unavailable");

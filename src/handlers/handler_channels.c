@@ -90,11 +90,8 @@ int handle_channels(struct request *req)
     const struct history *h = &s->hist;
     double from, to, as_of_end = (floor(s->as_of / DAY_S) + 1) * DAY_S;
     const char *from_s = NULL, *to_s = NULL;
-    if (param_time(req, "to", true, as_of_end, &to, &to_s) ||
-        param_time(req, "from", false, to - CHANNEL_WINDOW_DAYS * DAY_S, &from, &from_s))
+    if (param_window(req, as_of_end, CHANNEL_WINDOW_DAYS, &from, &to, &from_s, &to_s))
         return 0;
-    if (!(from < to))
-        return req_fail(req, PROBLEM_BAD_PARAM, "from must be before to");
     struct channel_sales *sales;
     size_t nsales;
     if (services_channel_sales(req->svc, from_s, to_s, &sales, &nsales))

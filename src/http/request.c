@@ -206,6 +206,17 @@ int param_time(struct request *req, const char *name, bool end, double def, doub
     return 0;
 }
 
+int param_window(struct request *req, double to_def, int days, double *from, double *to,
+                 const char **from_s, const char **to_s)
+{
+    if (param_time(req, "to", true, to_def, to, to_s) ||
+        param_time(req, "from", false, *to - days * DAY_S, from, from_s))
+        return -1;
+    if (!(*from < *to))
+        return req_fail(req, PROBLEM_BAD_PARAM, "from must be before to");
+    return 0;
+}
+
 int param_choice(struct request *req, const char *name, const char *const *names, int n, int def,
                  int *out)
 {

@@ -466,20 +466,27 @@
       ], r.results || []));
   }
 
-  /* --- attribution ------------------------------------------------------------- */
-
-  async function attributionView(params) {
+  /* A from/to date form for the view: the window in the address, and the form that
+   * shows another one. */
+  function windowForm(params, view, idPrefix, fromLabel) {
     const from = params.get("from") || "";
     const to = params.get("to") || "";
     const form = el("form", { class: "controls" },
-      el("label", { for: "a-from" }, "From", el("input", { id: "a-from", name: "from", type: "date", value: from })),
-      el("label", { for: "a-to" }, "To", el("input", { id: "a-to", name: "to", type: "date", value: to })),
+      el("label", { for: idPrefix + "-from" }, fromLabel, el("input", { id: idPrefix + "-from", name: "from", type: "date", value: from })),
+      el("label", { for: idPrefix + "-to" }, "To", el("input", { id: idPrefix + "-to", name: "to", type: "date", value: to })),
       el("button", { type: "submit", class: "primary" }, "Show"));
     form.addEventListener("submit", (ev) => {
       ev.preventDefault();
       const f = new FormData(form);
-      go("attribution", { from: f.get("from"), to: f.get("to") });
+      go(view, { from: f.get("from"), to: f.get("to") });
     });
+    return { from, to, form };
+  }
+
+  /* --- attribution ------------------------------------------------------------- */
+
+  async function attributionView(params) {
+    const { from, to, form } = windowForm(params, "attribution", "a", "From");
     const a = await api("/admin/attribution" + query({ from, to }));
     const t = a.totals, at = t.attributed;
     show("Attribution", form,
@@ -518,17 +525,7 @@
   /* --- channels ---------------------------------------------------------------- */
 
   async function channelsView(params) {
-    const from = params.get("from") || "";
-    const to = params.get("to") || "";
-    const form = el("form", { class: "controls" },
-      el("label", { for: "c-from" }, "Customers won from", el("input", { id: "c-from", name: "from", type: "date", value: from })),
-      el("label", { for: "c-to" }, "To", el("input", { id: "c-to", name: "to", type: "date", value: to })),
-      el("button", { type: "submit", class: "primary" }, "Show"));
-    form.addEventListener("submit", (ev) => {
-      ev.preventDefault();
-      const f = new FormData(form);
-      go("channels", { from: f.get("from"), to: f.get("to") });
-    });
+    const { from, to, form } = windowForm(params, "channels", "c", "Customers won from");
     const c = await api("/channels" + query({ from, to }));
     const range = (o, f) => (o && o.ci_low !== null && o.ci_low !== undefined
       ? f(o.ci_low) + " – " + f(o.ci_high) : "–");
