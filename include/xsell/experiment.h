@@ -15,7 +15,7 @@
 #define EXP_PRE_DAYS     28    /* the pre-period whose spend is CUPED's covariate */
 
 enum exp_unit { EXP_UNIT_CUSTOMER, EXP_UNIT_SESSION };
-enum exp_surface { EXP_RECOMMEND = 1, EXP_UPSELL = 2 };
+enum exp_surface { EXP_RECOMMEND = 1, EXP_UPSELL = 2, EXP_RETENTION = 4 };
 
 /* The blend's weights a variant may set (models.h's blend settings). */
 enum exp_blend { EXP_COMPLEMENTS, EXP_PERSONAL, EXP_CONTENT, EXP_PEERS, EXP_OWN, EXP_BLEND_N };
@@ -24,9 +24,10 @@ struct exp_variant {
     char name[EXP_NAME_MAX + 1];
     double weight;
     /* what it changes; -1 / NAN: as served */
-    int strategy;  /* recommend.h's enum rec_strategy */
-    int objective; /* /recommend: rec_objective; /upsell: 0 revenue, 1 margin */
-    bool off;      /* no recommendations at all: a holdout */
+    int strategy;        /* recommend.h's enum rec_strategy */
+    int objective;       /* /recommend: rec_objective; /upsell: 0 revenue, 1 margin */
+    bool off;            /* no recommendations (no retention offer) at all: a holdout */
+    double max_discount; /* /retention's largest discount (retention.h) */
     double blend[EXP_BLEND_N];
 };
 

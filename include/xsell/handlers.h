@@ -15,6 +15,7 @@ int handle_upsell(struct request *req);
 int handle_churn(struct request *req);
 int handle_churn_summary(struct request *req);
 int handle_channels(struct request *req);
+int handle_retention(struct request *req);
 int handle_price(struct request *req);
 int handle_forecast_post(struct request *req);
 int handle_forecast_get(struct request *req);

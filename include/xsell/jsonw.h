@@ -5,6 +5,8 @@
 #ifndef XSELL_JSONW_H
 #define XSELL_JSONW_H
 
+#include <math.h>
+
 #include "xsell/buf.h"
 
 #define JSONW_DEPTH 16
@@ -14,6 +16,13 @@ struct jsonw {
     int depth;
     bool first[JSONW_DEPTH]; /* nothing written yet at this level */
 };
+
+/* v rounded to places decimals: an answer's figure shown to what it can carry. */
+static inline double round_to(double v, int places)
+{
+    double f = pow(10, places);
+    return round(v * f) / f;
+}
 
 void jsonw_init(struct jsonw *w, struct buf *b);
 void jsonw_open(struct jsonw *w, const char *key, char bracket); /* key NULL in arrays */

@@ -95,7 +95,13 @@
       "/price's default least (price - cost) / price")                                             \
     X(price, restock_days, double, "XSELL_RESTOCK_DAYS", 1, 90, 14,                                \
       "days until a product's stock is replenished: /price weighs its stock against the "          \
-      "forecast demand over them, /recommend and /upsell hold back what it falls short of")
+      "forecast demand over them, /recommend and /upsell hold back what it falls short of")        \
+    X(retention, offer_discount, int, "XSELL_OFFER_DISCOUNT", 0, 1, 1,                             \
+      "/retention may offer a discount on a product the customer is likely to buy (1) or not (0)") \
+    X(retention, offer_upgrade, int, "XSELL_OFFER_UPGRADE", 0, 1, 1,                               \
+      "/retention may offer a pricier alternative from /upsell (1) or not (0)")                    \
+    X(retention, offer_max_discount, double, "XSELL_OFFER_MAX_DISCOUNT", 0, 0.9, 0.20,             \
+      "the largest discount /retention offers, a fraction of the price (tried in 5% steps)")
 
 enum model_id {
 #define MODEL_ENUM(member, type, name, deps, eval) MODEL_##member,

@@ -38,6 +38,14 @@ struct snapshot {
      * /recommend and /upsell) */
     float *stock_demand;
     bool *held;
+    /* per product: the share of orders that hold it; the customers at risk whose
+     * retention offer pays (retention.h), by its value, highest first */
+    float *order_share;
+    struct {
+        int32_t *customer;
+        float *value;
+        size_t n;
+    } retention;
     size_t bytes;                     /* approximate memory held */
     size_t model_bytes[MODELS_COUNT]; /* each model's part of it */
     void *map;                        /* loaded from a file: its read-only mapping */

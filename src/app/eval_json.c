@@ -1,3 +1,4 @@
+#include "xsell/jsonw.h"
 #include "xsell/eval_json.h"
 
 #include <math.h>
@@ -8,11 +9,6 @@
 #include "xsell/strparse.h"
 #include "xsell/xalloc.h"
 
-static double r4(double x)
-{
-    return round(x * 1e4) / 1e4;
-}
-
 /* name_ci95: [lo, hi], when the interval could be told */
 static void add_ci(cJSON *o, const char *name, double lo, double hi)
 {
@@ -21,8 +17,8 @@ static void add_ci(cJSON *o, const char *name, double lo, double hi)
     char key[64];
     snprintf(key, sizeof(key), "%s_ci95", name);
     cJSON *a = cJSON_AddArrayToObject(o, key);
-    cJSON_AddItemToArray(a, cJSON_CreateNumber(r4(lo)));
-    cJSON_AddItemToArray(a, cJSON_CreateNumber(r4(hi)));
+    cJSON_AddItemToArray(a, cJSON_CreateNumber(round_to(lo, 4)));
+    cJSON_AddItemToArray(a, cJSON_CreateNumber(round_to(hi, 4)));
 }
 
 /* name_ci95: the 95% interval of a rate measured on n cases */
@@ -41,7 +37,7 @@ static cJSON *header(double holdout_days, double cut, double seconds)
     strparse_format_date(cut, day);
     cJSON_AddNumberToObject(root, "holdout_days", holdout_days);
     cJSON_AddStringToObject(root, "cut", day);
-    cJSON_AddNumberToObject(root, "seconds", r4(seconds));
+    cJSON_AddNumberToObject(root, "seconds", round_to(seconds, 4));
     return root;
 }
 
@@ -58,18 +54,18 @@ cJSON *eval_json(const struct eval_result *r, double holdout_days)
             continue;
         }
         cJSON *o = cJSON_AddObjectToObject(methods, m->name);
-        cJSON_AddNumberToObject(o, "hit_rate_at_10", r4(m->hit));
+        cJSON_AddNumberToObject(o, "hit_rate_at_10", round_to(m->hit, 4));
         add_rate_ci(o, "hit_rate_at_10", m->hit, (double)r->customers);
-        cJSON_AddNumberToObject(o, "recall_at_10", r4(m->recall));
-        cJSON_AddNumberToObject(o, "ndcg_at_10", r4(m->ndcg));
-        cJSON_AddNumberToObject(o, "recall_repeat", r4(m->recall_repeat));
-        cJSON_AddNumberToObject(o, "recall_new", r4(m->recall_new));
-        cJSON_AddNumberToObject(o, "coverage", r4(m->coverage));
+        cJSON_AddNumberToObject(o, "recall_at_10", round_to(m->recall, 4));
+        cJSON_AddNumberToObject(o, "ndcg_at_10", round_to(m->ndcg, 4));
+        cJSON_AddNumberToObject(o, "recall_repeat", round_to(m->recall_repeat, 4));
+        cJSON_AddNumberToObject(o, "recall_new", round_to(m->recall_new, 4));
+        cJSON_AddNumberToObject(o, "coverage", round_to(m->coverage, 4));
         if (m->customers_only)
             continue;
-        cJSON_AddNumberToObject(o, "cart_hit_rate_at_10", r4(m->cart_hit));
+        cJSON_AddNumberToObject(o, "cart_hit_rate_at_10", round_to(m->cart_hit, 4));
         add_rate_ci(o, "cart_hit_rate_at_10", m->cart_hit, (double)r->baskets);
-        cJSON_AddNumberToObject(o, "cart_ndcg_at_10", r4(m->cart_ndcg));
+        cJSON_AddNumberToObject(o, "cart_ndcg_at_10", round_to(m->cart_ndcg, 4));
     }
     return root;
 }
@@ -79,21 +75,21 @@ cJSON *eval_upsell_json(const struct eval_upsell_result *r, double holdout_days)
     cJSON *root = header(holdout_days, r->cut, r->seconds);
     cJSON_AddNumberToObject(root, "cases", (double)r->cases);
     cJSON_AddNumberToObject(root, "cases_catalogue_substitute", (double)r->related);
-    cJSON_AddNumberToObject(root, "candidates_mean", r4(r->candidates_mean));
-    cJSON_AddNumberToObject(root, "step_mean", r4(r->step_mean));
-    cJSON_AddNumberToObject(root, "step_median", r4(r->step_median));
+    cJSON_AddNumberToObject(root, "candidates_mean", round_to(r->candidates_mean, 4));
+    cJSON_AddNumberToObject(root, "step_mean", round_to(r->step_mean, 4));
+    cJSON_AddNumberToObject(root, "step_median", round_to(r->step_median, 4));
     cJSON *methods = cJSON_AddObjectToObject(root, "methods");
     for (int i = 0; i < UPSELL_METHODS; i++) {
         cJSON *o = cJSON_AddObjectToObject(methods, r->m[i].name);
-        cJSON_AddNumberToObject(o, "hit_rate_at_1", r4(r->m[i].hit1));
-        cJSON_AddNumberToObject(o, "hit_rate_at_5", r4(r->m[i].hit5));
+        cJSON_AddNumberToObject(o, "hit_rate_at_1", round_to(r->m[i].hit1, 4));
+        cJSON_AddNumberToObject(o, "hit_rate_at_5", round_to(r->m[i].hit5, 4));
         add_rate_ci(o, "hit_rate_at_1", r->m[i].hit1, (double)r->cases);
         add_rate_ci(o, "hit_rate_at_5", r->m[i].hit5, (double)r->cases);
-        cJSON_AddNumberToObject(o, "ndcg_at_5", r4(r->m[i].ndcg5));
+        cJSON_AddNumberToObject(o, "ndcg_at_5", round_to(r->m[i].ndcg5, 4));
         cJSON *sub = cJSON_AddObjectToObject(o, "catalogue_substitute");
-        cJSON_AddNumberToObject(sub, "hit_rate_at_1", r4(r->m[i].related_hit1));
-        cJSON_AddNumberToObject(sub, "hit_rate_at_5", r4(r->m[i].related_hit5));
-        cJSON_AddNumberToObject(sub, "ndcg_at_5", r4(r->m[i].related_ndcg5));
+        cJSON_AddNumberToObject(sub, "hit_rate_at_1", round_to(r->m[i].related_hit1, 4));
+        cJSON_AddNumberToObject(sub, "hit_rate_at_5", round_to(r->m[i].related_hit5, 4));
+        cJSON_AddNumberToObject(sub, "ndcg_at_5", round_to(r->m[i].related_ndcg5, 4));
     }
     return root;
 }
@@ -103,8 +99,8 @@ cJSON *eval_forecast_json(const struct eval_forecast_result *r, double holdout_d
     cJSON *root = header(holdout_days, r->cut, 0);
     cJSON_AddNumberToObject(root, "series", r->series);
     cJSON_AddNumberToObject(root, "days", r->days);
-    cJSON_AddNumberToObject(root, "mase", r4(r->mase));
-    cJSON_AddNumberToObject(root, "mase_shop", r4(r->mase_shop));
+    cJSON_AddNumberToObject(root, "mase", round_to(r->mase, 4));
+    cJSON_AddNumberToObject(root, "mase_shop", round_to(r->mase_shop, 4));
     eval_coverage_json(root, r->cover);
     return root;
 }
@@ -114,8 +110,8 @@ void eval_coverage_json(cJSON *o, const double cover[2][2])
     static const char *const kinds[2] = {"models_own", "calibrated"};
     for (int k = 0; k < 2; k++) {
         cJSON *c = cJSON_AddObjectToObject(o, kinds[k]);
-        cJSON_AddNumberToObject(c, "coverage80", r4(cover[k][0]));
-        cJSON_AddNumberToObject(c, "coverage95", r4(cover[k][1]));
+        cJSON_AddNumberToObject(c, "coverage80", round_to(cover[k][0], 4));
+        cJSON_AddNumberToObject(c, "coverage95", round_to(cover[k][1], 4));
     }
 }
 
@@ -157,8 +153,8 @@ cJSON *churn_json(const struct model_churn *m)
     cJSON_AddItemToObject(gg, "fit", fit_json(&m->gg_report));
     cJSON *layer = cJSON_AddObjectToObject(root, "logistic_layer");
     cJSON_AddBoolToObject(layer, "used", m->layer.used);
-    cJSON_AddNumberToObject(layer, "auc_model_earlier_split", r4(m->layer.auc_model));
-    cJSON_AddNumberToObject(layer, "auc_layer_earlier_split", r4(m->layer.auc_layer));
+    cJSON_AddNumberToObject(layer, "auc_model_earlier_split", round_to(m->layer.auc_model, 4));
+    cJSON_AddNumberToObject(layer, "auc_layer_earlier_split", round_to(m->layer.auc_layer, 4));
     cJSON_AddNumberToObject(root, "horizon_days", m->horizon_days);
     cJSON_AddNumberToObject(root, "annual_discount", m->discount);
     cJSON_AddNumberToObject(root, "customers", (double)m->nranked);
@@ -186,7 +182,7 @@ cJSON *eval_churn_json(const struct eval_churn_result *r, double holdout_days)
     cJSON_AddNumberToObject(p, "b", r->params.b);
     cJSON *tot = cJSON_AddObjectToObject(root, "repeat_purchases");
     cJSON_AddNumberToObject(tot, "actual", r->actual);
-    cJSON_AddNumberToObject(tot, "predicted", r4(r->predicted));
+    cJSON_AddNumberToObject(tot, "predicted", round_to(r->predicted, 4));
     cJSON *by = cJSON_AddArrayToObject(root, "by_frequency");
     for (int b = 0; b < CHURN_BUCKETS; b++) {
         cJSON *o = cJSON_CreateObject();
@@ -194,19 +190,19 @@ cJSON *eval_churn_json(const struct eval_churn_result *r, double holdout_days)
         snprintf(label, sizeof(label), b == CHURN_BUCKETS - 1 ? "%d+" : "%d", b);
         cJSON_AddStringToObject(o, "frequency", label);
         cJSON_AddNumberToObject(o, "customers", (double)r->bucket[b].n);
-        cJSON_AddNumberToObject(o, "actual_mean", r4(r->bucket[b].actual));
-        cJSON_AddNumberToObject(o, "predicted_mean", r4(r->bucket[b].predicted));
+        cJSON_AddNumberToObject(o, "actual_mean", round_to(r->bucket[b].actual, 4));
+        cJSON_AddNumberToObject(o, "predicted_mean", round_to(r->bucket[b].predicted, 4));
         cJSON_AddItemToArray(by, o);
     }
     cJSON *auc = cJSON_AddObjectToObject(root, "auc_no_purchase");
-    cJSON_AddNumberToObject(auc, "churn_risk", r4(r->auc_churn_risk));
+    cJSON_AddNumberToObject(auc, "churn_risk", round_to(r->auc_churn_risk, 4));
     double lo, hi;
     stats_auc_ci95(r->auc_churn_risk, (double)r->churned, (double)(r->customers - r->churned), &lo,
                    &hi);
     add_ci(auc, "churn_risk", lo, hi);
-    cJSON_AddNumberToObject(auc, "model_p_none", r4(r->auc_model));
-    cJSON_AddNumberToObject(auc, "expected_purchases", r4(r->auc_expected));
-    cJSON_AddNumberToObject(auc, "recency_baseline", r4(r->auc_recency));
+    cJSON_AddNumberToObject(auc, "model_p_none", round_to(r->auc_model, 4));
+    cJSON_AddNumberToObject(auc, "expected_purchases", round_to(r->auc_expected, 4));
+    cJSON_AddNumberToObject(auc, "recency_baseline", round_to(r->auc_recency, 4));
     return root;
 }
 
@@ -251,16 +247,17 @@ cJSON *eval_price_json(const struct eval_price_result *r)
     cJSON *o = cJSON_CreateObject();
     cJSON_AddNumberToObject(o, "products", (double)r->products);
     cJSON_AddNumberToObject(o, "source_product", (double)r->own);
-    cJSON_AddNumberToObject(o, "median_abs_error", r4(r->median_abs_error));
-    cJSON_AddNumberToObject(o, "median_abs_error_source_product", r4(r->median_abs_error_own));
-    cJSON_AddNumberToObject(o, "median_abs_error_unshrunk", r4(r->median_abs_error_raw));
-    cJSON_AddNumberToObject(o, "right_sign", r4(r->right_sign));
-    cJSON_AddNumberToObject(o, "coverage_95", r4(r->coverage95));
-    cJSON_AddNumberToObject(o, "coverage_95_source_product", r4(r->coverage95_own));
+    cJSON_AddNumberToObject(o, "median_abs_error", round_to(r->median_abs_error, 4));
+    cJSON_AddNumberToObject(o, "median_abs_error_source_product",
+                            round_to(r->median_abs_error_own, 4));
+    cJSON_AddNumberToObject(o, "median_abs_error_unshrunk", round_to(r->median_abs_error_raw, 4));
+    cJSON_AddNumberToObject(o, "right_sign", round_to(r->right_sign, 4));
+    cJSON_AddNumberToObject(o, "coverage_95", round_to(r->coverage95, 4));
+    cJSON_AddNumberToObject(o, "coverage_95_source_product", round_to(r->coverage95_own, 4));
     cJSON *sim = cJSON_AddObjectToObject(o, "profit_vs_true_optimum");
     cJSON_AddNumberToObject(sim, "products", (double)r->profit_products);
-    cJSON_AddNumberToObject(sim, "recommended", r4(r->profit_share));
-    cJSON_AddNumberToObject(sim, "current_price", r4(r->profit_share_current));
+    cJSON_AddNumberToObject(sim, "recommended", round_to(r->profit_share, 4));
+    cJSON_AddNumberToObject(sim, "current_price", round_to(r->profit_share_current, 4));
     return o;
 }
 
@@ -285,31 +282,31 @@ cJSON *tune_json(const struct tune_result *r)
     strparse_format_date(r->until, day);
     cJSON_AddStringToObject(root, "validated_until", day);
     cJSON_AddNumberToObject(root, "customers", (double)r->customers);
-    cJSON_AddNumberToObject(root, "seconds", r4(r->seconds));
+    cJSON_AddNumberToObject(root, "seconds", round_to(r->seconds, 4));
     if (r->ntrials == 0)
         return root;
     const struct tune_trial *start = &r->trial[0], *best = &r->trial[r->chosen];
     cJSON *s = settings_json(start->value);
-    cJSON_AddNumberToObject(s, "recall_at_10", r4(start->recall));
-    cJSON_AddNumberToObject(s, "ndcg_at_10", r4(start->ndcg));
-    cJSON_AddNumberToObject(s, "cart_hit_rate_at_10", r4(start->cart_hit));
+    cJSON_AddNumberToObject(s, "recall_at_10", round_to(start->recall, 4));
+    cJSON_AddNumberToObject(s, "ndcg_at_10", round_to(start->ndcg, 4));
+    cJSON_AddNumberToObject(s, "cart_hit_rate_at_10", round_to(start->cart_hit, 4));
     cJSON_AddItemToObject(root, "start", s);
     cJSON *c = settings_json(best->value);
-    cJSON_AddNumberToObject(c, "recall_at_10", r4(best->recall));
-    cJSON_AddNumberToObject(c, "ndcg_at_10", r4(best->ndcg));
-    cJSON_AddNumberToObject(c, "cart_hit_rate_at_10", r4(best->cart_hit));
+    cJSON_AddNumberToObject(c, "recall_at_10", round_to(best->recall, 4));
+    cJSON_AddNumberToObject(c, "ndcg_at_10", round_to(best->ndcg, 4));
+    cJSON_AddNumberToObject(c, "cart_hit_rate_at_10", round_to(best->cart_hit, 4));
     cJSON_AddItemToObject(root, "chosen", c);
     cJSON *share = cJSON_AddObjectToObject(root, "own_products_share_of_lists");
-    cJSON_AddNumberToObject(share, "start", r4(r->share_start));
-    cJSON_AddNumberToObject(share, "chosen", r4(r->share_chosen));
+    cJSON_AddNumberToObject(share, "start", round_to(r->share_start, 4));
+    cJSON_AddNumberToObject(share, "chosen", round_to(r->share_chosen, 4));
     cJSON *trials = cJSON_AddArrayToObject(root, "trials");
     for (int i = 0; i < r->ntrials; i++) {
         cJSON *t = cJSON_CreateArray();
         for (int k = 0; k < TUNE_SETTINGS; k++)
             cJSON_AddItemToArray(t, cJSON_CreateNumber(r->trial[i].value[k]));
-        cJSON_AddItemToArray(t, cJSON_CreateNumber(r4(r->trial[i].recall)));
-        cJSON_AddItemToArray(t, cJSON_CreateNumber(r4(r->trial[i].ndcg)));
-        cJSON_AddItemToArray(t, cJSON_CreateNumber(r4(r->trial[i].cart_hit)));
+        cJSON_AddItemToArray(t, cJSON_CreateNumber(round_to(r->trial[i].recall, 4)));
+        cJSON_AddItemToArray(t, cJSON_CreateNumber(round_to(r->trial[i].ndcg, 4)));
+        cJSON_AddItemToArray(t, cJSON_CreateNumber(round_to(r->trial[i].cart_hit, 4)));
         cJSON_AddItemToArray(trials, t);
     }
     cJSON *are = cJSON_AddArrayToObject(root, "trials_are"); /* each trial's columns */

@@ -1,3 +1,4 @@
+#include "xsell/jsonw.h"
 #include "xsell/gate.h"
 
 #include <cjson/cJSON.h>
@@ -26,11 +27,6 @@ static const struct {
 };
 
 /* As the evaluations report them: the run's figures are read back at this precision. */
-static double r4(double x)
-{
-    return round(x * 1e4) / 1e4;
-}
-
 /* The number at o's keys path[0].path[1]..., or NAN. */
 static double number_at(const cJSON *o, const char *const *path, int n)
 {
@@ -53,8 +49,8 @@ static void measure(const struct config *cfg, const struct snapshot *cand,
             eval_fit_at(&serving->hist, now, cut, &serving->params, err, sizeof(err));
         struct eval_result ev;
         if (sc && eval_recommend(now, sc, &ev, err, sizeof(err)) == 0) {
-            serv_fig[GATE_RECALL] = r4(ev.m[EVAL_M_BLEND].recall);
-            serv_fig[GATE_CART] = r4(ev.m[EVAL_M_BLEND].cart_hit);
+            serv_fig[GATE_RECALL] = round_to(ev.m[EVAL_M_BLEND].recall, 4);
+            serv_fig[GATE_CART] = round_to(ev.m[EVAL_M_BLEND].cart_hit, 4);
             cJSON_AddItemToObject(gate, "serving_evaluation", eval_json(&ev, days));
         } else {
             cJSON_AddStringToObject(gate, "serving_evaluation", err);
@@ -68,13 +64,13 @@ static void measure(const struct config *cfg, const struct snapshot *cand,
         struct eval_churn_result ec;
         if (eval_churn_between(&serving->hist, now, MAX(days, cp.horizon_days), &cp, &ec, err,
                                sizeof(err)) == 0)
-            serv_fig[GATE_CHURN] = r4(ec.auc_churn_risk);
+            serv_fig[GATE_CHURN] = round_to(ec.auc_churn_risk, 4);
     }
     struct eval_forecast_result fc, fs;
     if (eval_forecast_at(now, now, cut, (int)ceil(days), &fc, err, sizeof(err)) == 0 &&
         eval_forecast_at(&serving->hist, now, cut, (int)ceil(days), &fs, err, sizeof(err)) == 0) {
-        cand_fig[GATE_MASE] = r4(fc.mase);
-        serv_fig[GATE_MASE] = r4(fs.mase);
+        cand_fig[GATE_MASE] = round_to(fc.mase, 4);
+        serv_fig[GATE_MASE] = round_to(fs.mase, 4);
         /* how the run's forecast intervals did on the same days (not judged) */
         eval_coverage_json(cJSON_AddObjectToObject(gate, "forecast_coverage"), fc.cover);
     }

@@ -228,7 +228,9 @@ static bool changes_split(const struct experiment *a, const struct experiment *b
     for (int i = 0; i < a->nvariants; i++) {
         const struct exp_variant *x = &a->variant[i], *y = &b->variant[i];
         if (strcmp(x->name, y->name) != 0 || x->weight != y->weight || x->strategy != y->strategy ||
-            x->objective != y->objective || x->off != y->off)
+            x->objective != y->objective || x->off != y->off ||
+            !(x->max_discount == y->max_discount ||
+              (isnan(x->max_discount) && isnan(y->max_discount))))
             return true;
         for (int k = 0; k < EXP_BLEND_N; k++)
             if (!(x->blend[k] == y->blend[k] || (isnan(x->blend[k]) && isnan(y->blend[k]))))

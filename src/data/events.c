@@ -295,7 +295,7 @@ static const char report_sql[] =
     " 'surfaces', (SELECT json_agg(json_build_object('surface', s.surface, "
     "  'answers', coalesce(ans.answers, 0), 'impressions', coalesce(ev.impressions, 0), "
     "  'clicks', coalesce(ev.clicks, 0), 'add_to_carts', coalesce(ev.add_to_carts, 0)) "
-    "  ORDER BY s.surface) FROM (VALUES ('recommend'), ('upsell')) s(surface) "
+    "  ORDER BY s.surface) FROM (VALUES ('recommend'), ('upsell'), ('retention')) s(surface) "
     "  LEFT JOIN ans ON ans.surface = s.surface LEFT JOIN ev ON ev.surface = s.surface)"
     ")::text";
 

@@ -21,24 +21,14 @@ struct entry {
     const struct channel_sales *sales;
 };
 
-static double r4(double v)
-{
-    return round(v * 1e4) / 1e4;
-}
-
-static double r2(double v)
-{
-    return round(v * 100) / 100;
-}
-
 /* key: {what: v, ci_low: lo, ci_high: hi}, left open for more members. */
 static void write_interval(struct jsonw *j, const char *key, const char *what, double v, double lo,
                            double hi)
 {
     jsonw_open(j, key, '{');
-    jsonw_num(j, what, r4(v));
-    jsonw_num(j, "ci_low", r4(lo));
-    jsonw_num(j, "ci_high", r4(hi));
+    jsonw_num(j, what, round_to(v, 4));
+    jsonw_num(j, "ci_low", round_to(lo, 4));
+    jsonw_num(j, "ci_high", round_to(hi, 4));
 }
 
 static void write_entry(struct jsonw *j, const struct entry *e)
@@ -59,10 +49,11 @@ static void write_entry(struct jsonw *j, const struct entry *e)
     channel_mean_ci95(k->clv_sum, k->clv_sq, (double)k->customers, &v, &lo, &hi);
     write_interval(j, "clv_12m", "mean", v, lo, hi);
     jsonw_close(j, '}');
-    jsonw_num(j, "churn_risk_mean", k->customers ? r4(k->risk_sum / (double)k->customers) : NAN);
+    jsonw_num(j, "churn_risk_mean",
+              k->customers ? round_to(k->risk_sum / (double)k->customers, 4) : NAN);
     jsonw_int(j, "orders", (long long)s->orders);
-    jsonw_num(j, "revenue", r2(s->revenue));
-    jsonw_num(j, "attributed_revenue", r2(s->attributed));
+    jsonw_num(j, "revenue", round_to(s->revenue, 2));
+    jsonw_num(j, "attributed_revenue", round_to(s->attributed, 2));
     channel_share_ci95(s->orders, s->attributed, s->revenue, s->aa, s->rr, s->ar, &v, &lo, &hi);
     write_interval(j, "attributed_share", "estimate", v, lo, hi);
     jsonw_close(j, '}');

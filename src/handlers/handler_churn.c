@@ -16,31 +16,21 @@ static const char *model_name(const struct model_churn *m)
     return m->kind == CHURN_MBGNBD ? "modified_bgnbd" : "bgnbd";
 }
 
-static double r6(double v)
-{
-    return round(v * 1e6) / 1e6;
-}
-
-static double r2(double v)
-{
-    return round(v * 100) / 100;
-}
-
 static void write_customer(struct jsonw *j, const char *id, const struct churn_answer *a)
 {
     jsonw_str(j, "customer_id", id);
     jsonw_str(j, "segment", churn_segment_name(a->segment));
-    jsonw_num(j, "p_alive", r6(a->p_alive));
-    jsonw_num(j, "churn_risk", r6(a->churn_risk));
-    jsonw_num(j, "expected_purchases", r6(a->expected_purchases));
-    jsonw_num(j, "expected_spend", r2(a->expected_spend));
-    jsonw_num(j, "expected_value", r2(a->expected_value));
-    jsonw_num(j, "clv_12m", r2(a->clv));
-    jsonw_num(j, "value_at_risk", r2(a->value_at_risk));
+    jsonw_num(j, "p_alive", round_to(a->p_alive, 6));
+    jsonw_num(j, "churn_risk", round_to(a->churn_risk, 6));
+    jsonw_num(j, "expected_purchases", round_to(a->expected_purchases, 6));
+    jsonw_num(j, "expected_spend", round_to(a->expected_spend, 2));
+    jsonw_num(j, "expected_value", round_to(a->expected_value, 2));
+    jsonw_num(j, "clv_12m", round_to(a->clv, 2));
+    jsonw_num(j, "value_at_risk", round_to(a->value_at_risk, 2));
     jsonw_int(j, "frequency", a->frequency);
     jsonw_num(j, "recency_days", round(a->recency_days * 1e3) / 1e3);
     jsonw_num(j, "age_days", round(a->age_days * 1e3) / 1e3);
-    jsonw_num(j, "monetary", r2(a->monetary));
+    jsonw_num(j, "monetary", round_to(a->monetary, 2));
 }
 
 /* What every answer says about the model behind it. */
@@ -66,7 +56,7 @@ static void write_curve(struct jsonw *j, const struct model_churn *m, int32_t c,
         strparse_format_date(pts[i].day * DAY_S, day);
         jsonw_open(j, NULL, '{');
         jsonw_str(j, "date", day);
-        jsonw_num(j, "p_alive", r6(pts[i].p_alive));
+        jsonw_num(j, "p_alive", round_to(pts[i].p_alive, 6));
         jsonw_bool(j, "projected", pts[i].day > m->as_of_day);
         jsonw_close(j, '}');
     }
@@ -79,7 +69,7 @@ static void write_curve(struct jsonw *j, const struct model_churn *m, int32_t c,
         strparse_format_date(d->day[i] * DAY_S, day);
         jsonw_open(j, NULL, '{');
         jsonw_str(j, "date", day);
-        jsonw_num(j, "value", r2(d->value[i]));
+        jsonw_num(j, "value", round_to(d->value[i], 2));
         jsonw_close(j, '}');
     }
     jsonw_close(j, ']');
@@ -204,8 +194,8 @@ int handle_churn_summary(struct request *req)
     for (int i = 0; i < SEG_COUNT; i++) {
         jsonw_open(&j, churn_segment_name((enum churn_segment)i), '{');
         jsonw_int(&j, "customers", m->seg_count[i]);
-        jsonw_num(&j, "clv_12m", r2(m->seg_value[i]));
-        jsonw_num(&j, "value_at_risk", r2(m->seg_at_risk[i]));
+        jsonw_num(&j, "clv_12m", round_to(m->seg_value[i], 2));
+        jsonw_num(&j, "value_at_risk", round_to(m->seg_at_risk[i], 2));
         jsonw_close(&j, '}');
     }
     jsonw_close(&j, '}');
@@ -220,9 +210,9 @@ int handle_churn_summary(struct request *req)
         jsonw_open(&j, NULL, '{');
         jsonw_str(&j, "channel", c < nch ? idmap_key(&s->hist.channels, (int32_t)c) : NULL);
         jsonw_int(&j, "customers", by[c].customers);
-        jsonw_num(&j, "clv_12m", r2(by[c].clv_sum));
-        jsonw_num(&j, "value_at_risk", r2(by[c].value_at_risk));
-        jsonw_num(&j, "churn_risk_mean", r6(by[c].risk_sum / (double)by[c].customers));
+        jsonw_num(&j, "clv_12m", round_to(by[c].clv_sum, 2));
+        jsonw_num(&j, "value_at_risk", round_to(by[c].value_at_risk, 2));
+        jsonw_num(&j, "churn_risk_mean", round_to(by[c].risk_sum / (double)by[c].customers, 6));
         jsonw_open(&j, "segments", '{');
         for (int i = 0; i < SEG_COUNT; i++)
             jsonw_int(&j, churn_segment_name((enum churn_segment)i), by[c].segments[i]);

@@ -15,16 +15,6 @@
 
 static const char *const source_names[] = {"none", "product", "category", "shop"};
 
-static double r2(double v)
-{
-    return round(v * 100) / 100;
-}
-
-static double r4(double v)
-{
-    return round(v * 1e4) / 1e4;
-}
-
 /* The guardrails of the request, defaults from the settings the snapshot was trained
  * with. */
 static int parse_guard(struct request *req, struct price_guard *g)
@@ -45,15 +35,15 @@ static void write_elasticity(struct jsonw *j, const struct price_item *it,
                              const struct price_answer *a)
 {
     jsonw_open(j, "elasticity", '{');
-    jsonw_num(j, "estimate", r4(a->elasticity)); /* NAN renders as null */
-    jsonw_num(j, "se", r4(a->se));
-    jsonw_num(j, "ci_low", r4(a->ci_low));
-    jsonw_num(j, "ci_high", r4(a->ci_high));
+    jsonw_num(j, "estimate", round_to(a->elasticity, 4)); /* NAN renders as null */
+    jsonw_num(j, "se", round_to(a->se, 4));
+    jsonw_num(j, "ci_low", round_to(a->ci_low, 4));
+    jsonw_num(j, "ci_high", round_to(a->ci_high, 4));
     jsonw_str(j, "source", source_names[it->source]);
     jsonw_int(j, "n_weeks", it->n_weeks);
     jsonw_bool(j, "price_moved", it->moved);
-    jsonw_num(j, "own_estimate", r4(it->own));
-    jsonw_num(j, "own_se", r4(it->own_se));
+    jsonw_num(j, "own_estimate", round_to(it->own, 4));
+    jsonw_num(j, "own_se", round_to(it->own_se, 4));
     jsonw_close(j, '}');
 }
 
@@ -90,8 +80,8 @@ static void write_stock(struct jsonw *j, const struct snapshot *s, const struct 
     else
         jsonw_num(j, "quantity", NAN);
     jsonw_num(j, "restock_days", s->params.restock_days);
-    jsonw_num(j, "forecast_units_current", r2(a->demand_now));
-    jsonw_num(j, "forecast_units_recommended", r2(a->demand_rec));
+    jsonw_num(j, "forecast_units_current", round_to(a->demand_now, 2));
+    jsonw_num(j, "forecast_units_recommended", round_to(a->demand_rec, 2));
     jsonw_str(j, "case", price_stock_name(a->stock_case));
     jsonw_num(j, "price_without_stock", a->before_stock);
     jsonw_bool(j, "stopped_by_guardrail", a->stock_stopped);
@@ -133,25 +123,26 @@ static int one_item(struct request *req, const char *item, const struct price_gu
     jsonw_num(&j, "current_price", a.current);
     jsonw_num(&j, "cost", a.cost);
     jsonw_num(&j, "recommended_price", a.recommended);
-    jsonw_num(&j, "change_pct", a.current > 0 ? r2((a.recommended / a.current - 1) * 100) : 0);
+    jsonw_num(&j, "change_pct",
+              a.current > 0 ? round_to((a.recommended / a.current - 1) * 100, 2) : 0);
     jsonw_str(&j, "objective", a.profit ? "profit" : "revenue");
     write_elasticity(&j, it, &a);
     jsonw_open(&j, "expected_units", '{');
-    jsonw_num(&j, "current", r4(a.units_now));
-    jsonw_num(&j, "recommended", r4(a.units_rec));
+    jsonw_num(&j, "current", round_to(a.units_now, 4));
+    jsonw_num(&j, "recommended", round_to(a.units_rec, 4));
     jsonw_close(&j, '}');
     jsonw_open(&j, "expected_revenue", '{');
-    jsonw_num(&j, "current", r2(a.current * a.units_now));
-    jsonw_num(&j, "recommended", r2(a.recommended * a.units_rec));
+    jsonw_num(&j, "current", round_to(a.current * a.units_now, 2));
+    jsonw_num(&j, "recommended", round_to(a.recommended * a.units_rec, 2));
     jsonw_close(&j, '}');
     jsonw_open(&j, "expected_profit", '{');
-    jsonw_num(&j, "current", r2(a.profit_now));
-    jsonw_num(&j, "recommended", r2(a.profit_rec));
+    jsonw_num(&j, "current", round_to(a.profit_now, 2));
+    jsonw_num(&j, "recommended", round_to(a.profit_rec, 2));
     jsonw_close(&j, '}');
     jsonw_str(&j, "guardrail", price_bound_name(a.bound));
     jsonw_open(&j, "allowed", '{');
-    jsonw_num(&j, "low", r2(a.lo));
-    jsonw_num(&j, "high", isfinite(a.hi) ? r2(a.hi) : NAN);
+    jsonw_num(&j, "low", round_to(a.lo, 2));
+    jsonw_num(&j, "high", isfinite(a.hi) ? round_to(a.hi, 2) : NAN);
     jsonw_close(&j, '}');
     jsonw_bool(&j, "inelastic", a.inelastic);
     write_stock(&j, s, &a);
@@ -161,7 +152,7 @@ static int one_item(struct request *req, const char *item, const struct price_gu
         char until[11];
         strparse_format_date(now_seconds() + EXPLORE_DAYS * 86400.0, until);
         jsonw_open(&j, "explore", '{');
-        jsonw_num(&j, "elasticity_draw", r4(a.draw));
+        jsonw_num(&j, "elasticity_draw", round_to(a.draw, 4));
         jsonw_str(&j, "valid_until", until);
         jsonw_close(&j, '}');
     }
@@ -229,7 +220,7 @@ static int list_products(struct request *req, const char *category, const struct
         jsonw_raw_members(&j, s->product_json[e->product], s->product_json_len[e->product]);
         jsonw_num(&j, "current_price", e->a.current);
         jsonw_num(&j, "recommended_price", e->a.recommended);
-        jsonw_num(&j, "expected_profit_gain", r2(e->gain));
+        jsonw_num(&j, "expected_profit_gain", round_to(e->gain, 2));
         write_elasticity(&j, it, &e->a);
         jsonw_str(&j, "guardrail", price_bound_name(e->a.bound));
         write_stock(&j, s, &e->a);

@@ -8,6 +8,10 @@
 
 static const char *const blend_names[EXP_BLEND_N] = {"complements", "personal", "content", "peers",
                                                      "own"};
+/* by bit: enum exp_surface */
+#define SURFACES 3
+static const char *const surface_names[SURFACES] = {"recommend", "upsell", "retention"};
+#define SURFACES_WANTED "surfaces must be an array of recommend, upsell and/or retention"
 
 static int index_of(const char *v, const char *const *names, int n)
 {
@@ -31,6 +35,7 @@ static int read_settings(const cJSON *s, const char *where, struct exp_variant *
                          size_t errlen)
 {
     v->strategy = v->objective = -1;
+    v->max_discount = NAN;
     for (int b = 0; b < EXP_BLEND_N; b++)
         v->blend[b] = NAN;
     if (!s || cJSON_IsNull(s))
@@ -68,6 +73,13 @@ static int read_settings(const cJSON *s, const char *where, struct exp_variant *
             v->blend[b] = w->valuedouble;
         }
     }
+    const cJSON *md = cJSON_GetObjectItemCaseSensitive(s, "max_discount");
+    if (md && !cJSON_IsNull(md)) {
+        if (!cJSON_IsNumber(md) || !(md->valuedouble >= 0 && md->valuedouble <= 0.9))
+            return fmt_error(err, errlen, "%s.settings.max_discount must be a number in 0..0.9",
+                             where);
+        v->max_discount = md->valuedouble;
+    }
     if (cJSON_GetObjectItemCaseSensitive(s, "model_version"))
         return fmt_error(err, errlen,
                          "%s.settings.model_version: a variant serves the current model; "
@@ -93,15 +105,12 @@ int experiment_parse(const cJSON *o, const char *id, double now, struct experime
         e->surfaces = EXP_RECOMMEND;
     } else {
         if (!cJSON_IsArray(surfaces) || cJSON_GetArraySize(surfaces) < 1)
-            return fmt_error(err, errlen, "surfaces must be an array of recommend and/or upsell");
+            return fmt_error(err, errlen, SURFACES_WANTED);
         for (const cJSON *s = surfaces->child; s; s = s->next) {
-            if (cJSON_IsString(s) && strcmp(s->valuestring, "recommend") == 0)
-                e->surfaces |= EXP_RECOMMEND;
-            else if (cJSON_IsString(s) && strcmp(s->valuestring, "upsell") == 0)
-                e->surfaces |= EXP_UPSELL;
-            else
-                return fmt_error(err, errlen,
-                                 "surfaces must be an array of recommend and/or upsell");
+            int k = cJSON_IsString(s) ? index_of(s->valuestring, surface_names, SURFACES) : -1;
+            if (k < 0)
+                return fmt_error(err, errlen, SURFACES_WANTED);
+            e->surfaces |= 1u << k;
         }
     }
     e->start = now;
@@ -172,10 +181,9 @@ cJSON *experiment_to_json(const struct experiment *e)
     cJSON_AddStringToObject(o, "experiment_id", e->id);
     cJSON_AddStringToObject(o, "unit", e->unit == EXP_UNIT_SESSION ? "session" : "customer");
     cJSON *s = cJSON_AddArrayToObject(o, "surfaces");
-    if (e->surfaces & EXP_RECOMMEND)
-        cJSON_AddItemToArray(s, cJSON_CreateString("recommend"));
-    if (e->surfaces & EXP_UPSELL)
-        cJSON_AddItemToArray(s, cJSON_CreateString("upsell"));
+    for (int k = 0; k < SURFACES; k++)
+        if (e->surfaces & (1u << k))
+            cJSON_AddItemToArray(s, cJSON_CreateString(surface_names[k]));
     add_time(o, "start", e->start);
     add_time(o, "end", e->end);
     cJSON_AddNumberToObject(o, "planned_units", e->planned_units);
@@ -192,6 +200,8 @@ cJSON *experiment_to_json(const struct experiment *e)
             cJSON_AddStringToObject(st, "strategy", rec_strategy_names[v->strategy]);
         if (v->objective >= 0)
             cJSON_AddStringToObject(st, "objective", rec_objective_names[v->objective]);
+        if (!isnan(v->max_discount))
+            cJSON_AddNumberToObject(st, "max_discount", v->max_discount);
         cJSON *bl = NULL;
         for (int b = 0; b < EXP_BLEND_N; b++)
             if (!isnan(v->blend[b])) {

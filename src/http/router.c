@@ -17,6 +17,7 @@ const struct route routes[] = {
     {"POST", "/forecast", ROLE_INTERNAL, false, true, true, LANE_HEAVY, handle_forecast_post},
     {"GET", "/churn/summary", ROLE_INTERNAL, true, false, true, LANE_HTTP, handle_churn_summary},
     {"GET", "/channels", ROLE_INTERNAL, true, false, true, LANE_DB, handle_channels},
+    {"GET", "/retention", ROLE_INTERNAL, true, false, true, LANE_HTTP, handle_retention},
     {"POST", "/events", ROLE_PUBLIC, false, true, true, LANE_DB, handle_events_post},
     {"POST", "/orders", ROLE_ADMIN, false, true, true, LANE_DB, handle_orders_post},
     {"PUT", "/products/{id}", ROLE_ADMIN, false, true, true, LANE_DB, handle_product_put},

@@ -9,6 +9,7 @@
 
 #include "xsell/jsonw.h"
 #include "xsell/log.h"
+#include "xsell/retention.h"
 #include "xsell/snapfile.h"
 #include "xsell/xalloc.h"
 
@@ -95,8 +96,6 @@ bool registry_publish_newer(struct registry *r, struct snapshot *s)
     return newer;
 }
 
-/* Each product's identity members, rendered once per snapshot: every answer that
- * names a product repeats them (DESIGN.md: render hot answers once). */
 /* Each product's forecast units over the restock horizon against its stock. */
 static void render_stock(struct snapshot *s)
 {
@@ -138,6 +137,8 @@ void snapshot_write_held(struct jsonw *j, const struct snapshot *s, const struct
     jsonw_close(j, ']');
 }
 
+/* Each product's identity members, rendered once per snapshot: every answer that
+ * names a product repeats them (DESIGN.md: render hot answers once). */
 void snapshot_render(struct snapshot *s)
 {
     const struct history *h = &s->hist;
@@ -159,6 +160,7 @@ void snapshot_render(struct snapshot *s)
     }
     buf_release(&b);
     render_stock(s);
+    retention_rank(s);
 }
 
 /* --- persisted --------------------------------------------------------------------- */

@@ -156,29 +156,56 @@
 
   /* --- customers at risk ------------------------------------------------------- */
 
+  /* A page of a list the API pages by cursor, or null after saying that a retraining
+   * since has made the cursor stale (409: the list starts again). keep: the list's
+   * own parameters. */
+  async function listPage(title, view, path, params, keep, ...before) {
+    try {
+      return await api(path + query(params));
+    } catch (e) {
+      if (e.status !== 409) throw e;
+      show(title, ...before, errorBox("The models were retrained; the list starts again."),
+        el("p", {}, el("a", { href: "#/" + view + query(keep) }, "First page")));
+      return null;
+    }
+  }
+
+  /* Previous and next buttons for a cursor-paged view: the earlier pages' cursors go
+   * in the address ("back", "|"-joined; "-" for the first page). */
+  function pagerFor(view, keep, params, nextCursor) {
+    const cursor = params.get("cursor") || "";
+    const back = params.get("back") || "";
+    const backs = back ? back.split("|") : [];
+    return el("div", { class: "pager" },
+      el("button", {
+        type: "button", id: "prev", disabled: backs.length === 0,
+        onclick: () => {
+          const to = backs[backs.length - 1];
+          go(view, { ...keep, cursor: to === "-" ? "" : to, back: backs.slice(0, -1).join("|") });
+        },
+      }, "Previous page"),
+      el("span", { class: "note", id: "page" }, "Page " + (backs.length + 1)),
+      el("button", {
+        type: "button", id: "next", disabled: !nextCursor,
+        onclick: () => go(view, {
+          ...keep, cursor: nextCursor, back: backs.concat([cursor || "-"]).join("|"),
+        }),
+      }, "Next page"));
+  }
+
   const SEGMENTS = ["", "new", "active", "at_risk", "lapsing", "lost"];
 
   async function churnView(params) {
     const segment = params.get("segment") || "";
     const cursor = params.get("cursor") || "";
-    const back = params.get("back") || ""; /* the earlier pages' cursors, "|"-joined */
     const select = el("select", { id: "segment" }, SEGMENTS.map((s) =>
       el("option", { value: s, selected: s === segment }, s ? s.replace("_", " ") : "all")));
     select.addEventListener("change", () => go("churn", { segment: select.value }));
     const controls = el("div", { class: "controls" },
       el("label", { for: "segment" }, "Segment", select));
-    let page;
-    try {
-      page = await api("/churn" + query({ segment, cursor, limit: 25 }));
-    } catch (e) {
-      if (e.status === 409) { /* a retraining since: the list starts again */
-        show("Customers at risk", controls, errorBox("The models were retrained; the list " +
-          "starts again."), el("p", {}, el("a", { href: "#/churn" + query({ segment }) },
-          "First page")));
-        return;
-      }
-      throw e;
-    }
+    const page = await listPage("Customers at risk", "churn", "/churn",
+      { segment, cursor, limit: 25 }, { segment }, controls);
+    if (!page) return;
     const rows = table([
       { title: "Customer", cell: (c) => el("a", { href: "#/customer/" + encodeURIComponent(c.customer_id) }, c.customer_id) },
       { title: "Segment", cell: (c) => el("span", { class: "segment" }, c.segment.replace("_", " ")) },
@@ -188,23 +215,7 @@
       { title: "Expected purchases", num: true, cell: (c) => num(c.expected_purchases, 2) },
       { title: "CLV 12 months", num: true, cell: (c) => money(c.clv_12m) },
     ], page.customers);
-    /* the pages before this one, by cursor ("-": the first) */
-    const backs = back ? back.split("|") : [];
-    const pager = el("div", { class: "pager" },
-      el("button", {
-        type: "button", id: "prev", disabled: backs.length === 0,
-        onclick: () => {
-          const to = backs[backs.length - 1];
-          go("churn", { segment, cursor: to === "-" ? "" : to, back: backs.slice(0, -1).join("|") });
-        },
-      }, "Previous page"),
-      el("span", { class: "note", id: "page" }, "Page " + (backs.length + 1)),
-      el("button", {
-        type: "button", id: "next", disabled: !page.next_cursor,
-        onclick: () => go("churn", {
-          segment, cursor: page.next_cursor, back: backs.concat([cursor || "-"]).join("|"),
-        }),
-      }, "Next page"));
+    const pager = pagerFor("churn", { segment }, params, page.next_cursor);
     show("Customers at risk", controls,
       el("p", { class: "note" }, "Ranked by value at risk (churn risk × 12-month value if kept), " +
         "model " + page.model + ", as of " + page.as_of + ", horizon " + page.horizon_days + " days."),
@@ -252,6 +263,39 @@
           { title: "Day", cell: (p) => p.date },
           { title: "Net value", num: true, cell: (p) => money(p.value) },
         ], days)));
+  }
+
+  /* --- retention offers ------------------------------------------------------- */
+
+  function offerText(o) {
+    if (!o) return "–";
+    if (o.type === "upgrade") return "Upgrade to " + (o.product.name || o.product.product_id) +
+      " instead of " + (o.instead_of.name || o.instead_of.product_id);
+    return pct(o.discount) + " off " + (o.product.name || o.product.product_id);
+  }
+
+  async function retentionView(params) {
+    const cursor = params.get("cursor") || "";
+    const page = await listPage("Retention offers", "retention", "/retention",
+      { cursor, limit: 25 }, {});
+    if (!page) return;
+    const s = page.settings;
+    show("Retention offers",
+      el("p", { class: "note" }, "The customers at risk whose best offer earns more than no " +
+        "offer, by its expected value over the next " + page.horizon_days + " days (" +
+        num(page.total, 0) + " customers). Offer types: " + (s.offer_types.join(", ") || "none") +
+        "; discounts up to " + pct(s.max_discount) + ". Customers not at risk are offered " +
+        "nothing."),
+      table([
+        { title: "Customer", cell: (c) => el("a", { href: "#/customer/" + encodeURIComponent(c.customer_id) }, c.customer_id) },
+        { title: "Segment", cell: (c) => el("span", { class: "segment" }, c.segment.replace("_", " ")) },
+        { title: "Churn risk", num: true, cell: (c) => pct(c.churn_risk) },
+        { title: "Offer", cell: (c) => (c.offer ? offerText(c.offer) : c.reason) },
+        { title: "Offer price", num: true, cell: (c) => (c.offer ? money(c.offer.offer_price) : "–") },
+        { title: "Expected value", num: true, cell: (c) => (c.offer ? money(c.offer.expected_value) : "–") },
+        { title: "Why", cell: (c) => (c.offer ? c.offer.why : "") },
+      ], page.customers),
+      pagerFor("retention", {}, params, page.next_cursor));
   }
 
   /* --- forecasts --------------------------------------------------------------- */
@@ -644,6 +688,7 @@
   const views = {
     churn: (r) => churnView(r.params),
     customer: (r) => customerView(r.parts[1] || ""),
+    retention: (r) => retentionView(r.params),
     forecast: (r) => forecastView(r.params),
     prices: (r) => pricesView(r.params),
     experiments: (r) => experimentsView(r.params),

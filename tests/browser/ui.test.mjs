@@ -169,6 +169,26 @@ await test("customers at risk, paged, and one customer", async () => {
   await page.context().close();
 });
 
+await test("retention offers, paged", async () => {
+  const page = await newPage();
+  await signIn(page, INTERNAL);
+  await open(page, "#/retention", "Retention offers");
+  const first = await rows(page);
+  check(first.length === 25, "rows " + first.length);
+  check(first.every((t) => /(% off |Upgrade to )/.test(t) && t.includes("expected")),
+    "every row an offer with its reasoning: " + first[0]);
+  check(first.every((t) => !t.includes("active")), "a customer not at risk offered something");
+  await page.screenshot({ path: `${shots}/retention.png` }); /* the first rows are enough to see */
+  await page.getByRole("button", { name: "Next page" }).click();
+  await page.waitForFunction(() => document.getElementById("page")?.textContent === "Page 2");
+  check((await rows(page))[0] !== first[0], "page 2 repeats page 1");
+  const made = await page.$eval("main table", (e) => [e.querySelectorAll("img, b").length, window.xssRan]);
+  check(made[0] === 0 && made[1] === undefined, "markup became elements: " + made);
+  await axe(page, "retention");
+  check(page.problems.length === 0, page.problems.join("; "));
+  await page.context().close();
+});
+
 await test("a forecast chart is drawn", async () => {
   const page = await newPage();
   await signIn(page, INTERNAL);

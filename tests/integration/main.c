@@ -31,6 +31,7 @@ int main(void)
         {"upsell", run_upsell_tests},
         {"churn", run_churn_tests},
         {"channels", run_channels_tests},
+        {"retention", run_retention_tests},
         {"price", run_price_tests},
         {"forecast", run_forecast_tests},
         {"writes", run_writes_tests},

@@ -226,3 +226,34 @@ long metric_of(struct server *s, const char *name)
     resp_free(&r);
     return v;
 }
+
+/* A time days ago (negative: ahead) as ISO-8601 UTC. */
+void days_ago(double days, char *out, size_t n)
+{
+    time_t t = time(NULL) - (time_t)(days * 86400);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(out, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* Waits for the answer log to write an answer (it writes every second). */
+void answer_written(const char *rid)
+{
+    char sql[200];
+    snprintf(sql, sizeof(sql),
+             "SELECT count(*) FROM recommendations WHERE recommendation_id = '%s'", rid);
+    for (int i = 0; i < 100 && sql_long(sql) == 0; i++)
+        usleep(100 * 1000);
+    assert_int_equal(sql_long(sql), 1);
+}
+
+/* Member a (then b of it, unless NULL) of o, which must be a number. */
+double jmember(const cJSON *o, const char *a, const char *b)
+{
+    const cJSON *v = cJSON_GetObjectItem(o, a);
+    if (b)
+        v = cJSON_GetObjectItem(v, b);
+    if (!cJSON_IsNumber(v))
+        fail_msg("%s%s%s is not a number", a, b ? "." : "", b ? b : "");
+    return v->valuedouble;
+}

@@ -64,6 +64,12 @@ void order_of_top(struct server *s, const char *order_id, char *top, size_t topn
                   size_t bodyn);
 bool wait_run(long run, const char *status, double seconds);
 long metric(const char *name);
+/* A time days ago (negative: ahead) as ISO-8601 UTC into out. */
+void days_ago(double days, char *out, size_t n);
+/* Waits for the answer log to write the answer rid (it writes every second). */
+void answer_written(const char *rid);
+/* Member a (then b of it, unless NULL) of o, which must be a number. */
+double jmember(const cJSON *o, const char *a, const char *b);
 long metric_of(struct server *s, const char *name); /* of another server */
 
 int run_api_tests(void);
@@ -71,6 +77,7 @@ int run_recommend_tests(void);
 int run_upsell_tests(void);
 int run_churn_tests(void);
 int run_channels_tests(void);
+int run_retention_tests(void);
 int run_price_tests(void);
 int run_forecast_tests(void);
 int run_writes_tests(void);

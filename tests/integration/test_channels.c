@@ -18,16 +18,6 @@ static const cJSON *channel_of(const struct resp *r, const char *name)
     return NULL;
 }
 
-static double member(const cJSON *o, const char *a, const char *b)
-{
-    const cJSON *v = cJSON_GetObjectItem(o, a);
-    if (b)
-        v = cJSON_GetObjectItem(v, b);
-    if (!cJSON_IsNumber(v))
-        fail_msg("%s%s%s is not a number", a, b ? "." : "", b ? b : "");
-    return v->valuedouble;
-}
-
 static void test_channels_recover_planted(void **state)
 {
     (void)state;
@@ -45,35 +35,35 @@ static void test_channels_recover_planted(void **state)
         assert_non_null(c);
         /* every customer's first order came by the channel that won them */
         const cJSON *t = cJSON_GetObjectItem(cJSON_GetObjectItem(truth, "channels"), order[i]);
-        assert_int_equal((long)member(c, "new_customers", NULL),
-                         (long)member(t, "customers", NULL));
-        repeat[i] = member(c, "repeat_rate", "estimate");
-        clv[i] = member(c, "clv_12m", "mean");
-        assert_true(member(c, "repeat_rate", "ci_low") <= repeat[i] &&
-                    repeat[i] <= member(c, "repeat_rate", "ci_high"));
+        assert_int_equal((long)jmember(c, "new_customers", NULL),
+                         (long)jmember(t, "customers", NULL));
+        repeat[i] = jmember(c, "repeat_rate", "estimate");
+        clv[i] = jmember(c, "clv_12m", "mean");
+        assert_true(jmember(c, "repeat_rate", "ci_low") <= repeat[i] &&
+                    repeat[i] <= jmember(c, "repeat_rate", "ci_high"));
         print_message("%-7s won %4ld, dropout %.3f planted: repeat in 90 days %.3f [%.3f, %.3f], "
                       "CLV %.1f [%.1f, %.1f], revenue %.0f\n",
-                      order[i], (long)member(c, "new_customers", NULL),
-                      member(t, "dropout_mean", NULL), repeat[i],
-                      member(c, "repeat_rate", "ci_low"), member(c, "repeat_rate", "ci_high"),
-                      clv[i], member(c, "clv_12m", "ci_low"), member(c, "clv_12m", "ci_high"),
-                      member(c, "revenue", NULL));
+                      order[i], (long)jmember(c, "new_customers", NULL),
+                      jmember(t, "dropout_mean", NULL), repeat[i],
+                      jmember(c, "repeat_rate", "ci_low"), jmember(c, "repeat_rate", "ci_high"),
+                      clv[i], jmember(c, "clv_12m", "ci_low"), jmember(c, "clv_12m", "ci_high"),
+                      jmember(c, "revenue", NULL));
     }
     /* the planted ordering, and the ends told apart beyond their intervals */
     for (int i = 0; i + 1 < 4; i++) {
         assert_true(repeat[i] > repeat[i + 1]);
         assert_true(clv[i] > clv[i + 1]);
     }
-    assert_true(member(channel_of(&r, "email"), "repeat_rate", "ci_low") >
-                member(channel_of(&r, "social"), "repeat_rate", "ci_high"));
-    assert_true(member(channel_of(&r, "email"), "clv_12m", "ci_low") >
-                member(channel_of(&r, "social"), "clv_12m", "ci_high"));
+    assert_true(jmember(channel_of(&r, "email"), "repeat_rate", "ci_low") >
+                jmember(channel_of(&r, "social"), "repeat_rate", "ci_high"));
+    assert_true(jmember(channel_of(&r, "email"), "clv_12m", "ci_low") >
+                jmember(channel_of(&r, "social"), "clv_12m", "ci_high"));
     /* revenue as the database holds it: the sale lines of the window's orders */
     char *want = sql_text("SELECT round(sum(l.quantity * l.unit_price), 2)::text FROM orders o "
                           "JOIN order_lines l USING (order_id) WHERE o.channel = 'search' AND "
                           "l.quantity > 0 AND o.ordered_at >= '2023-01-01' AND o.ordered_at < "
                           "(SELECT max(ordered_at)::date + 1 FROM orders)");
-    assert_float_equal(member(channel_of(&r, "search"), "revenue", NULL), strtod(want, NULL),
+    assert_float_equal(jmember(channel_of(&r, "search"), "revenue", NULL), strtod(want, NULL),
                        0.011);
     free(want);
     cJSON_Delete(truth);
@@ -98,7 +88,7 @@ static void test_channels_summary_and_forecast(void **state)
     long total = 0;
     const cJSON *c;
     cJSON_ArrayForEach(c, cJSON_GetObjectItem(r.json, "by_acquisition_channel")) total +=
-        (long)member(c, "customers", NULL);
+        (long)jmember(c, "customers", NULL);
     assert_int_equal(total, (long)jnum(&r, "customers"));
     resp_free(&r);
 
@@ -108,16 +98,16 @@ static void test_channels_summary_and_forecast(void **state)
     const cJSON *points = cJSON_GetObjectItem(r.json, "points");
     assert_int_equal(cJSON_GetArraySize(points), 8);
     const cJSON *p0 = cJSON_GetArrayItem(points, 0);
-    assert_true(member(p0, "lo80", NULL) <= member(p0, "mean", NULL) &&
-                member(p0, "mean", NULL) <= member(p0, "hi95", NULL) &&
-                member(p0, "mean", NULL) > 0);
+    assert_true(jmember(p0, "lo80", NULL) <= jmember(p0, "mean", NULL) &&
+                jmember(p0, "mean", NULL) <= jmember(p0, "hi95", NULL) &&
+                jmember(p0, "mean", NULL) > 0);
     /* its history is the channel's own: less than the shop's */
     double chan =
-        member(cJSON_GetArrayItem(cJSON_GetObjectItem(r.json, "history"), 7), "value", NULL);
+        jmember(cJSON_GetArrayItem(cJSON_GetObjectItem(r.json, "history"), 7), "value", NULL);
     resp_free(&r);
     GET("/forecast?freq=week&measure=revenue&history=8", INT, &r);
     double shop =
-        member(cJSON_GetArrayItem(cJSON_GetObjectItem(r.json, "history"), 7), "value", NULL);
+        jmember(cJSON_GetArrayItem(cJSON_GetObjectItem(r.json, "history"), 7), "value", NULL);
     assert_true(chan > 0 && chan < shop);
     resp_free(&r);
     static const struct bad_get bad[] = {

@@ -89,14 +89,6 @@ static void test_orders_post(void **state)
 }
 
 /* An ISO time days before now, into out. */
-static void days_ago(double days, char *out, size_t n)
-{
-    time_t t = time(NULL) - (time_t)(days * 86400);
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(out, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
 #define EVENT(id, rest) "{\"event_id\":\"" id "\",\"session_id\":\"T-s1\"," rest "}"
 
 static void test_events_post(void **state)
@@ -317,17 +309,6 @@ static void offered(const char *path, char *rid, size_t rn, char *first, size_t 
     snprintf(rid, rn, "%s", jstr(&r, "recommendation_id"));
     snprintf(first, fn, "%s", top_id(&r, 0));
     resp_free(&r);
-}
-
-/* Waits for the answer log to write an answer (it writes every second). */
-static void answer_written(const char *rid)
-{
-    char sql[200];
-    snprintf(sql, sizeof(sql),
-             "SELECT count(*) FROM recommendations WHERE recommendation_id = '%s'", rid);
-    for (int i = 0; i < 100 && sql_long(sql) == 0; i++)
-        usleep(100 * 1000);
-    assert_int_equal(sql_long(sql), 1);
 }
 
 /* Orders are attributed to the answers that sold them: by the line's own

@@ -55,6 +55,11 @@ static const struct handler_case cases[] = {
     {"GET", "/channels", NULL, 503}, /* the database: none offline */
     {"GET", "/channels?from=someday", NULL, 400},
     {"GET", "/channels?from=2024-01-02&to=2024-01-01", NULL, 400},
+    {"GET", "/retention", NULL, 200},
+    {"GET", "/retention?customer=C3", NULL, 200},
+    {"GET", "/retention?customer=NOPE", NULL, 404},
+    {"GET", "/retention?limit=0", NULL, 400},
+    {"GET", "/retention?cursor=garbage", NULL, 400},
     {"GET", "/forecast?channel=email&freq=week&history=4", NULL, 200},
     {"GET", "/forecast?channel=email&item=P1", NULL, 400},
     {"GET", "/forecast?channel=nowhere", NULL, 404},

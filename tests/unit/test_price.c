@@ -1,11 +1,13 @@
 /* /price's maths: least squares against hand-computed cases and the published
- * Dominick's orange juice elasticities (Taddy, Business Data Science, ch. 2). */
+ * Dominick's orange juice elasticities (Taddy, Business Data Science, ch. 2); and a
+ * retention discount's value, which the elasticity drives, by hand. */
 #include <math.h>
 #include <string.h>
 
 #include "unit/unit.h"
 #include "xsell/mat.h"
 #include "xsell/model_price.h"
+#include "xsell/retention.h"
 #include "xsell/rng.h"
 
 static void test_ols_by_hand(void **state)
@@ -261,6 +263,31 @@ static void test_shared_shocks_widen_intervals(void **state)
     history_release(&h);
 }
 
+/* A retention discount's value (retention.h), by hand. A customer alive with
+ * probability 0.8 who makes 0.5 purchases over the horizon if alive, 40% of them with
+ * the product (price 50, margin 20), elasticity -2, 10% off:
+ *   q0 = 0.8 (1 - e^-0.2) = 0.145015; k = 0.9^-2 = 1.234568;
+ *   q1 = 0.8 (1 - e^-(0.2 k)) = 0.8 (1 - e^-0.246914) = 0.175033;
+ *   value = (q1 - q0)(20 - 5) - q0 5 = 0.450270 - 0.725077 = -0.274807: it loses.
+ * Alive 0.6, 0.2 purchases, half with it (price 40, margin 24), elasticity -3, 20% off:
+ *   q0 = 0.6 (1 - e^-0.1) = 0.057098; k = 0.8^-3 = 1.953125;
+ *   q1 = 0.6 (1 - e^-0.195313) = 0.106453;
+ *   value = 0.049356 (24 - 8) - q0 8 = 0.789690 - 0.456780 = 0.332914: it pays. */
+static void test_retention_discount_by_hand(void **state)
+{
+    (void)state;
+    double q0, q1;
+    double v = retention_discount_value(0.8, 0.5, 0.4, -2, 50, 20, 0.1, &q0, &q1);
+    assert_true(fabs(q0 - 0.145015) < 1e-6 && fabs(q1 - 0.175033) < 1e-6);
+    assert_true(fabs(v - -0.274807) < 1e-6);
+    v = retention_discount_value(0.6, 0.2, 0.5, -3, 40, 24, 0.2, &q0, &q1);
+    assert_true(fabs(q0 - 0.057098) < 1e-6 && fabs(q1 - 0.106453) < 1e-6);
+    assert_true(fabs(v - 0.332914) < 1e-6);
+    /* no discount, no change; a dead customer (alive 0) is worth nothing either way */
+    assert_true(retention_discount_value(0.6, 0.2, 0.5, -3, 40, 24, 0, &q0, &q1) == 0);
+    assert_true(retention_discount_value(0, 0.2, 0.5, -3, 40, 24, 0.2, &q0, &q1) == 0);
+}
+
 /* The stock against demand, by hand: demand 100 units at the current 10.00 with
  * elasticity -2, so demand(p) = 100 (p / 10)^-2. */
 static void test_stock(void **state)
@@ -331,6 +358,7 @@ int run_price_tests(void)
         cmocka_unit_test(test_planted_elasticity),
         cmocka_unit_test(test_shared_shocks_widen_intervals),
         cmocka_unit_test(test_stock),
+        cmocka_unit_test(test_retention_discount_by_hand),
     };
     return cmocka_run_group_tests_name("price", tests, NULL, NULL);
 }
