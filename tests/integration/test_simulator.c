@@ -191,7 +191,7 @@ static void test_sim_import_again_and_bad(void **state)
         {"answers",
          "recommendation_id,surface,at,model_version,strategy,customer_id,session_id,"
          "experiment_id,variant,items\nT-a1,checkout,2025-11-01T00:00:00Z,,,,,,,{}\n",
-         "answers:2: surface must be recommend or upsell"},
+         "answers:2: surface must be recommend, upsell or retention"},
         {"answers",
          "recommendation_id,surface,at,model_version,strategy,customer_id,session_id,"
          "experiment_id,variant,items\nT-a1,recommend,2025-11-01T00:00:00Z,,,,,sim,,{P001}\n",
