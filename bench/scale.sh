@@ -6,7 +6,7 @@
 #    /usr/bin/time, each model's fit, the evaluations, the snapshot's bytes per model;
 #  - serving: how long `xsell serve` takes to be ready, then p50/p99 latency per route
 #    (wrk, keep-alive, 2 threads, 16 connections, 5 s a route) beside /healthz in
-#    the same run;
+#    the same run; the retention ranking's time as a snapshot is built and loaded;
 #  - an update between full refits: the shop's last day of orders again, a day
 #    later under new ids, then POST /admin/train?refit=auto; the run's seconds;
 #  - growth: between neighbouring sizes, the exponent k of time ~ lines^k.
@@ -85,8 +85,10 @@ EOF
     q "SELECT '/price?item=' || product_id FROM products ORDER BY md5(product_id) LIMIT 3000" "$tmp/p_price.txt"
     q "SELECT '/churn?customer=' || customer_id FROM customers ORDER BY md5(customer_id) LIMIT 3000" "$tmp/p_churn.txt"
     q "SELECT '/forecast?item=' || product_id || '&horizon=28' FROM products ORDER BY md5(product_id) LIMIT 3000" "$tmp/p_forecast.txt"
+    q "SELECT '/retention?customer=' || customer_id FROM customers ORDER BY md5(customer_id) LIMIT 3000" "$tmp/p_retention.txt"
+    q "SELECT '/retention?limit=25' FROM generate_series(1, 10)" "$tmp/p_retention_list.txt"
     : >"$tmp/lat.txt"
-    for r in health carts customers upsell price churn forecast; do
+    for r in health carts customers upsell price churn forecast retention retention_list; do
         if [ -n "$ready" ]; then
             wrk -t2 -c16 -d5s -s "$root/bench/paths.lua" "http://127.0.0.1:$port" -- "$tmp/p_$r.txt" 2>/dev/null |
                 awk -v r="$r" '/^RESULT/ { print r, $2, $3, $4 }' >>"$tmp/lat.txt"
@@ -130,6 +132,8 @@ PY
     fi
     kill "$server" 2>/dev/null && wait "$server" 2>/dev/null || true
     server=""
+    # the retention ranking, made as each snapshot is built (training) and loaded (serve)
+    grep -h "retention:" "$tmp/train.log" "$tmp/serve.log" | sed 's/^[^ ]* [a-z]* /  /' || true
     python3 - "$tmp/train.json" "$tmp/lat.txt" "$n" "$products" "$wall" "$user" "$sys" "$rss" \
         "${ready:-never}" >>"$tmp/rows.txt" <<'PY'
 import json, sys

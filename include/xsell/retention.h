@@ -98,8 +98,10 @@ bool retention_answer(const struct snapshot *s, const struct retention_settings 
                       struct arena *a, struct retention_answer *out);
 
 /* Fills s->retention: the customers at risk whose offer pays, by its value (the
- * snapshot's settings), and s->order_share. After the models and the stock
+ * snapshot's settings), weighed on up to RETENTION_THREADS threads (the run's
+ * training threads); and s->order_share. After the models and the stock
  * (snapshot_render). */
+#define RETENTION_THREADS 16
 void retention_rank(struct snapshot *s);
 
 #endif

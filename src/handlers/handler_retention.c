@@ -146,6 +146,8 @@ static int one_customer(struct request *req, const char *customer)
     struct exp_pick pick;
     bool off, in_exp = settings_for(req, customer, &rs, &pick, &off);
     struct retention_answer r;
+    if (c < 0)
+        return req_fail(req, PROBLEM_UNKNOWN_ID, "unknown customer \"%.64s\"", customer);
     if (!retention_answer(s, &rs, c, &req->arena, &r))
         return req_fail(req, PROBLEM_UNKNOWN_ID,
                         "customer \"%.64s\" bought nothing by the model's as_of", customer);

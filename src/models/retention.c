@@ -1,6 +1,7 @@
 #include "xsell/retention.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 
 #include "xsell/log.h"
@@ -119,6 +120,14 @@ static int own_products(const struct snapshot *s, int32_t c, int max, size_t *ou
     return n;
 }
 
+/* The share of the customer's purchases that hold their product (entry k of
+ * h->cust_items, product p): their own share of purchase days, shrunk toward the
+ * shop's share of orders by one day. */
+static double own_share(const struct snapshot *s, size_t k, int32_t p, double days)
+{
+    return MIN(1.0, (s->repeat.times[k] + s->order_share[p]) / (days + 1));
+}
+
 static int by_value(const void *a, const void *b)
 {
     const struct retention_offer *x = a, *y = b;
@@ -143,7 +152,7 @@ bool retention_answer(const struct snapshot *s, const struct retention_settings 
     out->rate = alive > 1e-9 ? ch->expected_purchases / alive : 0;
     if (!out->at_risk || !s->repeat.times)
         return true;
-    double days = ch->frequency + 1;
+    double days = ch->frequency + 1; /* their purchase days */
 
     size_t own[RETENTION_OWN];
     int nown = own_products(s, c, RETENTION_OWN, own);
@@ -155,7 +164,7 @@ bool retention_answer(const struct snapshot *s, const struct retention_settings 
         }
         struct retention_offer *o = &out->cand[out->ncand++];
         o->source = OFFER_BUY_AGAIN;
-        o->share = MIN(1.0, (s->repeat.times[own[i]] + s->order_share[p]) / (days + 1));
+        o->share = own_share(s, own[i], p, days);
         weigh_discount(s, rs, alive, out->rate, p, o);
     }
     if (rs->discount) {
@@ -199,7 +208,7 @@ bool retention_answer(const struct snapshot *s, const struct retention_settings 
         o->source = up->link->count >= 2 ? OFFER_UPGRADE_PATH : OFFER_SUBSTITUTE;
         o->product = up->product;
         o->instead_of = from;
-        o->share = MIN(1.0, (s->repeat.times[own[i]] + s->order_share[from]) / (days + 1));
+        o->share = own_share(s, own[i], from, days);
         o->elasticity = o->estimate = NAN;
         o->multiplier = 1;
         o->p_without = p_buy(alive, out->rate * o->share);
@@ -221,6 +230,36 @@ struct ranked {
     int32_t c;
     float value;
 };
+
+/* The offers of the customers at risk among m->ranked[lo .. hi - 1] that pay. */
+struct rank_part {
+    const struct snapshot *s;
+    struct retention_settings rs;
+    size_t lo, hi;
+    struct ranked *out;
+    size_t n, weighed;
+};
+
+static void *rank_part(void *arg)
+{
+    struct rank_part *p = arg;
+    const struct model_churn *m = &p->s->churn;
+    for (size_t i = p->lo; i < p->hi; i++) {
+        int32_t c = m->ranked[i];
+        uint8_t seg = m->cust[c].segment;
+        if (seg != SEG_AT_RISK && seg != SEG_LAPSING && seg != SEG_LOST)
+            continue;
+        struct retention_answer ans;
+        struct arena a;
+        p->weighed++;
+        arena_init(&a);
+        retention_answer(p->s, &p->rs, c, &a, &ans);
+        arena_release(&a);
+        if (ans.offer.type != OFFER_NONE)
+            p->out[p->n++] = (struct ranked){c, (float)ans.offer.value};
+    }
+    return NULL;
+}
 
 static int by_ranked(const void *a, const void *b)
 {
@@ -248,26 +287,38 @@ void retention_rank(struct snapshot *s)
     for (size_t p = 0; p < np; p++)
         s->order_share[p] = no ? s->order_share[p] / (float)no : 0;
 
-    struct retention_settings rs;
-    retention_settings_from(&s->params, &rs);
     const struct model_churn *m = &s->churn;
     double t0 = mono_seconds();
-    size_t weighed = 0;
-    struct ranked *r = xmalloc((m->nranked + 1) * sizeof(*r));
-    size_t n = 0;
-    struct arena a;
-    for (size_t i = 0; i < m->nranked; i++) {
-        int32_t c = m->ranked[i];
-        uint8_t seg = m->cust[c].segment;
-        if (seg != SEG_AT_RISK && seg != SEG_LAPSING && seg != SEG_LOST)
-            continue;
-        struct retention_answer ans;
-        weighed++;
-        arena_init(&a);
-        retention_answer(s, &rs, c, &a, &ans);
-        arena_release(&a);
-        if (ans.offer.type != OFFER_NONE)
-            r[n++] = (struct ranked){c, (float)ans.offer.value};
+    struct rank_part part[RETENTION_THREADS];
+    int nthreads = (int)MIN(MAX(s->params.threads, 1), RETENTION_THREADS);
+    if (m->nranked < 4096)
+        nthreads = 1; /* not worth a thread */
+    pthread_t tid[RETENTION_THREADS];
+    bool started[RETENTION_THREADS] = {false};
+    for (int t = 0; t < nthreads; t++) {
+        part[t] = (struct rank_part){.s = s,
+                                     .lo = m->nranked * (size_t)t / (size_t)nthreads,
+                                     .hi = m->nranked * (size_t)(t + 1) / (size_t)nthreads};
+        retention_settings_from(&s->params, &part[t].rs);
+        part[t].out = xmalloc((part[t].hi - part[t].lo + 1) * sizeof(struct ranked));
+        started[t] = t > 0 && pthread_create(&tid[t], NULL, rank_part, &part[t]) == 0;
+    }
+    for (int t = 0; t < nthreads; t++) /* the first, and any whose thread did not start */
+        if (!started[t])
+            rank_part(&part[t]);
+    size_t n = 0, weighed = 0;
+    for (int t = 0; t < nthreads; t++) {
+        if (started[t])
+            pthread_join(tid[t], NULL);
+        n += part[t].n;
+        weighed += part[t].weighed;
+    }
+    struct ranked *r = xmalloc((n + 1) * sizeof(*r));
+    n = 0;
+    for (int t = 0; t < nthreads; t++) {
+        memcpy(r + n, part[t].out, part[t].n * sizeof(*r));
+        n += part[t].n;
+        free(part[t].out);
     }
     qsort(r, n, sizeof(*r), by_ranked);
     s->retention.customer = arena_array(&s->arena, n + 1, sizeof(int32_t));
