@@ -10,6 +10,7 @@
 #include <stdatomic.h>
 
 #include "xsell/arena.h"
+#include "xsell/channels.h"
 #include "xsell/history.h"
 #include "xsell/models.h"
 
@@ -46,6 +47,9 @@ struct snapshot {
         float *value;
         size_t n;
     } retention;
+    /* every customer per acquisition channel (channels.h; h's channels + 1 entries,
+     * the last for those without one), for /churn/summary */
+    struct channel_cohort *channel_all;
     size_t bytes;                     /* approximate memory held */
     size_t model_bytes[MODELS_COUNT]; /* each model's part of it */
     void *map;                        /* loaded from a file: its read-only mapping */
@@ -56,8 +60,8 @@ struct snapshot {
 /* A new, empty snapshot with one reference (the builder's). */
 struct snapshot *snapshot_new(void);
 void snapshot_ref(struct snapshot *s);
-/* Renders what answers repeat (product_json, the stock against demand) once the models
- * are fitted. */
+/* Renders what answers repeat (product_json, the stock against demand, the retention
+ * ranking, the channels' cohorts) once the models are fitted, or loaded. */
 void snapshot_render(struct snapshot *s);
 /* "held_back": the products hb names, with their stock, their forecast demand over the
  * restock horizon and why. */

@@ -3,7 +3,6 @@
 #include <inttypes.h>
 #include <math.h>
 
-#include "xsell/channels.h"
 #include "xsell/cursor.h"
 #include "xsell/handlers.h"
 #include "xsell/jsonw.h"
@@ -201,8 +200,7 @@ int handle_churn_summary(struct request *req)
     jsonw_close(&j, '}');
     /* the same per acquisition channel (history.h), those without one last */
     size_t nch = idmap_size(&s->hist.channels);
-    struct channel_cohort *by = arena_array(&req->arena, nch + 1, sizeof(*by));
-    channel_cohorts(&s->hist, m, INT32_MIN, INT32_MAX, 0, by);
+    const struct channel_cohort *by = s->channel_all;
     jsonw_open(&j, "by_acquisition_channel", '[');
     for (size_t c = 0; c <= nch; c++) {
         if (!by[c].customers)

@@ -161,6 +161,8 @@ void snapshot_render(struct snapshot *s)
     buf_release(&b);
     render_stock(s);
     retention_rank(s);
+    s->channel_all = arena_array(&s->arena, idmap_size(&h->channels) + 1, sizeof(*s->channel_all));
+    channel_cohorts(h, &s->churn, INT32_MIN, INT32_MAX, 0, s->channel_all);
 }
 
 /* --- persisted --------------------------------------------------------------------- */
