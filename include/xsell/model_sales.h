@@ -100,7 +100,8 @@ void model_sales_fit(const struct history *h, double as_of, int threads,
 
 /* The last n periods of node's series as its forecast saw them (net units or revenue
  * per day or week, the last ending the day before first_day), oldest first, into out:
- * one pass over h's orders (the snapshot's history the forecasts were fitted on).
+ * one pass over the window's orders in h (the snapshot's history the forecasts were
+ * fitted on; its orders are in time order).
  * channel: only the orders of that channel (history.h's number), or every order
  * (SALES_ANY_CHANNEL). */
 #define SALES_ANY_CHANNEL (-2)

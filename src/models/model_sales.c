@@ -456,10 +456,22 @@ void model_sales_history(const struct model_sales *m, const struct history *h, s
     bool shop = node == m->nodes - 1;
     for (int t = 0; t < n; t++)
         out[t] = 0;
-    for (size_t o = 0; o < history_norders(h); o++) {
+    /* the orders are in time order: from the window's first day's to the last day's */
+    double from = (last_day - (double)n * days[f] + 1) * DAY_S;
+    size_t lo = 0, hi = history_norders(h);
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (h->order_time[mid] < from)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    for (size_t o = lo; o < history_norders(h); o++) {
         double back = last_day - floor(h->order_time[o] / DAY_S);
+        if (back < 0)
+            break;
         int t = n - 1 - (int)floor(back / days[f]);
-        if (back < 0 || t < 0 || (channel != SALES_ANY_CHANNEL && h->order_channel[o] != channel))
+        if (t < 0 || (channel != SALES_ANY_CHANNEL && h->order_channel[o] != channel))
             continue;
         for (int32_t l = h->order_first[o]; l < h->order_first[o + 1]; l++) {
             size_t p = (size_t)h->line_product[l];

@@ -269,7 +269,9 @@ void tune_recommend(const struct history *h, double holdout_days, double budget_
         memcpy(best, own, sizeof(best));
         out->chosen = 1;
     }
-    bool over = false;
+    bool over = false, apply[TUNE_SETTINGS];
+    for (int i = 0; i < TUNE_SETTINGS; i++) /* once: applies() may scan every signal */
+        apply[i] = applies(sv, i);
     for (int pass = 0; pass < 2 && !over; pass++)
         for (int i = 0; i < TUNE_SETTINGS && !over; i++)
             for (int g = 0; g < settings[i].n; g++) {
@@ -277,7 +279,7 @@ void tune_recommend(const struct history *h, double holdout_days, double budget_
                     over = true;
                     break;
                 }
-                if (settings[i].v[g] == best[i] || !applies(sv, i))
+                if (settings[i].v[g] == best[i] || !apply[i])
                     continue;
                 double v[TUNE_SETTINGS];
                 memcpy(v, best, sizeof(v));
