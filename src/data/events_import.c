@@ -164,9 +164,13 @@ int events_import(PGconn *conn, enum events_file kind, FILE *in, int keep_days, 
     }
     PQclear(r);
     r = db_query(conn, "SELECT count(*) FROM import_rows", 0, NULL);
-    *rows = r ? strtol(PQgetvalue(r, 0, 0), NULL, 10) : 0;
+    if (!r) {
+        fmt_error(err, errlen, "database: %s", db_error(conn));
+        goto fail;
+    }
+    *rows = strtol(PQgetvalue(r, 0, 0), NULL, 10);
     PQclear(r);
-    r = r ? db_query(conn, k->store, 0, NULL) : NULL;
+    r = db_query(conn, k->store, 0, NULL);
     if (!r) {
         fmt_error(err, errlen, "database: %s", db_error(conn));
         goto fail;

@@ -52,6 +52,9 @@ static const char *why(struct arena *a, const struct snapshot *s, const struct r
                             "no discount: its price elasticity %.2f is %.2f at the less "
                             "elastic end, which does not say a lower price sells more of it",
                             o->estimate, o->elasticity);
+    if (o->discount == 0)
+        return "no discount: the smallest step (5%) is above the largest discount allowed, or "
+               "would sell below cost";
     return arena_printf(
         a,
         "%.0f%% off: it is in %.0f%% of their purchases; at price elasticity %.2f (the "

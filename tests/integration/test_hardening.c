@@ -319,7 +319,9 @@ static void test_slow_clients(void **state)
     struct resp r;
     int fd[SLOW];
     (void)state;
-    const char *const env[] = {KEYS, "XSELL_CONN_PER_CLIENT=8", "XSELL_REQUEST_DEADLINE_S=2",
+    /* the deadline (4 s) well past the time the refusals are looked for (3 s): on a
+     * loaded machine they may lag the connects by more than a second */
+    const char *const env[] = {KEYS, "XSELL_CONN_PER_CLIENT=8", "XSELL_REQUEST_DEADLINE_S=4",
                                "XSELL_CONN_TIMEOUT_S=60", NULL};
     start(&s, env);
     double t0 = mono_s();
@@ -333,7 +335,7 @@ static void test_slow_clients(void **state)
      * are closed, well before the deadline could be what closed them */
     bool closed[SLOW] = {0};
     int refused = 0;
-    while (refused < SLOW - CAP && mono_s() - t0 < 1.5)
+    while (refused < SLOW - CAP && mono_s() - t0 < 3.0)
         for (int i = 0; i < SLOW && refused < SLOW - CAP; i++)
             if (!closed[i] && closed_within(fd[i], 0.01)) {
                 closed[i] = true;
@@ -353,10 +355,10 @@ static void test_slow_clients(void **state)
         usleep(200000);
     }
     assert_true(worst < 1.0);
-    /* 2 s after they began, however much they trickled, the slow ones are cut */
+    /* 4 s after they began, however much they trickled, the slow ones are cut */
     int open_left = 0;
     for (int i = 0; i < SLOW; i++) {
-        open_left += !closed_within(fd[i], MAX(0.1, 4.0 - (mono_s() - t0)));
+        open_left += !closed_within(fd[i], MAX(0.1, 8.0 - (mono_s() - t0)));
         close(fd[i]);
     }
     assert_int_equal(open_left, 0);
@@ -364,7 +366,7 @@ static void test_slow_clients(void **state)
     assert_true(metric_of(&s, "xsell_requests_cut_total ") >= 1);
     /* an idle keep-alive connection is closed by the deadline as well */
     int idle = raw_connect(&s, "127.0.0.2");
-    assert_true(closed_within(idle, 4.0));
+    assert_true(closed_within(idle, 8.0));
     close(idle);
     assert_int_equal(server_stop(&s), 0);
 }

@@ -217,10 +217,12 @@ static void test_retention_one_customer(void **state)
 #define EXPERIMENT                                                                                 \
     "{\"unit\":\"customer\",\"surfaces\":[\"retention\"],\"variants\":["                           \
     "{\"name\":\"holdout\",\"settings\":{\"strategy\":\"off\"}},"                                  \
-    "{\"name\":\"small\",\"settings\":{\"max_discount\":0.05}}]}"
+    "{\"name\":\"small\",\"settings\":{\"max_discount\":0.05}},"                                   \
+    "{\"name\":\"none\",\"settings\":{\"max_discount\":0}}]}"
 
-/* An experiment on the retention surface: the holdout is offered nothing, the other
- * variant no discount above its own cap; one customer's answer says which. */
+/* An experiment on the retention surface: the holdout is offered nothing, the others
+ * no discount above their own cap (none at all at 0, and each candidate says why);
+ * one customer's answer says which. */
 static void test_retention_experiment(void **state)
 {
     (void)state;
@@ -234,7 +236,7 @@ static void test_retention_experiment(void **state)
     resp_free(&r);
     GET("/retention?limit=60", INT, &list);
     assert_int_equal(list.status, 200);
-    int held = 0, small = 0;
+    int held = 0, capped[2] = {0, 0};
     const cJSON *c;
     cJSON_ArrayForEach(c, cJSON_GetObjectItem(list.json, "customers"))
     {
@@ -258,15 +260,24 @@ static void test_retention_experiment(void **state)
             assert_true(cJSON_IsNull(o));
             assert_non_null(strstr(jstr(&r, "reason"), "held out"));
         } else {
-            small++;
+            double cap = strcmp(variant, "small") == 0 ? 0.05 : 0;
+            capped[cap > 0]++;
             assert_float_equal(
-                jmember(cJSON_GetObjectItem(r.json, "settings"), "max_discount", NULL), 0.05, 1e-9);
+                jmember(cJSON_GetObjectItem(r.json, "settings"), "max_discount", NULL), cap, 1e-9);
             if (cJSON_IsObject(o))
-                assert_true(jmember(o, "discount", NULL) <= 0.05 + 1e-9);
+                assert_true(jmember(o, "discount", NULL) <= cap + 1e-9);
+            const cJSON *k;
+            cJSON_ArrayForEach(k, cJSON_GetObjectItem(r.json, "considered"))
+            {
+                if (cap == 0 &&
+                    strcmp(cJSON_GetObjectItem(k, "type")->valuestring, "discount") == 0)
+                    assert_non_null(
+                        strstr(cJSON_GetObjectItem(k, "why")->valuestring, "no discount"));
+            }
         }
         resp_free(&r);
     }
-    assert_true(held > 0 && small > 0);
+    assert_true(held > 0 && capped[0] > 0 && capped[1] > 0);
     resp_free(&list);
     static const char *const bad[] = {
         "{\"unit\":\"customer\",\"surfaces\":[\"retention\"],\"variants\":[{\"name\":\"a\"},"
