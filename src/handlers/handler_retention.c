@@ -131,14 +131,30 @@ static void write_settings(struct jsonw *j, const struct retention_settings *rs)
     jsonw_close(j, '}');
 }
 
-static void write_head(struct jsonw *j, const char *id, const struct retention_answer *r)
+/* One customer's figures and offer (none where the variant holds offers back, off),
+ * with their experiment's tag (pick NULL: none); the offer made, or NULL. */
+static const struct retention_offer *write_customer(struct jsonw *j, struct arena *a,
+                                                    const struct snapshot *s, const char *id,
+                                                    const struct retention_answer *r, bool off,
+                                                    const struct exp_pick *pick)
 {
+    const struct retention_offer *offer = !off && r->offer.type != OFFER_NONE ? &r->offer : NULL;
     jsonw_str(j, "customer_id", id);
     jsonw_str(j, "segment", churn_segment_name(r->churn.segment));
     jsonw_num(j, "churn_risk", round_to(r->churn.churn_risk, 6));
     jsonw_num(j, "p_alive", round_to(r->churn.p_alive, 6));
     jsonw_num(j, "value_at_risk", round_to(r->churn.value_at_risk, 2));
     jsonw_bool(j, "at_risk", r->at_risk);
+    jsonw_str(j, "offer_type", offer_type_name(offer ? offer->type : OFFER_NONE));
+    write_offer(j, "offer", a, s, offer);
+    jsonw_str(j, "reason", offer ? NULL : no_offer(a, s, r, off));
+    if (pick) {
+        jsonw_open(j, "experiment", '{');
+        jsonw_str(j, "id", pick->id);
+        jsonw_str(j, "variant", pick->variant.name);
+        jsonw_close(j, '}');
+    }
+    return offer;
 }
 
 static int one_customer(struct request *req, const char *customer)
@@ -154,45 +170,35 @@ static int one_customer(struct request *req, const char *customer)
     if (!retention_answer(s, &rs, c, &req->arena, &r))
         return req_fail(req, PROBLEM_UNKNOWN_ID,
                         "customer \"%.64s\" bought nothing by the model's as_of", customer);
-    const struct retention_offer *offer = off ? NULL : &r.offer;
-    bool offered = offer && offer->type != OFFER_NONE;
     struct buf b;
     struct jsonw j;
     buf_init(&b, ANSWER_MAX);
     jsonw_init(&j, &b);
     jsonw_open(&j, NULL, '{');
-    write_head(&j, customer, &r);
+    const struct retention_offer *offer =
+        write_customer(&j, &req->arena, s, customer, &r, off, in_exp ? &pick : NULL);
     jsonw_num(&j, "horizon_days", s->churn.horizon_days);
     jsonw_num(&j, "expected_purchases", round_to(r.churn.expected_purchases, 6));
     jsonw_num(&j, "purchases_if_active", round_to(r.rate, 6));
-    jsonw_str(&j, "offer_type", offer_type_name(offered ? offer->type : OFFER_NONE));
-    write_offer(&j, "offer", &req->arena, s, offered ? offer : NULL);
-    jsonw_str(&j, "reason", offered ? NULL : no_offer(&req->arena, s, &r, off));
     jsonw_open(&j, "considered", '[');
     for (int i = 0; i < r.ncand; i++)
         write_offer(&j, NULL, &req->arena, s, &r.cand[i]);
     jsonw_close(&j, ']');
     snapshot_write_held(&j, s, &r.held);
     write_settings(&j, &rs);
-    const char *items[1] = {offered ? idmap_key(&s->hist.products, offer->product) : NULL};
+    const char *items[1] = {offer ? idmap_key(&s->hist.products, offer->product) : NULL};
     char rid[48];
     struct answer_rec rec = {.surface = "retention",
                              .model_version = s->version,
                              .strategy =
-                                 off ? "off" : offer_type_name(offered ? offer->type : OFFER_NONE),
+                                 off ? "off" : offer_type_name(offer ? offer->type : OFFER_NONE),
                              .experiment = in_exp ? pick.id : NULL,
                              .variant = in_exp ? pick.variant.name : NULL,
                              .customer = customer,
                              .items = items,
-                             .nitems = offered ? 1 : 0};
+                             .nitems = offer ? 1 : 0};
     services_record_answer(req->svc, &rec, rid);
     jsonw_str(&j, "recommendation_id", rid);
-    if (in_exp) {
-        jsonw_open(&j, "experiment", '{');
-        jsonw_str(&j, "id", pick.id);
-        jsonw_str(&j, "variant", pick.variant.name);
-        jsonw_close(&j, '}');
-    }
     jsonw_int(&j, "model_version", (long long)s->version);
     jsonw_close(&j, '}');
     return respond_buf(req, &b);
@@ -223,18 +229,8 @@ static int list_customers(struct request *req)
         struct retention_answer r;
         retention_answer(s, &rs, c, &req->arena, &r);
         jsonw_open(&j, NULL, '{');
-        write_head(&j, id, &r);
+        write_customer(&j, &req->arena, s, id, &r, off, in_exp ? &pick : NULL);
         jsonw_num(&j, "ranked_value", round_to(s->retention.value[pos], 6));
-        bool offered = !off && r.offer.type != OFFER_NONE;
-        jsonw_str(&j, "offer_type", offer_type_name(offered ? r.offer.type : OFFER_NONE));
-        write_offer(&j, "offer", &req->arena, s, offered ? &r.offer : NULL);
-        jsonw_str(&j, "reason", offered ? NULL : no_offer(&req->arena, s, &r, off));
-        if (in_exp) {
-            jsonw_open(&j, "experiment", '{');
-            jsonw_str(&j, "id", pick.id);
-            jsonw_str(&j, "variant", pick.variant.name);
-            jsonw_close(&j, '}');
-        }
         jsonw_close(&j, '}');
     }
     jsonw_close(&j, ']');
